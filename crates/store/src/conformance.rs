@@ -1,0 +1,134 @@
+//! The behaviour every backend must show, as one suite each backend's tests run.
+
+#![allow(clippy::unwrap_used, clippy::panic, reason = "a test suite")]
+
+use std::sync::Arc;
+
+use crate::{Store, StoreError, WriteTx};
+
+/// Runs every conformance check against `store`, which must start empty.
+pub async fn run(store: Arc<dyn Store>) {
+    put_get_delete(&store).await;
+    scan_orders_by_key_and_pages(&store).await;
+    failed_work_is_rolled_back_alone(&store).await;
+    atomically_undoes_only_the_failed_part(&store).await;
+    journal_is_ordered_and_survives_clear(&store).await;
+    concurrent_writes_all_land(&store).await;
+}
+
+async fn write(store: &Arc<dyn Store>, f: impl FnOnce(&mut dyn WriteTx) -> Result<(), StoreError> + Send + 'static) {
+    store.write_with(f).await.unwrap();
+}
+
+fn get(store: &Arc<dyn Store>, ns: &str, key: &str) -> Option<Vec<u8>> {
+    store
+        .read_with(|tx| tx.get(ns, key))
+        .map_err(|e: StoreError| e)
+        .unwrap()
+}
+
+async fn put_get_delete(store: &Arc<dyn Store>) {
+    write(store, |tx| tx.put("users", "a", b"1")).await;
+    assert_eq!(get(store, "users", "a").as_deref(), Some(&b"1"[..]));
+    assert_eq!(get(store, "other", "a"), None);
+    write(store, |tx| tx.put("users", "a", b"2")).await;
+    assert_eq!(get(store, "users", "a").as_deref(), Some(&b"2"[..]));
+    let existed = store
+        .write_with(|tx| tx.delete("users", "a"))
+        .await
+        .map_err(|e: StoreError| e)
+        .unwrap();
+    assert!(existed);
+    assert_eq!(get(store, "users", "a"), None);
+}
+
+async fn scan_orders_by_key_and_pages(store: &Arc<dyn Store>) {
+    write(store, |tx| {
+        for key in ["p/c", "p/a", "q/z", "p/b", "o/z"] {
+            tx.put("scan", key, key.as_bytes())?;
+        }
+        Ok(())
+    })
+    .await;
+    let keys = |after: Option<&'static str>, limit| {
+        store
+            .read_with(|tx| tx.scan("scan", "p/", after, limit))
+            .map_err(|e: StoreError| e)
+            .unwrap()
+            .into_iter()
+            .map(|(k, _)| k)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(keys(None, 10), ["p/a", "p/b", "p/c"]);
+    assert_eq!(keys(None, 2), ["p/a", "p/b"]);
+    assert_eq!(keys(Some("p/b"), 10), ["p/c"]);
+    assert!(keys(Some("p/c"), 10).is_empty());
+}
+
+async fn failed_work_is_rolled_back_alone(store: &Arc<dyn Store>) {
+    let failing = store.write_with(|tx| {
+        tx.put("rb", "x", b"1")?;
+        Err::<(), _>(StoreError::Internal("refused by the test".into()))
+    });
+    let succeeding = store.write_with(|tx| tx.put("rb", "y", b"1"));
+    let (failing, succeeding) = tokio::join!(failing, succeeding);
+    assert!(failing.is_err());
+    assert!(succeeding.is_ok());
+    assert_eq!(get(store, "rb", "x"), None);
+    assert!(get(store, "rb", "y").is_some());
+}
+
+async fn atomically_undoes_only_the_failed_part(store: &Arc<dyn Store>) {
+    write(store, |tx| {
+        tx.put("nested", "before", b"1")?;
+        let ok = tx.atomically(&mut |tx| {
+            tx.put("nested", "inside", b"1").is_ok() && false
+        })?;
+        assert!(!ok);
+        tx.put("nested", "after", b"1")
+    })
+    .await;
+    assert!(get(store, "nested", "before").is_some());
+    assert_eq!(get(store, "nested", "inside"), None);
+    assert!(get(store, "nested", "after").is_some());
+}
+
+async fn journal_is_ordered_and_survives_clear(store: &Arc<dyn Store>) {
+    let start = store.health().journal_seq;
+    for n in 0..3u8 {
+        write(store, move |tx| tx.append_journal(&[n]).map(|_| ())).await;
+    }
+    write(store, |tx| tx.clear_documents()).await;
+    let entries = store
+        .read_with(|tx| tx.journal_after(start, 10))
+        .map_err(|e: StoreError| e)
+        .unwrap();
+    let events: Vec<_> = entries.iter().map(|e| e.event.clone()).collect();
+    assert_eq!(events, [vec![0], vec![1], vec![2]]);
+    assert!(entries.windows(2).all(|w| w[0].seq < w[1].seq));
+    assert_eq!(store.health().journal_seq, entries.last().unwrap().seq);
+    assert_eq!(get(store, "users", "a"), None);
+    assert!(get(store, "scan", "p/a").is_none(), "clear removes documents");
+}
+
+async fn concurrent_writes_all_land(store: &Arc<dyn Store>) {
+    let mut tasks = Vec::new();
+    for n in 0..200 {
+        let store = Arc::clone(store);
+        tasks.push(tokio::spawn(async move {
+            store
+                .write_with(move |tx| tx.put("many", &format!("{n:04}"), b"x"))
+                .await
+                .map_err(|e: StoreError| e)
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap().unwrap();
+    }
+    let count = store
+        .read_with(|tx| tx.scan("many", "", None, 1000))
+        .map_err(|e: StoreError| e)
+        .unwrap()
+        .len();
+    assert_eq!(count, 200);
+}
