@@ -1,0 +1,122 @@
+//! Errors: the AWS error as it goes on the wire, and the crate's own typed errors.
+
+use std::borrow::Cow;
+
+/// An AWS error as it goes on the wire: code, message, HTTP status and whose fault it is.
+///
+/// CAUTION: the server renders every error response from this type; changing its fields
+/// breaks every caller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AwsError {
+    /// The AWS error code, such as `NoSuchEntity` or `ValidationException`.
+    pub code: Cow<'static, str>,
+    /// The human-readable message; may be empty (some AWS errors carry none).
+    pub message: String,
+    /// The HTTP status code of the response.
+    pub status: u16,
+    /// `true` for client errors (Query `<Type>Sender</Type>`), `false` for server errors.
+    pub sender_fault: bool,
+}
+
+impl AwsError {
+    /// An error with `sender_fault` derived from the status (`status < 500`).
+    pub fn new(
+        code: impl Into<Cow<'static, str>>,
+        status: u16,
+        message: impl Into<String>,
+    ) -> Self {
+        Self {
+            code: code.into(),
+            message: message.into(),
+            status,
+            sender_fault: status < 500,
+        }
+    }
+
+    /// awsJson's answer to a body it cannot read as the operation's input.
+    ///
+    /// AWS sends no message at all for an unparseable body, and a short one for a
+    /// structural mismatch; an empty `message` here means "omit the field".
+    pub fn serialization(message: impl Into<String>) -> Self {
+        Self::new(SERIALIZATION_EXCEPTION, 400, message)
+    }
+}
+
+impl std::fmt::Display for AwsError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.message.is_empty() {
+            write!(f, "{} ({})", self.code, self.status)
+        } else {
+            write!(f, "{} ({}): {}", self.code, self.status, self.message)
+        }
+    }
+}
+
+impl std::error::Error for AwsError {}
+
+/// The code awsJson services answer for a body that does not fit the input shape.
+pub const SERIALIZATION_EXCEPTION: &str = "SerializationException";
+
+/// A vendored or supplied model that cannot be interpreted.
+#[derive(Debug, thiserror::Error)]
+pub enum ModelError {
+    /// The model is not valid JSON.
+    #[error("model is not valid JSON: {0}")]
+    Json(#[from] serde_json::Error),
+    /// A required part of the model is missing or has the wrong type.
+    #[error("model has no valid `{0}`")]
+    Missing(String),
+    /// A shape refers to a shape the model does not define.
+    #[error("shape `{from}` refers to undefined shape `{to}`")]
+    UndefinedShape {
+        /// The referring shape or operation.
+        from: String,
+        /// The missing shape's name.
+        to: String,
+    },
+    /// The model's protocol is not one this crate speaks.
+    #[error("unsupported protocol `{0}`")]
+    UnsupportedProtocol(String),
+}
+
+/// Collects constraint violations and renders AWS's "N validation error(s) detected" message.
+///
+/// AWS (Coral) reports every violation in one message, joined by `"; "`:
+/// `2 validation errors detected: Value null at 'a' failed to satisfy constraint: Member must
+/// not be null; Value 'x' at 'b' failed to satisfy constraint: …`.
+#[derive(Debug, Default)]
+pub(crate) struct Violations {
+    items: Vec<String>,
+}
+
+impl Violations {
+    /// Record one violation; `value` is `None` for a sensitive member, whose value is never
+    /// echoed (AWS writes `Value at 'password' failed …` then).
+    pub(crate) fn push(&mut self, value: Option<&str>, path: &str, constraint: &str) {
+        let item = match value {
+            Some(v) => format!("Value {v} at '{path}' failed to satisfy constraint: {constraint}"),
+            None => format!("Value at '{path}' failed to satisfy constraint: {constraint}"),
+        };
+        self.items.push(item);
+    }
+
+    /// Record a required member that is absent.
+    pub(crate) fn push_null(&mut self, path: &str) {
+        self.push(Some("null"), path, "Member must not be null");
+    }
+
+    /// The AWS message, or `None` when nothing was violated.
+    pub(crate) fn message(&self) -> Option<String> {
+        match self.items.len() {
+            0 => None,
+            1 => Some(format!(
+                "1 validation error detected: {}",
+                self.items.join("; ")
+            )),
+            n => Some(format!(
+                "{n} validation errors detected: {}",
+                self.items.join("; ")
+            )),
+        }
+    }
+}

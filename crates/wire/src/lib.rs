@@ -1,0 +1,55 @@
+//! AWS wire protocols (awsQuery, awsJson) driven by AWS's published API models.
+//!
+//! The models are botocore's `service-2.json` files for the services Rampart serves, vendored
+//! in `models/` (see its README) and embedded in the binary. Nothing is generated from them:
+//! this crate interprets them at run time.
+//!
+//! Between the wire and the handlers sits a [`Value`] tree whose object keys are the model's
+//! member names (`{"UserName": "bob", "Tags": [{"Key": "k", "Value": "v"}]}`), which handlers
+//! convert to and from their typed structs with serde. Inside it:
+//! - timestamps are RFC 3339 strings in UTC ending in `Z` (`"2026-11-24T15:23:48Z"`);
+//! - blobs are standard base64 strings;
+//! - numbers are JSON numbers, booleans JSON booleans, maps JSON objects, lists arrays.
+//!
+//! Requests: [`decode_query`] and [`decode_json`] read the wire format into that tree and
+//! validate it against the model, answering AWS's own validation errors. Responses:
+//! [`encode_query_response`], [`encode_json_response`] and the error encoders. For the audit
+//! trail, [`redact_input`] and [`redact_output`] hide `sensitive` members.
+//!
+//! No input makes this crate panic, and nesting is bounded ([`MAX_DEPTH`]).
+
+#![deny(missing_docs)]
+
+mod error;
+mod json;
+mod model;
+mod pattern;
+mod query_decode;
+mod raw;
+mod redact;
+mod shape;
+mod timestamp;
+mod validate;
+mod xml_encode;
+
+pub use serde_json::Value;
+
+pub use error::{AwsError, ModelError, SERIALIZATION_EXCEPTION};
+pub use json::{decode_json, encode_json_error, encode_json_response};
+pub use model::{JsonVersion, ModeledError, OperationModel, Protocol, ServiceModel, all_services};
+pub use query_decode::decode_query;
+pub use redact::{REDACTED, redact_input, redact_output};
+pub use xml_encode::{encode_query_error, encode_query_response};
+
+/// The deepest nesting of structures, lists and maps read from or written to the wire.
+/// Models are finite but recursive (WAFv2 statements nest), and input is untrusted.
+pub const MAX_DEPTH: usize = 64;
+
+/// `UserName` → `userName`: how AWS names members in validation messages.
+pub(crate) fn lower_first(name: &str) -> String {
+    let mut chars = name.chars();
+    match chars.next() {
+        Some(first) => first.to_lowercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
