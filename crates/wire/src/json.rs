@@ -14,6 +14,13 @@ pub fn decode_json(
     op: &OperationModel,
     body: &[u8],
 ) -> Result<Value, AwsError> {
+    let value = read_json(op, body)?;
+    crate::validate::validate_input(service, op, &value)?;
+    Ok(value)
+}
+
+/// The decoding half of [`decode_json`]: types are checked, constraints are not.
+pub(crate) fn read_json(op: &OperationModel, body: &[u8]) -> Result<Value, AwsError> {
     let body_is_blank = body.iter().all(u8::is_ascii_whitespace);
     let parsed: Value = if body_is_blank {
         Value::Object(Map::new())
@@ -21,20 +28,16 @@ pub fn decode_json(
         // AWS answers an unreadable body with a bare `SerializationException`, no message.
         serde_json::from_slice(body).map_err(|_| AwsError::serialization(""))?
     };
-    let value = match &parsed {
+    match &parsed {
         Value::Object(_) => match op.input_id() {
-            Some(id) => read(&op.shapes, id, &parsed, 0)?,
-            None => Value::Object(Map::new()),
+            Some(id) => read(&op.shapes, id, &parsed, 0),
+            None => Ok(Value::Object(Map::new())),
         },
-        Value::Array(_) => {
-            return Err(AwsError::serialization(
-                "Start of list found where not expected",
-            ));
-        }
-        _ => return Err(AwsError::serialization("")),
-    };
-    crate::validate::validate_input(service, op, &value)?;
-    Ok(value)
+        Value::Array(_) => Err(AwsError::serialization(
+            "Start of list found where not expected",
+        )),
+        _ => Err(AwsError::serialization("")),
+    }
 }
 
 /// The token Coral names a JSON value by in its "can not be converted" messages.

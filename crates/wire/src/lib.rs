@@ -32,6 +32,9 @@ mod timestamp;
 mod validate;
 mod xml_encode;
 
+#[cfg(test)]
+mod coverage_tests;
+
 pub use serde_json::Value;
 
 pub use error::{AwsError, ModelError, SERIALIZATION_EXCEPTION};

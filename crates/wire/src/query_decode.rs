@@ -63,19 +63,28 @@ pub fn decode_query(
     op: &OperationModel,
     params: &[(String, String)],
 ) -> Result<Value, AwsError> {
+    let value = read_query(service, op, params)?;
+    crate::validate::validate_input(service, op, &value)?;
+    Ok(value)
+}
+
+/// The decoding half of [`decode_query`]: types are checked, constraints are not.
+pub(crate) fn read_query(
+    service: &ServiceModel,
+    op: &OperationModel,
+    params: &[(String, String)],
+) -> Result<Value, AwsError> {
     let root = Node::build(params);
     let decoder = Decoder {
         shapes: &op.shapes,
         code: service.validation_error_code(),
     };
-    let value = match op.input_id() {
+    Ok(match op.input_id() {
         Some(id) => decoder
             .shape(id, &root, "", 0)?
             .unwrap_or_else(|| Value::Object(Map::new())),
         None => Value::Object(Map::new()),
-    };
-    crate::validate::validate_input(service, op, &value)?;
-    Ok(value)
+    })
 }
 
 struct Decoder<'m> {
