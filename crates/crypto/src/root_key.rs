@@ -134,7 +134,10 @@ impl RootKey {
     }
 }
 
-#[expect(clippy::panic, reason = "states an impossibility: aws-lc refusing a 32-byte key or a small buffer")]
+#[expect(
+    clippy::panic,
+    reason = "states an impossibility: aws-lc refusing a 32-byte key or a small buffer"
+)]
 fn aes_gcm_invariant_broken() -> ! {
     panic!("AES-256-GCM refused a valid key or buffer")
 }

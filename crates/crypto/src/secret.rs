@@ -44,7 +44,10 @@ pub fn random_bytes(len: usize) -> Vec<u8> {
     let mut out = vec![0u8; len];
     // The system generator only fails if the OS cannot provide randomness at all; there is
     // no safe fallback, so such a process must not go on issuing credentials.
-    #[expect(clippy::expect_used, reason = "no secure fallback exists for a failing OS RNG")]
+    #[expect(
+        clippy::expect_used,
+        reason = "no secure fallback exists for a failing OS RNG"
+    )]
     SystemRandom::new()
         .fill(&mut out)
         .expect("the operating system's random generator failed");

@@ -10,9 +10,7 @@ use std::sync::{Arc, mpsc};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
 use crate::writer::{Job, run_writer};
-use crate::{
-    JournalEntry, ReadTx, Store, StoreError, StoreHealth, WriteDone, WriteTx, WriteWork,
-};
+use crate::{JournalEntry, ReadTx, Store, StoreError, StoreHealth, WriteDone, WriteTx, WriteWork};
 
 /// Schema versions, applied in order; `PRAGMA user_version` records the last one applied.
 const MIGRATIONS: &[&str] = &[include_str!("../migrations/0001_documents_and_journal.sql")];
@@ -218,9 +216,9 @@ impl ReadTx for SqliteTx<'_> {
     }
 
     fn journal_after(&mut self, after: u64, limit: usize) -> Result<Vec<JournalEntry>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT seq, event FROM journal WHERE seq > ?1 ORDER BY seq LIMIT ?2")?;
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT seq, event FROM journal WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+        )?;
         let after = i64::try_from(after).unwrap_or(i64::MAX);
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let rows = stmt.query_map(params![after, limit], |row| {

@@ -1,0 +1,253 @@
+//! `rampart serve`: open the data directory, bootstrap it on first start, serve until a
+//! signal, then drain in-flight requests.
+
+use std::fs;
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use rampart_crypto::{RootKey, SecretBytes};
+use rampart_iam::account::{self, BootstrapRequest, Deployment};
+use rampart_server::{AppState, Registry, ServerConfig};
+use rampart_store::{SqliteStore, Store, StoreError};
+
+/// Settings of `rampart serve`; each flag can also come from its `RAMPART_*` variable.
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    /// Address and port to listen on.
+    #[arg(long, env = "RAMPART_LISTEN", default_value = "127.0.0.1:4599")]
+    listen: SocketAddr,
+    /// Directory holding the database, the root key and the credentials file.
+    #[arg(long, env = "RAMPART_DATA_DIR", default_value = ".rampart")]
+    data_dir: PathBuf,
+    /// The region Rampart reports for calls that name none.
+    #[arg(long, env = "RAMPART_REGION", default_value = "us-east-1")]
+    region: String,
+    /// The management account's ID at first start (random when absent).
+    #[arg(long, env = "RAMPART_ACCOUNT_ID")]
+    account_id: Option<String>,
+    /// Keep state in a temporary directory removed at exit.
+    #[arg(long, env = "RAMPART_EPHEMERAL")]
+    ephemeral: bool,
+    /// Serve `POST /_rampart/reset` (loopback callers only), returning all state to the bootstrap.
+    #[arg(long, env = "RAMPART_ENABLE_RESET")]
+    enable_reset: bool,
+    /// The root access key ID to create at first start (with RAMPART_ROOT_SECRET_ACCESS_KEY).
+    #[arg(long, env = "RAMPART_ROOT_ACCESS_KEY_ID", hide = true)]
+    root_access_key_id: Option<String>,
+    /// The root secret access key to create at first start.
+    #[arg(
+        long,
+        env = "RAMPART_ROOT_SECRET_ACCESS_KEY",
+        hide = true,
+        hide_env_values = true
+    )]
+    root_secret_access_key: Option<String>,
+    /// The root key sealing secrets at rest, base64 of 32 bytes (default: `<data-dir>/root.key`).
+    #[arg(long, env = "RAMPART_ROOT_KEY", hide = true, hide_env_values = true)]
+    root_key: Option<String>,
+}
+
+const DB_FILE: &str = "rampart.db";
+const ROOT_KEY_FILE: &str = "root.key";
+const CREDENTIALS_FILE: &str = "credentials";
+const CONFIG_FILE: &str = "config";
+const PROFILE: &str = "rampart";
+
+pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(serve(args))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    // Held until exit: dropping it removes the ephemeral directory.
+    let ephemeral_dir = if args.ephemeral {
+        Some(tempfile::Builder::new().prefix("rampart-").tempdir()?)
+    } else {
+        None
+    };
+    let data_dir = match &ephemeral_dir {
+        Some(dir) => dir.path().to_owned(),
+        None => args.data_dir.clone(),
+    };
+    create_private_dir(&data_dir)?;
+
+    let root_key = match &args.root_key {
+        Some(text) => RootKey::from_base64(text).context("RAMPART_ROOT_KEY")?,
+        None => RootKey::load_or_create(&data_dir.join(ROOT_KEY_FILE))?.0,
+    };
+    let root_key = Arc::new(root_key);
+    let store: Arc<dyn Store> = Arc::new(
+        SqliteStore::open(&data_dir.join(DB_FILE))
+            .with_context(|| format!("opening the store in {}", data_dir.display()))?,
+    );
+    let deployment = bootstrap_once(&store, &root_key, &args, &data_dir).await?;
+
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.listen))?;
+    let local = listener.local_addr()?;
+    let state = Arc::new(AppState::new(
+        Arc::clone(&store),
+        root_key,
+        Registry::with_all_services(),
+        ServerConfig {
+            region: args.region.clone(),
+            enable_reset: args.enable_reset,
+        },
+    ));
+    tracing::info!(
+        listen = %local,
+        data_dir = %data_dir.display(),
+        account = %deployment.management_account_id,
+        "rampart is serving"
+    );
+    // One line on stdout that scripts and tests can wait for.
+    println!("rampart listening on http://{local}");
+    rampart_server::serve(listener, state, shutdown_signal()).await?;
+    tracing::info!("stopped serving; in-flight requests drained");
+    drop(store);
+    drop(ephemeral_dir);
+    Ok(())
+}
+
+async fn bootstrap_once(
+    store: &Arc<dyn Store>,
+    root_key: &Arc<RootKey>,
+    args: &ServeArgs,
+    data_dir: &Path,
+) -> anyhow::Result<Deployment> {
+    if let Some(existing) = store.read_with(|tx| account::deployment(tx))? {
+        if let Some(wanted) = &args.account_id
+            && *wanted != existing.management_account_id
+        {
+            bail!(
+                "{} already holds account {}; --account-id {wanted} applies to a new data directory only",
+                data_dir.display(),
+                existing.management_account_id
+            );
+        }
+        return Ok(existing);
+    }
+    let root_access_key = match (&args.root_access_key_id, &args.root_secret_access_key) {
+        (Some(id), Some(secret)) => Some((id.clone(), SecretBytes::from(secret.clone()))),
+        (None, None) => None,
+        _ => bail!(
+            "RAMPART_ROOT_ACCESS_KEY_ID and RAMPART_ROOT_SECRET_ACCESS_KEY must be given together"
+        ),
+    };
+    let request = BootstrapRequest {
+        account_id: args.account_id.clone(),
+        root_access_key,
+    };
+    let key = Arc::clone(root_key);
+    let now = rampart_service::aws_timestamp(time::OffsetDateTime::now_utc());
+    let (deployment, secret) = store
+        .write_with(move |tx| {
+            account::bootstrap(tx, request, &key, &rampart_service::OsEntropy, &now)
+                .map_err(BootstrapFailure)
+        })
+        .await
+        .map_err(|e| anyhow::anyhow!("bootstrap failed: {}", e.0))?;
+    let credentials = data_dir.join(CREDENTIALS_FILE);
+    write_private_file(
+        &credentials,
+        format!(
+            "[{PROFILE}]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
+            deployment.root_access_key_id,
+            String::from_utf8_lossy(secret.expose())
+        )
+        .as_bytes(),
+    )?;
+    write_private_file(
+        &data_dir.join(CONFIG_FILE),
+        format!("[profile {PROFILE}]\nregion = {}\n", args.region).as_bytes(),
+    )?;
+    // Shown once, on the terminal that started Rampart; never logged.
+    println!(
+        "Rampart bootstrapped account {}.",
+        deployment.management_account_id
+    );
+    println!(
+        "  root access key id:     {}",
+        deployment.root_access_key_id
+    );
+    println!(
+        "  root secret access key: {}",
+        String::from_utf8_lossy(secret.expose())
+    );
+    println!(
+        "  credentials file:       {} (profile `{PROFILE}`)",
+        credentials.display()
+    );
+    Ok(deployment)
+}
+
+/// Carries either bootstrap's refusal or a store failure out of the write transaction.
+struct BootstrapFailure(account::BootstrapError);
+
+impl From<StoreError> for BootstrapFailure {
+    fn from(e: StoreError) -> Self {
+        BootstrapFailure(account::BootstrapError::Store(e))
+    }
+}
+
+fn create_private_dir(path: &Path) -> anyhow::Result<()> {
+    let mut builder = fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    builder
+        .create(path)
+        .with_context(|| format!("cannot create {}", path.display()))
+}
+
+fn write_private_file(path: &Path, contents: &[u8]) -> anyhow::Result<()> {
+    let mut options = fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options
+        .open(path)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    file.write_all(contents)?;
+    file.sync_all()?;
+    Ok(())
+}
+
+/// Resolves on SIGTERM or SIGINT (Ctrl-C).
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = interrupt => {}
+        _ = terminate => {}
+    }
+    tracing::info!("shutdown requested; draining in-flight requests");
+}

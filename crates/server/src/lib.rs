@@ -1,0 +1,22 @@
+//! Rampart's request spine.
+//!
+//! ```text
+//! HTTP ─► route ─► authenticate ─► decode ─► authorize ─► handle ─► audit ─► encode
+//! ```
+//!
+//! Each step lives in its own module; [`pipeline`] runs them in order for every AWS request.
+//! Service crates only declare operations and handle them (see `rampart-service`).
+#![deny(missing_docs)]
+
+mod audit;
+mod authn;
+mod authz;
+mod http;
+mod pipeline;
+mod registry;
+mod route;
+mod state;
+
+pub use http::{router, serve};
+pub use registry::Registry;
+pub use state::{AppState, ServerConfig};

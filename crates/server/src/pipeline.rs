@@ -1,0 +1,315 @@
+//! The spine, step by step, for one AWS request.
+//!
+//! Authentication comes before decoding, as AWS does it: an unauthenticated caller learns
+//! nothing about input validation, and a signature error wins over a validation error.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use http::request::Parts;
+use rampart_service::{Access, AwsError, Caller, Env, Handler, Operation, Service, Value};
+use rampart_store::StoreError;
+use rampart_wire::{OperationModel, Protocol, ServiceModel};
+use time::OffsetDateTime;
+
+use crate::audit::CallRecord;
+use crate::authn;
+use crate::authz;
+use crate::route::{self, Route};
+use crate::state::AppState;
+
+/// An encoded answer, ready for HTTP.
+pub(crate) struct Reply {
+    pub(crate) status: u16,
+    pub(crate) content_type: &'static str,
+    pub(crate) body: Vec<u8>,
+    pub(crate) request_id: String,
+}
+
+const XML_CONTENT_TYPE: &str = "text/xml";
+const INTERNAL_MESSAGE: &str = "The request processing has failed because of an unknown error.";
+
+fn internal_failure(context: &str, e: &StoreError) -> AwsError {
+    tracing::error!(error = %e, "{context}");
+    AwsError::new("InternalFailure", 500, INTERNAL_MESSAGE)
+}
+
+/// Runs one request through route, authenticate, decode, authorize, handle, audit and encode.
+pub(crate) async fn handle(
+    state: Arc<AppState>,
+    parts: Parts,
+    body: bytes::Bytes,
+    peer: SocketAddr,
+) -> Reply {
+    let request_id = uuid::Uuid::new_v4().to_string();
+    let signed = rampart_sigv4::parse(&parts);
+    let signing_service = signed.as_ref().ok().map(|s| s.service());
+    let route = match route::resolve(&parts, &body, signing_service) {
+        Ok(route) => route,
+        Err(e) => return encode_error(route::protocol_of(&parts), None, &e, request_id),
+    };
+    let mut record = CallRecord {
+        request_id: request_id.clone(),
+        event_id: uuid::Uuid::new_v4().to_string(),
+        event_time: OffsetDateTime::now_utc(),
+        event_source: format!("{}.amazonaws.com", route.model.endpoint_prefix()),
+        event_name: route.operation.name().to_owned(),
+        region: signed
+            .as_ref()
+            .map(|s| s.region().to_owned())
+            .unwrap_or_else(|_| state.config.region.clone()),
+        source_ip: peer.ip().to_string(),
+        user_agent: header(&parts, http::header::USER_AGENT),
+        access_key_id: signed.as_ref().ok().map(|s| s.access_key_id().to_owned()),
+        caller: None,
+        request_parameters: None,
+        read_only: true,
+    };
+    let prepared = prepare(&state, &parts, &body, signed, &route, &mut record);
+    let outcome = match prepared {
+        Ok(call) => execute(&state, call, &route, record).await,
+        Err(e) => match append_event(&state, record.event(Err(&e))).await {
+            Ok(()) => Err(e),
+            Err(audit_failure) => Err(audit_failure),
+        },
+    };
+    match outcome {
+        Ok(output) => encode_output(route.model, route.operation, &output, request_id),
+        Err(e) => encode_error(route.model.protocol(), Some(route.model), &e, request_id),
+    }
+}
+
+/// A call that passed every check and is ready for its handler.
+struct ReadyCall {
+    caller: Caller,
+    service: Arc<dyn Service>,
+    input: Value,
+}
+
+fn prepare(
+    state: &AppState,
+    parts: &Parts,
+    body: &[u8],
+    signed: Result<rampart_sigv4::SignedRequest, rampart_sigv4::SigV4Error>,
+    route: &Route,
+    record: &mut CallRecord,
+) -> Result<ReadyCall, AwsError> {
+    let model = route.model;
+    let name = route.operation.name();
+    let service = state.registry.get(model.endpoint_prefix()).cloned();
+    let implemented = service.as_ref().and_then(|s| s.operation(name)).is_some();
+    if !implemented && route.operation.is_unsigned() {
+        return Err(not_implemented(model, name));
+    }
+    let signed = signed.map_err(|e| authn::sigv4_error(&e, model.protocol()))?;
+    let caller = authn::authenticate(state, parts, body, &signed, model)?;
+    record.caller = Some(caller.clone());
+    let (Some(service), true) = (service, implemented) else {
+        return Err(not_implemented(model, name));
+    };
+    let operation = service
+        .operation(name)
+        .ok_or_else(|| not_implemented(model, name))?;
+    record.read_only = operation.access() == Access::Read;
+    let input = match model.protocol() {
+        Protocol::Query => rampart_wire::decode_query(model, route.operation, &route.params),
+        Protocol::Json(_) => rampart_wire::decode_json(model, route.operation, body),
+    }?;
+    record.request_parameters = Some(rampart_wire::redact_input(route.operation, &input));
+    let env = env(
+        state,
+        &caller,
+        &record.region,
+        &record.request_id,
+        record.event_time,
+    );
+    let resources = (operation.resources)(&env, &input);
+    authz::authorize(&caller, operation, &resources)?;
+    Ok(ReadyCall {
+        caller,
+        service,
+        input,
+    })
+}
+
+fn not_implemented(model: &ServiceModel, operation: &str) -> AwsError {
+    AwsError::new(
+        "NotImplemented",
+        501,
+        format!(
+            "Rampart does not implement {}:{operation} yet (see docs/COVERAGE.md)",
+            model.signing_name()
+        ),
+    )
+}
+
+fn env<'a>(
+    state: &'a AppState,
+    caller: &'a Caller,
+    region: &'a str,
+    request_id: &'a str,
+    now: OffsetDateTime,
+) -> Env<'a> {
+    Env {
+        caller,
+        region,
+        request_id,
+        now,
+        root_key: &state.root_key,
+        entropy: state.entropy.as_ref(),
+    }
+}
+
+/// Runs the handler and makes its event durable: reads on a snapshot followed by the event's
+/// append; writes and their event in one transaction of the next group commit.
+async fn execute(
+    state: &Arc<AppState>,
+    call: ReadyCall,
+    route: &Route,
+    record: CallRecord,
+) -> Result<Value, AwsError> {
+    let op_model = route.operation;
+    let Some(operation) = call.service.operation(op_model.name()) else {
+        return Err(not_implemented(route.model, op_model.name()));
+    };
+    match &operation.handler {
+        Handler::Read(handler) => {
+            let env = env(
+                state,
+                &call.caller,
+                &record.region,
+                &record.request_id,
+                record.event_time,
+            );
+            let outcome = state
+                .store
+                .read_with(|tx| Ok::<_, StoreError>(handler(&env, tx, call.input)))
+                .map_err(|e| internal_failure("read transaction failed", &e))
+                .and_then(|r| r);
+            let event = record.event(outcome.as_ref().map(|_| None));
+            append_event(state, event).await?;
+            outcome
+        }
+        Handler::Write(_) => execute_write(state, call, op_model, record).await,
+    }
+}
+
+async fn execute_write(
+    state: &Arc<AppState>,
+    call: ReadyCall,
+    op_model: &'static OperationModel,
+    record: CallRecord,
+) -> Result<Value, AwsError> {
+    let shared = Arc::clone(state);
+    let work = move |tx: &mut dyn rampart_store::WriteTx| {
+        let ReadyCall {
+            caller,
+            service,
+            input,
+        } = call;
+        let env = env(
+            &shared,
+            &caller,
+            &record.region,
+            &record.request_id,
+            record.event_time,
+        );
+        let mut input = Some(input);
+        let mut outcome = None;
+        tx.atomically(&mut |tx| {
+            let result = match (service.operation(op_model.name()), input.take()) {
+                (
+                    Some(Operation {
+                        handler: Handler::Write(handler),
+                        ..
+                    }),
+                    Some(input),
+                ) => handler(&env, tx, input),
+                _ => Err(AwsError::new("InternalFailure", 500, INTERNAL_MESSAGE)),
+            };
+            let ok = result.is_ok();
+            outcome = Some(result);
+            ok
+        })?;
+        let outcome =
+            outcome.unwrap_or_else(|| Err(AwsError::new("InternalFailure", 500, INTERNAL_MESSAGE)));
+        let redacted = outcome
+            .as_ref()
+            .ok()
+            .map(|output| rampart_wire::redact_output(op_model, output));
+        let event = record.event(match &outcome {
+            Ok(_) => Ok(redacted.as_ref()),
+            Err(e) => Err(e),
+        });
+        tx.append_journal(&event)?;
+        Ok::<_, StoreError>(outcome)
+    };
+    state
+        .store
+        .write_with(work)
+        .await
+        .map_err(|e| internal_failure("write transaction failed", &e))?
+}
+
+/// Appends `event` and waits until it is durable: no answer leaves before its event is kept.
+async fn append_event(state: &AppState, event: Vec<u8>) -> Result<(), AwsError> {
+    state
+        .store
+        .write_with(move |tx| tx.append_journal(&event).map(|_| ()))
+        .await
+        .map_err(|e: StoreError| internal_failure("the audit event could not be written", &e))
+}
+
+fn header(parts: &Parts, name: http::header::HeaderName) -> String {
+    parts
+        .headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned()
+}
+
+fn encode_output(
+    model: &ServiceModel,
+    operation: &OperationModel,
+    output: &Value,
+    request_id: String,
+) -> Reply {
+    match model.protocol() {
+        Protocol::Query => Reply {
+            status: 200,
+            content_type: XML_CONTENT_TYPE,
+            body: rampart_wire::encode_query_response(model, operation, output, &request_id)
+                .into_bytes(),
+            request_id,
+        },
+        Protocol::Json(_) => Reply {
+            status: 200,
+            content_type: model.json_content_type(),
+            body: rampart_wire::encode_json_response(model, operation, output),
+            request_id,
+        },
+    }
+}
+
+fn encode_error(
+    protocol: Protocol,
+    model: Option<&ServiceModel>,
+    error: &AwsError,
+    request_id: String,
+) -> Reply {
+    match protocol {
+        Protocol::Query => Reply {
+            status: error.status,
+            content_type: XML_CONTENT_TYPE,
+            body: rampart_wire::encode_query_error(model, error, &request_id).into_bytes(),
+            request_id,
+        },
+        Protocol::Json(_) => Reply {
+            status: error.status,
+            content_type: model.map_or("application/x-amz-json-1.1", |m| m.json_content_type()),
+            body: rampart_wire::encode_json_error(error),
+            request_id,
+        },
+    }
+}

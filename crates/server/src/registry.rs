@@ -1,0 +1,36 @@
+//! The services Rampart serves, by API model name.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use rampart_service::Service;
+
+/// Every service implementation, keyed by its endpoint prefix (`sts`, `iam`, …).
+#[derive(Clone, Default)]
+pub struct Registry {
+    services: HashMap<&'static str, Arc<dyn Service>>,
+}
+
+impl Registry {
+    /// An empty registry.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Every service Rampart implements.
+    pub fn with_all_services() -> Self {
+        let mut registry = Self::new();
+        registry.add(Arc::new(rampart_sts::Sts::new()));
+        registry
+    }
+
+    /// Adds (or replaces) a service.
+    pub fn add(&mut self, service: Arc<dyn Service>) {
+        self.services.insert(service.name(), service);
+    }
+
+    /// The service whose API model is `name`.
+    pub fn get(&self, name: &str) -> Option<&Arc<dyn Service>> {
+        self.services.get(name)
+    }
+}

@@ -1,0 +1,129 @@
+//! Route: which service and operation a request is for, from `X-Amz-Target` (JSON protocols)
+//! or `Action` plus the credential scope's service (Query protocol). No body is parsed here
+//! beyond the form parameters that carry `Action`.
+
+use http::request::Parts;
+use rampart_wire::{AwsError, OperationModel, Protocol, ServiceModel};
+
+/// The wire names of the parameters routing and signing own; they are no operation's input.
+const ACTION: &str = "Action";
+const VERSION: &str = "Version";
+const AUTH_PARAM_PREFIX: &str = "X-Amz-";
+const X_AMZ_TARGET: &str = "x-amz-target";
+const FORM_CONTENT_TYPE: &str = "application/x-www-form-urlencoded";
+
+/// Query services consulted, in order, when an unsigned request names no service (the
+/// operations AWS serves without a signature, such as `AssumeRoleWithWebIdentity`, are STS's).
+const UNSIGNED_QUERY_SERVICES: &[&str] = &["sts", "iam"];
+
+/// Where a request goes.
+pub(crate) struct Route {
+    pub(crate) model: &'static ServiceModel,
+    pub(crate) operation: &'static OperationModel,
+    /// Query protocol: the operation's parameters (query string and form body together).
+    pub(crate) params: Vec<(String, String)>,
+}
+
+/// The protocol a request speaks, before anything else is known: it decides how even a
+/// routing error is rendered.
+pub(crate) fn protocol_of(parts: &Parts) -> Protocol {
+    if parts.headers.contains_key(X_AMZ_TARGET) {
+        Protocol::Json(rampart_wire::JsonVersion::V1_1)
+    } else {
+        Protocol::Query
+    }
+}
+
+/// Finds the service and operation. `signing_service` is the credential scope's service,
+/// when the request carries a signature.
+pub(crate) fn resolve(
+    parts: &Parts,
+    body: &[u8],
+    signing_service: Option<&str>,
+) -> Result<Route, AwsError> {
+    match parts.headers.get(X_AMZ_TARGET) {
+        Some(target) => resolve_json(target.to_str().unwrap_or_default()),
+        None => resolve_query(parts, body, signing_service),
+    }
+}
+
+fn resolve_json(target: &str) -> Result<Route, AwsError> {
+    let unknown = || AwsError::new("UnknownOperationException", 400, "");
+    let (prefix, name) = target.rsplit_once('.').ok_or_else(unknown)?;
+    let model = ServiceModel::by_target_prefix(prefix).ok_or_else(unknown)?;
+    let operation = model.operation(name).ok_or_else(unknown)?;
+    Ok(Route {
+        model,
+        operation,
+        params: Vec::new(),
+    })
+}
+
+fn resolve_query(
+    parts: &Parts,
+    body: &[u8],
+    signing_service: Option<&str>,
+) -> Result<Route, AwsError> {
+    let mut params: Vec<(String, String)> = parts
+        .uri
+        .query()
+        .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
+        .unwrap_or_default();
+    if is_form(parts) {
+        params.extend(form_urlencoded::parse(body).into_owned());
+    }
+    let action = params
+        .iter()
+        .find(|(k, _)| k == ACTION)
+        .map(|(_, v)| v.clone())
+        .ok_or_else(|| AwsError::new("MissingAction", 400, "Missing Action"))?;
+    params.retain(|(k, _)| k != ACTION && k != VERSION && !k.starts_with(AUTH_PARAM_PREFIX));
+
+    let model = match signing_service {
+        Some(service) => ServiceModel::by_signing_name(service)
+            .filter(|m| m.protocol() == Protocol::Query)
+            .ok_or_else(|| {
+                AwsError::new(
+                    "InvalidAction",
+                    400,
+                    format!(
+                        "Rampart does not serve the service '{service}' over the Query protocol"
+                    ),
+                )
+            })?,
+        None => UNSIGNED_QUERY_SERVICES
+            .iter()
+            .filter_map(|name| ServiceModel::by_endpoint_prefix(name))
+            .find(|m| m.operation(&action).is_some())
+            .ok_or_else(|| {
+                AwsError::new(
+                    "MissingAuthenticationToken",
+                    403,
+                    "Request is missing Authentication Token",
+                )
+            })?,
+    };
+    let operation = model.operation(&action).ok_or_else(|| {
+        AwsError::new(
+            "InvalidAction",
+            400,
+            format!(
+                "Could not find operation {action} for version {}",
+                model.api_version()
+            ),
+        )
+    })?;
+    Ok(Route {
+        model,
+        operation,
+        params,
+    })
+}
+
+fn is_form(parts: &Parts) -> bool {
+    parts
+        .headers
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.to_ascii_lowercase().starts_with(FORM_CONTENT_TYPE))
+}

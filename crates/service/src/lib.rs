@@ -1,0 +1,42 @@
+//! The contract between Rampart's request spine and each AWS service crate.
+//!
+//! A service crate describes each of its operations once ([`Operation`]): its AWS name, its
+//! IAM action, how to name the resources it touches, whether it reads or writes, and its
+//! handler. The spine (the server crate) routes, decodes, authenticates, authorizes, runs the
+//! handler inside a store transaction, audits and encodes; a handler only does the service's
+//! logic on typed input, with everything from outside passed in through [`Env`].
+#![deny(missing_docs)]
+
+mod caller;
+mod env;
+mod operation;
+
+pub use caller::{Caller, PrincipalKind};
+pub use env::{Entropy, Env, OsEntropy};
+pub use operation::{Access, Authorization, Handler, Operation, ResourceNames, Service};
+pub use rampart_wire::{AwsError, Value};
+
+/// Formats a time as AWS does in its APIs: RFC 3339 in UTC, seconds precision, `Z`.
+pub fn aws_timestamp(t: time::OffsetDateTime) -> String {
+    let t = t.to_offset(time::UtcOffset::UTC);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_are_utc_seconds_with_z() {
+        let t = time::macros::datetime!(2026-11-24 15:23:48.123 +01:00);
+        assert_eq!(aws_timestamp(t), "2026-11-24T14:23:48Z");
+    }
+}

@@ -1,0 +1,165 @@
+//! Operation descriptors: what the spine needs to know about each AWS operation.
+
+use rampart_store::{ReadTx, WriteTx};
+use rampart_wire::{AwsError, Value};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::Env;
+
+/// Whether a handler only reads state or also changes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Runs on a read snapshot; CloudTrail records `readOnly: true`.
+    Read,
+    /// Runs inside the writer's transaction, with its audit event.
+    Write,
+}
+
+/// How a request for the operation is authorized.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Authorization {
+    /// Authorized by IAM policy evaluation on the operation's action and resources.
+    Policy,
+    /// Always allowed once authenticated, as AWS documents for e.g. `sts:GetCallerIdentity`
+    /// ("No permissions are required to perform this operation").
+    AlwaysAllowed,
+}
+
+/// Names the resources (ARNs) an operation touches, from the caller's scope and the input.
+pub type ResourceNames = fn(&Env<'_>, &Value) -> Vec<String>;
+
+type ReadFn = dyn Fn(&Env<'_>, &mut dyn ReadTx, Value) -> Result<Value, AwsError> + Send + Sync;
+type WriteFn = dyn Fn(&Env<'_>, &mut dyn WriteTx, Value) -> Result<Value, AwsError> + Send + Sync;
+
+/// A handler with its input and output types erased to the wire's values.
+pub enum Handler {
+    /// Reads only.
+    Read(Box<ReadFn>),
+    /// Reads and writes.
+    Write(Box<WriteFn>),
+}
+
+/// One AWS operation, as a service crate declares it.
+pub struct Operation {
+    /// The AWS operation name, e.g. `GetCallerIdentity`.
+    pub name: &'static str,
+    /// The IAM action, e.g. `sts:GetCallerIdentity`.
+    pub action: &'static str,
+    /// How requests are authorized.
+    pub authorization: Authorization,
+    /// The resources the request touches; `*` when the action has no resource type.
+    pub resources: ResourceNames,
+    /// The handler.
+    pub handler: Handler,
+}
+
+fn no_resource(_: &Env<'_>, _: &Value) -> Vec<String> {
+    vec!["*".to_owned()]
+}
+
+impl Operation {
+    /// An operation that only reads, with typed input and output.
+    pub fn read<I, O, E>(
+        name: &'static str,
+        action: &'static str,
+        handler: fn(&Env<'_>, &mut dyn ReadTx, I) -> Result<O, E>,
+    ) -> Self
+    where
+        I: DeserializeOwned + 'static,
+        O: Serialize + 'static,
+        E: Into<AwsError> + 'static,
+    {
+        let erased = move |env: &Env<'_>, tx: &mut dyn ReadTx, input: Value| {
+            let input = typed_input(input)?;
+            handler(env, tx, input)
+                .map_err(Into::into)
+                .and_then(|o| untyped_output(&o))
+        };
+        Self::new(name, action, Handler::Read(Box::new(erased)))
+    }
+
+    /// An operation that changes state, with typed input and output.
+    pub fn write<I, O, E>(
+        name: &'static str,
+        action: &'static str,
+        handler: fn(&Env<'_>, &mut dyn WriteTx, I) -> Result<O, E>,
+    ) -> Self
+    where
+        I: DeserializeOwned + 'static,
+        O: Serialize + 'static,
+        E: Into<AwsError> + 'static,
+    {
+        let erased = move |env: &Env<'_>, tx: &mut dyn WriteTx, input: Value| {
+            let input = typed_input(input)?;
+            handler(env, tx, input)
+                .map_err(Into::into)
+                .and_then(|o| untyped_output(&o))
+        };
+        Self::new(name, action, Handler::Write(Box::new(erased)))
+    }
+
+    fn new(name: &'static str, action: &'static str, handler: Handler) -> Self {
+        Self {
+            name,
+            action,
+            authorization: Authorization::Policy,
+            resources: no_resource,
+            handler,
+        }
+    }
+
+    /// Declares that the operation needs no permission once authenticated.
+    pub fn always_allowed(mut self) -> Self {
+        self.authorization = Authorization::AlwaysAllowed;
+        self
+    }
+
+    /// Declares how to name the resources the operation touches.
+    pub fn resources(mut self, names: ResourceNames) -> Self {
+        self.resources = names;
+        self
+    }
+
+    /// Whether the operation only reads.
+    pub fn access(&self) -> Access {
+        match self.handler {
+            Handler::Read(_) => Access::Read,
+            Handler::Write(_) => Access::Write,
+        }
+    }
+}
+
+/// The input was validated against the API model before it got here, so a shape the typed
+/// input cannot hold is Rampart's bug, not the caller's.
+fn typed_input<I: DeserializeOwned>(input: Value) -> Result<I, AwsError> {
+    serde_json::from_value(input).map_err(|e| {
+        AwsError::new(
+            "InternalFailure",
+            500,
+            format!("the request could not be mapped to its operation's input: {e}"),
+        )
+    })
+}
+
+fn untyped_output<O: Serialize>(output: &O) -> Result<Value, AwsError> {
+    serde_json::to_value(output).map_err(|e| {
+        AwsError::new(
+            "InternalFailure",
+            500,
+            format!("the response could not be encoded: {e}"),
+        )
+    })
+}
+
+/// An AWS service as the registry sees it.
+pub trait Service: Send + Sync {
+    /// The endpoint prefix / API model name, e.g. `sts`.
+    fn name(&self) -> &'static str;
+    /// CloudTrail's `eventSource`, e.g. `sts.amazonaws.com`.
+    fn event_source(&self) -> &'static str;
+    /// The operation called `name`, if this service implements it.
+    fn operation(&self, name: &str) -> Option<&Operation>;
+    /// The names of the operations this service implements.
+    fn operation_names(&self) -> Vec<&'static str>;
+}

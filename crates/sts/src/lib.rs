@@ -1,0 +1,60 @@
+//! AWS Security Token Service.
+//!
+//! Operations are declared in [`Sts::new`]; each lives in the file of its resource family
+//! (`identity.rs` holds `GetCallerIdentity` and `GetAccessKeyInfo`).
+#![deny(missing_docs)]
+
+mod identity;
+
+use rampart_service::{Operation, Service};
+
+/// The STS service: its operations, for the registry.
+pub struct Sts {
+    operations: Vec<Operation>,
+}
+
+impl Sts {
+    /// STS with every operation Rampart implements.
+    pub fn new() -> Self {
+        Self {
+            operations: vec![
+                Operation::read(
+                    "GetCallerIdentity",
+                    "sts:GetCallerIdentity",
+                    identity::get_caller_identity,
+                )
+                // AWS: "No permissions are required to perform this operation."
+                .always_allowed(),
+                Operation::read(
+                    "GetAccessKeyInfo",
+                    "sts:GetAccessKeyInfo",
+                    identity::get_access_key_info,
+                ),
+            ],
+        }
+    }
+}
+
+impl Default for Sts {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Service for Sts {
+    fn name(&self) -> &'static str {
+        "sts"
+    }
+
+    fn event_source(&self) -> &'static str {
+        "sts.amazonaws.com"
+    }
+
+    fn operation(&self, name: &str) -> Option<&Operation> {
+        self.operations.iter().find(|op| op.name == name)
+    }
+
+    fn operation_names(&self) -> Vec<&'static str> {
+        self.operations.iter().map(|op| op.name).collect()
+    }
+}
