@@ -29,7 +29,7 @@ pub enum AuthKind {
 /// the server reads [`access_key_id`](Self::access_key_id) only to look up
 /// the secret, and [`region`](Self::region) / [`service`](Self::service) to
 /// reject a scope it does not serve.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct SignedRequest {
     pub(crate) kind: AuthKind,
     pub(crate) access_key_id: String,
@@ -42,6 +42,26 @@ pub struct SignedRequest {
     pub(crate) request_time: i64,
     pub(crate) expires: Option<i64>,
     pub(crate) security_token: Option<String>,
+}
+
+impl std::fmt::Debug for SignedRequest {
+    // The session token is a credential: it never reaches a log through Debug.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SignedRequest")
+            .field("kind", &self.kind)
+            .field("access_key_id", &self.access_key_id)
+            .field("scope_date", &self.scope_date)
+            .field("region", &self.region)
+            .field("service", &self.service)
+            .field("signed_headers", &self.signed_headers)
+            .field("amz_date", &self.amz_date)
+            .field("expires", &self.expires)
+            .field(
+                "security_token",
+                &self.security_token.as_ref().map(|_| "<redacted>"),
+            )
+            .finish_non_exhaustive()
+    }
 }
 
 impl SignedRequest {

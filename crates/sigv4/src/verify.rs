@@ -19,7 +19,7 @@ use crate::time::{format_amz_date, system_time, unix_seconds};
 
 /// A request whose signature verified: what the later steps (authorize,
 /// audit) need to know about the caller.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct VerifiedRequest {
     access_key_id: String,
     region: String,
@@ -27,6 +27,23 @@ pub struct VerifiedRequest {
     security_token: Option<String>,
     request_time: i64,
     kind: AuthKind,
+}
+
+impl std::fmt::Debug for VerifiedRequest {
+    // The session token is a credential: it never reaches a log through Debug.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VerifiedRequest")
+            .field("access_key_id", &self.access_key_id)
+            .field("region", &self.region)
+            .field("service", &self.service)
+            .field(
+                "security_token",
+                &self.security_token.as_ref().map(|_| "<redacted>"),
+            )
+            .field("request_time", &self.request_time)
+            .field("kind", &self.kind)
+            .finish()
+    }
 }
 
 impl VerifiedRequest {

@@ -303,3 +303,19 @@ fn every_error_has_both_codes_and_a_status() {
         "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details."
     );
 }
+
+#[test]
+fn debug_output_hides_the_session_token() {
+    let s = parse_with(
+        "http://sts.localhost/",
+        &[
+            ("authorization", GOOD),
+            ("x-amz-date", "20261124T103000Z"),
+            ("x-amz-security-token", "SECRET-SESSION-TOKEN"),
+        ],
+    )
+    .unwrap();
+    let shown = format!("{s:?}");
+    assert!(!shown.contains("SECRET-SESSION-TOKEN"), "{shown}");
+    assert!(shown.contains("<redacted>"), "{shown}");
+}
