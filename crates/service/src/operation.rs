@@ -52,6 +52,8 @@ pub struct Operation {
     pub resources: ResourceNames,
     /// The handler.
     pub handler: Handler,
+    /// What is missing, when the operation is only partly implemented (docs/COVERAGE.md).
+    pub partial: Option<&'static str>,
 }
 
 fn no_resource(_: &Env<'_>, _: &Value) -> Vec<String> {
@@ -106,6 +108,7 @@ impl Operation {
             authorization: Authorization::Policy,
             resources: no_resource,
             handler,
+            partial: None,
         }
     }
 
@@ -118,6 +121,12 @@ impl Operation {
     /// Declares how to name the resources the operation touches.
     pub fn resources(mut self, names: ResourceNames) -> Self {
         self.resources = names;
+        self
+    }
+
+    /// Declares the operation partly implemented, saying what is missing.
+    pub fn partial(mut self, missing: &'static str) -> Self {
+        self.partial = Some(missing);
         self
     }
 

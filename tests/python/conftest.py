@@ -1,0 +1,67 @@
+"""A real rampart process for each test module, driven by boto3 and the AWS CLI.
+
+RAMPART_BIN names the binary (scripts/test builds it and sets it).
+"""
+
+import os
+import subprocess
+
+import boto3
+import pytest
+
+ACCESS_KEY_ID = "AKIAIOSFODNN7EXAMPLE"
+SECRET_ACCESS_KEY = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+ACCOUNT_ID = "444455556666"
+
+
+class Rampart:
+    def __init__(self, data_dir):
+        self.data_dir = data_dir
+        env = dict(
+            os.environ,
+            RAMPART_ROOT_ACCESS_KEY_ID=ACCESS_KEY_ID,
+            RAMPART_ROOT_SECRET_ACCESS_KEY=SECRET_ACCESS_KEY,
+            RAMPART_LOG="warn",
+        )
+        self.process = subprocess.Popen(
+            [os.environ["RAMPART_BIN"], "serve", "--listen", "127.0.0.1:0",
+             "--data-dir", str(data_dir), "--account-id", ACCOUNT_ID],
+            stdout=subprocess.PIPE, stdin=subprocess.DEVNULL, env=env, text=True,
+        )
+        for line in self.process.stdout:
+            if line.startswith("rampart listening on "):
+                self.endpoint = line.split()[-1]
+                break
+        else:
+            raise RuntimeError("rampart exited before serving")
+
+    def client(self, service, secret=SECRET_ACCESS_KEY, key=ACCESS_KEY_ID):
+        return boto3.client(
+            service, endpoint_url=self.endpoint, region_name="us-east-1",
+            aws_access_key_id=key, aws_secret_access_key=secret,
+        )
+
+    def aws(self, *args):
+        """Runs the AWS CLI with the credentials file rampart wrote, as a user would."""
+        env = dict(
+            os.environ,
+            AWS_SHARED_CREDENTIALS_FILE=str(self.data_dir / "credentials"),
+            AWS_CONFIG_FILE=str(self.data_dir / "config"),
+        )
+        for var in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE"):
+            env.pop(var, None)
+        return subprocess.run(
+            ["aws", "--profile", "rampart", "--endpoint-url", self.endpoint, *args],
+            capture_output=True, text=True, env=env,
+        )
+
+    def stop(self):
+        self.process.terminate()
+        self.process.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def rampart(tmp_path_factory):
+    server = Rampart(tmp_path_factory.mktemp("rampart"))
+    yield server
+    server.stop()
