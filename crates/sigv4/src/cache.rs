@@ -173,3 +173,67 @@ impl SigningKeyCache {
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn derives_the_documented_signing_key() {
+        // AWS's documented example: secret wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY,
+        // 20150830/us-east-1/iam.
+        let key = derive_signing_key(
+            b"wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+            "20150830",
+            "us-east-1",
+            "iam",
+        );
+        assert_eq!(
+            hex::encode(key),
+            "c4afb1cc5771d871763a393e44b703571b55cc28424d1a5e86da6ed3c154a4b9"
+        );
+    }
+
+    #[test]
+    fn stays_bounded_and_forgets_on_request() {
+        let cache = SigningKeyCache::new(16);
+        for i in 0..1000 {
+            let akid = format!("AKID{i}");
+            let cached = cache.signing_key(&akid, b"s", "20261124", "us-east-1", "sts");
+            assert_eq!(
+                cached,
+                derive_signing_key(b"s", "20261124", "us-east-1", "sts")
+            );
+            assert!(cache.len() <= 16, "{}", cache.len());
+        }
+        cache.signing_key("AKIDX", b"s", "20261124", "us-east-1", "sts");
+        cache.invalidate("AKIDX");
+        assert!(
+            lock_all_keys(&cache)
+                .iter()
+                .all(|k| !k.starts_with("AKIDX\0"))
+        );
+        cache.clear();
+        assert!(cache.is_empty());
+    }
+
+    #[test]
+    fn another_secret_for_the_same_key_id_is_not_served_from_cache() {
+        let cache = SigningKeyCache::default();
+        let a = cache.signing_key("AKID", b"one", "20261124", "us-east-1", "sts");
+        let b = cache.signing_key("AKID", b"two", "20261124", "us-east-1", "sts");
+        assert_ne!(a, b);
+        assert_eq!(
+            b,
+            derive_signing_key(b"two", "20261124", "us-east-1", "sts")
+        );
+    }
+
+    fn lock_all_keys(cache: &SigningKeyCache) -> Vec<String> {
+        cache
+            .shards
+            .iter()
+            .flat_map(|s| lock(s).keys().map(|k| k.to_string()).collect::<Vec<_>>())
+            .collect()
+    }
+}
