@@ -108,13 +108,6 @@ pub(crate) fn split_components(text: &str, skip_variables: bool) -> Option<[&str
     ])
 }
 
-/// The account component of an ARN, if it has one.
-pub(crate) fn account_of(arn: &str) -> Option<&str> {
-    split_components(arn, false)
-        .map(|[_, _, _, _, account, _]| account)
-        .filter(|a| !a.is_empty())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -149,6 +142,5 @@ mod tests {
             Some(["arn", "aws", "iam", "", "123456789012", "role/a:b"])
         );
         assert_eq!(split_components("arn:aws:iam", false), None);
-        assert_eq!(account_of("arn:aws:s3:::b"), None);
     }
 }

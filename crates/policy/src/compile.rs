@@ -354,16 +354,40 @@ impl ActionIndex {
         }
     }
 
-    fn candidates<'a>(&'a self, action: &Action) -> impl Iterator<Item = u32> + 'a {
-        let exact = self
-            .exact
-            .get(action.lower())
-            .map_or(&[][..], Vec::as_slice);
-        let service = self
-            .service
-            .get(action.service())
-            .map_or(&[][..], Vec::as_slice);
-        exact.iter().chain(service).chain(&self.global).copied()
+    /// Candidate statements for `action`, in document order (the three lists
+    /// are each ascending, so they are merged rather than chained).
+    fn candidates<'a>(&'a self, action: &Action) -> Candidates<'a> {
+        Candidates {
+            lists: [
+                self.exact
+                    .get(action.lower())
+                    .map_or(&[][..], Vec::as_slice),
+                self.service
+                    .get(action.service())
+                    .map_or(&[][..], Vec::as_slice),
+                &self.global,
+            ],
+        }
+    }
+}
+
+/// Merges three ascending lists of statement numbers.
+struct Candidates<'a> {
+    lists: [&'a [u32]; 3],
+}
+
+impl Iterator for Candidates<'_> {
+    type Item = u32;
+
+    fn next(&mut self) -> Option<u32> {
+        let list = self
+            .lists
+            .iter_mut()
+            .filter(|l| !l.is_empty())
+            .min_by_key(|l| l.first().copied())?;
+        let (first, rest) = list.split_first()?;
+        *list = rest;
+        Some(*first)
     }
 }
 
@@ -401,6 +425,8 @@ mod tests {
         ]}"#);
         let candidates: Vec<u32> = set.index.candidates(&Action::new("S3:GetObject")).collect();
         assert_eq!(candidates, vec![0, 1, 3, 4]);
+        let candidates: Vec<u32> = set.index.candidates(&Action::new("s3:PutObject")).collect();
+        assert_eq!(candidates, vec![1, 3, 4]);
         let candidates: Vec<u32> = set.index.candidates(&Action::new("kms:Decrypt")).collect();
         assert_eq!(candidates, vec![3, 4]);
     }

@@ -61,6 +61,7 @@ pub use model::{
 pub use parse::MAX_POLICY_BYTES;
 pub use principal::{Principal, PrincipalKind, PrincipalParseError};
 pub use request::{Action, Request};
+pub use validate::{Finding, FindingLevel, validate};
 
 impl Policy {
     /// Parses a policy document with the grammar all policy kinds share.

@@ -119,14 +119,14 @@ impl Reader<'_> {
         };
         let mut sids = HashSet::new();
         for (i, statement) in statements.iter().enumerate() {
-            if let Some(sid) = &statement.sid {
-                if !sids.insert(sid.as_str()) {
-                    let path = root.key("Statement").index(i).key("Sid");
-                    return Err(self.error(
-                        &path,
-                        "Statement IDs (SID) in a single policy must be unique.",
-                    ));
-                }
+            if let Some(sid) = &statement.sid
+                && !sids.insert(sid.as_str())
+            {
+                let path = root.key("Statement").index(i).key("Sid");
+                return Err(self.error(
+                    &path,
+                    "Statement IDs (SID) in a single policy must be unique.",
+                ));
             }
         }
         Ok(Policy {

@@ -58,18 +58,19 @@ pub(crate) fn tokenize(text: &str, syntax: Syntax) -> Vec<Token> {
     let mut literal = String::new();
     let mut rest = text;
     while let Some(c) = rest.chars().next() {
-        if syntax.variables && rest.starts_with("${") {
-            if let Some((token, after)) = parse_variable(rest) {
-                match token {
-                    Token::Lit(text) => literal.push_str(&text),
-                    other => {
-                        flush(&mut literal, &mut tokens);
-                        tokens.push(other);
-                    }
+        if syntax.variables
+            && rest.starts_with("${")
+            && let Some((token, after)) = parse_variable(rest)
+        {
+            match token {
+                Token::Lit(text) => literal.push_str(&text),
+                other => {
+                    flush(&mut literal, &mut tokens);
+                    tokens.push(other);
                 }
-                rest = after;
-                continue;
             }
+            rest = after;
+            continue;
         }
         match c {
             '*' if syntax.wildcards => {

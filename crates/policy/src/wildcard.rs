@@ -74,22 +74,12 @@ impl Pattern {
         &self.source
     }
 
-    /// Whether the pattern matches every string.
-    pub(crate) fn is_any(&self) -> bool {
-        matches!(self.shape, Shape::Any)
-    }
-
     /// The literal text when the pattern has no wildcard and no variable.
     pub(crate) fn as_exact(&self) -> Option<&str> {
         match &self.shape {
             Shape::Exact(text) => Some(text),
             _ => None,
         }
-    }
-
-    /// Whether the pattern uses a policy variable.
-    pub(crate) fn has_variables(&self) -> bool {
-        matches!(self.shape, Shape::General { has_vars: true, .. })
     }
 
     /// Whether every variable of the pattern resolves in this request.
@@ -223,12 +213,6 @@ fn literal_at(lit: &str, text: &str, pos: usize, fold: bool) -> Option<usize> {
     Some(pos + end)
 }
 
-/// Full syntax: wildcards and variables.
-pub(crate) const GLOB_WITH_VARIABLES: Syntax = Syntax {
-    wildcards: true,
-    variables: true,
-};
-
 /// Wildcards only (actions, and everything under the 2008 language).
 pub(crate) const GLOB: Syntax = Syntax {
     wildcards: true,
@@ -239,6 +223,11 @@ pub(crate) const GLOB: Syntax = Syntax {
 mod tests {
     use super::*;
     use crate::variables::NoVariables;
+
+    const GLOB_WITH_VARIABLES: Syntax = Syntax {
+        wildcards: true,
+        variables: true,
+    };
 
     struct One(&'static str, &'static str);
     impl Variables for One {

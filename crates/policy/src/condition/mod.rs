@@ -111,7 +111,7 @@ impl CompiledCondition {
         let op = self.operator;
         if let Operand::Null(expected) = &self.operand {
             let present = request.key_values(&self.key).is_some();
-            return expected.iter().any(|e| *e == Some(!present));
+            return expected.contains(&Some(!present));
         }
         // An unresolved policy variable makes the condition not match,
         // whatever the operator (AWS: the element "does not match").
@@ -168,7 +168,7 @@ impl CompiledCondition {
             }
             Operand::Bools(expected) => {
                 let actual = parse_bool(value);
-                actual.is_some() && expected.iter().any(|e| *e == actual)
+                actual.is_some() && expected.contains(&actual)
             }
             Operand::Binary(expected) => expected.iter().any(|e| **e == *value),
             Operand::Cidrs(expected) => match value.parse::<IpAddr>() {
@@ -186,6 +186,7 @@ impl CompiledCondition {
     }
 
     /// The condition key, lowercased.
+    #[cfg(test)]
     pub(crate) fn key(&self) -> &str {
         &self.key
     }
