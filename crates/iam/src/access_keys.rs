@@ -4,6 +4,12 @@ use rampart_crypto::{RootKey, RootKeyError, SecretBytes};
 use rampart_store::{ReadTx, StoreError, WriteTx, get_json, put_json};
 use serde::{Deserialize, Serialize};
 
+/// The operations of this family (`CreateAccessKey`, `ListAccessKeys`, `UpdateAccessKey`,
+/// `DeleteAccessKey`, `GetAccessKeyLastUsed`).
+pub(crate) fn operations() -> Vec<rampart_service::Operation> {
+    Vec::new()
+}
+
 /// The store namespace of access keys, keyed by access key ID.
 pub const NAMESPACE: &str = "iam.access-key";
 
@@ -68,6 +74,16 @@ impl AccessKeyRecord {
     }
 }
 
+/// Namespace indexing users' keys: `<account>/<lower-cased user>/<access key id>` → key ID.
+pub const BY_USER: &str = "iam.user-access-key";
+
+fn user_index_key(account_id: &str, user_name: &str, access_key_id: &str) -> String {
+    format!(
+        "{}/{access_key_id}",
+        crate::records::key(account_id, user_name)
+    )
+}
+
 /// The access key with ID `access_key_id`, if it exists.
 pub fn get(
     tx: &mut (impl ReadTx + ?Sized),
@@ -76,9 +92,61 @@ pub fn get(
     get_json(tx, NAMESPACE, access_key_id)
 }
 
-/// Stores `record`.
+/// Stores `record` (and indexes it under its user).
 pub fn put(tx: &mut (impl WriteTx + ?Sized), record: &AccessKeyRecord) -> Result<(), StoreError> {
+    if let Some(user) = &record.user_name {
+        let index = user_index_key(&record.account_id, user, &record.access_key_id);
+        tx.put(BY_USER, &index, record.access_key_id.as_bytes())?;
+    }
     put_json(tx, NAMESPACE, &record.access_key_id, record)
+}
+
+/// Removes `record` and its index entry.
+pub fn delete(
+    tx: &mut (impl WriteTx + ?Sized),
+    record: &AccessKeyRecord,
+) -> Result<(), StoreError> {
+    if let Some(user) = &record.user_name {
+        tx.delete(
+            BY_USER,
+            &user_index_key(&record.account_id, user, &record.access_key_id),
+        )?;
+    }
+    tx.delete(NAMESPACE, &record.access_key_id)?;
+    Ok(())
+}
+
+/// The keys of the IAM user `user_name`, oldest first.
+pub fn of_user(
+    tx: &mut (impl ReadTx + ?Sized),
+    account_id: &str,
+    user_name: &str,
+) -> Result<Vec<AccessKeyRecord>, StoreError> {
+    let prefix = format!("{}/", crate::records::key(account_id, user_name));
+    let mut keys = Vec::new();
+    for (_, id) in tx.scan(BY_USER, &prefix, None, usize::MAX)? {
+        let id = String::from_utf8_lossy(&id).into_owned();
+        if let Some(record) = get(tx, &id)? {
+            keys.push(record);
+        }
+    }
+    keys.sort_by(|a, b| a.create_date.cmp(&b.create_date));
+    Ok(keys)
+}
+
+/// Moves the keys of `old_name` to `new_name` (UpdateUser renames).
+pub fn rename_owner(
+    tx: &mut (impl WriteTx + ?Sized),
+    account_id: &str,
+    old_name: &str,
+    new_name: &str,
+) -> Result<(), StoreError> {
+    for mut record in of_user(tx, account_id, old_name)? {
+        delete(tx, &record)?;
+        record.user_name = Some(new_name.to_owned());
+        put(tx, &record)?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -1,9 +1,82 @@
 //! AWS Identity and Access Management: accounts, identities, credentials and policies.
 //!
-//! The request spine authenticates against the credentials kept here; the IAM API's
-//! operations (users, groups, roles, policies, …) build on the same records.
+//! The request spine authenticates against the credentials kept here and authorizes with the
+//! policies kept here. Each family of operations has its own file, named after the resource
+//! (`users.rs` holds `CreateUser`); [`records`] holds what the families share.
 #![deny(missing_docs)]
 
 pub mod access_keys;
 pub mod account;
+mod account_settings;
+mod boundaries;
+mod credential_report;
+mod error;
+mod groups;
 pub mod ids;
+mod inline_policies;
+mod instance_profiles;
+pub mod login_profiles;
+pub mod managed_policies;
+pub mod mfa;
+pub mod pagination;
+mod password_policy;
+pub mod policies;
+pub mod records;
+mod roles;
+pub mod tags;
+mod users;
+
+pub use error::IamError;
+
+use rampart_service::{Operation, Service};
+
+/// The IAM service: its operations, for the registry.
+pub struct Iam {
+    operations: Vec<Operation>,
+}
+
+impl Iam {
+    /// IAM with every operation Rampart implements.
+    pub fn new() -> Self {
+        let mut operations = Vec::new();
+        // One line per family; each family's file declares its operations.
+        operations.extend(users::operations());
+        operations.extend(groups::operations());
+        operations.extend(roles::operations());
+        operations.extend(instance_profiles::operations());
+        operations.extend(access_keys::operations());
+        operations.extend(policies::operations());
+        operations.extend(inline_policies::operations());
+        operations.extend(boundaries::operations());
+        operations.extend(login_profiles::operations());
+        operations.extend(password_policy::operations());
+        operations.extend(mfa::operations());
+        operations.extend(account_settings::operations());
+        operations.extend(credential_report::operations());
+        Self { operations }
+    }
+}
+
+impl Default for Iam {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Service for Iam {
+    fn name(&self) -> &'static str {
+        "iam"
+    }
+
+    fn event_source(&self) -> &'static str {
+        "iam.amazonaws.com"
+    }
+
+    fn operation(&self, name: &str) -> Option<&Operation> {
+        self.operations.iter().find(|op| op.name == name)
+    }
+
+    fn operation_names(&self) -> Vec<&'static str> {
+        self.operations.iter().map(|op| op.name).collect()
+    }
+}

@@ -1,0 +1,8 @@
+//! Account-wide operations: aliases, `GetAccountSummary`, `GetAccountAuthorizationDetails`.
+
+use rampart_service::Operation;
+
+/// The operations of this family.
+pub(crate) fn operations() -> Vec<Operation> {
+    Vec::new()
+}

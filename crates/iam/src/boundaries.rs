@@ -1,0 +1,8 @@
+//! Permissions boundaries: `Put/DeleteUserPermissionsBoundary`, `Put/DeleteRolePermissionsBoundary`.
+
+use rampart_service::Operation;
+
+/// The operations of this family.
+pub(crate) fn operations() -> Vec<Operation> {
+    Vec::new()
+}

@@ -1,0 +1,84 @@
+//! IAM's errors, one variant per AWS error code, mapped to the wire in one place.
+
+use rampart_service::AwsError;
+use rampart_store::StoreError;
+
+/// An IAM operation's failure, as AWS names it.
+#[derive(Debug, thiserror::Error)]
+pub enum IamError {
+    /// The entity does not exist.
+    #[error("{0}")]
+    NoSuchEntity(String),
+    /// An entity with that name already exists.
+    #[error("{0}")]
+    EntityAlreadyExists(String),
+    /// The entity still has subordinate entities (keys, policies, members, …).
+    #[error("{0}")]
+    DeleteConflict(String),
+    /// A quota would be exceeded.
+    #[error("{0}")]
+    LimitExceeded(String),
+    /// The policy document is not valid.
+    #[error("{0}")]
+    MalformedPolicyDocument(String),
+    /// A parameter's value is not acceptable.
+    #[error("{0}")]
+    InvalidInput(String),
+    /// The password does not satisfy the account password policy.
+    #[error("{0}")]
+    PasswordPolicyViolation(String),
+    /// The MFA codes are wrong.
+    #[error("{0}")]
+    InvalidAuthenticationCode(String),
+    /// The policy cannot be attached (e.g. an AWS managed policy meant for services only).
+    #[error("{0}")]
+    PolicyNotAttachable(String),
+    /// The entity is managed by AWS and cannot be changed.
+    #[error("{0}")]
+    UnmodifiableEntity(String),
+    /// The credential report was never generated.
+    #[error("{0}")]
+    ReportNotPresent(String),
+    /// The store failed; details are logged, never returned.
+    #[error("store failure")]
+    Store(#[from] StoreError),
+}
+
+impl IamError {
+    /// `NoSuchEntity` with AWS's usual wording: "The user with name bob cannot be found."
+    pub fn no_such(kind: &str, name: &str) -> Self {
+        IamError::NoSuchEntity(format!("The {kind} with name {name} cannot be found."))
+    }
+
+    /// `EntityAlreadyExists` with AWS's usual wording: "User with name bob already exists."
+    pub fn already_exists(kind: &str, name: &str) -> Self {
+        IamError::EntityAlreadyExists(format!("{kind} with name {name} already exists."))
+    }
+}
+
+impl From<IamError> for AwsError {
+    fn from(e: IamError) -> Self {
+        let (code, status) = match &e {
+            IamError::NoSuchEntity(_) => ("NoSuchEntity", 404),
+            IamError::EntityAlreadyExists(_) => ("EntityAlreadyExists", 409),
+            IamError::DeleteConflict(_) => ("DeleteConflict", 409),
+            IamError::LimitExceeded(_) => ("LimitExceeded", 409),
+            IamError::MalformedPolicyDocument(_) => ("MalformedPolicyDocument", 400),
+            IamError::InvalidInput(_) => ("InvalidInput", 400),
+            IamError::PasswordPolicyViolation(_) => ("PasswordPolicyViolation", 400),
+            IamError::InvalidAuthenticationCode(_) => ("InvalidAuthenticationCode", 403),
+            IamError::PolicyNotAttachable(_) => ("PolicyNotAttachable", 400),
+            IamError::UnmodifiableEntity(_) => ("UnmodifiableEntity", 400),
+            IamError::ReportNotPresent(_) => ("ReportNotPresent", 410),
+            IamError::Store(store) => {
+                tracing::error!(error = %store, "IAM store failure");
+                return AwsError::new(
+                    "ServiceFailure",
+                    500,
+                    "The request processing has failed because of an unknown error, exception or failure.",
+                );
+            }
+        };
+        AwsError::new(code, status, e.to_string())
+    }
+}

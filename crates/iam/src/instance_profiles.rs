@@ -1,0 +1,8 @@
+//! Instance profiles and the roles they carry.
+
+use rampart_service::Operation;
+
+/// The operations of this family.
+pub(crate) fn operations() -> Vec<Operation> {
+    Vec::new()
+}

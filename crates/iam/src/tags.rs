@@ -1,0 +1,147 @@
+//! Tags on IAM entities, and the permissions-boundary view shared by users and roles.
+
+use serde::Serialize;
+
+use crate::IamError;
+use crate::records::Tag;
+
+/// IAM's quota of tags per entity.
+pub const MAX_TAGS: usize = 50;
+
+/// A permissions boundary as IAM's API shows it.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct PermissionsBoundary {
+    permissions_boundary_type: &'static str,
+    permissions_boundary_arn: String,
+}
+
+impl PermissionsBoundary {
+    /// A boundary set by a managed policy (the only kind IAM has).
+    pub fn policy(arn: String) -> Self {
+        Self {
+            permissions_boundary_type: "Policy",
+            permissions_boundary_arn: arn,
+        }
+    }
+}
+
+/// Checks tags given at creation: no key twice (keys compare without regard to case, as IAM
+/// does), at most 50.
+pub fn check_new(tags: &[Tag]) -> Result<(), IamError> {
+    for (i, tag) in tags.iter().enumerate() {
+        if tags
+            .iter()
+            .skip(i + 1)
+            .any(|other| other.key.eq_ignore_ascii_case(&tag.key))
+        {
+            return Err(IamError::InvalidInput(
+                "Duplicate tag keys found. Please note that Tag keys are case insensitive.".into(),
+            ));
+        }
+    }
+    if tags.len() > MAX_TAGS {
+        return Err(too_many());
+    }
+    Ok(())
+}
+
+fn too_many() -> IamError {
+    IamError::LimitExceeded(format!(
+        "The number of tags has reached the maximum limit of {MAX_TAGS}."
+    ))
+}
+
+/// Adds `new` to `tags`, replacing the value of a key already there.
+pub fn merge(tags: &mut Vec<Tag>, new: Vec<Tag>) -> Result<(), IamError> {
+    check_new(&new)?;
+    for tag in new {
+        match tags
+            .iter_mut()
+            .find(|t| t.key.eq_ignore_ascii_case(&tag.key))
+        {
+            Some(existing) => *existing = tag,
+            None => tags.push(tag),
+        }
+    }
+    if tags.len() > MAX_TAGS {
+        return Err(too_many());
+    }
+    Ok(())
+}
+
+/// Removes the tags whose keys are in `keys`.
+pub fn remove(tags: &mut Vec<Tag>, keys: &[String]) {
+    tags.retain(|t| !keys.iter().any(|k| k.eq_ignore_ascii_case(&t.key)));
+}
+
+/// A page of tags (`List*Tags`).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct TagPage {
+    tags: Vec<Tag>,
+    is_truncated: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    marker: Option<String>,
+}
+
+/// Pages through `tags`; the marker is the index of the next tag.
+pub fn page(
+    tags: Vec<Tag>,
+    marker: Option<&str>,
+    max_items: Option<i64>,
+) -> Result<TagPage, IamError> {
+    let start = match marker {
+        Some(m) => m
+            .parse::<usize>()
+            .map_err(|_| IamError::InvalidInput("Invalid Marker.".into()))?,
+        None => 0,
+    };
+    let max = max_items
+        .and_then(|m| usize::try_from(m).ok())
+        .unwrap_or(crate::pagination::DEFAULT_MAX_ITEMS);
+    let total = tags.len();
+    let page: Vec<Tag> = tags.into_iter().skip(start).take(max).collect();
+    let next = start + page.len();
+    Ok(TagPage {
+        tags: page,
+        is_truncated: next < total,
+        marker: (next < total).then(|| next.to_string()),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tag(k: &str, v: &str) -> Tag {
+        Tag {
+            key: k.into(),
+            value: v.into(),
+        }
+    }
+
+    #[test]
+    fn merge_replaces_keys_without_regard_to_case() {
+        let mut tags = vec![tag("Team", "a")];
+        merge(&mut tags, vec![tag("team", "b"), tag("Env", "prod")]).unwrap();
+        assert_eq!(tags, vec![tag("team", "b"), tag("Env", "prod")]);
+    }
+
+    #[test]
+    fn duplicates_and_too_many_tags_are_refused() {
+        assert!(check_new(&[tag("a", ""), tag("A", "")]).is_err());
+        let many: Vec<_> = (0..51).map(|i| tag(&i.to_string(), "")).collect();
+        assert!(matches!(check_new(&many), Err(IamError::LimitExceeded(_))));
+    }
+
+    #[test]
+    fn pages_of_tags_continue_where_they_stopped() {
+        let tags: Vec<_> = (0..5).map(|i| tag(&i.to_string(), "")).collect();
+        let first = page(tags.clone(), None, Some(2)).unwrap();
+        assert!(first.is_truncated);
+        let second = page(tags, first.marker.as_deref(), Some(10)).unwrap();
+        assert_eq!(second.tags.len(), 3);
+        assert!(!second.is_truncated);
+    }
+}
