@@ -1,6 +1,12 @@
 //! Property tests: invariants of the evaluation logic over random policies
 //! drawn from a small vocabulary (so that statements often overlap).
 
+#![expect(
+    clippy::indexing_slicing,
+    clippy::expect_used,
+    reason = "test code: building JSON by key and failing loudly on generator bugs"
+)]
+
 use proptest::prelude::*;
 use rampart_policy::{
     Context, DecisionKind, EvaluationInput, Policy, PolicySet, Principal, Request, evaluate,
