@@ -24,6 +24,8 @@ pub mod policies;
 pub mod records;
 mod roles;
 pub mod tags;
+#[cfg(test)]
+mod testing;
 mod users;
 
 pub use error::IamError;

@@ -356,3 +356,81 @@ fn list_user_tags(
     let user = records::user(tx, &env.caller.account_id, &input.user_name)?;
     tags::page(user.tags, input.marker.as_deref(), input.max_items)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{ACCOUNT, TestEnv};
+
+    fn create(t: &TestEnv, name: &str) -> Result<UserOutput, IamError> {
+        let input = CreateUserInput {
+            user_name: name.into(),
+            path: None,
+            permissions_boundary: None,
+            tags: Vec::new(),
+        };
+        t.write(move |env, tx| create_user(env, tx, input))
+    }
+
+    #[test]
+    fn names_are_unique_without_regard_to_case() {
+        let t = TestEnv::new();
+        let bob = create(&t, "bob").unwrap();
+        assert_eq!(bob.user.arn, format!("arn:aws:iam::{ACCOUNT}:user/bob"));
+        assert!(bob.user.user_id.starts_with("AIDA"));
+        assert!(matches!(
+            create(&t, "BOB"),
+            Err(IamError::EntityAlreadyExists(_))
+        ));
+    }
+
+    #[test]
+    fn lists_page_with_markers() {
+        let t = TestEnv::new();
+        for name in ["a", "b", "c"] {
+            create(&t, name).unwrap();
+        }
+        let list = |marker: Option<String>| {
+            let input = ListUsersInput {
+                path_prefix: None,
+                marker,
+                max_items: Some(2),
+            };
+            t.read(move |env, tx| list_users(env, tx, input)).unwrap()
+        };
+        let first = list(None);
+        assert!(first.is_truncated);
+        assert_eq!(first.users.len(), 2);
+        let second = list(first.marker);
+        assert!(!second.is_truncated);
+        assert_eq!(
+            second
+                .users
+                .iter()
+                .map(|u| u.user_name.as_str())
+                .collect::<Vec<_>>(),
+            ["c"]
+        );
+    }
+
+    #[test]
+    fn a_user_in_a_group_cannot_be_deleted() {
+        let t = TestEnv::new();
+        create(&t, "bob").unwrap();
+        t.write(|_, tx| {
+            let mut user = records::user(tx, ACCOUNT, "bob")?;
+            user.groups.push("admins".into());
+            records::put_user(tx, &user)
+        })
+        .unwrap();
+        let input = DeleteUserInput {
+            user_name: "bob".into(),
+        };
+        let err = t
+            .write(move |env, tx| delete_user(env, tx, input))
+            .unwrap_err();
+        assert!(
+            matches!(err, IamError::DeleteConflict(m) if m.contains("remove users from group"))
+        );
+    }
+}

@@ -1,0 +1,78 @@
+//! Running handlers in unit tests: a real SQLite store in a temporary directory, the root
+//! caller of a fixed account, a fixed clock.
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "test support")]
+
+use std::sync::Arc;
+
+use rampart_crypto::RootKey;
+use rampart_service::{Caller, Env, OsEntropy};
+use rampart_store::{ReadTx, SqliteStore, Store, StoreError, WriteTx};
+use time::OffsetDateTime;
+
+/// The account the tests act in.
+pub const ACCOUNT: &str = "123456789012";
+
+/// A store, a caller and a clock for calling handlers directly.
+pub struct TestEnv {
+    _dir: tempfile::TempDir,
+    pub store: Arc<dyn Store>,
+    pub root_key: Arc<RootKey>,
+    pub caller: Caller,
+    pub now: OffsetDateTime,
+    runtime: tokio::runtime::Runtime,
+}
+
+impl TestEnv {
+    /// A fresh store, called by the root user of [`ACCOUNT`] at 2026-11-24T12:00:00Z.
+    pub fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&dir.path().join("t.db")).unwrap());
+        Self {
+            _dir: dir,
+            store,
+            root_key: Arc::new(RootKey::generate()),
+            caller: Caller::root(ACCOUNT, "AKIAROOT"),
+            now: time::macros::datetime!(2026-11-24 12:00:00 UTC),
+            runtime: tokio::runtime::Builder::new_current_thread()
+                .build()
+                .unwrap(),
+        }
+    }
+
+    /// Runs `f` (typically a handler) in a write transaction, committed if it succeeds.
+    pub fn write<T: Send + 'static, E: Send + 'static + From<StoreError>>(
+        &self,
+        f: impl FnOnce(&Env<'_>, &mut dyn WriteTx) -> Result<T, E> + Send + 'static,
+    ) -> Result<T, E> {
+        let caller = self.caller.clone();
+        let now = self.now;
+        let key = Arc::clone(&self.root_key);
+        self.runtime.block_on(self.store.write_with(move |tx| {
+            let env = Env {
+                caller: &caller,
+                region: "us-east-1",
+                request_id: "test-request",
+                now,
+                root_key: &key,
+                entropy: &OsEntropy,
+            };
+            f(&env, tx)
+        }))
+    }
+
+    /// Runs `f` on a read snapshot.
+    pub fn read<T, E: From<StoreError>>(
+        &self,
+        f: impl FnOnce(&Env<'_>, &mut dyn ReadTx) -> Result<T, E>,
+    ) -> Result<T, E> {
+        let env = Env {
+            caller: &self.caller,
+            region: "us-east-1",
+            request_id: "test-request",
+            now: self.now,
+            root_key: &self.root_key,
+            entropy: &OsEntropy,
+        };
+        self.store.read_with(|tx| f(&env, tx))
+    }
+}
