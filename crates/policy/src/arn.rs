@@ -24,7 +24,15 @@ impl ArnPattern {
         if text == "*" {
             return Self::Any;
         }
+        let special =
+            |part: &str| part.contains(['*', '?']) || (syntax.variables && part.contains("${"));
         match split_components(text, syntax.variables) {
+            // With the first five components literal, matching the whole text
+            // is the same as matching component by component (the literal
+            // prefix pins all five colons), and it takes the fast paths.
+            Some([a, b, c, d, e, _]) if ![a, b, c, d, e].into_iter().any(special) => {
+                Self::Whole(Pattern::new(text, syntax, false))
+            }
             Some([a, b, c, d, e, f]) => Self::Components(Box::new([
                 Pattern::new(a, syntax, false),
                 Pattern::new(b, syntax, false),

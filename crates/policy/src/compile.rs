@@ -2,12 +2,12 @@
 //! statements indexed by action so that a decision only looks at statements
 //! that can apply to its action.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::arn::ArnPattern;
 use crate::condition::{CompiledCondition, compile_block};
 use crate::decision::{MatchedStatement, PolicyType};
+use crate::key_hash::KeyMap;
 use crate::model::{Effect, Policy, PrincipalSpec, Statement};
 use crate::principal::{Grant, PrincipalMatcher, not_principal_excludes};
 use crate::request::{Action, Request};
@@ -316,9 +316,9 @@ impl CompiledStatement {
 #[derive(Debug, Clone, Default)]
 struct ActionIndex {
     /// Exact lowercased action names (`s3:getobject`).
-    exact: HashMap<Box<str>, Vec<u32>>,
+    exact: KeyMap<Vec<u32>>,
     /// Service prefixes whose action part has wildcards (`s3` for `s3:Get*`).
-    service: HashMap<Box<str>, Vec<u32>>,
+    service: KeyMap<Vec<u32>>,
     /// Statements that may match any service: `*`, `s*:…`, `NotAction`.
     global: Vec<u32>,
 }

@@ -1,6 +1,6 @@
 //! The request context: condition keys and their values.
 
-use std::collections::HashMap;
+use crate::key_hash::KeyMap;
 
 /// Condition keys of a request and their values. Key names are
 /// case-insensitive, values are kept as text (AWS coerces them per operator).
@@ -10,7 +10,7 @@ use std::collections::HashMap;
 /// multivalued key. An empty multivalued key counts as absent.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Context {
-    entries: HashMap<Box<str>, ContextValue>,
+    entries: KeyMap<ContextValue>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -80,7 +80,7 @@ pub fn evaluate(request: &Request, input: &EvaluationInput<'_>) -> Decision {
     let resource_mode = ScanMode::NamesPrincipals {
         caller_has_boundary: has_identity_side && input.permissions_boundary.is_some(),
     };
-    let mut matched: Vec<MatchedStatement> = Vec::new();
+    let mut matched: Vec<MatchedStatement> = Vec::with_capacity(8);
     let mut denied_by: Option<PolicyType> = None;
     let mut note = |result: ScanResult, policy_type: PolicyType| {
         if result.denied && denied_by.is_none() {

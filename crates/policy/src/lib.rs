@@ -36,6 +36,7 @@ mod decision;
 mod error;
 mod evaluate;
 mod json_path;
+mod key_hash;
 mod kind;
 mod message;
 mod model;
