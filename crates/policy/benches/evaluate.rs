@@ -29,7 +29,7 @@ fn applicable_policy(i: usize) -> Policy {
         .map(|(j, service)| {
             json!({
                 "Sid": format!("P{i}S{j}"),
-                "Effect": if j == 4 && i % 3 == 0 { "Deny" } else { "Allow" },
+                "Effect": if j == 4 && i.is_multiple_of(3) { "Deny" } else { "Allow" },
                 "Action": [format!("{service}:Get*"), format!("{service}:List*"), format!("{service}:Describe*")],
                 "Resource": [format!("arn:aws:{service}:::team-{i}/*"), "arn:aws:s3:::shared/${aws:username}/*"],
                 "Condition": {
