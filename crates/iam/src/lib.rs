@@ -8,6 +8,7 @@
 pub mod access_keys;
 pub mod account;
 mod account_settings;
+pub mod authorization;
 mod boundaries;
 mod credential_report;
 mod error;

@@ -15,7 +15,7 @@ pub(crate) fn operations() -> Vec<Operation> {
     vec![
         Operation::write("CreateUser", "iam:CreateUser", create_user).resources(user_resource),
         Operation::read("GetUser", "iam:GetUser", get_user).resources(user_resource),
-        Operation::read("ListUsers", "iam:ListUsers", list_users),
+        Operation::read("ListUsers", "iam:ListUsers", list_users).resources(users_under_path),
         Operation::write("UpdateUser", "iam:UpdateUser", update_user).resources(user_resource),
         Operation::write("DeleteUser", "iam:DeleteUser", delete_user).resources(user_resource),
         Operation::write("TagUser", "iam:TagUser", tag_user).resources(user_resource),
@@ -34,6 +34,16 @@ fn user_resource(env: &Env<'_>, input: &serde_json::Value) -> Vec<String> {
         Some(name) => vec![format!("arn:aws:iam::{account}:user/{name}")],
         None => vec![env.caller.arn.clone()],
     }
+}
+
+/// ListUsers is authorized on the path it lists, as AWS names it in its AccessDenied text
+/// (`…:user/` for the whole account).
+fn users_under_path(env: &Env<'_>, input: &serde_json::Value) -> Vec<String> {
+    let path = input
+        .get("PathPrefix")
+        .and_then(|v| v.as_str())
+        .unwrap_or("/");
+    vec![format!("arn:aws:iam::{}:user{path}", env.caller.account_id)]
 }
 
 /// A user as IAM's API shows it.

@@ -167,7 +167,7 @@ fn unknown_and_unimplemented_operations_say_so() {
     assert_eq!(status, 400);
     assert_eq!(xml_text(&body, "Code"), Some("InvalidAction"));
 
-    let mut not_yet = rampart.query_request("Action=GetUser&Version=2010-05-08");
+    let mut not_yet = rampart.query_request("Action=GetServiceLinkedRoleDeletionStatus&Version=2010-05-08&DeletionTaskId=task/aws-service-role/x");
     Signing {
         service: "iam",
         ..Signing::default()
@@ -177,7 +177,9 @@ fn unknown_and_unimplemented_operations_say_so() {
     assert_eq!(status, 501);
     assert_eq!(xml_text(&body, "Code"), Some("NotImplemented"));
     assert!(
-        xml_text(&body, "Message").unwrap().contains("iam:GetUser"),
+        xml_text(&body, "Message")
+            .unwrap()
+            .contains("iam:GetServiceLinkedRoleDeletionStatus"),
         "{body}"
     );
 

@@ -4,9 +4,10 @@ use std::time::SystemTime;
 
 use http::request::Parts;
 use rampart_iam::access_keys::{self, AccessKeyStatus};
-use rampart_service::Caller;
+use rampart_iam::records::{self, UserRecord};
+use rampart_service::{Caller, PrincipalKind};
 use rampart_sigv4::{ErrorFlavor, SigV4Error, SignedRequest};
-use rampart_store::StoreError;
+use rampart_store::{StoreError, get_json};
 use rampart_wire::{AwsError, Protocol, ServiceModel};
 
 use crate::state::AppState;
@@ -47,11 +48,24 @@ pub(crate) fn authenticate(
         return Err(refuse(SigV4Error::wrong_service(model.signing_name())));
     }
     let access_key_id = signed.access_key_id();
-    let record = state
+    let (record, user) = state
         .store
-        .read_with(|tx| access_keys::get(tx, access_key_id))
-        .map_err(|e| store_error(&e))?
-        .ok_or_else(|| refuse(SigV4Error::InvalidClientTokenId))?;
+        .read_with(|tx| {
+            let Some(record) = access_keys::get(tx, access_key_id)? else {
+                return Ok((None, None));
+            };
+            let user = match &record.user_name {
+                Some(name) => get_json::<UserRecord>(
+                    tx,
+                    records::USERS,
+                    &records::key(&record.account_id, name),
+                )?,
+                None => None,
+            };
+            Ok::<_, StoreError>((Some(record), user))
+        })
+        .map_err(|e| store_error(&e))?;
+    let record = record.ok_or_else(|| refuse(SigV4Error::InvalidClientTokenId))?;
     // A long-term key never comes with a session token; one that does is forged or misused.
     if signed.security_token().is_some() {
         return Err(refuse(SigV4Error::InvalidClientTokenId));
@@ -81,9 +95,17 @@ pub(crate) fn authenticate(
             format!("The access key {access_key_id} is inactive."),
         ));
     }
-    match record.user_name {
-        None => Ok(Caller::root(&record.account_id, access_key_id)),
-        // IAM users' keys arrive with the IAM API; until then only root keys exist.
-        Some(_) => Err(refuse(SigV4Error::InvalidClientTokenId)),
+    match (&record.user_name, user) {
+        (None, _) => Ok(Caller::root(&record.account_id, access_key_id)),
+        (Some(_), Some(user)) => Ok(Caller {
+            account_id: user.account_id,
+            arn: user.arn,
+            principal_id: user.user_id,
+            kind: PrincipalKind::IamUser,
+            user_name: Some(user.user_name),
+            access_key_id: access_key_id.to_owned(),
+        }),
+        // A key whose user is gone (deleted users have no keys, so only by corruption).
+        (Some(_), None) => Err(refuse(SigV4Error::InvalidClientTokenId)),
     }
 }

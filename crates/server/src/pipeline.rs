@@ -14,7 +14,7 @@ use time::OffsetDateTime;
 
 use crate::audit::CallRecord;
 use crate::authn;
-use crate::authz;
+use crate::authz::AuthzRequest;
 use crate::route::{self, Route};
 use crate::state::AppState;
 
@@ -124,7 +124,19 @@ fn prepare(
         record.event_time,
     );
     let resources = (operation.resources)(&env, &input);
-    authz::authorize(&caller, operation, &resources)?;
+    state.authorizer.authorize(
+        state.store.as_ref(),
+        &AuthzRequest {
+            caller: &caller,
+            operation,
+            resources: &resources,
+            input: &input,
+            source_ip: &record.source_ip,
+            user_agent: &record.user_agent,
+            region: &record.region,
+            now: record.event_time,
+        },
+    )?;
     Ok(ReadyCall {
         caller,
         service,
@@ -244,11 +256,16 @@ async fn execute_write(
         tx.append_journal(&event)?;
         Ok::<_, StoreError>(outcome)
     };
-    state
+    let outcome = state
         .store
         .write_with(work)
         .await
-        .map_err(|e| internal_failure("write transaction failed", &e))?
+        .map_err(|e| internal_failure("write transaction failed", &e))?;
+    if outcome.is_ok() {
+        // Before the answer leaves: the caller's next request must see the change.
+        state.authorizer.state_changed();
+    }
+    outcome
 }
 
 /// Appends `event` and waits until it is durable: no answer leaves before its event is kept.

@@ -9,6 +9,7 @@ use rampart_sigv4::SigningKeyCache;
 use rampart_store::Store;
 
 use crate::Registry;
+use crate::authz::Authorizer;
 
 /// Settings of a running server.
 #[derive(Debug, Clone)]
@@ -26,6 +27,7 @@ pub struct AppState {
     pub(crate) root_key: Arc<RootKey>,
     pub(crate) registry: Registry,
     pub(crate) signing_keys: SigningKeyCache,
+    pub(crate) authorizer: Authorizer,
     pub(crate) entropy: Arc<dyn Entropy>,
     pub(crate) config: ServerConfig,
     pub(crate) started: Instant,
@@ -47,6 +49,7 @@ impl AppState {
             root_key,
             registry,
             signing_keys: SigningKeyCache::new(SIGNING_KEY_CACHE_SIZE),
+            authorizer: Authorizer::default(),
             entropy: Arc::new(OsEntropy),
             config,
             started: Instant::now(),

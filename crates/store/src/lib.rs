@@ -106,7 +106,7 @@ pub trait Store: Send + Sync {
     fn health(&self) -> StoreHealth;
 }
 
-impl dyn Store {
+impl dyn Store + '_ {
     /// Runs `work` on a read snapshot and returns its result.
     pub fn read_with<T, E: From<StoreError>>(
         &self,
