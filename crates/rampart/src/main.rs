@@ -18,6 +18,9 @@ struct Cli {
 enum Command {
     /// Serve the AWS endpoint.
     Serve(command::serve::ServeArgs),
+    /// Validate and evaluate IAM policies offline.
+    #[command(subcommand)]
+    Policy(command::policy::PolicyCommand),
 }
 
 fn main() -> ExitCode {
@@ -31,6 +34,7 @@ fn main() -> ExitCode {
         .init();
     let result = match cli.command {
         Command::Serve(args) => command::serve::run(args),
+        Command::Policy(command) => command::policy::run(command),
     };
     match result {
         Ok(code) => code,

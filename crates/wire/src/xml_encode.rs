@@ -207,8 +207,9 @@ fn scalar_text(shape: &Shape, member: &Member, value: &Value) -> Option<String> 
     }
 }
 
-/// Append `text` escaped for XML text and attribute values.
+/// Append `text` escaped for XML text and double-quoted attribute values.
 ///
+/// `'` stays as it is, as in AWS's own responses (its messages quote values: `Value 'x'`).
 /// Characters XML 1.0 cannot carry at all (most C0 controls, lone surrogates cannot occur in
 /// a Rust string) become U+FFFD so the document stays well-formed; `\r` is written as a
 /// character reference because parsers would otherwise normalise it away.
@@ -219,7 +220,6 @@ pub(crate) fn escape_into(xml: &mut String, text: &str) {
             '<' => xml.push_str("&lt;"),
             '>' => xml.push_str("&gt;"),
             '"' => xml.push_str("&quot;"),
-            '\'' => xml.push_str("&apos;"),
             '\r' => xml.push_str("&#xD;"),
             '\t' | '\n' => xml.push(c),
             c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => xml.push('\u{FFFD}'),
