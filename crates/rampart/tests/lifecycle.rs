@@ -1,5 +1,10 @@
 //! The server's life: first start, restart, crash, reset, shutdown.
-#![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    reason = "tests"
+)]
 
 mod common;
 

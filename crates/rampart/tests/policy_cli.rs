@@ -1,5 +1,10 @@
 //! `rampart policy validate` and `rampart policy evaluate`, as a user runs them.
-#![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    reason = "tests"
+)]
 
 use std::process::Command;
 

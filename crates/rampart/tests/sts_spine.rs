@@ -1,6 +1,11 @@
 //! The foundation end to end: a real rampart process, STS GetCallerIdentity over every step of
 //! the spine, with the AWS SDK for Rust, requests signed by `aws-sigv4`, and curl.
-#![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    reason = "tests"
+)]
 
 mod common;
 

@@ -4,6 +4,7 @@
     clippy::unwrap_used,
     clippy::expect_used,
     clippy::panic,
+    clippy::indexing_slicing,
     dead_code,
     reason = "test harness: failing loudly is the point; each test binary uses a subset"
 )]
