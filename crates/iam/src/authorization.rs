@@ -1,80 +1,161 @@
-//! What the authorize step needs from IAM: a principal's identity policies, permissions
-//! boundary and tags. The spine compiles and evaluates them; IAM only gathers them.
+//! What the authorize step and the policy simulator need from IAM: a principal's identity
+//! policies, permissions boundary and tags. The spine compiles and evaluates them; IAM only
+//! gathers them.
+
+use std::collections::BTreeMap;
 
 use rampart_store::ReadTx;
 
 use crate::records::{self, Tag};
-use crate::{IamError, policies};
+use crate::{IamError, managed_policies, policies};
 
-/// A policy document and the name the decision reports it by.
+/// Where a policy comes from, as the simulator's `SourcePolicyType` names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PolicySource {
+    /// Inline in a user.
+    User,
+    /// Inline in a group.
+    Group,
+    /// Inline in a role.
+    Role,
+    /// An AWS managed policy.
+    AwsManaged,
+    /// A customer managed policy.
+    UserManaged,
+}
+
+impl PolicySource {
+    /// The simulator's spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PolicySource::User => "user",
+            PolicySource::Group => "group",
+            PolicySource::Role => "role",
+            PolicySource::AwsManaged => "aws-managed",
+            PolicySource::UserManaged => "user-managed",
+        }
+    }
+}
+
+/// A policy document and the name a decision reports it by.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NamedDocument {
-    /// The policy's ARN (managed) or `<entity ARN>/<policy name>` (inline).
+    /// The policy's ARN (managed) or its name (inline).
     pub id: String,
+    /// Where it comes from.
+    pub source: PolicySource,
     /// The JSON text.
     pub document: String,
 }
 
-/// Everything IAM holds about an IAM user that authorization evaluates.
+/// Everything IAM holds about a principal that authorization evaluates.
 #[derive(Debug, Clone, Default)]
-pub struct UserPolicies {
-    /// The user's own policies and those of its groups: inline and attached managed.
+pub struct PrincipalPolicies {
+    /// Its own policies and, for a user, its groups': inline and attached managed.
     pub identity: Vec<NamedDocument>,
-    /// The permissions boundary, if one is set.
+    /// The permissions boundary, if one is set. A boundary whose policy has disappeared
+    /// still bounds, with an empty document that allows nothing.
     pub boundary: Option<NamedDocument>,
-    /// The user's tags (the `aws:PrincipalTag/*` keys).
+    /// The principal's tags (the `aws:PrincipalTag/*` keys).
     pub tags: Vec<Tag>,
-    /// The user's unique ID (`aws:userid`).
-    pub user_id: String,
+    /// The principal's unique ID (`aws:userid` for users).
+    pub unique_id: String,
 }
 
-/// Gathers the policies that apply to the IAM user `user_name` of `account_id`. A managed
-/// policy that has disappeared contributes nothing (deny by default).
+const EMPTY_POLICY: &str = r#"{"Version":"2012-10-17","Statement":[]}"#;
+
+/// The policies that apply to the IAM user `user_name` of `account_id`.
 pub fn user_policies(
     tx: &mut (impl ReadTx + ?Sized),
     account_id: &str,
     user_name: &str,
-) -> Result<UserPolicies, IamError> {
+) -> Result<PrincipalPolicies, IamError> {
     let user = records::user(tx, account_id, user_name)?;
-    let mut identity = Vec::new();
-    for (name, document) in &user.inline_policies {
-        identity.push(NamedDocument {
-            id: format!("{}/{name}", user.arn),
-            document: document.clone(),
-        });
-    }
+    let mut identity = inline(&user.inline_policies, PolicySource::User);
     attached(tx, &user.attached_policies, &mut identity)?;
     for group_name in &user.groups {
         let group = records::group(tx, account_id, group_name)?;
-        for (name, document) in &group.inline_policies {
-            identity.push(NamedDocument {
-                id: format!("{}/{name}", group.arn),
-                document: document.clone(),
-            });
-        }
+        identity.extend(inline(&group.inline_policies, PolicySource::Group));
         attached(tx, &group.attached_policies, &mut identity)?;
     }
-    let boundary = match &user.permissions_boundary {
-        Some(arn) => policies::default_document(tx, arn)?.map(|document| NamedDocument {
-            id: arn.clone(),
-            document,
-        }),
-        None => None,
-    };
-    Ok(UserPolicies {
+    Ok(PrincipalPolicies {
         identity,
-        // A boundary that no longer resolves still bounds: an empty document allows nothing.
-        boundary: boundary.or_else(|| {
-            user.permissions_boundary.as_ref().map(|arn| NamedDocument {
-                id: arn.clone(),
-                document: r#"{"Version":"2012-10-17","Statement":[]}"#.to_owned(),
-            })
-        }),
+        boundary: boundary(tx, user.permissions_boundary.as_deref())?,
         tags: user.tags,
-        user_id: user.user_id,
+        unique_id: user.user_id,
     })
 }
 
+/// The policies of the role `role_name` of `account_id`.
+pub fn role_policies(
+    tx: &mut (impl ReadTx + ?Sized),
+    account_id: &str,
+    role_name: &str,
+) -> Result<PrincipalPolicies, IamError> {
+    let role = records::role(tx, account_id, role_name)?;
+    let mut identity = inline(&role.inline_policies, PolicySource::Role);
+    attached(tx, &role.attached_policies, &mut identity)?;
+    Ok(PrincipalPolicies {
+        identity,
+        boundary: boundary(tx, role.permissions_boundary.as_deref())?,
+        tags: role.tags,
+        unique_id: role.role_id,
+    })
+}
+
+/// The policies of the group `group_name` of `account_id` (groups are simulated, never
+/// principals themselves).
+pub fn group_policies(
+    tx: &mut (impl ReadTx + ?Sized),
+    account_id: &str,
+    group_name: &str,
+) -> Result<PrincipalPolicies, IamError> {
+    let group = records::group(tx, account_id, group_name)?;
+    let mut identity = inline(&group.inline_policies, PolicySource::Group);
+    attached(tx, &group.attached_policies, &mut identity)?;
+    Ok(PrincipalPolicies {
+        identity,
+        boundary: None,
+        tags: Vec::new(),
+        unique_id: group.group_id,
+    })
+}
+
+fn inline(policies: &BTreeMap<String, String>, source: PolicySource) -> Vec<NamedDocument> {
+    policies
+        .iter()
+        .map(|(name, document)| NamedDocument {
+            id: name.clone(),
+            source,
+            document: document.clone(),
+        })
+        .collect()
+}
+
+fn boundary(
+    tx: &mut (impl ReadTx + ?Sized),
+    arn: Option<&str>,
+) -> Result<Option<NamedDocument>, IamError> {
+    let Some(arn) = arn else {
+        return Ok(None);
+    };
+    let document = policies::default_document(tx, arn)?.unwrap_or_else(|| EMPTY_POLICY.to_owned());
+    Ok(Some(NamedDocument {
+        id: arn.to_owned(),
+        source: managed_source(arn),
+        document,
+    }))
+}
+
+fn managed_source(arn: &str) -> PolicySource {
+    if managed_policies::get(arn).is_some() {
+        PolicySource::AwsManaged
+    } else {
+        PolicySource::UserManaged
+    }
+}
+
+/// A managed policy that has disappeared contributes nothing (deny by default).
 fn attached(
     tx: &mut (impl ReadTx + ?Sized),
     arns: &[String],
@@ -84,6 +165,7 @@ fn attached(
         if let Some(document) = policies::default_document(tx, arn)? {
             out.push(NamedDocument {
                 id: arn.clone(),
+                source: managed_source(arn),
                 document,
             });
         }

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use rampart_iam::authorization::{NamedDocument, UserPolicies};
+use rampart_iam::authorization::{NamedDocument, PrincipalPolicies};
 use rampart_iam::records::Tag;
 use rampart_policy::{Context, EvaluationInput, Policy, PolicySet, Principal, Request};
 use rampart_service::{Authorization, Caller, Operation, PrincipalKind, Value, aws_timestamp};
@@ -133,7 +133,7 @@ impl Authorizer {
         {
             return Ok(hit);
         }
-        let policies: UserPolicies = store
+        let policies: PrincipalPolicies = store
             .read_with(|tx| rampart_iam::authorization::user_policies(tx, &caller.account_id, name))
             .map_err(internal)?;
         let compiled = Arc::new(CompiledPrincipal {
@@ -144,7 +144,7 @@ impl Authorizer {
                 .as_ref()
                 .map(|b| compile(std::slice::from_ref(b))),
             tags: policies.tags,
-            user_id: policies.user_id,
+            user_id: policies.unique_id,
         });
         if let Ok(mut cache) = self.cache.lock() {
             if cache.len() >= MAX_CACHED_PRINCIPALS {

@@ -1,0 +1,619 @@
+//! The policy simulator: `SimulatePrincipalPolicy`, `SimulateCustomPolicy`,
+//! `GetContextKeysForPrincipalPolicy`, `GetContextKeysForCustomPolicy`. The same engine that
+//! authorizes every live request decides here, so a simulation equals the live decision for
+//! the same request and context.
+
+use std::collections::BTreeMap;
+
+use rampart_policy::{
+    Context, Decision, DecisionKind, EvaluationInput, Policy, PolicyKind, PolicySet, PolicyType,
+    Principal, Request,
+};
+use rampart_service::{Env, Operation};
+use rampart_store::ReadTx;
+use serde::{Deserialize, Serialize};
+
+use crate::IamError;
+use crate::authorization::{self, NamedDocument, PrincipalPolicies};
+
+/// The operations of this family.
+pub(crate) fn operations() -> Vec<Operation> {
+    vec![
+        Operation::read(
+            "SimulatePrincipalPolicy",
+            "iam:SimulatePrincipalPolicy",
+            simulate_principal_policy,
+        )
+        .resources(policy_source_resource)
+        .partial("statement positions (StartPosition/EndPosition) are not reported"),
+        Operation::read(
+            "SimulateCustomPolicy",
+            "iam:SimulateCustomPolicy",
+            simulate_custom_policy,
+        )
+        .partial("statement positions (StartPosition/EndPosition) are not reported"),
+        Operation::read(
+            "GetContextKeysForPrincipalPolicy",
+            "iam:GetContextKeysForPrincipalPolicy",
+            context_keys_for_principal_policy,
+        )
+        .resources(policy_source_resource),
+        Operation::read(
+            "GetContextKeysForCustomPolicy",
+            "iam:GetContextKeysForCustomPolicy",
+            context_keys_for_custom_policy,
+        ),
+    ]
+}
+
+fn policy_source_resource(_: &Env<'_>, input: &serde_json::Value) -> Vec<String> {
+    let arn = input
+        .get("PolicySourceArn")
+        .and_then(|v| v.as_str())
+        .unwrap_or("*");
+    vec![arn.to_owned()]
+}
+
+/// One `ContextEntry`: a key, its values and their type.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ContextEntry {
+    context_key_name: Option<String>,
+    #[serde(default)]
+    context_key_values: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct SimulatePrincipalPolicyInput {
+    policy_source_arn: String,
+    #[serde(default)]
+    policy_input_list: Vec<String>,
+    #[serde(default)]
+    permissions_boundary_policy_input_list: Vec<String>,
+    action_names: Vec<String>,
+    #[serde(default)]
+    resource_arns: Vec<String>,
+    resource_policy: Option<String>,
+    resource_owner: Option<String>,
+    caller_arn: Option<String>,
+    #[serde(default)]
+    context_entries: Vec<ContextEntry>,
+    max_items: Option<i64>,
+    marker: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct SimulateCustomPolicyInput {
+    policy_input_list: Vec<String>,
+    #[serde(default)]
+    permissions_boundary_policy_input_list: Vec<String>,
+    action_names: Vec<String>,
+    #[serde(default)]
+    resource_arns: Vec<String>,
+    resource_policy: Option<String>,
+    resource_owner: Option<String>,
+    caller_arn: Option<String>,
+    #[serde(default)]
+    context_entries: Vec<ContextEntry>,
+    max_items: Option<i64>,
+    marker: Option<String>,
+}
+
+/// A matched statement, as the simulator reports it.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct MatchedStatement {
+    source_policy_id: String,
+    source_policy_type: String,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct PermissionsBoundaryDecisionDetail {
+    allowed_by_permissions_boundary: bool,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct OrganizationsDecisionDetail {
+    allowed_by_organizations: bool,
+}
+
+/// One action on one resource, decided.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct EvaluationResult {
+    eval_action_name: String,
+    eval_resource_name: String,
+    eval_decision: &'static str,
+    matched_statements: Vec<MatchedStatement>,
+    missing_context_values: Vec<String>,
+    organizations_decision_detail: OrganizationsDecisionDetail,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    permissions_boundary_decision_detail: Option<PermissionsBoundaryDecisionDetail>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct SimulatePolicyOutput {
+    evaluation_results: Vec<EvaluationResult>,
+    is_truncated: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    marker: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ContextKeysForPrincipalPolicyInput {
+    policy_source_arn: String,
+    #[serde(default)]
+    policy_input_list: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ContextKeysForCustomPolicyInput {
+    policy_input_list: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ContextKeysOutput {
+    context_key_names: Vec<String>,
+}
+
+/// A policy ready for simulation: parsed, with where it came from.
+struct SimulatedPolicy {
+    id: String,
+    source: &'static str,
+    policy: Policy,
+}
+
+fn parse_all(
+    named: impl IntoIterator<Item = (String, &'static str, String)>,
+    kind: PolicyKind,
+) -> Result<Vec<SimulatedPolicy>, IamError> {
+    named
+        .into_iter()
+        .map(|(id, source, document)| {
+            Policy::parse_as(&document, kind)
+                .map(|policy| SimulatedPolicy { id, source, policy })
+                .map_err(|e| IamError::MalformedPolicyDocument(e.to_string()))
+        })
+        .collect()
+}
+
+fn stored(documents: Vec<NamedDocument>) -> impl Iterator<Item = (String, &'static str, String)> {
+    documents
+        .into_iter()
+        .map(|d| (d.id, d.source.as_str(), d.document))
+}
+
+/// Policies passed in the request: AWS reports them as `PolicyInputList.N`, type `none`.
+fn given(list: Vec<String>, name: &str) -> impl Iterator<Item = (String, &'static str, String)> {
+    list.into_iter()
+        .enumerate()
+        .map(move |(i, doc)| (format!("{name}.{}", i + 1), "none", doc))
+}
+
+/// Everything a simulation evaluates, besides the actions and resources.
+struct Simulation {
+    principal: Principal,
+    account_id: String,
+    identity: Vec<SimulatedPolicy>,
+    boundary: Vec<SimulatedPolicy>,
+    resource_policy: Option<SimulatedPolicy>,
+    resource_owner: Option<String>,
+    context: Context,
+    provided_keys: Vec<String>,
+}
+
+fn context_of(entries: &[ContextEntry]) -> (Context, Vec<String>) {
+    let mut context = Context::new();
+    let mut keys = Vec::new();
+    for entry in entries {
+        if let Some(name) = &entry.context_key_name {
+            context.insert_multi(name, entry.context_key_values.iter().map(String::as_str));
+            keys.push(name.to_ascii_lowercase());
+        }
+    }
+    (context, keys)
+}
+
+fn set_of(policies: &[SimulatedPolicy]) -> PolicySet {
+    let mut set = PolicySet::new();
+    for p in policies {
+        set.add(&p.id, &p.policy);
+    }
+    set
+}
+
+impl Simulation {
+    fn run(
+        &self,
+        actions: &[String],
+        resources: &[String],
+        max_items: Option<i64>,
+        marker: Option<&str>,
+    ) -> Result<SimulatePolicyOutput, IamError> {
+        let identity = set_of(&self.identity);
+        let boundary = (!self.boundary.is_empty()).then(|| set_of(&self.boundary));
+        let resource_policy = self
+            .resource_policy
+            .as_ref()
+            .map(|p| PolicySet::single(&p.id, &p.policy));
+        let input = EvaluationInput {
+            identity_policies: Some(&identity),
+            permissions_boundary: boundary.as_ref(),
+            resource_policy: resource_policy.as_ref(),
+            ..EvaluationInput::default()
+        };
+        let resources: Vec<String> = if resources.is_empty() {
+            vec!["*".to_owned()]
+        } else {
+            resources.to_vec()
+        };
+        let mut results = Vec::new();
+        for action in actions {
+            for resource in &resources {
+                let account = self.resource_owner.as_deref().unwrap_or(&self.account_id);
+                let request = Request::new(self.principal.clone(), action, resource)
+                    .with_resource_account(account)
+                    .with_context(self.context.clone());
+                let decision = rampart_policy::evaluate(&request, &input);
+                results.push(self.result(action, resource, &decision, boundary.is_some()));
+            }
+        }
+        paginate(results, max_items, marker)
+    }
+
+    fn result(
+        &self,
+        action: &str,
+        resource: &str,
+        decision: &Decision,
+        has_boundary: bool,
+    ) -> EvaluationResult {
+        let eval_decision = match decision.kind {
+            DecisionKind::Allow => "allowed",
+            DecisionKind::ExplicitDeny => "explicitDeny",
+            DecisionKind::ImplicitDeny => "implicitDeny",
+        };
+        let all = self
+            .identity
+            .iter()
+            .chain(&self.boundary)
+            .chain(self.resource_policy.as_ref());
+        let sources: BTreeMap<&str, &'static str> =
+            all.map(|p| (p.id.as_str(), p.source)).collect();
+        let matched_statements = decision
+            .matched_statements
+            .iter()
+            .filter(|m| m.policy_type != PolicyType::PermissionsBoundary)
+            .map(|m| MatchedStatement {
+                source_policy_id: m.policy_id.to_string(),
+                source_policy_type: sources
+                    .get(&*m.policy_id)
+                    .copied()
+                    .unwrap_or("none")
+                    .to_owned(),
+            })
+            .collect();
+        let boundary_blocks = decision.decided_by == Some(PolicyType::PermissionsBoundary);
+        EvaluationResult {
+            eval_action_name: action.to_owned(),
+            eval_resource_name: resource.to_owned(),
+            eval_decision,
+            matched_statements,
+            missing_context_values: self.missing_keys(),
+            organizations_decision_detail: OrganizationsDecisionDetail {
+                allowed_by_organizations: true,
+            },
+            permissions_boundary_decision_detail: has_boundary.then_some(
+                PermissionsBoundaryDecisionDetail {
+                    allowed_by_permissions_boundary: !boundary_blocks,
+                },
+            ),
+        }
+    }
+
+    /// Condition keys the policies use that the request did not provide.
+    fn missing_keys(&self) -> Vec<String> {
+        let mut missing: Vec<String> = condition_keys(
+            self.identity
+                .iter()
+                .chain(&self.boundary)
+                .chain(self.resource_policy.as_ref())
+                .map(|p| &p.policy),
+        )
+        .into_iter()
+        .filter(|k| !self.provided_keys.contains(&k.to_ascii_lowercase()))
+        .collect();
+        missing.sort();
+        missing
+    }
+}
+
+/// Every condition key the policies name, once (keys compare without regard to case).
+fn condition_keys<'p>(policies: impl Iterator<Item = &'p Policy>) -> Vec<String> {
+    let mut keys: Vec<String> = Vec::new();
+    for policy in policies {
+        for statement in &policy.statements {
+            for block in &statement.condition {
+                for entry in &block.entries {
+                    if !keys.iter().any(|k| k.eq_ignore_ascii_case(&entry.key)) {
+                        keys.push(entry.key.clone());
+                    }
+                }
+            }
+        }
+    }
+    keys
+}
+
+fn paginate(
+    results: Vec<EvaluationResult>,
+    max_items: Option<i64>,
+    marker: Option<&str>,
+) -> Result<SimulatePolicyOutput, IamError> {
+    let start = match marker {
+        Some(m) => m
+            .parse::<usize>()
+            .map_err(|_| IamError::InvalidInput("Invalid Marker.".into()))?,
+        None => 0,
+    };
+    let max = max_items
+        .and_then(|m| usize::try_from(m).ok())
+        .unwrap_or(crate::pagination::DEFAULT_MAX_ITEMS);
+    let total = results.len();
+    let page: Vec<_> = results.into_iter().skip(start).take(max).collect();
+    let next = start + page.len();
+    Ok(SimulatePolicyOutput {
+        evaluation_results: page,
+        is_truncated: next < total,
+        marker: (next < total).then(|| next.to_string()),
+    })
+}
+
+/// The stored policies of the user, group or role `arn` names.
+fn principal_policies(
+    tx: &mut dyn ReadTx,
+    arn: &str,
+) -> Result<(String, PrincipalPolicies), IamError> {
+    let invalid = || {
+        IamError::InvalidInput(format!(
+            "Invalid ARN {arn}: it must name an IAM user, group or role."
+        ))
+    };
+    let rest = arn.strip_prefix("arn:aws:iam::").ok_or_else(invalid)?;
+    let (account, resource) = rest.split_once(':').ok_or_else(invalid)?;
+    let (kind, path_and_name) = resource.split_once('/').ok_or_else(invalid)?;
+    let name = path_and_name.rsplit('/').next().ok_or_else(invalid)?;
+    let policies = match kind {
+        "user" => authorization::user_policies(tx, account, name)?,
+        "role" => authorization::role_policies(tx, account, name)?,
+        "group" => authorization::group_policies(tx, account, name)?,
+        _ => return Err(invalid()),
+    };
+    Ok((account.to_owned(), policies))
+}
+
+fn principal_of(arn: &str) -> Result<Principal, IamError> {
+    Principal::parse(arn).map_err(|e| IamError::InvalidInput(e.to_string()))
+}
+
+fn resource_policy(document: Option<String>) -> Result<Option<SimulatedPolicy>, IamError> {
+    document
+        .map(|doc| {
+            Policy::parse_as(&doc, PolicyKind::Resource)
+                .map(|policy| SimulatedPolicy {
+                    id: "ResourcePolicy".to_owned(),
+                    source: "resource",
+                    policy,
+                })
+                .map_err(|e| IamError::MalformedPolicyDocument(e.to_string()))
+        })
+        .transpose()
+}
+
+fn simulate_principal_policy(
+    _env: &Env<'_>,
+    tx: &mut dyn ReadTx,
+    input: SimulatePrincipalPolicyInput,
+) -> Result<SimulatePolicyOutput, IamError> {
+    let (account_id, stored_policies) = principal_policies(tx, &input.policy_source_arn)?;
+    let mut identity = parse_all(stored(stored_policies.identity), PolicyKind::Identity)?;
+    identity.extend(parse_all(
+        given(input.policy_input_list, "PolicyInputList"),
+        PolicyKind::Identity,
+    )?);
+    // A boundary given in the request stands in for the entity's own.
+    let boundary = if input.permissions_boundary_policy_input_list.is_empty() {
+        parse_all(
+            stored(stored_policies.boundary.into_iter().collect()),
+            PolicyKind::Boundary,
+        )?
+    } else {
+        parse_all(
+            given(
+                input.permissions_boundary_policy_input_list,
+                "PermissionsBoundaryPolicyInputList",
+            ),
+            PolicyKind::Boundary,
+        )?
+    };
+    let caller = input
+        .caller_arn
+        .unwrap_or_else(|| input.policy_source_arn.clone());
+    let (context, provided_keys) = context_of(&input.context_entries);
+    let simulation = Simulation {
+        principal: principal_of(&caller)?,
+        account_id,
+        identity,
+        boundary,
+        resource_policy: resource_policy(input.resource_policy)?,
+        resource_owner: input.resource_owner,
+        context,
+        provided_keys,
+    };
+    simulation.run(
+        &input.action_names,
+        &input.resource_arns,
+        input.max_items,
+        input.marker.as_deref(),
+    )
+}
+
+fn simulate_custom_policy(
+    env: &Env<'_>,
+    _tx: &mut dyn ReadTx,
+    input: SimulateCustomPolicyInput,
+) -> Result<SimulatePolicyOutput, IamError> {
+    let identity = parse_all(
+        given(input.policy_input_list, "PolicyInputList"),
+        PolicyKind::Identity,
+    )?;
+    let boundary = parse_all(
+        given(
+            input.permissions_boundary_policy_input_list,
+            "PermissionsBoundaryPolicyInputList",
+        ),
+        PolicyKind::Boundary,
+    )?;
+    // Without a CallerArn, AWS simulates an unnamed user of the caller's account.
+    let caller = input
+        .caller_arn
+        .unwrap_or_else(|| format!("arn:aws:iam::{}:user/SimulatedUser", env.caller.account_id));
+    let (context, provided_keys) = context_of(&input.context_entries);
+    let simulation = Simulation {
+        principal: principal_of(&caller)?,
+        account_id: env.caller.account_id.clone(),
+        identity,
+        boundary,
+        resource_policy: resource_policy(input.resource_policy)?,
+        resource_owner: input.resource_owner,
+        context,
+        provided_keys,
+    };
+    simulation.run(
+        &input.action_names,
+        &input.resource_arns,
+        input.max_items,
+        input.marker.as_deref(),
+    )
+}
+
+fn context_keys_for_principal_policy(
+    _env: &Env<'_>,
+    tx: &mut dyn ReadTx,
+    input: ContextKeysForPrincipalPolicyInput,
+) -> Result<ContextKeysOutput, IamError> {
+    let (_, stored_policies) = principal_policies(tx, &input.policy_source_arn)?;
+    let mut policies = parse_all(stored(stored_policies.identity), PolicyKind::Identity)?;
+    policies.extend(parse_all(
+        given(input.policy_input_list, "PolicyInputList"),
+        PolicyKind::Identity,
+    )?);
+    Ok(ContextKeysOutput {
+        context_key_names: condition_keys(policies.iter().map(|p| &p.policy)),
+    })
+}
+
+fn context_keys_for_custom_policy(
+    _env: &Env<'_>,
+    _tx: &mut dyn ReadTx,
+    input: ContextKeysForCustomPolicyInput,
+) -> Result<ContextKeysOutput, IamError> {
+    let policies = parse_all(
+        given(input.policy_input_list, "PolicyInputList"),
+        PolicyKind::Identity,
+    )?;
+    Ok(ContextKeysOutput {
+        context_key_names: condition_keys(policies.iter().map(|p| &p.policy)),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::TestEnv;
+
+    fn custom(
+        policies: &[&str],
+        actions: &[&str],
+        context: Vec<ContextEntry>,
+    ) -> SimulatePolicyOutput {
+        let t = TestEnv::new();
+        let input = SimulateCustomPolicyInput {
+            policy_input_list: policies.iter().map(|p| (*p).to_owned()).collect(),
+            permissions_boundary_policy_input_list: Vec::new(),
+            action_names: actions.iter().map(|a| (*a).to_owned()).collect(),
+            resource_arns: Vec::new(),
+            resource_policy: None,
+            resource_owner: None,
+            caller_arn: None,
+            context_entries: context,
+            max_items: None,
+            marker: None,
+        };
+        t.read(|env, tx| simulate_custom_policy(env, tx, input))
+            .unwrap()
+    }
+
+    const ALLOW_LIST_FROM_OFFICE: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:List*","Resource":"*","Condition":{"IpAddress":{"aws:SourceIp":"10.0.0.0/8"}}}]}"#;
+
+    #[test]
+    fn decisions_and_missing_context_are_reported() {
+        let out = custom(
+            &[ALLOW_LIST_FROM_OFFICE],
+            &["iam:ListUsers", "iam:CreateUser"],
+            Vec::new(),
+        );
+        let decisions: Vec<_> = out
+            .evaluation_results
+            .iter()
+            .map(|r| r.eval_decision)
+            .collect();
+        assert_eq!(decisions, ["implicitDeny", "implicitDeny"]);
+        assert_eq!(
+            out.evaluation_results[0].missing_context_values,
+            ["aws:SourceIp"]
+        );
+
+        let from_office = vec![ContextEntry {
+            context_key_name: Some("aws:SourceIp".into()),
+            context_key_values: vec!["10.1.2.3".into()],
+        }];
+        let out = custom(&[ALLOW_LIST_FROM_OFFICE], &["iam:ListUsers"], from_office);
+        let result = &out.evaluation_results[0];
+        assert_eq!(result.eval_decision, "allowed");
+        assert!(result.missing_context_values.is_empty());
+        assert_eq!(
+            result.matched_statements[0].source_policy_id,
+            "PolicyInputList.1"
+        );
+        assert_eq!(result.matched_statements[0].source_policy_type, "none");
+    }
+
+    #[test]
+    fn an_explicit_deny_wins() {
+        let deny = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"iam:*","Resource":"*"}]}"#;
+        let allow = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#;
+        let out = custom(&[allow, deny], &["iam:ListUsers"], Vec::new());
+        assert_eq!(out.evaluation_results[0].eval_decision, "explicitDeny");
+    }
+
+    #[test]
+    fn a_malformed_policy_is_refused() {
+        let t = TestEnv::new();
+        let input = ContextKeysForCustomPolicyInput {
+            policy_input_list: vec!["{".into()],
+        };
+        let err = t
+            .read(|env, tx| context_keys_for_custom_policy(env, tx, input))
+            .unwrap_err();
+        assert!(matches!(err, IamError::MalformedPolicyDocument(_)));
+    }
+}
