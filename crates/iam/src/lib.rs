@@ -20,10 +20,11 @@ pub mod login_profiles;
 pub mod managed_policies;
 pub mod mfa;
 pub mod pagination;
-mod password_policy;
+pub mod password_policy;
 pub mod policies;
 pub mod records;
 mod roles;
+mod simulate;
 pub mod tags;
 #[cfg(test)]
 mod testing;
@@ -56,6 +57,7 @@ impl Iam {
         operations.extend(mfa::operations());
         operations.extend(account_settings::operations());
         operations.extend(credential_report::operations());
+        operations.extend(simulate::operations());
         Self { operations }
     }
 }
