@@ -188,4 +188,55 @@ mod tests {
             Err(IamError::NoSuchEntity(m)) if m == "The user with name nobody cannot be found."
         ));
     }
+
+    #[test]
+    fn roles_take_and_lose_boundaries_too() {
+        let t = TestEnv::new();
+        let role = records::RoleRecord {
+            account_id: ACCOUNT.into(),
+            role_name: "svc".into(),
+            role_id: "AROAEXAMPLE".into(),
+            path: "/".into(),
+            arn: format!("arn:aws:iam::{ACCOUNT}:role/svc"),
+            create_date: "2026-11-24T12:00:00Z".into(),
+            assume_role_policy_document: "{}".into(),
+            description: None,
+            max_session_duration: 3600,
+            permissions_boundary: None,
+            tags: Vec::new(),
+            attached_policies: Vec::new(),
+            inline_policies: Default::default(),
+            role_last_used: None,
+        };
+        t.write(move |_, tx| records::put_role(tx, &role)).unwrap();
+        let role_boundary = |t: &TestEnv| {
+            t.read(|_, tx| records::role(tx, ACCOUNT, "SVC"))
+                .unwrap()
+                .permissions_boundary
+        };
+        let input = PutRolePermissionsBoundaryInput {
+            role_name: "svc".into(),
+            permissions_boundary: "arn:aws:iam::aws:policy/ReadOnlyAccess".into(),
+        };
+        t.write(move |env, tx| put_role_permissions_boundary(env, tx, input))
+            .unwrap();
+        assert_eq!(
+            role_boundary(&t).as_deref(),
+            Some("arn:aws:iam::aws:policy/ReadOnlyAccess")
+        );
+        let input = PutRolePermissionsBoundaryInput {
+            role_name: "svc".into(),
+            permissions_boundary: "arn:aws:iam::aws:policy/NotARealPolicy".into(),
+        };
+        assert!(matches!(
+            t.write(move |env, tx| put_role_permissions_boundary(env, tx, input)),
+            Err(IamError::NoSuchEntity(_))
+        ));
+        let input = DeleteRolePermissionsBoundaryInput {
+            role_name: "svc".into(),
+        };
+        t.write(move |env, tx| delete_role_permissions_boundary(env, tx, input))
+            .unwrap();
+        assert_eq!(role_boundary(&t), None);
+    }
 }
