@@ -20,6 +20,8 @@ pub enum IdPrefix {
     Group,
     /// A managed policy.
     Policy,
+    /// An instance profile.
+    InstanceProfile,
 }
 
 impl IdPrefix {
@@ -31,6 +33,7 @@ impl IdPrefix {
             IdPrefix::Role => "AROA",
             IdPrefix::Group => "AGPA",
             IdPrefix::Policy => "ANPA",
+            IdPrefix::InstanceProfile => "AIPA",
         }
     }
 }
