@@ -356,9 +356,6 @@ def test_a_key_never_used_reports_na(iam, user_with_key):
     assert "LastUsedDate" not in got["AccessKeyLastUsed"]
 
 
-@pytest.mark.xfail(
-    reason="last use is recorded once the server calls access_keys::record_use", strict=False
-)
 def test_a_used_key_reports_its_last_use(rampart, iam, user_with_key):
     _, key = user_with_key
     rampart.client("sts", key=key["AccessKeyId"], secret=key["SecretAccessKey"]).get_caller_identity()

@@ -204,7 +204,7 @@ def test_permissions_boundary_put_and_delete(iam):
     iam.put_user_permissions_boundary(UserName="bounded-bob", PermissionsBoundary=arn)
     user = iam.get_user(UserName="bounded-bob")["User"]
     assert user["PermissionsBoundary"] == {
-        "PermissionsBoundaryType": "Policy", "PermissionsBoundaryArn": arn,
+        "PermissionsBoundaryType": "PermissionsBoundaryPolicy", "PermissionsBoundaryArn": arn,
     }
     policy = iam.get_policy(PolicyArn=arn)["Policy"]
     assert (policy["AttachmentCount"], policy["PermissionsBoundaryUsageCount"]) == (0, 1)

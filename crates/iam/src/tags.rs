@@ -20,7 +20,7 @@ impl PermissionsBoundary {
     /// A boundary set by a managed policy (the only kind IAM has).
     pub fn policy(arn: String) -> Self {
         Self {
-            permissions_boundary_type: "Policy",
+            permissions_boundary_type: "PermissionsBoundaryPolicy",
             permissions_boundary_arn: arn,
         }
     }

@@ -26,6 +26,8 @@ pub(crate) struct CallRecord {
     /// The input with sensitive members hidden.
     pub(crate) request_parameters: Option<Value>,
     pub(crate) read_only: bool,
+    /// Usage to record with the event (key last used, service last accessed).
+    pub(crate) usage: Option<crate::usage::Usage>,
 }
 
 impl CallRecord {
@@ -123,6 +125,7 @@ mod tests {
             caller: Some(Caller::root("123456789012", "AKIAX")),
             request_parameters: Some(json!({})),
             read_only: false,
+            usage: None,
         }
     }
 

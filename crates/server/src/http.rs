@@ -82,6 +82,7 @@ async fn reset(
         .await;
     state.signing_keys.clear();
     state.authorizer.state_changed();
+    state.usage.clear();
     match outcome {
         Ok(()) => (StatusCode::OK, axum::Json(json!({"reset": true}))).into_response(),
         Err(e) => {

@@ -16,6 +16,7 @@ mod pipeline;
 mod registry;
 mod route;
 mod state;
+mod usage;
 
 pub use http::{router, serve};
 pub use registry::Registry;

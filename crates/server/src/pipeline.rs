@@ -64,11 +64,12 @@ pub(crate) async fn handle(
         caller: None,
         request_parameters: None,
         read_only: true,
+        usage: None,
     };
     let prepared = prepare(&state, &parts, &body, signed, &route, &mut record);
     let outcome = match prepared {
         Ok(call) => execute(&state, call, &route, record).await,
-        Err(e) => match append_event(&state, record.event(Err(&e))).await {
+        Err(e) => match append_event(&state, record.event(Err(&e)), record.usage).await {
             Ok(()) => Err(e),
             Err(audit_failure) => Err(audit_failure),
         },
@@ -103,6 +104,12 @@ fn prepare(
     }
     let signed = signed.map_err(|e| authn::sigv4_error(&e, model.protocol()))?;
     let caller = authn::authenticate(state, parts, body, &signed, model)?;
+    record.usage = state.usage.due(
+        &caller,
+        model.endpoint_prefix(),
+        &record.region,
+        record.event_time,
+    );
     record.caller = Some(caller.clone());
     let (Some(service), true) = (service, implemented) else {
         return Err(not_implemented(model, name));
@@ -199,7 +206,7 @@ async fn execute(
                 .map_err(|e| internal_failure("read transaction failed", &e))
                 .and_then(|r| r);
             let event = record.event(outcome.as_ref().map(|_| None));
-            append_event(state, event).await?;
+            append_event(state, event, record.usage).await?;
             outcome
         }
         Handler::Write(_) => execute_write(state, call, op_model, record).await,
@@ -254,6 +261,9 @@ async fn execute_write(
             Err(e) => Err(e),
         });
         tx.append_journal(&event)?;
+        if let Some(usage) = &record.usage {
+            usage.record(tx)?;
+        }
         Ok::<_, StoreError>(outcome)
     };
     let outcome = state
@@ -268,11 +278,22 @@ async fn execute_write(
     outcome
 }
 
-/// Appends `event` and waits until it is durable: no answer leaves before its event is kept.
-async fn append_event(state: &AppState, event: Vec<u8>) -> Result<(), AwsError> {
+/// Appends `event` (and the call's usage) and waits until it is durable: no answer leaves
+/// before its event is kept.
+async fn append_event(
+    state: &AppState,
+    event: Vec<u8>,
+    usage: Option<crate::usage::Usage>,
+) -> Result<(), AwsError> {
     state
         .store
-        .write_with(move |tx| tx.append_journal(&event).map(|_| ()))
+        .write_with(move |tx| {
+            tx.append_journal(&event)?;
+            match &usage {
+                Some(usage) => usage.record(tx),
+                None => Ok(()),
+            }
+        })
         .await
         .map_err(|e: StoreError| internal_failure("the audit event could not be written", &e))
 }

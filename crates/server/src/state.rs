@@ -10,6 +10,7 @@ use rampart_store::Store;
 
 use crate::Registry;
 use crate::authz::Authorizer;
+use crate::usage::UsageThrottle;
 
 /// Settings of a running server.
 #[derive(Debug, Clone)]
@@ -28,6 +29,7 @@ pub struct AppState {
     pub(crate) registry: Registry,
     pub(crate) signing_keys: SigningKeyCache,
     pub(crate) authorizer: Authorizer,
+    pub(crate) usage: UsageThrottle,
     pub(crate) entropy: Arc<dyn Entropy>,
     pub(crate) config: ServerConfig,
     pub(crate) started: Instant,
@@ -50,6 +52,7 @@ impl AppState {
             registry,
             signing_keys: SigningKeyCache::new(SIGNING_KEY_CACHE_SIZE),
             authorizer: Authorizer::default(),
+            usage: UsageThrottle::default(),
             entropy: Arc::new(OsEntropy),
             config,
             started: Instant::now(),
