@@ -5,6 +5,7 @@
 //! (`users.rs` holds `CreateUser`); [`records`] holds what the families share.
 #![deny(missing_docs)]
 
+pub mod access_advisor;
 pub mod access_keys;
 pub mod account;
 mod account_settings;
@@ -58,6 +59,7 @@ impl Iam {
         operations.extend(account_settings::operations());
         operations.extend(credential_report::operations());
         operations.extend(simulate::operations());
+        operations.extend(access_advisor::operations());
         Self { operations }
     }
 }
