@@ -62,8 +62,10 @@ pub(crate) fn parse(text: &str) -> Result<Policy> {
             detail,
             Location {
                 path: root.to_string(),
-                line: e.line(),
-                column: e.column(),
+                // serde_json reports an error before the first character (an empty
+                // document) at column 0; Rampart's positions are 1-based.
+                line: e.line().max(1),
+                column: e.column().max(1),
             },
         )
     })?;
@@ -420,5 +422,17 @@ mod tests {
             err(r#"{"Statement": [{"Effect": "Allow", "Action": "*", "Principal": {"AWS": "arn:aws:iam::123456789012:user/*"}}]}"#).aws_message(),
             INVALID_PRINCIPAL
         );
+    }
+}
+
+#[cfg(test)]
+mod empty_input_tests {
+    use super::*;
+
+    /// Found by the `policy_parse` fuzz target: an empty document reported column 0.
+    #[test]
+    fn an_empty_document_is_a_syntax_error_at_line_1_column_1() {
+        let error = parse("").unwrap_err();
+        assert_eq!((error.location().line, error.location().column), (1, 1));
     }
 }
