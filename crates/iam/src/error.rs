@@ -39,6 +39,15 @@ pub enum IamError {
     /// The credential report was never generated.
     #[error("{0}")]
     ReportNotPresent(String),
+    /// The credential report is still being generated.
+    #[error("{0}")]
+    ReportInProgress(String),
+    /// The entity is being changed by another request; retry shortly.
+    #[error("{0}")]
+    EntityTemporarilyUnmodifiable(String),
+    /// The operation is not available to this kind of principal (e.g. `ChangePassword` by root).
+    #[error("{0}")]
+    InvalidUserType(String),
     /// The store failed; details are logged, never returned.
     #[error("store failure")]
     Store(#[from] StoreError),
@@ -70,6 +79,9 @@ impl From<IamError> for AwsError {
             IamError::PolicyNotAttachable(_) => ("PolicyNotAttachable", 400),
             IamError::UnmodifiableEntity(_) => ("UnmodifiableEntity", 400),
             IamError::ReportNotPresent(_) => ("ReportNotPresent", 410),
+            IamError::ReportInProgress(_) => ("ReportInProgress", 404),
+            IamError::EntityTemporarilyUnmodifiable(_) => ("EntityTemporarilyUnmodifiable", 409),
+            IamError::InvalidUserType(_) => ("InvalidUserType", 400),
             IamError::Store(store) => {
                 tracing::error!(error = %store, "IAM store failure");
                 return AwsError::new(
