@@ -72,6 +72,9 @@ pub fn user_policies(
 ) -> Result<PrincipalPolicies, IamError> {
     let user = records::user(tx, account_id, user_name)?;
     let mut identity = inline(&user.inline_policies, PolicySource::User);
+    if crate::login_profiles::users_may_change_own_password(tx, account_id)? {
+        identity.push(change_own_password(&user.arn));
+    }
     attached(tx, &user.attached_policies, &mut identity)?;
     for group_name in &user.groups {
         let group = records::group(tx, account_id, group_name)?;
@@ -119,6 +122,24 @@ pub fn group_policies(
         tags: Vec::new(),
         unique_id: group.group_id,
     })
+}
+
+/// The account password policy's "allow users to change their own password" works as an
+/// implicit policy: each user may change its own password and read the policy it must meet.
+/// An explicit deny still wins.
+fn change_own_password(user_arn: &str) -> NamedDocument {
+    let document = serde_json::json!({
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Action": "iam:ChangePassword", "Resource": user_arn},
+            {"Effect": "Allow", "Action": "iam:GetAccountPasswordPolicy", "Resource": "*"}
+        ]
+    });
+    NamedDocument {
+        id: "AccountPasswordPolicy".to_owned(),
+        source: PolicySource::AwsManaged,
+        document: document.to_string(),
+    }
 }
 
 fn inline(policies: &BTreeMap<String, String>, source: PolicySource) -> Vec<NamedDocument> {

@@ -169,6 +169,22 @@ pub fn get(
     )?)
 }
 
+/// Moves the user's login profile to its new name (`UpdateUser` renames).
+pub(crate) fn rename_owner(
+    tx: &mut (impl WriteTx + ?Sized),
+    account_id: &str,
+    old_name: &str,
+    new_name: &str,
+) -> Result<(), IamError> {
+    let old_key = records::key(account_id, old_name);
+    let Some(mut profile) = get_json::<LoginProfileRecord>(tx, NAMESPACE, &old_key)? else {
+        return Ok(());
+    };
+    tx.delete(NAMESPACE, &old_key)?;
+    new_name.clone_into(&mut profile.user_name);
+    put(tx, &profile)
+}
+
 fn put(tx: &mut (impl WriteTx + ?Sized), profile: &LoginProfileRecord) -> Result<(), IamError> {
     Ok(put_json(
         tx,

@@ -270,6 +270,29 @@ pub fn user_has_devices(
     Ok(!tx.scan(BY_USER, &prefix, None, 1)?.is_empty())
 }
 
+/// Moves the user's MFA devices to its new name (`UpdateUser` renames).
+pub(crate) fn rename_owner(
+    tx: &mut (impl WriteTx + ?Sized),
+    account_id: &str,
+    old_name: &str,
+    new_name: &str,
+) -> Result<(), IamError> {
+    for serial in serials_of_user(tx, account_id, old_name)? {
+        tx.delete(BY_USER, &user_index_key(account_id, old_name, &serial))?;
+        put_json(
+            tx,
+            BY_USER,
+            &user_index_key(account_id, new_name, &serial),
+            &serial,
+        )?;
+        if let Some(mut device) = get(tx, account_id, &serial)? {
+            device.user_name = Some(new_name.to_owned());
+            put(tx, &device)?;
+        }
+    }
+    Ok(())
+}
+
 /// The serial numbers of the MFA devices enabled for the user.
 pub fn serials_of_user(
     tx: &mut (impl ReadTx + ?Sized),

@@ -249,6 +249,8 @@ fn update_user(
         }
         rename_in_groups(tx, &account, &user, new_name)?;
         crate::access_keys::rename_owner(tx, &account, &user.user_name, new_name)?;
+        crate::login_profiles::rename_owner(tx, &account, &user.user_name, new_name)?;
+        crate::mfa::rename_owner(tx, &account, &user.user_name, new_name)?;
         user.user_name.clone_from(new_name);
     }
     if let Some(path) = input.new_path {
