@@ -3,7 +3,11 @@
 RAMPART_BIN names the binary (scripts/test builds it and sets it).
 """
 
+import base64
+import hashlib
+import hmac
 import os
+import struct
 import subprocess
 
 import boto3
@@ -65,3 +69,12 @@ def rampart(tmp_path_factory):
     server = Rampart(tmp_path_factory.mktemp("rampart"))
     yield server
     server.stop()
+
+
+def totp(seed_base32, at, step=30, digits=6):
+    """RFC 6238 TOTP with HMAC-SHA1, the way an authenticator app computes it."""
+    key = base64.b32decode(seed_base32 + "=" * (-len(seed_base32) % 8))
+    mac = hmac.new(key, struct.pack(">Q", int(at) // step), hashlib.sha1).digest()
+    offset = mac[-1] & 0x0F
+    value = (struct.unpack(">I", mac[offset:offset + 4])[0] & 0x7FFFFFFF) % 10**digits
+    return f"{value:0{digits}d}"

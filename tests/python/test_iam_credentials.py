@@ -14,18 +14,9 @@ import time
 import botocore.exceptions
 import pytest
 
-from conftest import ACCOUNT_ID
+from conftest import ACCOUNT_ID, totp
 
 GOOD_PASSWORD = "Correct-Horse-42-battery"
-
-
-def totp(seed_base32, at, step=30, digits=6):
-    """RFC 6238 TOTP with HMAC-SHA1, the way an authenticator app computes it."""
-    key = base64.b32decode(seed_base32 + "=" * (-len(seed_base32) % 8))
-    mac = hmac.new(key, struct.pack(">Q", int(at) // step), hashlib.sha1).digest()
-    offset = mac[-1] & 0x0F
-    value = (struct.unpack(">I", mac[offset:offset + 4])[0] & 0x7FFFFFFF) % 10**digits
-    return f"{value:0{digits}d}"
 
 
 def test_totp_matches_rfc_6238_vectors():
