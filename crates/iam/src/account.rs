@@ -55,6 +55,9 @@ pub enum BootstrapError {
     /// The given secret access key is unusable.
     #[error("the root secret access key must be 1 to 128 printable characters")]
     InvalidSecret,
+    /// The account exists already.
+    #[error("account {0} exists already")]
+    AccountExists(String),
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -124,6 +127,50 @@ pub fn bootstrap(
     };
     put_json(tx, DEPLOYMENT_NAMESPACE, DEPLOYMENT_KEY, &deployment)?;
     Ok((deployment, secret))
+}
+
+/// A new account with a root access key, besides the management account (for cross-account
+/// work before Organizations creates accounts). Returns the account ID, the root access key
+/// ID and its secret, which the caller shows once.
+pub fn create_account(
+    tx: &mut (impl WriteTx + ?Sized),
+    account_id: Option<String>,
+    root_key: &RootKey,
+    entropy: &dyn Entropy,
+    now: &str,
+) -> Result<(String, String, SecretBytes), BootstrapError> {
+    let account_id = match account_id {
+        Some(id) if is_account_id(&id) => id,
+        Some(id) => return Err(BootstrapError::InvalidAccountId(id)),
+        None => ids::account_id(entropy),
+    };
+    if get_json::<AccountRecord>(tx, NAMESPACE, &account_id)?.is_some() {
+        return Err(BootstrapError::AccountExists(account_id));
+    }
+    let number: u64 = account_id
+        .parse()
+        .map_err(|_| BootstrapError::InvalidAccountId(account_id.clone()))?;
+    let access_key_id = ids::access_key_id(ids::IdPrefix::AccessKey, number, entropy);
+    let secret = SecretBytes::from(ids::secret_access_key(entropy));
+    put_json(
+        tx,
+        NAMESPACE,
+        &account_id,
+        &AccountRecord {
+            account_id: account_id.clone(),
+            created: now.to_owned(),
+        },
+    )?;
+    let record = AccessKeyRecord::new(
+        access_key_id.clone(),
+        account_id.clone(),
+        None,
+        &secret,
+        root_key,
+        now.to_owned(),
+    );
+    access_keys::put(tx, &record)?;
+    Ok((account_id, access_key_id, secret))
 }
 
 /// Returns all state to what bootstrap made: the same management account and the same root

@@ -21,6 +21,9 @@ enum Command {
     /// Validate and evaluate IAM policies offline.
     #[command(subcommand)]
     Policy(command::policy::PolicyCommand),
+    /// Operator tasks on a data directory.
+    #[command(subcommand)]
+    Admin(command::admin::AdminCommand),
 }
 
 fn main() -> ExitCode {
@@ -35,6 +38,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Serve(args) => command::serve::run(args),
         Command::Policy(command) => command::policy::run(command),
+        Command::Admin(command) => command::admin::run(command),
     };
     match result {
         Ok(code) => code,

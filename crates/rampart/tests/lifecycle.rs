@@ -130,3 +130,65 @@ fn ephemeral_state_is_removed_at_exit() {
     assert!(rampart.stop().success());
     assert!(!dir.exists(), "{} was removed", dir.display());
 }
+
+#[test]
+fn admin_creates_another_account_whose_root_key_works() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = Rampart::in_dir(dir.path());
+    assert!(first.stop().success());
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_rampart"))
+        .args([
+            "admin",
+            "create-account",
+            "--account-id",
+            "999988887777",
+            "--data-dir",
+        ])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let printed = String::from_utf8(output.stdout).unwrap();
+    let field = |name: &str| {
+        printed
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .map(|v| v.trim().to_owned())
+            .unwrap()
+    };
+    let (key, secret) = (
+        field("root access key id:"),
+        field("root secret access key:"),
+    );
+    let again = Rampart::in_dir(dir.path());
+    let mut request = again.query_request("Action=GetCallerIdentity&Version=2011-06-15");
+    Signing {
+        access_key_id: &key,
+        secret: &secret,
+        ..Signing::default()
+    }
+    .sign(&mut request);
+    let (status, body) = again.send(request);
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        xml_text(&body, "Arn"),
+        Some("arn:aws:iam::999988887777:root")
+    );
+    // The same ID twice is refused.
+    let twice = std::process::Command::new(env!("CARGO_BIN_EXE_rampart"))
+        .args([
+            "admin",
+            "create-account",
+            "--account-id",
+            "999988887777",
+            "--data-dir",
+        ])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(!twice.status.success());
+}

@@ -1,4 +1,5 @@
 //! One file per subcommand.
 
+pub mod admin;
 pub mod policy;
 pub mod serve;

@@ -51,8 +51,8 @@ pub struct ServeArgs {
     root_key: Option<String>,
 }
 
-const DB_FILE: &str = "rampart.db";
-const ROOT_KEY_FILE: &str = "root.key";
+pub(crate) const DB_FILE: &str = "rampart.db";
+pub(crate) const ROOT_KEY_FILE: &str = "root.key";
 const CREDENTIALS_FILE: &str = "credentials";
 const CONFIG_FILE: &str = "config";
 const PROFILE: &str = "rampart";

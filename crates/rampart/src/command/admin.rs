@@ -1,0 +1,83 @@
+//! `rampart admin`: operator tasks on a data directory, run beside or without a server.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context;
+use rampart_crypto::RootKey;
+use rampart_iam::account::{self, BootstrapError};
+use rampart_store::{SqliteStore, Store, StoreError};
+
+/// `rampart admin` subcommands.
+#[derive(Debug, clap::Subcommand)]
+pub enum AdminCommand {
+    /// Create another account with a root access key (cross-account roles before
+    /// Organizations). Prints the account ID and the key once.
+    CreateAccount {
+        /// The data directory of the Rampart to add the account to.
+        #[arg(long, env = "RAMPART_DATA_DIR", default_value = ".rampart")]
+        data_dir: PathBuf,
+        /// The new account's ID (random 12 digits when absent).
+        #[arg(long)]
+        account_id: Option<String>,
+    },
+}
+
+/// Carries bootstrap's refusal or a store failure out of the write transaction.
+struct Failure(BootstrapError);
+
+impl From<StoreError> for Failure {
+    fn from(e: StoreError) -> Self {
+        Failure(BootstrapError::Store(e))
+    }
+}
+
+pub fn run(command: AdminCommand) -> anyhow::Result<ExitCode> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .context("cannot start the async runtime")?;
+    match command {
+        AdminCommand::CreateAccount {
+            data_dir,
+            account_id,
+        } => runtime.block_on(create_account(data_dir, account_id)),
+    }
+}
+
+async fn create_account(data_dir: PathBuf, account_id: Option<String>) -> anyhow::Result<ExitCode> {
+    let root_key = match std::env::var("RAMPART_ROOT_KEY") {
+        Ok(text) => RootKey::from_base64(&text).context("RAMPART_ROOT_KEY")?,
+        Err(_) => {
+            let path = data_dir.join(super::serve::ROOT_KEY_FILE);
+            anyhow::ensure!(
+                path.exists(),
+                "{} has no root key: is it a Rampart data directory?",
+                data_dir.display()
+            );
+            RootKey::load_or_create(&path)?.0
+        }
+    };
+    let db = data_dir.join(super::serve::DB_FILE);
+    anyhow::ensure!(
+        db.exists(),
+        "{} has no database: start `rampart serve` there first",
+        data_dir.display()
+    );
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&db)?);
+    let now = rampart_service::aws_timestamp(time::OffsetDateTime::now_utc());
+    let (account_id, access_key_id, secret) = store
+        .write_with(move |tx| {
+            account::create_account(tx, account_id, &root_key, &rampart_service::OsEntropy, &now)
+                .map_err(Failure)
+        })
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot create the account: {}", e.0))?;
+    println!("account id:             {account_id}");
+    println!("root access key id:     {access_key_id}");
+    println!(
+        "root secret access key: {}",
+        String::from_utf8_lossy(secret.expose())
+    );
+    Ok(ExitCode::SUCCESS)
+}
