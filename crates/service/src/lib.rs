@@ -13,7 +13,10 @@ mod operation;
 
 pub use caller::{Caller, PrincipalKind};
 pub use env::{Entropy, Env, OsEntropy};
-pub use operation::{Access, Authorization, Handler, Operation, ResourceNames, Service};
+pub use operation::{
+    Access, Authorization, ConditionKeys, Handler, Operation, ResourceNames, ResourcePolicy,
+    ResourcePolicyLookup, Service,
+};
 pub use rampart_wire::{AwsError, Value};
 
 /// Formats a time as AWS does in its APIs: RFC 3339 in UTC, seconds precision, `Z`.

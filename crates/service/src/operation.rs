@@ -29,6 +29,28 @@ pub enum Authorization {
 /// Names the resources (ARNs) an operation touches, from the caller's scope and the input.
 pub type ResourceNames = fn(&Env<'_>, &Value) -> Vec<String>;
 
+/// A resource-based policy the authorize step must evaluate for a request: a role's trust
+/// policy, a KMS key policy, a secret's policy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResourcePolicy {
+    /// The policy document (JSON text).
+    pub document: String,
+    /// The account that owns the resource.
+    pub account_id: String,
+    /// Whether the resource policy itself must allow (trust policies, key policies), rather
+    /// than being one more way to be allowed.
+    pub must_allow: bool,
+    /// What AccessDenied messages call the policy, e.g. "trust policy".
+    pub description: &'static str,
+}
+
+/// Looks up the resource policy that governs a request, if any.
+pub type ResourcePolicyLookup =
+    fn(&Env<'_>, &mut dyn ReadTx, &Value) -> Result<Option<ResourcePolicy>, AwsError>;
+
+/// Service-specific condition keys a request carries (e.g. `sts:ExternalId`), from its input.
+pub type ConditionKeys = fn(&Env<'_>, &Value) -> Vec<(String, Vec<String>)>;
+
 type ReadFn = dyn Fn(&Env<'_>, &mut dyn ReadTx, Value) -> Result<Value, AwsError> + Send + Sync;
 type WriteFn = dyn Fn(&Env<'_>, &mut dyn WriteTx, Value) -> Result<Value, AwsError> + Send + Sync;
 
@@ -54,6 +76,10 @@ pub struct Operation {
     pub handler: Handler,
     /// What is missing, when the operation is only partly implemented (docs/COVERAGE.md).
     pub partial: Option<&'static str>,
+    /// The resource policy the authorize step evaluates, if the operation has one.
+    pub resource_policy: Option<ResourcePolicyLookup>,
+    /// The operation's own condition keys.
+    pub condition_keys: Option<ConditionKeys>,
 }
 
 fn no_resource(_: &Env<'_>, _: &Value) -> Vec<String> {
@@ -109,6 +135,8 @@ impl Operation {
             resources: no_resource,
             handler,
             partial: None,
+            resource_policy: None,
+            condition_keys: None,
         }
     }
 
@@ -121,6 +149,18 @@ impl Operation {
     /// Declares how to name the resources the operation touches.
     pub fn resources(mut self, names: ResourceNames) -> Self {
         self.resources = names;
+        self
+    }
+
+    /// Declares the resource policy that governs requests (evaluated by the authorize step).
+    pub fn resource_policy(mut self, lookup: ResourcePolicyLookup) -> Self {
+        self.resource_policy = Some(lookup);
+        self
+    }
+
+    /// Declares the operation's own condition keys.
+    pub fn condition_keys(mut self, keys: ConditionKeys) -> Self {
+        self.condition_keys = Some(keys);
         self
     }
 
