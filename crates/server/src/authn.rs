@@ -1,8 +1,14 @@
 //! Authenticate: the SigV4 signature against the access key's secret, then the principal.
+//!
+//! An access key's record, principal and unsealed secret are cached between requests (one
+//! store read and one AES-GCM open per key and write generation, not per request).
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
 use http::request::Parts;
+use rampart_crypto::SecretBytes;
 use rampart_iam::access_keys::{self, AccessKeyStatus};
 use rampart_iam::records::{self, UserRecord};
 use rampart_service::{Caller, PrincipalKind};
@@ -10,7 +16,7 @@ use rampart_sigv4::{ErrorFlavor, SigV4Error, SignedRequest};
 use rampart_store::{StoreError, get_json};
 use rampart_wire::{AwsError, Protocol, ServiceModel};
 
-use crate::state::AppState;
+use crate::state::{AppState, Generation};
 
 /// The flavour of authentication error codes a protocol uses.
 pub(crate) fn flavor(protocol: Protocol) -> ErrorFlavor {
@@ -27,6 +33,64 @@ pub(crate) fn sigv4_error(e: &SigV4Error, protocol: Protocol) -> AwsError {
 
 fn store_error(e: &StoreError) -> AwsError {
     tracing::error!(error = %e, "store failure during authentication");
+    internal_failure()
+}
+
+/// Access keys kept; the cache is emptied when it grows past this.
+const MAX_CACHED_CREDENTIALS: usize = 10_000;
+
+/// What authentication needs about one access key, read and unsealed once per write
+/// generation instead of once per request.
+struct Credential {
+    /// The write generation this was read at.
+    generation: u64,
+    status: AccessKeyStatus,
+    /// The principal the key belongs to; `None` when its user is gone (deleted users have no
+    /// keys, so only by corruption).
+    caller: Option<Caller>,
+    /// The unsealed secret access key: zeroed when the entry is dropped, never logged.
+    secret: SecretBytes,
+}
+
+/// Access key id → its status, principal and secret, tagged with the write generation they
+/// were read at. Every committed write bumps the generation (see [`AppState::state_changed`]),
+/// so a deleted or deactivated key, or a deleted user, is seen by the very next request. Only
+/// keys that exist are kept: an unknown id is looked up every time, so made-up ids cannot
+/// fill the cache.
+pub(crate) struct CredentialCache {
+    generation: Arc<Generation>,
+    entries: Mutex<HashMap<String, Arc<Credential>>>,
+}
+
+impl CredentialCache {
+    /// An empty cache whose entries are stale once `generation` moves on.
+    pub(crate) fn new(generation: Arc<Generation>) -> Self {
+        Self {
+            generation,
+            entries: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn fresh(&self, access_key_id: &str) -> Option<Arc<Credential>> {
+        let generation = self.generation.current();
+        let entries = self.entries.lock().ok()?;
+        entries
+            .get(access_key_id)
+            .filter(|hit| hit.generation == generation)
+            .cloned()
+    }
+
+    fn insert(&self, access_key_id: &str, credential: Arc<Credential>) {
+        if let Ok(mut entries) = self.entries.lock() {
+            if entries.len() >= MAX_CACHED_CREDENTIALS {
+                entries.clear();
+            }
+            entries.insert(access_key_id.to_owned(), credential);
+        }
+    }
+}
+
+fn internal_failure() -> AwsError {
     AwsError::new(
         "InternalFailure",
         500,
@@ -34,20 +98,15 @@ fn store_error(e: &StoreError) -> AwsError {
     )
 }
 
-/// Verifies `signed` for a request to `model` and returns who signed it.
-pub(crate) fn authenticate(
-    state: &AppState,
-    parts: &Parts,
-    body: &[u8],
-    signed: &SignedRequest,
-    model: &ServiceModel,
-) -> Result<Caller, AwsError> {
-    let protocol = model.protocol();
-    let refuse = |e: SigV4Error| sigv4_error(&e, protocol);
-    if signed.service() != model.signing_name() {
-        return Err(refuse(SigV4Error::wrong_service(model.signing_name())));
+/// The credential of `access_key_id`, from the cache when it is current, else from the store
+/// (then cached); `None` when no such key exists.
+fn credential(state: &AppState, access_key_id: &str) -> Result<Option<Arc<Credential>>, AwsError> {
+    if let Some(hit) = state.credentials.fresh(access_key_id) {
+        return Ok(Some(hit));
     }
-    let access_key_id = signed.access_key_id();
+    // Read before the store: a write landing in between leaves this entry marked stale rather
+    // than a stale entry marked fresh.
+    let generation = state.generation.current();
     let (record, user) = state
         .store
         .read_with(|tx| {
@@ -65,39 +124,16 @@ pub(crate) fn authenticate(
             Ok::<_, StoreError>((Some(record), user))
         })
         .map_err(|e| store_error(&e))?;
-    let record = record.ok_or_else(|| refuse(SigV4Error::InvalidClientTokenId))?;
-    // A long-term key never comes with a session token; one that does is forged or misused.
-    if signed.security_token().is_some() {
-        return Err(refuse(SigV4Error::InvalidClientTokenId));
-    }
+    let Some(record) = record else {
+        return Ok(None);
+    };
     let secret = record.secret(&state.root_key).map_err(|e| {
         tracing::error!(error = %e, "an access key's secret could not be unsealed");
-        AwsError::new(
-            "InternalFailure",
-            500,
-            "The request processing has failed because of an unknown error.",
-        )
+        internal_failure()
     })?;
-    signed
-        .verify(
-            parts,
-            body,
-            secret.expose(),
-            SystemTime::now(),
-            &state.signing_keys,
-        )
-        .map_err(refuse)?;
-    // Checked after the signature, so an inactive key's status is told only to its holder.
-    if record.status == AccessKeyStatus::Inactive {
-        return Err(AwsError::new(
-            "AccessDenied",
-            403,
-            format!("The access key {access_key_id} is inactive."),
-        ));
-    }
-    match (&record.user_name, user) {
-        (None, _) => Ok(Caller::root(&record.account_id, access_key_id)),
-        (Some(_), Some(user)) => Ok(Caller {
+    let caller = match (&record.user_name, user) {
+        (None, _) => Some(Caller::root(&record.account_id, access_key_id)),
+        (Some(_), Some(user)) => Some(Caller {
             account_id: user.account_id,
             arn: user.arn,
             principal_id: user.user_id,
@@ -105,7 +141,91 @@ pub(crate) fn authenticate(
             user_name: Some(user.user_name),
             access_key_id: access_key_id.to_owned(),
         }),
-        // A key whose user is gone (deleted users have no keys, so only by corruption).
-        (Some(_), None) => Err(refuse(SigV4Error::InvalidClientTokenId)),
+        (Some(_), None) => None,
+    };
+    let credential = Arc::new(Credential {
+        generation,
+        status: record.status,
+        caller,
+        secret,
+    });
+    state
+        .credentials
+        .insert(access_key_id, Arc::clone(&credential));
+    Ok(Some(credential))
+}
+
+/// Verifies `signed` for a request to `model` and returns who signed it.
+pub(crate) fn authenticate(
+    state: &AppState,
+    parts: &Parts,
+    body: &[u8],
+    signed: &SignedRequest,
+    model: &ServiceModel,
+) -> Result<Caller, AwsError> {
+    let protocol = model.protocol();
+    let refuse = |e: SigV4Error| sigv4_error(&e, protocol);
+    if signed.service() != model.signing_name() {
+        return Err(refuse(SigV4Error::wrong_service(model.signing_name())));
+    }
+    let access_key_id = signed.access_key_id();
+    let credential = credential(state, access_key_id)?
+        .ok_or_else(|| refuse(SigV4Error::InvalidClientTokenId))?;
+    // A long-term key never comes with a session token; one that does is forged or misused.
+    if signed.security_token().is_some() {
+        return Err(refuse(SigV4Error::InvalidClientTokenId));
+    }
+    signed
+        .verify(
+            parts,
+            body,
+            credential.secret.expose(),
+            SystemTime::now(),
+            &state.signing_keys,
+        )
+        .map_err(refuse)?;
+    // Checked after the signature, so an inactive key's status is told only to its holder.
+    if credential.status == AccessKeyStatus::Inactive {
+        return Err(AwsError::new(
+            "AccessDenied",
+            403,
+            format!("The access key {access_key_id} is inactive."),
+        ));
+    }
+    credential
+        .caller
+        .clone()
+        .ok_or_else(|| refuse(SigV4Error::InvalidClientTokenId))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(generation: u64) -> Arc<Credential> {
+        Arc::new(Credential {
+            generation,
+            status: AccessKeyStatus::Active,
+            caller: Some(Caller::root("123456789012", "AKIAX")),
+            secret: SecretBytes::new(b"secret".to_vec()),
+        })
+    }
+
+    #[test]
+    fn an_entry_is_served_only_in_the_generation_it_was_read_at() {
+        let generation = Arc::new(Generation::default());
+        let cache = CredentialCache::new(Arc::clone(&generation));
+        assert!(cache.fresh("AKIAX").is_none());
+        cache.insert("AKIAX", entry(generation.current()));
+        assert!(cache.fresh("AKIAX").is_some());
+        assert!(cache.fresh("AKIAY").is_none());
+        generation.bump();
+        assert!(
+            cache.fresh("AKIAX").is_none(),
+            "a write makes every entry stale"
+        );
+        // An entry read before a write that landed meanwhile is stale from the start.
+        cache.insert("AKIAX", entry(generation.current() - 1));
+        assert!(cache.fresh("AKIAX").is_none());
     }
 }

@@ -6,7 +6,6 @@
 //! change to a principal's policies, groups or boundary recompiles them.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use rampart_iam::authorization::{NamedDocument, PrincipalPolicies};
@@ -16,6 +15,8 @@ use rampart_service::{Authorization, Caller, Operation, PrincipalKind, Value, aw
 use rampart_store::Store;
 use rampart_wire::AwsError;
 use time::OffsetDateTime;
+
+use crate::state::Generation;
 
 /// Principals kept compiled; the cache is emptied when it grows past this.
 const MAX_CACHED_PRINCIPALS: usize = 10_000;
@@ -29,10 +30,10 @@ struct CompiledPrincipal {
     user_id: String,
 }
 
-/// The authorize step's state: the compiled-policy cache and the write generation.
-#[derive(Default)]
+/// The authorize step's state: the compiled-policy cache, tagged with the server's write
+/// generation.
 pub(crate) struct Authorizer {
-    generation: AtomicU64,
+    generation: Arc<Generation>,
     cache: Mutex<HashMap<String, Arc<CompiledPrincipal>>>,
 }
 
@@ -58,9 +59,12 @@ fn internal(e: impl std::fmt::Display) -> AwsError {
 }
 
 impl Authorizer {
-    /// Marks every cached compilation stale: called after each committed write.
-    pub(crate) fn state_changed(&self) {
-        self.generation.fetch_add(1, Ordering::AcqRel);
+    /// An empty cache whose entries are stale once `generation` moves on.
+    pub(crate) fn new(generation: Arc<Generation>) -> Self {
+        Self {
+            generation,
+            cache: Mutex::new(HashMap::new()),
+        }
     }
 
     /// Allows the call or refuses it with AWS's AccessDenied text.
@@ -123,7 +127,7 @@ impl Authorizer {
     ) -> Result<Arc<CompiledPrincipal>, AwsError> {
         // Read the generation before the policies: a write landing in between leaves this
         // compilation marked stale rather than a stale compilation marked fresh.
-        let generation = self.generation.load(Ordering::Acquire);
+        let generation = self.generation.current();
         if let Some(hit) = self
             .cache
             .lock()

@@ -81,7 +81,7 @@ async fn reset(
         .write_with(|tx| rampart_iam::account::reset_to_bootstrap(tx))
         .await;
     state.signing_keys.clear();
-    state.authorizer.state_changed();
+    state.state_changed();
     state.usage.clear();
     match outcome {
         Ok(()) => (StatusCode::OK, axum::Json(json!({"reset": true}))).into_response(),

@@ -273,7 +273,7 @@ async fn execute_write(
         .map_err(|e| internal_failure("write transaction failed", &e))?;
     if outcome.is_ok() {
         // Before the answer leaves: the caller's next request must see the change.
-        state.authorizer.state_changed();
+        state.state_changed();
     }
     outcome
 }

@@ -1,6 +1,7 @@
 //! What every request shares: the store, the root key, the registry, caches, settings.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use rampart_crypto::RootKey;
@@ -9,6 +10,7 @@ use rampart_sigv4::SigningKeyCache;
 use rampart_store::Store;
 
 use crate::Registry;
+use crate::authn::CredentialCache;
 use crate::authz::Authorizer;
 use crate::usage::UsageThrottle;
 
@@ -22,12 +24,33 @@ pub struct ServerConfig {
     pub enable_reset: bool,
 }
 
+/// The store's write generation: bumped after every committed write, read by every cache
+/// derived from stored state (credentials, compiled policies). An entry tagged with an older
+/// generation is stale and re-read, so a change is seen by the very next request.
+#[derive(Default)]
+pub(crate) struct Generation(AtomicU64);
+
+impl Generation {
+    /// The generation now. A cache reads it *before* reading the store: a write landing in
+    /// between leaves the new entry marked stale rather than a stale entry marked fresh.
+    pub(crate) fn current(&self) -> u64 {
+        self.0.load(Ordering::Acquire)
+    }
+
+    /// Marks every cached entry stale.
+    pub(crate) fn bump(&self) {
+        self.0.fetch_add(1, Ordering::AcqRel);
+    }
+}
+
 /// Shared by every request.
 pub struct AppState {
     pub(crate) store: Arc<dyn Store>,
     pub(crate) root_key: Arc<RootKey>,
     pub(crate) registry: Registry,
     pub(crate) signing_keys: SigningKeyCache,
+    pub(crate) generation: Arc<Generation>,
+    pub(crate) credentials: CredentialCache,
     pub(crate) authorizer: Authorizer,
     pub(crate) usage: UsageThrottle,
     pub(crate) entropy: Arc<dyn Entropy>,
@@ -46,16 +69,25 @@ impl AppState {
         registry: Registry,
         config: ServerConfig,
     ) -> Self {
+        let generation = Arc::new(Generation::default());
         Self {
             store,
             root_key,
             registry,
             signing_keys: SigningKeyCache::new(SIGNING_KEY_CACHE_SIZE),
-            authorizer: Authorizer::default(),
+            credentials: CredentialCache::new(Arc::clone(&generation)),
+            authorizer: Authorizer::new(Arc::clone(&generation)),
+            generation,
             usage: UsageThrottle::default(),
             entropy: Arc::new(OsEntropy),
             config,
             started: Instant::now(),
         }
+    }
+
+    /// Called after every committed write, before its answer leaves: every cache derived
+    /// from stored state (credentials, compiled policies) is stale from now on.
+    pub(crate) fn state_changed(&self) {
+        self.generation.bump();
     }
 }
