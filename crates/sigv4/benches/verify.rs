@@ -54,6 +54,28 @@ fn bench(c: &mut Criterion) {
                 .unwrap()
         });
     });
+    // The server benchmark's headline request: GetCallerIdentity as a presigned URL (seven
+    // X-Amz-* parameters next to Action and Version), replayed as a GET with no body.
+    let mut presigned = common::request(
+        "GET",
+        "http://sts.localhost:4566/?Action=GetCallerIdentity&Version=2011-06-15",
+        &[("host", "sts.localhost:4566")],
+        b"",
+    );
+    common::Signer {
+        presign: Some(std::time::Duration::from_secs(604_800)),
+        ..common::Signer::default()
+    }
+    .sign(&mut presigned);
+    let (presigned_parts, _) = presigned.into_parts();
+    group.bench_function("parse+verify presigned GET, cached key", |b| {
+        b.iter(|| {
+            let signed = rampart_sigv4::parse(black_box(&presigned_parts)).unwrap();
+            signed
+                .verify(&presigned_parts, b"", common::SECRET.as_bytes(), now, &warm)
+                .unwrap()
+        });
+    });
     group.finish();
 }
 

@@ -45,8 +45,7 @@ fn hex_upper(nibble: u8) -> char {
 /// everything else becomes `%XY` (uppercase); `/` stays when `keep_slash`.
 pub(crate) fn uri_encode(bytes: &[u8], keep_slash: bool, out: &mut String) {
     for &b in bytes {
-        let unreserved = b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~');
-        if unreserved || (keep_slash && b == b'/') {
+        if is_unreserved(b) || (keep_slash && b == b'/') {
             out.push(char::from(b));
         } else {
             out.push('%');
@@ -92,22 +91,73 @@ pub(crate) fn canonical_uri(raw_path: &str, service: &str, out: &mut String) {
     uri_encode(normalized.as_bytes(), true, out);
 }
 
+/// Whether a raw query component is already in canonical form, so that
+/// decoding and re-encoding it would give it back unchanged: only RFC 3986
+/// unreserved characters, and `%XY` escapes (uppercase hex) of bytes that are
+/// not unreserved. Anything else (`+`, lowercase hex, an escaped unreserved
+/// byte, a stray `%`) takes the decode-and-encode path.
+fn is_canonical_component(raw: &str) -> bool {
+    let bytes = raw.as_bytes();
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        if is_unreserved(b) {
+            i += 1;
+            continue;
+        }
+        if b != b'%' {
+            return false;
+        }
+        let (Some(hi), Some(lo)) = (
+            bytes.get(i + 1).copied().and_then(upper_hex_value),
+            bytes.get(i + 2).copied().and_then(upper_hex_value),
+        ) else {
+            return false;
+        };
+        if is_unreserved((hi << 4) | lo) {
+            return false;
+        }
+        i += 3;
+    }
+    true
+}
+
+fn upper_hex_value(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        _ => None,
+    }
+}
+
+fn is_unreserved(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~')
+}
+
+/// One query component, decoded then encoded the SigV4 way; borrowed when
+/// the raw component is already canonical (the usual case: SDKs send it so).
+fn canonical_component(raw: &str) -> Cow<'_, str> {
+    if is_canonical_component(raw) {
+        return Cow::Borrowed(raw);
+    }
+    let mut encoded = String::with_capacity(raw.len() + 8);
+    uri_encode(&decode_component(raw), false, &mut encoded);
+    Cow::Owned(encoded)
+}
+
 /// Appends the canonical query string: every parameter decoded then
 /// encoded the SigV4 way, sorted by encoded name then encoded value.
 /// `X-Amz-Signature` is left out of presigned requests (it cannot sign itself).
 pub(crate) fn canonical_query(raw_query: Option<&str>, presigned: bool, out: &mut String) {
     let Some(query) = raw_query else { return };
-    let mut pairs: Vec<(String, String)> = Vec::new();
+    let mut pairs: Vec<(Cow<'_, str>, Cow<'_, str>)> = Vec::with_capacity(16);
     for (raw_name, raw_value) in query_components(query) {
-        let name = decode_component(raw_name);
-        if presigned && *name == *Q_SIGNATURE.as_bytes() {
+        let name = canonical_component(raw_name);
+        // Encoding is one-to-one and leaves `X-Amz-Signature` as it is, so comparing the
+        // encoded name is comparing the decoded one.
+        if presigned && name == Q_SIGNATURE {
             continue;
         }
-        let mut encoded_name = String::with_capacity(raw_name.len());
-        uri_encode(&name, false, &mut encoded_name);
-        let mut encoded_value = String::with_capacity(raw_value.len());
-        uri_encode(&decode_component(raw_value), false, &mut encoded_value);
-        pairs.push((encoded_name, encoded_value));
+        pairs.push((name, canonical_component(raw_value)));
     }
     pairs.sort_unstable();
     for (i, (name, value)) in pairs.iter().enumerate() {
@@ -168,22 +218,23 @@ pub(crate) fn canonical_headers(parts: &Parts, signed_headers: &[String], out: &
     }
 }
 
-/// The whole canonical request.
-pub(crate) fn canonical_request(
+/// The canonical request up to and including the signed-headers line, into
+/// `out`: only the payload hash is left to append, so a request that may
+/// have been signed over either of two payload hashes builds this once.
+pub(crate) fn canonical_request_head(
     parts: &Parts,
     service: &str,
     signed_headers: &[String],
     presigned: bool,
-    payload_hash: &str,
-) -> String {
-    let mut out = String::with_capacity(512);
+    out: &mut String,
+) {
     out.push_str(parts.method.as_str());
     out.push('\n');
-    canonical_uri(parts.uri.path(), service, &mut out);
+    canonical_uri(parts.uri.path(), service, out);
     out.push('\n');
-    canonical_query(parts.uri.query(), presigned, &mut out);
+    canonical_query(parts.uri.query(), presigned, out);
     out.push('\n');
-    canonical_headers(parts, signed_headers, &mut out);
+    canonical_headers(parts, signed_headers, out);
     out.push('\n');
     for (i, name) in signed_headers.iter().enumerate() {
         if i > 0 {
@@ -192,8 +243,6 @@ pub(crate) fn canonical_request(
         out.push_str(name);
     }
     out.push('\n');
-    out.push_str(payload_hash);
-    out
 }
 
 #[cfg(test)]
@@ -243,5 +292,59 @@ mod tests {
         let mut out = String::new();
         push_trimmed(b"  a   b \t c  ", &mut out);
         assert_eq!(out, "a b c");
+    }
+
+    /// The former canonical query: every component decoded then encoded.
+    fn reencoded_query(query: &str, presigned: bool) -> String {
+        let mut pairs: Vec<(String, String)> = Vec::new();
+        for (raw_name, raw_value) in query_components(query) {
+            let name = decode_component(raw_name);
+            if presigned && *name == *Q_SIGNATURE.as_bytes() {
+                continue;
+            }
+            let mut encoded_name = String::new();
+            uri_encode(&name, false, &mut encoded_name);
+            let mut encoded_value = String::new();
+            uri_encode(&decode_component(raw_value), false, &mut encoded_value);
+            pairs.push((encoded_name, encoded_value));
+        }
+        pairs.sort_unstable();
+        let joined: Vec<String> = pairs.iter().map(|(n, v)| format!("{n}={v}")).collect();
+        joined.join("&")
+    }
+
+    #[test]
+    fn canonical_components_are_borrowed_only_when_reencoding_changes_nothing() {
+        for (raw, canonical) in [
+            ("abc-_.~XYZ09", true),
+            ("a%2Fb", true),
+            ("a%2fb", false),
+            ("%41", false),
+            ("a+b", false),
+            ("a%20b", true),
+            ("%", false),
+            ("%2", false),
+            ("%zz", false),
+            ("a/b", false),
+            ("%E2%82%AC", true),
+            ("", true),
+        ] {
+            assert_eq!(is_canonical_component(raw), canonical, "{raw}");
+            let mut reencoded = String::new();
+            uri_encode(&decode_component(raw), false, &mut reencoded);
+            assert_eq!(canonical_component(raw), reencoded, "{raw}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn canonical_query_equals_decoding_and_reencoding_everything(
+            query in "([A-Za-z0-9%+=&~._/ -]|%[0-9A-Fa-f]{2}){0,64}",
+            presigned: bool,
+        ) {
+            let mut out = String::new();
+            canonical_query(Some(&query), presigned, &mut out);
+            proptest::prop_assert_eq!(out, reencoded_query(&query, presigned));
+        }
     }
 }

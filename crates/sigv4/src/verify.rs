@@ -8,7 +8,7 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use crate::cache::{SigningKeyCache, hmac_sha256};
-use crate::canonical::canonical_request;
+use crate::canonical::canonical_request_head;
 use crate::constants::{
     ALGORITHM, EMPTY_SHA256, MAX_CLOCK_SKEW_SECS, Q_CONTENT_SHA256, SCOPE_TERMINATOR,
     UNSIGNED_PAYLOAD, X_AMZ_CONTENT_SHA256,
@@ -74,6 +74,11 @@ impl VerifiedRequest {
     }
 }
 
+/// Room for a typical canonical request (a presigned URL with a session token runs to about
+/// 1 KiB) and its string to sign, so neither buffer grows while it is written.
+const CANONICAL_REQUEST_CAPACITY: usize = 1024;
+const STRING_TO_SIGN_CAPACITY: usize = 160;
+
 fn sha256_hex(data: &[u8]) -> String {
     if data.is_empty() {
         return EMPTY_SHA256.to_owned();
@@ -111,16 +116,26 @@ impl SignedRequest {
             &self.service,
         );
         let presigned = self.kind == AuthKind::Presigned;
+        // One buffer for everything hashed: the canonical request's head is built once, then
+        // each candidate payload hash is appended to it in turn; the string to sign reuses a
+        // second buffer.
+        let mut creq = String::with_capacity(CANONICAL_REQUEST_CAPACITY);
+        canonical_request_head(
+            parts,
+            &self.service,
+            &self.signed_headers,
+            presigned,
+            &mut creq,
+        );
+        let head_len = creq.len();
+        let mut string_to_sign = String::with_capacity(STRING_TO_SIGN_CAPACITY);
         let mut matched = false;
         for payload_hash in candidates.iter().flatten() {
-            let creq = canonical_request(
-                parts,
-                &self.service,
-                &self.signed_headers,
-                presigned,
-                payload_hash,
-            );
-            let expected = hmac_sha256(&key, self.string_to_sign(&creq).as_bytes());
+            creq.truncate(head_len);
+            creq.push_str(payload_hash);
+            string_to_sign.clear();
+            self.string_to_sign(&creq, &mut string_to_sign);
+            let expected = hmac_sha256(&key, string_to_sign.as_bytes());
             // Constant time: the comparison must not tell a forger how many
             // leading bytes were right. Lengths are public (always 32).
             matched |= bool::from(expected.as_slice().ct_eq(provided.as_slice()));
@@ -138,12 +153,28 @@ impl SignedRequest {
         })
     }
 
-    fn string_to_sign(&self, canonical_request: &str) -> String {
-        let hashed = hex::encode(Sha256::digest(canonical_request.as_bytes()));
-        format!(
-            "{ALGORITHM}\n{}\n{}/{}/{}/{SCOPE_TERMINATOR}\n{hashed}",
-            self.amz_date, self.scope_date, self.region, self.service
-        )
+    /// Appends the string to sign for `canonical_request` to `out`.
+    fn string_to_sign(&self, canonical_request: &str, out: &mut String) {
+        out.push_str(ALGORITHM);
+        out.push('\n');
+        out.push_str(&self.amz_date);
+        out.push('\n');
+        out.push_str(&self.scope_date);
+        out.push('/');
+        out.push_str(&self.region);
+        out.push('/');
+        out.push_str(&self.service);
+        out.push('/');
+        out.push_str(SCOPE_TERMINATOR);
+        out.push('\n');
+        let mut hex = [0u8; 64];
+        let digest = Sha256::digest(canonical_request.as_bytes());
+        // Hex of a digest is ASCII, so this never fails.
+        if hex::encode_to_slice(digest, &mut hex).is_ok()
+            && let Ok(hex) = std::str::from_utf8(&hex)
+        {
+            out.push_str(hex);
+        }
     }
 
     fn check_clock(&self, now: i64) -> Result<(), SigV4Error> {
