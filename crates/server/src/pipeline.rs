@@ -41,7 +41,7 @@ pub(crate) async fn handle(
     body: bytes::Bytes,
     peer: SocketAddr,
 ) -> Reply {
-    let request_id = uuid::Uuid::new_v4().to_string();
+    let request_id = new_id();
     let signed = rampart_sigv4::parse(&parts);
     let signing_service = signed.as_ref().ok().map(|s| s.service());
     let route = match route::resolve(&parts, &body, signing_service) {
@@ -50,7 +50,7 @@ pub(crate) async fn handle(
     };
     let mut record = CallRecord {
         request_id: request_id.clone(),
-        event_id: uuid::Uuid::new_v4().to_string(),
+        event_id: new_id(),
         event_time: OffsetDateTime::now_utc(),
         event_source: format!("{}.amazonaws.com", route.model.endpoint_prefix()),
         event_name: route.operation.name().to_owned(),
@@ -77,6 +77,53 @@ pub(crate) async fn handle(
     match outcome {
         Ok(output) => encode_output(route.model, route.operation, &output, request_id),
         Err(e) => encode_error(route.model.protocol(), Some(route.model), &e, request_id),
+    }
+}
+
+thread_local! {
+    /// Each worker thread's generator of request and event IDs, seeded from the operating
+    /// system once per thread.
+    static IDS: std::cell::RefCell<Xoshiro256> = std::cell::RefCell::new(Xoshiro256::from_os());
+}
+
+/// A fresh random (version 4) UUID, lower-case and hyphenated, for a request or event ID.
+/// IDs must be unique, not secret: a per-thread xoshiro256++ (2^256 - 1 period, 256 bits of
+/// OS-random seed per thread) spares a `getrandom` system call per ID.
+fn new_id() -> String {
+    let bytes = IDS.with(|ids| ids.borrow_mut().next_u128()).to_le_bytes();
+    let uuid = uuid::Builder::from_random_bytes(bytes).into_uuid();
+    let mut buf = [0u8; uuid::fmt::Hyphenated::LENGTH];
+    uuid.hyphenated().encode_lower(&mut buf).to_owned()
+}
+
+/// xoshiro256++ (Blackman and Vigna): fast, statistically strong, not cryptographic.
+struct Xoshiro256([u64; 4]);
+
+impl Xoshiro256 {
+    fn from_os() -> Self {
+        let seed = |uuid: uuid::Uuid| uuid.as_u64_pair();
+        let (a, b) = seed(uuid::Uuid::new_v4());
+        let (c, d) = seed(uuid::Uuid::new_v4());
+        // An all-zero state would stay zero; OS randomness makes that a 2^-244 event, and
+        // one fixed bit rules it out.
+        Self([a | 1, b, c, d])
+    }
+
+    fn next_u64(&mut self) -> u64 {
+        let [s0, s1, s2, s3] = &mut self.0;
+        let result = s0.wrapping_add(*s3).rotate_left(23).wrapping_add(*s0);
+        let t = *s1 << 17;
+        *s2 ^= *s0;
+        *s3 ^= *s1;
+        *s1 ^= *s2;
+        *s0 ^= *s3;
+        *s2 ^= t;
+        *s3 = s3.rotate_left(45);
+        result
+    }
+
+    fn next_u128(&mut self) -> u128 {
+        (u128::from(self.next_u64()) << 64) | u128::from(self.next_u64())
     }
 }
 
@@ -349,5 +396,28 @@ fn encode_error(
             body: rampart_wire::encode_json_error(error),
             request_id,
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_version_4_uuids_and_do_not_repeat() {
+        let mut seen = std::collections::HashSet::new();
+        for _ in 0..100_000 {
+            let id = new_id();
+            let parsed = uuid::Uuid::parse_str(&id).unwrap();
+            assert_eq!(parsed.get_version_num(), 4);
+            assert_eq!(parsed.get_variant(), uuid::Variant::RFC4122);
+            assert_eq!(id, parsed.hyphenated().to_string());
+            assert!(seen.insert(id));
+        }
+        // Another thread draws from its own, differently seeded generator.
+        let other = std::thread::spawn(|| (0..1000).map(|_| new_id()).collect::<Vec<_>>())
+            .join()
+            .unwrap();
+        assert!(other.into_iter().all(|id| seen.insert(id)));
     }
 }

@@ -64,20 +64,22 @@ fn resolve_query(
     body: &[u8],
     signing_service: Option<&str>,
 ) -> Result<Route, AwsError> {
-    let mut params: Vec<(String, String)> = parts
-        .uri
-        .query()
-        .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
-        .unwrap_or_default();
-    if is_form(parts) {
-        params.extend(form_urlencoded::parse(body).into_owned());
+    // Only the operation's own parameters are copied out of the request; `Action` is kept
+    // (the first one counts) and the parameters routing and signing own are skipped unowned.
+    let mut action: Option<String> = None;
+    let mut params: Vec<(String, String)> = Vec::new();
+    let query = parts.uri.query().unwrap_or_default().as_bytes();
+    let body = if is_form(parts) { body } else { &[] };
+    for (name, value) in form_urlencoded::parse(query).chain(form_urlencoded::parse(body)) {
+        if name == ACTION {
+            if action.is_none() {
+                action = Some(value.into_owned());
+            }
+        } else if name != VERSION && !name.starts_with(AUTH_PARAM_PREFIX) {
+            params.push((name.into_owned(), value.into_owned()));
+        }
     }
-    let action = params
-        .iter()
-        .find(|(k, _)| k == ACTION)
-        .map(|(_, v)| v.clone())
-        .ok_or_else(|| AwsError::new("MissingAction", 400, "Missing Action"))?;
-    params.retain(|(k, _)| k != ACTION && k != VERSION && !k.starts_with(AUTH_PARAM_PREFIX));
+    let action = action.ok_or_else(|| AwsError::new("MissingAction", 400, "Missing Action"))?;
 
     let model = match signing_service {
         Some(service) => ServiceModel::by_signing_name(service)
