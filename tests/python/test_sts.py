@@ -77,6 +77,6 @@ def test_invalid_input_gets_the_validation_message(rampart):
 
 def test_an_unimplemented_operation_names_itself(rampart):
     with pytest.raises(botocore.exceptions.ClientError) as excinfo:
-        rampart.client("kms").list_keys()
+        rampart.client("kms").describe_custom_key_stores()
     assert error_code(excinfo) == "NotImplemented"
-    assert "kms:ListKeys" in excinfo.value.response["Error"]["Message"]
+    assert "kms:DescribeCustomKeyStores" in excinfo.value.response["Error"]["Message"]

@@ -1,0 +1,451 @@
+//! Keys: CreateKey, DescribeKey, ListKeys, UpdateKeyDescription, EnableKey, DisableKey,
+//! ScheduleKeyDeletion, CancelKeyDeletion.
+//!
+//! Deletion is lazy: a key whose deletion date has come behaves as gone (NotFoundException)
+//! everywhere at once, because every lookup checks the date; its record, aliases and grants
+//! are purged by the next CreateKey or ScheduleKeyDeletion of the account and region (a
+//! failing request's writes are rolled back, so the purge rides on writes that succeed).
+
+use rampart_service::{Env, aws_timestamp};
+use rampart_store::{ReadTx, WriteTx};
+use serde::{Deserialize, Serialize};
+use time::Duration;
+
+use crate::error::KmsError;
+use crate::pagination;
+use crate::policy;
+use crate::records::{self, KEYS, KeyRecord, KeyState, Rotation, Tag};
+use crate::resolve::{self, find_key, find_own_key};
+use crate::spec::KeySpec;
+use crate::{material, rotation, tags};
+
+/// `KeyMetadata`, as DescribeKey and CreateKey return it.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct KeyMetadata {
+    #[serde(rename = "AWSAccountId")]
+    aws_account_id: String,
+    key_id: String,
+    arn: String,
+    creation_date: String,
+    enabled: bool,
+    description: String,
+    key_usage: String,
+    key_state: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    deletion_date: Option<String>,
+    origin: &'static str,
+    key_manager: &'static str,
+    customer_master_key_spec: String,
+    key_spec: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    encryption_algorithms: Vec<&'static str>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    signing_algorithms: Vec<&'static str>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    mac_algorithms: Vec<&'static str>,
+    multi_region: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pending_deletion_window_in_days: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    current_key_material_id: Option<String>,
+}
+
+/// The metadata of `key` as the caller sees it now.
+pub(crate) fn metadata(env: &Env<'_>, key: &KeyRecord) -> KeyMetadata {
+    let spec = KeySpec::parse(&key.key_spec).unwrap_or(KeySpec::Symmetric);
+    let current = rotation::current_material_id(env, key);
+    KeyMetadata {
+        aws_account_id: key.account_id.clone(),
+        key_id: key.key_id.clone(),
+        arn: key.arn.clone(),
+        creation_date: aws_timestamp(key.created),
+        enabled: key.state == KeyState::Enabled,
+        description: key.description.clone(),
+        key_usage: key.key_usage.clone(),
+        key_state: key.state.as_str(),
+        deletion_date: key.deletion_date.map(aws_timestamp),
+        origin: "AWS_KMS",
+        key_manager: "CUSTOMER",
+        customer_master_key_spec: key.key_spec.clone(),
+        key_spec: key.key_spec.clone(),
+        encryption_algorithms: spec.encryption_algorithms(&key.key_usage),
+        signing_algorithms: spec.signing_algorithms(&key.key_usage),
+        mac_algorithms: spec.mac_algorithms(),
+        multi_region: false,
+        pending_deletion_window_in_days: key.pending_window_days,
+        // AWS reports the material id of symmetric encryption keys only.
+        current_key_material_id: (spec == KeySpec::Symmetric).then_some(current).flatten(),
+    }
+}
+
+/// CreateKey's input.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct CreateKeyInput {
+    policy: Option<String>,
+    description: Option<String>,
+    key_usage: Option<String>,
+    customer_master_key_spec: Option<String>,
+    key_spec: Option<String>,
+    origin: Option<String>,
+    custom_key_store_id: Option<String>,
+    #[serde(default)]
+    tags: Vec<Tag>,
+    multi_region: Option<bool>,
+    xks_key_id: Option<String>,
+}
+
+/// DescribeKey's and CreateKey's output.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct KeyMetadataOutput {
+    key_metadata: KeyMetadata,
+}
+
+fn unsupported(what: &str) -> KmsError {
+    KmsError::UnsupportedOperation(format!(
+        "Rampart does not support {what} yet (see docs/COVERAGE.md)"
+    ))
+}
+
+/// A fresh key id: a random (version 4) UUID, as AWS's key ids are.
+fn new_key_id(env: &Env<'_>) -> String {
+    let mut b = env.random(16);
+    if let (Some(six), Some(eight)) = (b.get(6).copied(), b.get(8).copied()) {
+        if let Some(x) = b.get_mut(6) {
+            *x = (six & 0x0f) | 0x40;
+        }
+        if let Some(x) = b.get_mut(8) {
+            *x = (eight & 0x3f) | 0x80;
+        }
+    }
+    let hex = data_encoding::HEXLOWER.encode(&b);
+    let part = |r: std::ops::Range<usize>| hex.get(r).unwrap_or_default().to_owned();
+    format!(
+        "{}-{}-{}-{}-{}",
+        part(0..8),
+        part(8..12),
+        part(12..16),
+        part(16..20),
+        part(20..32)
+    )
+}
+
+/// CreateKey.
+pub(crate) fn create_key(
+    env: &Env<'_>,
+    tx: &mut dyn WriteTx,
+    input: CreateKeyInput,
+) -> Result<KeyMetadataOutput, KmsError> {
+    if input.origin.as_deref().is_some_and(|o| o != "AWS_KMS") {
+        return Err(unsupported("key origins other than AWS_KMS"));
+    }
+    if input.custom_key_store_id.is_some() || input.xks_key_id.is_some() {
+        return Err(unsupported("custom key stores"));
+    }
+    if input.multi_region == Some(true) {
+        return Err(unsupported("multi-Region keys"));
+    }
+    if let (Some(a), Some(b)) = (&input.key_spec, &input.customer_master_key_spec)
+        && a != b
+    {
+        return Err(KmsError::Validation(
+            "You cannot specify both KeySpec and CustomerMasterKeySpec with different values."
+                .to_owned(),
+        ));
+    }
+    let spec_name = input
+        .key_spec
+        .or(input.customer_master_key_spec)
+        .unwrap_or_else(|| "SYMMETRIC_DEFAULT".to_owned());
+    let spec = KeySpec::parse(&spec_name)?;
+    let usage = match (&input.key_usage, spec) {
+        (Some(u), _) if spec.usages().contains(&u.as_str()) => u.clone(),
+        (Some(u), _) => {
+            return Err(KmsError::Validation(format!(
+                "KeyUsage {u} is not compatible with KeySpec {spec_name}"
+            )));
+        }
+        (None, KeySpec::Hmac(_)) => {
+            return Err(KmsError::Validation(format!(
+                "You must specify a KeyUsage value of GENERATE_VERIFY_MAC for a KMS key with a KeySpec of {spec_name}."
+            )));
+        }
+        (None, KeySpec::Ecc(_)) => {
+            return Err(KmsError::Validation(format!(
+                "You must specify a KeyUsage value of SIGN_VERIFY for a KMS key with a KeySpec of {spec_name}."
+            )));
+        }
+        (None, _) => crate::spec::ENCRYPT_DECRYPT.to_owned(),
+    };
+    let account = env.caller.account_id.clone();
+    let key_id = new_key_id(env);
+    let arn = records::key_arn(env.region, &account, &key_id);
+    let policy = match input.policy {
+        Some(p) => {
+            policy::validate(&p)?;
+            p
+        }
+        None => policy::default_policy(&account),
+    };
+    tags::validate(&input.tags)?;
+    resolve::purge_deleted(tx, env)?;
+    let generated = material::generate(env, spec)?;
+    let first = material::seal(
+        env,
+        &arn,
+        material::new_material_id(env),
+        &generated.secret,
+        env.now,
+        None,
+    );
+    let seed = (spec == KeySpec::Symmetric).then(|| {
+        let seed = zeroize::Zeroizing::new(env.random(32));
+        data_encoding::BASE64.encode(&env.root_key.seal(&seed, &records::seed_context(&arn)))
+    });
+    let key = KeyRecord {
+        key_id,
+        account_id: account,
+        region: env.region.to_owned(),
+        arn,
+        created: env.now,
+        description: input.description.unwrap_or_default(),
+        key_usage: usage,
+        key_spec: spec_name,
+        state: KeyState::Enabled,
+        deletion_date: None,
+        pending_window_days: None,
+        policy,
+        tags: tags::merged(Vec::new(), input.tags),
+        materials: vec![first],
+        public_key: generated
+            .public_key
+            .map(|p| data_encoding::BASE64.encode(&p)),
+        rotation: Rotation {
+            seed,
+            ..Rotation::default()
+        },
+    };
+    records::save_key(tx, &key)?;
+    Ok(KeyMetadataOutput {
+        key_metadata: metadata(env, &key),
+    })
+}
+
+/// Input naming one key.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct KeyIdInput {
+    pub(crate) key_id: String,
+}
+
+/// DescribeKey (cross-account use allowed, by key ARN or alias ARN).
+pub(crate) fn describe_key(
+    env: &Env<'_>,
+    tx: &mut dyn ReadTx,
+    input: KeyIdInput,
+) -> Result<KeyMetadataOutput, KmsError> {
+    let key = find_key(tx, env, &input.key_id)?;
+    Ok(KeyMetadataOutput {
+        key_metadata: metadata(env, &key),
+    })
+}
+
+/// ListKeys' input.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct ListKeysInput {
+    limit: Option<i64>,
+    marker: Option<String>,
+}
+
+/// One `KeyListEntry`.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct KeyListEntry {
+    key_id: String,
+    key_arn: String,
+}
+
+/// ListKeys' output.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct ListKeysOutput {
+    keys: Vec<KeyListEntry>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next_marker: Option<String>,
+    truncated: bool,
+}
+
+/// ListKeys: the caller's keys in the request's region.
+pub(crate) fn list_keys(
+    env: &Env<'_>,
+    tx: &mut dyn ReadTx,
+    input: ListKeysInput,
+) -> Result<ListKeysOutput, KmsError> {
+    let prefix = format!("{}/{}/", env.caller.account_id, env.region);
+    let page = pagination::page(
+        tx,
+        KEYS,
+        &prefix,
+        input.marker.as_deref(),
+        input.limit,
+        1000,
+        |_, key: KeyRecord| {
+            if key.is_deleted(env.now) {
+                return Ok(None);
+            }
+            Ok(Some(KeyListEntry {
+                key_id: key.key_id,
+                key_arn: key.arn,
+            }))
+        },
+    )?;
+    Ok(ListKeysOutput {
+        truncated: page.next_marker.is_some(),
+        keys: page.items,
+        next_marker: page.next_marker,
+    })
+}
+
+/// UpdateKeyDescription's input.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct UpdateKeyDescriptionInput {
+    key_id: String,
+    description: String,
+}
+
+/// An operation's empty output.
+#[derive(Debug, Serialize)]
+pub(crate) struct Empty {}
+
+/// Loads one of the caller's keys for a change, bringing due scheduled rotations into its
+/// record first.
+pub(crate) fn load_for_write(
+    env: &Env<'_>,
+    tx: &mut dyn WriteTx,
+    key_id: &str,
+) -> Result<KeyRecord, KmsError> {
+    let mut key = find_own_key(tx, env, key_id)?;
+    rotation::materialize(env, &mut key)?;
+    Ok(key)
+}
+
+/// UpdateKeyDescription.
+pub(crate) fn update_key_description(
+    env: &Env<'_>,
+    tx: &mut dyn WriteTx,
+    input: UpdateKeyDescriptionInput,
+) -> Result<Empty, KmsError> {
+    let mut key = load_for_write(env, tx, &input.key_id)?;
+    resolve::require_not_pending_deletion(&key)?;
+    key.description = input.description;
+    records::save_key(tx, &key)?;
+    Ok(Empty {})
+}
+
+/// EnableKey.
+pub(crate) fn enable_key(
+    env: &Env<'_>,
+    tx: &mut dyn WriteTx,
+    input: KeyIdInput,
+) -> Result<Empty, KmsError> {
+    set_enabled(env, tx, &input.key_id, KeyState::Enabled)
+}
+
+/// DisableKey.
+pub(crate) fn disable_key(
+    env: &Env<'_>,
+    tx: &mut dyn WriteTx,
+    input: KeyIdInput,
+) -> Result<Empty, KmsError> {
+    set_enabled(env, tx, &input.key_id, KeyState::Disabled)
+}
+
+fn set_enabled(
+    env: &Env<'_>,
+    tx: &mut dyn WriteTx,
+    key_id: &str,
+    state: KeyState,
+) -> Result<Empty, KmsError> {
+    let mut key = load_for_write(env, tx, key_id)?;
+    resolve::require_not_pending_deletion(&key)?;
+    key.state = state;
+    records::save_key(tx, &key)?;
+    Ok(Empty {})
+}
+
+/// ScheduleKeyDeletion's input.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct ScheduleKeyDeletionInput {
+    key_id: String,
+    pending_window_in_days: Option<i64>,
+}
+
+/// ScheduleKeyDeletion's output.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct ScheduleKeyDeletionOutput {
+    key_id: String,
+    deletion_date: String,
+    key_state: &'static str,
+    pending_window_in_days: i64,
+}
+
+/// ScheduleKeyDeletion: 7–30 days (30 by default), then the key is gone.
+pub(crate) fn schedule_key_deletion(
+    env: &Env<'_>,
+    tx: &mut dyn WriteTx,
+    input: ScheduleKeyDeletionInput,
+) -> Result<ScheduleKeyDeletionOutput, KmsError> {
+    let days = input.pending_window_in_days.unwrap_or(30);
+    if !(7..=30).contains(&days) {
+        return Err(KmsError::Validation(format!(
+            "1 validation error detected: Value '{days}' at 'pendingWindowInDays' failed to satisfy constraint: Member must have value less than or equal to 30 and greater than or equal to 7"
+        )));
+    }
+    let mut key = load_for_write(env, tx, &input.key_id)?;
+    resolve::require_not_pending_deletion(&key)?;
+    let deletion_date = env.now + Duration::days(days);
+    key.state = KeyState::PendingDeletion;
+    key.deletion_date = Some(deletion_date);
+    key.pending_window_days = Some(days);
+    records::save_key(tx, &key)?;
+    resolve::purge_deleted(tx, env)?;
+    Ok(ScheduleKeyDeletionOutput {
+        key_id: key.arn,
+        deletion_date: aws_timestamp(deletion_date),
+        key_state: KeyState::PendingDeletion.as_str(),
+        pending_window_in_days: days,
+    })
+}
+
+/// CancelKeyDeletion's output.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct CancelKeyDeletionOutput {
+    key_id: String,
+}
+
+/// CancelKeyDeletion: the key comes back disabled, as AWS does.
+pub(crate) fn cancel_key_deletion(
+    env: &Env<'_>,
+    tx: &mut dyn WriteTx,
+    input: KeyIdInput,
+) -> Result<CancelKeyDeletionOutput, KmsError> {
+    let mut key = load_for_write(env, tx, &input.key_id)?;
+    if key.state != KeyState::PendingDeletion {
+        return Err(KmsError::InvalidState(format!(
+            "{} is not pending deletion.",
+            key.arn
+        )));
+    }
+    key.state = KeyState::Disabled;
+    key.deletion_date = None;
+    key.pending_window_days = None;
+    records::save_key(tx, &key)?;
+    Ok(CancelKeyDeletionOutput { key_id: key.arn })
+}

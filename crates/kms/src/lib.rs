@@ -1,0 +1,160 @@
+//! AWS Key Management Service, with real cryptography.
+//!
+//! Operations are declared in [`Kms::new`]; each lives in the file of its family:
+//! `keys.rs` (CreateKey … CancelKeyDeletion), `aliases.rs`, `tags.rs`, `policy.rs` (key
+//! policies, and what the authorize step needs: resources, the key policy with grants folded
+//! in, condition keys), `crypto_symmetric.rs` (Encrypt, Decrypt, ReEncrypt, data keys,
+//! GenerateRandom), `asymmetric.rs` (Sign, Verify, GetPublicKey, data key pairs, RSA-OAEP),
+//! `mac.rs`, `grants.rs`, `rotation.rs`, `quotas.rs`. `blob.rs` defines the ciphertext
+//! format; `material.rs` makes and seals key material.
+//!
+//! Key material never leaves Rampart except where AWS returns it (a data key's plaintext, a
+//! public key); it is sealed under the root key in the store, and never logged.
+#![deny(missing_docs)]
+
+mod aliases;
+mod asymmetric;
+mod blob;
+mod crypto_symmetric;
+mod error;
+mod grants;
+mod keys;
+mod mac;
+mod material;
+mod pagination;
+mod policy;
+mod quotas;
+mod records;
+mod resolve;
+mod rotation;
+mod spec;
+mod tags;
+
+#[cfg(test)]
+mod testing;
+#[cfg(test)]
+mod tests;
+
+pub use error::KmsError;
+
+use rampart_service::{Operation, Service};
+
+/// The KMS service: its operations, for the registry.
+pub struct Kms {
+    operations: Vec<Operation>,
+}
+
+/// An operation on one key: its ARN as resource, its key policy (with the caller's grants)
+/// as the policy that must allow, KMS's condition keys.
+fn on_key(op: Operation) -> Operation {
+    op.resources(policy::key_resource)
+        .resource_policy(policy::key_policy_lookup)
+        .condition_keys(policy::condition_keys)
+}
+
+impl Kms {
+    /// KMS with every operation Rampart implements.
+    pub fn new() -> Self {
+        use Operation as Op;
+        Self {
+            operations: vec![
+                // Keys.
+                Op::write("CreateKey", "kms:CreateKey", keys::create_key)
+                    .condition_keys(policy::create_key_condition_keys)
+                    .partial("no custom key stores, imported material, multi-Region keys, SM2/ML-DSA/Ed25519/ML-KEM/KEY_AGREEMENT specs, or policy lockout safety check"),
+                on_key(Op::read("DescribeKey", "kms:DescribeKey", keys::describe_key)),
+                Op::read("ListKeys", "kms:ListKeys", keys::list_keys)
+                    .condition_keys(policy::condition_keys),
+                on_key(Op::write("UpdateKeyDescription", "kms:UpdateKeyDescription", keys::update_key_description)),
+                on_key(Op::write("EnableKey", "kms:EnableKey", keys::enable_key)),
+                on_key(Op::write("DisableKey", "kms:DisableKey", keys::disable_key)),
+                on_key(Op::write("ScheduleKeyDeletion", "kms:ScheduleKeyDeletion", keys::schedule_key_deletion)),
+                on_key(Op::write("CancelKeyDeletion", "kms:CancelKeyDeletion", keys::cancel_key_deletion)),
+                // Aliases.
+                on_key(Op::write("CreateAlias", "kms:CreateAlias", aliases::create_alias))
+                    .resources(policy::alias_resources),
+                on_key(Op::write("UpdateAlias", "kms:UpdateAlias", aliases::update_alias))
+                    .resources(policy::alias_resources),
+                on_key(Op::write("DeleteAlias", "kms:DeleteAlias", aliases::delete_alias))
+                    .resources(policy::alias_resources),
+                Op::read("ListAliases", "kms:ListAliases", aliases::list_aliases)
+                    .condition_keys(policy::condition_keys),
+                // Tags.
+                on_key(Op::write("TagResource", "kms:TagResource", tags::tag_resource)),
+                on_key(Op::write("UntagResource", "kms:UntagResource", tags::untag_resource)),
+                on_key(Op::read("ListResourceTags", "kms:ListResourceTags", tags::list_resource_tags)),
+                // Key policies.
+                on_key(Op::read("GetKeyPolicy", "kms:GetKeyPolicy", policy::get_key_policy)),
+                on_key(Op::write("PutKeyPolicy", "kms:PutKeyPolicy", policy::put_key_policy))
+                    .partial("the policy lockout safety check is not made"),
+                on_key(Op::read("ListKeyPolicies", "kms:ListKeyPolicies", policy::list_key_policies)),
+                // Symmetric cryptography.
+                on_key(Op::read("Encrypt", "kms:Encrypt", crypto_symmetric::encrypt)),
+                on_key(Op::read("Decrypt", "kms:Decrypt", crypto_symmetric::decrypt)),
+                on_key(Op::read("ReEncrypt", "kms:ReEncryptFrom", crypto_symmetric::re_encrypt))
+                    .partial("authorized as kms:ReEncryptFrom on the source key only; kms:ReEncryptTo on the destination key is not evaluated"),
+                on_key(Op::read("GenerateDataKey", "kms:GenerateDataKey", crypto_symmetric::generate_data_key)),
+                on_key(Op::read(
+                    "GenerateDataKeyWithoutPlaintext",
+                    "kms:GenerateDataKeyWithoutPlaintext",
+                    crypto_symmetric::generate_data_key_without_plaintext,
+                )),
+                Op::read("GenerateRandom", "kms:GenerateRandom", crypto_symmetric::generate_random)
+                    .condition_keys(policy::condition_keys),
+                // Asymmetric cryptography and HMAC.
+                on_key(Op::read("Sign", "kms:Sign", asymmetric::sign)),
+                on_key(Op::read("Verify", "kms:Verify", asymmetric::verify)),
+                on_key(Op::read("GetPublicKey", "kms:GetPublicKey", asymmetric::get_public_key)),
+                on_key(Op::read(
+                    "GenerateDataKeyPair",
+                    "kms:GenerateDataKeyPair",
+                    asymmetric::generate_data_key_pair,
+                )),
+                on_key(Op::read(
+                    "GenerateDataKeyPairWithoutPlaintext",
+                    "kms:GenerateDataKeyPairWithoutPlaintext",
+                    asymmetric::generate_data_key_pair_without_plaintext,
+                )),
+                on_key(Op::read("GenerateMac", "kms:GenerateMac", mac::generate_mac)),
+                on_key(Op::read("VerifyMac", "kms:VerifyMac", mac::verify_mac)),
+                // Grants.
+                on_key(Op::write("CreateGrant", "kms:CreateGrant", grants::create_grant)),
+                on_key(Op::read("ListGrants", "kms:ListGrants", grants::list_grants)),
+                Op::read("ListRetirableGrants", "kms:ListRetirableGrants", grants::list_retirable_grants)
+                    .condition_keys(policy::condition_keys),
+                on_key(Op::write("RetireGrant", "kms:RetireGrant", grants::retire_grant)),
+                on_key(Op::write("RevokeGrant", "kms:RevokeGrant", grants::revoke_grant)),
+                // Rotation.
+                on_key(Op::write("EnableKeyRotation", "kms:EnableKeyRotation", rotation::enable_key_rotation)),
+                on_key(Op::write("DisableKeyRotation", "kms:DisableKeyRotation", rotation::disable_key_rotation)),
+                on_key(Op::read("GetKeyRotationStatus", "kms:GetKeyRotationStatus", rotation::get_key_rotation_status)),
+                on_key(Op::write("RotateKeyOnDemand", "kms:RotateKeyOnDemand", rotation::rotate_key_on_demand)),
+                on_key(Op::read("ListKeyRotations", "kms:ListKeyRotations", rotation::list_key_rotations)),
+            ],
+        }
+    }
+}
+
+impl Default for Kms {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Service for Kms {
+    fn name(&self) -> &'static str {
+        "kms"
+    }
+
+    fn event_source(&self) -> &'static str {
+        "kms.amazonaws.com"
+    }
+
+    fn operation(&self, name: &str) -> Option<&Operation> {
+        self.operations.iter().find(|op| op.name == name)
+    }
+
+    fn operation_names(&self) -> Vec<&'static str> {
+        self.operations.iter().map(|op| op.name).collect()
+    }
+}
