@@ -13,10 +13,6 @@ import pytest
 
 from conftest import ACCESS_KEY_ID, ACCOUNT_ID, SECRET_ACCESS_KEY, Rampart
 
-KEY_POLICY_XFAIL = pytest.mark.xfail(
-    reason="key policies evaluated by the authorize step: landing", strict=False
-)
-
 
 @pytest.fixture(scope="module")
 def kms(rampart):
@@ -226,7 +222,7 @@ def user(rampart):
 
 
 def is_denied(call):
-    return error_code(call) in ("AccessDeniedException", "AccessDenied")
+    return error_code(call) == "AccessDeniedException"
 
 
 def test_a_user_without_permission_is_denied(kms, user):
@@ -234,7 +230,6 @@ def test_a_user_without_permission_is_denied(kms, user):
     assert is_denied(lambda: user.kms.encrypt(KeyId=key_id, Plaintext=b"x"))
 
 
-@KEY_POLICY_XFAIL
 def test_a_key_policy_statement_allows_a_user_directly(kms, user):
     key_id = new_key(kms)["KeyId"]
     assert is_denied(lambda: user.kms.encrypt(KeyId=key_id, Plaintext=b"x"))
@@ -251,7 +246,6 @@ def test_a_key_policy_statement_allows_a_user_directly(kms, user):
     assert is_denied(lambda: user.kms.describe_key(KeyId=key_id))
 
 
-@KEY_POLICY_XFAIL
 def test_a_key_policy_without_the_account_denies_iam_allowed_users(rampart, kms, user):
     rampart.client("iam").put_user_policy(UserName=user.name, PolicyName="kms", PolicyDocument=json.dumps({
         "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "kms:*", "Resource": "*"}]}))
@@ -267,7 +261,6 @@ def test_a_key_policy_without_the_account_denies_iam_allowed_users(rampart, kms,
     assert is_denied(lambda: user.kms.encrypt(KeyId=key_id, Plaintext=b"x"))
 
 
-@KEY_POLICY_XFAIL
 def test_a_grant_allows_a_user_under_its_constraints(kms, user):
     key_id = new_key(kms)["KeyId"]
     assert is_denied(lambda: user.kms.encrypt(KeyId=key_id, Plaintext=b"x", EncryptionContext={"app": "x"}))

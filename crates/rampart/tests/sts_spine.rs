@@ -191,7 +191,7 @@ fn unknown_and_unimplemented_operations_say_so() {
     let mut json = http::Request::post(format!("{}/", rampart.endpoint))
         .header("host", rampart.endpoint.trim_start_matches("http://"))
         .header("content-type", "application/x-amz-json-1.1")
-        .header("x-amz-target", "TrentService.ListKeys")
+        .header("x-amz-target", "TrentService.DescribeCustomKeyStores")
         .body(b"{}".to_vec())
         .unwrap();
     Signing {
@@ -203,7 +203,7 @@ fn unknown_and_unimplemented_operations_say_so() {
     assert_eq!(status, 501);
     let error: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!(error["__type"], "NotImplemented");
-    assert!(error["message"].as_str().unwrap().contains("kms:ListKeys"));
+    assert!(error["message"].as_str().unwrap().contains("kms:DescribeCustomKeyStores"));
 }
 
 #[test]

@@ -14,6 +14,7 @@ use rampart_iam::records::{self, UserRecord};
 use rampart_service::{Caller, PrincipalKind};
 use rampart_sigv4::{ErrorFlavor, SigV4Error, SignedRequest};
 use rampart_store::{StoreError, get_json};
+use rampart_sts::{Session, SessionError};
 use rampart_wire::{AwsError, Protocol, ServiceModel};
 
 use crate::state::{AppState, Generation};
@@ -155,6 +156,12 @@ fn credential(state: &AppState, access_key_id: &str) -> Result<Option<Arc<Creden
     Ok(Some(credential))
 }
 
+/// Who signed a request: the principal, and the session when the key is temporary.
+pub(crate) struct Authenticated {
+    pub(crate) caller: Caller,
+    pub(crate) session: Option<Arc<Session>>,
+}
+
 /// Verifies `signed` for a request to `model` and returns who signed it.
 pub(crate) fn authenticate(
     state: &AppState,
@@ -162,13 +169,16 @@ pub(crate) fn authenticate(
     body: &[u8],
     signed: &SignedRequest,
     model: &ServiceModel,
-) -> Result<Caller, AwsError> {
+) -> Result<Authenticated, AwsError> {
     let protocol = model.protocol();
     let refuse = |e: SigV4Error| sigv4_error(&e, protocol);
     if signed.service() != model.signing_name() {
         return Err(refuse(SigV4Error::wrong_service(model.signing_name())));
     }
     let access_key_id = signed.access_key_id();
+    if let Some(token) = signed.security_token() {
+        return authenticate_session(state, parts, body, signed, token, protocol);
+    }
     let credential = credential(state, access_key_id)?
         .ok_or_else(|| refuse(SigV4Error::InvalidClientTokenId))?;
     // A long-term key never comes with a session token; one that does is forged or misused.
@@ -192,10 +202,57 @@ pub(crate) fn authenticate(
             format!("The access key {access_key_id} is inactive."),
         ));
     }
-    credential
+    let caller = credential
         .caller
         .clone()
-        .ok_or_else(|| refuse(SigV4Error::InvalidClientTokenId))
+        .ok_or_else(|| refuse(SigV4Error::InvalidClientTokenId))?;
+    Ok(Authenticated {
+        caller,
+        session: None,
+    })
+}
+
+/// Temporary credentials: the session token is opened (and so authenticated) with the root
+/// key, then the request's signature is checked with the secret it carries. No store read.
+fn authenticate_session(
+    state: &AppState,
+    parts: &Parts,
+    body: &[u8],
+    signed: &SignedRequest,
+    token: &str,
+    protocol: Protocol,
+) -> Result<Authenticated, AwsError> {
+    let refuse = |e: SigV4Error| sigv4_error(&e, protocol);
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let session = match Session::open(&state.root_key, signed.access_key_id(), token, now) {
+        Ok(session) => session,
+        Err(SessionError::Invalid) => return Err(refuse(SigV4Error::InvalidClientTokenId)),
+        Err(SessionError::Expired) => {
+            let (code, status) = match protocol {
+                Protocol::Query => ("ExpiredToken", 403),
+                Protocol::Json(_) => ("ExpiredTokenException", 400),
+            };
+            return Err(AwsError::new(
+                code,
+                status,
+                SessionError::Expired.to_string(),
+            ));
+        }
+    };
+    let secret = session.secret();
+    signed
+        .verify(
+            parts,
+            body,
+            secret.expose(),
+            SystemTime::now(),
+            &state.signing_keys,
+        )
+        .map_err(refuse)?;
+    Ok(Authenticated {
+        caller: session.caller.clone(),
+        session: Some(Arc::new(session)),
+    })
 }
 
 #[cfg(test)]

@@ -10,9 +10,14 @@ use std::sync::{Arc, Mutex};
 
 use rampart_iam::authorization::{NamedDocument, PrincipalPolicies};
 use rampart_iam::records::Tag;
-use rampart_policy::{Context, EvaluationInput, Policy, PolicySet, Principal, Request};
-use rampart_service::{Authorization, Caller, Operation, PrincipalKind, Value, aws_timestamp};
+use rampart_policy::{
+    Context, EvaluationInput, EvaluationMode, Policy, PolicySet, Principal, Request,
+};
+use rampart_service::{
+    Authorization, Caller, Operation, PrincipalKind, ResourcePolicy, Value, aws_timestamp,
+};
 use rampart_store::Store;
+use rampart_sts::Session;
 use rampart_wire::AwsError;
 use time::OffsetDateTime;
 
@@ -40,8 +45,14 @@ pub(crate) struct Authorizer {
 /// What the authorize step knows about one request.
 pub(crate) struct AuthzRequest<'a> {
     pub(crate) caller: &'a Caller,
+    /// The session, when the request was signed with temporary credentials.
+    pub(crate) session: Option<&'a Session>,
     pub(crate) operation: &'a Operation,
     pub(crate) resources: &'a [String],
+    /// The resource policy the operation declared (trust policy, key policy), if any.
+    pub(crate) resource_policy: Option<&'a ResourcePolicy>,
+    /// The operation's own condition keys.
+    pub(crate) condition_keys: &'a [(String, Vec<String>)],
     pub(crate) input: &'a Value,
     pub(crate) source_ip: &'a str,
     pub(crate) user_agent: &'a str,
@@ -57,6 +68,41 @@ fn internal(e: impl std::fmt::Display) -> AwsError {
         "The request processing has failed because of an unknown error.",
     )
 }
+
+/// Whose stored policies apply to a caller.
+enum PolicyHolder<'a> {
+    /// The root user: identity policies are bypassed.
+    Root,
+    /// An IAM user (directly, in a session from GetSessionToken, or behind a federated user).
+    User(&'a str),
+    /// A role, for its sessions.
+    Role(&'a str),
+    /// Nobody: a principal with no policies is denied by default.
+    Nobody,
+}
+
+fn holder<'a>(caller: &'a Caller, session: Option<&'a Session>) -> PolicyHolder<'a> {
+    match (caller.kind, session) {
+        (PrincipalKind::Root, _) => PolicyHolder::Root,
+        (PrincipalKind::IamUser, _) => caller
+            .user_name
+            .as_deref()
+            .map_or(PolicyHolder::Nobody, PolicyHolder::User),
+        (PrincipalKind::AssumedRole, Some(session)) => session
+            .role_name
+            .as_deref()
+            .map_or(PolicyHolder::Nobody, PolicyHolder::Role),
+        (PrincipalKind::FederatedUser, Some(session)) => match &session.user_name {
+            Some(user) => PolicyHolder::User(user),
+            // The root user's federated users: root's permissions, cut by the session policy.
+            None => PolicyHolder::Root,
+        },
+        _ => PolicyHolder::Nobody,
+    }
+}
+
+const ALLOW_ALL: &str =
+    r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#;
 
 impl Authorizer {
     /// An empty cache whose entries are stale once `generation` moves on.
@@ -77,15 +123,32 @@ impl Authorizer {
         if request.operation.authorization == Authorization::AlwaysAllowed {
             return Ok(());
         }
-        // Root bypasses identity policies. It never bypasses SCPs, which arrive with
-        // Organizations; until then no SCP can apply.
-        if caller.is_root() {
-            return Ok(());
+        let holder = holder(caller, request.session);
+        // Root bypasses identity policies (never SCPs, which arrive with Organizations). With
+        // no resource policy to consult, there is nothing left to decide.
+        if matches!(holder, PolicyHolder::Root) && request.resource_policy.is_none() {
+            let federated = request
+                .session
+                .is_some_and(|s| s.caller.kind == PrincipalKind::FederatedUser);
+            if !federated {
+                return Ok(());
+            }
         }
-        let compiled = match (caller.kind, &caller.user_name) {
-            (PrincipalKind::IamUser, Some(name)) => self.user(store, caller, name)?,
-            // Other principals arrive with STS; until then they are denied by default.
-            _ => Arc::new(CompiledPrincipal {
+        let compiled = match holder {
+            PolicyHolder::User(name) => self.compiled(store, caller, |tx, account| {
+                rampart_iam::authorization::user_policies(tx, account, name)
+            })?,
+            PolicyHolder::Role(name) => self.compiled(store, caller, |tx, account| {
+                rampart_iam::authorization::role_policies(tx, account, name)
+            })?,
+            PolicyHolder::Root => Arc::new(CompiledPrincipal {
+                generation: 0,
+                identity: compile(&[named("root", ALLOW_ALL)]),
+                boundary: None,
+                tags: Vec::new(),
+                user_id: caller.principal_id.clone(),
+            }),
+            PolicyHolder::Nobody => Arc::new(CompiledPrincipal {
                 generation: 0,
                 identity: PolicySet::new(),
                 boundary: None,
@@ -93,16 +156,38 @@ impl Authorizer {
                 user_id: caller.principal_id.clone(),
             }),
         };
-        let principal = Principal::parse(&caller.arn).map_err(internal)?;
-        let context = request_context(request, &compiled);
+        let principal = match request.session.and_then(|s| s.role_arn.as_deref()) {
+            Some(role_arn) => Principal::assumed_role(&caller.arn, role_arn),
+            None => Principal::parse(&caller.arn),
+        }
+        .map_err(internal)?;
+        let session_policies = session_policies(request.session);
+        let resource_policy = request
+            .resource_policy
+            .map(|p| match Policy::parse(&p.document) {
+                Ok(policy) => PolicySet::single(p.description, &policy),
+                // A stored resource policy that no longer parses allows nothing.
+                Err(_) => PolicySet::new(),
+            });
+        let mode = match request.resource_policy {
+            Some(p) if p.must_allow => EvaluationMode::ResourcePolicyMustAllow,
+            _ => EvaluationMode::Normal,
+        };
         let input = EvaluationInput {
             identity_policies: Some(&compiled.identity),
             permissions_boundary: compiled.boundary.as_ref(),
+            session_policies: session_policies.as_ref(),
+            resource_policy: resource_policy.as_ref(),
+            mode,
             ..EvaluationInput::default()
         };
+        let context = request_context(request, &compiled);
+        let resource_account = request
+            .resource_policy
+            .map_or(caller.account_id.as_str(), |p| p.account_id.as_str());
         for resource in request.resources {
             let evaluation = Request::new(principal.clone(), request.operation.action, resource)
-                .with_resource_account(&caller.account_id)
+                .with_resource_account(resource_account)
                 .with_context(context.clone());
             let decision = rampart_policy::evaluate(&evaluation, &input);
             if !decision.is_allowed() {
@@ -119,11 +204,15 @@ impl Authorizer {
         Ok(())
     }
 
-    fn user(
+    /// The compiled policies of the user or role `gather` reads, from the cache when current.
+    fn compiled(
         &self,
         store: &dyn Store,
         caller: &Caller,
-        name: &str,
+        gather: impl FnOnce(
+            &mut dyn rampart_store::ReadTx,
+            &str,
+        ) -> Result<PrincipalPolicies, rampart_iam::IamError>,
     ) -> Result<Arc<CompiledPrincipal>, AwsError> {
         // Read the generation before the policies: a write landing in between leaves this
         // compilation marked stale rather than a stale compilation marked fresh.
@@ -138,7 +227,7 @@ impl Authorizer {
             return Ok(hit);
         }
         let policies: PrincipalPolicies = store
-            .read_with(|tx| rampart_iam::authorization::user_policies(tx, &caller.account_id, name))
+            .read_with(|tx| gather(tx, &caller.account_id))
             .map_err(internal)?;
         let compiled = Arc::new(CompiledPrincipal {
             generation,
@@ -160,6 +249,31 @@ impl Authorizer {
     }
 }
 
+fn named(id: &str, document: &str) -> NamedDocument {
+    NamedDocument {
+        id: id.to_owned(),
+        source: rampart_iam::authorization::PolicySource::AwsManaged,
+        document: document.to_owned(),
+    }
+}
+
+/// The session's policies, when they limit it: a role session's only when some were passed,
+/// a federated user's always (with none, it can do nothing, as AWS documents).
+fn session_policies(session: Option<&Session>) -> Option<PolicySet> {
+    let session = session?;
+    let federated = session.caller.kind == PrincipalKind::FederatedUser;
+    if session.policies.is_empty() && !federated {
+        return None;
+    }
+    let documents: Vec<NamedDocument> = session
+        .policies
+        .iter()
+        .enumerate()
+        .map(|(i, d)| named(&format!("session-policy-{}", i + 1), d))
+        .collect();
+    Some(compile(&documents))
+}
+
 /// Compiles stored documents. They were validated when written; one that no longer parses
 /// (a newer engine being stricter) is left out, which can only deny, never allow.
 fn compile(documents: &[NamedDocument]) -> PolicySet {
@@ -179,7 +293,12 @@ fn compile(documents: &[NamedDocument]) -> PolicySet {
 fn request_context(request: &AuthzRequest<'_>, principal: &CompiledPrincipal) -> Context {
     let caller = request.caller;
     let mut context = Context::new();
-    context.insert("aws:PrincipalArn", caller.arn.as_str());
+    let session = request.session;
+    // A role session's aws:PrincipalArn is its role's ARN, as AWS documents.
+    let principal_arn = session
+        .and_then(|s| s.role_arn.as_deref())
+        .unwrap_or(caller.arn.as_str());
+    context.insert("aws:PrincipalArn", principal_arn);
     context.insert("aws:PrincipalAccount", caller.account_id.as_str());
     let principal_type = match caller.kind {
         PrincipalKind::Root => "Account",
@@ -195,6 +314,30 @@ fn request_context(request: &AuthzRequest<'_>, principal: &CompiledPrincipal) ->
     for tag in &principal.tags {
         context.insert(&format!("aws:PrincipalTag/{}", tag.key), tag.value.as_str());
     }
+    if let Some(session) = session {
+        // Session tags override the role's tags of the same key.
+        for (key, value) in &session.tags {
+            context.insert(&format!("aws:PrincipalTag/{key}"), value.as_str());
+        }
+        context.insert(
+            "aws:MultiFactorAuthPresent",
+            if session.mfa_authenticated {
+                "true"
+            } else {
+                "false"
+            },
+        );
+        if session.mfa_authenticated {
+            let age = request.now.unix_timestamp() - session.issued_at;
+            context.insert("aws:MultiFactorAuthAge", age.to_string());
+        }
+        if let Ok(issued) = OffsetDateTime::from_unix_timestamp(session.issued_at) {
+            context.insert("aws:TokenIssueTime", aws_timestamp(issued));
+        }
+        if let Some(identity) = &session.source_identity {
+            context.insert("aws:SourceIdentity", identity.as_str());
+        }
+    }
     context.insert("aws:SourceIp", request.source_ip);
     // Rampart serves plain HTTP on its endpoint.
     context.insert("aws:SecureTransport", "false");
@@ -208,6 +351,9 @@ fn request_context(request: &AuthzRequest<'_>, principal: &CompiledPrincipal) ->
             context.insert(&format!("aws:RequestTag/{key}"), value.as_str());
         }
         context.insert_multi("aws:TagKeys", tags.iter().map(|(k, _)| k.as_str()));
+    }
+    for (key, values) in request.condition_keys {
+        context.insert_multi(key, values.iter().map(String::as_str));
     }
     context
 }

@@ -150,7 +150,8 @@ fn prepare(
         return Err(not_implemented(model, name));
     }
     let signed = signed.map_err(|e| authn::sigv4_error(&e, model.protocol()))?;
-    let caller = authn::authenticate(state, parts, body, &signed, model)?;
+    let authn::Authenticated { caller, session } =
+        authn::authenticate(state, parts, body, &signed, model)?;
     record.usage = state.usage.due(
         &caller,
         model.endpoint_prefix(),
@@ -178,24 +179,52 @@ fn prepare(
         record.event_time,
     );
     let resources = (operation.resources)(&env, &input);
-    state.authorizer.authorize(
-        state.store.as_ref(),
-        &AuthzRequest {
-            caller: &caller,
-            operation,
-            resources: &resources,
-            input: &input,
-            source_ip: &record.source_ip,
-            user_agent: &record.user_agent,
-            region: &record.region,
-            now: record.event_time,
-        },
-    )?;
+    let resource_policy = match operation.resource_policy {
+        Some(lookup) => state
+            .store
+            .read_with(|tx| Ok::<_, StoreError>(lookup(&env, tx, &input)))
+            .map_err(|e| internal_failure("resource policy lookup failed", &e))??,
+        None => None,
+    };
+    let condition_keys = operation
+        .condition_keys
+        .map(|keys| keys(&env, &input))
+        .unwrap_or_default();
+    state
+        .authorizer
+        .authorize(
+            state.store.as_ref(),
+            &AuthzRequest {
+                caller: &caller,
+                session: session.as_deref(),
+                operation,
+                resources: &resources,
+                resource_policy: resource_policy.as_ref(),
+                condition_keys: &condition_keys,
+                input: &input,
+                source_ip: &record.source_ip,
+                user_agent: &record.user_agent,
+                region: &record.region,
+                now: record.event_time,
+            },
+        )
+        .map_err(|e| denial_for(model.protocol(), e))?;
     Ok(ReadyCall {
         caller,
         service,
         input,
     })
+}
+
+/// AWS's JSON services name a denial `AccessDeniedException` and answer 400; its Query
+/// services say `AccessDenied` with 403.
+fn denial_for(protocol: Protocol, error: AwsError) -> AwsError {
+    match protocol {
+        Protocol::Json(_) if error.code == "AccessDenied" => {
+            AwsError::new("AccessDeniedException", 400, error.message)
+        }
+        _ => error,
+    }
 }
 
 fn not_implemented(model: &ServiceModel, operation: &str) -> AwsError {

@@ -4,7 +4,17 @@
 //! (`identity.rs` holds `GetCallerIdentity` and `GetAccessKeyInfo`).
 #![deny(missing_docs)]
 
+mod assume_role;
+mod credentials;
+mod decode;
+mod error;
 mod identity;
+pub mod session;
+mod session_token;
+
+pub use decode::encode_authorization_message;
+pub use error::StsError;
+pub use session::{Session, SessionError};
 
 use rampart_service::{Operation, Service};
 
@@ -30,7 +40,12 @@ impl Sts {
                     "sts:GetAccessKeyInfo",
                     identity::get_access_key_info,
                 ),
-            ],
+                assume_role::operation(),
+                decode::operation(),
+            ]
+            .into_iter()
+            .chain(session_token::operations())
+            .collect(),
         }
     }
 }

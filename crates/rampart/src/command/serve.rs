@@ -109,9 +109,10 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         account = %deployment.management_account_id,
         "rampart is serving"
     );
+    let shutdown = shutdown_signal()?;
     // One line on stdout that scripts and tests can wait for.
     println!("rampart listening on http://{local}");
-    rampart_server::serve(listener, state, shutdown_signal()).await?;
+    rampart_server::serve(listener, state, shutdown).await?;
     tracing::info!("stopped serving; in-flight requests drained");
     drop(store);
     drop(ephemeral_dir);
@@ -228,26 +229,17 @@ fn write_private_file(path: &Path, contents: &[u8]) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Resolves on SIGTERM or SIGINT (Ctrl-C).
-async fn shutdown_signal() {
-    let interrupt = tokio::signal::ctrl_c();
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, "cannot listen for SIGTERM");
-                std::future::pending::<()>().await;
-            }
+/// Registers for SIGTERM and SIGINT now, so a signal sent as soon as the server announces
+/// itself is already handled, and resolves when one arrives.
+fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()> + Send + 'static> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut terminate = signal(SignalKind::terminate()).context("cannot listen for SIGTERM")?;
+    let mut interrupt = signal(SignalKind::interrupt()).context("cannot listen for SIGINT")?;
+    Ok(async move {
+        tokio::select! {
+            _ = terminate.recv() => {}
+            _ = interrupt.recv() => {}
         }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        _ = interrupt => {}
-        _ = terminate => {}
-    }
-    tracing::info!("shutdown requested; draining in-flight requests");
+        tracing::info!("shutdown requested; draining in-flight requests");
+    })
 }

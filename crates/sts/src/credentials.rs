@@ -1,0 +1,95 @@
+//! Issuing temporary credentials, shared by every operation that makes a session.
+
+use rampart_iam::ids::{self, IdPrefix};
+use rampart_policy::{Policy, PolicyKind};
+use rampart_service::{Env, aws_timestamp};
+use rampart_store::ReadTx;
+use serde::{Deserialize, Serialize};
+
+use crate::StsError;
+use crate::session::Session;
+
+/// AWS's limit on the plain text of inline and managed session policies together.
+const MAX_SESSION_POLICY_CHARS: usize = 2048;
+
+/// Credentials as STS returns them.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Credentials {
+    access_key_id: String,
+    secret_access_key: String,
+    session_token: String,
+    expiration: String,
+}
+
+/// A managed policy ARN passed as a session policy (`PolicyArns.member.N.arn`).
+#[derive(Debug, Deserialize)]
+pub struct PolicyArn {
+    arn: Option<String>,
+}
+
+/// A new `ASIA…` key and its secret, for `account_id`.
+pub(crate) fn new_key(env: &Env<'_>, account_id: &str) -> (String, String) {
+    let account: u64 = account_id.parse().unwrap_or_default();
+    (
+        ids::access_key_id(IdPrefix::TemporaryAccessKey, account, env.entropy),
+        ids::secret_access_key(env.entropy),
+    )
+}
+
+/// The response's credentials for `session`.
+pub(crate) fn credentials(env: &Env<'_>, session: &Session) -> Credentials {
+    let expiration =
+        time::OffsetDateTime::from_unix_timestamp(session.expires_at).unwrap_or(env.now);
+    Credentials {
+        access_key_id: session.access_key_id.clone(),
+        secret_access_key: session.secret_access_key.clone(),
+        session_token: session.token(env.root_key),
+        expiration: aws_timestamp(expiration),
+    }
+}
+
+/// The session policies a request passes: the inline `Policy` and the documents of
+/// `PolicyArns`, validated and within AWS's size limit.
+pub(crate) fn session_policies(
+    tx: &mut dyn ReadTx,
+    inline: Option<String>,
+    arns: Vec<PolicyArn>,
+) -> Result<Vec<String>, StsError> {
+    let mut documents = Vec::new();
+    let mut chars = 0;
+    if let Some(document) = inline {
+        Policy::parse_as(&document, PolicyKind::Session)
+            .map_err(|e| StsError::MalformedPolicyDocument(e.aws_message().to_owned()))?;
+        chars += document.chars().filter(|c| !c.is_whitespace()).count();
+        documents.push(document);
+    }
+    for arn in arns.into_iter().filter_map(|a| a.arn) {
+        let document = rampart_iam::policies::default_document(tx, &arn)?.ok_or_else(|| {
+            StsError::Validation(format!("Policy {arn} does not exist or is not attachable."))
+        })?;
+        chars += arn.len();
+        documents.push(document);
+    }
+    if chars > MAX_SESSION_POLICY_CHARS {
+        let percent = chars * 100 / MAX_SESSION_POLICY_CHARS;
+        return Err(StsError::PackedPolicyTooLarge(format!(
+            "Packed policy consumes {percent}% of allotted space, please use smaller policy."
+        )));
+    }
+    Ok(documents)
+}
+
+/// `DurationSeconds` checked against `[900, max]`, defaulting to `default`.
+pub(crate) fn duration(
+    requested: Option<i64>,
+    default: i64,
+    max: i64,
+    too_long: &str,
+) -> Result<i64, StsError> {
+    let seconds = requested.unwrap_or(default);
+    if seconds > max {
+        return Err(StsError::Validation(too_long.to_owned()));
+    }
+    Ok(seconds)
+}
