@@ -203,7 +203,12 @@ fn unknown_and_unimplemented_operations_say_so() {
     assert_eq!(status, 501);
     let error: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!(error["__type"], "NotImplemented");
-    assert!(error["message"].as_str().unwrap().contains("kms:DescribeCustomKeyStores"));
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .contains("kms:DescribeCustomKeyStores")
+    );
 }
 
 #[test]
