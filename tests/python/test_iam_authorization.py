@@ -136,3 +136,53 @@ def test_an_inactive_key_is_refused(rampart, user):
     with pytest.raises(botocore.exceptions.ClientError) as excinfo:
         user.sts.get_caller_identity()
     assert excinfo.value.response["Error"]["Code"] in ("AccessDenied", "InvalidClientTokenId")
+
+
+def test_simulation_equals_the_live_decision(rampart, user):
+    iam = rampart.client("iam")
+    group = f"g-{uuid.uuid4().hex[:8]}"
+    iam.create_group(GroupName=group)
+    iam.put_group_policy(GroupName=group, PolicyName="read", PolicyDocument=policy(allow("iam:Get*")))
+    iam.add_user_to_group(GroupName=group, UserName=user.name)
+    iam.put_user_policy(
+        UserName=user.name,
+        PolicyName="mixed",
+        PolicyDocument=policy(allow("iam:ListUsers"), deny("iam:GetRole")),
+    )
+    boundary = iam.create_policy(
+        PolicyName=f"b-{uuid.uuid4().hex[:8]}",
+        PolicyDocument=policy(allow("iam:ListUsers"), allow("iam:GetUser"), allow("iam:GetRole")),
+    )["Policy"]["Arn"]
+    iam.put_user_permissions_boundary(UserName=user.name, PermissionsBoundary=boundary)
+
+    user_arn = f"arn:aws:iam::{ACCOUNT_ID}:user/{user.name}"
+    live_calls = {
+        "iam:ListUsers": (lambda: user.iam.list_users(), f"arn:aws:iam::{ACCOUNT_ID}:user/"),
+        "iam:GetUser": (lambda: user.iam.get_user(UserName=user.name), user_arn),
+        "iam:GetRole": (lambda: user.iam.get_role(RoleName="nope"), f"arn:aws:iam::{ACCOUNT_ID}:role/nope"),
+        "iam:GetGroup": (lambda: user.iam.get_group(GroupName=group), f"arn:aws:iam::{ACCOUNT_ID}:group/{group}"),
+        "iam:CreateUser": (lambda: user.iam.create_user(UserName=f"x-{uuid.uuid4().hex[:6]}"), f"arn:aws:iam::{ACCOUNT_ID}:user/x"),
+    }
+    for action, (call, resource) in live_calls.items():
+        simulated = iam.simulate_principal_policy(
+            PolicySourceArn=user_arn,
+            ActionNames=[action],
+            ResourceArns=[resource],
+            ContextEntries=[{"ContextKeyName": "aws:SourceIp", "ContextKeyValues": ["127.0.0.1"], "ContextKeyType": "ip"}],
+        )["EvaluationResults"][0]["EvalDecision"]
+        try:
+            call()
+            live = "allowed"
+        except botocore.exceptions.ClientError as e:
+            code = e.response["Error"]["Code"]
+            # A call that passed authorization may still fail in its handler (no such role).
+            live = "denied" if code == "AccessDenied" else "allowed"
+        assert (simulated == "allowed") == (live == "allowed"), (action, simulated, live)
+    # And the decisions are the interesting ones: the boundary and the explicit deny both bite.
+    results = {
+        r["EvalActionName"]: r["EvalDecision"]
+        for r in iam.simulate_principal_policy(
+            PolicySourceArn=user_arn, ActionNames=["iam:GetRole", "iam:GetGroup", "iam:GetUser"]
+        )["EvaluationResults"]
+    }
+    assert results == {"iam:GetRole": "explicitDeny", "iam:GetGroup": "implicitDeny", "iam:GetUser": "allowed"}
