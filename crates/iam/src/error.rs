@@ -24,6 +24,10 @@ pub enum IamError {
     /// A parameter's value is not acceptable.
     #[error("{0}")]
     InvalidInput(String),
+    /// The request is malformed in a way AWS reports as `ValidationError` (e.g. an OpenID
+    /// Connect provider URL without a scheme).
+    #[error("{0}")]
+    Validation(String),
     /// The password does not satisfy the account password policy.
     #[error("{0}")]
     PasswordPolicyViolation(String),
@@ -74,6 +78,7 @@ impl From<IamError> for AwsError {
             IamError::LimitExceeded(_) => ("LimitExceeded", 409),
             IamError::MalformedPolicyDocument(_) => ("MalformedPolicyDocument", 400),
             IamError::InvalidInput(_) => ("InvalidInput", 400),
+            IamError::Validation(_) => ("ValidationError", 400),
             IamError::PasswordPolicyViolation(_) => ("PasswordPolicyViolation", 400),
             IamError::InvalidAuthenticationCode(_) => ("InvalidAuthenticationCode", 403),
             IamError::PolicyNotAttachable(_) => ("PolicyNotAttachable", 400),

@@ -20,11 +20,13 @@ mod instance_profiles;
 pub mod login_profiles;
 pub mod managed_policies;
 pub mod mfa;
+pub mod oidc_providers;
 pub mod pagination;
 pub mod password_policy;
 pub mod policies;
 pub mod records;
 mod roles;
+pub mod saml_providers;
 mod simulate;
 pub mod tags;
 #[cfg(test)]
@@ -60,6 +62,8 @@ impl Iam {
         operations.extend(credential_report::operations());
         operations.extend(simulate::operations());
         operations.extend(access_advisor::operations());
+        operations.extend(oidc_providers::operations());
+        operations.extend(saml_providers::operations());
         Self { operations }
     }
 }

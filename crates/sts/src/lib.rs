@@ -9,8 +9,11 @@ mod credentials;
 mod decode;
 mod error;
 mod identity;
+#[cfg(test)]
+mod provider_testing;
 pub mod session;
 mod session_token;
+pub mod web_identity;
 
 pub use decode::encode_authorization_message;
 pub use error::StsError;
