@@ -6,12 +6,17 @@
 #   4. baseline (a): a minimal hyper 1.x hello-world server (bench/hello)
 #   5. baseline (b): moto's server answering the header-signed GetCallerIdentity POST of line 2
 #      (moto routes a request by its Authorization header: a presigned URL reaches its S3 backend)
+#   6. Rampart: IAM ListUsers signed by a non-root user with BENCH_IAM_POLICIES (10) customer
+#      managed policies attached, so every request is authorized by the policy engine
+#   7. Rampart: IAM CreateUser, every request a new user (a durable write), from pre-signed
+#      requests replayed once each (bench/lib/iam.py, bench/lib/replay.lua)
 # plus Rampart's start-up time (median of BENCH_STARTS starts) and its idle RSS before and after
 # the load. Prints a table and writes it to bench/results/<date>.md. See bench/README.md.
 #
 # Knobs (environment): BENCH_DURATION (wrk seconds per target, default 10), BENCH_WARMUP
 # (default 2), BENCH_THREADS (2), BENCH_CONNECTIONS (64), BENCH_STARTS (5),
-# BENCH_SKIP_MOTO=1 (no moto baseline), CARGO_TARGET_DIR (default <repo>/target),
+# BENCH_SKIP_MOTO=1 (no moto baseline), BENCH_IAM_POLICIES (10), BENCH_IAM_REQUESTS (pre-signed
+# CreateUser requests, 300000: more than a run can send), CARGO_TARGET_DIR (default <repo>/target),
 # BENCH_QUIET_PCT (15) and BENCH_QUIET_WAIT (300): before each measurement, wait while other
 # processes keep the machine more than BENCH_QUIET_PCT % busy, at most BENCH_QUIET_WAIT seconds
 # over the whole run; the busy share seen last is reported beside each figure.
@@ -29,6 +34,8 @@ THREADS="${BENCH_THREADS:-2}"
 CONNECTIONS="${BENCH_CONNECTIONS:-64}"
 STARTS="${BENCH_STARTS:-5}"
 SKIP_MOTO="${BENCH_SKIP_MOTO:-0}"
+IAM_POLICIES="${BENCH_IAM_POLICIES:-10}"
+IAM_REQUESTS="${BENCH_IAM_REQUESTS:-300000}"
 QUIET_PCT="${BENCH_QUIET_PCT:-15}"
 QUIET_LEFT="${BENCH_QUIET_WAIT:-300}"
 TARGET_DIR="${CARGO_TARGET_DIR:-$REPO/target}"
@@ -277,6 +284,56 @@ log "rampart health: $HEALTH_LINE"
 sleep 3
 RSS_IDLE_AFTER="$(rss_kib "$RPID")"
 RSS_PEAK="$(awk '/^VmHWM:/ { print $2 }' "/proc/$RPID/status")"
+
+# IAM, after the RSS figures (CreateUser leaves hundreds of thousands of users behind).
+log "rampart: IAM setup: a user with $IAM_POLICIES customer managed policies and an access key"
+read -r READER_KEY_ID READER_SECRET < <("$VENV/bin/python" "$BENCH_DIR/lib/iam.py" setup \
+    "127.0.0.1:$RPORT" "$ACCESS_KEY_ID" "$SECRET_ACCESS_KEY" "$IAM_POLICIES")
+[[ -n "$READER_SECRET" ]] || die "IAM setup printed no access key"
+BODY="$("$VENV/bin/python" "$BENCH_DIR/lib/iam.py" send-listusers "127.0.0.1:$RPORT" "$READER_KEY_ID" "$READER_SECRET")"
+[[ "$(head -1 <<<"$BODY")" == 200 ]] && grep -q '<UserName>bench-reader</UserName>' <<<"$BODY" ||
+    die "the policy-holding user's ListUsers was not answered 200 with its user: $BODY"
+LIST_LUA="$WORK/listusers.lua"
+{
+    "$VENV/bin/python" "$BENCH_DIR/lib/iam.py" listusers "127.0.0.1:$RPORT" "$READER_KEY_ID" "$READER_SECRET"
+    cat "$BENCH_DIR/lib/report.lua"
+} >"$LIST_LUA"
+wait_quiet
+BUSY_LIST="$BUSY"
+log "rampart: IAM ListUsers by a user with $IAM_POLICIES policies (machine busy ${BUSY_LIST}% before)"
+warmup "http://127.0.0.1:$RPORT/" "$LIST_LUA"
+LIST_LINE="$(measure rampart-iam-listusers "http://127.0.0.1:$RPORT/" "$LIST_LUA")"
+log "rampart ListUsers: $LIST_LINE"
+
+# CreateUser: each request creates a new user, so each is sent once. The requests are signed
+# just before the run (a header signature is valid for 15 minutes), dealt to one file per wrk
+# thread; warm-up and measurement have their own user names.
+create_requests() { # PREFIX COUNT -> prints the wrk script replaying them
+    local files=() t
+    for t in $(seq 1 "$THREADS"); do files+=("$WORK/$1-$t.txt"); done
+    "$VENV/bin/python" "$BENCH_DIR/lib/iam.py" createuser "127.0.0.1:$RPORT" \
+        "$ACCESS_KEY_ID" "$SECRET_ACCESS_KEY" "$2" "${files[@]}" "bench-$1"
+    {
+        echo "REPLAY_PREFIX = \"$WORK/$1-\""
+        cat "$BENCH_DIR/lib/replay.lua" "$BENCH_DIR/lib/report.lua"
+    } >"$WORK/$1.lua"
+    echo "$WORK/$1.lua"
+}
+log "rampart: signing CreateUser requests"
+WARM_LUA="$(create_requests warm $((IAM_REQUESTS * WARMUP / DURATION + 1000)))"
+wait_quiet
+BUSY_CREATE="$BUSY"
+CREATE_LUA="$(create_requests user "$IAM_REQUESTS")"
+log "rampart: IAM CreateUser (machine busy ${BUSY_CREATE}% before)"
+warmup "http://127.0.0.1:$RPORT/" "$WARM_LUA"
+sleep 1
+SEQ_C_BEFORE="$(journal_seq "$RPORT")"
+CREATE_LINE="$(measure rampart-iam-createuser "http://127.0.0.1:$RPORT/" "$CREATE_LUA")"
+sleep 1
+SEQ_C_AFTER="$(journal_seq "$RPORT")"
+log "rampart CreateUser: $CREATE_LINE"
+(($(field "$CREATE_LINE" requests) < IAM_REQUESTS)) ||
+    die "CreateUser used every pre-signed request: raise BENCH_IAM_REQUESTS"
 stop "$RPID"
 
 # ---------------------------------------------------------------------------------------------
@@ -328,6 +385,8 @@ HELLO_RPS="$(rps "$HELLO_LINE")"
 POST_RPS="$(rps "$POST_LINE")"
 STS_REQUESTS="$(field "$STS_LINE" requests)"
 POST_REQUESTS="$(field "$POST_LINE" requests)"
+CREATE_REQUESTS="$(field "$CREATE_LINE" requests)"
+CREATE_JOURNAL_GROWTH=$((SEQ_C_AFTER - SEQ_C_BEFORE))
 JOURNAL_GROWTH=$((SEQ_AFTER - SEQ_BEFORE))
 POST_JOURNAL_GROWTH=$((SEQ_P_AFTER - SEQ_P_BEFORE))
 HEALTH_JOURNAL_GROWTH=$((SEQ_H_AFTER - SEQ_H_BEFORE))
@@ -355,13 +414,15 @@ DIRTY="$( (git -C "$REPO" status --porcelain -- crates Cargo.toml Cargo.lock 2>/
     echo "- machine: $(nproc) cores, $CPU_MODEL, $MEM_GIB GiB; $(uname -sr)"
     echo "- rampart: commit $COMMIT$DIRTY, release build; $(wrk --version 2>&1 | head -1 | cut -d' ' -f1-2)"
     echo "- load: \`wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s --timeout 10s\` after a ${WARMUP}s warm-up, wrk sharing the $(nproc) cores with the server"
-    echo "- requests: STS GetCallerIdentity, SigV4-signed: a presigned URL replayed as GET, and the SDKs' shape (POST, form body, Authorization header), which moto gets too"
+    echo "- requests: STS GetCallerIdentity, SigV4-signed: a presigned URL replayed as GET, and the SDKs' shape (POST, form body, Authorization header), which moto gets too; IAM ListUsers and CreateUser in the SDKs' shape"
     echo
     echo "| target | req/s | requests | p50 | p99 | machine busy before |"
     echo "|---|---:|---:|---:|---:|---:|"
     row "Rampart GetCallerIdentity, presigned GET (SigV4 + audit journal)" "$STS_LINE" "$BUSY_RAMPART"
     row "Rampart GetCallerIdentity, header-signed POST" "$POST_LINE" "$BUSY_POST"
     row "Rampart GET /_rampart/health (no SigV4, no journal)" "$HEALTH_LINE" "$BUSY_HEALTH"
+    row "Rampart IAM ListUsers, non-root user with $IAM_POLICIES managed policies (authorized)" "$LIST_LINE" "$BUSY_LIST"
+    row "Rampart IAM CreateUser, a new user per request (durable write)" "$CREATE_LINE" "$BUSY_CREATE"
     row "hyper 1.x hello world (bench/hello)" "$HELLO_LINE" "$BUSY_HELLO"
     if [[ -n "$MOTO_LINE" ]]; then
         row "moto $MOTO_VERSION server, GetCallerIdentity header-signed POST" "$MOTO_LINE" "$BUSY_MOTO"
@@ -382,6 +443,7 @@ DIRTY="$( (git -C "$REPO" status --porcelain -- crates Cargo.toml Cargo.lock 2>/
     echo "| audit journal growth during the presigned GET run | $JOURNAL_GROWTH events for $STS_REQUESTS completed requests | ≥ requests (in-flight ones at the end also land) |"
     echo "| audit journal growth during the header-signed POST run | $POST_JOURNAL_GROWTH events for $POST_REQUESTS completed requests | ≥ requests |"
     echo "| audit journal growth during the health run | $HEALTH_JOURNAL_GROWTH events | 0 (health is not audited) |"
+    echo "| audit journal growth during the CreateUser run | $CREATE_JOURNAL_GROWTH events for $CREATE_REQUESTS completed requests | ≥ requests |"
 } >"$RESULTS_MD"
 
 echo
@@ -389,6 +451,7 @@ cat "$RESULTS_MD"
 echo
 echo "written to ${RESULTS_MD#"$REPO"/} (raw wrk output in ${RESULTS_RAW#"$REPO"/}/)"
 
-if (( JOURNAL_GROWTH < STS_REQUESTS || POST_JOURNAL_GROWTH < POST_REQUESTS )); then
+if (( JOURNAL_GROWTH < STS_REQUESTS || POST_JOURNAL_GROWTH < POST_REQUESTS ||
+    CREATE_JOURNAL_GROWTH < CREATE_REQUESTS )); then
     die "the audit journal grew by fewer events than requests were answered: events are missing"
 fi
