@@ -2,6 +2,9 @@
 //!
 //! Operations are declared in [`Sts::new`]; each lives in the file of its resource family
 //! (`identity.rs` holds `GetCallerIdentity` and `GetAccessKeyInfo`).
+//!
+//! Feature `saml` (off by default): verification of SAML assertions for `AssumeRoleWithSAML`
+//! with libxmlsec1 (see [`saml`]); without it, [`saml::verify_saml`] refuses every assertion.
 #![deny(missing_docs)]
 
 mod assume_role;
@@ -11,6 +14,7 @@ mod error;
 mod identity;
 #[cfg(test)]
 mod provider_testing;
+pub mod saml;
 pub mod session;
 mod session_token;
 pub mod web_identity;

@@ -1,0 +1,437 @@
+//! Verifying a SAML 2.0 assertion for `AssumeRoleWithSAML`.
+//!
+//! The `SAMLResponse` (base64, as the IdP posts it) must carry an assertion signed by the key
+//! of a certificate in the IAM SAML provider's metadata, addressed to AWS (audience
+//! `https://signin.aws.amazon.com/saml` or `urn:amazon:webservices`), within its validity,
+//! and naming the requested role and provider in its `…/Attributes/Role` attribute. What
+//! comes out, [`SamlIdentity`], carries the attribute mapping AWS documents and the `saml:*`
+//! condition keys the trust policy sees.
+//!
+//! XML signatures are verified by libxmlsec1 through samael (cargo feature `saml`, which
+//! needs libxml2, libxmlsec1 and OpenSSL headers and clang at build time). Only what the
+//! signature covers is read: samael reduces the document to its signed content before any
+//! attribute is looked at, so an unsigned assertion wrapped next to a signed one (XML
+//! signature wrapping) is never seen. Without the feature, [`verify_saml`] refuses every
+//! assertion, saying why.
+//!
+//! Never log the assertion: it is a bearer credential.
+
+use std::collections::BTreeMap;
+
+use rampart_store::ReadTx;
+use time::OffsetDateTime;
+
+use crate::StsError;
+
+/// The audiences AWS accepts in an assertion's `AudienceRestriction`: its sign-in endpoint
+/// and its SAML service provider entity ID.
+pub const AWS_SAML_AUDIENCES: [&str; 2] = [
+    "https://signin.aws.amazon.com/saml",
+    "urn:amazon:webservices",
+];
+
+/// A verified SAML identity: who the IdP says the caller is, and what it asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SamlIdentity {
+    /// The IAM SAML provider's ARN: the session's federated principal.
+    pub provider_arn: String,
+    /// The role the assertion allows (the requested one).
+    pub role_arn: String,
+    /// The assertion's `Issuer` (`saml:iss`).
+    pub issuer: String,
+    /// The `NameID` (`saml:sub`).
+    pub subject: String,
+    /// The `NameID` format (`saml:sub_type`): `persistent`, `transient`, or the format URI.
+    pub subject_type: String,
+    /// The `Recipient` of the bearer confirmation (`saml:aud`), AWS's sign-in endpoint.
+    pub recipient: String,
+    /// `saml:namequalifier`: base64 of SHA-1 of issuer + account ID + `/` + provider name.
+    pub name_qualifier: String,
+    /// `saml:doc`: `<account>/<provider name>`.
+    pub doc: String,
+    /// The `RoleSessionName` attribute.
+    pub role_session_name: String,
+    /// The `SessionDuration` attribute, in seconds, if given.
+    pub session_duration: Option<i64>,
+    /// `PrincipalTag:<key>` attributes, as session tags, sorted by key.
+    pub principal_tags: Vec<(String, String)>,
+    /// `TransitiveTagKeys` attribute values.
+    pub transitive_tag_keys: Vec<String>,
+    /// The `SourceIdentity` attribute, if given.
+    pub source_identity: Option<String>,
+    /// Every attribute: name → values.
+    pub attributes: BTreeMap<String, Vec<String>>,
+    /// When the assertion stops being valid (the earliest `NotOnOrAfter`).
+    pub expires_at: OffsetDateTime,
+}
+
+impl SamlIdentity {
+    /// The `saml:*` condition keys the request carries for the trust policy.
+    pub fn condition_keys(&self) -> Vec<(String, Vec<String>)> {
+        vec![
+            ("saml:aud".into(), vec![self.recipient.clone()]),
+            ("saml:iss".into(), vec![self.issuer.clone()]),
+            ("saml:sub".into(), vec![self.subject.clone()]),
+            ("saml:sub_type".into(), vec![self.subject_type.clone()]),
+            (
+                "saml:namequalifier".into(),
+                vec![self.name_qualifier.clone()],
+            ),
+            ("saml:doc".into(), vec![self.doc.clone()]),
+        ]
+    }
+}
+
+/// `saml:namequalifier` as AWS documents it: `BASE64(SHA1(issuer + account_id + "/" +
+/// provider_name))`.
+pub fn name_qualifier(issuer: &str, account_id: &str, provider_name: &str) -> String {
+    let input = format!("{issuer}{account_id}/{provider_name}");
+    let digest = aws_lc_rs::digest::digest(
+        &aws_lc_rs::digest::SHA1_FOR_LEGACY_USE_ONLY,
+        input.as_bytes(),
+    );
+    data_encoding::BASE64.encode(digest.as_ref())
+}
+
+/// Verifies `assertion_b64` (the IdP's base64 `SAMLResponse`) for assuming `role_arn` through
+/// the SAML provider `principal_arn`, at `now`.
+///
+/// Errors are AWS's: `InvalidIdentityToken` for an assertion that is malformed, badly signed,
+/// for another audience or from another issuer; `ExpiredToken` once it has expired;
+/// `AccessDenied` when its Role attribute does not name the requested role and provider;
+/// `ValidationError` for an unknown provider or unusable session attributes.
+pub fn verify_saml(
+    tx: &mut dyn ReadTx,
+    role_arn: &str,
+    principal_arn: &str,
+    assertion_b64: &str,
+    now: OffsetDateTime,
+) -> Result<SamlIdentity, StsError> {
+    imp::verify_saml(tx, role_arn, principal_arn, assertion_b64, now)
+}
+
+#[cfg(not(feature = "saml"))]
+mod imp {
+    use super::*;
+
+    pub(super) fn verify_saml(
+        _: &mut dyn ReadTx,
+        _: &str,
+        _: &str,
+        _: &str,
+        _: OffsetDateTime,
+    ) -> Result<SamlIdentity, StsError> {
+        Err(StsError::InvalidIdentityToken(
+            "This Rampart was built without SAML support (cargo feature `saml` of rampart-sts)."
+                .into(),
+        ))
+    }
+}
+
+#[cfg(feature = "saml")]
+mod imp {
+    use rampart_iam::saml_providers;
+    use roxmltree::{Document, Node};
+    use samael::crypto::{
+        AllowedSignatureAlgorithm, CertificateDer, Crypto, CryptoProvider, ReduceMode,
+    };
+    use time::format_description::well_known::Rfc3339;
+
+    use super::*;
+
+    /// AWS's attribute names.
+    const ROLE_ATTRIBUTE: &str = "https://aws.amazon.com/SAML/Attributes/Role";
+    const SESSION_NAME_ATTRIBUTE: &str = "https://aws.amazon.com/SAML/Attributes/RoleSessionName";
+    const SESSION_DURATION_ATTRIBUTE: &str =
+        "https://aws.amazon.com/SAML/Attributes/SessionDuration";
+    const PRINCIPAL_TAG_PREFIX: &str = "https://aws.amazon.com/SAML/Attributes/PrincipalTag:";
+    const TRANSITIVE_TAG_KEYS_ATTRIBUTE: &str =
+        "https://aws.amazon.com/SAML/Attributes/TransitiveTagKeys";
+    const SOURCE_IDENTITY_ATTRIBUTE: &str = "https://aws.amazon.com/SAML/Attributes/SourceIdentity";
+
+    const ASSERTION_NS: &str = "urn:oasis:names:tc:SAML:2.0:assertion";
+    const PROTOCOL_NS: &str = "urn:oasis:names:tc:SAML:2.0:protocol";
+    const STATUS_SUCCESS: &str = "urn:oasis:names:tc:SAML:2.0:status:Success";
+    const BEARER: &str = "urn:oasis:names:tc:SAML:2.0:cm:bearer";
+    const FORMAT_PREFIX: &str = "urn:oasis:names:tc:SAML:2.0:nameid-format:";
+
+    /// Clock skew tolerated on NotBefore / NotOnOrAfter, in seconds.
+    const LEEWAY_SECONDS: i64 = 60;
+
+    /// Signature algorithms accepted: SHA-2 RSA and ECDSA. SHA-1 signatures are refused.
+    const ALGORITHMS: [AllowedSignatureAlgorithm; 5] = [
+        AllowedSignatureAlgorithm::RsaSha256,
+        AllowedSignatureAlgorithm::RsaSha384,
+        AllowedSignatureAlgorithm::RsaSha512,
+        AllowedSignatureAlgorithm::EcdsaSha256,
+        AllowedSignatureAlgorithm::EcdsaSha384,
+    ];
+
+    fn invalid(message: &str) -> StsError {
+        StsError::InvalidIdentityToken(message.to_owned())
+    }
+
+    pub(super) fn verify_saml(
+        tx: &mut dyn ReadTx,
+        role_arn: &str,
+        principal_arn: &str,
+        assertion_b64: &str,
+        now: OffsetDateTime,
+    ) -> Result<SamlIdentity, StsError> {
+        let provider = saml_providers::provider(tx, principal_arn)
+            .map_err(|_| StsError::Validation(format!("Invalid principal ARN: {principal_arn}")))?
+            .ok_or_else(|| {
+                StsError::Validation(format!("SAML provider {principal_arn} does not exist."))
+            })?;
+        let compact: String = assertion_b64
+            .chars()
+            .filter(|c| !c.is_ascii_whitespace())
+            .collect();
+        let xml = data_encoding::BASE64
+            .decode(compact.as_bytes())
+            .ok()
+            .and_then(|bytes| String::from_utf8(bytes).ok())
+            .ok_or_else(|| invalid("Invalid SAML response: it is not base64-encoded XML."))?;
+
+        let certificates: Vec<CertificateDer> = provider
+            .signing_certificates()
+            .into_iter()
+            .map(CertificateDer::from)
+            .collect();
+        // Only the signed content survives: whatever is read below was signed.
+        let signed = Crypto::reduce_xml_to_signed_with_allowed_algorithms(
+            &xml,
+            &certificates,
+            ReduceMode::ValidateAndMarkNoAncestors,
+            Some(&ALGORITHMS),
+        )
+        .map_err(|_| {
+            invalid("Invalid SAML response: its signature could not be verified with the provider's certificate.")
+        })?;
+        let doc = Document::parse(&signed).map_err(|_| invalid("Invalid SAML response."))?;
+        read_assertion(&doc, &provider, role_arn, principal_arn, now)
+    }
+
+    fn child<'a, 'i>(node: Node<'a, 'i>, ns: &str, name: &str) -> Option<Node<'a, 'i>> {
+        node.children().find(|n| n.has_tag_name((ns, name)))
+    }
+
+    fn text_of(node: Node<'_, '_>) -> String {
+        node.text().unwrap_or_default().trim().to_owned()
+    }
+
+    fn time_attr(node: Node<'_, '_>, name: &str) -> Result<Option<OffsetDateTime>, StsError> {
+        node.attribute(name)
+            .map(|v| {
+                OffsetDateTime::parse(v, &Rfc3339)
+                    .map_err(|_| invalid(&format!("Invalid SAML response: {name} is not a time.")))
+            })
+            .transpose()
+    }
+
+    fn read_assertion(
+        doc: &Document<'_>,
+        provider: &saml_providers::SamlProviderRecord,
+        role_arn: &str,
+        principal_arn: &str,
+        now: OffsetDateTime,
+    ) -> Result<SamlIdentity, StsError> {
+        let root = doc.root_element();
+        if root.has_tag_name((PROTOCOL_NS, "Response")) {
+            let status = child(root, PROTOCOL_NS, "Status")
+                .and_then(|s| child(s, PROTOCOL_NS, "StatusCode"))
+                .and_then(|c| c.attribute("Value"));
+            if status.is_some_and(|s| s != STATUS_SUCCESS) {
+                return Err(invalid("Invalid SAML response: its status is not Success."));
+            }
+        }
+        let assertions: Vec<Node<'_, '_>> = doc
+            .descendants()
+            .filter(|n| n.has_tag_name((ASSERTION_NS, "Assertion")))
+            .collect();
+        let [assertion] = assertions.as_slice() else {
+            return Err(invalid(
+                "Invalid SAML response: it must hold exactly one signed assertion.",
+            ));
+        };
+        let assertion = *assertion;
+
+        let issuer = child(assertion, ASSERTION_NS, "Issuer")
+            .map(text_of)
+            .filter(|i| !i.is_empty())
+            .ok_or_else(|| invalid("Invalid SAML response: the assertion has no Issuer."))?;
+        if let Some(entity_id) = &provider.entity_id
+            && entity_id != &issuer
+        {
+            return Err(invalid(
+                "Invalid SAML response: its Issuer is not the provider's entityID.",
+            ));
+        }
+
+        let now_s = now.unix_timestamp();
+        let mut expires_at: Option<OffsetDateTime> = None;
+        let mut check_window = |node: Node<'_, '_>| -> Result<(), StsError> {
+            if let Some(not_before) = time_attr(node, "NotBefore")?
+                && now_s < not_before.unix_timestamp().saturating_sub(LEEWAY_SECONDS)
+            {
+                return Err(invalid("Invalid SAML response: it is not yet valid."));
+            }
+            if let Some(not_after) = time_attr(node, "NotOnOrAfter")? {
+                if now_s >= not_after.unix_timestamp().saturating_add(LEEWAY_SECONDS) {
+                    return Err(StsError::ExpiredToken(
+                        "Assertion has expired (NotOnOrAfter is in the past).".into(),
+                    ));
+                }
+                expires_at = Some(expires_at.map_or(not_after, |e| e.min(not_after)));
+            }
+            Ok(())
+        };
+
+        let conditions = child(assertion, ASSERTION_NS, "Conditions")
+            .ok_or_else(|| invalid("Invalid SAML response: the assertion has no Conditions."))?;
+        check_window(conditions)?;
+        let audiences: Vec<String> = conditions
+            .children()
+            .filter(|n| n.has_tag_name((ASSERTION_NS, "AudienceRestriction")))
+            .flat_map(|r| {
+                r.children()
+                    .filter(|n| n.has_tag_name((ASSERTION_NS, "Audience")))
+            })
+            .map(text_of)
+            .collect();
+        if !audiences
+            .iter()
+            .any(|a| AWS_SAML_AUDIENCES.contains(&a.as_str()))
+        {
+            return Err(invalid(
+                "Invalid SAML response: its audience is not https://signin.aws.amazon.com/saml.",
+            ));
+        }
+
+        let subject = child(assertion, ASSERTION_NS, "Subject")
+            .ok_or_else(|| invalid("Invalid SAML response: the assertion has no Subject."))?;
+        let name_id = child(subject, ASSERTION_NS, "NameID")
+            .ok_or_else(|| invalid("Invalid SAML response: the Subject has no NameID."))?;
+        let mut recipient = None;
+        for confirmation in subject
+            .children()
+            .filter(|n| n.has_tag_name((ASSERTION_NS, "SubjectConfirmation")))
+            .filter(|n| n.attribute("Method") == Some(BEARER))
+        {
+            if let Some(data) = child(confirmation, ASSERTION_NS, "SubjectConfirmationData") {
+                check_window(data)?;
+                if recipient.is_none() {
+                    recipient = data.attribute("Recipient").map(str::to_owned);
+                }
+            }
+        }
+        let expires_at = expires_at
+            .ok_or_else(|| invalid("Invalid SAML response: the assertion has no NotOnOrAfter."))?;
+
+        let attributes = read_attributes(assertion);
+        let values = |name: &str| attributes.get(name).cloned().unwrap_or_default();
+
+        // Each value is "role_arn,provider_arn"; AWS takes the two in either order.
+        let role_allowed = values(ROLE_ATTRIBUTE).iter().any(|pair| {
+            let mut parts: Vec<&str> = pair.split(',').map(str::trim).collect();
+            parts.sort_unstable();
+            let mut wanted = [role_arn, principal_arn];
+            wanted.sort_unstable();
+            parts == wanted
+        });
+        if !role_allowed {
+            return Err(StsError::AccessDenied(
+                "Not authorized to perform sts:AssumeRoleWithSAML".into(),
+            ));
+        }
+
+        let role_session_name = values(SESSION_NAME_ATTRIBUTE)
+            .into_iter()
+            .next()
+            .ok_or_else(|| {
+                invalid("Invalid SAML response: the RoleSessionName attribute is missing.")
+            })?;
+        if !(2..=64).contains(&role_session_name.chars().count())
+            || !role_session_name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "_+=,.@-".contains(c))
+        {
+            return Err(invalid(
+                "Invalid SAML response: the RoleSessionName attribute must be 2 to 64 characters of [\\w+=,.@-].",
+            ));
+        }
+        let session_duration = values(SESSION_DURATION_ATTRIBUTE)
+            .first()
+            .map(|d| {
+                d.parse::<i64>()
+                    .ok()
+                    .filter(|d| (900..=43_200).contains(d))
+                    .ok_or_else(|| {
+                        invalid(
+                            "Invalid SAML response: SessionDuration must be 900 to 43200 seconds.",
+                        )
+                    })
+            })
+            .transpose()?;
+        let principal_tags = attributes
+            .iter()
+            .filter_map(|(name, vals)| {
+                let key = name.strip_prefix(PRINCIPAL_TAG_PREFIX)?;
+                Some((key.to_owned(), vals.first().cloned().unwrap_or_default()))
+            })
+            .collect();
+
+        let format = name_id.attribute("Format").unwrap_or("");
+        let subject_type = format
+            .strip_prefix(FORMAT_PREFIX)
+            .filter(|t| matches!(*t, "persistent" | "transient"))
+            .unwrap_or(format)
+            .to_owned();
+        Ok(SamlIdentity {
+            provider_arn: provider.arn.clone(),
+            role_arn: role_arn.to_owned(),
+            name_qualifier: name_qualifier(&issuer, &provider.account_id, &provider.name),
+            doc: format!("{}/{}", provider.account_id, provider.name),
+            issuer,
+            subject: text_of(name_id),
+            subject_type,
+            recipient: recipient.unwrap_or_else(|| AWS_SAML_AUDIENCES[0].to_owned()),
+            role_session_name,
+            session_duration,
+            principal_tags,
+            transitive_tag_keys: values(TRANSITIVE_TAG_KEYS_ATTRIBUTE),
+            source_identity: values(SOURCE_IDENTITY_ATTRIBUTE).into_iter().next(),
+            attributes,
+            expires_at,
+        })
+    }
+
+    fn read_attributes(assertion: Node<'_, '_>) -> BTreeMap<String, Vec<String>> {
+        let mut attributes: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for attribute in assertion
+            .children()
+            .filter(|n| n.has_tag_name((ASSERTION_NS, "AttributeStatement")))
+            .flat_map(|s| {
+                s.children()
+                    .filter(|n| n.has_tag_name((ASSERTION_NS, "Attribute")))
+            })
+        {
+            let Some(name) = attribute.attribute("Name") else {
+                continue;
+            };
+            let values = attribute
+                .children()
+                .filter(|n| n.has_tag_name((ASSERTION_NS, "AttributeValue")))
+                .map(text_of);
+            attributes
+                .entry(name.to_owned())
+                .or_default()
+                .extend(values);
+        }
+        attributes
+    }
+}
+
+#[cfg(all(test, feature = "saml"))]
+#[path = "saml_tests.rs"]
+mod tests;
