@@ -186,3 +186,19 @@ def test_simulation_equals_the_live_decision(rampart, user):
         )["EvaluationResults"]
     }
     assert results == {"iam:GetRole": "explicitDeny", "iam:GetGroup": "implicitDeny", "iam:GetUser": "allowed"}
+
+
+def test_conditions_on_the_resource_tags_of_users_and_roles(rampart, user):
+    iam = rampart.client("iam")
+    tagged, untagged = f"t-{uuid.uuid4().hex[:6]}", f"n-{uuid.uuid4().hex[:6]}"
+    iam.create_user(UserName=tagged, Tags=[{"Key": "team", "Value": "blue"}])
+    iam.create_user(UserName=untagged)
+    iam.put_user_policy(
+        UserName=user.name,
+        PolicyName="blue-only",
+        PolicyDocument=policy(
+            allow("iam:GetUser", Condition={"StringEquals": {"aws:ResourceTag/team": "blue"}})
+        ),
+    )
+    assert user.iam.get_user(UserName=tagged)["User"]["UserName"] == tagged
+    denied(lambda: user.iam.get_user(UserName=untagged))

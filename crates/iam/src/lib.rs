@@ -64,6 +64,13 @@ impl Iam {
         operations.extend(access_advisor::operations());
         operations.extend(oidc_providers::operations());
         operations.extend(saml_providers::operations());
+        // Users and roles carry tags: every operation that names one can be conditioned on
+        // them (aws:ResourceTag/*).
+        for operation in &mut operations {
+            operation
+                .resource_tags
+                .get_or_insert(authorization::resource_tags);
+        }
         Self { operations }
     }
 }

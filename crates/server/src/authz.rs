@@ -53,6 +53,8 @@ pub(crate) struct AuthzRequest<'a> {
     pub(crate) resource_policy: Option<&'a ResourcePolicy>,
     /// The operation's own condition keys.
     pub(crate) condition_keys: &'a [(String, Vec<String>)],
+    /// The tags of the resource the request touches.
+    pub(crate) resource_tags: &'a [(String, String)],
     pub(crate) input: &'a Value,
     pub(crate) source_ip: &'a str,
     pub(crate) user_agent: &'a str,
@@ -351,6 +353,9 @@ fn request_context(request: &AuthzRequest<'_>, principal: &CompiledPrincipal) ->
             context.insert(&format!("aws:RequestTag/{key}"), value.as_str());
         }
         context.insert_multi("aws:TagKeys", tags.iter().map(|(k, _)| k.as_str()));
+    }
+    for (key, value) in request.resource_tags {
+        context.insert(&format!("aws:ResourceTag/{key}"), value.as_str());
     }
     for (key, values) in request.condition_keys {
         context.insert_multi(key, values.iter().map(String::as_str));

@@ -190,6 +190,13 @@ fn prepare(
         .condition_keys
         .map(|keys| keys(&env, &input))
         .unwrap_or_default();
+    let resource_tags = match operation.resource_tags {
+        Some(lookup) => state
+            .store
+            .read_with(|tx| Ok::<_, StoreError>(lookup(&env, tx, &input)))
+            .map_err(|e| internal_failure("resource tag lookup failed", &e))??,
+        None => Vec::new(),
+    };
     state
         .authorizer
         .authorize(
@@ -201,6 +208,7 @@ fn prepare(
                 resources: &resources,
                 resource_policy: resource_policy.as_ref(),
                 condition_keys: &condition_keys,
+                resource_tags: &resource_tags,
                 input: &input,
                 source_ip: &record.source_ip,
                 user_agent: &record.user_agent,

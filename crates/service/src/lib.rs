@@ -15,7 +15,7 @@ pub use caller::{Caller, PrincipalKind};
 pub use env::{Entropy, Env, OsEntropy};
 pub use operation::{
     Access, Authorization, ConditionKeys, Handler, Operation, ResourceNames, ResourcePolicy,
-    ResourcePolicyLookup, Service,
+    ResourcePolicyLookup, ResourceTags, Service,
 };
 pub use rampart_wire::{AwsError, Value};
 

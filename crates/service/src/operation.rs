@@ -48,6 +48,10 @@ pub struct ResourcePolicy {
 pub type ResourcePolicyLookup =
     fn(&Env<'_>, &mut dyn ReadTx, &Value) -> Result<Option<ResourcePolicy>, AwsError>;
 
+/// The tags of the resource a request touches (the `aws:ResourceTag/*` keys).
+pub type ResourceTags =
+    fn(&Env<'_>, &mut dyn ReadTx, &Value) -> Result<Vec<(String, String)>, AwsError>;
+
 /// Service-specific condition keys a request carries (e.g. `sts:ExternalId`), from its input.
 pub type ConditionKeys = fn(&Env<'_>, &Value) -> Vec<(String, Vec<String>)>;
 
@@ -80,6 +84,8 @@ pub struct Operation {
     pub resource_policy: Option<ResourcePolicyLookup>,
     /// The operation's own condition keys.
     pub condition_keys: Option<ConditionKeys>,
+    /// How to read the tags of the resource the request touches.
+    pub resource_tags: Option<ResourceTags>,
 }
 
 fn no_resource(_: &Env<'_>, _: &Value) -> Vec<String> {
@@ -137,6 +143,7 @@ impl Operation {
             partial: None,
             resource_policy: None,
             condition_keys: None,
+            resource_tags: None,
         }
     }
 
@@ -155,6 +162,12 @@ impl Operation {
     /// Declares the resource policy that governs requests (evaluated by the authorize step).
     pub fn resource_policy(mut self, lookup: ResourcePolicyLookup) -> Self {
         self.resource_policy = Some(lookup);
+        self
+    }
+
+    /// Declares how to read the tags of the resource the request touches.
+    pub fn resource_tags(mut self, tags: ResourceTags) -> Self {
+        self.resource_tags = Some(tags);
         self
     }
 
