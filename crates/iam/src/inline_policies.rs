@@ -10,9 +10,10 @@ use rampart_store::{ReadTx, WriteTx};
 use serde::{Deserialize, Serialize};
 
 use crate::IamError;
+use crate::pagination::page_sorted;
 use crate::policies::attachments::{group_resource, role_resource, user_resource};
 use crate::policies::entity::{Entity, EntityKind};
-use crate::policies::{check_identity_document, document_size, encode_document, page_sorted};
+use crate::policies::{check_identity_document, document_size, encode_document};
 
 /// The operations of this family.
 pub(crate) fn operations() -> Vec<Operation> {

@@ -52,9 +52,7 @@ pub fn page<T: DeserializeOwned>(
     max_items: Option<i64>,
     keep: impl Fn(&T) -> bool,
 ) -> Result<Page<T>, IamError> {
-    let max = max_items
-        .and_then(|m| usize::try_from(m).ok())
-        .unwrap_or(DEFAULT_MAX_ITEMS);
+    let max = max_of(max_items);
     let mut after = decode_marker(marker)?;
     let mut items = Vec::new();
     loop {
@@ -83,4 +81,64 @@ pub fn page<T: DeserializeOwned>(
             });
         }
     }
+}
+
+/// One page of `items`, which are in ascending order of their keys (unique). The marker is the
+/// last key returned, base64-encoded, so a page continues after it even when items come and go.
+pub(crate) fn page_sorted<T>(
+    items: Vec<(String, T)>,
+    marker: Option<&str>,
+    max_items: Option<i64>,
+) -> Result<Page<T>, IamError> {
+    let after = decode_marker(marker)?;
+    let max = max_of(max_items);
+    let mut rest = items
+        .into_iter()
+        .filter(|(key, _)| after.as_ref().is_none_or(|after| key > after));
+    let mut page = Vec::new();
+    let mut last = None;
+    for (key, item) in rest.by_ref().take(max) {
+        page.push(item);
+        last = Some(key);
+    }
+    let marker = match (rest.next(), last) {
+        (Some(_), Some(last)) => Some(encode_marker(&last)),
+        _ => None,
+    };
+    Ok(Page {
+        items: page,
+        marker,
+    })
+}
+
+/// One page of `items`, an answer rebuilt in the same order on every call: the marker is the
+/// index of the next item.
+pub(crate) fn page_by_index<T>(
+    items: Vec<T>,
+    marker: Option<&str>,
+    max_items: Option<i64>,
+) -> Result<Page<T>, IamError> {
+    let start = match marker {
+        Some(m) => m
+            .parse::<usize>()
+            .map_err(|_| IamError::InvalidInput("Invalid Marker.".into()))?,
+        None => 0,
+    };
+    let total = items.len();
+    let page: Vec<T> = items
+        .into_iter()
+        .skip(start)
+        .take(max_of(max_items))
+        .collect();
+    let next = start + page.len();
+    Ok(Page {
+        items: page,
+        marker: (next < total).then(|| next.to_string()),
+    })
+}
+
+fn max_of(max_items: Option<i64>) -> usize {
+    max_items
+        .and_then(|m| usize::try_from(m).ok())
+        .unwrap_or(DEFAULT_MAX_ITEMS)
 }

@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 use crate::IamError;
 use crate::ids::{IdPrefix, unique_id};
 use crate::managed_policies::{self, AwsManagedPolicy};
-use crate::pagination::{DEFAULT_MAX_ITEMS, Page};
+use crate::pagination::page_sorted;
 use crate::records::{
     self, GROUPS, GroupRecord, POLICIES, PolicyRecord, PolicyVersionRecord, ROLES, RoleRecord, Tag,
     USERS, UserRecord,
@@ -355,44 +355,6 @@ fn usage_of(
         .get(arn)
         .copied()
         .unwrap_or_default())
-}
-
-/// One page of `items`, which are in ascending order of their keys (unique). The marker is the
-/// last key returned, base64-encoded, so a page continues after it even when items come and go.
-pub(crate) fn page_sorted<T>(
-    items: Vec<(String, T)>,
-    marker: Option<&str>,
-    max_items: Option<i64>,
-) -> Result<Page<T>, IamError> {
-    let after = marker
-        .map(|m| {
-            data_encoding::BASE64URL_NOPAD
-                .decode(m.as_bytes())
-                .ok()
-                .and_then(|bytes| String::from_utf8(bytes).ok())
-                .ok_or_else(|| IamError::InvalidInput("Invalid Marker.".into()))
-        })
-        .transpose()?;
-    let max = max_items
-        .and_then(|m| usize::try_from(m).ok())
-        .unwrap_or(DEFAULT_MAX_ITEMS);
-    let mut rest = items
-        .into_iter()
-        .filter(|(key, _)| after.as_ref().is_none_or(|after| key > after));
-    let mut page = Vec::new();
-    let mut last = None;
-    for (key, item) in rest.by_ref().take(max) {
-        page.push(item);
-        last = Some(key);
-    }
-    let marker = match (rest.next(), last) {
-        (Some(_), Some(last)) => Some(data_encoding::BASE64URL_NOPAD.encode(last.as_bytes())),
-        _ => None,
-    };
-    Ok(Page {
-        items: page,
-        marker,
-    })
 }
 
 /// The path of a policy ARN: `/team/` in `arn:aws:iam::123456789012:policy/team/Name`.

@@ -358,22 +358,11 @@ fn paginate(
     max_items: Option<i64>,
     marker: Option<&str>,
 ) -> Result<SimulatePolicyOutput, IamError> {
-    let start = match marker {
-        Some(m) => m
-            .parse::<usize>()
-            .map_err(|_| IamError::InvalidInput("Invalid Marker.".into()))?,
-        None => 0,
-    };
-    let max = max_items
-        .and_then(|m| usize::try_from(m).ok())
-        .unwrap_or(crate::pagination::DEFAULT_MAX_ITEMS);
-    let total = results.len();
-    let page: Vec<_> = results.into_iter().skip(start).take(max).collect();
-    let next = start + page.len();
+    let page = crate::pagination::page_by_index(results, marker, max_items)?;
     Ok(SimulatePolicyOutput {
-        evaluation_results: page,
-        is_truncated: next < total,
-        marker: (next < total).then(|| next.to_string()),
+        is_truncated: page.is_truncated(),
+        evaluation_results: page.items,
+        marker: page.marker,
     })
 }
 

@@ -91,22 +91,11 @@ pub fn page(
     marker: Option<&str>,
     max_items: Option<i64>,
 ) -> Result<TagPage, IamError> {
-    let start = match marker {
-        Some(m) => m
-            .parse::<usize>()
-            .map_err(|_| IamError::InvalidInput("Invalid Marker.".into()))?,
-        None => 0,
-    };
-    let max = max_items
-        .and_then(|m| usize::try_from(m).ok())
-        .unwrap_or(crate::pagination::DEFAULT_MAX_ITEMS);
-    let total = tags.len();
-    let page: Vec<Tag> = tags.into_iter().skip(start).take(max).collect();
-    let next = start + page.len();
+    let page = crate::pagination::page_by_index(tags, marker, max_items)?;
     Ok(TagPage {
-        tags: page,
-        is_truncated: next < total,
-        marker: (next < total).then(|| next.to_string()),
+        is_truncated: page.is_truncated(),
+        tags: page.items,
+        marker: page.marker,
     })
 }
 

@@ -9,8 +9,9 @@ use rampart_store::{ReadTx, WriteTx};
 use serde::{Deserialize, Serialize};
 
 use super::entity::{Entity, EntityKind};
-use super::{Empty, find, page_sorted, path_of_arn, policy_resource, require, scan_all};
+use super::{Empty, find, path_of_arn, policy_resource, require, scan_all};
 use crate::IamError;
+use crate::pagination::page_sorted;
 use crate::records::{self, GROUPS, GroupRecord, ROLES, RoleRecord, USERS, UserRecord};
 
 /// The operations of this family.

@@ -9,10 +9,11 @@ use rampart_store::{ReadTx, WriteTx};
 use serde::{Deserialize, Serialize};
 
 use super::{
-    Empty, ManagedPolicyError, check_managed_document, encode_document, page_sorted,
-    policy_resource, require, require_own,
+    Empty, ManagedPolicyError, check_managed_document, encode_document, policy_resource, require,
+    require_own,
 };
 use crate::IamError;
+use crate::pagination::page_sorted;
 use crate::records::{self, PolicyVersionRecord};
 
 /// IAM's quota of versions per managed policy.
