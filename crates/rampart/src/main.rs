@@ -24,6 +24,9 @@ enum Command {
     /// Operator tasks on a data directory.
     #[command(subcommand)]
     Admin(command::admin::AdminCommand),
+    /// Work with CloudTrail trail files.
+    #[command(subcommand)]
+    Trail(command::trail::TrailCommand),
 }
 
 fn main() -> ExitCode {
@@ -39,6 +42,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => command::serve::run(args),
         Command::Policy(command) => command::policy::run(command),
         Command::Admin(command) => command::admin::run(command),
+        Command::Trail(command) => command::trail::run(command),
     };
     match result {
         Ok(code) => code,

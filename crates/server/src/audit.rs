@@ -2,6 +2,7 @@
 //! transaction as the call's changes (the full CloudTrail service builds on this journal).
 
 use rampart_service::{Caller, PrincipalKind, aws_timestamp};
+use rampart_store::JournalAppend;
 use rampart_wire::{AwsError, Value};
 use serde::Serialize;
 use time::OffsetDateTime;
@@ -28,11 +29,115 @@ pub(crate) struct CallRecord {
     pub(crate) read_only: bool,
     /// Usage to record with the event (key last used, service last accessed).
     pub(crate) usage: Option<crate::usage::Usage>,
+    /// What the event says about the caller's temporary credentials, if any.
+    pub(crate) session: Option<SessionFacts>,
+    /// The resources (ARNs) the operation named for the authorize step.
+    pub(crate) resources: Vec<String>,
+}
+
+/// The part of a session an event reports: never its secret or token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct SessionFacts {
+    creation_date: String,
+    mfa_authenticated: bool,
+    issuer: Option<Issuer>,
+    source_identity: Option<String>,
+}
+
+/// Who issued a session: the role assumed, or the user a federation token was made for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Issuer {
+    kind: &'static str,
+    principal_id: Option<String>,
+    arn: String,
+    account_id: String,
+    user_name: String,
+}
+
+impl SessionFacts {
+    /// The facts of `session`, the sealed session the request was signed with.
+    pub(crate) fn of(session: &rampart_sts::Session) -> Self {
+        let caller = &session.caller;
+        let issuer = match (caller.kind, &session.role_arn, &session.role_name) {
+            (PrincipalKind::AssumedRole, Some(arn), Some(name)) => Some(Issuer {
+                kind: "Role",
+                // A role session's principal ID is `<role id>:<session name>`.
+                principal_id: caller
+                    .principal_id
+                    .split_once(':')
+                    .map(|(role_id, _)| role_id.to_owned()),
+                arn: arn.clone(),
+                account_id: caller.account_id.clone(),
+                user_name: name.clone(),
+            }),
+            (PrincipalKind::FederatedUser, _, _) => {
+                let user = session.user_name.clone();
+                Some(Issuer {
+                    kind: if user.is_some() { "IAMUser" } else { "Root" },
+                    principal_id: None,
+                    arn: match &user {
+                        Some(name) => format!("arn:aws:iam::{}:user/{name}", caller.account_id),
+                        None => format!("arn:aws:iam::{}:root", caller.account_id),
+                    },
+                    account_id: caller.account_id.clone(),
+                    user_name: user.unwrap_or_else(|| "root".to_owned()),
+                })
+            }
+            _ => None,
+        };
+        let created = OffsetDateTime::from_unix_timestamp(session.issued_at)
+            .unwrap_or(OffsetDateTime::UNIX_EPOCH);
+        Self {
+            creation_date: aws_timestamp(created),
+            mfa_authenticated: session.mfa_authenticated,
+            issuer,
+            source_identity: session.source_identity.clone(),
+        }
+    }
+}
+
+/// An event ready for the journal: its JSON and the attributes lookups search by.
+#[derive(Debug, Clone)]
+pub(crate) struct AuditEvent {
+    event: Vec<u8>,
+    event_time: i64,
+    account: Option<String>,
+    event_id: String,
+    event_name: String,
+    event_source: String,
+    username: Option<String>,
+    access_key_id: Option<String>,
+    read_only: bool,
+    resources: Vec<(String, String)>,
+}
+
+impl AuditEvent {
+    /// What the store appends.
+    pub(crate) fn entry(&self) -> JournalAppend<'_> {
+        JournalAppend {
+            event: &self.event,
+            event_time: self.event_time,
+            account: self.account.as_deref(),
+            event_id: &self.event_id,
+            event_name: &self.event_name,
+            event_source: &self.event_source,
+            username: self.username.as_deref(),
+            access_key_id: self.access_key_id.as_deref(),
+            read_only: self.read_only,
+            resources: &self.resources,
+        }
+    }
+
+    /// The event's JSON.
+    #[cfg(test)]
+    pub(crate) fn json(&self) -> &[u8] {
+        &self.event
+    }
 }
 
 /// One CloudTrail event, serialized straight from borrowed fields (no intermediate JSON
 /// maps). Fields are declared in sorted order, the order the event's former
-/// `serde_json::Map` (a `BTreeMap`) wrote them in, so events stay byte-for-byte the same.
+/// `serde_json::Map` (a `BTreeMap`) wrote them in.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct Event<'a> {
@@ -57,6 +162,8 @@ struct Event<'a> {
     request_id: &'a str,
     /// `None` is written as `null`, as CloudTrail does.
     request_parameters: Option<&'a Value>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    resources: Vec<Resource<'a>>,
     response_elements: Option<&'a Value>,
     #[serde(rename = "sourceIPAddress")]
     source_ip_address: &'a str,
@@ -76,24 +183,127 @@ struct UserIdentity<'a> {
     arn: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     principal_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    session_context: Option<SessionContext<'a>>,
     #[serde(rename = "type")]
     kind: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     user_name: Option<&'a str>,
 }
 
+/// `userIdentity.sessionContext`, for calls made with temporary credentials.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SessionContext<'a> {
+    attributes: SessionAttributes<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    session_issuer: Option<SessionIssuer<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    source_identity: Option<&'a str>,
+}
+
+/// CloudTrail writes both attributes as strings (`"false"`, an ISO 8601 time).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SessionAttributes<'a> {
+    creation_date: &'a str,
+    mfa_authenticated: &'static str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SessionIssuer<'a> {
+    account_id: &'a str,
+    arn: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    principal_id: Option<&'a str>,
+    #[serde(rename = "type")]
+    kind: &'static str,
+    user_name: &'a str,
+}
+
+/// One entry of the event's `resources`.
+#[derive(Serialize)]
+struct Resource<'a> {
+    #[serde(rename = "ARN")]
+    arn: &'a str,
+    #[serde(rename = "accountId")]
+    account_id: &'a str,
+    #[serde(rename = "type")]
+    kind: &'static str,
+}
+
+/// The region CloudTrail records: IAM is a global service whose events AWS records in
+/// us-east-1, whatever region the client signed for.
+fn recorded_region<'a>(event_source: &str, signed: &'a str) -> &'a str {
+    if event_source == "iam.amazonaws.com" {
+        "us-east-1"
+    } else {
+        signed
+    }
+}
+
 impl CallRecord {
     /// The event for this call, given its outcome (the output with sensitive members
-    /// hidden, or the error).
-    pub(crate) fn event(&self, outcome: Result<Option<&Value>, &AwsError>) -> Vec<u8> {
+    /// hidden, or the error), with the attributes lookups search by.
+    pub(crate) fn event(&self, outcome: Result<Option<&Value>, &AwsError>) -> AuditEvent {
+        // Session tokens are bearer credentials the API model does not mark sensitive: hide
+        // them here, so no event (and no trail file) ever carries one.
+        let scrubbed = match outcome {
+            Ok(Some(output)) => without_session_tokens(output),
+            _ => None,
+        };
+        let outcome = match (&scrubbed, outcome) {
+            (Some(hidden), Ok(_)) => Ok(Some(hidden)),
+            (_, outcome) => outcome,
+        };
+        let resources: Vec<_> = self
+            .resources
+            .iter()
+            .filter_map(|arn| {
+                rampart_cloudtrail::resource_of(arn)
+                    .map(|(kind, name, account)| (arn, kind, name, account))
+            })
+            .collect();
+        AuditEvent {
+            event: self.event_json(outcome, &resources),
+            event_time: self.event_time.unix_timestamp(),
+            account: self.caller.as_ref().map(|c| c.account_id.clone()),
+            event_id: self.event_id.clone(),
+            event_name: self.event_name.clone(),
+            event_source: self.event_source.clone(),
+            username: self.caller.as_ref().map(lookup_username),
+            access_key_id: self
+                .caller
+                .as_ref()
+                .map(|c| c.access_key_id.clone())
+                .or_else(|| self.access_key_id.clone()),
+            read_only: self.read_only,
+            resources: resources
+                .iter()
+                .map(|(_, kind, name, _)| ((*kind).to_owned(), (*name).to_owned()))
+                .collect(),
+        }
+    }
+
+    fn event_json(
+        &self,
+        outcome: Result<Option<&Value>, &AwsError>,
+        resources: &[(&String, &'static str, &str, &str)],
+    ) -> Vec<u8> {
         let error = outcome.err();
         let response_elements = match outcome {
             Ok(output) if !self.read_only => non_empty(output),
             _ => None,
         };
         let event = Event {
-            aws_region: &self.region,
-            error_code: error.map(|e| e.code.as_ref()),
+            aws_region: recorded_region(&self.event_source, &self.region),
+            // CloudTrail records every denial as `AccessDenied`, also for the JSON services
+            // whose callers get `AccessDeniedException`.
+            error_code: error.map(|e| match e.code.as_ref() {
+                "AccessDeniedException" => "AccessDenied",
+                code => code,
+            }),
             error_message: error.map(|e| e.message.as_ref()),
             event_category: "Management",
             event_id: &self.event_id,
@@ -107,6 +317,14 @@ impl CallRecord {
             recipient_account_id: self.caller.as_ref().map(|c| c.account_id.as_str()),
             request_id: &self.request_id,
             request_parameters: non_empty(self.request_parameters.as_ref()),
+            resources: resources
+                .iter()
+                .map(|(arn, kind, _, account)| Resource {
+                    arn,
+                    account_id: account,
+                    kind,
+                })
+                .collect(),
             response_elements,
             source_ip_address: &self.source_ip,
             user_agent: &self.user_agent,
@@ -122,6 +340,20 @@ impl CallRecord {
                 account_id: Some(&caller.account_id),
                 arn: Some(&caller.arn),
                 principal_id: Some(&caller.principal_id),
+                session_context: self.session.as_ref().map(|s| SessionContext {
+                    attributes: SessionAttributes {
+                        creation_date: &s.creation_date,
+                        mfa_authenticated: if s.mfa_authenticated { "true" } else { "false" },
+                    },
+                    session_issuer: s.issuer.as_ref().map(|i| SessionIssuer {
+                        account_id: &i.account_id,
+                        arn: &i.arn,
+                        principal_id: i.principal_id.as_deref(),
+                        kind: i.kind,
+                        user_name: &i.user_name,
+                    }),
+                    source_identity: s.source_identity.as_deref(),
+                }),
                 kind: match caller.kind {
                     PrincipalKind::Root => "Root",
                     PrincipalKind::IamUser => "IAMUser",
@@ -136,11 +368,61 @@ impl CallRecord {
                 account_id: None,
                 arn: None,
                 principal_id: None,
+                session_context: None,
                 kind: "Unknown",
                 user_name: None,
             },
         }
     }
+}
+
+/// The user name LookupEvents reports and searches by: `root`, the IAM user's name, the role
+/// session's name, the federated user's name.
+fn lookup_username(caller: &Caller) -> String {
+    match caller.kind {
+        PrincipalKind::Root => "root".to_owned(),
+        PrincipalKind::IamUser => caller.user_name.clone().unwrap_or_default(),
+        PrincipalKind::AssumedRole | PrincipalKind::FederatedUser => {
+            caller.arn.rsplit('/').next().unwrap_or_default().to_owned()
+        }
+    }
+}
+
+/// Members that hold session tokens, whatever the service's casing.
+const SESSION_TOKEN_MEMBERS: [&str; 2] = ["SessionToken", "sessionToken"];
+
+/// A copy of `value` with every session token replaced, or `None` when it holds none.
+fn without_session_tokens(value: &Value) -> Option<Value> {
+    fn holds(value: &Value) -> bool {
+        match value {
+            Value::Object(map) => map
+                .iter()
+                .any(|(k, v)| SESSION_TOKEN_MEMBERS.contains(&k.as_str()) || holds(v)),
+            Value::Array(items) => items.iter().any(holds),
+            _ => false,
+        }
+    }
+    fn hide(value: &mut Value) {
+        match value {
+            Value::Object(map) => {
+                for (k, v) in map.iter_mut() {
+                    if SESSION_TOKEN_MEMBERS.contains(&k.as_str()) {
+                        *v = Value::String(rampart_wire::REDACTED.to_owned());
+                    } else {
+                        hide(v);
+                    }
+                }
+            }
+            Value::Array(items) => items.iter_mut().for_each(hide),
+            _ => {}
+        }
+    }
+    if !holds(value) {
+        return None;
+    }
+    let mut copy = value.clone();
+    hide(&mut copy);
+    Some(copy)
 }
 
 /// CloudTrail writes `null` rather than an empty object.
@@ -151,7 +433,7 @@ fn non_empty(value: Option<&Value>) -> Option<&Value> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::{Map, json};
+    use serde_json::json;
 
     fn record() -> CallRecord {
         CallRecord {
@@ -168,13 +450,19 @@ mod tests {
             request_parameters: Some(json!({})),
             read_only: false,
             usage: None,
+            session: None,
+            resources: Vec::new(),
         }
+    }
+
+    fn json(event: &AuditEvent) -> Value {
+        serde_json::from_slice(event.json()).unwrap()
     }
 
     #[test]
     fn a_successful_write_records_its_response_and_identity() {
         let output = json!({"AccessKey": {"AccessKeyId": "AKIAY"}});
-        let event: Value = serde_json::from_slice(&record().event(Ok(Some(&output)))).unwrap();
+        let event = json(&record().event(Ok(Some(&output))));
         assert_eq!(event["userIdentity"]["type"], "Root");
         assert_eq!(
             event["userIdentity"]["arn"],
@@ -192,117 +480,94 @@ mod tests {
         let mut record = record();
         record.caller = None;
         let error = AwsError::new("SignatureDoesNotMatch", 403, "nope");
-        let event: Value = serde_json::from_slice(&record.event(Err(&error))).unwrap();
+        let event = json(&record.event(Err(&error)));
         assert_eq!(event["errorCode"], "SignatureDoesNotMatch");
         assert_eq!(event["errorMessage"], "nope");
         assert_eq!(event["responseElements"], Value::Null);
         assert_eq!(event["userIdentity"]["accessKeyId"], "AKIAX");
     }
 
-    /// The event as it was built before [`Event`]: through `serde_json::Map`. The struct must
-    /// write the very same bytes.
-    fn map_event(record: &CallRecord, outcome: Result<Option<&Value>, &AwsError>) -> Vec<u8> {
-        let non_empty = |v: Option<&Value>| non_empty(v).cloned().unwrap_or(Value::Null);
-        let mut event = Map::new();
-        event.insert("eventVersion".into(), json!(EVENT_VERSION));
-        let identity = match &record.caller {
-            Some(caller) => {
-                let kind = match caller.kind {
-                    PrincipalKind::Root => "Root",
-                    PrincipalKind::IamUser => "IAMUser",
-                    PrincipalKind::AssumedRole => "AssumedRole",
-                    PrincipalKind::FederatedUser => "FederatedUser",
-                };
-                let mut identity = json!({
-                    "type": kind,
-                    "principalId": caller.principal_id,
-                    "arn": caller.arn,
-                    "accountId": caller.account_id,
-                    "accessKeyId": caller.access_key_id,
-                });
-                if let (Some(name), Some(map)) = (&caller.user_name, identity.as_object_mut()) {
-                    map.insert("userName".into(), json!(name));
-                }
-                identity
-            }
-            None => match &record.access_key_id {
-                Some(key) => json!({ "type": "Unknown", "accessKeyId": key }),
-                None => json!({ "type": "Unknown" }),
-            },
-        };
-        event.insert("userIdentity".into(), identity);
-        event.insert("eventTime".into(), json!(aws_timestamp(record.event_time)));
-        event.insert("eventSource".into(), json!(record.event_source));
-        event.insert("eventName".into(), json!(record.event_name));
-        event.insert("awsRegion".into(), json!(record.region));
-        event.insert("sourceIPAddress".into(), json!(record.source_ip));
-        event.insert("userAgent".into(), json!(record.user_agent));
-        if let Err(error) = outcome {
-            event.insert("errorCode".into(), json!(error.code));
-            event.insert("errorMessage".into(), json!(error.message));
-        }
-        event.insert(
-            "requestParameters".into(),
-            non_empty(record.request_parameters.as_ref()),
+    #[test]
+    fn iam_events_are_recorded_in_us_east_1_and_name_their_resources() {
+        let mut record = record();
+        record.region = "eu-west-1".into();
+        record.resources = vec![
+            "arn:aws:iam::123456789012:user/division/bob".into(),
+            "*".into(),
+        ];
+        let audit = record.event(Ok(None));
+        let event = json(&audit);
+        assert_eq!(event["awsRegion"], "us-east-1");
+        assert_eq!(
+            event["resources"],
+            json!([{"ARN": "arn:aws:iam::123456789012:user/division/bob",
+                    "accountId": "123456789012", "type": "AWS::IAM::User"}])
         );
-        let response = match outcome {
-            Ok(output) if !record.read_only => non_empty(output),
-            _ => Value::Null,
-        };
-        event.insert("responseElements".into(), response);
-        event.insert("requestID".into(), json!(record.request_id));
-        event.insert("eventID".into(), json!(record.event_id));
-        event.insert("readOnly".into(), json!(record.read_only));
-        event.insert("eventType".into(), json!("AwsApiCall"));
-        event.insert("managementEvent".into(), json!(true));
-        if let Some(caller) = &record.caller {
-            event.insert("recipientAccountId".into(), json!(caller.account_id));
-        }
-        event.insert("eventCategory".into(), json!("Management"));
-        serde_json::to_vec(&Value::Object(event)).unwrap()
+        let entry = audit.entry();
+        assert_eq!(
+            entry.resources,
+            [("AWS::IAM::User".to_owned(), "bob".to_owned())]
+        );
+        assert_eq!(entry.username, Some("root"));
+        assert_eq!(entry.account, Some("123456789012"));
+        assert_eq!(entry.event_time, 1_795_521_600);
+        record.event_source = "kms.amazonaws.com".into();
+        assert_eq!(json(&record.event(Ok(None)))["awsRegion"], "eu-west-1");
     }
 
     #[test]
-    fn events_are_byte_for_byte_what_the_map_built() {
-        let user = Caller {
+    fn role_sessions_report_their_issuer_and_attributes_but_no_secret() {
+        let caller = Caller {
             account_id: "123456789012".into(),
-            arn: "arn:aws:iam::123456789012:user/alice".into(),
-            principal_id: "AIDAEXAMPLE".into(),
-            kind: PrincipalKind::IamUser,
-            user_name: Some("alice".into()),
-            access_key_id: "AKIAALICE".into(),
+            arn: "arn:aws:sts::123456789012:assumed-role/admin/alice-session".into(),
+            principal_id: "AROAEXAMPLE:alice-session".into(),
+            kind: PrincipalKind::AssumedRole,
+            user_name: None,
+            access_key_id: "ASIAEXAMPLE".into(),
         };
-        let output =
-            json!({"User": {"UserName": "bob", "Tags": [{"Key": "k", "Value": "v\"\u{e9}"}]}});
-        let empty = json!({});
-        let error = AwsError::new("AccessDenied", 403, "User: x is not \"authorized\"");
-        let mut records = Vec::new();
-        for caller in [
-            Some(user),
-            Some(Caller::root("123456789012", "AKIAX")),
-            None,
-        ] {
-            for access_key_id in [Some("AKIAX".to_owned()), None] {
-                for read_only in [true, false] {
-                    for params in [None, Some(json!({})), Some(json!({"UserName": "bob"}))] {
-                        let mut r = record();
-                        r.caller = caller.clone();
-                        r.access_key_id = access_key_id.clone();
-                        r.read_only = read_only;
-                        r.request_parameters = params;
-                        r.user_agent = "aws-cli/2 \u{1f600} \"quoted\"".into();
-                        records.push(r);
-                    }
-                }
-            }
-        }
-        for r in &records {
-            for outcome in [Ok(None), Ok(Some(&output)), Ok(Some(&empty)), Err(&error)] {
-                assert_eq!(
-                    String::from_utf8(r.event(outcome)).unwrap(),
-                    String::from_utf8(map_event(r, outcome)).unwrap()
-                );
-            }
-        }
+        let session = rampart_sts::Session {
+            access_key_id: "ASIAEXAMPLE".into(),
+            secret_access_key: "very-secret-value".into(),
+            caller: caller.clone(),
+            issued_at: 1_795_521_000,
+            expires_at: 1_795_524_600,
+            mfa_authenticated: true,
+            role_name: Some("admin".into()),
+            role_arn: Some("arn:aws:iam::123456789012:role/admin".into()),
+            user_name: None,
+            policies: Vec::new(),
+            tags: Vec::new(),
+            transitive_tag_keys: Vec::new(),
+            source_identity: None,
+            chained: false,
+        };
+        let mut record = record();
+        record.caller = Some(caller);
+        record.session = Some(SessionFacts::of(&session));
+        let audit = record.event(Ok(None));
+        let text = String::from_utf8(audit.json().to_vec()).unwrap();
+        assert!(!text.contains("very-secret-value"));
+        let identity = &json(&audit)["userIdentity"];
+        assert_eq!(identity["type"], "AssumedRole");
+        assert_eq!(
+            identity["sessionContext"]["attributes"],
+            json!({"creationDate": "2026-11-24T11:50:00Z", "mfaAuthenticated": "true"})
+        );
+        assert_eq!(
+            identity["sessionContext"]["sessionIssuer"],
+            json!({"type": "Role", "principalId": "AROAEXAMPLE",
+                   "arn": "arn:aws:iam::123456789012:role/admin",
+                   "accountId": "123456789012", "userName": "admin"})
+        );
+        assert_eq!(audit.entry().username, Some("alice-session"));
+    }
+
+    #[test]
+    fn session_tokens_never_reach_an_event() {
+        let output = json!({"Credentials": {"AccessKeyId": "ASIAX", "SessionToken": "bearer-token",
+                            "SecretAccessKey": "HIDDEN_DUE_TO_SECURITY_REASONS"}});
+        let text = String::from_utf8(record().event(Ok(Some(&output))).json().to_vec()).unwrap();
+        assert!(!text.contains("bearer-token"));
+        assert!(text.contains("ASIAX"));
     }
 }

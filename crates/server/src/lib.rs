@@ -11,6 +11,7 @@
 mod audit;
 mod authn;
 mod authz;
+pub mod delivery;
 mod http;
 mod pipeline;
 mod registry;

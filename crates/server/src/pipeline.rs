@@ -12,7 +12,7 @@ use rampart_store::StoreError;
 use rampart_wire::{OperationModel, Protocol, ServiceModel};
 use time::OffsetDateTime;
 
-use crate::audit::CallRecord;
+use crate::audit::{AuditEvent, CallRecord, SessionFacts};
 use crate::authn;
 use crate::authz::AuthzRequest;
 use crate::route::{self, Route};
@@ -65,6 +65,8 @@ pub(crate) async fn handle(
         request_parameters: None,
         read_only: true,
         usage: None,
+        session: None,
+        resources: Vec::new(),
     };
     let prepared = prepare(&state, &parts, &body, signed, &route, &mut record);
     let outcome = match prepared {
@@ -159,6 +161,7 @@ fn prepare(
         record.event_time,
     );
     record.caller = Some(caller.clone());
+    record.session = session.as_deref().map(SessionFacts::of);
     let (Some(service), true) = (service, implemented) else {
         return Err(not_implemented(model, name));
     };
@@ -179,6 +182,7 @@ fn prepare(
         record.event_time,
     );
     let resources = (operation.resources)(&env, &input);
+    record.resources.clone_from(&resources);
     let resource_policy = match operation.resource_policy {
         Some(lookup) => state
             .store
@@ -344,7 +348,7 @@ async fn execute_write(
             Ok(_) => Ok(redacted.as_ref()),
             Err(e) => Err(e),
         });
-        tx.append_journal(&event)?;
+        tx.append_journal(&event.entry())?;
         if let Some(usage) = &record.usage {
             usage.record(tx)?;
         }
@@ -366,13 +370,13 @@ async fn execute_write(
 /// before its event is kept.
 async fn append_event(
     state: &AppState,
-    event: Vec<u8>,
+    event: AuditEvent,
     usage: Option<crate::usage::Usage>,
 ) -> Result<(), AwsError> {
     state
         .store
         .write_with(move |tx| {
-            tx.append_journal(&event)?;
+            tx.append_journal(&event.entry())?;
             match &usage {
                 Some(usage) => usage.record(tx),
                 None => Ok(()),

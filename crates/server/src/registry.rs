@@ -20,6 +20,7 @@ impl Registry {
     /// Every service Rampart implements.
     pub fn with_all_services() -> Self {
         let mut registry = Self::new();
+        registry.add(Arc::new(rampart_cloudtrail::CloudTrail::new()));
         registry.add(Arc::new(rampart_iam::Iam::new()));
         registry.add(Arc::new(rampart_kms::Kms::new()));
         registry.add(Arc::new(rampart_sts::Sts::new()));

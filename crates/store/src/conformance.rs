@@ -9,7 +9,7 @@
 
 use std::sync::Arc;
 
-use crate::{Store, StoreError, WriteTx};
+use crate::{JournalAppend, JournalAttribute, JournalQuery, Store, StoreError, WriteTx};
 
 /// Runs every conformance check against `store`, which must start empty.
 pub async fn run(store: Arc<dyn Store>) {
@@ -19,6 +19,7 @@ pub async fn run(store: Arc<dyn Store>) {
     atomically_undoes_only_the_failed_part(&store).await;
     journal_is_ordered_and_survives_clear(&store).await;
     concurrent_writes_all_land(&store).await;
+    journal_lookup_finds_newest_first_by_attribute(&store).await;
 }
 
 async fn write(
@@ -105,7 +106,14 @@ async fn atomically_undoes_only_the_failed_part(store: &Arc<dyn Store>) {
 async fn journal_is_ordered_and_survives_clear(store: &Arc<dyn Store>) {
     let start = store.health().journal_seq;
     for n in 0..3u8 {
-        write(store, move |tx| tx.append_journal(&[n]).map(|_| ())).await;
+        write(store, move |tx| {
+            tx.append_journal(&JournalAppend {
+                event: &[n],
+                ..JournalAppend::default()
+            })
+            .map(|_| ())
+        })
+        .await;
     }
     write(store, |tx| tx.clear_documents()).await;
     let entries = store
@@ -143,4 +151,102 @@ async fn concurrent_writes_all_land(store: &Arc<dyn Store>) {
         .unwrap()
         .len();
     assert_eq!(count, 200);
+}
+
+async fn journal_lookup_finds_newest_first_by_attribute(store: &Arc<dyn Store>) {
+    // Six events of account A at times 100..=105 (alternating names, read-only flags and
+    // resources), one of account B at time 103.
+    for n in 0..6i64 {
+        write(store, move |tx| {
+            let name = if n % 2 == 0 {
+                "CreateUser"
+            } else {
+                "ListUsers"
+            };
+            let resources = [("AWS::IAM::User".to_owned(), format!("user{n}"))];
+            tx.append_journal(&JournalAppend {
+                event: format!("a{n}").as_bytes(),
+                event_time: 100 + n,
+                account: Some("A"),
+                event_id: &format!("id{n}"),
+                event_name: name,
+                event_source: "iam.amazonaws.com",
+                username: Some("root"),
+                access_key_id: Some("AKIAA"),
+                read_only: n % 2 == 1,
+                resources: &resources,
+            })
+            .map(|_| ())
+        })
+        .await;
+    }
+    write(store, |tx| {
+        tx.append_journal(&JournalAppend {
+            event: b"b",
+            event_time: 103,
+            account: Some("B"),
+            event_id: "idb",
+            event_name: "CreateUser",
+            event_source: "iam.amazonaws.com",
+            ..JournalAppend::default()
+        })
+        .map(|_| ())
+    })
+    .await;
+    let lookup = |attribute: Option<JournalAttribute>, before, limit| {
+        let query = JournalQuery {
+            account: "A".into(),
+            attribute,
+            start_time: 101,
+            end_time: 105,
+            before,
+            limit,
+        };
+        store
+            .read_with(|tx| tx.journal_lookup(&query))
+            .map_err(|e: StoreError| e)
+            .unwrap()
+    };
+    let events = |hits: &[crate::JournalHit]| {
+        hits.iter()
+            .map(|h| String::from_utf8(h.entry.event.clone()).unwrap())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        events(&lookup(None, None, 10)),
+        ["a5", "a4", "a3", "a2", "a1"]
+    );
+    let first = lookup(None, None, 2);
+    assert_eq!(events(&first), ["a5", "a4"]);
+    let last = first.last().unwrap();
+    let next = lookup(None, Some((last.event_time, last.entry.seq)), 2);
+    assert_eq!(events(&next), ["a3", "a2"]);
+    let by_name = lookup(
+        Some(JournalAttribute::EventName("CreateUser".into())),
+        None,
+        10,
+    );
+    assert_eq!(events(&by_name), ["a4", "a2"]);
+    let writes = lookup(Some(JournalAttribute::ReadOnly(false)), None, 10);
+    assert_eq!(events(&writes), ["a4", "a2"]);
+    let by_id = lookup(Some(JournalAttribute::EventId("id3".into())), None, 10);
+    assert_eq!(events(&by_id), ["a3"]);
+    let by_resource = lookup(
+        Some(JournalAttribute::ResourceName("user2".into())),
+        None,
+        10,
+    );
+    assert_eq!(events(&by_resource), ["a2"]);
+    let by_type = lookup(
+        Some(JournalAttribute::ResourceType("AWS::IAM::User".into())),
+        None,
+        3,
+    );
+    assert_eq!(events(&by_type), ["a5", "a4", "a3"]);
+    let by_key = lookup(
+        Some(JournalAttribute::AccessKeyId("AKIAB".into())),
+        None,
+        10,
+    );
+    assert!(by_key.is_empty(), "another key's events are not found");
 }

@@ -31,6 +31,80 @@ pub struct JournalEntry {
     pub event: Vec<u8>,
 }
 
+/// An event to append, with the attributes a lookup searches by, copied out of the event by
+/// the audit step so the backend never parses events.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct JournalAppend<'a> {
+    /// The event, as the audit step wrote it (a CloudTrail record in JSON).
+    pub event: &'a [u8],
+    /// `eventTime`, in seconds since the Unix epoch.
+    pub event_time: i64,
+    /// The account the event belongs to (`recipientAccountId`); `None` when the caller was
+    /// never authenticated, and then no account can look the event up.
+    pub account: Option<&'a str>,
+    /// `eventID`.
+    pub event_id: &'a str,
+    /// `eventName`, e.g. `CreateUser`.
+    pub event_name: &'a str,
+    /// `eventSource`, e.g. `iam.amazonaws.com`.
+    pub event_source: &'a str,
+    /// The user name LookupEvents reports (`root`, the IAM user, the role session).
+    pub username: Option<&'a str>,
+    /// The access key that signed the call.
+    pub access_key_id: Option<&'a str>,
+    /// Whether the call only read.
+    pub read_only: bool,
+    /// The resources the event names, as (type, name) pairs, e.g. (`AWS::IAM::User`, `bob`).
+    pub resources: &'a [(String, String)],
+}
+
+/// The one attribute a journal lookup may narrow by (CloudTrail allows one at a time).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JournalAttribute {
+    /// `eventID`.
+    EventId(String),
+    /// `eventName`.
+    EventName(String),
+    /// Whether the call only read.
+    ReadOnly(bool),
+    /// The user name (see [`JournalAppend::username`]).
+    Username(String),
+    /// A resource type the event names.
+    ResourceType(String),
+    /// A resource name the event names.
+    ResourceName(String),
+    /// `eventSource`.
+    EventSource(String),
+    /// The access key that signed the call.
+    AccessKeyId(String),
+}
+
+/// A search of one account's journal, newest first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JournalQuery {
+    /// The account whose events are searched.
+    pub account: String,
+    /// At most one attribute the events must have.
+    pub attribute: Option<JournalAttribute>,
+    /// Events at or after this time (epoch seconds).
+    pub start_time: i64,
+    /// Events at or before this time (epoch seconds).
+    pub end_time: i64,
+    /// Continue after this (event time, seq) position, from a previous page.
+    pub before: Option<(i64, u64)>,
+    /// Page size.
+    pub limit: usize,
+}
+
+/// One event a lookup found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JournalHit {
+    /// The entry.
+    pub entry: JournalEntry,
+    /// Its event time (epoch seconds), the first half of the pagination position.
+    pub event_time: i64,
+}
+
 /// Reads inside one consistent snapshot.
 pub trait ReadTx {
     /// The document at (`ns`, `key`), if any.
@@ -48,6 +122,18 @@ pub trait ReadTx {
 
     /// Up to `limit` journal entries with `seq` greater than `after`, in order.
     fn journal_after(&mut self, after: u64, limit: usize) -> Result<Vec<JournalEntry>, StoreError>;
+
+    /// Up to `query.limit` events of one account matching `query`, newest first (by event
+    /// time, then sequence). Backends answer from indexes: a lookup stays fast over millions
+    /// of events.
+    ///
+    /// The default refuses, so a read-only stand-in (in tests) need not implement it.
+    fn journal_lookup(&mut self, query: &JournalQuery) -> Result<Vec<JournalHit>, StoreError> {
+        let _ = query;
+        Err(StoreError::Internal(
+            "this store cannot look up journal events".into(),
+        ))
+    }
 }
 
 /// Reads and writes inside one transaction.
@@ -61,8 +147,9 @@ pub trait WriteTx: ReadTx {
     /// Removes every document of every namespace (the journal stays: audit is append-only).
     fn clear_documents(&mut self) -> Result<(), StoreError>;
 
-    /// Appends an event to the audit journal and returns its sequence number.
-    fn append_journal(&mut self, event: &[u8]) -> Result<u64, StoreError>;
+    /// Appends an event (with its searchable attributes) to the audit journal and returns its
+    /// sequence number.
+    fn append_journal(&mut self, entry: &JournalAppend<'_>) -> Result<u64, StoreError>;
 
     /// Runs `work` so that its writes are undone if it reports failure, while writes made
     /// before and after it stand. Returns whether `work` succeeded.

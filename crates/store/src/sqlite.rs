@@ -10,10 +10,16 @@ use std::sync::{Arc, mpsc};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
 use crate::writer::{Job, run_writer};
-use crate::{JournalEntry, ReadTx, Store, StoreError, StoreHealth, WriteDone, WriteTx, WriteWork};
+use crate::{
+    JournalAppend, JournalAttribute, JournalEntry, JournalHit, JournalQuery, ReadTx, Store,
+    StoreError, StoreHealth, WriteDone, WriteTx, WriteWork,
+};
 
 /// Schema versions, applied in order; `PRAGMA user_version` records the last one applied.
-const MIGRATIONS: &[&str] = &[include_str!("../migrations/0001_documents_and_journal.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../migrations/0001_documents_and_journal.sql"),
+    include_str!("../migrations/0002_journal_lookup.sql"),
+];
 
 /// Read connections kept for reuse; more are opened under load and closed when returned.
 const READ_POOL_SIZE: usize = 8;
@@ -229,6 +235,83 @@ impl ReadTx for SqliteTx<'_> {
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
+
+    fn journal_lookup(&mut self, query: &JournalQuery) -> Result<Vec<JournalHit>, StoreError> {
+        // Each shape of query has its own statement text (a fixed set, so the statement cache
+        // holds them all); the column names come from this match, never from input.
+        let (table, column, value): (&str, Option<&str>, rusqlite::types::Value) = match &query
+            .attribute
+        {
+            None => ("journal", None, rusqlite::types::Value::Null),
+            Some(JournalAttribute::EventId(v)) => ("journal", Some("event_id"), v.clone().into()),
+            Some(JournalAttribute::EventName(v)) => {
+                ("journal", Some("event_name"), v.clone().into())
+            }
+            Some(JournalAttribute::ReadOnly(v)) => {
+                ("journal", Some("read_only"), i64::from(*v).into())
+            }
+            Some(JournalAttribute::Username(v)) => ("journal", Some("username"), v.clone().into()),
+            Some(JournalAttribute::EventSource(v)) => {
+                ("journal", Some("event_source"), v.clone().into())
+            }
+            Some(JournalAttribute::AccessKeyId(v)) => {
+                ("journal", Some("access_key_id"), v.clone().into())
+            }
+            Some(JournalAttribute::ResourceType(v)) => {
+                ("journal_resources", Some("resource_type"), v.clone().into())
+            }
+            Some(JournalAttribute::ResourceName(v)) => {
+                ("journal_resources", Some("resource_name"), v.clone().into())
+            }
+        };
+        let attribute = column.map_or(String::new(), |c| format!(" AND {c} = ?5"));
+        let cursor = if query.before.is_some() {
+            " AND (event_time, seq) < (?6, ?7)"
+        } else {
+            ""
+        };
+        let positions = format!(
+            "SELECT DISTINCT event_time, seq FROM {table} WHERE account = ?1 \
+             AND event_time >= ?2 AND event_time <= ?3{attribute}{cursor} \
+             ORDER BY event_time DESC, seq DESC LIMIT ?4"
+        );
+        let sql = format!(
+            "SELECT j.seq, j.event, p.event_time FROM ({positions}) p \
+             JOIN journal j ON j.seq = p.seq ORDER BY p.event_time DESC, p.seq DESC"
+        );
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let (before_time, before_seq) = query.before.unwrap_or((0, 0));
+        let limit = i64::try_from(query.limit).unwrap_or(i64::MAX);
+        let before_seq = i64::try_from(before_seq).unwrap_or(i64::MAX);
+        let mut bound: Vec<(usize, rusqlite::types::Value)> = vec![
+            (1, query.account.clone().into()),
+            (2, query.start_time.into()),
+            (3, query.end_time.into()),
+            (4, limit.into()),
+        ];
+        if column.is_some() {
+            bound.push((5, value));
+        }
+        if query.before.is_some() {
+            bound.push((6, before_time.into()));
+            bound.push((7, before_seq.into()));
+        }
+        for (index, value) in bound {
+            stmt.raw_bind_parameter(index, value)?;
+        }
+        let mut rows = stmt.raw_query();
+        let mut out = Vec::new();
+        while let Some(row) = rows.next()? {
+            out.push(JournalHit {
+                entry: JournalEntry {
+                    seq: to_u64(row.get(0)?),
+                    event: row.get(1)?,
+                },
+                event_time: row.get(2)?,
+            });
+        }
+        Ok(out)
+    }
 }
 
 impl WriteTx for SqliteTx<'_> {
@@ -253,12 +336,41 @@ impl WriteTx for SqliteTx<'_> {
         Ok(())
     }
 
-    fn append_journal(&mut self, event: &[u8]) -> Result<u64, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare_cached("INSERT INTO journal (event) VALUES (?1)")?;
-        stmt.execute(params![event])?;
-        let seq = to_u64(self.conn.last_insert_rowid());
+    fn append_journal(&mut self, entry: &JournalAppend<'_>) -> Result<u64, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "INSERT INTO journal (event, event_time, account, event_id, event_name, \
+             event_source, username, access_key_id, read_only) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        )?;
+        stmt.execute(params![
+            entry.event,
+            entry.event_time,
+            entry.account,
+            entry.event_id,
+            entry.event_name,
+            entry.event_source,
+            entry.username,
+            entry.access_key_id,
+            entry.read_only,
+        ])?;
+        let seq_raw = self.conn.last_insert_rowid();
+        if !entry.resources.is_empty() {
+            let mut stmt = self.conn.prepare_cached(
+                "INSERT INTO journal_resources \
+                 (seq, account, event_time, resource_type, resource_name) \
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?;
+            for (kind, name) in entry.resources {
+                stmt.execute(params![
+                    seq_raw,
+                    entry.account,
+                    entry.event_time,
+                    kind,
+                    name
+                ])?;
+            }
+        }
+        let seq = to_u64(seq_raw);
         self.last_seq = Some(seq);
         Ok(seq)
     }
@@ -308,7 +420,11 @@ mod tests {
             store
                 .write_with(|tx| {
                     tx.put("t", "k", b"v")?;
-                    tx.append_journal(b"{}").map(|_| ())
+                    tx.append_journal(&JournalAppend {
+                        event: b"{}",
+                        ..JournalAppend::default()
+                    })
+                    .map(|_| ())
                 })
                 .await
                 .map_err(|e: StoreError| e)

@@ -3,3 +3,4 @@
 pub mod admin;
 pub mod policy;
 pub mod serve;
+pub mod trail;

@@ -94,6 +94,12 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     let local = listener.local_addr()?;
+    // The deliverer writes each logging trail's files in the background.
+    let deliverer = rampart_server::delivery::spawn(
+        Arc::clone(&store),
+        Arc::clone(&root_key),
+        rampart_server::delivery::DeliveryConfig::from_env(&data_dir),
+    );
     let state = Arc::new(AppState::new(
         Arc::clone(&store),
         root_key,
@@ -114,6 +120,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     println!("rampart listening on http://{local}");
     rampart_server::serve(listener, state, shutdown).await?;
     tracing::info!("stopped serving; in-flight requests drained");
+    deliverer.abort();
     drop(store);
     drop(ephemeral_dir);
     Ok(())

@@ -1,0 +1,88 @@
+//! CloudTrail's errors, one variant per AWS error code, mapped to the wire in one place.
+
+use rampart_service::AwsError;
+use rampart_store::StoreError;
+
+/// A CloudTrail operation's failure, as AWS names it.
+#[derive(Debug, thiserror::Error)]
+pub enum CloudTrailError {
+    /// No trail of that name or ARN in the caller's account.
+    #[error("{0}")]
+    TrailNotFound(String),
+    /// A trail with that name exists.
+    #[error("{0}")]
+    TrailAlreadyExists(String),
+    /// The trail name breaks CloudTrail's naming rules.
+    #[error("{0}")]
+    InvalidTrailName(String),
+    /// The ARN is not a trail ARN.
+    #[error("{0}")]
+    ArnInvalid(String),
+    /// The bucket name breaks S3's naming rules.
+    #[error("{0}")]
+    InvalidS3BucketName(String),
+    /// The key prefix is not acceptable.
+    #[error("{0}")]
+    InvalidS3Prefix(String),
+    /// The account already has the most trails a region allows.
+    #[error("{0}")]
+    MaximumNumberOfTrailsExceeded(String),
+    /// A parameter's value is not acceptable (or not supported by Rampart yet).
+    #[error("{0}")]
+    InvalidParameter(String),
+    /// Parameters that cannot be given together, or one that needs another.
+    #[error("{0}")]
+    InvalidParameterCombination(String),
+    /// The event selectors are not acceptable.
+    #[error("{0}")]
+    InvalidEventSelectors(String),
+    /// The lookup attributes are not acceptable.
+    #[error("{0}")]
+    InvalidLookupAttributes(String),
+    /// The time range is empty or reversed.
+    #[error("{0}")]
+    InvalidTimeRange(String),
+    /// The pagination token is not one Rampart issued.
+    #[error("{0}")]
+    InvalidNextToken(String),
+    /// Organization trails need AWS Organizations.
+    #[error("{0}")]
+    OrganizationsNotInUse(String),
+    /// The store failed; details are logged, never returned.
+    #[error("store failure")]
+    Store(#[from] StoreError),
+}
+
+impl From<CloudTrailError> for AwsError {
+    fn from(e: CloudTrailError) -> Self {
+        let code = match &e {
+            CloudTrailError::TrailNotFound(_) => "TrailNotFoundException",
+            CloudTrailError::TrailAlreadyExists(_) => "TrailAlreadyExistsException",
+            CloudTrailError::InvalidTrailName(_) => "InvalidTrailNameException",
+            CloudTrailError::ArnInvalid(_) => "CloudTrailARNInvalidException",
+            CloudTrailError::InvalidS3BucketName(_) => "InvalidS3BucketNameException",
+            CloudTrailError::InvalidS3Prefix(_) => "InvalidS3PrefixException",
+            CloudTrailError::MaximumNumberOfTrailsExceeded(_) => {
+                "MaximumNumberOfTrailsExceededException"
+            }
+            CloudTrailError::InvalidParameter(_) => "InvalidParameterException",
+            CloudTrailError::InvalidParameterCombination(_) => {
+                "InvalidParameterCombinationException"
+            }
+            CloudTrailError::InvalidEventSelectors(_) => "InvalidEventSelectorsException",
+            CloudTrailError::InvalidLookupAttributes(_) => "InvalidLookupAttributesException",
+            CloudTrailError::InvalidTimeRange(_) => "InvalidTimeRangeException",
+            CloudTrailError::InvalidNextToken(_) => "InvalidNextTokenException",
+            CloudTrailError::OrganizationsNotInUse(_) => "OrganizationsNotInUseException",
+            CloudTrailError::Store(store) => {
+                tracing::error!(error = %store, "CloudTrail store failure");
+                return AwsError::new(
+                    "InternalFailure",
+                    500,
+                    "The request processing has failed because of an unknown error.",
+                );
+            }
+        };
+        AwsError::new(code, 400, e.to_string())
+    }
+}

@@ -1,0 +1,125 @@
+//! AWS CloudTrail: trails and their event selectors, and LookupEvents over the audit journal
+//! that the server's audit step appends to (one event per call, in the call's transaction).
+//!
+//! Operations are declared in [`CloudTrail::new`]: `trails.rs` holds the trail family,
+//! `lookup.rs` LookupEvents. The server's deliverer reads [`TrailRecord`]s and keeps a
+//! [`DeliveryState`] per trail; `resources.rs` names resource types for events.
+#![deny(missing_docs)]
+
+mod error;
+pub mod files;
+mod lookup;
+mod resources;
+mod trails;
+
+#[cfg(test)]
+mod tests;
+
+pub use error::CloudTrailError;
+pub use resources::resource_of;
+pub use trails::{DELIVERY_NS, DeliveryState, TRAILS_NS, TrailRecord, all_trails, trail_arn};
+
+use rampart_service::{Operation, Service};
+
+/// The CloudTrail service: its operations, for the registry.
+pub struct CloudTrail {
+    operations: Vec<Operation>,
+}
+
+impl CloudTrail {
+    /// CloudTrail with every operation Rampart implements.
+    pub fn new() -> Self {
+        let trail = trails::trail_resource;
+        Self {
+            operations: vec![
+                Operation::write(
+                    "CreateTrail",
+                    "cloudtrail:CreateTrail",
+                    trails::create_trail,
+                )
+                .resources(trail)
+.partial("KmsKeyId is refused (log files are not encrypted with KMS yet); SNS and CloudWatch Logs settings are recorded, never used"),
+                Operation::write(
+                    "UpdateTrail",
+                    "cloudtrail:UpdateTrail",
+                    trails::update_trail,
+                )
+                .resources(trail)
+.partial("KmsKeyId is refused (log files are not encrypted with KMS yet); SNS and CloudWatch Logs settings are recorded, never used"),
+                Operation::write(
+                    "DeleteTrail",
+                    "cloudtrail:DeleteTrail",
+                    trails::delete_trail,
+                )
+                .resources(trail),
+                Operation::read("GetTrail", "cloudtrail:GetTrail", trails::get_trail)
+                    .resources(trail),
+                Operation::read(
+                    "DescribeTrails",
+                    "cloudtrail:DescribeTrails",
+                    trails::describe_trails,
+                ),
+                Operation::read("ListTrails", "cloudtrail:ListTrails", trails::list_trails),
+                Operation::read(
+                    "GetTrailStatus",
+                    "cloudtrail:GetTrailStatus",
+                    trails::get_trail_status,
+                )
+                .resources(trail),
+                Operation::write(
+                    "StartLogging",
+                    "cloudtrail:StartLogging",
+                    trails::start_logging,
+                )
+                .resources(trail),
+                Operation::write(
+                    "StopLogging",
+                    "cloudtrail:StopLogging",
+                    trails::stop_logging,
+                )
+                .resources(trail),
+                Operation::write(
+                    "PutEventSelectors",
+                    "cloudtrail:PutEventSelectors",
+                    trails::put_event_selectors,
+                )
+                .resources(trail),
+                Operation::read(
+                    "GetEventSelectors",
+                    "cloudtrail:GetEventSelectors",
+                    trails::get_event_selectors,
+                )
+                .resources(trail),
+                Operation::read(
+                    "LookupEvents",
+                    "cloudtrail:LookupEvents",
+                    lookup::lookup_events,
+                ),
+            ],
+        }
+    }
+}
+
+impl Default for CloudTrail {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Service for CloudTrail {
+    fn name(&self) -> &'static str {
+        "cloudtrail"
+    }
+
+    fn event_source(&self) -> &'static str {
+        "cloudtrail.amazonaws.com"
+    }
+
+    fn operation(&self, name: &str) -> Option<&Operation> {
+        self.operations.iter().find(|op| op.name == name)
+    }
+
+    fn operation_names(&self) -> Vec<&'static str> {
+        self.operations.iter().map(|op| op.name).collect()
+    }
+}

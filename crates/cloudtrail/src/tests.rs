@@ -1,0 +1,329 @@
+//! Handler tests on a real store.
+#![allow(clippy::unwrap_used, clippy::indexing_slicing, reason = "tests")]
+
+use std::sync::Arc;
+
+use rampart_crypto::RootKey;
+use rampart_service::{Caller, Env, OsEntropy};
+use rampart_store::{JournalAppend, SqliteStore, Store, StoreError};
+use serde_json::json;
+
+use crate::lookup::{LookupEventsInput, lookup_events};
+use crate::trails::*;
+
+const ACCOUNT: &str = "123456789012";
+
+struct Harness {
+    _dir: tempfile::TempDir,
+    store: Arc<dyn Store>,
+    key: RootKey,
+    caller: Caller,
+    rt: tokio::runtime::Runtime,
+}
+
+impl Harness {
+    fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&dir.path().join("t.db")).unwrap());
+        Self {
+            _dir: dir,
+            store,
+            key: RootKey::generate(),
+            caller: Caller::root(ACCOUNT, "AKIAROOT"),
+            rt: tokio::runtime::Builder::new_current_thread()
+                .build()
+                .unwrap(),
+        }
+    }
+
+    fn env(&self) -> Env<'_> {
+        Env {
+            caller: &self.caller,
+            region: "us-east-1",
+            request_id: "r",
+            now: time::macros::datetime!(2026-11-24 12:00:00 UTC),
+            root_key: &self.key,
+            entropy: &OsEntropy,
+        }
+    }
+
+    fn write<I: serde::de::DeserializeOwned + 'static, O: serde::Serialize + 'static>(
+        &self,
+        handler: fn(
+            &Env<'_>,
+            &mut dyn rampart_store::WriteTx,
+            I,
+        ) -> Result<O, crate::CloudTrailError>,
+        input: serde_json::Value,
+    ) -> Result<serde_json::Value, rampart_service::AwsError> {
+        let store = Arc::clone(&self.store);
+        let caller = self.caller.clone();
+        let key = RootKey::generate();
+        self.rt
+            .block_on(store.write_with(move |tx| {
+                let env = Env {
+                    caller: &caller,
+                    region: "us-east-1",
+                    request_id: "r",
+                    now: time::macros::datetime!(2026-11-24 12:00:00 UTC),
+                    root_key: &key,
+                    entropy: &OsEntropy,
+                };
+                let input: I = serde_json::from_value(input).unwrap();
+                Ok::<_, StoreError>(
+                    handler(&env, tx, input)
+                        .map(|o| serde_json::to_value(o).unwrap())
+                        .map_err(rampart_service::AwsError::from),
+                )
+            }))
+            .unwrap()
+    }
+
+    fn read<I: serde::de::DeserializeOwned, O: serde::Serialize>(
+        &self,
+        handler: fn(
+            &Env<'_>,
+            &mut dyn rampart_store::ReadTx,
+            I,
+        ) -> Result<O, crate::CloudTrailError>,
+        input: serde_json::Value,
+    ) -> Result<serde_json::Value, rampart_service::AwsError> {
+        let env = self.env();
+        self.store
+            .read_with(|tx| {
+                let input: I = serde_json::from_value(input).unwrap();
+                Ok::<_, StoreError>(
+                    handler(&env, tx, input)
+                        .map(|o| serde_json::to_value(o).unwrap())
+                        .map_err(rampart_service::AwsError::from),
+                )
+            })
+            .unwrap()
+    }
+}
+
+#[test]
+fn trails_are_created_started_stopped_and_deleted() {
+    let h = Harness::new();
+    let created = h
+        .write(
+            create_trail,
+            json!({"Name": "main", "S3BucketName": "logs", "EnableLogFileValidation": true}),
+        )
+        .unwrap();
+    assert_eq!(
+        created["TrailARN"],
+        "arn:aws:cloudtrail:us-east-1:123456789012:trail/main"
+    );
+    assert_eq!(created["LogFileValidationEnabled"], true);
+    let again = h
+        .write(
+            create_trail,
+            json!({"Name": "main", "S3BucketName": "logs"}),
+        )
+        .unwrap_err();
+    assert_eq!(again.code, "TrailAlreadyExistsException");
+    let status = h.read(get_trail_status, json!({"Name": "main"})).unwrap();
+    assert_eq!(status["IsLogging"], false);
+    h.write(
+        start_logging,
+        json!({"Name": "arn:aws:cloudtrail:us-east-1:123456789012:trail/main"}),
+    )
+    .unwrap();
+    let status = h.read(get_trail_status, json!({"Name": "main"})).unwrap();
+    assert_eq!(status["IsLogging"], true);
+    assert_eq!(status["StartLoggingTime"], "2026-11-24T12:00:00Z");
+    h.write(stop_logging, json!({"Name": "main"})).unwrap();
+    let got = h.read(get_trail, json!({"Name": "main"})).unwrap();
+    assert_eq!(got["Trail"]["HomeRegion"], "us-east-1");
+    assert_eq!(got["Trail"]["S3BucketName"], "logs");
+    let listed = h.read(list_trails, json!({})).unwrap();
+    assert_eq!(listed["Trails"].as_array().unwrap().len(), 1);
+    h.write(delete_trail, json!({"Name": "main"})).unwrap();
+    let gone = h.read(get_trail, json!({"Name": "main"})).unwrap_err();
+    assert_eq!(gone.code, "TrailNotFoundException");
+    assert_eq!(
+        gone.message,
+        "Unknown trail: arn:aws:cloudtrail:us-east-1:123456789012:trail/main for the user: 123456789012"
+    );
+}
+
+#[test]
+fn names_buckets_kms_keys_and_quotas_are_checked() {
+    let h = Harness::new();
+    for (input, code) in [
+        (
+            json!({"Name": "ab", "S3BucketName": "logs"}),
+            "InvalidTrailNameException",
+        ),
+        (
+            json!({"Name": "-abc", "S3BucketName": "logs"}),
+            "InvalidTrailNameException",
+        ),
+        (
+            json!({"Name": "a..b", "S3BucketName": "logs"}),
+            "InvalidTrailNameException",
+        ),
+        (
+            json!({"Name": "abc", "S3BucketName": "Logs_Bad"}),
+            "InvalidS3BucketNameException",
+        ),
+        (
+            json!({"Name": "abc", "S3BucketName": "logs", "S3KeyPrefix": "../up"}),
+            "InvalidS3PrefixException",
+        ),
+        (
+            json!({"Name": "abc", "S3BucketName": "logs", "KmsKeyId": "alias/x"}),
+            "InvalidParameterException",
+        ),
+    ] {
+        assert_eq!(h.write(create_trail, input).unwrap_err().code, code);
+    }
+    for n in 0..5 {
+        h.write(
+            create_trail,
+            json!({"Name": format!("trail{n}"), "S3BucketName": "logs"}),
+        )
+        .unwrap();
+    }
+    let sixth = h
+        .write(
+            create_trail,
+            json!({"Name": "trail5", "S3BucketName": "logs"}),
+        )
+        .unwrap_err();
+    assert_eq!(sixth.code, "MaximumNumberOfTrailsExceededException");
+    let arn = h
+        .read(
+            get_trail,
+            json!({"Name": "arn:aws:cloudtrail:us-east-1:999999999999:trail/trail0"}),
+        )
+        .unwrap_err();
+    assert_eq!(arn.code, "TrailNotFoundException");
+    let bad = h
+        .read(get_trail, json!({"Name": "arn:aws:s3:::bucket"}))
+        .unwrap_err();
+    assert_eq!(bad.code, "CloudTrailARNInvalidException");
+}
+
+#[test]
+fn event_selectors_default_replace_and_select() {
+    let h = Harness::new();
+    h.write(
+        create_trail,
+        json!({"Name": "main", "S3BucketName": "logs"}),
+    )
+    .unwrap();
+    let default = h
+        .read(get_event_selectors, json!({"TrailName": "main"}))
+        .unwrap();
+    assert_eq!(default["EventSelectors"][0]["ReadWriteType"], "All");
+    h.write(
+        put_event_selectors,
+        json!({"TrailName": "main", "EventSelectors": [{"ReadWriteType": "WriteOnly", "IncludeManagementEvents": true}]}),
+    )
+    .unwrap();
+    let both = h
+        .write(
+            put_event_selectors,
+            json!({"TrailName": "main", "EventSelectors": [], "AdvancedEventSelectors": []}),
+        )
+        .unwrap_err();
+    assert_eq!(both.code, "InvalidParameterCombinationException");
+    let trail: TrailRecord = h
+        .store
+        .read_with(|tx| rampart_store::get_json(tx, TRAILS_NS, "123456789012/main"))
+        .map_err(|e: StoreError| e)
+        .unwrap()
+        .unwrap();
+    let event = |read_only: bool, account: &str| {
+        json!({"recipientAccountId": account, "eventSource": "kms.amazonaws.com",
+               "awsRegion": "us-east-1", "readOnly": read_only})
+    };
+    assert!(trail.selects(&event(false, ACCOUNT)));
+    assert!(!trail.selects(&event(true, ACCOUNT)), "write-only selector");
+    assert!(
+        !trail.selects(&event(false, "999999999999")),
+        "another account"
+    );
+}
+
+#[test]
+fn lookup_events_pages_newest_first_and_filters() {
+    let h = Harness::new();
+    let now = time::macros::datetime!(2026-11-24 12:00:00 UTC).unix_timestamp();
+    for n in 0..7i64 {
+        let event = json!({"eventID": format!("e{n}"), "eventName": if n % 2 == 0 {"CreateUser"} else {"ListUsers"},
+            "eventSource": "iam.amazonaws.com", "readOnly": n % 2 == 1,
+            "userIdentity": {"type": "Root", "accessKeyId": "AKIAROOT"},
+            "resources": [{"ARN": format!("arn:aws:iam::123456789012:user/u{n}"), "accountId": ACCOUNT, "type": "AWS::IAM::User"}]})
+        .to_string();
+        h.rt.block_on(h.store.write_with(move |tx| {
+            let resources = [("AWS::IAM::User".to_owned(), format!("u{n}"))];
+            tx.append_journal(&JournalAppend {
+                event: event.as_bytes(),
+                event_time: now - 100 + n,
+                account: Some(ACCOUNT),
+                event_id: &format!("e{n}"),
+                event_name: if n % 2 == 0 {
+                    "CreateUser"
+                } else {
+                    "ListUsers"
+                },
+                event_source: "iam.amazonaws.com",
+                username: Some("root"),
+                access_key_id: Some("AKIAROOT"),
+                read_only: n % 2 == 1,
+                resources: &resources,
+            })
+            .map(|_| ())
+        }))
+        .map_err(|e: StoreError| e)
+        .unwrap();
+    }
+    let lookup = |input: serde_json::Value| h.read::<LookupEventsInput, _>(lookup_events, input);
+    let page = lookup(json!({"MaxResults": 3})).unwrap();
+    let ids: Vec<_> = page["Events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["EventId"].clone())
+        .collect();
+    assert_eq!(ids, [json!("e6"), json!("e5"), json!("e4")]);
+    assert_eq!(page["Events"][0]["Username"], "root");
+    assert_eq!(page["Events"][0]["Resources"][0]["ResourceName"], "u6");
+    let next = lookup(json!({"MaxResults": 3, "NextToken": page["NextToken"]})).unwrap();
+    assert_eq!(next["Events"][0]["EventId"], "e3");
+    let writes = lookup(
+        json!({"LookupAttributes": [{"AttributeKey": "ReadOnly", "AttributeValue": "false"}]}),
+    )
+    .unwrap();
+    assert_eq!(writes["Events"].as_array().unwrap().len(), 4);
+    assert!(writes.get("NextToken").is_none());
+    let by_resource = lookup(
+        json!({"LookupAttributes": [{"AttributeKey": "ResourceName", "AttributeValue": "u3"}]}),
+    )
+    .unwrap();
+    assert_eq!(by_resource["Events"][0]["EventId"], "e3");
+    let windowed =
+        lookup(json!({"StartTime": "2026-11-24T11:58:24Z", "EndTime": "2026-11-24T11:58:25Z"}))
+            .unwrap();
+    assert_eq!(windowed["Events"].as_array().unwrap().len(), 2);
+    for (input, code) in [
+        (
+            json!({"LookupAttributes": [{"AttributeKey": "ReadOnly", "AttributeValue": "maybe"}]}),
+            "InvalidLookupAttributesException",
+        ),
+        (
+            json!({"LookupAttributes": [{"AttributeKey": "EventName", "AttributeValue": "a"}, {"AttributeKey": "EventName", "AttributeValue": "b"}]}),
+            "InvalidLookupAttributesException",
+        ),
+        (
+            json!({"StartTime": "2026-11-24T12:00:00Z", "EndTime": "2026-11-24T11:00:00Z"}),
+            "InvalidTimeRangeException",
+        ),
+        (json!({"NextToken": "garbage"}), "InvalidNextTokenException"),
+    ] {
+        assert_eq!(lookup(input).unwrap_err().code, code);
+    }
+}

@@ -1,0 +1,427 @@
+//! The deliverer: a background task that turns the journal into each logging trail's log
+//! files (gzip JSON `{"Records":[…]}` in AWS's key layout, in a directory standing for the
+//! trail's bucket) and, with log file validation on, signed digest files chaining to each other.
+//!
+//! Exactly once across crashes: before writing files the deliverer records the journal range
+//! it is delivering (`pending`); file names and contents are a pure function of that range, so
+//! after a crash the same files are written again over any partial ones, and only then is the
+//! position advanced. A restart neither loses nor repeats an event.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_lc_rs::signature::{Ed25519KeyPair, KeyPair};
+use rampart_cloudtrail::files::{self, Digest, DigestLogFile};
+use rampart_cloudtrail::{DELIVERY_NS, DeliveryState, TrailRecord, all_trails};
+use rampart_crypto::RootKey;
+use rampart_service::aws_timestamp;
+use rampart_store::{Store, StoreError, get_json, put_json};
+use serde_json::Value;
+use time::OffsetDateTime;
+
+/// AWS delivers about every five minutes.
+const DEFAULT_INTERVAL: Duration = Duration::from_secs(300);
+/// AWS writes digests hourly.
+const DEFAULT_DIGEST_INTERVAL: Duration = Duration::from_secs(3600);
+/// Journal entries read per batch.
+const BATCH: usize = 5000;
+/// Where the digest signing key is kept (sealed under the root key).
+const KEY_NS: &str = "cloudtrail/signing";
+const KEY_ID: &str = "ed25519";
+/// Binds the sealed signing key to its purpose.
+const KEY_CONTEXT: &[u8] = b"rampart cloudtrail digest signing key";
+
+/// Where and how often to deliver.
+#[derive(Debug, Clone)]
+pub struct DeliveryConfig {
+    /// The directory holding one directory per bucket.
+    pub buckets_dir: PathBuf,
+    /// Time between deliveries.
+    pub interval: Duration,
+    /// Time between digest files.
+    pub digest_interval: Duration,
+}
+
+impl DeliveryConfig {
+    /// `<data-dir>/buckets`, every 5 minutes, digests hourly; overridden by
+    /// `RAMPART_BUCKETS_DIR`, `RAMPART_TRAIL_DELIVERY_SECONDS` and
+    /// `RAMPART_TRAIL_DIGEST_SECONDS` (for tests).
+    pub fn from_env(data_dir: &Path) -> Self {
+        let seconds = |name: &str, default: Duration| {
+            std::env::var(name)
+                .ok()
+                .and_then(|v| v.parse::<f64>().ok())
+                .filter(|v| *v > 0.0)
+                .map_or(default, Duration::from_secs_f64)
+        };
+        Self {
+            buckets_dir: std::env::var_os("RAMPART_BUCKETS_DIR")
+                .map_or_else(|| data_dir.join("buckets"), PathBuf::from),
+            interval: seconds("RAMPART_TRAIL_DELIVERY_SECONDS", DEFAULT_INTERVAL),
+            digest_interval: seconds("RAMPART_TRAIL_DIGEST_SECONDS", DEFAULT_DIGEST_INTERVAL),
+        }
+    }
+}
+
+/// Why a delivery round failed (it is retried next round).
+#[derive(Debug, thiserror::Error)]
+pub enum DeliveryError {
+    /// The store failed.
+    #[error("store: {0}")]
+    Store(#[from] StoreError),
+    /// A file could not be written.
+    #[error("writing {path}: {source}")]
+    Io {
+        /// The file.
+        path: String,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// The signing key could not be made or opened.
+    #[error("the digest signing key is unusable")]
+    Key,
+}
+
+/// Starts the deliverer; it runs until the runtime stops.
+pub fn spawn(
+    store: Arc<dyn Store>,
+    root_key: Arc<RootKey>,
+    config: DeliveryConfig,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut ticker = tokio::time::interval(config.interval);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticker.tick().await;
+            if let Err(e) =
+                deliver_once(&store, &root_key, &config, OffsetDateTime::now_utc()).await
+            {
+                tracing::warn!(error = %e, "trail delivery failed; retrying next round");
+            }
+        }
+    })
+}
+
+/// The digest signing key pair, made on first use.
+async fn signing_key(
+    store: &Arc<dyn Store>,
+    root_key: &Arc<RootKey>,
+) -> Result<Ed25519KeyPair, DeliveryError> {
+    let sealed = store
+        .read_with(|tx| tx.get(KEY_NS, KEY_ID))
+        .map_err(|e: StoreError| e)?;
+    let sealed = match sealed {
+        Some(sealed) => sealed,
+        None => {
+            let rng = aws_lc_rs::rand::SystemRandom::new();
+            let pkcs8 = Ed25519KeyPair::generate_pkcs8(&rng).map_err(|_| DeliveryError::Key)?;
+            let fresh = root_key.seal(pkcs8.as_ref(), KEY_CONTEXT);
+            // Writes are serialized: the first key stored wins, whoever made it.
+            store
+                .write_with(move |tx| match tx.get(KEY_NS, KEY_ID)? {
+                    Some(existing) => Ok::<_, StoreError>(existing),
+                    None => {
+                        tx.put(KEY_NS, KEY_ID, &fresh)?;
+                        Ok(fresh)
+                    }
+                })
+                .await?
+        }
+    };
+    let pkcs8 = root_key
+        .open(&sealed, KEY_CONTEXT)
+        .map_err(|_| DeliveryError::Key)?;
+    Ed25519KeyPair::from_pkcs8(pkcs8.expose()).map_err(|_| DeliveryError::Key)
+}
+
+/// The raw Ed25519 public key that verifies digest signatures (what `rampart trail validate`
+/// takes), made on first use.
+pub async fn public_key(
+    store: &Arc<dyn Store>,
+    root_key: &Arc<RootKey>,
+) -> Result<Vec<u8>, DeliveryError> {
+    Ok(signing_key(store, root_key)
+        .await?
+        .public_key()
+        .as_ref()
+        .to_vec())
+}
+
+/// One delivery round for every trail; returns the number of log files written.
+pub async fn deliver_once(
+    store: &Arc<dyn Store>,
+    root_key: &Arc<RootKey>,
+    config: &DeliveryConfig,
+    now: OffsetDateTime,
+) -> Result<usize, DeliveryError> {
+    let trails = store.read_with(all_trails).map_err(|e: StoreError| e)?;
+    let mut written = 0;
+    for trail in trails {
+        // A trail that never logged has nothing to deliver yet.
+        if trail.start_logging_time.is_none() {
+            continue;
+        }
+        written += deliver_trail(store, root_key, config, &trail, now).await?;
+    }
+    Ok(written)
+}
+
+async fn deliver_trail(
+    store: &Arc<dyn Store>,
+    root_key: &Arc<RootKey>,
+    config: &DeliveryConfig,
+    trail: &TrailRecord,
+    now: OffsetDateTime,
+) -> Result<usize, DeliveryError> {
+    let key = trail.key();
+    let mut state: DeliveryState = store
+        .read_with(|tx| get_json(tx, DELIVERY_NS, &key))
+        .map_err(|e: StoreError| e)?
+        .unwrap_or_default();
+    let mut written = 0;
+    loop {
+        let (from, to) = match state.pending {
+            Some(range) => range,
+            None => {
+                let position = state.position;
+                let batch = store
+                    .read_with(|tx| tx.journal_after(position, BATCH))
+                    .map_err(|e: StoreError| e)?;
+                let Some(last) = batch.last() else { break };
+                let range = (position, last.seq);
+                state.pending = Some(range);
+                save(store, &key, &state).await?;
+                range
+            }
+        };
+        let files = render(store, trail, from, to)?;
+        for file in &files {
+            write_file(
+                &config
+                    .buckets_dir
+                    .join(&trail.s3_bucket_name)
+                    .join(&file.key),
+                &file.gz,
+            )?;
+            state.undigested.push((
+                file.key.clone(),
+                file.sha256.clone(),
+                file.oldest,
+                file.newest,
+            ));
+        }
+        written += files.len();
+        state.position = to;
+        state.pending = None;
+        if !files.is_empty() {
+            state.latest_delivery_time = Some(now.unix_timestamp());
+        }
+        save(store, &key, &state).await?;
+        if to - from < BATCH as u64 {
+            break;
+        }
+    }
+    if trail.log_file_validation_enabled {
+        let period_start = *state
+            .digest_period_start
+            .get_or_insert(now.unix_timestamp());
+        let due = now.unix_timestamp() - period_start
+            >= i64::try_from(config.digest_interval.as_secs()).unwrap_or(i64::MAX);
+        if due {
+            write_digest(store, root_key, config, trail, &mut state, now).await?;
+        }
+        save(store, &key, &state).await?;
+    }
+    Ok(written)
+}
+
+async fn save(store: &Arc<dyn Store>, key: &str, state: &DeliveryState) -> Result<(), StoreError> {
+    let (key, state) = (key.to_owned(), state.clone());
+    store
+        .write_with(move |tx| put_json(tx, DELIVERY_NS, &key, &state))
+        .await
+}
+
+/// One rendered log file.
+struct LogFile {
+    key: String,
+    gz: Vec<u8>,
+    sha256: String,
+    oldest: i64,
+    newest: i64,
+}
+
+/// The trail's files for journal range (`from`, `to`]: one per region, named and filled
+/// deterministically from the range (so a redo after a crash writes the same files).
+fn render(
+    store: &Arc<dyn Store>,
+    trail: &TrailRecord,
+    from: u64,
+    to: u64,
+) -> Result<Vec<LogFile>, DeliveryError> {
+    let limit = usize::try_from(to - from).unwrap_or(usize::MAX);
+    let entries = store
+        .read_with(|tx| tx.journal_after(from, limit))
+        .map_err(|e: StoreError| e)?;
+    let mut by_region: std::collections::BTreeMap<String, Vec<(i64, Value)>> = Default::default();
+    for entry in entries.iter().filter(|e| e.seq <= to) {
+        let Ok(event) = serde_json::from_slice::<Value>(&entry.event) else {
+            continue;
+        };
+        let time = event
+            .get("eventTime")
+            .and_then(Value::as_str)
+            .and_then(|t| {
+                OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).ok()
+            })
+            .map_or(0, OffsetDateTime::unix_timestamp);
+        if !logging_at(trail, time) || !trail.selects(&event) {
+            continue;
+        }
+        let region = event
+            .get("awsRegion")
+            .and_then(Value::as_str)
+            .unwrap_or(&trail.home_region)
+            .to_owned();
+        by_region.entry(region).or_default().push((time, event));
+    }
+    let mut files = Vec::new();
+    for (region, events) in by_region {
+        let oldest = events.iter().map(|(t, _)| *t).min().unwrap_or(0);
+        let newest = events.iter().map(|(t, _)| *t).max().unwrap_or(0);
+        let records: Vec<Value> = events.into_iter().map(|(_, e)| e).collect();
+        let json = serde_json::to_vec(&serde_json::json!({ "Records": records })).map_err(|e| {
+            DeliveryError::Io {
+                path: "records".into(),
+                source: e.into(),
+            }
+        })?;
+        // AWS's 16-character unique part, derived from the range instead of drawn at random.
+        let id_source = format!("{}|{region}|{from}|{to}", trail.arn());
+        let id: String = files::sha256_hex(id_source.as_bytes())
+            .chars()
+            .take(16)
+            .collect();
+        let at = OffsetDateTime::from_unix_timestamp(newest).unwrap_or(OffsetDateTime::UNIX_EPOCH);
+        let key = files::log_file_key(
+            trail.s3_key_prefix.as_deref(),
+            &trail.account_id,
+            &region,
+            at,
+            &id,
+        );
+        let gz = files::gzip(&json).map_err(|source| DeliveryError::Io {
+            path: key.clone(),
+            source,
+        })?;
+        files.push(LogFile {
+            key,
+            gz,
+            sha256: files::sha256_hex(&json),
+            oldest,
+            newest,
+        });
+    }
+    Ok(files)
+}
+
+/// Whether the trail was logging at `time`: after its last start, and before its stop if it
+/// is stopped (StopLogging's own event comes before the stop time, so it is delivered).
+fn logging_at(trail: &TrailRecord, time: i64) -> bool {
+    let started = trail.start_logging_time.is_some_and(|s| time >= s);
+    let not_stopped = trail.is_logging || trail.stop_logging_time.is_some_and(|s| time <= s);
+    started && not_stopped
+}
+
+/// Writes `bytes` to `path` whole: into a temporary file, synced, then renamed, so a reader
+/// never sees half a file and a crash leaves either nothing or the file.
+fn write_file(path: &Path, bytes: &[u8]) -> Result<(), DeliveryError> {
+    let io = |source| DeliveryError::Io {
+        path: path.display().to_string(),
+        source,
+    };
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).map_err(io)?;
+    }
+    let tmp = path.with_extension("tmp");
+    {
+        use std::io::Write;
+        let mut file = std::fs::File::create(&tmp).map_err(io)?;
+        file.write_all(bytes).map_err(io)?;
+        file.sync_all().map_err(io)?;
+    }
+    std::fs::rename(&tmp, path).map_err(io)
+}
+
+async fn write_digest(
+    store: &Arc<dyn Store>,
+    root_key: &Arc<RootKey>,
+    config: &DeliveryConfig,
+    trail: &TrailRecord,
+    state: &mut DeliveryState,
+    now: OffsetDateTime,
+) -> Result<(), DeliveryError> {
+    let key_pair = signing_key(store, root_key).await?;
+    let stamp = |t: i64| aws_timestamp(OffsetDateTime::from_unix_timestamp(t).unwrap_or(now));
+    let bucket = trail.s3_bucket_name.clone();
+    let object = files::digest_key(
+        trail.s3_key_prefix.as_deref(),
+        &trail.account_id,
+        &trail.home_region,
+        &trail.name,
+        now,
+    );
+    let previous = state.previous_digest.clone();
+    let previous_hash = state.previous_digest_hash.clone();
+    let digest = Digest {
+        aws_account_id: trail.account_id.clone(),
+        digest_start_time: stamp(state.digest_period_start.unwrap_or(now.unix_timestamp())),
+        digest_end_time: aws_timestamp(now),
+        digest_s3_bucket: bucket.clone(),
+        digest_s3_object: object.clone(),
+        previous_digest_s3_bucket: previous.as_ref().map(|_| bucket.clone()),
+        previous_digest_s3_object: previous.as_ref().map(|(k, _)| k.clone()),
+        previous_digest_hash_value: previous_hash,
+        previous_digest_hash_algorithm: previous.as_ref().map(|_| "SHA-256".to_owned()),
+        previous_digest_signature: previous.as_ref().map(|(_, s)| s.clone()),
+        digest_public_key_fingerprint: files::sha256_hex(key_pair.public_key().as_ref()),
+        digest_signature_algorithm: files::SIGNATURE_ALGORITHM.to_owned(),
+        log_files: state
+            .undigested
+            .iter()
+            .map(|(key, hash, oldest, newest)| DigestLogFile {
+                s3_bucket: bucket.clone(),
+                s3_object: key.clone(),
+                hash_value: hash.clone(),
+                hash_algorithm: "SHA-256".to_owned(),
+                newest_event_time: stamp(*newest),
+                oldest_event_time: stamp(*oldest),
+            })
+            .collect(),
+    };
+    let raw = serde_json::to_vec(&digest).map_err(|e| DeliveryError::Io {
+        path: object.clone(),
+        source: e.into(),
+    })?;
+    let hash = files::sha256_hex(&raw);
+    let signature = key_pair.sign(files::string_to_sign(&digest, &hash).as_bytes());
+    let signature = data_encoding::HEXLOWER.encode(signature.as_ref());
+    let gz = files::gzip(&raw).map_err(|source| DeliveryError::Io {
+        path: object.clone(),
+        source,
+    })?;
+    let path = config.buckets_dir.join(&bucket).join(&object);
+    // The signature first: a digest without its signature would read as forged.
+    write_file(
+        &PathBuf::from(format!("{}.sig", path.display())),
+        signature.as_bytes(),
+    )?;
+    write_file(&path, &gz)?;
+    state.previous_digest = Some((object, signature));
+    state.previous_digest_hash = Some(hash);
+    state.undigested.clear();
+    state.digest_period_start = Some(now.unix_timestamp());
+    state.latest_digest_time = Some(now.unix_timestamp());
+    Ok(())
+}
