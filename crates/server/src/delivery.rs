@@ -83,23 +83,55 @@ pub enum DeliveryError {
     Key,
 }
 
-/// Starts the deliverer; it runs until the runtime stops.
+/// The running deliverer.
+pub struct Deliverer {
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Deliverer {
+    /// Stops the deliverer once its current round (if any) is done.
+    pub fn stop(mut self) {
+        self.stop.take();
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// Starts the deliverer on a thread of its own, so that compressing and writing files never
+/// takes a worker from the requests.
 pub fn spawn(
     store: Arc<dyn Store>,
     root_key: Arc<RootKey>,
     config: DeliveryConfig,
-) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        let mut ticker = tokio::time::interval(config.interval);
-        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            ticker.tick().await;
-            if let Err(e) =
-                deliver_once(&store, &root_key, &config, OffsetDateTime::now_utc()).await
-            {
-                tracing::warn!(error = %e, "trail delivery failed; retrying next round");
-            }
-        }
+) -> std::io::Result<Deliverer> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()?;
+    let (stop, mut stopped) = tokio::sync::oneshot::channel::<()>();
+    let thread = std::thread::Builder::new()
+        .name("rampart-trail-deliverer".into())
+        .spawn(move || {
+            runtime.block_on(async move {
+                let mut ticker = tokio::time::interval(config.interval);
+                ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+                loop {
+                    tokio::select! {
+                        _ = ticker.tick() => {}
+                        // Dropping the sender (or sending) stops the loop between rounds.
+                        _ = &mut stopped => return,
+                    }
+                    let now = OffsetDateTime::now_utc();
+                    if let Err(e) = deliver_once(&store, &root_key, &config, now).await {
+                        tracing::warn!(error = %e, "trail delivery failed; retrying next round");
+                    }
+                }
+            });
+        })?;
+    Ok(Deliverer {
+        stop: Some(stop),
+        thread: Some(thread),
     })
 }
 

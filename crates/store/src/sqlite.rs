@@ -270,8 +270,10 @@ impl ReadTx for SqliteTx<'_> {
         } else {
             ""
         };
+        // `seq` is unique in the journal; an event may name two resources of one type.
+        let distinct = if table == "journal" { "" } else { "DISTINCT " };
         let positions = format!(
-            "SELECT DISTINCT event_time, seq FROM {table} WHERE account = ?1 \
+            "SELECT {distinct}event_time, seq FROM {table} WHERE account = ?1 \
              AND event_time >= ?2 AND event_time <= ?3{attribute}{cursor} \
              ORDER BY event_time DESC, seq DESC LIMIT ?4"
         );

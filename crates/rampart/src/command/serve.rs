@@ -99,7 +99,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         Arc::clone(&store),
         Arc::clone(&root_key),
         rampart_server::delivery::DeliveryConfig::from_env(&data_dir),
-    );
+    )
+    .context("cannot start the trail deliverer")?;
     let state = Arc::new(AppState::new(
         Arc::clone(&store),
         root_key,
@@ -120,7 +121,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     println!("rampart listening on http://{local}");
     rampart_server::serve(listener, state, shutdown).await?;
     tracing::info!("stopped serving; in-flight requests drained");
-    deliverer.abort();
+    deliverer.stop();
     drop(store);
     drop(ephemeral_dir);
     Ok(())
