@@ -17,6 +17,8 @@ use crate::login_profiles;
 use crate::mfa;
 use crate::password_policy;
 use crate::records::{self, USERS, UserRecord};
+use crate::signing_certificates::{self, SigningCertificateRecord};
+use crate::ssh_public_keys::CredentialStatus;
 
 /// Namespace of generated reports, keyed by account ID.
 pub const NAMESPACE: &str = "iam.credential-report";
@@ -108,8 +110,18 @@ fn key_columns(key: Option<&AccessKeyRecord>) -> [String; 5] {
     ]
 }
 
-/// Rampart has no signing certificates: both certificate column pairs are empty.
-const NO_CERTIFICATES: [&str; 4] = ["false", NOT_APPLICABLE, "false", NOT_APPLICABLE];
+/// The certificate columns (2 per certificate) for the first two signing certificates.
+fn certificate_columns(certs: &[SigningCertificateRecord]) -> Vec<String> {
+    (0..2)
+        .flat_map(|i| match certs.get(i) {
+            Some(cert) => [
+                flag(cert.status == CredentialStatus::Active).to_owned(),
+                report_time(&cert.upload_date),
+            ],
+            None => ["false".to_owned(), NOT_APPLICABLE.to_owned()],
+        })
+        .collect()
+}
 
 /// A CSV field, quoted only when it must be (names are `[\w+=,.@-]`, so a comma can occur).
 fn field(value: &str) -> String {
@@ -147,7 +159,9 @@ fn root_row(
     ];
     fields.extend(key_columns(keys.first()));
     fields.extend(key_columns(keys.get(1)));
-    fields.extend(NO_CERTIFICATES.iter().map(|s| (*s).to_owned()));
+    fields.extend(certificate_columns(&signing_certificates::of_root(
+        tx, account_id,
+    )?));
     Ok(row(fields))
 }
 
@@ -189,7 +203,11 @@ fn user_row(
     ];
     fields.extend(key_columns(keys.first()));
     fields.extend(key_columns(keys.get(1)));
-    fields.extend(NO_CERTIFICATES.iter().map(|s| (*s).to_owned()));
+    fields.extend(certificate_columns(&signing_certificates::of_user(
+        tx,
+        account,
+        &user.user_name,
+    )?));
     Ok(row(fields))
 }
 
@@ -398,5 +416,25 @@ mod tests {
             Some("2027-02-22T12:00:00+00:00")
         );
         assert_eq!(next_rotation("2026-11-24T12:00:00Z", None), None);
+    }
+
+    #[test]
+    fn certificate_columns_follow_signing_certificates() {
+        let t = TestEnv::new();
+        user(&t, "bob");
+        crate::signing_certificates::tests::upload(
+            &t,
+            Some("bob"),
+            crate::signing_certificates::tests::CERT_A,
+        )
+        .unwrap();
+        generate(&t);
+        let rows = csv(&t);
+        let bob = &rows[2];
+        assert_eq!(
+            &bob[18..],
+            ["true", "2026-11-24T12:00:00+00:00", "false", "N/A"]
+        );
+        assert_eq!(&rows[1][18..], ["false", "N/A", "false", "N/A"]);
     }
 }

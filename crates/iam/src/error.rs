@@ -52,6 +52,30 @@ pub enum IamError {
     /// The operation is not available to this kind of principal (e.g. `ChangePassword` by root).
     #[error("{0}")]
     InvalidUserType(String),
+    /// The certificate is not a well-formed X.509 certificate in PEM.
+    #[error("{0}")]
+    MalformedCertificate(String),
+    /// The certificate is well-formed but not acceptable.
+    #[error("{0}")]
+    InvalidCertificate(String),
+    /// The same certificate is already uploaded.
+    #[error("{0}")]
+    DuplicateCertificate(String),
+    /// The private key does not match the certificate's public key.
+    #[error("{0}")]
+    KeyPairMismatch(String),
+    /// The SSH public key is not valid (unsupported type, too short, corrupt).
+    #[error("{0}")]
+    InvalidPublicKey(String),
+    /// The SSH public key is in neither OpenSSH nor PEM format.
+    #[error("{0}")]
+    UnrecognizedPublicKeyEncoding(String),
+    /// The user already has this SSH public key.
+    #[error("{0}")]
+    DuplicateSshPublicKey(String),
+    /// The service does not support service-specific credentials.
+    #[error("{0}")]
+    NotSupportedService(String),
     /// The store failed; details are logged, never returned.
     #[error("store failure")]
     Store(#[from] StoreError),
@@ -87,6 +111,14 @@ impl From<IamError> for AwsError {
             IamError::ReportInProgress(_) => ("ReportInProgress", 404),
             IamError::EntityTemporarilyUnmodifiable(_) => ("EntityTemporarilyUnmodifiable", 409),
             IamError::InvalidUserType(_) => ("InvalidUserType", 400),
+            IamError::MalformedCertificate(_) => ("MalformedCertificate", 400),
+            IamError::InvalidCertificate(_) => ("InvalidCertificate", 400),
+            IamError::DuplicateCertificate(_) => ("DuplicateCertificate", 409),
+            IamError::KeyPairMismatch(_) => ("KeyPairMismatch", 400),
+            IamError::InvalidPublicKey(_) => ("InvalidPublicKey", 400),
+            IamError::UnrecognizedPublicKeyEncoding(_) => ("UnrecognizedPublicKeyEncoding", 400),
+            IamError::DuplicateSshPublicKey(_) => ("DuplicateSSHPublicKey", 400),
+            IamError::NotSupportedService(_) => ("NotSupportedService", 404),
             IamError::Store(store) => {
                 tracing::error!(error = %store, "IAM store failure");
                 return AwsError::new(

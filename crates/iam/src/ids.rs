@@ -22,6 +22,12 @@ pub enum IdPrefix {
     Policy,
     /// An instance profile.
     InstanceProfile,
+    /// An SSH public key.
+    SshPublicKey,
+    /// A server certificate.
+    ServerCertificate,
+    /// A service-specific credential.
+    ServiceSpecificCredential,
 }
 
 impl IdPrefix {
@@ -34,6 +40,9 @@ impl IdPrefix {
             IdPrefix::Group => "AGPA",
             IdPrefix::Policy => "ANPA",
             IdPrefix::InstanceProfile => "AIPA",
+            IdPrefix::SshPublicKey => "APKA",
+            IdPrefix::ServerCertificate => "ASCA",
+            IdPrefix::ServiceSpecificCredential => "ACCA",
         }
     }
 }

@@ -19,7 +19,9 @@ mod inline_policies;
 mod instance_profiles;
 pub mod login_profiles;
 pub mod managed_policies;
+mod md5;
 pub mod mfa;
+mod mfa_device_details;
 pub mod oidc_providers;
 pub mod pagination;
 pub mod password_policy;
@@ -27,7 +29,12 @@ pub mod policies;
 pub mod records;
 mod roles;
 pub mod saml_providers;
+mod server_certificates;
+mod service_credentials;
+mod service_linked_roles;
+mod signing_certificates;
 mod simulate;
+mod ssh_public_keys;
 pub mod tags;
 #[cfg(test)]
 mod testing;
@@ -64,6 +71,12 @@ impl Iam {
         operations.extend(access_advisor::operations());
         operations.extend(oidc_providers::operations());
         operations.extend(saml_providers::operations());
+        operations.extend(ssh_public_keys::operations());
+        operations.extend(signing_certificates::operations());
+        operations.extend(service_credentials::operations());
+        operations.extend(server_certificates::operations());
+        operations.extend(service_linked_roles::operations());
+        operations.extend(mfa_device_details::operations());
         // Users and roles carry tags: every operation that names one can be conditioned on
         // them (aws:ResourceTag/*).
         for operation in &mut operations {

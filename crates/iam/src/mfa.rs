@@ -778,7 +778,7 @@ fn list_mfa_device_tags(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::testing::{ACCOUNT, TestEnv};
 
@@ -1014,5 +1014,13 @@ mod tests {
             .unwrap();
         let device = t.read(|_, tx| get(tx, ACCOUNT, &serial)).unwrap().unwrap();
         assert!(device.tags.is_empty());
+    }
+
+    /// A virtual device `name`, enabled for the existing user bob; its serial.
+    pub(crate) fn enabled_device(t: &TestEnv, user_name: &str, name: &str) -> String {
+        assert_eq!(user_name, "bob", "enable() assigns to bob");
+        let (serial, totp) = create(t, name);
+        enable(t, &serial, code(&totp, t, -1), code(&totp, t, 0)).unwrap();
+        serial
     }
 }

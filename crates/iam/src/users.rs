@@ -28,7 +28,7 @@ pub(crate) fn operations() -> Vec<Operation> {
 /// The user named in the input (the caller itself when none is named), as an ARN. The path is
 /// unknown before the lookup, and IAM authorizes users by `arn:…:user/<name>` with any path
 /// matching `user/*`, so the name alone is used, as AWS documents for these actions.
-fn user_resource(env: &Env<'_>, input: &serde_json::Value) -> Vec<String> {
+pub(crate) fn user_resource(env: &Env<'_>, input: &serde_json::Value) -> Vec<String> {
     let account = &env.caller.account_id;
     match input.get("UserName").and_then(|v| v.as_str()) {
         Some(name) => vec![format!("arn:aws:iam::{account}:user/{name}")],
@@ -251,6 +251,9 @@ fn update_user(
         crate::access_keys::rename_owner(tx, &account, &user.user_name, new_name)?;
         crate::login_profiles::rename_owner(tx, &account, &user.user_name, new_name)?;
         crate::mfa::rename_owner(tx, &account, &user.user_name, new_name)?;
+        crate::ssh_public_keys::rename_owner(tx, &account, &user.user_name, new_name)?;
+        crate::signing_certificates::rename_owner(tx, &account, &user.user_name, new_name)?;
+        crate::service_credentials::rename_owner(tx, &account, &user.user_name, new_name)?;
         user.user_name.clone_from(new_name);
     }
     if let Some(path) = input.new_path {
@@ -306,6 +309,15 @@ fn delete_user(
     }
     if crate::mfa::user_has_devices(tx, &account, &user.user_name)? {
         return conflict("delete MFA device");
+    }
+    if !crate::signing_certificates::of_user(tx, &account, &user.user_name)?.is_empty() {
+        return conflict("delete signing certificates");
+    }
+    if !crate::ssh_public_keys::of_user(tx, &account, &user.user_name)?.is_empty() {
+        return conflict("delete SSH public keys");
+    }
+    if !crate::service_credentials::of_user(tx, &account, &user.user_name)?.is_empty() {
+        return conflict("delete service specific credentials");
     }
     if !user.groups.is_empty() {
         return conflict("remove users from group");
