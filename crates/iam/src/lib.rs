@@ -19,7 +19,6 @@ mod inline_policies;
 mod instance_profiles;
 pub mod login_profiles;
 pub mod managed_policies;
-mod md5;
 pub mod mfa;
 mod mfa_device_details;
 pub mod oidc_providers;

@@ -260,7 +260,8 @@ impl PublicKey {
     /// The MD5 fingerprint of the SSH blob, as `ssh-keygen -l -E md5` and IAM show it
     /// (`c4:2d:…`, 16 colon-separated hex pairs).
     fn fingerprint(&self) -> String {
-        crate::md5::digest(&self.ssh_blob())
+        use md5::Digest;
+        md5::Md5::digest(self.ssh_blob())
             .iter()
             .map(|b| format!("{b:02x}"))
             .collect::<Vec<_>>()
