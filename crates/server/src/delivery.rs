@@ -296,39 +296,48 @@ fn render(
     let entries = store
         .read_with(|tx| tx.journal_after(from, limit))
         .map_err(|e: StoreError| e)?;
-    let mut by_region: std::collections::BTreeMap<String, Vec<(i64, Value)>> = Default::default();
+    let mut by_region: std::collections::BTreeMap<String, Vec<(i64, &[u8])>> = Default::default();
     for entry in entries.iter().filter(|e| e.seq <= to) {
-        let Ok(event) = serde_json::from_slice::<Value>(&entry.event) else {
+        // Only the fields that select the event are parsed; the event itself is copied into
+        // the file byte for byte (it is JSON the audit step wrote), which keeps the
+        // deliverer's CPU cost per event small.
+        let Ok(head) = serde_json::from_slice::<EventHead<'_>>(&entry.event) else {
             continue;
         };
-        let time = event
-            .get("eventTime")
-            .and_then(Value::as_str)
+        let time = head
+            .event_time
+            .as_deref()
             .and_then(|t| {
                 OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).ok()
             })
             .map_or(0, OffsetDateTime::unix_timestamp);
-        if !logging_at(trail, time) || !trail.selects(&event) {
+        if !logging_at(trail, time) || !trail.selects(&head.as_value()) {
             continue;
         }
-        let region = event
-            .get("awsRegion")
-            .and_then(Value::as_str)
+        let region = head
+            .aws_region
+            .as_deref()
             .unwrap_or(&trail.home_region)
             .to_owned();
-        by_region.entry(region).or_default().push((time, event));
+        by_region
+            .entry(region)
+            .or_default()
+            .push((time, entry.event.as_slice()));
     }
     let mut files = Vec::new();
     for (region, events) in by_region {
         let oldest = events.iter().map(|(t, _)| *t).min().unwrap_or(0);
         let newest = events.iter().map(|(t, _)| *t).max().unwrap_or(0);
-        let records: Vec<Value> = events.into_iter().map(|(_, e)| e).collect();
-        let json = serde_json::to_vec(&serde_json::json!({ "Records": records })).map_err(|e| {
-            DeliveryError::Io {
-                path: "records".into(),
-                source: e.into(),
+        let mut json =
+            Vec::with_capacity(events.iter().map(|(_, e)| e.len() + 1).sum::<usize>() + 16);
+        json.extend_from_slice(b"{\"Records\":[");
+        for (n, (_, event)) in events.iter().enumerate() {
+            if n > 0 {
+                json.push(b',');
             }
-        })?;
+            json.extend_from_slice(event);
+        }
+        json.extend_from_slice(b"]}");
         // AWS's 16-character unique part, derived from the range instead of drawn at random.
         let id_source = format!("{}|{region}|{from}|{to}", trail.arn());
         let id: String = files::sha256_hex(id_source.as_bytes())
@@ -356,6 +365,37 @@ fn render(
         });
     }
     Ok(files)
+}
+
+/// The fields of an event that decide whether and where a trail delivers it.
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct EventHead<'a> {
+    #[serde(borrow, default)]
+    recipient_account_id: Option<std::borrow::Cow<'a, str>>,
+    #[serde(borrow, default)]
+    event_source: Option<std::borrow::Cow<'a, str>>,
+    #[serde(borrow, default)]
+    event_name: Option<std::borrow::Cow<'a, str>>,
+    #[serde(borrow, default)]
+    aws_region: Option<std::borrow::Cow<'a, str>>,
+    #[serde(borrow, default)]
+    event_time: Option<std::borrow::Cow<'a, str>>,
+    #[serde(default)]
+    read_only: Option<bool>,
+}
+
+impl EventHead<'_> {
+    /// The selecting fields as the JSON object [`TrailRecord::selects`] reads.
+    fn as_value(&self) -> Value {
+        serde_json::json!({
+            "recipientAccountId": self.recipient_account_id,
+            "eventSource": self.event_source,
+            "eventName": self.event_name,
+            "awsRegion": self.aws_region,
+            "readOnly": self.read_only,
+        })
+    }
 }
 
 /// Whether the trail was logging at `time`: after its last start, and before its stop if it

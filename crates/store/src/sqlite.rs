@@ -19,6 +19,7 @@ use crate::{
 const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_documents_and_journal.sql"),
     include_str!("../migrations/0002_journal_lookup.sql"),
+    include_str!("../migrations/0003_journal_lookup_lighter.sql"),
 ];
 
 /// Read connections kept for reuse; more are opened under load and closed when returned.
