@@ -114,17 +114,41 @@ fn delivered_creates(bucket: &Path) -> BTreeMap<String, usize> {
     found
 }
 
+/// Every user, following ListUsers' markers (IAM pages at most 1,000 a call).
 fn users(endpoint: &str) -> BTreeSet<String> {
-    let (status, body) = query(
-        endpoint,
-        "Action=ListUsers&Version=2010-05-08&MaxItems=1000",
-    )
-    .unwrap();
-    assert_eq!(status, 200, "{body}");
-    body.split("<UserName>")
-        .skip(1)
-        .filter_map(|part| part.split("</UserName>").next())
-        .map(str::to_owned)
+    let mut names = BTreeSet::new();
+    let mut marker: Option<String> = None;
+    loop {
+        let mut form = "Action=ListUsers&Version=2010-05-08&MaxItems=1000".to_owned();
+        if let Some(marker) = &marker {
+            form.push_str("&Marker=");
+            form.push_str(&encode(marker));
+        }
+        let (status, body) = query(endpoint, &form).unwrap();
+        assert_eq!(status, 200, "{body}");
+        names.extend(
+            body.split("<UserName>")
+                .skip(1)
+                .filter_map(|part| part.split("</UserName>").next())
+                .map(str::to_owned),
+        );
+        marker = common::xml_text(&body, "Marker").map(str::to_owned);
+        if common::xml_text(&body, "IsTruncated") != Some("true") || marker.is_none() {
+            return names;
+        }
+    }
+}
+
+/// Percent-encodes a form value (markers are opaque and may hold `+`, `/`, `=`).
+fn encode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                char::from(b).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
         .collect()
 }
 
