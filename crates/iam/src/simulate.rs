@@ -63,14 +63,10 @@ pub struct ContextEntry {
     context_key_values: Vec<String>,
 }
 
+/// What both simulations take besides their policies.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct SimulatePrincipalPolicyInput {
-    policy_source_arn: String,
-    #[serde(default)]
-    policy_input_list: Vec<String>,
-    #[serde(default)]
-    permissions_boundary_policy_input_list: Vec<String>,
+pub struct SimulationRequest {
     action_names: Vec<String>,
     #[serde(default)]
     resource_arns: Vec<String>,
@@ -85,20 +81,24 @@ pub struct SimulatePrincipalPolicyInput {
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
+pub struct SimulatePrincipalPolicyInput {
+    policy_source_arn: String,
+    #[serde(default)]
+    policy_input_list: Vec<String>,
+    #[serde(default)]
+    permissions_boundary_policy_input_list: Vec<String>,
+    #[serde(flatten)]
+    request: SimulationRequest,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
 pub struct SimulateCustomPolicyInput {
     policy_input_list: Vec<String>,
     #[serde(default)]
     permissions_boundary_policy_input_list: Vec<String>,
-    action_names: Vec<String>,
-    #[serde(default)]
-    resource_arns: Vec<String>,
-    resource_policy: Option<String>,
-    resource_owner: Option<String>,
-    caller_arn: Option<String>,
-    #[serde(default)]
-    context_entries: Vec<ContextEntry>,
-    max_items: Option<i64>,
-    marker: Option<String>,
+    #[serde(flatten)]
+    request: SimulationRequest,
 }
 
 /// A matched statement, as the simulator reports it.
@@ -433,25 +433,12 @@ fn simulate_principal_policy(
             PolicyKind::Boundary,
         )?
     };
-    let caller = input
-        .caller_arn
-        .unwrap_or_else(|| input.policy_source_arn.clone());
-    let (context, provided_keys) = context_of(&input.context_entries);
-    let simulation = Simulation {
-        principal: principal_of(&caller)?,
+    simulate(
+        input.request,
+        &input.policy_source_arn,
         account_id,
         identity,
         boundary,
-        resource_policy: resource_policy(input.resource_policy)?,
-        resource_owner: input.resource_owner,
-        context,
-        provided_keys,
-    };
-    simulation.run(
-        &input.action_names,
-        &input.resource_arns,
-        input.max_items,
-        input.marker.as_deref(),
     )
 }
 
@@ -472,25 +459,42 @@ fn simulate_custom_policy(
         PolicyKind::Boundary,
     )?;
     // Without a CallerArn, AWS simulates an unnamed user of the caller's account.
-    let caller = input
-        .caller_arn
-        .unwrap_or_else(|| format!("arn:aws:iam::{}:user/SimulatedUser", env.caller.account_id));
-    let (context, provided_keys) = context_of(&input.context_entries);
-    let simulation = Simulation {
-        principal: principal_of(&caller)?,
-        account_id: env.caller.account_id.clone(),
+    let unnamed = format!("arn:aws:iam::{}:user/SimulatedUser", env.caller.account_id);
+    simulate(
+        input.request,
+        &unnamed,
+        env.caller.account_id.clone(),
         identity,
         boundary,
-        resource_policy: resource_policy(input.resource_policy)?,
-        resource_owner: input.resource_owner,
+    )
+}
+
+/// Runs a simulation of `identity` (bounded by `boundary`) for the request's actions and
+/// resources, as `CallerArn` or else `default_caller`.
+fn simulate(
+    request: SimulationRequest,
+    default_caller: &str,
+    account_id: String,
+    identity: Vec<SimulatedPolicy>,
+    boundary: Vec<SimulatedPolicy>,
+) -> Result<SimulatePolicyOutput, IamError> {
+    let caller = request.caller_arn.as_deref().unwrap_or(default_caller);
+    let (context, provided_keys) = context_of(&request.context_entries);
+    let simulation = Simulation {
+        principal: principal_of(caller)?,
+        account_id,
+        identity,
+        boundary,
+        resource_policy: resource_policy(request.resource_policy)?,
+        resource_owner: request.resource_owner,
         context,
         provided_keys,
     };
     simulation.run(
-        &input.action_names,
-        &input.resource_arns,
-        input.max_items,
-        input.marker.as_deref(),
+        &request.action_names,
+        &request.resource_arns,
+        request.max_items,
+        request.marker.as_deref(),
     )
 }
 
@@ -538,14 +542,16 @@ mod tests {
         let input = SimulateCustomPolicyInput {
             policy_input_list: policies.iter().map(|p| (*p).to_owned()).collect(),
             permissions_boundary_policy_input_list: Vec::new(),
-            action_names: actions.iter().map(|a| (*a).to_owned()).collect(),
-            resource_arns: Vec::new(),
-            resource_policy: None,
-            resource_owner: None,
-            caller_arn: None,
-            context_entries: context,
-            max_items: None,
-            marker: None,
+            request: SimulationRequest {
+                action_names: actions.iter().map(|a| (*a).to_owned()).collect(),
+                resource_arns: Vec::new(),
+                resource_policy: None,
+                resource_owner: None,
+                caller_arn: None,
+                context_entries: context,
+                max_items: None,
+                marker: None,
+            },
         };
         t.read(|env, tx| simulate_custom_policy(env, tx, input))
             .unwrap()
