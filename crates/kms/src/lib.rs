@@ -2,9 +2,9 @@
 //!
 //! Operations are declared in [`Kms::new`]; each lives in the file of its family:
 //! `keys.rs` (CreateKey … CancelKeyDeletion), `aliases.rs`, `tags.rs`, `policy.rs` (key
-//! policies, and what the authorize step needs: resources, the key policy with grants folded
-//! in, condition keys), `crypto_symmetric.rs` (Encrypt, Decrypt, ReEncrypt, data keys,
-//! GenerateRandom), `asymmetric.rs` (Sign, Verify, GetPublicKey, data key pairs, RSA-OAEP),
+//! policies), `authorization.rs` (what the authorize step needs: the keys a request is about,
+//! their key policies with grants folded in, condition keys), `crypto_symmetric.rs` (Encrypt,
+//! Decrypt, ReEncrypt, data keys, GenerateRandom), `asymmetric.rs` (Sign, Verify, GetPublicKey, data key pairs, RSA-OAEP),
 //! `mac.rs`, `grants.rs`, `rotation.rs`, `quotas.rs`. `blob.rs` defines the ciphertext
 //! format; `material.rs` makes and seals key material.
 //!
@@ -14,6 +14,7 @@
 
 mod aliases;
 mod asymmetric;
+mod authorization;
 mod blob;
 mod crypto_symmetric;
 mod error;
@@ -31,6 +32,8 @@ mod spec;
 mod tags;
 
 #[cfg(test)]
+mod authorization_tests;
+#[cfg(test)]
 mod testing;
 #[cfg(test)]
 mod tests;
@@ -44,12 +47,11 @@ pub struct Kms {
     operations: Vec<Operation>,
 }
 
-/// An operation on one key: its ARN as resource, its key policy (with the caller's grants)
-/// as the policy that must allow, KMS's condition keys.
+/// An operation on one key: authorized on the key (an alias resolved to it), against its key
+/// policy with the caller's grants, with KMS's condition keys.
 fn on_key(op: Operation) -> Operation {
-    op.resources(policy::key_resource)
-        .resource_policy(policy::key_policy_lookup)
-        .condition_keys(policy::condition_keys)
+    op.authorization_targets(authorization::key_targets)
+        .condition_keys(authorization::condition_keys)
 }
 
 impl Kms {
@@ -60,11 +62,11 @@ impl Kms {
             operations: vec![
                 // Keys.
                 Op::write("CreateKey", "kms:CreateKey", keys::create_key)
-                    .condition_keys(policy::create_key_condition_keys)
+                    .condition_keys(authorization::create_key_condition_keys)
                     .partial("no custom key stores, imported material, multi-Region keys, SM2/ML-DSA/Ed25519/ML-KEM/KEY_AGREEMENT specs, or policy lockout safety check"),
                 on_key(Op::read("DescribeKey", "kms:DescribeKey", keys::describe_key)),
                 Op::read("ListKeys", "kms:ListKeys", keys::list_keys)
-                    .condition_keys(policy::condition_keys),
+                    .condition_keys(authorization::condition_keys),
                 on_key(Op::write("UpdateKeyDescription", "kms:UpdateKeyDescription", keys::update_key_description)),
                 on_key(Op::write("EnableKey", "kms:EnableKey", keys::enable_key)),
                 on_key(Op::write("DisableKey", "kms:DisableKey", keys::disable_key)),
@@ -72,13 +74,13 @@ impl Kms {
                 on_key(Op::write("CancelKeyDeletion", "kms:CancelKeyDeletion", keys::cancel_key_deletion)),
                 // Aliases.
                 on_key(Op::write("CreateAlias", "kms:CreateAlias", aliases::create_alias))
-                    .resources(policy::alias_resources),
+                    .authorization_targets(authorization::create_alias_targets),
                 on_key(Op::write("UpdateAlias", "kms:UpdateAlias", aliases::update_alias))
-                    .resources(policy::alias_resources),
+                    .authorization_targets(authorization::update_alias_targets),
                 on_key(Op::write("DeleteAlias", "kms:DeleteAlias", aliases::delete_alias))
-                    .resources(policy::alias_resources),
+                    .authorization_targets(authorization::delete_alias_targets),
                 Op::read("ListAliases", "kms:ListAliases", aliases::list_aliases)
-                    .condition_keys(policy::condition_keys),
+                    .condition_keys(authorization::condition_keys),
                 // Tags.
                 on_key(Op::write("TagResource", "kms:TagResource", tags::tag_resource)),
                 on_key(Op::write("UntagResource", "kms:UntagResource", tags::untag_resource)),
@@ -92,7 +94,7 @@ impl Kms {
                 on_key(Op::read("Encrypt", "kms:Encrypt", crypto_symmetric::encrypt)),
                 on_key(Op::read("Decrypt", "kms:Decrypt", crypto_symmetric::decrypt)),
                 on_key(Op::read("ReEncrypt", "kms:ReEncryptFrom", crypto_symmetric::re_encrypt))
-                    .partial("authorized as kms:ReEncryptFrom on the source key only; kms:ReEncryptTo on the destination key is not evaluated"),
+                    .authorization_targets(authorization::re_encrypt_targets),
                 on_key(Op::read("GenerateDataKey", "kms:GenerateDataKey", crypto_symmetric::generate_data_key)),
                 on_key(Op::read(
                     "GenerateDataKeyWithoutPlaintext",
@@ -100,7 +102,7 @@ impl Kms {
                     crypto_symmetric::generate_data_key_without_plaintext,
                 )),
                 Op::read("GenerateRandom", "kms:GenerateRandom", crypto_symmetric::generate_random)
-                    .condition_keys(policy::condition_keys),
+                    .condition_keys(authorization::condition_keys),
                 // Asymmetric cryptography and HMAC.
                 on_key(Op::read("Sign", "kms:Sign", asymmetric::sign)),
                 on_key(Op::read("Verify", "kms:Verify", asymmetric::verify)),
@@ -121,7 +123,7 @@ impl Kms {
                 on_key(Op::write("CreateGrant", "kms:CreateGrant", grants::create_grant)),
                 on_key(Op::read("ListGrants", "kms:ListGrants", grants::list_grants)),
                 Op::read("ListRetirableGrants", "kms:ListRetirableGrants", grants::list_retirable_grants)
-                    .condition_keys(policy::condition_keys),
+                    .condition_keys(authorization::condition_keys),
                 on_key(Op::write("RetireGrant", "kms:RetireGrant", grants::retire_grant)),
                 on_key(Op::write("RevokeGrant", "kms:RevokeGrant", grants::revoke_grant)),
                 // Rotation.

@@ -16,12 +16,14 @@ use time::Duration;
 
 use crate::error::KmsError;
 use crate::testing::{ACCOUNT, TestEnv};
-use crate::{aliases, asymmetric, crypto_symmetric, grants, keys, mac, policy, rotation, tags};
+use crate::{
+    aliases, asymmetric, authorization, crypto_symmetric, grants, keys, mac, policy, rotation, tags,
+};
 
 type W<I, O> = fn(&Env<'_>, &mut dyn WriteTx, I) -> Result<O, KmsError>;
 type R<I, O> = fn(&Env<'_>, &mut dyn ReadTx, I) -> Result<O, KmsError>;
 
-fn w<I: DeserializeOwned + Send + 'static, O: Serialize + Send + 'static>(
+pub(crate) fn w<I: DeserializeOwned + Send + 'static, O: Serialize + Send + 'static>(
     t: &TestEnv,
     h: W<I, O>,
     input: Value,
@@ -30,7 +32,7 @@ fn w<I: DeserializeOwned + Send + 'static, O: Serialize + Send + 'static>(
     t.write(h, input).map(|o| serde_json::to_value(o).unwrap())
 }
 
-fn r<I: DeserializeOwned, O: Serialize>(
+pub(crate) fn r<I: DeserializeOwned, O: Serialize>(
     t: &TestEnv,
     h: R<I, O>,
     input: Value,
@@ -39,16 +41,16 @@ fn r<I: DeserializeOwned, O: Serialize>(
     t.read(h, input).map(|o| serde_json::to_value(o).unwrap())
 }
 
-fn create(t: &TestEnv, input: Value) -> String {
+pub(crate) fn create(t: &TestEnv, input: Value) -> String {
     let out = w(t, keys::create_key, input).unwrap();
     out["KeyMetadata"]["KeyId"].as_str().unwrap().to_owned()
 }
 
-fn b64(s: &[u8]) -> String {
+pub(crate) fn b64(s: &[u8]) -> String {
     data_encoding::BASE64.encode(s)
 }
 
-fn unb64(v: &Value) -> Vec<u8> {
+pub(crate) fn unb64(v: &Value) -> Vec<u8> {
     data_encoding::BASE64
         .decode(v.as_str().unwrap().as_bytes())
         .unwrap()
@@ -577,7 +579,7 @@ fn grants_become_key_policy_statements() {
 
     let doc = t.read_with(|env, tx| {
         let key = crate::resolve::find_key(tx, env, &id).unwrap();
-        policy::policy_with_grants(tx, &key, &bob).unwrap()
+        authorization::policy_with_grants(tx, &key, &bob).unwrap()
     });
     let doc: Value = serde_json::from_str(&doc).unwrap();
     let statements = doc["Statement"].as_array().unwrap();
@@ -602,7 +604,7 @@ fn grants_become_key_policy_statements() {
     // Others get nothing extra.
     let other = t.read_with(|env, tx| {
         let key = crate::resolve::find_key(tx, env, &id).unwrap();
-        policy::policy_with_grants(tx, &key, "arn:aws:iam::123456789012:user/eve").unwrap()
+        authorization::policy_with_grants(tx, &key, "arn:aws:iam::123456789012:user/eve").unwrap()
     });
     assert!(!other.contains("Grant"));
 
@@ -630,11 +632,11 @@ fn grants_become_key_policy_statements() {
 
 #[test]
 fn role_sessions_match_grants_to_their_role() {
-    assert!(policy::principal_matches(
+    assert!(authorization::principal_matches(
         "arn:aws:iam::111122223333:role/path/app",
         "arn:aws:sts::111122223333:assumed-role/app/session"
     ));
-    assert!(!policy::principal_matches(
+    assert!(!authorization::principal_matches(
         "arn:aws:iam::111122223333:role/app",
         "arn:aws:sts::444455556666:assumed-role/app/session"
     ));
@@ -644,7 +646,7 @@ fn role_sessions_match_grants_to_their_role() {
 fn condition_keys_come_from_the_request() {
     let t = TestEnv::new();
     let keys = t.with_env(|env| {
-        policy::condition_keys(env, &json!({"KeyId": "alias/x", "EncryptionContext": {"a": "b"}, "Operations": ["Decrypt"]}))
+        authorization::condition_keys(env, &json!({"KeyId": "alias/x", "EncryptionContext": {"a": "b"}, "Operations": ["Decrypt"]}))
     });
     let get = |k: &str| keys.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
     assert_eq!(get("kms:CallerAccount"), Some(vec![ACCOUNT.to_owned()]));
@@ -652,11 +654,6 @@ fn condition_keys_come_from_the_request() {
     assert_eq!(get("kms:EncryptionContextKeys"), Some(vec!["a".to_owned()]));
     assert_eq!(get("kms:RequestAlias"), Some(vec!["alias/x".to_owned()]));
     assert_eq!(get("kms:GrantOperations"), Some(vec!["Decrypt".to_owned()]));
-    let resources = t.with_env(|env| policy::key_resource(env, &json!({"KeyId": "abc"})));
-    assert_eq!(
-        resources,
-        [format!("arn:aws:kms:us-east-1:{ACCOUNT}:key/abc")]
-    );
 }
 
 #[test]

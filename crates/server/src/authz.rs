@@ -48,6 +48,9 @@ pub(crate) struct AuthzRequest<'a> {
     /// The session, when the request was signed with temporary credentials.
     pub(crate) session: Option<&'a Session>,
     pub(crate) operation: &'a Operation,
+    /// The action authorized: the operation's own, or another it also needs (ReEncrypt's
+    /// `kms:ReEncryptTo`).
+    pub(crate) action: &'a str,
     pub(crate) resources: &'a [String],
     /// The resource policy the operation declared (trust policy, key policy), if any.
     pub(crate) resource_policy: Option<&'a ResourcePolicy>,
@@ -188,7 +191,7 @@ impl Authorizer {
             .resource_policy
             .map_or(caller.account_id.as_str(), |p| p.account_id.as_str());
         for resource in request.resources {
-            let evaluation = Request::new(principal.clone(), request.operation.action, resource)
+            let evaluation = Request::new(principal.clone(), request.action, resource)
                 .with_resource_account(resource_account)
                 .with_context(context.clone());
             let decision = rampart_policy::evaluate(&evaluation, &input);
@@ -197,7 +200,7 @@ impl Authorizer {
                     .unwrap_or_else(|| {
                         format!(
                             "User: {} is not authorized to perform: {} on resource: {resource}",
-                            caller.arn, request.operation.action
+                            caller.arn, request.action
                         )
                     });
                 return Err(AwsError::new("AccessDenied", 403, message));

@@ -7,7 +7,9 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use http::request::Parts;
-use rampart_service::{Access, AwsError, Caller, Env, Handler, Operation, Service, Value};
+use rampart_service::{
+    Access, AuthorizationTarget, AwsError, Caller, Env, Handler, Operation, Service, Value,
+};
 use rampart_store::StoreError;
 use rampart_wire::{OperationModel, Protocol, ServiceModel};
 use time::OffsetDateTime;
@@ -181,51 +183,94 @@ fn prepare(
         &record.request_id,
         record.event_time,
     );
-    let resources = (operation.resources)(&env, &input);
-    record.resources.clone_from(&resources);
-    let resource_policy = match operation.resource_policy {
-        Some(lookup) => state
-            .store
-            .read_with(|tx| Ok::<_, StoreError>(lookup(&env, tx, &input)))
-            .map_err(|e| internal_failure("resource policy lookup failed", &e))??,
-        None => None,
-    };
     let condition_keys = operation
         .condition_keys
         .map(|keys| keys(&env, &input))
         .unwrap_or_default();
-    let resource_tags = match operation.resource_tags {
-        Some(lookup) => state
-            .store
-            .read_with(|tx| Ok::<_, StoreError>(lookup(&env, tx, &input)))
-            .map_err(|e| internal_failure("resource tag lookup failed", &e))??,
-        None => Vec::new(),
-    };
-    state
-        .authorizer
-        .authorize(
-            state.store.as_ref(),
-            &AuthzRequest {
-                caller: &caller,
-                session: session.as_deref(),
-                operation,
-                resources: &resources,
-                resource_policy: resource_policy.as_ref(),
-                condition_keys: &condition_keys,
-                resource_tags: &resource_tags,
-                input: &input,
-                source_ip: &record.source_ip,
-                user_agent: &record.user_agent,
-                region: &record.region,
-                now: record.event_time,
-            },
-        )
-        .map_err(|e| denial_for(model.protocol(), e))?;
+    let targets = authorization_targets(state, operation, &env, &input)?;
+    record.resources = targets
+        .iter()
+        .flat_map(|t| t.resources.iter().cloned())
+        .collect();
+    for target in &targets {
+        let keys = if target.condition_keys.is_empty() {
+            std::borrow::Cow::Borrowed(condition_keys.as_slice())
+        } else {
+            std::borrow::Cow::Owned([condition_keys.as_slice(), &target.condition_keys].concat())
+        };
+        state
+            .authorizer
+            .authorize(
+                state.store.as_ref(),
+                &AuthzRequest {
+                    caller: &caller,
+                    session: session.as_deref(),
+                    operation,
+                    action: target.action.unwrap_or(operation.action),
+                    resources: &target.resources,
+                    resource_policy: target.resource_policy.as_ref(),
+                    condition_keys: &keys,
+                    resource_tags: &target.resource_tags,
+                    input: &input,
+                    source_ip: &record.source_ip,
+                    user_agent: &record.user_agent,
+                    region: &record.region,
+                    now: record.event_time,
+                },
+            )
+            .map_err(|e| denial_for(model.protocol(), e))?;
+    }
     Ok(ReadyCall {
         caller,
         service,
         input,
     })
+}
+
+/// What the request must be authorized for: the targets the operation looks up, or its own
+/// action on the resources it names, with their resource policy and tags.
+fn authorization_targets(
+    state: &AppState,
+    operation: &Operation,
+    env: &Env<'_>,
+    input: &Value,
+) -> Result<Vec<AuthorizationTarget>, AwsError> {
+    if let Some(lookup) = operation.authorization_targets {
+        return read_lookup(state, "authorization lookup failed", |tx| {
+            lookup(env, tx, input)
+        });
+    }
+    let resource_policy = match operation.resource_policy {
+        Some(lookup) => read_lookup(state, "resource policy lookup failed", |tx| {
+            lookup(env, tx, input)
+        })?,
+        None => None,
+    };
+    let resource_tags = match operation.resource_tags {
+        Some(lookup) => read_lookup(state, "resource tag lookup failed", |tx| {
+            lookup(env, tx, input)
+        })?,
+        None => Vec::new(),
+    };
+    Ok(vec![AuthorizationTarget {
+        action: None,
+        resources: (operation.resources)(env, input),
+        resource_policy,
+        resource_tags,
+        condition_keys: Vec::new(),
+    }])
+}
+
+/// Runs an authorization lookup on a read snapshot.
+fn read_lookup<T>(
+    state: &AppState,
+    what: &str,
+    lookup: impl FnOnce(&mut dyn rampart_store::ReadTx) -> Result<T, AwsError>,
+) -> Result<T, AwsError> {
+    state
+        .store
+        .read_with(|tx| Ok::<_, StoreError>(lookup(tx)))
+        .map_err(|e| internal_failure(what, &e))?
 }
 
 /// AWS's JSON services name a denial `AccessDeniedException` and answer 400; its Query

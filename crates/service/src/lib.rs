@@ -14,8 +14,8 @@ mod operation;
 pub use caller::{Caller, PrincipalKind};
 pub use env::{Entropy, Env, OsEntropy};
 pub use operation::{
-    Access, Authorization, ConditionKeys, Handler, Operation, ResourceNames, ResourcePolicy,
-    ResourcePolicyLookup, ResourceTags, Service,
+    Access, Authorization, AuthorizationTarget, AuthorizationTargets, ConditionKeys, Handler,
+    Operation, ResourceNames, ResourcePolicy, ResourcePolicyLookup, ResourceTags, Service,
 };
 pub use rampart_wire::{AwsError, Value};
 

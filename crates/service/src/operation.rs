@@ -55,6 +55,32 @@ pub type ResourceTags =
 /// Service-specific condition keys a request carries (e.g. `sts:ExternalId`), from its input.
 pub type ConditionKeys = fn(&Env<'_>, &Value) -> Vec<(String, Vec<String>)>;
 
+/// One authorization a request needs: an action on resources, decided against their own
+/// resource policy and with what is known about them.
+///
+/// Most operations authorize their one action on the resources [`ResourceNames`] names. Some
+/// need the store to name them (a KMS alias in `KeyId` stands for its key), or authorize more
+/// than one action, each against its own resource policy: ReEncrypt is `kms:ReEncryptFrom` on
+/// the source key and `kms:ReEncryptTo` on the destination key; UpdateAlias is
+/// `kms:UpdateAlias` on the alias, its current key and its new key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthorizationTarget {
+    /// The action, when it is not the operation's own.
+    pub action: Option<&'static str>,
+    /// The resources' ARNs.
+    pub resources: Vec<String>,
+    /// The resource policy that governs them, if any.
+    pub resource_policy: Option<ResourcePolicy>,
+    /// Their tags (the `aws:ResourceTag/*` keys).
+    pub resource_tags: Vec<(String, String)>,
+    /// Condition keys that describe them (e.g. `kms:KeySpec`), beside the operation's own.
+    pub condition_keys: Vec<(String, Vec<String>)>,
+}
+
+/// Looks up every authorization a request needs, each of which must allow.
+pub type AuthorizationTargets =
+    fn(&Env<'_>, &mut dyn ReadTx, &Value) -> Result<Vec<AuthorizationTarget>, AwsError>;
+
 type ReadFn = dyn Fn(&Env<'_>, &mut dyn ReadTx, Value) -> Result<Value, AwsError> + Send + Sync;
 type WriteFn = dyn Fn(&Env<'_>, &mut dyn WriteTx, Value) -> Result<Value, AwsError> + Send + Sync;
 
@@ -86,6 +112,9 @@ pub struct Operation {
     pub condition_keys: Option<ConditionKeys>,
     /// How to read the tags of the resource the request touches.
     pub resource_tags: Option<ResourceTags>,
+    /// The authorizations the request needs, when the operation names them from the store;
+    /// they then replace `resources`, `resource_policy` and `resource_tags`.
+    pub authorization_targets: Option<AuthorizationTargets>,
 }
 
 fn no_resource(_: &Env<'_>, _: &Value) -> Vec<String> {
@@ -144,6 +173,7 @@ impl Operation {
             resource_policy: None,
             condition_keys: None,
             resource_tags: None,
+            authorization_targets: None,
         }
     }
 
@@ -168,6 +198,14 @@ impl Operation {
     /// Declares how to read the tags of the resource the request touches.
     pub fn resource_tags(mut self, tags: ResourceTags) -> Self {
         self.resource_tags = Some(tags);
+        self
+    }
+
+    /// Declares the authorizations the request needs, looked up in the store (replacing
+    /// [`Operation::resources`], [`Operation::resource_policy`] and
+    /// [`Operation::resource_tags`]).
+    pub fn authorization_targets(mut self, lookup: AuthorizationTargets) -> Self {
+        self.authorization_targets = Some(lookup);
         self
     }
 

@@ -1,0 +1,471 @@
+//! What the authorize step needs from KMS, for each request: the keys it is about (an alias
+//! stands for its key, so the store is read), each key's policy with the caller's grants
+//! folded in as statements (the policy that must allow), the keys' own condition keys
+//! (`kms:KeySpec`, `kms:ResourceAliases`, …) and tags, and the request's condition keys.
+//!
+//! An operation on one key is authorized once, on that key. ReEncrypt is authorized twice:
+//! `kms:ReEncryptFrom` on the source key and `kms:ReEncryptTo` on the destination key, each
+//! against its own key policy. Alias operations are authorized on the alias (identity policies
+//! only: an alias has no policy) and on each key involved (its key policy), as AWS documents.
+
+use rampart_service::{AuthorizationTarget, AwsError, Env, ResourcePolicy, Value};
+use rampart_store::{ReadTx, get_json};
+use serde_json::json;
+
+use crate::error::KmsError;
+use crate::records::{self, ALIASES, AliasRecord, GRANTS, GrantRecord, KeyRecord};
+use crate::resolve::{KeyRef, find_key};
+use crate::{blob, grants};
+
+/// The origin of every key Rampart makes (no imported material, no custom key stores).
+const KEY_ORIGIN: &str = "AWS_KMS";
+
+fn member<'a>(input: &'a Value, name: &str) -> Option<&'a str> {
+    input.get(name).and_then(Value::as_str)
+}
+
+/// The key a ciphertext blob names, as a `KeyId` (its ARN).
+fn blob_key(env: &Env<'_>, input: &Value) -> Option<String> {
+    let bytes = data_encoding::BASE64
+        .decode(member(input, "CiphertextBlob")?.as_bytes())
+        .ok()?;
+    let header = blob::parse_header(&bytes).ok()?;
+    Some(records::key_arn(
+        env.region,
+        &header.account_id,
+        &header.key_id,
+    ))
+}
+
+/// The `KeyId` a request is about, whichever member names it.
+fn request_key_id(env: &Env<'_>, input: &Value) -> Option<String> {
+    for name in ["KeyId", "TargetKeyId", "SourceKeyId"] {
+        if let Some(k) = member(input, name) {
+            return Some(k.to_owned());
+        }
+    }
+    if let Some(token) = member(input, "GrantToken")
+        && let Some(t) = grants::parse_token(env, token)
+    {
+        return Some(records::key_arn(env.region, &t.account_id, &t.key_id));
+    }
+    blob_key(env, input)
+}
+
+/// The authorization of an operation on the one key its request names.
+pub(crate) fn key_targets(
+    env: &Env<'_>,
+    tx: &mut dyn ReadTx,
+    input: &Value,
+) -> Result<Vec<AuthorizationTarget>, AwsError> {
+    let named = request_key_id(env, input);
+    Ok(vec![key_target(
+        env,
+        tx,
+        None,
+        named.as_deref(),
+        Vec::new(),
+    )?])
+}
+
+/// ReEncrypt: `kms:ReEncryptFrom` on the source key (named by `SourceKeyId` or by the
+/// ciphertext), `kms:ReEncryptTo` on the destination key; each side sees its own encryption
+/// context (`kms:EncryptionContext:*`) and algorithm (`kms:EncryptionAlgorithm`).
+pub(crate) fn re_encrypt_targets(
+    env: &Env<'_>,
+    tx: &mut dyn ReadTx,
+    input: &Value,
+) -> Result<Vec<AuthorizationTarget>, AwsError> {
+    let source = member(input, "SourceKeyId")
+        .map(str::to_owned)
+        .or_else(|| blob_key(env, input));
+    let destination = member(input, "DestinationKeyId");
+    let side = |context: &str, algorithm: &str| {
+        let mut keys = context_keys(input.get(context));
+        if let Some(a) = member(input, algorithm) {
+            keys.push(("kms:EncryptionAlgorithm".to_owned(), vec![a.to_owned()]));
+        }
+        keys
+    };
+    let mut from = key_target(
+        env,
+        tx,
+        None,
+        source.as_deref(),
+        side("SourceEncryptionContext", "SourceEncryptionAlgorithm"),
+    )?;
+    let mut to = key_target(
+        env,
+        tx,
+        Some("kms:ReEncryptTo"),
+        destination,
+        side(
+            "DestinationEncryptionContext",
+            "DestinationEncryptionAlgorithm",
+        ),
+    )?;
+    let same = (from.resources == to.resources).to_string();
+    for target in [&mut from, &mut to] {
+        target
+            .condition_keys
+            .push(("kms:ReEncryptOnSameKey".to_owned(), vec![same.clone()]));
+    }
+    Ok(vec![from, to])
+}
+
+/// The alias a request names, as a target its caller's identity policies decide.
+fn alias_target(env: &Env<'_>, name: &str) -> AuthorizationTarget {
+    AuthorizationTarget {
+        action: None,
+        resources: vec![records::alias_arn(env.region, &env.caller.account_id, name)],
+        resource_policy: None,
+        resource_tags: Vec::new(),
+        condition_keys: Vec::new(),
+    }
+}
+
+/// The key an existing alias of the caller's points at, as a `KeyId`.
+fn alias_key(env: &Env<'_>, tx: &mut dyn ReadTx, name: &str) -> Result<Option<String>, AwsError> {
+    let doc = records::alias_doc(&env.caller.account_id, env.region, name);
+    let alias: Option<AliasRecord> = get_json(tx, ALIASES, &doc).map_err(KmsError::from)?;
+    Ok(alias.map(|a| records::key_arn(env.region, &env.caller.account_id, &a.target_key_id)))
+}
+
+/// CreateAlias: the alias, and the key it is to point at.
+pub(crate) fn create_alias_targets(
+    env: &Env<'_>,
+    tx: &mut dyn ReadTx,
+    input: &Value,
+) -> Result<Vec<AuthorizationTarget>, AwsError> {
+    let alias = member(input, "AliasName").unwrap_or_default();
+    let key = member(input, "TargetKeyId");
+    Ok(vec![
+        alias_target(env, alias),
+        key_target(env, tx, None, key, Vec::new())?,
+    ])
+}
+
+/// UpdateAlias: the alias, the key it points at now, and the key it is to point at.
+pub(crate) fn update_alias_targets(
+    env: &Env<'_>,
+    tx: &mut dyn ReadTx,
+    input: &Value,
+) -> Result<Vec<AuthorizationTarget>, AwsError> {
+    let alias = member(input, "AliasName").unwrap_or_default();
+    let mut targets = vec![alias_target(env, alias)];
+    if let Some(current) = alias_key(env, tx, alias)? {
+        targets.push(key_target(env, tx, None, Some(&current), Vec::new())?);
+    }
+    let new = member(input, "TargetKeyId");
+    targets.push(key_target(env, tx, None, new, Vec::new())?);
+    Ok(targets)
+}
+
+/// DeleteAlias: the alias, and the key it points at.
+pub(crate) fn delete_alias_targets(
+    env: &Env<'_>,
+    tx: &mut dyn ReadTx,
+    input: &Value,
+) -> Result<Vec<AuthorizationTarget>, AwsError> {
+    let alias = member(input, "AliasName").unwrap_or_default();
+    let mut targets = vec![alias_target(env, alias)];
+    if let Some(current) = alias_key(env, tx, alias)? {
+        targets.push(key_target(env, tx, None, Some(&current), Vec::new())?);
+    }
+    Ok(targets)
+}
+
+/// The authorization of `action` on the key `named` names. An existing key is authorized
+/// under its ARN (an alias resolved), its key policy with the caller's grants, its tags and
+/// its condition keys. A name that finds no key is authorized as named, with no key policy:
+/// the handler then answers NotFoundException.
+fn key_target(
+    env: &Env<'_>,
+    tx: &mut dyn ReadTx,
+    action: Option<&'static str>,
+    named: Option<&str>,
+    mut condition_keys: Vec<(String, Vec<String>)>,
+) -> Result<AuthorizationTarget, AwsError> {
+    let Some(named) = named else {
+        return Ok(AuthorizationTarget {
+            action,
+            resources: vec!["*".to_owned()],
+            resource_policy: None,
+            resource_tags: Vec::new(),
+            condition_keys,
+        });
+    };
+    let key = match find_key(tx, env, named) {
+        Ok(key) => key,
+        Err(KmsError::NotFound(_)) => {
+            return Ok(AuthorizationTarget {
+                action,
+                resources: vec![KeyRef::parse(env, named).arn()],
+                resource_policy: None,
+                resource_tags: Vec::new(),
+                condition_keys,
+            });
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let document = policy_with_grants(tx, &key, &env.caller.arn)?;
+    condition_keys.extend(key_condition_keys(tx, &key)?);
+    Ok(AuthorizationTarget {
+        action,
+        resources: vec![key.arn.clone()],
+        resource_tags: key
+            .tags
+            .iter()
+            .map(|t| (t.key.clone(), t.value.clone()))
+            .collect(),
+        resource_policy: Some(ResourcePolicy {
+            document,
+            account_id: key.account_id,
+            must_allow: true,
+            description: "key policy",
+        }),
+        condition_keys,
+    })
+}
+
+/// The condition keys that describe a key: its spec, usage and origin (also under their
+/// deprecated `CustomerMasterKey*` names, which AWS still evaluates), whether it is
+/// multi-Region, and the aliases that point at it.
+fn key_condition_keys(
+    tx: &mut dyn ReadTx,
+    key: &KeyRecord,
+) -> Result<Vec<(String, Vec<String>)>, KmsError> {
+    let one = |name: &str, value: &str| (name.to_owned(), vec![value.to_owned()]);
+    let mut keys = vec![
+        one("kms:KeySpec", &key.key_spec),
+        one("kms:CustomerMasterKeySpec", &key.key_spec),
+        one("kms:KeyUsage", &key.key_usage),
+        one("kms:CustomerMasterKeyUsage", &key.key_usage),
+        one("kms:KeyOrigin", KEY_ORIGIN),
+        one("kms:MultiRegion", "false"),
+    ];
+    let prefix = format!("{}/{}/", key.account_id, key.region);
+    let aliases: Vec<(String, AliasRecord)> =
+        rampart_store::scan_json(tx, ALIASES, &prefix, None, usize::MAX)?;
+    let names: Vec<String> = aliases
+        .into_iter()
+        .filter(|(_, a)| a.target_key_id == key.key_id)
+        .map(|(_, a)| a.name)
+        .collect();
+    if !names.is_empty() {
+        keys.push(("kms:ResourceAliases".to_owned(), names));
+    }
+    Ok(keys)
+}
+
+/// Whether a grant's principal names the caller: the same ARN, or the role whose session
+/// the caller is.
+pub(crate) fn principal_matches(principal: &str, caller_arn: &str) -> bool {
+    if principal == caller_arn {
+        return true;
+    }
+    // arn:aws:sts::<account>:assumed-role/<role>/<session> acts for
+    // arn:aws:iam::<account>:role/<path/><role>.
+    let Some((caller_account, rest)) = caller_arn
+        .strip_prefix("arn:aws:sts::")
+        .and_then(|r| r.split_once(":assumed-role/"))
+    else {
+        return false;
+    };
+    let Some((role, _session)) = rest.split_once('/') else {
+        return false;
+    };
+    principal
+        .strip_prefix(&format!("arn:aws:iam::{caller_account}:role/"))
+        .is_some_and(|path_and_name| path_and_name.rsplit('/').next() == Some(role))
+}
+
+/// The statement a grant adds to its key's policy for its grantee: the grant's operations,
+/// under its encryption-context constraints.
+fn grant_statement(
+    grant: &GrantRecord,
+    caller_arn: &str,
+    actions: Vec<String>,
+) -> serde_json::Value {
+    let mut equals = serde_json::Map::new();
+    let mut condition = serde_json::Map::new();
+    if let Some(c) = &grant.constraints {
+        let pairs = c.equals.as_ref().or(c.subset.as_ref());
+        for (k, v) in pairs.into_iter().flatten() {
+            equals.insert(format!("kms:EncryptionContext:{k}"), json!(v));
+        }
+        if let Some(exact) = &c.equals {
+            // Equals: no pair beyond the constraint's.
+            condition.insert(
+                "ForAllValues:StringEquals".to_owned(),
+                json!({"kms:EncryptionContextKeys": exact.keys().collect::<Vec<_>>()}),
+            );
+        }
+    }
+    if !equals.is_empty() {
+        condition.insert("StringEquals".to_owned(), serde_json::Value::Object(equals));
+    }
+    let mut statement = json!({
+        "Sid": format!("Grant{}", grant.grant_id),
+        "Effect": "Allow",
+        "Principal": {"AWS": caller_arn},
+        "Action": actions,
+        "Resource": "*",
+    });
+    if !condition.is_empty()
+        && let Some(obj) = statement.as_object_mut()
+    {
+        obj.insert("Condition".to_owned(), serde_json::Value::Object(condition));
+    }
+    statement
+}
+
+/// `key`'s policy document with a statement per grant that applies to `caller_arn` (as
+/// grantee, or as retiring principal for RetireGrant), so the authorize step needs no notion
+/// of grants.
+pub(crate) fn policy_with_grants(
+    tx: &mut dyn ReadTx,
+    key: &KeyRecord,
+    caller_arn: &str,
+) -> Result<String, KmsError> {
+    let prefix = records::grants_prefix(&key.account_id, &key.region, &key.key_id);
+    let grants: Vec<(String, GrantRecord)> =
+        rampart_store::scan_json(tx, GRANTS, &prefix, None, usize::MAX)?;
+    let mut statements = Vec::new();
+    for (_, grant) in &grants {
+        let mut actions: Vec<String> = Vec::new();
+        if principal_matches(&grant.grantee_principal, caller_arn) {
+            actions.extend(grant.operations.iter().map(|op| format!("kms:{op}")));
+        }
+        if grant
+            .retiring_principal
+            .as_deref()
+            .is_some_and(|p| principal_matches(p, caller_arn))
+            && !actions.iter().any(|a| a == "kms:RetireGrant")
+        {
+            actions.push("kms:RetireGrant".to_owned());
+        }
+        if !actions.is_empty() {
+            statements.push(grant_statement(grant, caller_arn, actions));
+        }
+    }
+    if statements.is_empty() {
+        return Ok(key.policy.clone());
+    }
+    // The stored policy was validated when put; if it cannot be read as JSON now, keep it
+    // as it is (the engine then refuses it, which denies) rather than drop it.
+    let Ok(mut document) = serde_json::from_str::<serde_json::Value>(&key.policy) else {
+        return Ok(key.policy.clone());
+    };
+    if let Some(obj) = document.as_object_mut() {
+        let existing = match obj.remove("Statement") {
+            Some(serde_json::Value::Array(list)) => list,
+            Some(single) => vec![single],
+            None => Vec::new(),
+        };
+        let mut all = existing;
+        all.extend(statements);
+        obj.insert("Statement".to_owned(), serde_json::Value::Array(all));
+    }
+    Ok(document.to_string())
+}
+
+/// `kms:EncryptionContext:<key>` per pair of an encryption context, and
+/// `kms:EncryptionContextKeys`.
+fn context_keys(context: Option<&Value>) -> Vec<(String, Vec<String>)> {
+    let Some(context) = context.and_then(Value::as_object) else {
+        return Vec::new();
+    };
+    let mut keys = Vec::with_capacity(context.len() + 1);
+    let mut names = Vec::with_capacity(context.len());
+    for (k, v) in context {
+        if let Some(v) = v.as_str() {
+            keys.push((format!("kms:EncryptionContext:{k}"), vec![v.to_owned()]));
+            names.push(k.clone());
+        }
+    }
+    keys.push(("kms:EncryptionContextKeys".to_owned(), names));
+    keys
+}
+
+/// KMS's condition keys a request carries, from its input and the caller. Those that
+/// describe a key come with the key's authorization target (see [`key_targets`]).
+/// `kms:ViaService` is absent: a request that reaches the API is a direct call (only calls
+/// Rampart's own services make on a principal's behalf carry it; see service_calls.rs).
+pub(crate) fn condition_keys(env: &Env<'_>, input: &Value) -> Vec<(String, Vec<String>)> {
+    let mut keys = vec![(
+        "kms:CallerAccount".to_owned(),
+        vec![env.caller.account_id.clone()],
+    )];
+    keys.extend(context_keys(input.get("EncryptionContext")));
+    for (member_name, key) in [
+        ("EncryptionAlgorithm", "kms:EncryptionAlgorithm"),
+        ("SigningAlgorithm", "kms:SigningAlgorithm"),
+        ("MacAlgorithm", "kms:MacAlgorithm"),
+        ("MessageType", "kms:MessageType"),
+        ("KeyPairSpec", "kms:DataKeyPairSpec"),
+        ("Origin", "kms:KeyOrigin"),
+        ("RetiringPrincipal", "kms:RetiringPrincipal"),
+        ("GranteePrincipal", "kms:GranteePrincipal"),
+    ] {
+        if let Some(v) = member(input, member_name) {
+            keys.push((key.to_owned(), vec![v.to_owned()]));
+        }
+    }
+    if input.get("Operations").is_some() {
+        let ops: Vec<String> = input
+            .get("Operations")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|v| v.as_str().map(str::to_owned))
+            .collect();
+        keys.push(("kms:GrantOperations".to_owned(), ops));
+        // A grant made through the API is never one an AWS service made for its resource.
+        keys.push((
+            "kms:GrantIsForAWSResource".to_owned(),
+            vec!["false".to_owned()],
+        ));
+        if let Some(c) = input.get("Constraints").and_then(Value::as_object) {
+            let types: Vec<String> = c.keys().cloned().collect();
+            keys.push(("kms:GrantConstraintType".to_owned(), types));
+        }
+    }
+    if let Some(k) = member(input, "KeyId")
+        && let KeyRef::Alias { name, .. } = KeyRef::parse(env, k)
+    {
+        keys.push(("kms:RequestAlias".to_owned(), vec![name]));
+    }
+    keys
+}
+
+/// CreateKey's condition keys: the general ones, and the new key's spec, usage, origin and
+/// multi-Region flag (with AWS's defaults when the request leaves them out).
+pub(crate) fn create_key_condition_keys(
+    env: &Env<'_>,
+    input: &Value,
+) -> Vec<(String, Vec<String>)> {
+    let mut keys = condition_keys(env, input);
+    let spec = member(input, "KeySpec")
+        .or_else(|| member(input, "CustomerMasterKeySpec"))
+        .unwrap_or("SYMMETRIC_DEFAULT");
+    let usage = member(input, "KeyUsage").unwrap_or(crate::spec::ENCRYPT_DECRYPT);
+    let multi_region = input
+        .get("MultiRegion")
+        .and_then(Value::as_bool)
+        .unwrap_or(false)
+        .to_string();
+    for (name, value) in [
+        ("kms:KeySpec", spec),
+        ("kms:CustomerMasterKeySpec", spec),
+        ("kms:KeyUsage", usage),
+        ("kms:CustomerMasterKeyUsage", usage),
+        ("kms:MultiRegion", &multi_region),
+    ] {
+        keys.push((name.to_owned(), vec![value.to_owned()]));
+    }
+    if member(input, "Origin").is_none() {
+        keys.push(("kms:KeyOrigin".to_owned(), vec![KEY_ORIGIN.to_owned()]));
+    }
+    keys
+}
