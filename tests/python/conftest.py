@@ -19,13 +19,14 @@ ACCOUNT_ID = "444455556666"
 
 
 class Rampart:
-    def __init__(self, data_dir):
+    def __init__(self, data_dir, **extra_env):
         self.data_dir = data_dir
         env = dict(
             os.environ,
             RAMPART_ROOT_ACCESS_KEY_ID=ACCESS_KEY_ID,
             RAMPART_ROOT_SECRET_ACCESS_KEY=SECRET_ACCESS_KEY,
             RAMPART_LOG="warn",
+            **extra_env,
         )
         self.process = subprocess.Popen(
             [os.environ["RAMPART_BIN"], "serve", "--listen", "127.0.0.1:0",

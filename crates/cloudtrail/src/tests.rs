@@ -44,6 +44,8 @@ impl Harness {
             now: time::macros::datetime!(2026-11-24 12:00:00 UTC),
             root_key: &self.key,
             entropy: &OsEntropy,
+            inherited: None,
+            federation: None,
         }
     }
 
@@ -68,6 +70,8 @@ impl Harness {
                     now: time::macros::datetime!(2026-11-24 12:00:00 UTC),
                     root_key: &key,
                     entropy: &OsEntropy,
+                    inherited: None,
+                    federation: None,
                 };
                 let input: I = serde_json::from_value(input).unwrap();
                 Ok::<_, StoreError>(

@@ -350,9 +350,7 @@ fn owner(
         (Some(name), _) => name.to_owned(),
         (None, PrincipalKind::Root) => return Ok(Owner::Root),
         (None, PrincipalKind::IamUser) => env.caller.user_name.clone().ok_or_else(non_user)?,
-        (None, PrincipalKind::AssumedRole | PrincipalKind::FederatedUser) => {
-            return Err(non_user());
-        }
+        (None, _) => return Err(non_user()),
     };
     let user = records::user(tx, &env.caller.account_id, &name)?;
     Ok(Owner::User(user.user_name))

@@ -55,6 +55,8 @@ impl TestEnv {
                 now,
                 root_key: &key,
                 entropy: &OsEntropy,
+                inherited: None,
+                federation: None,
             };
             f(&env, tx)
         }))
@@ -72,6 +74,8 @@ impl TestEnv {
             now: self.now,
             root_key: &self.root_key,
             entropy: &OsEntropy,
+            inherited: None,
+            federation: None,
         };
         self.store.read_with(|tx| f(&env, tx))
     }

@@ -60,6 +60,8 @@ impl TestEnv {
                 now,
                 root_key: &key,
                 entropy: &OsEntropy,
+                inherited: None,
+                federation: None,
             };
             handler(&env, tx, input)
         }))
@@ -83,6 +85,8 @@ impl TestEnv {
             now: self.now,
             root_key: &self.root_key,
             entropy: &OsEntropy,
+            inherited: None,
+            federation: None,
         };
         f(&env)
     }

@@ -33,6 +33,8 @@ pub(crate) struct CallRecord {
     pub(crate) session: Option<SessionFacts>,
     /// The resources (ARNs) the operation named for the authorize step.
     pub(crate) resources: Vec<String>,
+    /// For web identity and SAML users: `userIdentity.identityProvider`.
+    pub(crate) identity_provider: Option<String>,
 }
 
 /// The part of a session an event reports: never its secret or token.
@@ -42,6 +44,9 @@ pub(crate) struct SessionFacts {
     mfa_authenticated: bool,
     issuer: Option<Issuer>,
     source_identity: Option<String>,
+    /// For role sessions: the OIDC provider that vouched for the session's maker
+    /// (`webIdFederationData.federatedProvider`), if any.
+    federated_provider: Option<String>,
 }
 
 /// Who issued a session: the role assumed, or the user a federation token was made for.
@@ -92,6 +97,7 @@ impl SessionFacts {
             mfa_authenticated: session.mfa_authenticated,
             issuer,
             source_identity: session.source_identity.clone(),
+            federated_provider: session.web_identity_provider.clone(),
         }
     }
 }
@@ -182,6 +188,8 @@ struct UserIdentity<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     arn: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    identity_provider: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     principal_id: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     session_context: Option<SessionContext<'a>>,
@@ -200,6 +208,19 @@ struct SessionContext<'a> {
     session_issuer: Option<SessionIssuer<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     source_identity: Option<&'a str>,
+    /// Role sessions only: `{}`, or the OIDC provider behind a web identity session.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    web_id_federation_data: Option<WebIdFederationData<'a>>,
+}
+
+/// `sessionContext.webIdFederationData`.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct WebIdFederationData<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    attributes: Option<serde_json::Map<String, Value>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    federated_provider: Option<&'a str>,
 }
 
 /// CloudTrail writes both attributes as strings (`"false"`, an ISO 8601 time).
@@ -277,6 +298,7 @@ impl CallRecord {
                 .caller
                 .as_ref()
                 .map(|c| c.access_key_id.clone())
+                .filter(|key| !key.is_empty())
                 .or_else(|| self.access_key_id.clone()),
             read_only: self.read_only,
             resources: resources
@@ -334,44 +356,71 @@ impl CallRecord {
     }
 
     fn user_identity(&self) -> UserIdentity<'_> {
-        match &self.caller {
-            Some(caller) => UserIdentity {
-                access_key_id: Some(&caller.access_key_id),
-                account_id: Some(&caller.account_id),
-                arn: Some(&caller.arn),
-                principal_id: Some(&caller.principal_id),
-                session_context: self.session.as_ref().map(|s| SessionContext {
-                    attributes: SessionAttributes {
-                        creation_date: &s.creation_date,
-                        mfa_authenticated: if s.mfa_authenticated { "true" } else { "false" },
-                    },
-                    session_issuer: s.issuer.as_ref().map(|i| SessionIssuer {
-                        account_id: &i.account_id,
-                        arn: &i.arn,
-                        principal_id: i.principal_id.as_deref(),
-                        kind: i.kind,
-                        user_name: &i.user_name,
-                    }),
-                    source_identity: s.source_identity.as_deref(),
-                }),
-                kind: match caller.kind {
-                    PrincipalKind::Root => "Root",
-                    PrincipalKind::IamUser => "IAMUser",
-                    PrincipalKind::AssumedRole => "AssumedRole",
-                    PrincipalKind::FederatedUser => "FederatedUser",
-                },
-                user_name: caller.user_name.as_deref(),
-            },
+        let Some(caller) = &self.caller else {
             // Authentication failed: only the claimed key is known.
-            None => UserIdentity {
+            return UserIdentity {
                 access_key_id: self.access_key_id.as_deref(),
                 account_id: None,
                 arn: None,
+                identity_provider: None,
                 principal_id: None,
                 session_context: None,
                 kind: "Unknown",
                 user_name: None,
-            },
+            };
+        };
+        let kind = match caller.kind {
+            PrincipalKind::Root => "Root",
+            PrincipalKind::IamUser => "IAMUser",
+            PrincipalKind::AssumedRole => "AssumedRole",
+            PrincipalKind::FederatedUser => "FederatedUser",
+            PrincipalKind::WebIdentityUser => "WebIdentityUser",
+            PrincipalKind::SamlUser => "SAMLUser",
+        };
+        if caller.is_federated_by_provider() {
+            // AWS names these callers by their provider and subject only: they have no ARN,
+            // account or key of AWS's.
+            return UserIdentity {
+                access_key_id: None,
+                account_id: None,
+                arn: None,
+                identity_provider: self.identity_provider.as_deref(),
+                principal_id: Some(&caller.principal_id),
+                session_context: None,
+                kind,
+                user_name: caller.user_name.as_deref(),
+            };
+        }
+        let role_session = caller.kind == PrincipalKind::AssumedRole;
+        UserIdentity {
+            access_key_id: Some(&caller.access_key_id),
+            account_id: Some(&caller.account_id),
+            arn: Some(&caller.arn),
+            identity_provider: None,
+            principal_id: Some(&caller.principal_id),
+            session_context: self.session.as_ref().map(|s| SessionContext {
+                attributes: SessionAttributes {
+                    creation_date: &s.creation_date,
+                    mfa_authenticated: if s.mfa_authenticated { "true" } else { "false" },
+                },
+                session_issuer: s.issuer.as_ref().map(|i| SessionIssuer {
+                    account_id: &i.account_id,
+                    arn: &i.arn,
+                    principal_id: i.principal_id.as_deref(),
+                    kind: i.kind,
+                    user_name: &i.user_name,
+                }),
+                source_identity: s.source_identity.as_deref(),
+                web_id_federation_data: role_session.then(|| WebIdFederationData {
+                    attributes: s
+                        .federated_provider
+                        .as_ref()
+                        .map(|_| serde_json::Map::new()),
+                    federated_provider: s.federated_provider.as_deref(),
+                }),
+            }),
+            kind,
+            user_name: caller.user_name.as_deref(),
         }
     }
 }
@@ -381,7 +430,9 @@ impl CallRecord {
 fn lookup_username(caller: &Caller) -> String {
     match caller.kind {
         PrincipalKind::Root => "root".to_owned(),
-        PrincipalKind::IamUser => caller.user_name.clone().unwrap_or_default(),
+        PrincipalKind::IamUser | PrincipalKind::WebIdentityUser | PrincipalKind::SamlUser => {
+            caller.user_name.clone().unwrap_or_default()
+        }
         PrincipalKind::AssumedRole | PrincipalKind::FederatedUser => {
             caller.arn.rsplit('/').next().unwrap_or_default().to_owned()
         }
@@ -452,6 +503,7 @@ mod tests {
             usage: None,
             session: None,
             resources: Vec::new(),
+            identity_provider: None,
         }
     }
 
@@ -540,6 +592,7 @@ mod tests {
             transitive_tag_keys: Vec::new(),
             source_identity: None,
             chained: false,
+            web_identity_provider: None,
         };
         let mut record = record();
         record.caller = Some(caller);

@@ -11,12 +11,13 @@ use http::request::Parts;
 use rampart_crypto::SecretBytes;
 use rampart_iam::access_keys::{self, AccessKeyStatus};
 use rampart_iam::records::{self, UserRecord};
-use rampart_service::{Caller, PrincipalKind};
+use rampart_service::{Caller, Federation, InputAuthenticator, PrincipalKind, Value};
 use rampart_sigv4::{ErrorFlavor, SigV4Error, SignedRequest};
 use rampart_store::{StoreError, get_json};
 use rampart_sts::{Session, SessionError};
 use rampart_wire::{AwsError, Protocol, ServiceModel};
 
+use crate::audit::CallRecord;
 use crate::state::{AppState, Generation};
 
 /// The flavour of authentication error codes a protocol uses.
@@ -210,6 +211,21 @@ pub(crate) fn authenticate(
         caller,
         session: None,
     })
+}
+
+/// Authenticates a call from its input with the operation's own verifier (a web identity
+/// token, a SAML assertion), on a read snapshot, at the call's time. A provider's keys may be
+/// fetched from a loopback issuer meanwhile (bounded by its timeout).
+pub(crate) fn authenticate_input(
+    state: &AppState,
+    authenticate: InputAuthenticator,
+    input: &Value,
+    record: &CallRecord,
+) -> Result<Federation, AwsError> {
+    state
+        .store
+        .read_with(|tx| Ok::<_, StoreError>(authenticate(record.event_time, tx, input)))
+        .map_err(|e| store_error(&e))?
 }
 
 /// Temporary credentials: the session token is opened (and so authenticated) with the root

@@ -162,6 +162,8 @@ impl Authorizer {
             }),
         };
         let principal = match request.session.and_then(|s| s.role_arn.as_deref()) {
+            // A web identity or SAML user is its provider, as trust policies name it.
+            _ if caller.is_federated_by_provider() => Ok(Principal::web_identity(&caller.arn)),
             Some(role_arn) => Principal::assumed_role(&caller.arn, role_arn),
             None => Principal::parse(&caller.arn),
         }
@@ -195,6 +197,14 @@ impl Authorizer {
                 .with_resource_account(resource_account)
                 .with_context(context.clone());
             let decision = rampart_policy::evaluate(&evaluation, &input);
+            if !decision.is_allowed() && caller.is_federated_by_provider() {
+                // AWS tells an identity provider's user no more than this.
+                return Err(AwsError::new(
+                    "AccessDenied",
+                    403,
+                    format!("Not authorized to perform {}", request.action),
+                ));
+            }
             if !decision.is_allowed() {
                 let message = rampart_policy::access_denied_message(&evaluation, &decision)
                     .unwrap_or_else(|| {
@@ -303,17 +313,24 @@ fn request_context(request: &AuthzRequest<'_>, principal: &CompiledPrincipal) ->
     let principal_arn = session
         .and_then(|s| s.role_arn.as_deref())
         .unwrap_or(caller.arn.as_str());
-    context.insert("aws:PrincipalArn", principal_arn);
-    context.insert("aws:PrincipalAccount", caller.account_id.as_str());
     let principal_type = match caller.kind {
-        PrincipalKind::Root => "Account",
-        PrincipalKind::IamUser => "User",
-        PrincipalKind::AssumedRole => "AssumedRole",
-        PrincipalKind::FederatedUser => "FederatedUser",
+        PrincipalKind::Root => Some("Account"),
+        PrincipalKind::IamUser => Some("User"),
+        PrincipalKind::AssumedRole => Some("AssumedRole"),
+        PrincipalKind::FederatedUser => Some("FederatedUser"),
+        // An identity provider's user is no principal of AWS's: the trust policy sees its
+        // provider's keys instead.
+        PrincipalKind::WebIdentityUser | PrincipalKind::SamlUser => None,
     };
-    context.insert("aws:PrincipalType", principal_type);
-    context.insert("aws:userid", principal.user_id.as_str());
-    if let Some(name) = &caller.user_name {
+    if let Some(principal_type) = principal_type {
+        context.insert("aws:PrincipalArn", principal_arn);
+        context.insert("aws:PrincipalAccount", caller.account_id.as_str());
+        context.insert("aws:PrincipalType", principal_type);
+        context.insert("aws:userid", principal.user_id.as_str());
+    }
+    if principal_type.is_some()
+        && let Some(name) = &caller.user_name
+    {
         context.insert("aws:username", name.as_str());
     }
     for tag in &principal.tags {

@@ -8,9 +8,11 @@ use std::sync::Arc;
 
 use http::request::Parts;
 use rampart_service::{
-    Access, AuthorizationTarget, AwsError, Caller, Env, Handler, Operation, Service, Value,
+    Access, Authentication, AuthorizationTarget, AwsError, Caller, Env, Federation, Handler,
+    Inheritance, Operation, Service, Value,
 };
 use rampart_store::StoreError;
+use rampart_sts::Session;
 use rampart_wire::{OperationModel, Protocol, ServiceModel};
 use time::OffsetDateTime;
 
@@ -69,6 +71,7 @@ pub(crate) async fn handle(
         usage: None,
         session: None,
         resources: Vec::new(),
+        identity_provider: None,
     };
     let prepared = prepare(&state, &parts, &body, signed, &route, &mut record);
     let outcome = match prepared {
@@ -136,6 +139,10 @@ struct ReadyCall {
     caller: Caller,
     service: Arc<dyn Service>,
     input: Value,
+    /// What the calling session passes on to sessions the handler makes.
+    inherited: Option<Inheritance>,
+    /// What an identity provider vouched for, for calls authenticated by their input.
+    federation: Option<Federation>,
 }
 
 fn prepare(
@@ -149,22 +156,32 @@ fn prepare(
     let model = route.model;
     let name = route.operation.name();
     let service = state.registry.get(model.endpoint_prefix()).cloned();
-    let implemented = service.as_ref().and_then(|s| s.operation(name)).is_some();
-    if !implemented && route.operation.is_unsigned() {
-        return Err(not_implemented(model, name));
+    let by_input = match service
+        .as_ref()
+        .and_then(|s| s.operation(name))
+        .map(|op| op.authentication)
+    {
+        None if route.operation.is_unsigned() => return Err(not_implemented(model, name)),
+        Some(Authentication::Input(authenticate)) => Some(authenticate),
+        _ => None,
+    };
+    // Operations authenticated by their input need no signature; one that comes anyway must
+    // verify, so a request never passes with a bad signature on it.
+    let signer = match signed {
+        Ok(signed) => Some(authn::authenticate(state, parts, body, &signed, model)?),
+        Err(rampart_sigv4::SigV4Error::MissingAuthenticationToken) if by_input.is_some() => None,
+        Err(e) => return Err(authn::sigv4_error(&e, model.protocol())),
+    };
+    if let Some(signer) = &signer {
+        note_caller(
+            state,
+            record,
+            &signer.caller,
+            signer.session.as_deref(),
+            model,
+        );
     }
-    let signed = signed.map_err(|e| authn::sigv4_error(&e, model.protocol()))?;
-    let authn::Authenticated { caller, session } =
-        authn::authenticate(state, parts, body, &signed, model)?;
-    record.usage = state.usage.due(
-        &caller,
-        model.endpoint_prefix(),
-        &record.region,
-        record.event_time,
-    );
-    record.caller = Some(caller.clone());
-    record.session = session.as_deref().map(SessionFacts::of);
-    let (Some(service), true) = (service, implemented) else {
+    let Some(service) = service else {
         return Err(not_implemented(model, name));
     };
     let operation = service
@@ -176,17 +193,40 @@ fn prepare(
         Protocol::Json(_) => rampart_wire::decode_json(model, route.operation, body),
     }?;
     record.request_parameters = Some(rampart_wire::redact_input(route.operation, &input));
-    let env = env(
+    let (caller, session, federation) = match (by_input, signer) {
+        (Some(authenticate), _) => {
+            let federation = authn::authenticate_input(state, authenticate, &input, record)?;
+            record.caller = Some(federation.caller.clone());
+            record.session = None;
+            record.identity_provider = Some(federation.identity_provider.clone());
+            (federation.caller.clone(), None, Some(federation))
+        }
+        (None, Some(signer)) => (signer.caller, signer.session, None),
+        // A signature is required above when the operation is not authenticated by input.
+        (None, None) => {
+            return Err(authn::sigv4_error(
+                &rampart_sigv4::SigV4Error::MissingAuthenticationToken,
+                model.protocol(),
+            ));
+        }
+    };
+    let inherited = session.as_deref().map(inheritance);
+    let mut env = env(
         state,
         &caller,
         &record.region,
         &record.request_id,
         record.event_time,
     );
-    let condition_keys = operation
+    env.inherited = inherited.as_ref();
+    env.federation = federation.as_ref();
+    let mut condition_keys = operation
         .condition_keys
         .map(|keys| keys(&env, &input))
         .unwrap_or_default();
+    if let Some(federation) = &federation {
+        condition_keys.extend(federation.condition_keys.iter().cloned());
+    }
     let targets = authorization_targets(state, operation, &env, &input)?;
     record.resources = targets
         .iter()
@@ -224,6 +264,8 @@ fn prepare(
         caller,
         service,
         input,
+        inherited,
+        federation,
     })
 }
 
@@ -273,6 +315,42 @@ fn read_lookup<T>(
         .map_err(|e| internal_failure(what, &e))?
 }
 
+/// Notes who signed the call, for its event and its usage.
+fn note_caller(
+    state: &AppState,
+    record: &mut CallRecord,
+    caller: &Caller,
+    session: Option<&Session>,
+    model: &ServiceModel,
+) {
+    record.usage = state.usage.due(
+        caller,
+        model.endpoint_prefix(),
+        &record.region,
+        record.event_time,
+    );
+    record.caller = Some(caller.clone());
+    record.session = session.map(SessionFacts::of);
+}
+
+/// What a session passes on to the role sessions it makes.
+fn inheritance(session: &Session) -> Inheritance {
+    Inheritance {
+        transitive_tags: session
+            .tags
+            .iter()
+            .filter(|(key, _)| {
+                session
+                    .transitive_tag_keys
+                    .iter()
+                    .any(|k| k.eq_ignore_ascii_case(key))
+            })
+            .cloned()
+            .collect(),
+        source_identity: session.source_identity.clone(),
+    }
+}
+
 /// AWS's JSON services name a denial `AccessDeniedException` and answer 400; its Query
 /// services say `AccessDenied` with 403.
 fn denial_for(protocol: Protocol, error: AwsError) -> AwsError {
@@ -309,6 +387,8 @@ fn env<'a>(
         now,
         root_key: &state.root_key,
         entropy: state.entropy.as_ref(),
+        inherited: None,
+        federation: None,
     }
 }
 
@@ -326,13 +406,15 @@ async fn execute(
     };
     match &operation.handler {
         Handler::Read(handler) => {
-            let env = env(
+            let mut env = env(
                 state,
                 &call.caller,
                 &record.region,
                 &record.request_id,
                 record.event_time,
             );
+            env.inherited = call.inherited.as_ref();
+            env.federation = call.federation.as_ref();
             let outcome = state
                 .store
                 .read_with(|tx| Ok::<_, StoreError>(handler(&env, tx, call.input)))
@@ -358,14 +440,18 @@ async fn execute_write(
             caller,
             service,
             input,
+            inherited,
+            federation,
         } = call;
-        let env = env(
+        let mut env = env(
             &shared,
             &caller,
             &record.region,
             &record.request_id,
             record.event_time,
         );
+        env.inherited = inherited.as_ref();
+        env.federation = federation.as_ref();
         let mut input = Some(input);
         let mut outcome = None;
         tx.atomically(&mut |tx| {

@@ -14,6 +14,41 @@ pub enum PrincipalKind {
     AssumedRole,
     /// A federated user made by `GetFederationToken`.
     FederatedUser,
+    /// Someone an OpenID Connect provider vouches for, calling `AssumeRoleWithWebIdentity`.
+    WebIdentityUser,
+    /// Someone a SAML identity provider vouches for, calling `AssumeRoleWithSAML`.
+    #[serde(rename = "SAMLUser")]
+    SamlUser,
+}
+
+/// A caller that an identity provider vouches for (a web identity token or a SAML assertion
+/// in the request), as the authenticate step established it for an operation declared
+/// [`Authentication::Input`](crate::Authentication::Input).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Federation {
+    /// The caller: a [`PrincipalKind::WebIdentityUser`] or [`PrincipalKind::SamlUser`] whose
+    /// `arn` is the IAM identity provider's ARN, the `Federated` principal trust policies
+    /// name.
+    pub caller: Caller,
+    /// What CloudTrail's `userIdentity.identityProvider` says: the OIDC provider's ARN, or
+    /// the SAML assertion's `saml:namequalifier`.
+    pub identity_provider: String,
+    /// The condition keys the verified token or assertion carries for the trust policy
+    /// (`<provider>:sub`, `saml:aud`, …).
+    pub condition_keys: Vec<(String, Vec<String>)>,
+    /// What the provider vouched for, in the shape the operation's own crate gives it (its
+    /// handler reads it back).
+    pub claims: serde_json::Value,
+}
+
+/// What a session made with temporary credentials passes on to the role sessions it makes
+/// (role chaining): its transitive session tags and its source identity.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Inheritance {
+    /// The calling session's tags whose keys it marked transitive.
+    pub transitive_tags: Vec<(String, String)>,
+    /// The calling session's source identity, which cannot change along the chain.
+    pub source_identity: Option<String>,
 }
 
 /// The authenticated principal of one request.
@@ -30,7 +65,8 @@ pub struct Caller {
     pub kind: PrincipalKind,
     /// The user's name, for IAM users.
     pub user_name: Option<String>,
-    /// The access key that signed the request.
+    /// The access key that signed the request; empty for web identity and SAML users, who
+    /// sign nothing.
     pub access_key_id: String,
 }
 
@@ -45,6 +81,15 @@ impl Caller {
             user_name: None,
             access_key_id: access_key_id.to_owned(),
         }
+    }
+
+    /// Whether this caller was authenticated by an identity provider's token or assertion
+    /// rather than by a key of Rampart's.
+    pub fn is_federated_by_provider(&self) -> bool {
+        matches!(
+            self.kind,
+            PrincipalKind::WebIdentityUser | PrincipalKind::SamlUser
+        )
     }
 
     /// Whether this is an account's root user.

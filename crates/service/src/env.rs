@@ -4,7 +4,7 @@
 use rampart_crypto::RootKey;
 use time::OffsetDateTime;
 
-use crate::Caller;
+use crate::{Caller, Federation, Inheritance};
 
 /// A source of random bytes for identifiers and secrets.
 pub trait Entropy: Send + Sync {
@@ -36,6 +36,12 @@ pub struct Env<'a> {
     pub root_key: &'a RootKey,
     /// Randomness for identifiers and secrets.
     pub entropy: &'a dyn Entropy,
+    /// For calls signed with temporary credentials: what the calling session passes on to
+    /// sessions it makes (transitive tags, source identity).
+    pub inherited: Option<&'a Inheritance>,
+    /// For calls authenticated by an identity provider's token or assertion: what it vouched
+    /// for.
+    pub federation: Option<&'a Federation>,
 }
 
 impl Env<'_> {

@@ -11,11 +11,12 @@ mod caller;
 mod env;
 mod operation;
 
-pub use caller::{Caller, PrincipalKind};
+pub use caller::{Caller, Federation, Inheritance, PrincipalKind};
 pub use env::{Entropy, Env, OsEntropy};
 pub use operation::{
-    Access, Authorization, AuthorizationTarget, AuthorizationTargets, ConditionKeys, Handler,
-    Operation, ResourceNames, ResourcePolicy, ResourcePolicyLookup, ResourceTags, Service,
+    Access, Authentication, Authorization, AuthorizationTarget, AuthorizationTargets,
+    ConditionKeys, Handler, InputAuthenticator, Operation, ResourceNames, ResourcePolicy,
+    ResourcePolicyLookup, ResourceTags, Service,
 };
 pub use rampart_wire::{AwsError, Value};
 

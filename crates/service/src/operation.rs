@@ -5,7 +5,7 @@ use rampart_wire::{AwsError, Value};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::Env;
+use crate::{Env, Federation};
 
 /// Whether a handler only reads state or also changes it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,6 +24,23 @@ pub enum Authorization {
     /// Always allowed once authenticated, as AWS documents for e.g. `sts:GetCallerIdentity`
     /// ("No permissions are required to perform this operation").
     AlwaysAllowed,
+}
+
+/// Authenticates a request from its input alone: verifies the token or assertion it carries
+/// at `now` and says who the identity provider vouches for.
+pub type InputAuthenticator =
+    fn(time::OffsetDateTime, &mut dyn ReadTx, &Value) -> Result<Federation, AwsError>;
+
+/// How a request for the operation proves who sends it.
+#[derive(Clone, Copy)]
+pub enum Authentication {
+    /// A SigV4 signature with a key of Rampart's (every operation but a few of STS's).
+    Signature,
+    /// A token or assertion in the input, from an identity provider
+    /// (`AssumeRoleWithWebIdentity`, `AssumeRoleWithSAML`): AWS serves these unsigned. The
+    /// input is decoded before it is authenticated; a request that is signed anyway must
+    /// carry a valid signature, but its caller is still the one the input authenticates.
+    Input(InputAuthenticator),
 }
 
 /// Names the resources (ARNs) an operation touches, from the caller's scope and the input.
@@ -98,6 +115,8 @@ pub struct Operation {
     pub name: &'static str,
     /// The IAM action, e.g. `sts:GetCallerIdentity`.
     pub action: &'static str,
+    /// How requests are authenticated.
+    pub authentication: Authentication,
     /// How requests are authorized.
     pub authorization: Authorization,
     /// The resources the request touches; `*` when the action has no resource type.
@@ -166,6 +185,7 @@ impl Operation {
         Self {
             name,
             action,
+            authentication: Authentication::Signature,
             authorization: Authorization::Policy,
             resources: no_resource,
             handler,
@@ -180,6 +200,13 @@ impl Operation {
     /// Declares that the operation needs no permission once authenticated.
     pub fn always_allowed(mut self) -> Self {
         self.authorization = Authorization::AlwaysAllowed;
+        self
+    }
+
+    /// Declares that requests are authenticated by a token or assertion in their input
+    /// rather than by a signature.
+    pub fn authenticated_by_input(mut self, authenticate: InputAuthenticator) -> Self {
+        self.authentication = Authentication::Input(authenticate);
         self
     }
 

@@ -7,7 +7,7 @@
 
 use rampart_iam::records::{self, RoleLastUsed};
 use rampart_service::{
-    AwsError, Env, Operation, PrincipalKind, ResourcePolicy, Value, aws_timestamp,
+    AwsError, Env, Inheritance, Operation, PrincipalKind, ResourcePolicy, Value, aws_timestamp,
 };
 use rampart_store::{ReadTx, WriteTx};
 use serde::{Deserialize, Serialize};
@@ -36,12 +36,13 @@ fn role_arn(input: &Value) -> &str {
         .unwrap_or_default()
 }
 
-fn role_resource(_: &Env<'_>, input: &Value) -> Vec<String> {
+/// The role a request names: its only resource, for every `AssumeRole*` operation.
+pub(crate) fn role_resource(_: &Env<'_>, input: &Value) -> Vec<String> {
     vec![role_arn(input).to_owned()]
 }
 
 /// The account and name of `arn:aws:iam::<account>:role<path><name>`.
-fn parse_role_arn(arn: &str) -> Option<(&str, &str)> {
+pub(crate) fn parse_role_arn(arn: &str) -> Option<(&str, &str)> {
     let rest = arn.strip_prefix("arn:aws:iam::")?;
     let (account, resource) = rest.split_once(':')?;
     let path_and_name = resource.strip_prefix("role/")?;
@@ -49,9 +50,17 @@ fn parse_role_arn(arn: &str) -> Option<(&str, &str)> {
     (!name.is_empty() && account.len() == 12).then_some((account, name))
 }
 
+/// The account of the role a request names, or AWS's refusal of the ARN.
+pub(crate) fn role_account(input: &Value) -> Result<&str, StsError> {
+    let arn = role_arn(input);
+    parse_role_arn(arn)
+        .map(|(account, _)| account)
+        .ok_or_else(|| StsError::Validation(format!("{arn} is not a valid role ARN")))
+}
+
 /// The role's trust policy. A role that does not exist gets a policy that allows nothing, so
 /// the caller learns only that it may not assume it, as AWS answers.
-fn trust_policy(
+pub(crate) fn trust_policy(
     _: &Env<'_>,
     tx: &mut dyn ReadTx,
     input: &Value,
@@ -76,18 +85,22 @@ fn trust_policy(
 }
 
 /// The keys a trust policy may test: `sts:ExternalId`, `sts:RoleSessionName`,
-/// `sts:SourceIdentity`, `sts:TransitiveTagKeys`, and MFA presence when a code is given.
-fn condition_keys(_: &Env<'_>, input: &Value) -> Vec<(String, Vec<String>)> {
+/// `sts:SourceIdentity` (passed, or inherited along a role chain), `sts:TransitiveTagKeys`,
+/// and MFA presence when a code is given.
+fn condition_keys(env: &Env<'_>, input: &Value) -> Vec<(String, Vec<String>)> {
     let text = |name: &str| input.get(name).and_then(Value::as_str).map(str::to_owned);
     let mut keys = Vec::new();
     for (key, member) in [
         ("sts:ExternalId", "ExternalId"),
         ("sts:RoleSessionName", "RoleSessionName"),
-        ("sts:SourceIdentity", "SourceIdentity"),
     ] {
         if let Some(value) = text(member) {
             keys.push((key.to_owned(), vec![value]));
         }
+    }
+    let inherited = env.inherited.and_then(|i| i.source_identity.clone());
+    if let Some(value) = text("SourceIdentity").or(inherited) {
+        keys.push(("sts:SourceIdentity".to_owned(), vec![value]));
     }
     if let Some(list) = input.get("TransitiveTagKeys").and_then(Value::as_array) {
         let values = list
@@ -132,6 +145,7 @@ pub struct AssumeRoleInput {
     source_identity: Option<String>,
 }
 
+/// The identifiers of a role session, as every `AssumeRole*` answer names them.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct AssumedRoleUser {
@@ -159,23 +173,6 @@ fn assume_role(
             "Roles may not be assumed by root accounts.".into(),
         ));
     }
-    let (account, name) = parse_role_arn(&input.role_arn).ok_or_else(|| {
-        StsError::Validation(format!("{} is not a valid role ARN", input.role_arn))
-    })?;
-    let mut role = records::role(tx, account, name)?;
-    let chained = env.caller.kind == PrincipalKind::AssumedRole;
-    let (max, too_long) = if chained {
-        (
-            CHAINED_MAX_SECONDS,
-            "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.",
-        )
-    } else {
-        (
-            role.max_session_duration,
-            "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.",
-        )
-    };
-    let seconds = credentials::duration(input.duration_seconds, DEFAULT_SECONDS, max, too_long)?;
     let mfa_authenticated = match (&input.serial_number, &input.token_code) {
         (Some(serial), Some(code)) => {
             let valid = rampart_iam::mfa::verify_code(
@@ -200,18 +197,106 @@ fn assume_role(
             ));
         }
     };
-    if input.tags.len() > MAX_SESSION_TAGS {
-        return Err(StsError::Validation(format!(
-            "1 validation error detected: Value at 'tags' failed to satisfy constraint: Member must have length less than or equal to {MAX_SESSION_TAGS}"
-        )));
-    }
-    let policies = credentials::session_policies(tx, input.policy, input.policy_arns)?;
+    let made = make_role_session(
+        env,
+        tx,
+        RoleSessionRequest {
+            role_arn: &input.role_arn,
+            session_name: &input.role_session_name,
+            duration_seconds: input.duration_seconds,
+            policy: input.policy,
+            policy_arns: input.policy_arns,
+            tags: input.tags.into_iter().map(|t| (t.key, t.value)).collect(),
+            transitive_tag_keys: input.transitive_tag_keys,
+            source_identity: input.source_identity,
+            mfa_authenticated,
+            chained: env.caller.kind == PrincipalKind::AssumedRole,
+            web_identity_provider: None,
+        },
+    )?;
+    Ok(AssumeRoleOutput {
+        credentials: credentials::credentials(env, &made.session),
+        source_identity: made.session.source_identity.clone(),
+        assumed_role_user: made.assumed_role_user,
+        packed_policy_size: 0,
+    })
+}
+
+/// The role's `MaxSessionDuration`, in seconds.
+pub(crate) fn max_session_duration(tx: &mut dyn ReadTx, role_arn: &str) -> Result<i64, StsError> {
+    let (account, name) = parse_role_arn(role_arn)
+        .ok_or_else(|| StsError::Validation(format!("{role_arn} is not a valid role ARN")))?;
+    Ok(records::role(tx, account, name)?.max_session_duration)
+}
+
+/// What a new role session is made of, whichever `AssumeRole*` operation asks for it.
+pub(crate) struct RoleSessionRequest<'a> {
+    pub(crate) role_arn: &'a str,
+    pub(crate) session_name: &'a str,
+    /// `DurationSeconds`, when given.
+    pub(crate) duration_seconds: Option<i64>,
+    pub(crate) policy: Option<String>,
+    pub(crate) policy_arns: Vec<PolicyArn>,
+    /// Session tags passed (by the caller, or by the identity provider).
+    pub(crate) tags: Vec<(String, String)>,
+    pub(crate) transitive_tag_keys: Vec<String>,
+    pub(crate) source_identity: Option<String>,
+    pub(crate) mfa_authenticated: bool,
+    /// Whether a role session asks (role chaining: at most an hour).
+    pub(crate) chained: bool,
+    pub(crate) web_identity_provider: Option<String>,
+}
+
+/// A new role session and how the answer names it.
+pub(crate) struct RoleSession {
+    pub(crate) session: Session,
+    pub(crate) assumed_role_user: AssumedRoleUser,
+}
+
+/// Makes a session of the role `request` names (which must exist), with the calling
+/// session's transitive tags and source identity (`env.inherited`), and records the role's
+/// last use.
+pub(crate) fn make_role_session(
+    env: &Env<'_>,
+    tx: &mut dyn WriteTx,
+    request: RoleSessionRequest<'_>,
+) -> Result<RoleSession, StsError> {
+    let (account, name) = parse_role_arn(request.role_arn).ok_or_else(|| {
+        StsError::Validation(format!("{} is not a valid role ARN", request.role_arn))
+    })?;
+    let mut role = records::role(tx, account, name)?;
+    let (max, too_long) = if request.chained {
+        (
+            CHAINED_MAX_SECONDS,
+            "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.",
+        )
+    } else {
+        (
+            role.max_session_duration,
+            "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.",
+        )
+    };
+    let seconds = credentials::duration(request.duration_seconds, DEFAULT_SECONDS, max, too_long)?;
+    let (tags, transitive_tag_keys) =
+        session_tags(env.inherited, request.tags, request.transitive_tag_keys)?;
+    let source_identity = match (
+        env.inherited.and_then(|i| i.source_identity.clone()),
+        request.source_identity,
+    ) {
+        (Some(kept), Some(asked)) if kept != asked => {
+            return Err(StsError::Validation(format!(
+                "The source identity of this session is {kept} and cannot be changed."
+            )));
+        }
+        (kept, asked) => kept.or(asked),
+    };
+    let policies = credentials::session_policies(tx, request.policy, request.policy_arns)?;
     let (access_key_id, secret_access_key) = credentials::new_key(env, account);
     let session_arn = format!(
         "arn:aws:sts::{account}:assumed-role/{}/{}",
-        role.role_name, input.role_session_name
+        role.role_name, request.session_name
     );
-    let assumed_role_id = format!("{}:{}", role.role_id, input.role_session_name);
+    let assumed_role_id = format!("{}:{}", role.role_id, request.session_name);
     let issued_at = env.now.unix_timestamp();
     let session = Session {
         caller: rampart_service::Caller {
@@ -226,28 +311,109 @@ fn assume_role(
         secret_access_key,
         issued_at,
         expires_at: issued_at + seconds,
-        mfa_authenticated,
+        mfa_authenticated: request.mfa_authenticated,
         role_name: Some(role.role_name.clone()),
         role_arn: Some(role.arn.clone()),
         user_name: None,
         policies,
-        tags: input.tags.into_iter().map(|t| (t.key, t.value)).collect(),
-        transitive_tag_keys: input.transitive_tag_keys,
-        source_identity: input.source_identity.clone(),
-        chained,
+        tags,
+        transitive_tag_keys,
+        source_identity,
+        chained: request.chained,
+        web_identity_provider: request.web_identity_provider,
     };
     role.role_last_used = Some(RoleLastUsed {
         last_used_date: aws_timestamp(env.now),
         region: env.region.to_owned(),
     });
     records::put_role(tx, &role)?;
-    Ok(AssumeRoleOutput {
-        credentials: credentials::credentials(env, &session),
+    Ok(RoleSession {
+        session,
         assumed_role_user: AssumedRoleUser {
             assumed_role_id,
             arn: session_arn,
         },
-        packed_policy_size: 0,
-        source_identity: input.source_identity,
     })
+}
+
+/// Session tags (key, value) and the keys of those that are transitive.
+type SessionTags = (Vec<(String, String)>, Vec<String>);
+
+/// The new session's tags and transitive keys: the calling session's transitive tags first
+/// (which a request may not set again), then the request's own.
+fn session_tags(
+    inherited: Option<&Inheritance>,
+    tags: Vec<(String, String)>,
+    transitive_tag_keys: Vec<String>,
+) -> Result<SessionTags, StsError> {
+    if tags.len() > MAX_SESSION_TAGS {
+        return Err(StsError::Validation(format!(
+            "1 validation error detected: Value at 'tags' failed to satisfy constraint: Member must have length less than or equal to {MAX_SESSION_TAGS}"
+        )));
+    }
+    // Tag keys are case-insensitive: `Project` and `project` are one key.
+    let same = |a: &str, b: &str| a.eq_ignore_ascii_case(b);
+    for (i, (key, _)) in tags.iter().enumerate() {
+        if tags.iter().skip(i + 1).any(|(other, _)| same(key, other)) {
+            return Err(StsError::Validation(format!(
+                "Duplicate tag keys found. Please note that Tag keys are case insensitive. ({key})"
+            )));
+        }
+    }
+    let inherited_tags = inherited.map_or(&[][..], |i| i.transitive_tags.as_slice());
+    if let Some((key, _)) = tags
+        .iter()
+        .find(|(key, _)| inherited_tags.iter().any(|(k, _)| same(k, key)))
+    {
+        return Err(StsError::Validation(format!(
+            "The session tag {key} is a transitive tag of the calling session and cannot be set again."
+        )));
+    }
+    let mut keys: Vec<String> = inherited_tags.iter().map(|(k, _)| k.clone()).collect();
+    keys.extend(transitive_tag_keys);
+    let mut all = inherited_tags.to_vec();
+    all.extend(tags);
+    Ok((all, keys))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tags(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn transitive_tags_pass_on_and_cannot_be_set_again() {
+        let inherited = Inheritance {
+            transitive_tags: tags(&[("Project", "apollo")]),
+            source_identity: None,
+        };
+        let (all, keys) = session_tags(
+            Some(&inherited),
+            tags(&[("Team", "red")]),
+            vec!["Team".into()],
+        )
+        .unwrap();
+        assert_eq!(all, tags(&[("Project", "apollo"), ("Team", "red")]));
+        assert_eq!(keys, ["Project", "Team"]);
+        // Case does not make another key.
+        let refused = session_tags(Some(&inherited), tags(&[("project", "x")]), Vec::new());
+        assert!(matches!(refused, Err(StsError::Validation(m)) if m.contains("project")));
+        // Without a calling session, nothing is inherited.
+        let (all, keys) = session_tags(None, tags(&[("Team", "red")]), Vec::new()).unwrap();
+        assert_eq!(all, tags(&[("Team", "red")]));
+        assert!(keys.is_empty());
+    }
+
+    #[test]
+    fn tag_keys_must_differ_and_be_few() {
+        assert!(session_tags(None, tags(&[("a", "1"), ("A", "2")]), Vec::new()).is_err());
+        let many: Vec<_> = (0..51).map(|i| (format!("k{i}"), "v".to_owned())).collect();
+        assert!(session_tags(None, many, Vec::new()).is_err());
+    }
 }

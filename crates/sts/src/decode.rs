@@ -80,6 +80,8 @@ mod tests {
                 now: time::OffsetDateTime::UNIX_EPOCH,
                 root_key: &key,
                 entropy: &OsEntropy,
+                inherited: None,
+                federation: None,
             };
             struct NoReads;
             impl ReadTx for NoReads {

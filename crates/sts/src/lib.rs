@@ -3,11 +3,13 @@
 //! Operations are declared in [`Sts::new`]; each lives in the file of its resource family
 //! (`identity.rs` holds `GetCallerIdentity` and `GetAccessKeyInfo`).
 //!
-//! Feature `saml` (off by default): verification of SAML assertions for `AssumeRoleWithSAML`
+//! Feature `saml` (on by default): verification of SAML assertions for `AssumeRoleWithSAML`
 //! with libxmlsec1 (see [`saml`]); without it, [`saml::verify_saml`] refuses every assertion.
 #![deny(missing_docs)]
 
 mod assume_role;
+mod assume_role_with_saml;
+mod assume_role_with_web_identity;
 mod credentials;
 mod decode;
 mod error;
@@ -48,6 +50,8 @@ impl Sts {
                     identity::get_access_key_info,
                 ),
                 assume_role::operation(),
+                assume_role_with_web_identity::operation(),
+                assume_role_with_saml::operation(),
                 decode::operation(),
             ]
             .into_iter()

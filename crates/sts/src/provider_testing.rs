@@ -53,6 +53,8 @@ impl ProviderStore {
                     now: OffsetDateTime::now_utc(),
                     root_key: &root_key,
                     entropy: &OsEntropy,
+                    inherited: None,
+                    federation: None,
                 };
                 let result = match &op.handler {
                     Handler::Write(f) => f(&env, tx, input),

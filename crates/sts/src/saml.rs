@@ -7,8 +7,8 @@
 //! comes out, [`SamlIdentity`], carries the attribute mapping AWS documents and the `saml:*`
 //! condition keys the trust policy sees.
 //!
-//! XML signatures are verified by libxmlsec1 through samael (cargo feature `saml`, which
-//! needs libxml2, libxmlsec1 and OpenSSL headers and clang at build time). Only what the
+//! XML signatures are verified by libxmlsec1 through samael (cargo feature `saml`, on by
+//! default, which needs libxml2, libxmlsec1 and OpenSSL headers and clang at build time). Only what the
 //! signature covers is read: samael reduces the document to its signed content before any
 //! attribute is looked at, so an unsigned assertion wrapped next to a signed one (XML
 //! signature wrapping) is never seen. Without the feature, [`verify_saml`] refuses every

@@ -54,6 +54,9 @@ pub struct Session {
     /// Whether this role session was made from another role session (role chaining).
     #[serde(default)]
     pub chained: bool,
+    /// For role sessions made by `AssumeRoleWithWebIdentity`: the OIDC provider's ARN.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub web_identity_provider: Option<String>,
 }
 
 /// Why a session token was refused.
@@ -147,6 +150,7 @@ mod tests {
             transitive_tag_keys: Vec::new(),
             source_identity: None,
             chained: false,
+            web_identity_provider: None,
         }
     }
 

@@ -130,6 +130,7 @@ fn get_session_token(
         transitive_tag_keys: Vec::new(),
         source_identity: None,
         chained: false,
+        web_identity_provider: None,
     };
     Ok(GetSessionTokenOutput {
         credentials: credentials::credentials(env, &session),
@@ -203,6 +204,7 @@ fn get_federation_token(
         transitive_tag_keys: Vec::new(),
         source_identity: None,
         chained: false,
+        web_identity_provider: None,
     };
     Ok(GetFederationTokenOutput {
         credentials: credentials::credentials(env, &session),
