@@ -623,4 +623,72 @@ mod tests {
         assert!(!text.contains("bearer-token"));
         assert!(text.contains("ASIAX"));
     }
+
+    #[test]
+    fn identity_providers_users_are_named_by_provider_and_subject() {
+        let provider = "arn:aws:iam::123456789012:oidc-provider/idp.example.com";
+        let mut record = record();
+        record.event_source = "sts.amazonaws.com".into();
+        record.caller = Some(Caller {
+            account_id: "123456789012".into(),
+            arn: provider.into(),
+            principal_id: format!("{provider}:sts.amazonaws.com:user-1"),
+            kind: PrincipalKind::WebIdentityUser,
+            user_name: Some("user-1".into()),
+            access_key_id: String::new(),
+        });
+        record.access_key_id = None;
+        record.identity_provider = Some(provider.into());
+        let audit = record.event(Ok(None));
+        assert_eq!(
+            json(&audit)["userIdentity"],
+            json!({"type": "WebIdentityUser", "userName": "user-1",
+                   "principalId": format!("{provider}:sts.amazonaws.com:user-1"),
+                   "identityProvider": provider})
+        );
+        assert_eq!(audit.entry().username, Some("user-1"));
+        assert_eq!(audit.entry().access_key_id, None);
+    }
+
+    #[test]
+    fn role_sessions_name_the_provider_that_vouched_for_their_maker() {
+        let provider = "arn:aws:iam::123456789012:oidc-provider/idp.example.com";
+        let caller = Caller {
+            account_id: "123456789012".into(),
+            arn: "arn:aws:sts::123456789012:assumed-role/ci/run".into(),
+            principal_id: "AROAEXAMPLE:run".into(),
+            kind: PrincipalKind::AssumedRole,
+            user_name: None,
+            access_key_id: "ASIAEXAMPLE".into(),
+        };
+        let mut session = rampart_sts::Session {
+            access_key_id: "ASIAEXAMPLE".into(),
+            secret_access_key: "s".into(),
+            caller: caller.clone(),
+            issued_at: 1_795_521_000,
+            expires_at: 1_795_524_600,
+            mfa_authenticated: false,
+            role_name: Some("ci".into()),
+            role_arn: Some("arn:aws:iam::123456789012:role/ci".into()),
+            user_name: None,
+            policies: Vec::new(),
+            tags: Vec::new(),
+            transitive_tag_keys: Vec::new(),
+            source_identity: None,
+            chained: false,
+            web_identity_provider: Some(provider.into()),
+        };
+        let mut record = record();
+        record.caller = Some(caller);
+        record.session = Some(SessionFacts::of(&session));
+        let context = &json(&record.event(Ok(None)))["userIdentity"]["sessionContext"];
+        assert_eq!(
+            context["webIdFederationData"],
+            json!({"federatedProvider": provider, "attributes": {}})
+        );
+        session.web_identity_provider = None;
+        record.session = Some(SessionFacts::of(&session));
+        let context = &json(&record.event(Ok(None)))["userIdentity"]["sessionContext"];
+        assert_eq!(context["webIdFederationData"], json!({}));
+    }
 }

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
 use http::request::Parts;
-use rampart_crypto::SecretBytes;
+use rampart_crypto::{RootKey, SecretBytes};
 use rampart_iam::access_keys::{self, AccessKeyStatus};
 use rampart_iam::records::{self, UserRecord};
 use rampart_service::{Caller, Federation, InputAuthenticator, PrincipalKind, Value};
@@ -240,21 +240,13 @@ fn authenticate_session(
 ) -> Result<Authenticated, AwsError> {
     let refuse = |e: SigV4Error| sigv4_error(&e, protocol);
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
-    let session = match Session::open(&state.root_key, signed.access_key_id(), token, now) {
-        Ok(session) => session,
-        Err(SessionError::Invalid) => return Err(refuse(SigV4Error::InvalidClientTokenId)),
-        Err(SessionError::Expired) => {
-            let (code, status) = match protocol {
-                Protocol::Query => ("ExpiredToken", 403),
-                Protocol::Json(_) => ("ExpiredTokenException", 400),
-            };
-            return Err(AwsError::new(
-                code,
-                status,
-                SessionError::Expired.to_string(),
-            ));
-        }
-    };
+    let session = open_session(
+        &state.root_key,
+        signed.access_key_id(),
+        token,
+        now,
+        protocol,
+    )?;
     let secret = session.secret();
     signed
         .verify(
@@ -269,6 +261,31 @@ fn authenticate_session(
         caller: session.caller.clone(),
         session: Some(Arc::new(session)),
     })
+}
+
+/// Opens a session token at `now` (Unix seconds), answering as AWS does when it is not
+/// Rampart's, was altered, or has expired.
+fn open_session(
+    root_key: &RootKey,
+    access_key_id: &str,
+    token: &str,
+    now: i64,
+    protocol: Protocol,
+) -> Result<Session, AwsError> {
+    Session::open(root_key, access_key_id, token, now).map_err(|e| session_refusal(&e, protocol))
+}
+
+fn session_refusal(e: &SessionError, protocol: Protocol) -> AwsError {
+    match e {
+        SessionError::Invalid => sigv4_error(&SigV4Error::InvalidClientTokenId, protocol),
+        SessionError::Expired => {
+            let (code, status) = match protocol {
+                Protocol::Query => ("ExpiredToken", 403),
+                Protocol::Json(_) => ("ExpiredTokenException", 400),
+            };
+            AwsError::new(code, status, e.to_string())
+        }
+    }
 }
 
 #[cfg(test)]
@@ -300,5 +317,51 @@ mod tests {
         // An entry read before a write that landed meanwhile is stale from the start.
         cache.insert("AKIAX", entry(generation.current() - 1));
         assert!(cache.fresh("AKIAX").is_none());
+    }
+
+    /// Short-lived credentials, on a fixed clock: usable until their last second, then
+    /// refused as AWS refuses them, in either protocol.
+    #[test]
+    fn a_session_answers_expired_token_once_past() {
+        let root_key = RootKey::generate();
+        let issued_at = 1_795_521_600;
+        let session = Session {
+            access_key_id: "ASIAEXAMPLE".into(),
+            secret_access_key: "secret".into(),
+            caller: Caller::root("123456789012", "ASIAEXAMPLE"),
+            issued_at,
+            // DurationSeconds=900, the shortest AWS allows.
+            expires_at: issued_at + 900,
+            mfa_authenticated: false,
+            role_name: None,
+            role_arn: None,
+            user_name: None,
+            policies: Vec::new(),
+            tags: Vec::new(),
+            transitive_tag_keys: Vec::new(),
+            source_identity: None,
+            chained: false,
+            web_identity_provider: None,
+        };
+        let token = session.token(&root_key);
+        let json = Protocol::Json(rampart_wire::JsonVersion::V1_1);
+        let open = |now, protocol| open_session(&root_key, "ASIAEXAMPLE", &token, now, protocol);
+        assert!(open(issued_at + 899, Protocol::Query).is_ok());
+        let expired = open(issued_at + 900, Protocol::Query).unwrap_err();
+        assert_eq!(
+            (expired.code.as_ref(), expired.status),
+            ("ExpiredToken", 403)
+        );
+        assert_eq!(
+            expired.message,
+            "The security token included in the request is expired"
+        );
+        let expired = open(issued_at + 86_400, json).unwrap_err();
+        assert_eq!(
+            (expired.code.as_ref(), expired.status),
+            ("ExpiredTokenException", 400)
+        );
+        let moved = open_session(&root_key, "ASIAOTHER", &token, issued_at, Protocol::Query);
+        assert_eq!(moved.unwrap_err().code, "InvalidClientTokenId");
     }
 }
