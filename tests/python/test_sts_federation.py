@@ -127,12 +127,12 @@ class OidcProvider:
         return self.key.token(self.claims(**claims))
 
 
-def web_identity_role(rampart, provider, subject="repo:example/app:*", policy=None):
+def web_identity_role(rampart, provider, subject="repo:example/app:*", policy=None, also=()):
     iam = rampart.client("iam")
     name = unique("wi")
     trust = {
         "Effect": "Allow", "Principal": {"Federated": provider.arn},
-        "Action": "sts:AssumeRoleWithWebIdentity",
+        "Action": ["sts:AssumeRoleWithWebIdentity", *also],
         "Condition": {
             "StringEquals": {f"{provider.host_path}:aud": AUDIENCE},
             "StringLike": {f"{provider.host_path}:sub": subject},
@@ -320,13 +320,19 @@ def test_the_cli_assumes_a_role_from_a_web_identity_token_file(rampart, jwks_dir
 
 def test_session_tags_and_source_identity_from_the_token(rampart, jwks_dir):
     provider = OidcProvider(rampart, jwks_dir)
-    _, role_arn = web_identity_role(rampart, provider, policy=doc(allow(
-        "iam:ListRoles", Condition={"StringEquals": {
-            "aws:PrincipalTag/team": "blue", "aws:SourceIdentity": "alice"}})))
+    policy = doc(allow("iam:ListRoles", Condition={"StringEquals": {
+        "aws:PrincipalTag/team": "blue", "aws:SourceIdentity": "alice"}}))
+    _, role_arn = web_identity_role(
+        rampart, provider, policy=policy, also=["sts:TagSession", "sts:SetSourceIdentity"])
     token = provider.token(**{
         "https://aws.amazon.com/tags": {"principal_tags": {"team": ["blue"]}, "transitive_tag_keys": ["team"]},
         "https://aws.amazon.com/source_identity": "alice",
     })
+    # A trust policy that does not allow sts:TagSession refuses a token that carries tags.
+    _, untagged_role = web_identity_role(rampart, provider, also=["sts:SetSourceIdentity"])
+    refused = error_of(lambda: unsigned_sts(rampart).assume_role_with_web_identity(
+        RoleArn=untagged_role, RoleSessionName="tagged", WebIdentityToken=token))
+    assert refused["Message"] == "Not authorized to perform sts:TagSession"
     out = unsigned_sts(rampart).assume_role_with_web_identity(
         RoleArn=role_arn, RoleSessionName="tagged", WebIdentityToken=token)
     assert out["SourceIdentity"] == "alice"
@@ -468,11 +474,12 @@ class SamlIdp:
         return base64.b64encode(response.encode()).decode()
 
 
-def saml_role(rampart, idp, policy=None):
+def saml_role(rampart, idp, policy=None, also=()):
     iam = rampart.client("iam")
     name = unique("saml")
     arn = iam.create_role(RoleName=name, AssumeRolePolicyDocument=doc({
-        "Effect": "Allow", "Principal": {"Federated": idp.arn}, "Action": "sts:AssumeRoleWithSAML",
+        "Effect": "Allow", "Principal": {"Federated": idp.arn},
+        "Action": ["sts:AssumeRoleWithSAML", *also],
         "Condition": {"StringEquals": {"SAML:aud": "https://signin.aws.amazon.com/saml"}},
     }))["Role"]["Arn"]
     if policy:
@@ -483,7 +490,8 @@ def saml_role(rampart, idp, policy=None):
 def test_a_signed_saml_assertion_assumes_a_role(rampart):
     idp = SamlIdp(rampart)
     role, role_arn = saml_role(rampart, idp, policy=doc(allow(
-        "iam:ListRoles", Condition={"StringEquals": {"aws:PrincipalTag/team": "blue"}})))
+        "iam:ListRoles", Condition={"StringEquals": {"aws:PrincipalTag/team": "blue"}})),
+        also=["sts:TagSession", "sts:SetSourceIdentity"])
     assertion = idp.response(role_arn, attributes={
         "https://aws.amazon.com/SAML/Attributes/PrincipalTag:team": ["blue"],
         "https://aws.amazon.com/SAML/Attributes/SourceIdentity": ["alice"],
@@ -551,10 +559,11 @@ def user_with_key(rampart, policy=None, iam=None, account=ACCOUNT_ID, client=Non
         "sts", key=key["AccessKeyId"], secret=key["SecretAccessKey"])
 
 
-def role_trusting(iam, principal, policy=None):
+def role_trusting(iam, principal, policy=None, also=()):
     name = unique("r")
     arn = iam.create_role(RoleName=name, AssumeRolePolicyDocument=doc({
-        "Effect": "Allow", "Principal": {"AWS": principal}, "Action": "sts:AssumeRole"}))["Role"]["Arn"]
+        "Effect": "Allow", "Principal": {"AWS": principal},
+        "Action": ["sts:AssumeRole", *also]}))["Role"]["Arn"]
     if policy:
         iam.put_role_policy(RoleName=name, PolicyName="p", PolicyDocument=policy)
     return name, arn
@@ -563,12 +572,22 @@ def role_trusting(iam, principal, policy=None):
 def test_a_role_chain_carries_transitive_tags_and_the_source_identity(rampart):
     iam = rampart.client("iam")
     user_arn, sts = user_with_key(rampart)
-    _, first = role_trusting(iam, user_arn)
-    _, second = role_trusting(iam, first, policy=doc(
+    tag_and_source = ["sts:TagSession", "sts:SetSourceIdentity"]
+    _, first = role_trusting(iam, user_arn, also=tag_and_source)
+    _, second = role_trusting(iam, first, also=tag_and_source, policy=doc(
         allow("iam:ListRoles", Condition={"StringEquals": {
             "aws:PrincipalTag/project": "apollo", "aws:SourceIdentity": "alice"}}),
         allow("iam:ListUsers", Condition={"StringEquals": {"aws:PrincipalTag/team": "red"}}),
     ))
+    # Session tags and a source identity need sts:TagSession and sts:SetSourceIdentity.
+    _, plain = role_trusting(iam, user_arn)
+    refused = error_of(lambda: sts.assume_role(
+        RoleArn=plain, RoleSessionName="hop1", Tags=[{"Key": "project", "Value": "apollo"}]))
+    assert refused["Code"] == "AccessDenied"
+    assert "is not authorized to perform: sts:TagSession on resource" in refused["Message"]
+    refused = error_of(lambda: sts.assume_role(
+        RoleArn=plain, RoleSessionName="hop1", SourceIdentity="alice"))
+    assert "is not authorized to perform: sts:SetSourceIdentity on resource" in refused["Message"]
     one = sts.assume_role(
         RoleArn=first, RoleSessionName="hop1", SourceIdentity="alice",
         Tags=[{"Key": "project", "Value": "apollo"}, {"Key": "team", "Value": "red"}],
@@ -587,8 +606,13 @@ def test_a_role_chain_carries_transitive_tags_and_the_source_identity(rampart):
     changed = error_of(lambda: chained.assume_role(
         RoleArn=second, RoleSessionName="hop2", SourceIdentity="mallory"))
     assert changed["Code"] == "ValidationError"
+    # The source identity goes on along the chain: the next role must allow it too.
+    _, no_source = role_trusting(iam, second)
+    refused = error_of(lambda: session_client(rampart, "sts", two["Credentials"]).assume_role(
+        RoleArn=no_source, RoleSessionName="hop3"))
+    assert "sts:SetSourceIdentity" in refused["Message"]
     # The third hop still carries the tag, though the second hop passed none of its own.
-    _, third = role_trusting(iam, second, policy=doc(allow(
+    _, third = role_trusting(iam, second, also=["sts:SetSourceIdentity"], policy=doc(allow(
         "iam:ListRoles", Condition={"StringEquals": {"aws:PrincipalTag/project": "apollo"}})))
     three = session_client(rampart, "sts", two["Credentials"]).assume_role(
         RoleArn=third, RoleSessionName="hop3")

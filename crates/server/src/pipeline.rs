@@ -228,10 +228,14 @@ fn prepare(
         condition_keys.extend(federation.condition_keys.iter().cloned());
     }
     let targets = authorization_targets(state, operation, &env, &input)?;
-    record.resources = targets
-        .iter()
-        .flat_map(|t| t.resources.iter().cloned())
-        .collect();
+    // A resource several actions are authorized on (a role for sts:AssumeRole and
+    // sts:TagSession) is one resource of the event.
+    record.resources.clear();
+    for resource in targets.iter().flat_map(|t| &t.resources) {
+        if !record.resources.contains(resource) {
+            record.resources.push(resource.clone());
+        }
+    }
     for target in &targets {
         let keys = if target.condition_keys.is_empty() {
             std::borrow::Cow::Borrowed(condition_keys.as_slice())

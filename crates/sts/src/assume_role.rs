@@ -7,7 +7,8 @@
 
 use rampart_iam::records::{self, RoleLastUsed};
 use rampart_service::{
-    AwsError, Env, Inheritance, Operation, PrincipalKind, ResourcePolicy, Value, aws_timestamp,
+    AuthorizationTarget, AwsError, Env, Inheritance, Operation, PrincipalKind, ResourcePolicy,
+    Value, aws_timestamp,
 };
 use rampart_store::{ReadTx, WriteTx};
 use serde::{Deserialize, Serialize};
@@ -25,8 +26,47 @@ const MAX_SESSION_TAGS: usize = 50;
 pub(crate) fn operation() -> Operation {
     Operation::write("AssumeRole", "sts:AssumeRole", assume_role)
         .resources(role_resource)
-        .resource_policy(trust_policy)
+        .authorization_targets(|env, tx, input| {
+            let tagged = ["Tags", "TransitiveTagKeys"].iter().any(|m| {
+                input
+                    .get(m)
+                    .and_then(Value::as_array)
+                    .is_some_and(|l| !l.is_empty())
+            });
+            let sourced = input.get("SourceIdentity").is_some()
+                || env.inherited.is_some_and(|i| i.source_identity.is_some());
+            role_targets(env, tx, input, tagged, sourced)
+        })
         .condition_keys(condition_keys)
+}
+
+/// What an `AssumeRole*` request must be allowed, each by the role's trust policy: the
+/// operation's own action on the role, `sts:TagSession` when it sets session tags, and
+/// `sts:SetSourceIdentity` when the session gets a source identity (passed, or kept from the
+/// calling session along a role chain), as AWS requires.
+pub(crate) fn role_targets(
+    env: &Env<'_>,
+    tx: &mut dyn ReadTx,
+    input: &Value,
+    tagged: bool,
+    sourced: bool,
+) -> Result<Vec<AuthorizationTarget>, AwsError> {
+    let trust = trust_policy(env, tx, input)?;
+    let target = |action| AuthorizationTarget {
+        action,
+        resources: role_resource(env, input),
+        resource_policy: trust.clone(),
+        resource_tags: Vec::new(),
+        condition_keys: Vec::new(),
+    };
+    let mut targets = vec![target(None)];
+    if tagged {
+        targets.push(target(Some("sts:TagSession")));
+    }
+    if sourced {
+        targets.push(target(Some("sts:SetSourceIdentity")));
+    }
+    Ok(targets)
 }
 
 fn role_arn(input: &Value) -> &str {
@@ -60,7 +100,7 @@ pub(crate) fn role_account(input: &Value) -> Result<&str, StsError> {
 
 /// The role's trust policy. A role that does not exist gets a policy that allows nothing, so
 /// the caller learns only that it may not assume it, as AWS answers.
-pub(crate) fn trust_policy(
+fn trust_policy(
     _: &Env<'_>,
     tx: &mut dyn ReadTx,
     input: &Value,

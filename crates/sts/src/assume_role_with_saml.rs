@@ -26,7 +26,12 @@ pub(crate) fn operation() -> Operation {
     )
     .authenticated_by_input(authenticate)
     .resources(assume_role::role_resource)
-    .resource_policy(assume_role::trust_policy)
+    .authorization_targets(|env, tx, input| {
+        let vouched = vouched_of(env)?;
+        let tagged = !vouched.tags.is_empty() || !vouched.transitive_tag_keys.is_empty();
+        let sourced = vouched.source_identity.is_some();
+        assume_role::role_targets(env, tx, input, tagged, sourced)
+    })
 }
 
 /// What a verified assertion vouches for, as the handler reads it back.
@@ -111,6 +116,15 @@ fn authenticate_assertion(
         condition_keys,
         claims: serde_json::to_value(&vouched).unwrap_or_default(),
     })
+}
+
+/// What authentication vouched for, read back from the call's federation.
+fn vouched_of(env: &Env<'_>) -> Result<Vouched, StsError> {
+    env.federation
+        .and_then(|f| serde_json::from_value(f.claims.clone()).ok())
+        .ok_or_else(|| {
+            StsError::InvalidIdentityToken("The SAML assertion was not verified.".into())
+        })
 }
 
 #[derive(Debug, Deserialize)]

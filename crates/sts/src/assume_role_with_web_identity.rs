@@ -31,7 +31,12 @@ pub(crate) fn operation() -> Operation {
     )
     .authenticated_by_input(authenticate)
     .resources(assume_role::role_resource)
-    .resource_policy(assume_role::trust_policy)
+    .authorization_targets(|env, tx, input| {
+        let vouched = vouched_of(env)?;
+        let tagged = !vouched.tags.is_empty() || !vouched.transitive_tag_keys.is_empty();
+        let sourced = vouched.source_identity.is_some();
+        assume_role::role_targets(env, tx, input, tagged, sourced)
+    })
     .condition_keys(condition_keys)
 }
 
