@@ -48,6 +48,19 @@ pub enum CloudTrailError {
     /// Organization trails need AWS Organizations.
     #[error("{0}")]
     OrganizationsNotInUse(String),
+    /// `KmsKeyId` is not a key ID, key ARN, alias name or alias ARN.
+    #[error("{0}")]
+    InvalidKmsKeyId(String),
+    /// The KMS key does not exist, or not in the trail's region.
+    #[error("{0}")]
+    KmsKeyNotFound(String),
+    /// The KMS key's policy does not let CloudTrail encrypt with it.
+    #[error("{0}")]
+    InsufficientEncryptionPolicy(String),
+    /// The KMS key cannot encrypt the trail's files (disabled, pending deletion, not a
+    /// symmetric encryption key). AWS's KmsKeyDisabledException is "no longer in use".
+    #[error("{0}")]
+    Kms(String),
     /// The store failed; details are logged, never returned.
     #[error("store failure")]
     Store(#[from] StoreError),
@@ -74,6 +87,12 @@ impl From<CloudTrailError> for AwsError {
             CloudTrailError::InvalidTimeRange(_) => "InvalidTimeRangeException",
             CloudTrailError::InvalidNextToken(_) => "InvalidNextTokenException",
             CloudTrailError::OrganizationsNotInUse(_) => "OrganizationsNotInUseException",
+            CloudTrailError::InvalidKmsKeyId(_) => "InvalidKmsKeyIdException",
+            CloudTrailError::KmsKeyNotFound(_) => "KmsKeyNotFoundException",
+            CloudTrailError::InsufficientEncryptionPolicy(_) => {
+                "InsufficientEncryptionPolicyException"
+            }
+            CloudTrailError::Kms(_) => "KmsException",
             CloudTrailError::Store(store) => {
                 tracing::error!(error = %store, "CloudTrail store failure");
                 return AwsError::new(

@@ -4,6 +4,11 @@
 //!
 //! S3 keeps a digest's signature in the object's metadata; a directory has none, so the
 //! signature sits beside the digest in `<digest key>.sig` (hex), standing for that metadata.
+//!
+//! A trail with a KMS key has its log files encrypted (sse_kms.rs); digests are not, as AWS
+//! encrypts them with S3-managed keys only. Digests hash a log file's uncompressed plaintext,
+//! which is what S3 returns for an SSE-KMS object and what `aws cloudtrail validate-logs`
+//! hashes, so reading an encrypted file to check it takes KMS Decrypt of its data key.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{Read, Write};
@@ -12,6 +17,9 @@ use std::path::{Path, PathBuf};
 use aws_lc_rs::digest::{SHA256, digest};
 use aws_lc_rs::signature::{ED25519, UnparsedPublicKey};
 use serde::{Deserialize, Serialize};
+use zeroize::Zeroizing;
+
+use crate::sse_kms;
 
 /// The signing algorithm digests name.
 pub const SIGNATURE_ALGORITHM: &str = "Ed25519";
@@ -157,6 +165,9 @@ pub enum Finding {
     LogDeleted(String),
     /// A log file no digest lists, within the digested period.
     LogInserted(String),
+    /// An encrypted log file whose data key KMS would not decrypt for the reader (no key to
+    /// ask, no permission, key disabled): it could not be checked.
+    LogUnreadable(String, String),
 }
 
 impl std::fmt::Display for Finding {
@@ -170,6 +181,9 @@ impl std::fmt::Display for Finding {
             Self::LogDeleted(k) => write!(f, "Log file {k} INVALID: not found"),
             Self::LogInserted(k) => {
                 write!(f, "Log file {k} INVALID: not listed in any digest file")
+            }
+            Self::LogUnreadable(k, why) => {
+                write!(f, "Log file {k} INVALID: cannot be decrypted: {why}")
             }
         }
     }
@@ -199,6 +213,62 @@ pub enum ValidateError {
     },
 }
 
+/// Where the data keys of encrypted log files come from (KMS Decrypt, for the reader).
+pub trait DataKeys {
+    /// The plaintext of the data key an encrypted file's header holds.
+    fn data_key(&mut self, header: &sse_kms::Header) -> Result<Zeroizing<Vec<u8>>, DataKeyError>;
+}
+
+/// Why a data key could not be had.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DataKeyError {
+    /// KMS refused the encrypted data key or its encryption context as invalid: the file's
+    /// header was changed.
+    Rejected,
+    /// The key could not be used by this reader (no endpoint, no permission, key disabled).
+    Unavailable(String),
+}
+
+/// No KMS to ask: encrypted files cannot be read.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct NoDataKeys;
+
+impl DataKeys for NoDataKeys {
+    fn data_key(&mut self, header: &sse_kms::Header) -> Result<Zeroizing<Vec<u8>>, DataKeyError> {
+        Err(DataKeyError::Unavailable(format!(
+            "it is encrypted with KMS key {}; give --endpoint to decrypt it through KMS",
+            header.kms_key_arn
+        )))
+    }
+}
+
+/// Why a log file could not be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReadLogError {
+    /// It is not what was delivered: not gzip, or not decrypting.
+    Modified,
+    /// It is encrypted and its data key could not be had.
+    Unreadable(String),
+}
+
+/// A log file's uncompressed content (what its digest hashes): decrypted first when it is
+/// encrypted.
+pub fn read_log(bytes: &[u8], keys: &mut dyn DataKeys) -> Result<Vec<u8>, ReadLogError> {
+    let gz;
+    let compressed = if sse_kms::is_encrypted(bytes) {
+        let header = sse_kms::header(bytes).map_err(|_| ReadLogError::Modified)?;
+        let data_key = keys.data_key(&header).map_err(|e| match e {
+            DataKeyError::Rejected => ReadLogError::Modified,
+            DataKeyError::Unavailable(why) => ReadLogError::Unreadable(why),
+        })?;
+        gz = sse_kms::open(bytes, &data_key).map_err(|_| ReadLogError::Modified)?;
+        gz.as_slice()
+    } else {
+        bytes
+    };
+    gunzip(compressed).map_err(|_| ReadLogError::Modified)
+}
+
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), ValidateError> {
     let entries = std::fs::read_dir(dir).map_err(|source| ValidateError::Io {
         path: dir.display().to_string(),
@@ -217,13 +287,15 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), ValidateError> {
 
 /// Checks the trail files under `dir` (a bucket directory) against `public_key` (the raw
 /// Ed25519 public key Rampart serves): every digest's signature, the chain of digests, every
-/// listed log file's hash, and that no unlisted log file sits in a digested period. Only
-/// digests whose end time falls in [`start`, `end`] (RFC 3339, compared as text) are checked.
+/// listed log file's hash (encrypted files decrypted with data keys from `keys`), and that no
+/// unlisted log file sits in a digested period. Only digests whose end time falls in
+/// [`start`, `end`] (RFC 3339, compared as text) are checked.
 pub fn validate(
     dir: &Path,
     public_key: &[u8],
     start: Option<&str>,
     end: Option<&str>,
+    keys: &mut dyn DataKeys,
 ) -> Result<Report, ValidateError> {
     let mut paths = Vec::new();
     walk(dir, &mut paths)?;
@@ -332,8 +404,11 @@ pub fn validate(
                 Err(_) => report
                     .findings
                     .push(Finding::LogDeleted(file.s3_object.clone())),
-                Ok(gz) => match gunzip(&gz) {
+                Ok(bytes) => match read_log(&bytes, keys) {
                     Ok(raw) if sha256_hex(&raw) == file.hash_value => report.valid_logs += 1,
+                    Err(ReadLogError::Unreadable(why)) => report
+                        .findings
+                        .push(Finding::LogUnreadable(file.s3_object.clone(), why)),
                     _ => report
                         .findings
                         .push(Finding::LogModified(file.s3_object.clone())),

@@ -6,10 +6,12 @@
 //! [`DeliveryState`] per trail; `resources.rs` names resource types for events.
 #![deny(missing_docs)]
 
+pub mod encryption;
 mod error;
 pub mod files;
 mod lookup;
 mod resources;
+pub mod sse_kms;
 mod trails;
 
 #[cfg(test)]
@@ -38,14 +40,14 @@ impl CloudTrail {
                     trails::create_trail,
                 )
                 .resources(trail)
-.partial("KmsKeyId is refused (log files are not encrypted with KMS yet); SNS and CloudWatch Logs settings are recorded, never used"),
+                .partial("SNS and CloudWatch Logs settings are recorded, never used"),
                 Operation::write(
                     "UpdateTrail",
                     "cloudtrail:UpdateTrail",
                     trails::update_trail,
                 )
                 .resources(trail)
-.partial("KmsKeyId is refused (log files are not encrypted with KMS yet); SNS and CloudWatch Logs settings are recorded, never used"),
+                .partial("SNS and CloudWatch Logs settings are recorded, never used"),
                 Operation::write(
                     "DeleteTrail",
                     "cloudtrail:DeleteTrail",

@@ -16,7 +16,7 @@ const ACCOUNT: &str = "123456789012";
 struct Harness {
     _dir: tempfile::TempDir,
     store: Arc<dyn Store>,
-    key: RootKey,
+    key: Arc<RootKey>,
     caller: Caller,
     rt: tokio::runtime::Runtime,
 }
@@ -28,7 +28,7 @@ impl Harness {
         Self {
             _dir: dir,
             store,
-            key: RootKey::generate(),
+            key: Arc::new(RootKey::generate()),
             caller: Caller::root(ACCOUNT, "AKIAROOT"),
             rt: tokio::runtime::Builder::new_current_thread()
                 .build()
@@ -60,7 +60,7 @@ impl Harness {
     ) -> Result<serde_json::Value, rampart_service::AwsError> {
         let store = Arc::clone(&self.store);
         let caller = self.caller.clone();
-        let key = RootKey::generate();
+        let key = Arc::clone(&self.key);
         self.rt
             .block_on(store.write_with(move |tx| {
                 let env = Env {
@@ -178,7 +178,11 @@ fn names_buckets_kms_keys_and_quotas_are_checked() {
         ),
         (
             json!({"Name": "abc", "S3BucketName": "logs", "KmsKeyId": "alias/x"}),
-            "InvalidParameterException",
+            "KmsKeyNotFoundException",
+        ),
+        (
+            json!({"Name": "abc", "S3BucketName": "logs", "KmsKeyId": "arn:aws:s3:::logs"}),
+            "InvalidKmsKeyIdException",
         ),
     ] {
         assert_eq!(h.write(create_trail, input).unwrap_err().code, code);
@@ -330,4 +334,206 @@ fn lookup_events_pages_newest_first_and_filters() {
     ] {
         assert_eq!(lookup(input).unwrap_err().code, code);
     }
+}
+
+impl Harness {
+    /// Calls a KMS operation through its registered handler, as the spine would after
+    /// authorizing it.
+    fn kms(&self, operation: &str, input: serde_json::Value) -> serde_json::Value {
+        let kms = rampart_kms::Kms::new();
+        let store = Arc::clone(&self.store);
+        let caller = self.caller.clone();
+        let key = Arc::clone(&self.key);
+        let name = operation.to_owned();
+        self.rt
+            .block_on(store.write_with(move |tx| {
+                let env = Env {
+                    caller: &caller,
+                    region: "us-east-1",
+                    request_id: "r",
+                    now: time::macros::datetime!(2026-11-24 12:00:00 UTC),
+                    root_key: &key,
+                    entropy: &OsEntropy,
+                    inherited: None,
+                    federation: None,
+                };
+                let op = rampart_service::Service::operation(&kms, &name).unwrap();
+                let out = match &op.handler {
+                    rampart_service::Handler::Write(h) => h(&env, tx, input),
+                    rampart_service::Handler::Read(h) => h(&env, tx, input),
+                };
+                Ok::<_, StoreError>(out.unwrap())
+            }))
+            .unwrap()
+    }
+}
+
+/// A key policy with AWS's documented statement letting CloudTrail encrypt one account's
+/// trails, plus `extra` conditions on it.
+fn cloudtrail_key_policy(extra: serde_json::Value) -> String {
+    let mut condition = json!({
+        "StringLike": {"kms:EncryptionContext:aws:cloudtrail:arn":
+            format!("arn:aws:cloudtrail:*:{ACCOUNT}:trail/*")},
+        "StringEquals": {"aws:SourceArn":
+            format!("arn:aws:cloudtrail:us-east-1:{ACCOUNT}:trail/enc")},
+    });
+    if let (Some(c), Some(e)) = (condition.as_object_mut(), extra.as_object()) {
+        for (k, v) in e {
+            c.insert(k.clone(), v.clone());
+        }
+    }
+    json!({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": format!("arn:aws:iam::{ACCOUNT}:root")},
+         "Action": "kms:*", "Resource": "*"},
+        {"Sid": "Allow CloudTrail to encrypt logs", "Effect": "Allow",
+         "Principal": {"Service": "cloudtrail.amazonaws.com"},
+         "Action": "kms:GenerateDataKey*", "Resource": "*", "Condition": condition},
+    ]})
+    .to_string()
+}
+
+#[test]
+fn a_kms_key_is_accepted_only_when_cloudtrail_may_use_it() {
+    let h = Harness::new();
+    let trail = |key: &str| json!({"Name": "enc", "S3BucketName": "logs", "KmsKeyId": key});
+    // The default key policy does not name CloudTrail.
+    let plain = h.kms("CreateKey", json!({}))["KeyMetadata"]["Arn"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let refused = h.write(create_trail, trail(&plain)).unwrap_err();
+    assert_eq!(refused.code, "InsufficientEncryptionPolicyException");
+    // AWS's statement for CloudTrail: accepted, by key ID or alias; the trail shows the ARN.
+    let key = h.kms(
+        "CreateKey",
+        json!({"Policy": cloudtrail_key_policy(json!({}))}),
+    )["KeyMetadata"]
+        .clone();
+    let arn = key["Arn"].as_str().unwrap().to_owned();
+    h.kms(
+        "CreateAlias",
+        json!({"AliasName": "alias/trail", "TargetKeyId": key["KeyId"]}),
+    );
+    let created = h.write(create_trail, trail("alias/trail")).unwrap();
+    assert_eq!(created["KmsKeyId"], arn.as_str());
+    let got = h.read(get_trail, json!({"Name": "enc"})).unwrap();
+    assert_eq!(got["Trail"]["KmsKeyId"], arn.as_str());
+    // Another trail's ARN is not the one the policy names.
+    let other = h
+        .write(
+            create_trail,
+            json!({"Name": "other", "S3BucketName": "logs", "KmsKeyId": arn}),
+        )
+        .unwrap_err();
+    assert_eq!(other.code, "InsufficientEncryptionPolicyException");
+    // An empty KmsKeyId turns encryption off; a disabled key is refused.
+    let off = h
+        .write(update_trail, json!({"Name": "enc", "KmsKeyId": ""}))
+        .unwrap();
+    assert!(off.get("KmsKeyId").is_none());
+    h.kms("DisableKey", json!({"KeyId": arn}));
+    let disabled = h
+        .write(update_trail, json!({"Name": "enc", "KmsKeyId": arn}))
+        .unwrap_err();
+    assert_eq!(disabled.code, "KmsException");
+    // Only symmetric encryption keys.
+    let signing = h.kms(
+        "CreateKey",
+        json!({"KeySpec": "ECC_NIST_P256", "KeyUsage": "SIGN_VERIFY",
+               "Policy": cloudtrail_key_policy(json!({}))}),
+    )["KeyMetadata"]["Arn"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let asymmetric = h
+        .write(update_trail, json!({"Name": "enc", "KmsKeyId": signing}))
+        .unwrap_err();
+    assert_eq!(asymmetric.code, "KmsException");
+}
+
+#[test]
+fn log_files_are_encrypted_under_a_data_key_only_kms_decrypts() {
+    let h = Harness::new();
+    // CloudTrail's own check carries no kms:ViaService; the deliverer's data keys come via S3.
+    let via_s3 = json!({"StringEquals": {
+        "aws:SourceArn": format!("arn:aws:cloudtrail:us-east-1:{ACCOUNT}:trail/enc"),
+        "kms:ViaService": "s3.us-east-1.amazonaws.com"}});
+    let key = h.kms(
+        "CreateKey",
+        json!({"Policy": cloudtrail_key_policy(via_s3.clone())}),
+    )["KeyMetadata"]["Arn"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let input = json!({"Name": "enc", "S3BucketName": "logs", "KmsKeyId": key});
+    let refused = h.write(create_trail, input.clone()).unwrap_err();
+    assert_eq!(refused.code, "InsufficientEncryptionPolicyException");
+    h.kms(
+        "PutKeyPolicy",
+        json!({"KeyId": key, "Policy": cloudtrail_key_policy(json!({}))}),
+    );
+    h.write(create_trail, input).unwrap();
+    h.kms(
+        "PutKeyPolicy",
+        json!({"KeyId": key, "Policy": cloudtrail_key_policy(via_s3)}),
+    );
+    let mut trail: TrailRecord = h
+        .store
+        .read_with(|tx| rampart_store::get_json(tx, TRAILS_NS, &format!("{ACCOUNT}/enc")))
+        .unwrap()
+        .unwrap();
+    let gz = crate::files::gzip(b"{\"Records\":[]}").unwrap();
+    let object = "AWSLogs/123456789012/CloudTrail/us-east-1/2026/11/24/f.json.gz";
+    let now = time::macros::datetime!(2026-11-24 12:00:00 UTC);
+    let stored = h
+        .store
+        .read_with(|tx| {
+            Ok::<_, StoreError>(crate::encryption::encrypt_log_file(
+                tx, &h.key, &OsEntropy, &trail, object, &gz, now,
+            ))
+        })
+        .unwrap()
+        .unwrap();
+    assert!(crate::sse_kms::is_encrypted(&stored));
+    let header = crate::sse_kms::header(&stored).unwrap();
+    assert_eq!(header.kms_key_arn, key);
+    assert_eq!(
+        header.encryption_context["aws:s3:arn"],
+        format!("arn:aws:s3:::logs/{object}")
+    );
+    // KMS Decrypt of the data key, with the file's context, opens it; another context fails.
+    let decrypted = h.kms(
+        "Decrypt",
+        json!({"CiphertextBlob": header.encrypted_data_key,
+               "EncryptionContext": header.encryption_context}),
+    );
+    let data_key = data_encoding::BASE64
+        .decode(decrypted["Plaintext"].as_str().unwrap().as_bytes())
+        .unwrap();
+    assert_eq!(crate::sse_kms::open(&stored, &data_key).unwrap(), gz);
+    // A trail without a key stores the file as it is.
+    trail.kms_key_id = None;
+    let plain = h
+        .store
+        .read_with(|tx| {
+            Ok::<_, StoreError>(crate::encryption::encrypt_log_file(
+                tx, &h.key, &OsEntropy, &trail, object, &gz, now,
+            ))
+        })
+        .unwrap()
+        .unwrap();
+    assert_eq!(plain, gz);
+    // Disabling the key stops encryption, with KMS's error as S3 reports it.
+    h.kms("DisableKey", json!({"KeyId": key}));
+    trail.kms_key_id = Some(key);
+    let failed = h
+        .store
+        .read_with(|tx| {
+            Ok::<_, StoreError>(crate::encryption::encrypt_log_file(
+                tx, &h.key, &OsEntropy, &trail, object, &gz, now,
+            ))
+        })
+        .unwrap()
+        .unwrap_err();
+    assert_eq!(failed.code, "KMS.DisabledException");
 }

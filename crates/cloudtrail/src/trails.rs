@@ -6,6 +6,7 @@ use rampart_store::{ReadTx, WriteTx, get_json, put_json, scan_json};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
+use crate::encryption::check_key;
 use crate::error::CloudTrailError;
 
 /// Where trails are kept: `<account>/<name>`.
@@ -57,6 +58,9 @@ pub struct TrailRecord {
     /// Tags given at creation.
     #[serde(default)]
     pub tags: Vec<Value>,
+    /// The ARN of the KMS key that encrypts the log files, if any (encryption.rs).
+    #[serde(default)]
+    pub kms_key_id: Option<String>,
 }
 
 impl TrailRecord {
@@ -193,6 +197,16 @@ pub struct DeliveryState {
     /// SHA-256 (hex) of the last digest's uncompressed content.
     #[serde(default)]
     pub previous_digest_hash: Option<String>,
+    /// When delivery was last attempted (Unix seconds).
+    #[serde(default)]
+    pub latest_delivery_attempt_time: Option<i64>,
+    /// When a delivery attempt last succeeded (Unix seconds).
+    #[serde(default)]
+    pub latest_delivery_attempt_succeeded: Option<i64>,
+    /// Why the last attempt failed, as S3 would say (`KMS.DisabledException`); cleared when
+    /// an attempt succeeds.
+    #[serde(default)]
+    pub latest_delivery_error: Option<String>,
     /// Log files delivered since the last digest: (key, SHA-256 hex, first and last event
     /// times in Unix seconds).
     #[serde(default)]
@@ -337,17 +351,6 @@ fn validate_prefix(prefix: &str) -> Result<(), CloudTrailError> {
     Ok(())
 }
 
-fn refuse_kms(kms_key_id: Option<&String>) -> Result<(), CloudTrailError> {
-    match kms_key_id {
-        Some(key) if !key.is_empty() => Err(CloudTrailError::InvalidParameter(
-            "Rampart does not encrypt trail log files with a KMS key yet: omit KmsKeyId \
-             (files are written unencrypted to the bucket directory)."
-                .to_owned(),
-        )),
-        _ => Ok(()),
-    }
-}
-
 fn load(
     env: &Env<'_>,
     tx: &mut dyn ReadTx,
@@ -412,6 +415,8 @@ pub(crate) struct TrailOutput {
     cloud_watch_logs_log_group_arn: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     cloud_watch_logs_role_arn: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    kms_key_id: Option<String>,
     is_organization_trail: bool,
 }
 
@@ -434,13 +439,13 @@ impl TrailOutput {
             log_file_validation_enabled: trail.log_file_validation_enabled,
             cloud_watch_logs_log_group_arn: trail.cloud_watch_logs_log_group_arn.clone(),
             cloud_watch_logs_role_arn: trail.cloud_watch_logs_role_arn.clone(),
+            kms_key_id: trail.kms_key_id.clone(),
             is_organization_trail: false,
         }
     }
 }
 
 fn check_common(input: &TrailInput) -> Result<(), CloudTrailError> {
-    refuse_kms(input.kms_key_id.as_ref())?;
     if input.is_organization_trail == Some(true) {
         return Err(CloudTrailError::OrganizationsNotInUse(
             "This operation can only be performed by the management account of an \
@@ -490,7 +495,7 @@ pub(crate) fn create_trail(
             env.region
         )));
     }
-    let trail = TrailRecord {
+    let mut trail = TrailRecord {
         name: input.name,
         account_id: account,
         home_region: env.region.to_owned(),
@@ -509,7 +514,11 @@ pub(crate) fn create_trail(
         event_selectors: None,
         advanced_event_selectors: None,
         tags: input.tags_list.unwrap_or_default(),
+        kms_key_id: None,
     };
+    if let Some(key_id) = input.kms_key_id.filter(|k| !k.is_empty()) {
+        trail.kms_key_id = Some(check_key(env, tx, &trail.arn(), &key_id)?);
+    }
     put_json(tx, TRAILS_NS, &key, &trail)?;
     Ok(TrailOutput::of(&trail))
 }
@@ -550,6 +559,13 @@ pub(crate) fn update_trail(
     }
     if let Some(role) = input.cloud_watch_logs_role_arn {
         trail.cloud_watch_logs_role_arn = Some(role).filter(|r| !r.is_empty());
+    }
+    // An empty KmsKeyId turns encryption off; files already delivered stay as they are.
+    if let Some(key_id) = input.kms_key_id {
+        trail.kms_key_id = match key_id.as_str() {
+            "" => None,
+            key_id => Some(check_key(env, tx, &trail.arn(), key_id)?),
+        };
     }
     put_json(tx, TRAILS_NS, &trail.key(), &trail)?;
     Ok(TrailOutput::of(&trail))
@@ -732,6 +748,12 @@ pub(crate) struct TrailStatusOutput {
     time_logging_started: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     time_logging_stopped: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    latest_delivery_error: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    latest_delivery_attempt_time: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    latest_delivery_attempt_succeeded: Option<String>,
 }
 
 fn timestamp(seconds: Option<i64>) -> Option<String> {
@@ -756,6 +778,9 @@ pub(crate) fn get_trail_status(
         latest_digest_delivery_time: timestamp(delivery.latest_digest_time),
         time_logging_started: timestamp(trail.start_logging_time),
         time_logging_stopped: timestamp(trail.stop_logging_time),
+        latest_delivery_error: delivery.latest_delivery_error,
+        latest_delivery_attempt_time: timestamp(delivery.latest_delivery_attempt_time),
+        latest_delivery_attempt_succeeded: timestamp(delivery.latest_delivery_attempt_succeeded),
     })
 }
 

@@ -231,7 +231,7 @@ fn key_target(
 /// The condition keys that describe a key: its spec, usage and origin (also under their
 /// deprecated `CustomerMasterKey*` names, which AWS still evaluates), whether it is
 /// multi-Region, and the aliases that point at it.
-fn key_condition_keys(
+pub(crate) fn key_condition_keys(
     tx: &mut dyn ReadTx,
     key: &KeyRecord,
 ) -> Result<Vec<(String, Vec<String>)>, KmsError> {

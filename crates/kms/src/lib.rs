@@ -6,7 +6,8 @@
 //! their key policies with grants folded in, condition keys), `crypto_symmetric.rs` (Encrypt,
 //! Decrypt, ReEncrypt, data keys, GenerateRandom), `asymmetric.rs` (Sign, Verify, GetPublicKey, data key pairs, RSA-OAEP),
 //! `mac.rs`, `grants.rs`, `rotation.rs`, `quotas.rs`. `blob.rs` defines the ciphertext
-//! format; `material.rs` makes and seals key material.
+//! format; `material.rs` makes and seals key material. `service_calls.rs` serves Rampart's
+//! own services (CloudTrail encrypting trail files), which call KMS without the HTTP API.
 //!
 //! Key material never leaves Rampart except where AWS returns it (a data key's plaintext, a
 //! public key); it is sealed under the root key in the store, and never logged.
@@ -28,6 +29,7 @@ mod quotas;
 mod records;
 mod resolve;
 mod rotation;
+pub mod service_calls;
 mod spec;
 mod tags;
 

@@ -6,16 +6,23 @@
 //! it is delivering (`pending`); file names and contents are a pure function of that range, so
 //! after a crash the same files are written again over any partial ones, and only then is the
 //! position advanced. A restart neither loses nor repeats an event.
+//!
+//! A trail with a KMS key gets its log files encrypted (rampart_cloudtrail::encryption): a
+//! fresh data key per file, so a redone file's bytes differ while its plaintext, which its
+//! digest hashes, does not. When KMS refuses (key disabled, policy changed), the round fails
+//! for that trail alone, GetTrailStatus shows why (`LatestDeliveryError`), and the same range
+//! is delivered once the key is usable again: nothing is lost.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
 use aws_lc_rs::signature::{Ed25519KeyPair, KeyPair};
+use rampart_cloudtrail::encryption::{EncryptLogError, encrypt_log_file};
 use rampart_cloudtrail::files::{self, Digest, DigestLogFile};
 use rampart_cloudtrail::{DELIVERY_NS, DeliveryState, TrailRecord, all_trails};
 use rampart_crypto::RootKey;
-use rampart_service::aws_timestamp;
+use rampart_service::{OsEntropy, aws_timestamp};
 use rampart_store::{Store, StoreError, get_json, put_json};
 use serde_json::Value;
 use time::OffsetDateTime;
@@ -81,6 +88,19 @@ pub enum DeliveryError {
     /// The signing key could not be made or opened.
     #[error("the digest signing key is unusable")]
     Key,
+    /// KMS would not encrypt a log file with the trail's key.
+    #[error("encrypting a log file: {0}")]
+    Encryption(#[from] EncryptLogError),
+}
+
+impl DeliveryError {
+    /// What GetTrailStatus shows as `LatestDeliveryError`: the error S3 would have answered.
+    fn delivery_error(&self) -> String {
+        match self {
+            Self::Encryption(e) => e.code.clone(),
+            Self::Store(_) | Self::Io { .. } | Self::Key => "InternalError".to_owned(),
+        }
+    }
 }
 
 /// The running deliverer.
@@ -180,7 +200,9 @@ pub async fn public_key(
         .to_vec())
 }
 
-/// One delivery round for every trail; returns the number of log files written.
+/// One delivery round for every trail; returns the number of log files written. A trail
+/// whose delivery fails keeps its undelivered range for the next round, with the failure in
+/// its status; the other trails are delivered regardless.
 pub async fn deliver_once(
     store: &Arc<dyn Store>,
     root_key: &Arc<RootKey>,
@@ -194,9 +216,31 @@ pub async fn deliver_once(
         if trail.start_logging_time.is_none() {
             continue;
         }
-        written += deliver_trail(store, root_key, config, &trail, now).await?;
+        match deliver_trail(store, root_key, config, &trail, now).await {
+            Ok(files) => written += files,
+            Err(e) => {
+                tracing::warn!(trail = %trail.arn(), error = %e, "trail delivery failed; retrying next round");
+                record_failure(store, &trail, &e, now).await?;
+            }
+        }
     }
     Ok(written)
+}
+
+/// Notes a failed delivery attempt in the trail's status (its progress is left as it was).
+async fn record_failure(
+    store: &Arc<dyn Store>,
+    trail: &TrailRecord,
+    error: &DeliveryError,
+    now: OffsetDateTime,
+) -> Result<(), StoreError> {
+    let key = trail.key();
+    let mut state: DeliveryState = store
+        .read_with(|tx| get_json(tx, DELIVERY_NS, &key))?
+        .unwrap_or_default();
+    state.latest_delivery_attempt_time = Some(now.unix_timestamp());
+    state.latest_delivery_error = Some(error.delivery_error());
+    save(store, &key, &state).await
 }
 
 async fn deliver_trail(
@@ -229,12 +273,20 @@ async fn deliver_trail(
         };
         let files = render(store, trail, from, to)?;
         for file in &files {
+            let stored = match &trail.kms_key_id {
+                None => std::borrow::Cow::Borrowed(file.gz.as_slice()),
+                Some(_) => std::borrow::Cow::Owned(store.read_with(|tx| {
+                    Ok::<_, StoreError>(encrypt_log_file(
+                        tx, root_key, &OsEntropy, trail, &file.key, &file.gz, now,
+                    ))
+                })??),
+            };
             write_file(
                 &config
                     .buckets_dir
                     .join(&trail.s3_bucket_name)
                     .join(&file.key),
-                &file.gz,
+                &stored,
             )?;
             state.undigested.push((
                 file.key.clone(),
@@ -248,6 +300,9 @@ async fn deliver_trail(
         state.pending = None;
         if !files.is_empty() {
             state.latest_delivery_time = Some(now.unix_timestamp());
+            state.latest_delivery_attempt_time = Some(now.unix_timestamp());
+            state.latest_delivery_attempt_succeeded = Some(now.unix_timestamp());
+            state.latest_delivery_error = None;
         }
         save(store, &key, &state).await?;
         if to - from < BATCH as u64 {

@@ -1,6 +1,7 @@
 //! One file per subcommand.
 
 pub mod admin;
+mod kms_client;
 pub mod policy;
 pub mod serve;
 pub mod trail;

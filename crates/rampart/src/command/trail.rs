@@ -1,11 +1,41 @@
 //! `rampart trail validate`: checks a trail's files offline, like `aws cloudtrail
 //! validate-logs`: every digest's signature, the chain between digests, every log file's hash,
 //! and no unlisted file in a digested period. Reports each modified, deleted or inserted file.
+//! Log files encrypted with a KMS key are decrypted through KMS at `--endpoint`.
+//!
+//! `rampart trail decrypt`: copies a bucket directory with every encrypted log file decrypted
+//! (KMS Decrypt of its data key, with the reader's credentials), as S3 returns SSE-KMS objects.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
+use rampart_cloudtrail::files::{self, DataKeyError, DataKeys, NoDataKeys};
+use rampart_cloudtrail::sse_kms;
+
+use super::kms_client::KmsDataKeys;
+
+/// How to reach KMS for the data keys of encrypted log files.
+#[derive(Debug, clap::Args)]
+pub struct KmsArgs {
+    /// The Rampart endpoint whose KMS decrypts the data keys of encrypted log files (e.g.
+    /// http://127.0.0.1:4566), called with your AWS credentials (which need kms:Decrypt).
+    #[arg(long)]
+    endpoint: Option<String>,
+    /// The profile of the shared credentials file to call KMS with (default: the
+    /// AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY environment variables, else `default`).
+    #[arg(long)]
+    profile: Option<String>,
+}
+
+impl KmsArgs {
+    fn data_keys(&self) -> anyhow::Result<Box<dyn DataKeys>> {
+        Ok(match &self.endpoint {
+            Some(endpoint) => Box::new(KmsDataKeys::new(endpoint, self.profile.as_deref())?),
+            None => Box::new(NoDataKeys),
+        })
+    }
+}
 
 /// `rampart trail` subcommands.
 #[derive(Debug, clap::Subcommand)]
@@ -26,6 +56,20 @@ pub enum TrailCommand {
         /// Only digests ending at or before this time (RFC 3339).
         #[arg(long)]
         end_time: Option<String>,
+        #[command(flatten)]
+        kms: KmsArgs,
+    },
+    /// Copy a bucket directory to another with every KMS-encrypted log file decrypted (to the
+    /// gzip file S3 would return); other files are copied as they are.
+    Decrypt {
+        /// The bucket directory to read.
+        #[arg(long)]
+        dir: PathBuf,
+        /// The directory to write (created; files keep their keys).
+        #[arg(long)]
+        out: PathBuf,
+        #[command(flatten)]
+        kms: KmsArgs,
     },
 }
 
@@ -37,15 +81,18 @@ pub fn run(command: TrailCommand) -> anyhow::Result<ExitCode> {
             public_key,
             start_time,
             end_time,
+            kms,
         } => {
             let key = data_encoding::BASE64
                 .decode(public_key.trim().as_bytes())
                 .context("--public-key is not base64")?;
-            let report = rampart_cloudtrail::files::validate(
+            let mut keys = kms.data_keys()?;
+            let report = files::validate(
                 &dir,
                 &key,
                 start_time.as_deref(),
                 end_time.as_deref(),
+                keys.as_mut(),
             )?;
             for finding in &report.findings {
                 println!("{finding}");
@@ -62,5 +109,65 @@ pub fn run(command: TrailCommand) -> anyhow::Result<ExitCode> {
                 ExitCode::FAILURE
             })
         }
+        TrailCommand::Decrypt { dir, out, kms } => {
+            let mut keys = kms.data_keys()?;
+            let (decrypted, failed) = decrypt_tree(&dir, &dir, &out, keys.as_mut())?;
+            println!("{decrypted} log file(s) decrypted, {failed} could not be");
+            Ok(if failed == 0 {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
+        }
     }
+}
+
+/// Copies `dir` (under the bucket directory `root`) into `out`, decrypting encrypted files;
+/// returns how many were decrypted and how many could not be.
+fn decrypt_tree(
+    root: &Path,
+    dir: &Path,
+    out: &Path,
+    keys: &mut dyn DataKeys,
+) -> anyhow::Result<(usize, usize)> {
+    let (mut decrypted, mut failed) = (0, 0);
+    for entry in std::fs::read_dir(dir).with_context(|| format!("cannot read {}", dir.display()))? {
+        let path = entry?.path();
+        if path.is_dir() {
+            let (d, f) = decrypt_tree(root, &path, out, keys)?;
+            decrypted += d;
+            failed += f;
+            continue;
+        }
+        let relative = path.strip_prefix(root)?;
+        let target = out.join(relative);
+        if let Some(parent) = target.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        let bytes = std::fs::read(&path)?;
+        if !sse_kms::is_encrypted(&bytes) {
+            std::fs::write(&target, &bytes)?;
+            continue;
+        }
+        let opened = sse_kms::header(&bytes)
+            .map_err(|e| e.to_string())
+            .and_then(|header| {
+                keys.data_key(&header).map_err(|e| match e {
+                    DataKeyError::Rejected => "KMS rejected its data key or context".to_owned(),
+                    DataKeyError::Unavailable(why) => why,
+                })
+            })
+            .and_then(|data_key| sse_kms::open(&bytes, &data_key).map_err(|e| e.to_string()));
+        match opened {
+            Ok(gz) => {
+                std::fs::write(&target, gz)?;
+                decrypted += 1;
+            }
+            Err(why) => {
+                eprintln!("{}: {why}", relative.display());
+                failed += 1;
+            }
+        }
+    }
+    Ok((decrypted, failed))
 }

@@ -1,0 +1,200 @@
+//! A trail's KMS key (`KmsKeyId`): accepted by CreateTrail and UpdateTrail when CloudTrail may
+//! use it, then used by the deliverer to encrypt each log file (sse_kms.rs).
+//!
+//! As AWS does it: CloudTrail checks the key with a GenerateDataKey call of its own, as the
+//! service principal `cloudtrail.amazonaws.com`, with encryption context
+//! `aws:cloudtrail:arn` = the trail's ARN; so the key must exist in the trail's region, be an
+//! enabled symmetric encryption key, and its key policy must allow CloudTrail
+//! `kms:GenerateDataKey*` (AWS's documented statement conditions on `aws:SourceArn` and
+//! `kms:EncryptionContext:aws:cloudtrail:arn`, both set here). Each delivered file then gets
+//! its data key the way S3 gets one for an SSE-KMS object CloudTrail writes: a GenerateDataKey
+//! call via S3 (`kms:ViaService` = `s3.<region>.amazonaws.com`) on CloudTrail's behalf, with
+//! the object's ARN added to the context (`aws:s3:arn`).
+
+use std::collections::BTreeMap;
+
+use rampart_crypto::RootKey;
+use rampart_kms::service_calls::{self, ServiceCall, ServiceCallError};
+use rampart_service::{Entropy, Env};
+use rampart_store::ReadTx;
+use time::OffsetDateTime;
+
+use crate::error::CloudTrailError;
+use crate::sse_kms;
+use crate::trails::TrailRecord;
+
+/// CloudTrail's service principal.
+pub const SERVICE_PRINCIPAL: &str = "cloudtrail.amazonaws.com";
+/// The encryption context key naming the trail.
+pub const TRAIL_CONTEXT_KEY: &str = "aws:cloudtrail:arn";
+/// The encryption context key naming the object (S3's SSE-KMS context).
+pub const OBJECT_CONTEXT_KEY: &str = "aws:s3:arn";
+
+/// Whether `key_id` has a shape `KmsKeyId` accepts: a key ID, a key ARN, an alias name or an
+/// alias ARN.
+fn well_formed(key_id: &str) -> bool {
+    let id_like = |s: &str| {
+        !s.is_empty()
+            && s.len() <= 256
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '/'))
+    };
+    if let Some(rest) = key_id.strip_prefix("arn:") {
+        return match rest.splitn(5, ':').collect::<Vec<_>>().as_slice() {
+            [_, "kms", region, account, resource] => {
+                !region.is_empty()
+                    && account.len() == 12
+                    && account.chars().all(|c| c.is_ascii_digit())
+                    && (resource.strip_prefix("key/").is_some_and(id_like)
+                        || resource.strip_prefix("alias/").is_some_and(id_like))
+            }
+            _ => false,
+        };
+    }
+    match key_id.strip_prefix("alias/") {
+        Some(name) => id_like(name),
+        None => id_like(key_id) && !key_id.contains('/'),
+    }
+}
+
+/// Checks a trail's `KmsKeyId` as CloudTrail does, and returns the key's ARN (what the trail
+/// then records and shows).
+pub(crate) fn check_key(
+    env: &Env<'_>,
+    tx: &mut dyn ReadTx,
+    trail_arn: &str,
+    key_id: &str,
+) -> Result<String, CloudTrailError> {
+    if !well_formed(key_id) {
+        return Err(CloudTrailError::InvalidKmsKeyId(format!(
+            "Invalid KmsKeyId {key_id}: give a key ID, a key ARN, an alias name (alias/…) or \
+             an alias ARN."
+        )));
+    }
+    let call = ServiceCall {
+        service: SERVICE_PRINCIPAL,
+        via_service: None,
+        source_arn: trail_arn,
+        source_account: &env.caller.account_id,
+        region: env.region,
+        now: env.now,
+    };
+    let context = BTreeMap::from([(TRAIL_CONTEXT_KEY.to_owned(), trail_arn.to_owned())]);
+    match service_calls::generate_data_key(tx, env.root_key, env.entropy, &call, key_id, &context) {
+        Ok(data_key) => Ok(data_key.key_arn),
+        Err(ServiceCallError::NotFound(_)) => Err(CloudTrailError::KmsKeyNotFound(format!(
+            "KMS key {key_id} does not exist in {}, the trail's region.",
+            env.region
+        ))),
+        Err(ServiceCallError::AccessDenied(_)) => {
+            Err(CloudTrailError::InsufficientEncryptionPolicy(format!(
+                "Insufficient permissions to access KMS key {key_id}: its key policy must allow \
+                 {SERVICE_PRINCIPAL} kms:GenerateDataKey* for encryption context \
+                 {TRAIL_CONTEXT_KEY} {trail_arn}."
+            )))
+        }
+        Err(
+            e @ (ServiceCallError::Disabled(_)
+            | ServiceCallError::InvalidState(_)
+            | ServiceCallError::InvalidKeyUsage(_)),
+        ) => Err(CloudTrailError::Kms(format!(
+            "KMS key {key_id} cannot encrypt the trail's log files ({}: {e}).",
+            e.code()
+        ))),
+        Err(ServiceCallError::Internal) => Err(CloudTrailError::Kms(format!(
+            "KMS key {key_id} could not be checked."
+        ))),
+    }
+}
+
+/// Why a log file could not be encrypted: KMS's answer, as S3 reports it to CloudTrail in
+/// `LatestDeliveryError` (`KMS.DisabledException`, `AccessDenied`, …).
+#[derive(Debug, thiserror::Error)]
+#[error("{code}: {message}")]
+pub struct EncryptLogError {
+    /// The error code S3 would answer PutObject with.
+    pub code: String,
+    /// What KMS said.
+    pub message: String,
+}
+
+/// A gzip log file of `trail` at `object_key` in its bucket, as stored: encrypted with a fresh
+/// data key from KMS when the trail has a KMS key, unchanged otherwise.
+pub fn encrypt_log_file(
+    tx: &mut dyn ReadTx,
+    root_key: &RootKey,
+    entropy: &dyn Entropy,
+    trail: &TrailRecord,
+    object_key: &str,
+    gz: &[u8],
+    now: OffsetDateTime,
+) -> Result<Vec<u8>, EncryptLogError> {
+    let Some(kms_key_arn) = &trail.kms_key_id else {
+        return Ok(gz.to_vec());
+    };
+    let trail_arn = trail.arn();
+    let call = ServiceCall {
+        service: SERVICE_PRINCIPAL,
+        via_service: Some(format!("s3.{}.amazonaws.com", trail.home_region)),
+        source_arn: &trail_arn,
+        source_account: &trail.account_id,
+        region: &trail.home_region,
+        now,
+    };
+    let context = BTreeMap::from([
+        (TRAIL_CONTEXT_KEY.to_owned(), trail_arn.clone()),
+        (
+            OBJECT_CONTEXT_KEY.to_owned(),
+            format!("arn:aws:s3:::{}/{object_key}", trail.s3_bucket_name),
+        ),
+    ]);
+    let data_key =
+        service_calls::generate_data_key(tx, root_key, entropy, &call, kms_key_arn, &context)
+            .map_err(|e| EncryptLogError {
+                code: match e {
+                    ServiceCallError::AccessDenied(_) => "AccessDenied".to_owned(),
+                    ref other => format!("KMS.{}", other.code()),
+                },
+                message: e.to_string(),
+            })?;
+    let mut iv = [0u8; 12];
+    entropy.fill(&mut iv);
+    let header = sse_kms::Header {
+        algorithm: sse_kms::ALGORITHM.to_owned(),
+        encrypted_data_key: data_encoding::BASE64.encode(&data_key.ciphertext_blob),
+        encryption_context: context,
+        iv: data_encoding::BASE64.encode(&iv),
+        kms_key_arn: data_key.key_arn.clone(),
+    };
+    sse_kms::seal(&header, &data_key.plaintext, iv, gz).map_err(|e| EncryptLogError {
+        code: "InternalError".to_owned(),
+        message: e.to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::well_formed;
+
+    #[test]
+    fn key_ids_arns_and_aliases_are_accepted() {
+        for good in [
+            "1234abcd-12ab-34cd-56ef-1234567890ab",
+            "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+            "alias/trail-key",
+            "arn:aws:kms:us-east-1:123456789012:alias/trail-key",
+        ] {
+            assert!(well_formed(good), "{good}");
+        }
+        for bad in [
+            "",
+            "arn:aws:s3:::bucket",
+            "arn:aws:kms:us-east-1:1234:key/x",
+            "alias/",
+            "key/abc",
+            "white space",
+        ] {
+            assert!(!well_formed(bad), "{bad}");
+        }
+    }
+}
