@@ -653,3 +653,19 @@ def test_a_user_assumes_a_role_in_another_account_when_both_sides_allow(rampart)
                         PolicyDocument=doc(allow("sts:AssumeRole")))
     assert error_of(lambda: without_policy.assume_role(
         RoleArn=stranger_role, RoleSessionName="sess"))["Code"] == "AccessDenied"
+
+
+def test_the_cli_calls_both_federation_operations(rampart, jwks_dir):
+    idp = SamlIdp(rampart)
+    role, role_arn = saml_role(rampart, idp)
+    out = rampart.aws("sts", "assume-role-with-saml", "--role-arn", role_arn,
+                      "--principal-arn", idp.arn, "--saml-assertion", idp.response(role_arn))
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["AssumedRoleUser"]["Arn"].endswith(f"assumed-role/{role}/alice")
+
+    provider = OidcProvider(rampart, jwks_dir)
+    role, role_arn = web_identity_role(rampart, provider)
+    out = rampart.aws("sts", "assume-role-with-web-identity", "--role-arn", role_arn,
+                      "--role-session-name", "cli", "--web-identity-token", provider.token())
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["AssumedRoleUser"]["Arn"].endswith(f"assumed-role/{role}/cli")

@@ -212,3 +212,55 @@ def test_the_cli_assumes_a_role_from_a_profile(rampart, tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["Arn"] == f"arn:aws:sts::{ACCOUNT_ID}:assumed-role/{role}/cli"
+
+
+def test_the_cli_assumes_a_role_with_mfa_from_a_profile(rampart, tmp_path):
+    iam = rampart.client("iam")
+    user = Principal(rampart)
+    device = iam.create_virtual_mfa_device(VirtualMFADeviceName=f"mfa-{user.name}")["VirtualMFADevice"]
+    seed = device["Base32StringSeed"].decode()
+    now = time.time()
+    iam.enable_mfa_device(
+        UserName=user.name, SerialNumber=device["SerialNumber"],
+        AuthenticationCode1=totp(seed, now - 30), AuthenticationCode2=totp(seed, now),
+    )
+    role, role_arn = make_role(
+        rampart, user.arn, trust_condition={"Bool": {"aws:MultiFactorAuthPresent": "true"}}
+    )
+    # Without a code the trust policy's MFA condition refuses.
+    assert error_of(lambda: user.sts.assume_role(RoleArn=role_arn, RoleSessionName="sess"))["Code"] == "AccessDenied"
+    (tmp_path / "credentials").write_text(
+        f"[base]\naws_access_key_id = {user.key_id}\naws_secret_access_key = {user.secret}\n"
+    )
+    (tmp_path / "config").write_text(
+        "[profile base]\nregion = us-east-1\n"
+        f"[profile mfa]\nregion = us-east-1\nrole_arn = {role_arn}\nsource_profile = base\n"
+        f"mfa_serial = {device['SerialNumber']}\nrole_session_name = with-mfa\n"
+    )
+    env = dict(
+        os.environ,
+        AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "credentials"),
+        AWS_CONFIG_FILE=str(tmp_path / "config"),
+        AWS_ENDPOINT_URL=rampart.endpoint,
+    )
+    for var in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE"):
+        env.pop(var, None)
+    # The CLI prompts for the code; the test answers with the next 30-second step's code
+    # (the current one was used to enable the device).
+    result = subprocess.run(
+        ["aws", "--profile", "mfa", "--endpoint-url", rampart.endpoint, "sts", "get-caller-identity"],
+        input=totp(seed, now + 30) + "\n", capture_output=True, text=True, env=env,
+        start_new_session=True,
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["Arn"] == f"arn:aws:sts::{ACCOUNT_ID}:assumed-role/{role}/with-mfa"
+
+
+def test_decode_authorization_message_needs_permission_and_a_message_of_rampart(rampart):
+    without = Principal(rampart)
+    denied = error_of(lambda: without.sts.decode_authorization_message(EncodedMessage="x" * 20))
+    assert denied["Code"] == "AccessDenied"
+    assert "sts:DecodeAuthorizationMessage" in denied["Message"]
+    allowed = Principal(rampart, policy=doc(allow("sts:DecodeAuthorizationMessage")))
+    invalid = error_of(lambda: allowed.sts.decode_authorization_message(EncodedMessage="x" * 20))
+    assert invalid["Code"] == "InvalidAuthorizationMessageException"

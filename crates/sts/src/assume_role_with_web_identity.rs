@@ -249,3 +249,64 @@ fn assume_role_with_web_identity(
         audience: vouched.audience,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "tests")]
+
+    use serde_json::json;
+
+    use super::*;
+
+    fn identity(claims: Value) -> WebIdentity {
+        WebIdentity {
+            provider_arn: "arn:aws:iam::123456789012:oidc-provider/idp.example.com".into(),
+            provider_url: "idp.example.com".into(),
+            issuer: "https://idp.example.com".into(),
+            subject: "user-1".into(),
+            audience: "sts.amazonaws.com".into(),
+            amr: Vec::new(),
+            claims: claims.as_object().cloned().unwrap(),
+            expires_at: time::macros::datetime!(2026-11-24 12:00:00 UTC),
+        }
+    }
+
+    #[test]
+    fn tags_and_source_identity_come_from_awss_claims() {
+        let got = vouched(&identity(json!({
+            TAGS_CLAIM: {"principal_tags": {"team": ["blue"], "env": "prod"},
+                         "transitive_tag_keys": ["team"]},
+            SOURCE_IDENTITY_CLAIM: "alice",
+        })))
+        .unwrap();
+        assert_eq!(
+            got.tags,
+            [
+                ("env".into(), "prod".into()),
+                ("team".into(), "blue".into())
+            ]
+        );
+        assert_eq!(got.transitive_tag_keys, ["team"]);
+        assert_eq!(got.source_identity.as_deref(), Some("alice"));
+        let keys = tag_keys(&got.tags, &got.transitive_tag_keys);
+        assert!(keys.contains(&("aws:RequestTag/team".into(), vec!["blue".into()])));
+        assert!(keys.contains(&("sts:TransitiveTagKeys".into(), vec!["team".into()])));
+        let none = vouched(&identity(json!({}))).unwrap();
+        assert!(none.tags.is_empty() && none.source_identity.is_none());
+    }
+
+    #[test]
+    fn malformed_tag_claims_are_invalid_tokens() {
+        for claims in [
+            json!({TAGS_CLAIM: "team=blue"}),
+            json!({TAGS_CLAIM: {"principal_tags": {"team": [1]}}}),
+            json!({TAGS_CLAIM: {"transitive_tag_keys": "team"}}),
+            json!({SOURCE_IDENTITY_CLAIM: 7}),
+        ] {
+            assert!(matches!(
+                vouched(&identity(claims)),
+                Err(StsError::InvalidIdentityToken(_))
+            ));
+        }
+    }
+}
