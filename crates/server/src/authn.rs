@@ -1,4 +1,7 @@
-//! Authenticate: the SigV4 signature against the access key's secret, then the principal.
+//! Authenticate: the SigV4 signature against the access key's secret, then the principal; or,
+//! for the few operations AWS serves unsigned (`AssumeRoleWithWebIdentity`,
+//! `AssumeRoleWithSAML`), the identity provider's token or assertion in the input, verified by
+//! the operation's own authenticator.
 //!
 //! An access key's record, principal and unsealed secret are cached between requests (one
 //! store read and one AES-GCM open per key and write generation, not per request).

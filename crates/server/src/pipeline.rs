@@ -1,7 +1,9 @@
 //! The spine, step by step, for one AWS request.
 //!
 //! Authentication comes before decoding, as AWS does it: an unauthenticated caller learns
-//! nothing about input validation, and a signature error wins over a validation error.
+//! nothing about input validation, and a signature error wins over a validation error. The
+//! exception is an operation authenticated by its input (a web identity token, a SAML
+//! assertion): its input is decoded first, then authenticates the caller.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
