@@ -204,3 +204,29 @@ def test_a_caller_in_another_account_needs_both_accounts_to_allow(rampart, kms):
     assert is_denied(lambda: alice.generate_data_key(KeyId=key, KeySpec="AES_256"))
     kms.revoke_grant(KeyId=key, GrantId=grant["GrantId"])
     assert is_denied(encrypt)
+
+
+def test_a_key_policy_that_would_lock_the_caller_out_is_refused_unless_bypassed(kms, new_user, rampart):
+    def error(call):
+        with pytest.raises(botocore.exceptions.ClientError) as excinfo:
+            call()
+        return excinfo.value.response["Error"]
+
+    locked = doc({"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT_ID}:user/nobody"},
+                  "Action": "kms:*", "Resource": "*"})
+    key = kms.create_key()["KeyMetadata"]["Arn"]
+    refused = error(lambda: kms.put_key_policy(KeyId=key, PolicyName="default", Policy=locked))
+    assert refused["Code"] == "MalformedPolicyDocumentException"
+    assert "will not allow you to update the key policy" in refused["Message"]
+    assert error(lambda: kms.create_key(Policy=locked))["Code"] == "MalformedPolicyDocumentException"
+    # A policy that still lets the caller (here through the account) change it is accepted,
+    kms.put_key_policy(KeyId=key, PolicyName="default", Policy=key_policy())
+    # and the check can be bypassed, as AWS allows.
+    kms.put_key_policy(KeyId=key, PolicyName="default", Policy=locked, BypassPolicyLockoutSafetyCheck=True)
+    # An IAM user may set a policy delegating to the account only if her own policies would
+    # then let her change it again.
+    name, _, user = new_user(doc(allow(["kms:CreateKey"], "*")))
+    assert error(lambda: user.create_key(Policy=key_policy()))["Code"] == "MalformedPolicyDocumentException"
+    rampart.client("iam").put_user_policy(UserName=name, PolicyName="p", PolicyDocument=doc(
+        allow(["kms:CreateKey"], "*"), allow("kms:PutKeyPolicy", f"arn:aws:kms:us-east-1:{ACCOUNT_ID}:key/*")))
+    user.create_key(Policy=key_policy())

@@ -345,12 +345,15 @@ impl Harness {
         let caller = self.caller.clone();
         let key = Arc::clone(&self.key);
         let name = operation.to_owned();
+        // A request id of its own, as the server gives each request (CreateKey derives the
+        // key id from it).
+        let request_id = data_encoding::HEXLOWER.encode(&rampart_crypto::random_bytes(16));
         self.rt
             .block_on(store.write_with(move |tx| {
                 let env = Env {
                     caller: &caller,
                     region: "us-east-1",
-                    request_id: "r",
+                    request_id: &request_id,
                     now: time::macros::datetime!(2026-11-24 12:00:00 UTC),
                     root_key: &key,
                     entropy: &OsEntropy,

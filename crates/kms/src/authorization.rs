@@ -113,6 +113,86 @@ pub(crate) fn re_encrypt_targets(
     Ok(vec![from, to])
 }
 
+/// AWS's policy lockout safety check, unless the request bypasses it: the key policy it sets
+/// must let the caller make a later PutKeyPolicy call on `key_arn`. The authorize step decides
+/// it like any call (the caller's identity policies count when the policy delegates to the
+/// account); a policy that is not a valid key policy is left to the handler's own answer.
+fn lockout_target(
+    input: &Value,
+    key_arn: String,
+    account: &str,
+    condition_keys: Vec<(String, Vec<String>)>,
+) -> Option<AuthorizationTarget> {
+    if input
+        .get("BypassPolicyLockoutSafetyCheck")
+        .and_then(Value::as_bool)
+        == Some(true)
+    {
+        return None;
+    }
+    let document = member(input, "Policy")?;
+    crate::policy::validate(document).ok()?;
+    Some(AuthorizationTarget {
+        action: Some("kms:PutKeyPolicy"),
+        resources: vec![key_arn],
+        resource_policy: Some(ResourcePolicy {
+            document: document.to_owned(),
+            account_id: account.to_owned(),
+            must_allow: true,
+            description: "key policy",
+        }),
+        resource_tags: Vec::new(),
+        condition_keys,
+        denial: Some(AwsError::new(
+            "MalformedPolicyDocumentException",
+            400,
+            "The new key policy will not allow you to update the key policy in the future.",
+        )),
+    })
+}
+
+/// CreateKey: allowed by identity policies alone (there is no key yet), and, when it sets a
+/// key policy, the lockout safety check on the key it is about to make.
+pub(crate) fn create_key_targets(
+    env: &Env<'_>,
+    _tx: &mut dyn ReadTx,
+    input: &Value,
+) -> Result<Vec<AuthorizationTarget>, AwsError> {
+    let mut targets = vec![AuthorizationTarget {
+        action: None,
+        resources: vec!["*".to_owned()],
+        resource_policy: None,
+        resource_tags: Vec::new(),
+        condition_keys: Vec::new(),
+        denial: None,
+    }];
+    let account = &env.caller.account_id;
+    let new_key = records::key_arn(env.region, account, &crate::keys::new_key_id(env));
+    targets.extend(lockout_target(input, new_key, account, Vec::new()));
+    Ok(targets)
+}
+
+/// PutKeyPolicy: the key, under its current policy, then the lockout safety check under the
+/// new one.
+pub(crate) fn put_key_policy_targets(
+    env: &Env<'_>,
+    tx: &mut dyn ReadTx,
+    input: &Value,
+) -> Result<Vec<AuthorizationTarget>, AwsError> {
+    let current = key_target(env, tx, None, member(input, "KeyId"), Vec::new())?;
+    let mut targets = Vec::with_capacity(2);
+    if let (Some(policy), Some(arn)) = (&current.resource_policy, current.resources.first()) {
+        targets.extend(lockout_target(
+            input,
+            arn.clone(),
+            &policy.account_id,
+            current.condition_keys.clone(),
+        ));
+    }
+    targets.insert(0, current);
+    Ok(targets)
+}
+
 /// The alias a request names, as a target its caller's identity policies decide.
 fn alias_target(env: &Env<'_>, name: &str) -> AuthorizationTarget {
     AuthorizationTarget {
@@ -121,6 +201,7 @@ fn alias_target(env: &Env<'_>, name: &str) -> AuthorizationTarget {
         resource_policy: None,
         resource_tags: Vec::new(),
         condition_keys: Vec::new(),
+        denial: None,
     }
 }
 
@@ -193,6 +274,7 @@ fn key_target(
             resource_policy: None,
             resource_tags: Vec::new(),
             condition_keys,
+            denial: None,
         });
     };
     let key = match find_key(tx, env, named) {
@@ -204,6 +286,7 @@ fn key_target(
                 resource_policy: None,
                 resource_tags: Vec::new(),
                 condition_keys,
+                denial: None,
             });
         }
         Err(e) => return Err(e.into()),
@@ -225,6 +308,7 @@ fn key_target(
             description: "key policy",
         }),
         condition_keys,
+        denial: None,
     })
 }
 

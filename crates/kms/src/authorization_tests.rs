@@ -251,3 +251,52 @@ fn create_key_states_the_new_key_facts() {
         Some(&["false".to_owned()][..])
     );
 }
+
+#[test]
+fn a_new_key_policy_must_let_the_caller_change_it_again_unless_bypassed() {
+    let t = TestEnv::new();
+    let id = create(&t, json!({}));
+    let locked = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+        "Principal": {"AWS": format!("arn:aws:iam::{ACCOUNT}:user/nobody")},
+        "Action": "kms:*", "Resource": "*"}]})
+    .to_string();
+    let found = targets(
+        &t,
+        authorization::put_key_policy_targets,
+        json!({"KeyId": id, "Policy": locked}),
+    );
+    assert_eq!(found.len(), 2);
+    let lockout = &found[1];
+    assert_eq!(lockout.action, Some("kms:PutKeyPolicy"));
+    assert_eq!(lockout.resources, [key_arn(&id)]);
+    assert_eq!(
+        lockout.resource_policy.as_ref().unwrap().document,
+        locked.as_str()
+    );
+    assert_eq!(
+        lockout.denial.as_ref().unwrap().code,
+        "MalformedPolicyDocumentException"
+    );
+    let bypassed = targets(
+        &t,
+        authorization::put_key_policy_targets,
+        json!({"KeyId": id, "Policy": locked, "BypassPolicyLockoutSafetyCheck": true}),
+    );
+    assert_eq!(bypassed.len(), 1);
+    // A document that is no key policy is left to the handler's answer.
+    let malformed = targets(
+        &t,
+        authorization::put_key_policy_targets,
+        json!({"KeyId": id, "Policy": "{nope"}),
+    );
+    assert_eq!(malformed.len(), 1);
+    // CreateKey checks the key it is about to make, under the id its handler will give it.
+    let (found, made) = t.with_env(|env| {
+        let found = t.read_with(|_, tx| {
+            authorization::create_key_targets(env, tx, &json!({"Policy": locked})).unwrap()
+        });
+        (found, crate::keys::new_key_id(env))
+    });
+    assert_eq!(found.len(), 2);
+    assert_eq!(found[1].resources, [key_arn(&made)]);
+}

@@ -109,9 +109,14 @@ fn unsupported(what: &str) -> KmsError {
     ))
 }
 
-/// A fresh key id: a random (version 4) UUID, as AWS's key ids are.
-fn new_key_id(env: &Env<'_>) -> String {
-    let mut b = env.random(16);
+/// The id of the key a CreateKey request makes: a version 4 UUID, as AWS's key ids are,
+/// derived from the request's id (itself random and never reused), so that the authorize step
+/// can name the key before the handler makes it (the policy lockout safety check). Key ids
+/// are public names, not secrets.
+pub(crate) fn new_key_id(env: &Env<'_>) -> String {
+    let seed = format!("rampart-kms-key-id:{}", env.request_id);
+    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, seed.as_bytes());
+    let mut b = digest.as_ref().get(..16).unwrap_or_default().to_vec();
     if let (Some(six), Some(eight)) = (b.get(6).copied(), b.get(8).copied()) {
         if let Some(x) = b.get_mut(6) {
             *x = (six & 0x0f) | 0x40;

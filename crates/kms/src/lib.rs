@@ -64,8 +64,9 @@ impl Kms {
             operations: vec![
                 // Keys.
                 Op::write("CreateKey", "kms:CreateKey", keys::create_key)
+                    .authorization_targets(authorization::create_key_targets)
                     .condition_keys(authorization::create_key_condition_keys)
-                    .partial("no custom key stores, imported material, multi-Region keys, SM2/ML-DSA/Ed25519/ML-KEM/KEY_AGREEMENT specs, or policy lockout safety check"),
+                    .partial("no custom key stores, imported material, multi-Region keys, or SM2/ML-DSA/Ed25519/ML-KEM/KEY_AGREEMENT specs"),
                 on_key(Op::read("DescribeKey", "kms:DescribeKey", keys::describe_key)),
                 Op::read("ListKeys", "kms:ListKeys", keys::list_keys)
                     .condition_keys(authorization::condition_keys),
@@ -90,7 +91,7 @@ impl Kms {
                 // Key policies.
                 on_key(Op::read("GetKeyPolicy", "kms:GetKeyPolicy", policy::get_key_policy)),
                 on_key(Op::write("PutKeyPolicy", "kms:PutKeyPolicy", policy::put_key_policy))
-                    .partial("the policy lockout safety check is not made"),
+                    .authorization_targets(authorization::put_key_policy_targets),
                 on_key(Op::read("ListKeyPolicies", "kms:ListKeyPolicies", policy::list_key_policies)),
                 // Symmetric cryptography.
                 on_key(Op::read("Encrypt", "kms:Encrypt", crypto_symmetric::encrypt)),

@@ -87,7 +87,7 @@ pub(crate) struct PutKeyPolicyInput {
     policy: String,
 }
 
-/// PutKeyPolicy. The policy lockout safety check is not made (see docs/COVERAGE.md).
+/// PutKeyPolicy. The policy lockout safety check is the authorize step's (authorization.rs).
 pub(crate) fn put_key_policy(
     env: &Env<'_>,
     tx: &mut dyn WriteTx,

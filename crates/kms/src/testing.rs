@@ -12,6 +12,11 @@ use time::OffsetDateTime;
 /// The account the tests act in.
 pub(crate) const ACCOUNT: &str = "123456789012";
 
+/// A fresh request id, as the server makes one per request (CreateKey derives key ids from it).
+fn request_id() -> String {
+    data_encoding::HEXLOWER.encode(&rampart_crypto::random_bytes(16))
+}
+
 /// A store, a caller and a clock for calling handlers directly.
 pub(crate) struct TestEnv {
     _dir: tempfile::TempDir,
@@ -52,11 +57,12 @@ impl TestEnv {
         let caller = self.caller.clone();
         let now = self.now;
         let key = Arc::clone(&self.root_key);
+        let request_id = request_id();
         self.runtime.block_on(self.store.write_with(move |tx| {
             let env = Env {
                 caller: &caller,
                 region: "us-east-1",
-                request_id: "test-request",
+                request_id: &request_id,
                 now,
                 root_key: &key,
                 entropy: &OsEntropy,
@@ -78,10 +84,11 @@ impl TestEnv {
 
     /// Runs `f` with this test's `Env`.
     pub(crate) fn with_env<T>(&self, f: impl FnOnce(&Env<'_>) -> T) -> T {
+        let request_id = request_id();
         let env = Env {
             caller: &self.caller,
             region: "us-east-1",
-            request_id: "test-request",
+            request_id: &request_id,
             now: self.now,
             root_key: &self.root_key,
             entropy: &OsEntropy,

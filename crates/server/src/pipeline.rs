@@ -264,7 +264,10 @@ fn prepare(
                     now: record.event_time,
                 },
             )
-            .map_err(|e| denial_for(model.protocol(), e))?;
+            .map_err(|e| match &target.denial {
+                Some(denial) => denial.clone(),
+                None => denial_for(model.protocol(), e),
+            })?;
     }
     Ok(ReadyCall {
         caller,
@@ -306,6 +309,7 @@ fn authorization_targets(
         resource_policy,
         resource_tags,
         condition_keys: Vec::new(),
+        denial: None,
     }])
 }
 

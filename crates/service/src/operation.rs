@@ -92,6 +92,9 @@ pub struct AuthorizationTarget {
     pub resource_tags: Vec<(String, String)>,
     /// Condition keys that describe them (e.g. `kms:KeySpec`), beside the operation's own.
     pub condition_keys: Vec<(String, Vec<String>)>,
+    /// What a denial answers, when not AccessDenied: KMS's policy lockout safety check (the
+    /// new key policy must let the caller change it again) answers a malformed policy.
+    pub denial: Option<AwsError>,
 }
 
 /// Looks up every authorization a request needs, each of which must allow.

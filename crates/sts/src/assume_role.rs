@@ -58,6 +58,7 @@ pub(crate) fn role_targets(
         resource_policy: trust.clone(),
         resource_tags: Vec::new(),
         condition_keys: Vec::new(),
+        denial: None,
     };
     let mut targets = vec![target(None)];
     if tagged {
