@@ -7,7 +7,8 @@ use rampart_store::{ReadTx, StoreError, WriteTx, get_json, put_json, scan_json};
 use serde::{Deserialize, Serialize};
 
 use crate::access_keys::{self, AccessKeyRecord};
-use crate::ids;
+use crate::ids::{self, IdPrefix};
+use crate::records::{self, RoleRecord};
 
 /// The store namespace of accounts, keyed by account ID.
 pub const NAMESPACE: &str = "iam.account";
@@ -58,6 +59,12 @@ pub enum BootstrapError {
     /// The account exists already.
     #[error("account {0} exists already")]
     AccountExists(String),
+    /// No such account.
+    #[error("account {0} does not exist")]
+    NoSuchAccount(String),
+    /// The root user has as many access keys as AWS allows.
+    #[error("the root user of account {0} already has {max} access keys", max = access_keys::MAX_KEYS_PER_USER)]
+    TooManyKeys(String),
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -171,6 +178,104 @@ pub fn create_account(
     );
     access_keys::put(tx, &record)?;
     Ok((account_id, access_key_id, secret))
+}
+
+/// The account `account_id`, if it exists.
+pub fn get(
+    tx: &mut (impl ReadTx + ?Sized),
+    account_id: &str,
+) -> Result<Option<AccountRecord>, StoreError> {
+    get_json(tx, NAMESPACE, account_id)
+}
+
+/// The managed policy AWS attaches to the role Organizations makes in a new account.
+const ADMINISTRATOR_ACCESS: &str = "arn:aws:iam::aws:policy/AdministratorAccess";
+
+/// A new account made by AWS Organizations' CreateAccount, with a fresh random ID. As at
+/// AWS, its root user has no access key, and a role named `role_name` lets the management
+/// account in: it trusts `arn:aws:iam::<management>:root` and has AdministratorAccess
+/// attached. Returns the new account's ID.
+pub fn create_member_account(
+    tx: &mut (impl WriteTx + ?Sized),
+    management_account_id: &str,
+    role_name: &str,
+    entropy: &dyn Entropy,
+    now: &str,
+) -> Result<String, StoreError> {
+    let account_id = loop {
+        let candidate = ids::account_id(entropy);
+        if get(tx, &candidate)?.is_none() {
+            break candidate;
+        }
+    };
+    put_json(
+        tx,
+        NAMESPACE,
+        &account_id,
+        &AccountRecord {
+            account_id: account_id.clone(),
+            created: now.to_owned(),
+        },
+    )?;
+    let trust = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{management_account_id}:root"}},"Action":"sts:AssumeRole"}}]}}"#
+    );
+    let role = RoleRecord {
+        arn: records::arn(&account_id, "role", "/", role_name),
+        account_id: account_id.clone(),
+        role_name: role_name.to_owned(),
+        role_id: ids::unique_id(IdPrefix::Role, entropy),
+        path: "/".to_owned(),
+        create_date: now.to_owned(),
+        assume_role_policy_document: trust,
+        description: None,
+        max_session_duration: crate::roles::DEFAULT_MAX_SESSION_DURATION,
+        permissions_boundary: None,
+        tags: Vec::new(),
+        attached_policies: vec![ADMINISTRATOR_ACCESS.to_owned()],
+        inline_policies: Default::default(),
+        role_last_used: None,
+    };
+    put_json(
+        tx,
+        records::ROLES,
+        &records::key(&account_id, role_name),
+        &role,
+    )?;
+    Ok(account_id)
+}
+
+/// A new access key for the root user of an existing account (an account Organizations
+/// made has none; its owner may make one, as at AWS). Returns the key's ID and its secret,
+/// which the caller shows once.
+pub fn create_root_access_key(
+    tx: &mut (impl WriteTx + ?Sized),
+    account_id: &str,
+    root_key: &RootKey,
+    entropy: &dyn Entropy,
+    now: &str,
+) -> Result<(String, SecretBytes), BootstrapError> {
+    if get(tx, account_id)?.is_none() {
+        return Err(BootstrapError::NoSuchAccount(account_id.to_owned()));
+    }
+    if access_keys::of_root(tx, account_id)?.len() >= access_keys::MAX_KEYS_PER_USER {
+        return Err(BootstrapError::TooManyKeys(account_id.to_owned()));
+    }
+    let number: u64 = account_id
+        .parse()
+        .map_err(|_| BootstrapError::InvalidAccountId(account_id.to_owned()))?;
+    let access_key_id = ids::access_key_id(IdPrefix::AccessKey, number, entropy);
+    let secret = SecretBytes::from(ids::secret_access_key(entropy));
+    let record = AccessKeyRecord::new(
+        access_key_id.clone(),
+        account_id.to_owned(),
+        None,
+        &secret,
+        root_key,
+        now.to_owned(),
+    );
+    access_keys::put(tx, &record)?;
+    Ok((access_key_id, secret))
 }
 
 /// Returns all state to what bootstrap made: the same management account and the same root

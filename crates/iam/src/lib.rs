@@ -40,6 +40,7 @@ mod testing;
 mod users;
 
 pub use error::IamError;
+pub use simulate::{ScpLevels, ServiceControlPolicyLookup};
 
 use rampart_service::{Operation, Service};
 
@@ -49,8 +50,14 @@ pub struct Iam {
 }
 
 impl Iam {
-    /// IAM with every operation Rampart implements.
+    /// IAM with every operation Rampart implements, for a Rampart that serves no
+    /// Organizations (no account is in an organization).
     pub fn new() -> Self {
+        Self::with_organizations(simulate::no_organizations)
+    }
+
+    /// IAM whose policy simulator reads the SCPs binding a principal with `scps`.
+    pub fn with_organizations(scps: ServiceControlPolicyLookup) -> Self {
         let mut operations = Vec::new();
         // One line per family; each family's file declares its operations.
         operations.extend(users::operations());
@@ -66,7 +73,7 @@ impl Iam {
         operations.extend(mfa::operations());
         operations.extend(account_settings::operations());
         operations.extend(credential_report::operations());
-        operations.extend(simulate::operations());
+        operations.extend(simulate::operations(scps));
         operations.extend(access_advisor::operations());
         operations.extend(oidc_providers::operations());
         operations.extend(saml_providers::operations());

@@ -10,19 +10,39 @@ use rampart_policy::{
     Principal, Request,
 };
 use rampart_service::{Env, Operation};
-use rampart_store::ReadTx;
+use rampart_store::{ReadTx, StoreError};
 use serde::{Deserialize, Serialize};
 
 use crate::IamError;
 use crate::authorization::{self, NamedDocument, PrincipalPolicies};
 
-/// The operations of this family.
-pub(crate) fn operations() -> Vec<Operation> {
+/// The service control policies that bind an account's principals: one list of (policy ID,
+/// document) per level, from the organization's root to the account; empty when none apply
+/// (the management account, SCPs not enabled).
+pub type ScpLevels = Vec<Vec<(String, String)>>;
+
+/// Reads an account's [`ScpLevels`]; `None` when the account is in no organization. AWS
+/// Organizations supplies it: it is built on IAM, so IAM cannot read its records itself.
+pub type ServiceControlPolicyLookup =
+    fn(&mut dyn ReadTx, &str) -> Result<Option<ScpLevels>, StoreError>;
+
+/// The lookup when Organizations is not served: no account is in an organization.
+pub(crate) fn no_organizations(
+    _: &mut dyn ReadTx,
+    _: &str,
+) -> Result<Option<ScpLevels>, StoreError> {
+    Ok(None)
+}
+
+/// The operations of this family; `scps` reads the SCPs a simulated principal is bound by.
+pub(crate) fn operations(scps: ServiceControlPolicyLookup) -> Vec<Operation> {
     vec![
         Operation::read(
             "SimulatePrincipalPolicy",
             "iam:SimulatePrincipalPolicy",
-            simulate_principal_policy,
+            move |env: &Env<'_>, tx: &mut dyn ReadTx, input: SimulatePrincipalPolicyInput| {
+                simulate_principal_policy(env, tx, input, scps)
+            },
         )
         .resources(policy_source_resource)
         .partial("statement positions (StartPosition/EndPosition) are not reported"),
@@ -130,7 +150,8 @@ pub struct EvaluationResult {
     eval_decision: &'static str,
     matched_statements: Vec<MatchedStatement>,
     missing_context_values: Vec<String>,
-    organizations_decision_detail: OrganizationsDecisionDetail,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    organizations_decision_detail: Option<OrganizationsDecisionDetail>,
     #[serde(skip_serializing_if = "Option::is_none")]
     permissions_boundary_decision_detail: Option<PermissionsBoundaryDecisionDetail>,
 }
@@ -208,6 +229,8 @@ struct Simulation {
     resource_owner: Option<String>,
     context: Context,
     provided_keys: Vec<String>,
+    /// The SCP levels binding the principal's account; `None` outside any organization.
+    service_control_policies: Option<Vec<PolicySet>>,
 }
 
 fn context_of(entries: &[ContextEntry]) -> (Context, Vec<String>) {
@@ -244,10 +267,12 @@ impl Simulation {
             .resource_policy
             .as_ref()
             .map(|p| PolicySet::single(&p.id, &p.policy));
+        let scp_levels: Vec<&PolicySet> = self.service_control_policies.iter().flatten().collect();
         let input = EvaluationInput {
             identity_policies: Some(&identity),
             permissions_boundary: boundary.as_ref(),
             resource_policy: resource_policy.as_ref(),
+            service_control_policies: &scp_levels,
             ..EvaluationInput::default()
         };
         let resources: Vec<String> = if resources.is_empty() {
@@ -291,7 +316,12 @@ impl Simulation {
         let matched_statements = decision
             .matched_statements
             .iter()
-            .filter(|m| m.policy_type != PolicyType::PermissionsBoundary)
+            .filter(|m| {
+                !matches!(
+                    m.policy_type,
+                    PolicyType::PermissionsBoundary | PolicyType::ServiceControlPolicy
+                )
+            })
             .map(|m| MatchedStatement {
                 source_policy_id: m.policy_id.to_string(),
                 source_policy_type: sources
@@ -302,15 +332,20 @@ impl Simulation {
             })
             .collect();
         let boundary_blocks = decision.decided_by == Some(PolicyType::PermissionsBoundary);
+        let organizations_block = decision.kind != DecisionKind::Allow
+            && decision.decided_by == Some(PolicyType::ServiceControlPolicy);
         EvaluationResult {
             eval_action_name: action.to_owned(),
             eval_resource_name: resource.to_owned(),
             eval_decision,
             matched_statements,
             missing_context_values: self.missing_keys(),
-            organizations_decision_detail: OrganizationsDecisionDetail {
-                allowed_by_organizations: true,
-            },
+            // AWS reports it only for principals of accounts in an organization.
+            organizations_decision_detail: self.service_control_policies.as_ref().map(|_| {
+                OrganizationsDecisionDetail {
+                    allowed_by_organizations: !organizations_block,
+                }
+            }),
             permissions_boundary_decision_detail: has_boundary.then_some(
                 PermissionsBoundaryDecisionDetail {
                     allowed_by_permissions_boundary: !boundary_blocks,
@@ -411,8 +446,25 @@ fn simulate_principal_policy(
     _env: &Env<'_>,
     tx: &mut dyn ReadTx,
     input: SimulatePrincipalPolicyInput,
+    scps: ServiceControlPolicyLookup,
 ) -> Result<SimulatePolicyOutput, IamError> {
     let (account_id, stored_policies) = principal_policies(tx, &input.policy_source_arn)?;
+    let service_control_policies = scps(tx, &account_id)?.map(|levels| {
+        levels
+            .iter()
+            .map(|level| {
+                let documents: Vec<NamedDocument> = level
+                    .iter()
+                    .map(|(id, document)| NamedDocument {
+                        id: id.clone(),
+                        source: authorization::PolicySource::AwsManaged,
+                        document: document.clone(),
+                    })
+                    .collect();
+                set_of_documents(&documents)
+            })
+            .collect()
+    });
     let mut identity = parse_all(stored(stored_policies.identity), PolicyKind::Identity)?;
     identity.extend(parse_all(
         given(input.policy_input_list, "PolicyInputList"),
@@ -439,7 +491,19 @@ fn simulate_principal_policy(
         account_id,
         identity,
         boundary,
+        service_control_policies,
     )
+}
+
+/// Compiles stored documents; one that no longer parses is left out (it can only deny).
+fn set_of_documents(documents: &[NamedDocument]) -> PolicySet {
+    let mut set = PolicySet::new();
+    for named in documents {
+        if let Ok(policy) = Policy::parse(&named.document) {
+            set.add(&named.id, &policy);
+        }
+    }
+    set
 }
 
 fn simulate_custom_policy(
@@ -466,6 +530,7 @@ fn simulate_custom_policy(
         env.caller.account_id.clone(),
         identity,
         boundary,
+        None,
     )
 }
 
@@ -477,6 +542,7 @@ fn simulate(
     account_id: String,
     identity: Vec<SimulatedPolicy>,
     boundary: Vec<SimulatedPolicy>,
+    service_control_policies: Option<Vec<PolicySet>>,
 ) -> Result<SimulatePolicyOutput, IamError> {
     let caller = request.caller_arn.as_deref().unwrap_or(default_caller);
     let (context, provided_keys) = context_of(&request.context_entries);
@@ -489,6 +555,7 @@ fn simulate(
         resource_owner: request.resource_owner,
         context,
         provided_keys,
+        service_control_policies,
     };
     simulation.run(
         &request.action_names,

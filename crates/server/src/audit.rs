@@ -254,10 +254,13 @@ struct Resource<'a> {
     kind: &'static str,
 }
 
-/// The region CloudTrail records: IAM is a global service whose events AWS records in
-/// us-east-1, whatever region the client signed for.
+/// The region CloudTrail records: IAM and Organizations are global services whose events
+/// AWS records in us-east-1, whatever region the client signed for.
 fn recorded_region<'a>(event_source: &str, signed: &'a str) -> &'a str {
-    if event_source == "iam.amazonaws.com" {
+    if matches!(
+        event_source,
+        "iam.amazonaws.com" | "organizations.amazonaws.com"
+    ) {
         "us-east-1"
     } else {
         signed

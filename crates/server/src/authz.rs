@@ -1,15 +1,18 @@
 //! Authorize: decide whether the caller may perform the operation's action on its resources,
 //! with the policy engine, from the principal's compiled policies.
 //!
-//! Compiled policies are cached per principal and tagged with the write generation they were
-//! read at; every committed write bumps the generation, so the very next request after any
-//! change to a principal's policies, groups or boundary recompiles them.
+//! Compiled policies are cached per principal, and an account's organization guardrails
+//! (its SCP levels, its RCPs, its place in the tree) per account, each tagged with the write
+//! generation they were read at; every committed write bumps the generation, so the very
+//! next request after any change to a principal's policies, groups or boundary, to an SCP
+//! or RCP, or to an account's place in the tree recompiles them.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use rampart_iam::authorization::{NamedDocument, PrincipalPolicies};
 use rampart_iam::records::Tag;
+use rampart_organizations::guardrails::{self, GuardrailPolicy};
 use rampart_policy::{
     Context, EvaluationInput, EvaluationMode, Policy, PolicySet, Principal, Request,
 };
@@ -35,11 +38,60 @@ struct CompiledPrincipal {
     user_id: String,
 }
 
-/// The authorize step's state: the compiled-policy cache, tagged with the server's write
-/// generation.
+/// An account's organization guardrails, compiled.
+struct CompiledMembership {
+    generation: u64,
+    /// `None`: the account is in no organization.
+    organization: Option<OrganizationGuardrails>,
+}
+
+struct OrganizationGuardrails {
+    organization_id: String,
+    /// `o-…/r-…/ou-…/`, the path of the account's parent.
+    path: String,
+    management_account: bool,
+    /// One set per level, root first; empty when no SCP applies.
+    service_control_policies: Vec<PolicySet>,
+    /// Every level's RCPs; `None` when none apply.
+    resource_control_policies: Option<PolicySet>,
+}
+
+impl CompiledMembership {
+    fn scp_levels(&self) -> Vec<&PolicySet> {
+        self.organization
+            .iter()
+            .flat_map(|o| &o.service_control_policies)
+            .collect()
+    }
+
+    fn management_account(&self) -> bool {
+        self.organization
+            .as_ref()
+            .is_some_and(|o| o.management_account)
+    }
+}
+
+/// The services whose resources RCPs guard, as AWS lists them (RCPs never apply to IAM
+/// calls, nor to calls that name no resource, such as `kms:CreateKey`).
+const RCP_SERVICES: &[&str] = &[
+    "s3",
+    "sts",
+    "kms",
+    "sqs",
+    "secretsmanager",
+    "cognito-idp",
+    "logs",
+    "dynamodb",
+    "ecr",
+    "aoss",
+];
+
+/// The authorize step's state: the compiled-policy and guardrail caches, tagged with the
+/// server's write generation.
 pub(crate) struct Authorizer {
     generation: Arc<Generation>,
     cache: Mutex<HashMap<String, Arc<CompiledPrincipal>>>,
+    memberships: Mutex<HashMap<String, Arc<CompiledMembership>>>,
 }
 
 /// What the authorize step knows about one request.
@@ -115,6 +167,7 @@ impl Authorizer {
         Self {
             generation,
             cache: Mutex::new(HashMap::new()),
+            memberships: Mutex::new(HashMap::new()),
         }
     }
 
@@ -129,9 +182,35 @@ impl Authorizer {
             return Ok(());
         }
         let holder = holder(caller, request.session);
-        // Root bypasses identity policies (never SCPs, which arrive with Organizations). With
-        // no resource policy to consult, there is nothing left to decide.
-        if matches!(holder, PolicyHolder::Root) && request.resource_policy.is_none() {
+        let resource_account = request
+            .resource_policy
+            .map_or(caller.account_id.as_str(), |p| p.account_id.as_str());
+        let principal_org = self.membership(store, &caller.account_id)?;
+        let resource_org = if resource_account == caller.account_id {
+            Arc::clone(&principal_org)
+        } else {
+            self.membership(store, resource_account)?
+        };
+        // SCPs bind every principal of a member account, its root user included.
+        let scp_levels = principal_org.scp_levels();
+        let action_service = request
+            .operation
+            .action
+            .split_once(':')
+            .map_or("", |(service, _)| service);
+        let rcps = resource_org
+            .organization
+            .as_ref()
+            .and_then(|o| o.resource_control_policies.as_ref())
+            .filter(|_| RCP_SERVICES.contains(&action_service));
+        let rcps_apply = rcps.is_some() && request.resources.iter().any(|r| r != "*");
+        // Root bypasses identity policies, never guardrails. With no resource policy and no
+        // guardrail to consult, there is nothing left to decide.
+        if matches!(holder, PolicyHolder::Root)
+            && request.resource_policy.is_none()
+            && scp_levels.is_empty()
+            && !rcps_apply
+        {
             let federated = request
                 .session
                 .is_some_and(|s| s.caller.kind == PrincipalKind::FederatedUser);
@@ -185,17 +264,28 @@ impl Authorizer {
             permissions_boundary: compiled.boundary.as_ref(),
             session_policies: session_policies.as_ref(),
             resource_policy: resource_policy.as_ref(),
+            service_control_policies: &scp_levels,
+            principal_is_management_account: principal_org.management_account(),
+            resource_is_management_account: resource_org.management_account(),
             mode,
             ..EvaluationInput::default()
         };
-        let context = request_context(request, &compiled);
-        let resource_account = request
-            .resource_policy
-            .map_or(caller.account_id.as_str(), |p| p.account_id.as_str());
+        let mut context = request_context(request, &compiled);
+        organization_keys(
+            &mut context,
+            &principal_org,
+            &resource_org,
+            resource_account,
+        );
         for resource in request.resources {
             let evaluation = Request::new(principal.clone(), request.action, resource)
                 .with_resource_account(resource_account)
                 .with_context(context.clone());
+            // RCPs guard resources: a call that names none is not theirs to judge.
+            let input = EvaluationInput {
+                resource_control_policies: rcps.filter(|_| resource != "*"),
+                ..input
+            };
             let decision = rampart_policy::evaluate(&evaluation, &input);
             if !decision.is_allowed() && caller.is_federated_by_provider() {
                 // AWS tells an identity provider's user no more than this.
@@ -217,6 +307,50 @@ impl Authorizer {
             }
         }
         Ok(())
+    }
+
+    /// The organization guardrails of `account_id`, from the cache when current.
+    fn membership(
+        &self,
+        store: &dyn Store,
+        account_id: &str,
+    ) -> Result<Arc<CompiledMembership>, AwsError> {
+        // Read the generation first, as `compiled` does.
+        let generation = self.generation.current();
+        if let Some(hit) = self
+            .memberships
+            .lock()
+            .ok()
+            .and_then(|c| c.get(account_id).cloned())
+            && hit.generation == generation
+        {
+            return Ok(hit);
+        }
+        let membership = store
+            .read_with(|tx| guardrails::membership(tx, account_id))
+            .map_err(internal)?;
+        let compiled = Arc::new(CompiledMembership {
+            generation,
+            organization: membership.map(|m| OrganizationGuardrails {
+                service_control_policies: m
+                    .service_control_policies
+                    .iter()
+                    .map(|level| compile_guardrails(level, SCP_DENY_ALL))
+                    .collect(),
+                resource_control_policies: (!m.resource_control_policies.is_empty())
+                    .then(|| compile_guardrails(&m.resource_control_policies, RCP_DENY_ALL)),
+                organization_id: m.organization_id,
+                path: m.path,
+                management_account: m.management_account,
+            }),
+        });
+        if let Ok(mut cache) = self.memberships.lock() {
+            if cache.len() >= MAX_CACHED_PRINCIPALS {
+                cache.clear();
+            }
+            cache.insert(account_id.to_owned(), Arc::clone(&compiled));
+        }
+        Ok(compiled)
     }
 
     /// The compiled policies of the user or role `gather` reads, from the cache when current.
@@ -287,6 +421,48 @@ fn session_policies(session: Option<&Session>) -> Option<PolicySet> {
         .map(|(i, d)| named(&format!("session-policy-{}", i + 1), d))
         .collect();
     Some(compile(&documents))
+}
+
+/// Compiles SCPs or RCPs (`deny_all` is the document standing in for one that no longer
+/// parses). They were validated when written; one that a newer, stricter engine refuses
+/// denies everything rather than being dropped, since dropping a Deny would fail open.
+fn compile_guardrails(policies: &[GuardrailPolicy], deny_all: &str) -> PolicySet {
+    let mut set = PolicySet::new();
+    for policy in policies {
+        let parsed = Policy::parse(&policy.content).or_else(|e| {
+            tracing::warn!(policy = %policy.id, error = %e, "stored organization policy no longer parses; it denies everything");
+            Policy::parse(deny_all)
+        });
+        if let Ok(parsed) = parsed {
+            set.add(&policy.id, &parsed);
+        }
+    }
+    set
+}
+
+const SCP_DENY_ALL: &str =
+    r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"*","Resource":"*"}]}"#;
+const RCP_DENY_ALL: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*","Action":"*","Resource":"*"}]}"#;
+
+/// The organization keys of the request context: `aws:PrincipalOrgID` and
+/// `aws:PrincipalOrgPaths` when the caller's account is in an organization,
+/// `aws:ResourceOrgID` and `aws:ResourceOrgPaths` when the resource's is, and
+/// `aws:ResourceAccount`.
+fn organization_keys(
+    context: &mut Context,
+    principal: &CompiledMembership,
+    resource: &CompiledMembership,
+    resource_account: &str,
+) {
+    if let Some(org) = &principal.organization {
+        context.insert("aws:PrincipalOrgID", org.organization_id.as_str());
+        context.insert_multi("aws:PrincipalOrgPaths", [org.path.as_str()]);
+    }
+    if let Some(org) = &resource.organization {
+        context.insert("aws:ResourceOrgID", org.organization_id.as_str());
+        context.insert_multi("aws:ResourceOrgPaths", [org.path.as_str()]);
+    }
+    context.insert("aws:ResourceAccount", resource_account);
 }
 
 /// Compiles stored documents. They were validated when written; one that no longer parses

@@ -21,8 +21,11 @@ impl Registry {
     pub fn with_all_services() -> Self {
         let mut registry = Self::new();
         registry.add(Arc::new(rampart_cloudtrail::CloudTrail::new()));
-        registry.add(Arc::new(rampart_iam::Iam::new()));
+        registry.add(Arc::new(rampart_iam::Iam::with_organizations(
+            rampart_organizations::guardrails::simulated_service_control_policies,
+        )));
         registry.add(Arc::new(rampart_kms::Kms::new()));
+        registry.add(Arc::new(rampart_organizations::Organizations::new()));
         registry.add(Arc::new(rampart_sts::Sts::new()));
         registry
     }

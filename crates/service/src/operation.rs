@@ -148,7 +148,7 @@ impl Operation {
     pub fn read<I, O, E>(
         name: &'static str,
         action: &'static str,
-        handler: fn(&Env<'_>, &mut dyn ReadTx, I) -> Result<O, E>,
+        handler: impl Fn(&Env<'_>, &mut dyn ReadTx, I) -> Result<O, E> + Send + Sync + 'static,
     ) -> Self
     where
         I: DeserializeOwned + 'static,
@@ -168,7 +168,7 @@ impl Operation {
     pub fn write<I, O, E>(
         name: &'static str,
         action: &'static str,
-        handler: fn(&Env<'_>, &mut dyn WriteTx, I) -> Result<O, E>,
+        handler: impl Fn(&Env<'_>, &mut dyn WriteTx, I) -> Result<O, E> + Send + Sync + 'static,
     ) -> Self
     where
         I: DeserializeOwned + 'static,

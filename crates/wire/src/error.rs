@@ -16,6 +16,9 @@ pub struct AwsError {
     pub status: u16,
     /// `true` for client errors (Query `<Type>Sender</Type>`), `false` for server errors.
     pub sender_fault: bool,
+    /// Members of the error's structure besides its message, such as the `Reason` of
+    /// Organizations' `ConstraintViolationException`; awsJson bodies carry them.
+    pub members: Vec<(&'static str, String)>,
 }
 
 impl AwsError {
@@ -30,7 +33,14 @@ impl AwsError {
             message: message.into(),
             status,
             sender_fault: status < 500,
+            members: Vec::new(),
         }
+    }
+
+    /// This error with one more member in its body, e.g. (`Reason`, `INVALID_PATTERN`).
+    pub fn with_member(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        self.members.push((name, value.into()));
+        self
     }
 
     /// awsJson's answer to a body it cannot read as the operation's input.
@@ -79,6 +89,34 @@ pub enum ModelError {
     UnsupportedProtocol(String),
 }
 
+/// Which kind of constraint an input broke.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Constraint {
+    /// A required member is absent.
+    Required,
+    /// A string does not match its pattern.
+    Pattern,
+    /// A string, list or map is too long.
+    MaxLength,
+    /// A string, list or map is too short.
+    MinLength,
+    /// A number is too large.
+    MaxValue,
+    /// A number is too small.
+    MinValue,
+    /// A string is not one of its enum's values.
+    Enum,
+    /// A member of a list or map of scalars breaks one of its constraints.
+    Member,
+}
+
+/// The first violation of an input: what broke, and the shape that broke it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct FirstViolation {
+    pub(crate) constraint: Constraint,
+    pub(crate) shape: String,
+}
+
 /// Collects constraint violations and renders AWS's "N validation error(s) detected" message.
 ///
 /// AWS (Coral) reports every violation in one message, joined by `"; "`:
@@ -87,22 +125,44 @@ pub enum ModelError {
 #[derive(Debug, Default)]
 pub(crate) struct Violations {
     items: Vec<String>,
+    first: Option<FirstViolation>,
 }
 
 impl Violations {
-    /// Record one violation; `value` is `None` for a sensitive member, whose value is never
-    /// echoed (AWS writes `Value at 'password' failed …` then).
-    pub(crate) fn push(&mut self, value: Option<&str>, path: &str, constraint: &str) {
+    /// Record one violation of `constraint` by a value of shape `shape`; `value` is `None`
+    /// for a sensitive member, whose value is never echoed (AWS writes `Value at 'password'
+    /// failed …` then).
+    pub(crate) fn push(
+        &mut self,
+        value: Option<&str>,
+        path: &str,
+        (constraint, text): (Constraint, &str),
+        shape: &str,
+    ) {
         let item = match value {
-            Some(v) => format!("Value {v} at '{path}' failed to satisfy constraint: {constraint}"),
-            None => format!("Value at '{path}' failed to satisfy constraint: {constraint}"),
+            Some(v) => format!("Value {v} at '{path}' failed to satisfy constraint: {text}"),
+            None => format!("Value at '{path}' failed to satisfy constraint: {text}"),
         };
         self.items.push(item);
+        self.first.get_or_insert_with(|| FirstViolation {
+            constraint,
+            shape: shape.to_owned(),
+        });
     }
 
-    /// Record a required member that is absent.
-    pub(crate) fn push_null(&mut self, path: &str) {
-        self.push(Some("null"), path, "Member must not be null");
+    /// Record a required member of shape `shape` that is absent.
+    pub(crate) fn push_null(&mut self, path: &str, shape: &str) {
+        self.push(
+            Some("null"),
+            path,
+            (Constraint::Required, "Member must not be null"),
+            shape,
+        );
+    }
+
+    /// The first violation recorded.
+    pub(crate) fn first(&self) -> Option<&FirstViolation> {
+        self.first.as_ref()
     }
 
     /// The AWS message, or `None` when nothing was violated.

@@ -264,6 +264,9 @@ pub fn encode_json_error(error: &AwsError) -> Vec<u8> {
     if !error.message.is_empty() {
         body.insert("message".to_owned(), Value::String(error.message.clone()));
     }
+    for (name, value) in &error.members {
+        body.insert((*name).to_owned(), Value::String(value.clone()));
+    }
     serde_json::to_vec(&Value::Object(body)).unwrap_or_default()
 }
 

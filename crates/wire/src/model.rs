@@ -46,6 +46,7 @@ impl ModeledError {
             message: message.into(),
             status: self.status,
             sender_fault: self.sender_fault,
+            members: Vec::new(),
         }
     }
 }
@@ -291,13 +292,67 @@ impl ServiceModel {
     ///
     /// Query services answer `ValidationError`; awsJson services `ValidationException`,
     /// except Cognito user pools, which answer `InvalidParameterException` with the same
-    /// message format (seen in client code quoting real responses).
+    /// message format (seen in client code quoting real responses), and Organizations (see
+    /// [`Self::validation_error`]).
     pub fn validation_error_code(&self) -> &'static str {
         match (self.protocol, self.endpoint_prefix.as_str()) {
             (Protocol::Query, _) => "ValidationError",
             (_, "cognito-idp") => "InvalidParameterException",
+            (_, "organizations") => "InvalidInputException",
             _ => "ValidationException",
         }
+    }
+
+    /// The error for an input that breaks the model, `message` listing every violation.
+    ///
+    /// Organizations answers with `InvalidInputException`, a `Reason` for the first
+    /// violation, and that reason's sentence as its message (as its API reference words it:
+    /// "You provided a value that does not match the required pattern.").
+    pub(crate) fn validation_error(
+        &self,
+        message: String,
+        first: Option<&crate::error::FirstViolation>,
+    ) -> crate::AwsError {
+        use crate::error::Constraint;
+        if self.endpoint_prefix != "organizations" {
+            return crate::AwsError::new(self.validation_error_code(), 400, message);
+        }
+        let (reason, sentence) = match first.map(|f| (f.constraint, f.shape.as_str())) {
+            Some((Constraint::Required, _)) | None => (
+                "INPUT_REQUIRED",
+                "You must include a value for all required parameters.",
+            ),
+            Some((Constraint::Pattern, _)) => (
+                "INVALID_PATTERN",
+                "You provided a value that does not match the required pattern.",
+            ),
+            Some((Constraint::MaxLength, _)) => (
+                "MAX_LENGTH_EXCEEDED",
+                "You provided a string parameter that is longer than allowed.",
+            ),
+            Some((Constraint::MinLength, _)) => (
+                "MIN_LENGTH_EXCEEDED",
+                "You provided a string parameter that is shorter than allowed.",
+            ),
+            Some((Constraint::MaxValue, _)) => (
+                "MAX_VALUE_EXCEEDED",
+                "You provided a numeric parameter that has a larger value than allowed.",
+            ),
+            Some((Constraint::MinValue, _)) => (
+                "MIN_VALUE_EXCEEDED",
+                "You provided a numeric parameter that has a smaller value than allowed.",
+            ),
+            Some((Constraint::Enum, "PolicyType")) => (
+                "INVALID_ENUM_POLICY_TYPE",
+                "You specified an invalid policy type string.",
+            ),
+            Some((Constraint::Enum, _)) => ("INVALID_ENUM", "You specified an invalid value."),
+            Some((Constraint::Member, _)) => (
+                "INVALID_LIST_MEMBER",
+                "You provided a list to a parameter that contains at least one invalid value.",
+            ),
+        };
+        crate::AwsError::new("InvalidInputException", 400, sentence).with_member("Reason", reason)
     }
 
     /// The modeled error whose shape name or wire code is `name`

@@ -21,7 +21,7 @@
 
 use serde_json::Value;
 
-use crate::error::{AwsError, Violations};
+use crate::error::{AwsError, Constraint, Violations};
 use crate::model::{OperationModel, ServiceModel};
 use crate::shape::{Shape, ShapeId, ShapeKind, ShapeTable};
 use crate::{MAX_DEPTH, lower_first};
@@ -39,7 +39,7 @@ pub(crate) fn validate_input(
     Validator { shapes: &op.shapes }.value(id, input, "", &mut violations, 0);
     match violations.message() {
         None => Ok(()),
-        Some(message) => Err(AwsError::new(service.validation_error_code(), 400, message)),
+        Some(message) => Err(service.validation_error(message, violations.first())),
     }
 }
 
@@ -62,7 +62,8 @@ impl Validator<'_> {
                     match object.get(&member.name) {
                         None | Some(Value::Null) => {
                             if required.contains(&member.name) {
-                                out.push_null(&member_path);
+                                let name = self.shapes.get(member.shape).map(|s| s.name.as_str());
+                                out.push_null(&member_path, name.unwrap_or_default());
                             }
                         }
                         Some(v) => self.value(member.shape, v, &member_path, out, depth + 1),
@@ -83,7 +84,12 @@ impl Validator<'_> {
                             "Member must satisfy constraint: [{}]",
                             all_constraints(item_shape)
                         );
-                        out.push(echo(shape, value).as_deref(), path, &constraint);
+                        out.push(
+                            echo(shape, value).as_deref(),
+                            path,
+                            (Constraint::Member, &constraint),
+                            &shape.name,
+                        );
                     }
                 } else {
                     for (i, item) in items.iter().enumerate() {
@@ -109,7 +115,12 @@ impl Validator<'_> {
                         "Map keys must satisfy constraint: [{}]",
                         all_constraints(key_shape)
                     );
-                    out.push(echo(shape, value).as_deref(), path, &constraint);
+                    out.push(
+                        echo(shape, value).as_deref(),
+                        path,
+                        (Constraint::Member, &constraint),
+                        &shape.name,
+                    );
                 }
                 let Some(value_shape) = self.shapes.get(map_value.shape) else {
                     return;
@@ -123,7 +134,12 @@ impl Validator<'_> {
                             "Map value must satisfy constraint: [{}]",
                             all_constraints(value_shape)
                         );
-                        out.push(echo(shape, value).as_deref(), path, &constraint);
+                        out.push(
+                            echo(shape, value).as_deref(),
+                            path,
+                            (Constraint::Member, &constraint),
+                            &shape.name,
+                        );
                     }
                 } else {
                     for (k, v) in entries {
@@ -132,8 +148,13 @@ impl Validator<'_> {
                 }
             }
             _ => {
-                for constraint in violations(shape, value) {
-                    out.push(echo(shape, value).as_deref(), path, &constraint);
+                for (kind, constraint) in violations(shape, value) {
+                    out.push(
+                        echo(shape, value).as_deref(),
+                        path,
+                        (kind, &constraint),
+                        &shape.name,
+                    );
                 }
             }
         }
@@ -153,7 +174,12 @@ impl Validator<'_> {
                 "Member must have length less than or equal to {}",
                 number(max)
             );
-            out.push(echo(shape, value).as_deref(), path, &constraint);
+            out.push(
+                echo(shape, value).as_deref(),
+                path,
+                (Constraint::MaxLength, &constraint),
+                &shape.name,
+            );
         }
         if let Some(min) = shape.min
             && len < min
@@ -162,7 +188,12 @@ impl Validator<'_> {
                 "Member must have length greater than or equal to {}",
                 number(min)
             );
-            out.push(echo(shape, value).as_deref(), path, &constraint);
+            out.push(
+                echo(shape, value).as_deref(),
+                path,
+                (Constraint::MinLength, &constraint),
+                &shape.name,
+            );
         }
     }
 }
@@ -175,7 +206,7 @@ fn is_scalar(shape: &Shape) -> bool {
 }
 
 /// The constraints of a scalar shape that `value` breaks, in AWS's wording.
-fn violations(shape: &Shape, value: &Value) -> Vec<String> {
+fn violations(shape: &Shape, value: &Value) -> Vec<(Constraint, String)> {
     let mut broken = Vec::new();
     match (&shape.kind, value) {
         (ShapeKind::String, Value::String(s)) => {
@@ -185,10 +216,10 @@ fn violations(shape: &Shape, value: &Value) -> Vec<String> {
                 && let Some(regex) = shape.regex()
                 && !regex.is_match(s)
             {
-                broken.push(pattern_constraint(shape));
+                broken.push((Constraint::Pattern, pattern_constraint(shape)));
             }
             if !shape.enum_values.is_empty() && !shape.enum_values.iter().any(|e| e == s) {
-                broken.push(enum_constraint(shape));
+                broken.push((Constraint::Enum, enum_constraint(shape)));
             }
         }
         (ShapeKind::Blob, Value::String(b64)) => {
@@ -204,17 +235,23 @@ fn violations(shape: &Shape, value: &Value) -> Vec<String> {
                 if let Some(max) = shape.max
                     && n > max
                 {
-                    broken.push(format!(
-                        "Member must have value less than or equal to {}",
-                        number(max)
+                    broken.push((
+                        Constraint::MaxValue,
+                        format!(
+                            "Member must have value less than or equal to {}",
+                            number(max)
+                        ),
                     ));
                 }
                 if let Some(min) = shape.min
                     && n < min
                 {
-                    broken.push(format!(
-                        "Member must have value greater than or equal to {}",
-                        number(min)
+                    broken.push((
+                        Constraint::MinValue,
+                        format!(
+                            "Member must have value greater than or equal to {}",
+                            number(min)
+                        ),
                     ));
                 }
             }
@@ -224,7 +261,7 @@ fn violations(shape: &Shape, value: &Value) -> Vec<String> {
     broken
 }
 
-fn length(shape: &Shape, len: usize, broken: &mut Vec<String>) {
+fn length(shape: &Shape, len: usize, broken: &mut Vec<(Constraint, String)>) {
     #[expect(
         clippy::cast_precision_loss,
         reason = "value lengths are far below 2^53"
@@ -233,17 +270,23 @@ fn length(shape: &Shape, len: usize, broken: &mut Vec<String>) {
     if let Some(max) = shape.max
         && len > max
     {
-        broken.push(format!(
-            "Member must have length less than or equal to {}",
-            number(max)
+        broken.push((
+            Constraint::MaxLength,
+            format!(
+                "Member must have length less than or equal to {}",
+                number(max)
+            ),
         ));
     }
     if let Some(min) = shape.min
         && len < min
     {
-        broken.push(format!(
-            "Member must have length greater than or equal to {}",
-            number(min)
+        broken.push((
+            Constraint::MinLength,
+            format!(
+                "Member must have length greater than or equal to {}",
+                number(min)
+            ),
         ));
     }
 }

@@ -259,3 +259,55 @@ fn data_encoding_b64(bytes: &[u8]) -> String {
     }
     out
 }
+
+/// Organizations answers InvalidInputException with a `Reason` naming the first broken rule
+/// and that reason's sentence, e.g. "You provided a value that does not match the required
+/// pattern." (quoted from real responses in public issues).
+#[test]
+fn organizations_invalid_input_reasons() {
+    let reason_of = |op: &str, body: Value| {
+        let err = json_service("organizations", op, &body).unwrap_err();
+        assert_eq!(err.code, "InvalidInputException");
+        assert_eq!(err.status, 400);
+        let reason = err
+            .members
+            .iter()
+            .find(|(name, _)| *name == "Reason")
+            .map(|(_, r)| r.clone())
+            .unwrap();
+        (reason, err.message)
+    };
+    assert_eq!(
+        reason_of("DescribeAccount", json!({"AccountId": "123"})),
+        (
+            "INVALID_PATTERN".to_owned(),
+            "You provided a value that does not match the required pattern.".to_owned()
+        )
+    );
+    assert_eq!(
+        reason_of("DescribeAccount", json!({})).0,
+        "INPUT_REQUIRED".to_owned()
+    );
+    assert_eq!(
+        reason_of("ListAccounts", json!({"MaxResults": 21})).0,
+        "MAX_VALUE_EXCEEDED".to_owned()
+    );
+    assert_eq!(
+        reason_of("ListPolicies", json!({"Filter": "NOPE"})).0,
+        "INVALID_ENUM_POLICY_TYPE".to_owned()
+    );
+    assert_eq!(
+        reason_of(
+            "ListChildren",
+            json!({"ParentId": "r-ab12", "ChildType": "NOPE"})
+        )
+        .0,
+        "INVALID_ENUM".to_owned()
+    );
+    let body = rampart_wire::encode_json_error(
+        &json_service("organizations", "DescribeAccount", &json!({})).unwrap_err(),
+    );
+    let body: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(body["__type"], "InvalidInputException");
+    assert_eq!(body["Reason"], "INPUT_REQUIRED");
+}

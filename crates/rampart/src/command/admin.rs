@@ -22,6 +22,16 @@ pub enum AdminCommand {
         #[arg(long)]
         account_id: Option<String>,
     },
+    /// Give an existing account's root user an access key (accounts that Organizations
+    /// creates have none, as at AWS). Prints the key once.
+    CreateRootAccessKey {
+        /// The data directory of the Rampart that holds the account.
+        #[arg(long, env = "RAMPART_DATA_DIR", default_value = ".rampart")]
+        data_dir: PathBuf,
+        /// The account whose root user gets the key.
+        #[arg(long)]
+        account_id: String,
+    },
 }
 
 /// Carries bootstrap's refusal or a store failure out of the write transaction.
@@ -42,10 +52,15 @@ pub fn run(command: AdminCommand) -> anyhow::Result<ExitCode> {
             data_dir,
             account_id,
         } => runtime.block_on(create_account(data_dir, account_id)),
+        AdminCommand::CreateRootAccessKey {
+            data_dir,
+            account_id,
+        } => runtime.block_on(create_root_access_key(data_dir, account_id)),
     }
 }
 
-async fn create_account(data_dir: PathBuf, account_id: Option<String>) -> anyhow::Result<ExitCode> {
+/// The root key and the store of the Rampart in `data_dir`.
+fn open(data_dir: &std::path::Path) -> anyhow::Result<(RootKey, Arc<dyn Store>)> {
     let root_key = match std::env::var("RAMPART_ROOT_KEY") {
         Ok(text) => RootKey::from_base64(&text).context("RAMPART_ROOT_KEY")?,
         Err(_) => {
@@ -65,6 +80,11 @@ async fn create_account(data_dir: PathBuf, account_id: Option<String>) -> anyhow
         data_dir.display()
     );
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&db)?);
+    Ok((root_key, store))
+}
+
+async fn create_account(data_dir: PathBuf, account_id: Option<String>) -> anyhow::Result<ExitCode> {
+    let (root_key, store) = open(&data_dir)?;
     let now = rampart_service::aws_timestamp(time::OffsetDateTime::now_utc());
     let (account_id, access_key_id, secret) = store
         .write_with(move |tx| {
@@ -74,6 +94,30 @@ async fn create_account(data_dir: PathBuf, account_id: Option<String>) -> anyhow
         .await
         .map_err(|e| anyhow::anyhow!("cannot create the account: {}", e.0))?;
     println!("account id:             {account_id}");
+    println!("root access key id:     {access_key_id}");
+    println!(
+        "root secret access key: {}",
+        String::from_utf8_lossy(secret.expose())
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn create_root_access_key(data_dir: PathBuf, account_id: String) -> anyhow::Result<ExitCode> {
+    let (root_key, store) = open(&data_dir)?;
+    let now = rampart_service::aws_timestamp(time::OffsetDateTime::now_utc());
+    let (access_key_id, secret) = store
+        .write_with(move |tx| {
+            account::create_root_access_key(
+                tx,
+                &account_id,
+                &root_key,
+                &rampart_service::OsEntropy,
+                &now,
+            )
+            .map_err(Failure)
+        })
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot create the access key: {}", e.0))?;
     println!("root access key id:     {access_key_id}");
     println!(
         "root secret access key: {}",

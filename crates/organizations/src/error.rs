@@ -1,0 +1,311 @@
+//! Organizations' errors, one variant per AWS error code, mapped to the wire in one place.
+//!
+//! Messages are the sentences AWS's API reference gives for each exception (and, where a
+//! real response has been quoted publicly, that response's text).
+
+use rampart_service::AwsError;
+use rampart_store::StoreError;
+
+/// Why a limit stops an operation: `ConstraintViolationException`'s `Reason`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Constraint {
+    /// More policies of one type on one target than AWS allows.
+    MaxPolicyTypeAttachments,
+    /// Detaching the last SCP of a target.
+    MinPolicyTypeAttachments,
+    /// A policy document over the size limit.
+    PolicyContentLimit,
+    /// More policies of one type in the organization than AWS allows.
+    PolicyNumberLimit,
+    /// An OU deeper than five levels below the root.
+    OuDepthLimit,
+    /// More OUs than AWS allows.
+    OuNumberLimit,
+    /// More accounts than the organization's quota.
+    AccountNumberLimit,
+    /// Closing the management account.
+    CannotCloseManagementAccount,
+    /// Closing more accounts within 30 days than AWS allows.
+    CloseAccountQuota,
+    /// More tags than a resource may have.
+    MaxTagLimit,
+}
+
+impl Constraint {
+    fn reason_and_message(self) -> (&'static str, &'static str) {
+        match self {
+            Constraint::MaxPolicyTypeAttachments => (
+                "MAX_POLICY_TYPE_ATTACHMENT_LIMIT_EXCEEDED",
+                "You attempted to exceed the number of policies of a certain type that can be attached to an entity at one time.",
+            ),
+            Constraint::MinPolicyTypeAttachments => (
+                "MIN_POLICY_TYPE_ATTACHMENT_LIMIT_EXCEEDED",
+                "You attempted to detach a policy from an entity that would cause the entity to have fewer than the minimum number of policies of a certain type required.",
+            ),
+            Constraint::PolicyContentLimit => (
+                "POLICY_CONTENT_LIMIT_EXCEEDED",
+                "You have exceeded the maximum policy size.",
+            ),
+            Constraint::PolicyNumberLimit => (
+                "POLICY_NUMBER_LIMIT_EXCEEDED",
+                "You attempted to exceed the number of policies that you can have in an organization.",
+            ),
+            Constraint::OuDepthLimit => (
+                "OU_DEPTH_LIMIT_EXCEEDED",
+                "You attempted to create an OU tree that is too many levels deep.",
+            ),
+            Constraint::OuNumberLimit => (
+                "OU_NUMBER_LIMIT_EXCEEDED",
+                "You attempted to exceed the number of OUs that you can have in an organization.",
+            ),
+            Constraint::AccountNumberLimit => (
+                "ACCOUNT_NUMBER_LIMIT_EXCEEDED",
+                "You attempted to exceed the limit on the number of accounts in an organization.",
+            ),
+            Constraint::CannotCloseManagementAccount => (
+                "CANNOT_CLOSE_MANAGEMENT_ACCOUNT",
+                "You attempted to close the management account. To close the management account for the organization, you must first either remove or close all member accounts in the organization.",
+            ),
+            Constraint::CloseAccountQuota => (
+                "CLOSE_ACCOUNT_QUOTA_EXCEEDED",
+                "You have exceeded close account quota for the past 30 days.",
+            ),
+            Constraint::MaxTagLimit => (
+                "MAX_TAG_LIMIT_EXCEEDED",
+                "You have exceeded the number of tags allowed on this resource.",
+            ),
+        }
+    }
+}
+
+/// Why an input is refused beyond what the model checks: `InvalidInputException`'s `Reason`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InvalidInput {
+    /// Changing or deleting a policy AWS manages.
+    ImmutablePolicy,
+    /// Detaching `RCPFullAWSAccess`.
+    NonDetachablePolicy,
+    /// A `NextToken` Rampart did not issue.
+    InvalidNextToken,
+    /// The same tag key twice in one request.
+    DuplicateTagKey,
+    /// A tag key beginning with `aws:`.
+    SystemTag,
+    /// A target of the wrong kind for the operation.
+    TargetNotSupported,
+}
+
+impl InvalidInput {
+    fn reason_and_message(self) -> (&'static str, &'static str) {
+        match self {
+            InvalidInput::ImmutablePolicy => (
+                "IMMUTABLE_POLICY",
+                "You specified a policy that is managed by AWS and can't be modified.",
+            ),
+            InvalidInput::NonDetachablePolicy => (
+                "NON_DETACHABLE_POLICY",
+                "You can't detach this AWS Managed Policy.",
+            ),
+            InvalidInput::InvalidNextToken => (
+                "INVALID_NEXT_TOKEN",
+                "You specified an invalid value for the nextToken request parameter.",
+            ),
+            InvalidInput::DuplicateTagKey => (
+                "DUPLICATE_TAG_KEY",
+                "Tag keys must be unique among the tags attached to the same entity.",
+            ),
+            InvalidInput::SystemTag => (
+                "INVALID_SYSTEM_TAGS_PARAMETER",
+                "You specified a tag key that is a system tag. You can't add, edit, or delete system tag keys because they're reserved for AWS use.",
+            ),
+            InvalidInput::TargetNotSupported => (
+                "TARGET_NOT_SUPPORTED",
+                "You can't perform the specified operation on that target entity.",
+            ),
+        }
+    }
+}
+
+/// An Organizations operation's failure, as AWS names it.
+#[derive(Debug, thiserror::Error)]
+pub enum OrganizationsError {
+    /// The caller's account is in no organization.
+    #[error("Your account is not a member of an organization.")]
+    NotInUse,
+    /// The caller's account is a member, not the management account.
+    #[error("You don't have permissions to access this resource.")]
+    AccessDenied,
+    /// CreateOrganization from an account already in one.
+    #[error("This account is already a member of an organization.")]
+    AlreadyInOrganization,
+    /// DeleteOrganization while member accounts remain.
+    #[error(
+        "The organization isn't empty. To delete an organization, you must first remove all accounts except the management account."
+    )]
+    OrganizationNotEmpty,
+    /// No root or OU with that ID.
+    #[error("We can't find a root or OU with the ParentId that you specified.")]
+    ParentNotFound,
+    /// No root with that ID.
+    #[error("We can't find a root with the RootId that you specified.")]
+    RootNotFound,
+    /// No OU with that ID.
+    #[error("We can't find an OU with the OrganizationalUnitId that you specified.")]
+    OrganizationalUnitNotFound,
+    /// DeleteOrganizationalUnit on an OU holding accounts or OUs.
+    #[error(
+        "The specified OU is not empty. Move all accounts to another root or to other OUs, remove all child OUs, and try the operation again."
+    )]
+    OrganizationalUnitNotEmpty,
+    /// An OU of that name already exists under the parent.
+    #[error("An OU with the same name already exists.")]
+    DuplicateOrganizationalUnit,
+    /// No OU or account with that ID.
+    #[error(
+        "We can't find an organizational unit (OU) or AWS account with the ChildId that you specified."
+    )]
+    ChildNotFound,
+    /// No account with that ID in the organization.
+    #[error(
+        "We can't find an AWS account with the AccountId that you specified, or the account whose credentials you used to make this request isn't a member of an organization."
+    )]
+    AccountNotFound,
+    /// MoveAccount's source parent is missing.
+    #[error("We can't find a source root or OU with the ParentId that you specified.")]
+    SourceParentNotFound,
+    /// MoveAccount's destination parent is missing.
+    #[error(
+        "We can't find the destination container (a root or OU) with the ParentId that you specified."
+    )]
+    DestinationParentNotFound,
+    /// MoveAccount to where the account already is.
+    #[error("That account is already present in the specified destination.")]
+    DuplicateAccount,
+    /// No create-account request with that ID.
+    #[error(
+        "We can't find a create account request with the CreateAccountRequestId that you specified."
+    )]
+    CreateAccountStatusNotFound,
+    /// CloseAccount on a closed account.
+    #[error("You attempted to close an account that is already closed.")]
+    AccountAlreadyClosed,
+    /// RemoveAccountFromOrganization on the management account.
+    #[error(
+        "You can't remove a management account from an organization. If you want the management account to become a member account in another organization, you must first delete the current organization of the management account."
+    )]
+    MasterCannotLeaveOrganization,
+    /// No root, OU, account or policy with that ID.
+    #[error("We can't find a root, OU, account, or policy with the TargetId that you specified.")]
+    TargetNotFound,
+    /// No policy with that ID.
+    #[error("We can't find a policy with the PolicyId that you specified.")]
+    PolicyNotFound,
+    /// A policy of that type and name exists.
+    #[error("A policy with the same name already exists.")]
+    DuplicatePolicy,
+    /// DeletePolicy on an attached policy.
+    #[error(
+        "The policy is attached to one or more entities. You must detach it from all roots, OUs, and accounts before performing this operation."
+    )]
+    PolicyInUse,
+    /// The document breaks the rules of its policy type (the detail says how).
+    #[error(
+        "The provided policy document doesn't meet the requirements of the specified policy type. {0}"
+    )]
+    MalformedPolicyDocument(String),
+    /// EnablePolicyType on an enabled type.
+    #[error("The specified policy type is already enabled.")]
+    PolicyTypeAlreadyEnabled,
+    /// Attaching (or disabling) a type that is not enabled.
+    #[error(
+        "The specified policy type isn't currently enabled in this root. You can't attach policies of the specified type to entities in a root until you enable that type in the root."
+    )]
+    PolicyTypeNotEnabled,
+    /// A policy type the organization's feature set does not offer.
+    #[error(
+        "You can't use the specified policy type with the feature set currently enabled for this organization. For example, you can enable SCPs only after you enable all features in the organization."
+    )]
+    PolicyTypeNotAvailableForOrganization,
+    /// AttachPolicy of an attached policy.
+    #[error("The selected policy is already attached to the specified target.")]
+    DuplicatePolicyAttachment,
+    /// DetachPolicy of a policy that is not attached.
+    #[error("The policy isn't attached to the specified target in the specified root.")]
+    PolicyNotAttached,
+    /// A limit stops the operation.
+    #[error("{}", .0.reason_and_message().1)]
+    ConstraintViolation(Constraint),
+    /// The input is refused.
+    #[error("{}", .0.reason_and_message().1)]
+    InvalidInput(InvalidInput),
+    /// Something Rampart does not implement yet; says what.
+    #[error("{0}")]
+    NotImplemented(String),
+    /// The store failed; details are logged, never returned.
+    #[error("store failure")]
+    Store(#[from] StoreError),
+}
+
+impl From<OrganizationsError> for AwsError {
+    fn from(e: OrganizationsError) -> Self {
+        let code = match &e {
+            OrganizationsError::NotInUse => "AWSOrganizationsNotInUseException",
+            OrganizationsError::AccessDenied => "AccessDeniedException",
+            OrganizationsError::AlreadyInOrganization => "AlreadyInOrganizationException",
+            OrganizationsError::OrganizationNotEmpty => "OrganizationNotEmptyException",
+            OrganizationsError::ParentNotFound => "ParentNotFoundException",
+            OrganizationsError::RootNotFound => "RootNotFoundException",
+            OrganizationsError::OrganizationalUnitNotFound => "OrganizationalUnitNotFoundException",
+            OrganizationsError::OrganizationalUnitNotEmpty => "OrganizationalUnitNotEmptyException",
+            OrganizationsError::DuplicateOrganizationalUnit => {
+                "DuplicateOrganizationalUnitException"
+            }
+            OrganizationsError::ChildNotFound => "ChildNotFoundException",
+            OrganizationsError::AccountNotFound => "AccountNotFoundException",
+            OrganizationsError::SourceParentNotFound => "SourceParentNotFoundException",
+            OrganizationsError::DestinationParentNotFound => "DestinationParentNotFoundException",
+            OrganizationsError::DuplicateAccount => "DuplicateAccountException",
+            OrganizationsError::CreateAccountStatusNotFound => {
+                "CreateAccountStatusNotFoundException"
+            }
+            OrganizationsError::AccountAlreadyClosed => "AccountAlreadyClosedException",
+            OrganizationsError::MasterCannotLeaveOrganization => {
+                "MasterCannotLeaveOrganizationException"
+            }
+            OrganizationsError::TargetNotFound => "TargetNotFoundException",
+            OrganizationsError::PolicyNotFound => "PolicyNotFoundException",
+            OrganizationsError::DuplicatePolicy => "DuplicatePolicyException",
+            OrganizationsError::PolicyInUse => "PolicyInUseException",
+            OrganizationsError::MalformedPolicyDocument(_) => "MalformedPolicyDocumentException",
+            OrganizationsError::PolicyTypeAlreadyEnabled => "PolicyTypeAlreadyEnabledException",
+            OrganizationsError::PolicyTypeNotEnabled => "PolicyTypeNotEnabledException",
+            OrganizationsError::PolicyTypeNotAvailableForOrganization => {
+                "PolicyTypeNotAvailableForOrganizationException"
+            }
+            OrganizationsError::DuplicatePolicyAttachment => "DuplicatePolicyAttachmentException",
+            OrganizationsError::PolicyNotAttached => "PolicyNotAttachedException",
+            OrganizationsError::ConstraintViolation(c) => {
+                let (reason, message) = c.reason_and_message();
+                return AwsError::new("ConstraintViolationException", 400, message)
+                    .with_member("Reason", reason);
+            }
+            OrganizationsError::InvalidInput(i) => {
+                let (reason, message) = i.reason_and_message();
+                return AwsError::new("InvalidInputException", 400, message)
+                    .with_member("Reason", reason);
+            }
+            OrganizationsError::NotImplemented(what) => {
+                return AwsError::new("NotImplemented", 501, what.clone());
+            }
+            OrganizationsError::Store(store) => {
+                tracing::error!(error = %store, "Organizations store failure");
+                return AwsError::new(
+                    "ServiceException",
+                    500,
+                    "AWS Organizations can't complete your request because of an internal service error. Try again later.",
+                );
+            }
+        };
+        AwsError::new(code, 400, e.to_string())
+    }
+}

@@ -1,0 +1,78 @@
+//! AWS Organizations: an organization of accounts under one root, organizational units,
+//! and the service control policies (SCPs) and resource control policies (RCPs) that fence
+//! them.
+//!
+//! Operations are declared in [`Organizations::new`], each family in its own file:
+//! `organization.rs` (the organization), `units.rs` (roots, OUs, the tree), `accounts.rs`
+//! (CreateAccount and the account lifecycle), `policies.rs`, `attachments.rs` (policy types
+//! and attachments), `tags.rs`. [`guardrails`] is what the request spine's authorize step
+//! reads: the SCPs and RCPs that apply to an account and its place in the tree.
+//!
+//! Only an organization's management account manages it; its members may describe it. An
+//! account in no organization may create one. No feature flags.
+#![deny(missing_docs)]
+
+mod accounts;
+mod attachments;
+mod error;
+pub mod guardrails;
+mod ids;
+mod organization;
+mod paging;
+mod policies;
+mod records;
+mod resources;
+mod tags;
+#[cfg(test)]
+mod testing;
+#[cfg(test)]
+mod tests;
+mod units;
+
+pub use error::{Constraint, InvalidInput, OrganizationsError};
+pub use records::Tag;
+
+use rampart_service::{Operation, Service};
+
+/// The Organizations service: its operations, for the registry.
+pub struct Organizations {
+    operations: Vec<Operation>,
+}
+
+impl Organizations {
+    /// Organizations with every operation Rampart implements.
+    pub fn new() -> Self {
+        let mut operations = Vec::new();
+        operations.extend(organization::operations());
+        operations.extend(units::operations());
+        operations.extend(accounts::operations());
+        operations.extend(policies::operations());
+        operations.extend(attachments::operations());
+        operations.extend(tags::operations());
+        Self { operations }
+    }
+}
+
+impl Default for Organizations {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Service for Organizations {
+    fn name(&self) -> &'static str {
+        "organizations"
+    }
+
+    fn event_source(&self) -> &'static str {
+        "organizations.amazonaws.com"
+    }
+
+    fn operation(&self, name: &str) -> Option<&Operation> {
+        self.operations.iter().find(|op| op.name == name)
+    }
+
+    fn operation_names(&self) -> Vec<&'static str> {
+        self.operations.iter().map(|op| op.name).collect()
+    }
+}

@@ -1,0 +1,110 @@
+//! What the authorize step needs about an Organizations request: the ARNs of the roots, OUs,
+//! accounts and policies it names (they carry the organization's ID, so naming them reads
+//! the caller's organization), and `organizations:PolicyType`.
+
+use rampart_service::{AuthorizationTarget, AwsError, Env};
+use rampart_store::ReadTx;
+use serde_json::Value;
+
+use crate::ids::{self, IdKind};
+use crate::policies::AnyPolicy;
+use crate::records::{self, OrganizationRecord};
+
+/// The input members that name an entity, in the order their ARNs are listed.
+const ID_MEMBERS: &[&str] = &[
+    "PolicyId",
+    "AccountId",
+    "OrganizationalUnitId",
+    "ChildId",
+    "ParentId",
+    "SourceParentId",
+    "DestinationParentId",
+    "TargetId",
+    "ResourceId",
+    "RootId",
+];
+
+const POLICY_TYPE_KEY: &str = "organizations:PolicyType";
+
+/// `organizations:PolicyType`, for the operations whose input names the type (CreatePolicy,
+/// ListPolicies: they name no entity, so they declare it as their own condition keys).
+pub(crate) fn policy_type_key(_: &Env<'_>, input: &Value) -> Vec<(String, Vec<String>)> {
+    ["Type", "PolicyType", "Filter"]
+        .iter()
+        .find_map(|member| input.get(*member).and_then(Value::as_str))
+        .map(|t| vec![(POLICY_TYPE_KEY.to_owned(), vec![t.to_owned()])])
+        .unwrap_or_default()
+}
+
+/// What an Organizations request is authorized for: its action on the ARNs of the entities
+/// it names, with the type of the policy it names. A caller in no organization names
+/// nothing yet (`*`): its request fails in the handler with AWSOrganizationsNotInUseException.
+pub(crate) fn authorization_targets(
+    env: &Env<'_>,
+    tx: &mut dyn ReadTx,
+    input: &Value,
+) -> Result<Vec<AuthorizationTarget>, AwsError> {
+    let mut target = AuthorizationTarget {
+        action: None,
+        resources: Vec::new(),
+        resource_policy: None,
+        resource_tags: Vec::new(),
+        condition_keys: Vec::new(),
+    };
+    let org = match records::account(tx, &env.caller.account_id).and_then(|a| match a {
+        Some(a) => records::organization(tx, &a.organization_id),
+        None => Ok(None),
+    }) {
+        Ok(org) => org,
+        Err(e) => return Err(crate::OrganizationsError::Store(e).into()),
+    };
+    let mut policy_type = None;
+    if let Some(org) = org {
+        for member in ID_MEMBERS {
+            let Some(id) = input.get(*member).and_then(Value::as_str) else {
+                continue;
+            };
+            let named_type = named(tx, &org, id, &mut target.resources)?;
+            policy_type = policy_type.or(named_type);
+        }
+    }
+    // The type the input names (EnablePolicyType, ListPoliciesForTarget), else the named
+    // policy's (AttachPolicy, DescribePolicy).
+    target.condition_keys = policy_type_key(env, input);
+    if let Some(policy_type) = policy_type
+        && target.condition_keys.is_empty()
+    {
+        target
+            .condition_keys
+            .push((POLICY_TYPE_KEY.to_owned(), vec![policy_type]));
+    }
+    if target.resources.is_empty() {
+        target.resources.push("*".to_owned());
+    }
+    Ok(vec![target])
+}
+
+/// Adds the ARN of the entity `id` to `arns`; returns the type of a policy it names.
+fn named(
+    tx: &mut dyn ReadTx,
+    org: &OrganizationRecord,
+    id: &str,
+    arns: &mut Vec<String>,
+) -> Result<Option<String>, AwsError> {
+    let management = &org.management_account_id;
+    match ids::kind_of(id) {
+        Some(IdKind::Root) => arns.push(ids::root_arn(management, &org.id, id)),
+        Some(IdKind::Unit) => arns.push(ids::unit_arn(management, &org.id, id)),
+        Some(IdKind::Account) => arns.push(ids::account_arn(management, &org.id, id)),
+        Some(IdKind::Policy) => {
+            // A policy's ARN holds its type: an unknown policy has none to name, and its
+            // request ends in PolicyNotFoundException.
+            if let Some(policy) = AnyPolicy::load(tx, org, id).map_err(AwsError::from)? {
+                arns.push(policy.arn().to_owned());
+                return Ok(Some(policy.policy_type().to_owned()));
+            }
+        }
+        None => {}
+    }
+    Ok(None)
+}

@@ -1,0 +1,211 @@
+//! Tags on roots, OUs, accounts and policies: TagResource, UntagResource,
+//! ListTagsForResource.
+
+use rampart_service::{Env, Operation};
+use rampart_store::{ReadTx, WriteTx};
+use serde::{Deserialize, Serialize};
+
+use crate::OrganizationsError;
+use crate::error::{Constraint, InvalidInput};
+use crate::ids::{self, IdKind};
+use crate::organization::Empty;
+use crate::policies::{self, AnyPolicy};
+use crate::records::{self, OrganizationRecord, Tag, Target, managed_organization};
+use crate::resources::authorization_targets;
+
+/// The operations of this family.
+pub(crate) fn operations() -> Vec<Operation> {
+    vec![
+        Operation::write("TagResource", "organizations:TagResource", tag_resource)
+            .authorization_targets(authorization_targets),
+        Operation::write(
+            "UntagResource",
+            "organizations:UntagResource",
+            untag_resource,
+        )
+        .authorization_targets(authorization_targets),
+        Operation::read(
+            "ListTagsForResource",
+            "organizations:ListTagsForResource",
+            list_tags_for_resource,
+        )
+        .authorization_targets(authorization_targets),
+    ]
+}
+
+/// The most tags a resource may carry, as AWS allows.
+const MAX_TAGS: usize = 50;
+
+/// Refuses tags AWS refuses when they are given: `aws:` keys and repeated keys.
+pub(crate) fn check_new(tags: &[Tag]) -> Result<(), OrganizationsError> {
+    if tags
+        .iter()
+        .any(|t| t.key.to_ascii_lowercase().starts_with("aws:"))
+    {
+        return Err(OrganizationsError::InvalidInput(InvalidInput::SystemTag));
+    }
+    for (i, tag) in tags.iter().enumerate() {
+        if tags.iter().skip(i + 1).any(|other| other.key == tag.key) {
+            return Err(OrganizationsError::InvalidInput(
+                InvalidInput::DuplicateTagKey,
+            ));
+        }
+    }
+    if tags.len() > MAX_TAGS {
+        return Err(OrganizationsError::ConstraintViolation(
+            Constraint::MaxTagLimit,
+        ));
+    }
+    Ok(())
+}
+
+/// Something that carries tags.
+enum Tagged {
+    Target(Target),
+    Policy(records::PolicyRecord),
+}
+
+impl Tagged {
+    fn load(
+        tx: &mut (impl ReadTx + ?Sized),
+        org: &OrganizationRecord,
+        id: &str,
+    ) -> Result<Tagged, OrganizationsError> {
+        if ids::kind_of(id) == Some(IdKind::Policy) {
+            return match policies::require(tx, org, id)
+                .map_err(|_| OrganizationsError::TargetNotFound)?
+            {
+                AnyPolicy::Customer(p) => Ok(Tagged::Policy(p)),
+                AnyPolicy::Aws(_) => Err(OrganizationsError::InvalidInput(
+                    InvalidInput::ImmutablePolicy,
+                )),
+            };
+        }
+        Target::load(tx, org, id)?
+            .map(Tagged::Target)
+            .ok_or(OrganizationsError::TargetNotFound)
+    }
+
+    fn tags<'a>(&'a self, org: &'a OrganizationRecord) -> &'a [Tag] {
+        match self {
+            Tagged::Target(Target::Root) => &org.root.tags,
+            Tagged::Target(Target::Unit(u)) => &u.tags,
+            Tagged::Target(Target::Account(a)) => &a.tags,
+            Tagged::Policy(p) => &p.tags,
+        }
+    }
+
+    fn tags_mut<'a>(&'a mut self, org: &'a mut OrganizationRecord) -> &'a mut Vec<Tag> {
+        match self {
+            Tagged::Target(Target::Root) => &mut org.root.tags,
+            Tagged::Target(Target::Unit(u)) => &mut u.tags,
+            Tagged::Target(Target::Account(a)) => &mut a.tags,
+            Tagged::Policy(p) => &mut p.tags,
+        }
+    }
+
+    fn save(
+        &self,
+        tx: &mut (impl WriteTx + ?Sized),
+        org: &OrganizationRecord,
+    ) -> Result<(), OrganizationsError> {
+        match self {
+            Tagged::Target(t) => t.save(tx, org)?,
+            Tagged::Policy(p) => records::put_policy(tx, p)?,
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct TagResourceInput {
+    resource_id: String,
+    tags: Vec<Tag>,
+}
+
+pub(crate) fn tag_resource(
+    env: &Env<'_>,
+    tx: &mut dyn WriteTx,
+    input: TagResourceInput,
+) -> Result<Empty, OrganizationsError> {
+    let mut org = managed_organization(env, tx)?;
+    check_new(&input.tags)?;
+    let mut tagged = Tagged::load(tx, &org, &input.resource_id)?;
+    let tags = tagged.tags_mut(&mut org);
+    for tag in input.tags {
+        match tags.iter_mut().find(|t| t.key == tag.key) {
+            Some(existing) => existing.value = tag.value,
+            None => tags.push(tag),
+        }
+    }
+    if tags.len() > MAX_TAGS {
+        return Err(OrganizationsError::ConstraintViolation(
+            Constraint::MaxTagLimit,
+        ));
+    }
+    tagged.save(tx, &org)?;
+    Ok(Empty {})
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct UntagResourceInput {
+    resource_id: String,
+    tag_keys: Vec<String>,
+}
+
+pub(crate) fn untag_resource(
+    env: &Env<'_>,
+    tx: &mut dyn WriteTx,
+    input: UntagResourceInput,
+) -> Result<Empty, OrganizationsError> {
+    let mut org = managed_organization(env, tx)?;
+    if input
+        .tag_keys
+        .iter()
+        .any(|k| k.to_ascii_lowercase().starts_with("aws:"))
+    {
+        return Err(OrganizationsError::InvalidInput(InvalidInput::SystemTag));
+    }
+    let mut tagged = Tagged::load(tx, &org, &input.resource_id)?;
+    tagged
+        .tags_mut(&mut org)
+        .retain(|t| !input.tag_keys.contains(&t.key));
+    tagged.save(tx, &org)?;
+    Ok(Empty {})
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct ListTagsForResourceInput {
+    resource_id: String,
+    next_token: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct ListTagsForResourceOutput {
+    tags: Vec<Tag>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next_token: Option<String>,
+}
+
+pub(crate) fn list_tags_for_resource(
+    env: &Env<'_>,
+    tx: &mut dyn ReadTx,
+    input: ListTagsForResourceInput,
+) -> Result<ListTagsForResourceOutput, OrganizationsError> {
+    let org = managed_organization(env, tx)?;
+    let tagged = Tagged::load(tx, &org, &input.resource_id)?;
+    // A resource holds at most 50 tags: one page, and no token is ever issued.
+    if input.next_token.is_some() {
+        return Err(OrganizationsError::InvalidInput(
+            InvalidInput::InvalidNextToken,
+        ));
+    }
+    Ok(ListTagsForResourceOutput {
+        tags: tagged.tags(&org).to_vec(),
+        next_token: None,
+    })
+}

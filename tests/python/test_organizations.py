@@ -1,0 +1,356 @@
+"""Organizations end to end with boto3 and the AWS CLI: an organization with two OUs and a
+created account, OrganizationAccountAccessRole, SCPs that stop a member's root user and IAM
+users (never the management account's), an OU allow-list that narrows what an account below
+may do until it moves out, and an RCP that keeps callers from outside the organization away
+from a member's role.
+
+The module shares one Rampart and one organization; tests build on each other in file
+order, each leaving the guardrails as it found them."""
+
+import json
+import os
+import re
+import subprocess
+import uuid
+
+import boto3
+import botocore.exceptions
+import pytest
+
+from conftest import ACCOUNT_ID
+
+
+def doc(*statements):
+    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
+
+
+def error_of(call):
+    with pytest.raises(botocore.exceptions.ClientError) as excinfo:
+        call()
+    return excinfo.value.response
+
+
+def client(rampart, service, key, secret, token=None):
+    return boto3.client(
+        service, endpoint_url=rampart.endpoint, region_name="us-east-1",
+        aws_access_key_id=key, aws_secret_access_key=secret, aws_session_token=token,
+    )
+
+
+def admin(rampart, *args):
+    """Runs `rampart admin …` beside the running server; returns its printed fields."""
+    out = subprocess.run(
+        [os.environ["RAMPART_BIN"], "admin", *args, "--data-dir", str(rampart.data_dir)],
+        capture_output=True, text=True, check=True,
+    ).stdout
+    return dict(line.split(":", 1) for line in out.splitlines() if ":" in line)
+
+
+def field(fields, name):
+    return fields[name].strip()
+
+
+class Org:
+    """The module's organization and the principals the tests act as."""
+
+    def __init__(self, rampart):
+        self.rampart = rampart
+        self.orgs = rampart.client("organizations")
+        created = rampart.aws("organizations", "create-organization", "--feature-set", "ALL")
+        assert created.returncode == 0, created.stderr
+        self.organization = json.loads(created.stdout)["Organization"]
+        self.id = self.organization["Id"]
+        self.root = self.orgs.list_roots()["Roots"][0]["Id"]
+        self.sandbox = self.orgs.create_organizational_unit(ParentId=self.root, Name="Sandbox")[
+            "OrganizationalUnit"]["Id"]
+        self.workloads = self.orgs.create_organizational_unit(ParentId=self.root, Name="Workloads")[
+            "OrganizationalUnit"]["Id"]
+        status = self.orgs.create_account(Email="member@example.com", AccountName="member")[
+            "CreateAccountStatus"]
+        self.create_request = status["Id"]
+        self.member = status["AccountId"]
+        # The management account's administrator, an IAM user (roles may not be assumed by
+        # root users).
+        iam = rampart.client("iam")
+        iam.create_user(UserName="org-admin")
+        iam.attach_user_policy(UserName="org-admin", PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")
+        key = iam.create_access_key(UserName="org-admin")["AccessKey"]
+        self.admin_key = (key["AccessKeyId"], key["SecretAccessKey"])
+        self.admin_sts = client(rampart, "sts", *self.admin_key)
+        # Into the member account through the role Organizations made there.
+        self.role_credentials = self.assume(self.admin_sts, self.member, "OrganizationAccountAccessRole")
+        member_iam = self.member_client("iam")
+        member_iam.create_user(UserName="worker")
+        member_iam.attach_user_policy(UserName="worker", PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")
+        key = member_iam.create_access_key(UserName="worker")["AccessKey"]
+        self.worker_iam = client(rampart, "iam", key["AccessKeyId"], key["SecretAccessKey"])
+        # The member's root user, with a key its owner made (Organizations makes none).
+        fields = admin(rampart, "create-root-access-key", "--account-id", self.member)
+        self.member_root_iam = client(
+            rampart, "iam", field(fields, "root access key id"), field(fields, "root secret access key"))
+
+    @staticmethod
+    def assume(sts, account, role):
+        return sts.assume_role(
+            RoleArn=f"arn:aws:iam::{account}:role/{role}", RoleSessionName="org-test")["Credentials"]
+
+    def member_client(self, service):
+        c = self.role_credentials
+        return client(self.rampart, service, c["AccessKeyId"], c["SecretAccessKey"], c["SessionToken"])
+
+    def enable(self, policy_type):
+        types = self.orgs.list_roots()["Roots"][0]["PolicyTypes"]
+        if not any(t["Type"] == policy_type for t in types):
+            self.orgs.enable_policy_type(RootId=self.root, PolicyType=policy_type)
+
+    def policy(self, name, policy_type, *statements):
+        return self.orgs.create_policy(
+            Name=name, Description=name, Type=policy_type, Content=doc(*statements),
+        )["Policy"]["PolicySummary"]["Id"]
+
+
+@pytest.fixture(scope="module")
+def org(rampart):
+    return Org(rampart)
+
+
+def user_name():
+    return f"u-{uuid.uuid4().hex[:8]}"
+
+
+def test_an_organization_with_two_ous_and_a_created_account(org, rampart):
+    o = org.organization
+    assert re.fullmatch(r"o-[a-z0-9]{10}", org.id)
+    assert o["Arn"] == f"arn:aws:organizations::{ACCOUNT_ID}:organization/{org.id}"
+    assert o["MasterAccountId"] == ACCOUNT_ID
+    assert o["FeatureSet"] == "ALL"
+    assert re.fullmatch(r"r-[a-z0-9]{4}", org.root)
+    assert re.fullmatch(rf"ou-{org.root[2:]}-[a-z0-9]{{8}}", org.sandbox)
+    status = org.orgs.describe_create_account_status(CreateAccountRequestId=org.create_request)
+    assert status["CreateAccountStatus"]["State"] == "SUCCEEDED"
+    assert status["CreateAccountStatus"]["AccountId"] == org.member
+    assert re.fullmatch(r"\d{12}", org.member)
+
+    listed = rampart.aws("organizations", "list-accounts")
+    assert listed.returncode == 0, listed.stderr
+    ids = {a["Id"] for a in json.loads(listed.stdout)["Accounts"]}
+    assert ids == {ACCOUNT_ID, org.member}
+    account = org.orgs.describe_account(AccountId=org.member)["Account"]
+    assert account["Arn"] == f"arn:aws:organizations::{ACCOUNT_ID}:account/{org.id}/{org.member}"
+    assert account["JoinedMethod"] == "CREATED"
+    assert account["Status"] == "ACTIVE"
+    units = org.orgs.list_organizational_units_for_parent(ParentId=org.root)["OrganizationalUnits"]
+    assert {u["Name"] for u in units} == {"Sandbox", "Workloads"}
+    children = org.orgs.list_children(ParentId=org.root, ChildType="ACCOUNT")["Children"]
+    assert {c["Id"] for c in children} == {ACCOUNT_ID, org.member}
+    assert org.orgs.list_parents(ChildId=org.sandbox)["Parents"] == [{"Id": org.root, "Type": "ROOT"}]
+    # Paging follows NextToken to the end.
+    pages = org.orgs.get_paginator("list_accounts").paginate(PaginationConfig={"PageSize": 1})
+    assert sorted(a["Id"] for page in pages for a in page["Accounts"]) == sorted(ids)
+
+
+def test_the_management_account_enters_the_member_through_its_role(org):
+    me = client(org.rampart, "sts", org.role_credentials["AccessKeyId"],
+                org.role_credentials["SecretAccessKey"],
+                org.role_credentials["SessionToken"]).get_caller_identity()
+    assert me["Account"] == org.member
+    assert me["Arn"] == f"arn:aws:sts::{org.member}:assumed-role/OrganizationAccountAccessRole/org-test"
+    role = org.member_client("iam").get_role(RoleName="OrganizationAccountAccessRole")["Role"]
+    trust = role["AssumeRolePolicyDocument"]
+    if isinstance(trust, str):
+        trust = json.loads(trust)
+    assert trust["Statement"][0]["Principal"] == {"AWS": f"arn:aws:iam::{ACCOUNT_ID}:root"}
+    # The member's root user has no access key of Organizations' making: only the one the
+    # test made.
+    assert len(org.member_root_iam.list_access_keys()["AccessKeyMetadata"]) == 1
+
+
+def test_only_the_management_account_manages_the_organization(org, rampart):
+    member_orgs = org.member_client("organizations")
+    assert member_orgs.describe_organization()["Organization"]["Id"] == org.id
+    denied = error_of(lambda: member_orgs.list_accounts())
+    assert denied["Error"]["Code"] == "AccessDeniedException"
+    fields = admin(rampart, "create-account")
+    outside = client(rampart, "organizations", field(fields, "root access key id"),
+                     field(fields, "root secret access key"))
+    not_in_use = error_of(lambda: outside.describe_organization())
+    assert not_in_use["Error"]["Code"] == "AWSOrganizationsNotInUseException"
+    assert not_in_use["Error"]["Message"] == "Your account is not a member of an organization."
+
+
+def test_invalid_input_and_limits_answer_with_aws_reasons(org):
+    bad = error_of(lambda: org.orgs.describe_account(AccountId="123"))
+    assert bad["Error"]["Code"] == "InvalidInputException"
+    assert bad["Reason"] == "INVALID_PATTERN"
+    assert bad["Error"]["Message"] == "You provided a value that does not match the required pattern."
+    rcp = org.policy("rcp-early", "RESOURCE_CONTROL_POLICY",
+                     {"Effect": "Deny", "Principal": "*", "Action": "kms:*", "Resource": "*"})
+    not_enabled = error_of(lambda: org.orgs.attach_policy(PolicyId=rcp, TargetId=org.member))
+    assert not_enabled["Error"]["Code"] == "PolicyTypeNotEnabledException"
+    org.orgs.delete_policy(PolicyId=rcp)
+
+    org.enable("SERVICE_CONTROL_POLICY")
+    for target in (org.root, org.sandbox, org.member, ACCOUNT_ID):
+        attached = org.orgs.list_policies_for_target(TargetId=target, Filter="SERVICE_CONTROL_POLICY")
+        assert [p["Id"] for p in attached["Policies"]] == ["p-FullAWSAccess"]
+    last = error_of(lambda: org.orgs.detach_policy(PolicyId="p-FullAWSAccess", TargetId=org.workloads))
+    assert last["Error"]["Code"] == "ConstraintViolationException"
+    assert last["Reason"] == "MIN_POLICY_TYPE_ATTACHMENT_LIMIT_EXCEEDED"
+    twice = error_of(lambda: org.orgs.attach_policy(PolicyId="p-FullAWSAccess", TargetId=org.workloads))
+    assert twice["Error"]["Code"] == "DuplicatePolicyAttachmentException"
+    extra = [org.policy(f"extra-{i}", "SERVICE_CONTROL_POLICY",
+                        {"Effect": "Deny", "Action": "iam:DeleteAccountAlias", "Resource": "*"})
+             for i in range(5)]
+    for policy in extra[:4]:
+        org.orgs.attach_policy(PolicyId=policy, TargetId=org.workloads)
+    over = error_of(lambda: org.orgs.attach_policy(PolicyId=extra[4], TargetId=org.workloads))
+    assert over["Reason"] == "MAX_POLICY_TYPE_ATTACHMENT_LIMIT_EXCEEDED"
+    too_big = error_of(lambda: org.policy("big", "SERVICE_CONTROL_POLICY", {
+        "Sid": "x" * 5200, "Effect": "Deny", "Action": "iam:*", "Resource": "*"}))
+    assert too_big["Reason"] == "POLICY_CONTENT_LIMIT_EXCEEDED"
+    for policy in extra[:4]:
+        org.orgs.detach_policy(PolicyId=policy, TargetId=org.workloads)
+    for policy in extra:
+        org.orgs.delete_policy(PolicyId=policy)
+
+
+def test_an_scp_denying_create_user_stops_member_root_and_users_not_the_management_account(org, rampart):
+    org.enable("SERVICE_CONTROL_POLICY")
+    deny = org.policy("deny-create-user", "SERVICE_CONTROL_POLICY",
+                      {"Effect": "Deny", "Action": "iam:CreateUser", "Resource": "*"})
+    org.orgs.attach_policy(PolicyId=deny, TargetId=org.member)
+    member_principals = {
+        "root": (org.member_root_iam, f"arn:aws:iam::{org.member}:root"),
+        "user": (org.worker_iam, f"arn:aws:iam::{org.member}:user/worker"),
+        "role": (org.member_client("iam"),
+                 f"arn:aws:sts::{org.member}:assumed-role/OrganizationAccountAccessRole/org-test"),
+    }
+    for iam, arn in member_principals.values():
+        name = user_name()
+        denied = error_of(lambda: iam.create_user(UserName=name))
+        assert denied["Error"]["Code"] == "AccessDenied"
+        assert denied["Error"]["Message"] == (
+            f"User: {arn} is not authorized to perform: iam:CreateUser on resource: "
+            f"arn:aws:iam::{org.member}:user/{name} with an explicit deny in a service control policy")
+        # What the SCP does not deny still works.
+        iam.list_users()
+    # SCPs never bind the management account.
+    rampart.client("iam").create_user(UserName=user_name())
+    client(rampart, "iam", *org.admin_key).create_user(UserName=user_name())
+
+    # The simulator says the organization denies.
+    simulated = org.member_client("iam").simulate_principal_policy(
+        PolicySourceArn=f"arn:aws:iam::{org.member}:user/worker", ActionNames=["iam:CreateUser"])
+    result = simulated["EvaluationResults"][0]
+    assert result["EvalDecision"] == "explicitDeny"
+    assert result["OrganizationsDecisionDetail"] == {"AllowedByOrganizations": False}
+
+    # The very next request after detaching sees it gone.
+    org.orgs.detach_policy(PolicyId=deny, TargetId=org.member)
+    for iam, _ in member_principals.values():
+        iam.create_user(UserName=user_name())
+    org.orgs.delete_policy(PolicyId=deny)
+
+
+def test_an_ou_allow_list_narrows_until_the_account_moves_out(org, rampart):
+    org.enable("SERVICE_CONTROL_POLICY")
+    reads = org.policy("iam-reads-only", "SERVICE_CONTROL_POLICY",
+                       {"Effect": "Allow", "Action": ["iam:Get*", "iam:List*", "sts:*"], "Resource": "*"})
+    org.orgs.attach_policy(PolicyId=reads, TargetId=org.sandbox)
+    org.orgs.detach_policy(PolicyId="p-FullAWSAccess", TargetId=org.sandbox)
+    moved = rampart.aws("organizations", "move-account", "--account-id", org.member,
+                        "--source-parent-id", org.root, "--destination-parent-id", org.sandbox)
+    assert moved.returncode == 0, moved.stderr
+    assert org.orgs.list_parents(ChildId=org.member)["Parents"][0]["Id"] == org.sandbox
+
+    org.worker_iam.list_users()
+    name = user_name()
+    narrowed = error_of(lambda: org.worker_iam.create_user(UserName=name))
+    assert narrowed["Error"]["Message"] == (
+        f"User: arn:aws:iam::{org.member}:user/worker is not authorized to perform: "
+        f"iam:CreateUser on resource: arn:aws:iam::{org.member}:user/{name} "
+        "because no service control policy allows the iam:CreateUser action")
+    assert error_of(lambda: org.member_root_iam.create_user(UserName=user_name()))["Error"]["Code"] == "AccessDenied"
+
+    org.orgs.move_account(AccountId=org.member, SourceParentId=org.sandbox, DestinationParentId=org.root)
+    org.worker_iam.create_user(UserName=user_name())
+    org.member_root_iam.create_user(UserName=user_name())
+    org.orgs.attach_policy(PolicyId="p-FullAWSAccess", TargetId=org.sandbox)
+    org.orgs.detach_policy(PolicyId=reads, TargetId=org.sandbox)
+    org.orgs.delete_policy(PolicyId=reads)
+
+
+def test_an_rcp_keeps_callers_outside_the_organization_away(org, rampart):
+    # A caller from a standalone account, allowed by the role's trust policy.
+    fields = admin(rampart, "create-account")
+    outside_account = field(fields, "account id")
+    outside_iam = client(rampart, "iam", field(fields, "root access key id"),
+                         field(fields, "root secret access key"))
+    outside_iam.create_user(UserName="outsider")
+    outside_iam.put_user_policy(UserName="outsider", PolicyName="assume", PolicyDocument=doc(
+        {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}))
+    key = outside_iam.create_access_key(UserName="outsider")["AccessKey"]
+    outsider = client(rampart, "sts", key["AccessKeyId"], key["SecretAccessKey"])
+    org.member_client("iam").create_role(RoleName="shared", AssumeRolePolicyDocument=doc({
+        "Effect": "Allow", "Action": "sts:AssumeRole",
+        "Principal": {"AWS": [f"arn:aws:iam::{outside_account}:root", f"arn:aws:iam::{ACCOUNT_ID}:root"]},
+    }))
+    role_arn = f"arn:aws:iam::{org.member}:role/shared"
+    outsider.assume_role(RoleArn=role_arn, RoleSessionName="before")
+
+    org.enable("RESOURCE_CONTROL_POLICY")
+    attached = org.orgs.list_policies_for_target(TargetId=org.member, Filter="RESOURCE_CONTROL_POLICY")
+    assert [p["Id"] for p in attached["Policies"]] == ["p-RCPFullAWSAccess"]
+    fence = org.policy("org-only", "RESOURCE_CONTROL_POLICY", {
+        "Effect": "Deny", "Principal": "*", "Action": "sts:AssumeRole", "Resource": "*",
+        "Condition": {"StringNotEqualsIfExists": {"aws:PrincipalOrgID": org.id}},
+    })
+    org.orgs.attach_policy(PolicyId=fence, TargetId=org.root)
+    denied = error_of(lambda: outsider.assume_role(RoleArn=role_arn, RoleSessionName="after"))
+    assert denied["Error"]["Code"] == "AccessDenied"
+    assert denied["Error"]["Message"].endswith(
+        f"is not authorized to perform: sts:AssumeRole on resource: {role_arn} "
+        "with an explicit deny in a resource control policy")
+    # Callers inside the organization pass the fence.
+    org.assume(org.admin_sts, org.member, "shared")
+    non_detachable = error_of(lambda: org.orgs.detach_policy(PolicyId="p-RCPFullAWSAccess", TargetId=org.member))
+    assert non_detachable["Reason"] == "NON_DETACHABLE_POLICY"
+
+    org.orgs.detach_policy(PolicyId=fence, TargetId=org.root)
+    outsider.assume_role(RoleArn=role_arn, RoleSessionName="again")
+    org.orgs.delete_policy(PolicyId=fence)
+
+
+def test_organizations_calls_are_audited_in_us_east_1(org, rampart):
+    pages = rampart.client("cloudtrail").get_paginator("lookup_events").paginate(LookupAttributes=[
+        {"AttributeKey": "EventSource", "AttributeValue": "organizations.amazonaws.com"}])
+    events = [e for page in pages for e in page["Events"]]
+    names = {e["EventName"] for e in events}
+    assert {"CreateOrganization", "CreateAccount", "AttachPolicy", "MoveAccount"} <= names
+    record = json.loads(next(e for e in events if e["EventName"] == "CreateAccount")["CloudTrailEvent"])
+    assert record["awsRegion"] == "us-east-1"
+    assert record["eventSource"] == "organizations.amazonaws.com"
+
+
+def test_the_cli_manages_policies_and_tags(org, rampart, tmp_path):
+    content = tmp_path / "scp.json"
+    content.write_text(doc({"Effect": "Deny", "Action": "kms:ScheduleKeyDeletion", "Resource": "*"}))
+    created = rampart.aws("organizations", "create-policy", "--name", "no-key-deletion",
+                          "--description", "keys stay", "--type", "SERVICE_CONTROL_POLICY",
+                          "--content", f"file://{content}")
+    assert created.returncode == 0, created.stderr
+    summary = json.loads(created.stdout)["Policy"]["PolicySummary"]
+    assert re.fullmatch(r"p-[a-z0-9]{8}", summary["Id"])
+    assert summary["Arn"] == (f"arn:aws:organizations::{ACCOUNT_ID}:policy/{org.id}/"
+                              f"service_control_policy/{summary['Id']}")
+    listed = json.loads(rampart.aws("organizations", "list-policies", "--filter",
+                                    "SERVICE_CONTROL_POLICY").stdout)["Policies"]
+    assert {"p-FullAWSAccess", summary["Id"]} <= {p["Id"] for p in listed}
+    tagged = rampart.aws("organizations", "tag-resource", "--resource-id", org.member,
+                         "--tags", "Key=env,Value=dev")
+    assert tagged.returncode == 0, tagged.stderr
+    tags = json.loads(rampart.aws("organizations", "list-tags-for-resource", "--resource-id",
+                                  org.member).stdout)["Tags"]
+    assert tags == [{"Key": "env", "Value": "dev"}]
+    deleted = rampart.aws("organizations", "delete-policy", "--policy-id", summary["Id"])
+    assert deleted.returncode == 0, deleted.stderr
