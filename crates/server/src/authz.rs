@@ -71,6 +71,33 @@ impl CompiledMembership {
     }
 }
 
+/// The organization guardrails that bear on one request.
+struct RequestGuardrails {
+    /// The caller's account's.
+    principal: Arc<CompiledMembership>,
+    /// The resource's account's (the caller's own for most requests).
+    resource: Arc<CompiledMembership>,
+    /// Whether the action belongs to a service whose resources RCPs guard.
+    rcp_service: bool,
+}
+
+impl RequestGuardrails {
+    /// The SCP levels that bind the caller (all of them, root user included).
+    fn scp_levels(&self) -> Vec<&PolicySet> {
+        self.principal.scp_levels()
+    }
+
+    /// The RCPs that guard `resource`: none for a call that names no resource, and none
+    /// for services RCPs do not cover.
+    fn rcps(&self, resource: &str) -> Option<&PolicySet> {
+        self.resource
+            .organization
+            .as_ref()
+            .and_then(|o| o.resource_control_policies.as_ref())
+            .filter(|_| self.rcp_service && resource != "*")
+    }
+}
+
 /// The services whose resources RCPs guard, as AWS lists them (RCPs never apply to IAM
 /// calls, nor to calls that name no resource, such as `kms:CreateKey`).
 const RCP_SERVICES: &[&str] = &[
@@ -185,31 +212,17 @@ impl Authorizer {
         let resource_account = request
             .resource_policy
             .map_or(caller.account_id.as_str(), |p| p.account_id.as_str());
-        let principal_org = self.membership(store, &caller.account_id)?;
-        let resource_org = if resource_account == caller.account_id {
-            Arc::clone(&principal_org)
-        } else {
-            self.membership(store, resource_account)?
-        };
-        // SCPs bind every principal of a member account, its root user included.
-        let scp_levels = principal_org.scp_levels();
-        let action_service = request
-            .operation
-            .action
-            .split_once(':')
-            .map_or("", |(service, _)| service);
-        let rcps = resource_org
-            .organization
-            .as_ref()
-            .and_then(|o| o.resource_control_policies.as_ref())
-            .filter(|_| RCP_SERVICES.contains(&action_service));
-        let rcps_apply = rcps.is_some() && request.resources.iter().any(|r| r != "*");
+        let guardrails = self.guardrails(store, request, resource_account)?;
+        let scp_levels = guardrails.scp_levels();
         // Root bypasses identity policies, never guardrails. With no resource policy and no
         // guardrail to consult, there is nothing left to decide.
         if matches!(holder, PolicyHolder::Root)
             && request.resource_policy.is_none()
             && scp_levels.is_empty()
-            && !rcps_apply
+            && request
+                .resources
+                .iter()
+                .all(|r| guardrails.rcps(r).is_none())
         {
             let federated = request
                 .session
@@ -265,25 +278,24 @@ impl Authorizer {
             session_policies: session_policies.as_ref(),
             resource_policy: resource_policy.as_ref(),
             service_control_policies: &scp_levels,
-            principal_is_management_account: principal_org.management_account(),
-            resource_is_management_account: resource_org.management_account(),
+            principal_is_management_account: guardrails.principal.management_account(),
+            resource_is_management_account: guardrails.resource.management_account(),
             mode,
             ..EvaluationInput::default()
         };
         let mut context = request_context(request, &compiled);
         organization_keys(
             &mut context,
-            &principal_org,
-            &resource_org,
+            &guardrails.principal,
+            &guardrails.resource,
             resource_account,
         );
         for resource in request.resources {
             let evaluation = Request::new(principal.clone(), request.action, resource)
                 .with_resource_account(resource_account)
                 .with_context(context.clone());
-            // RCPs guard resources: a call that names none is not theirs to judge.
             let input = EvaluationInput {
-                resource_control_policies: rcps.filter(|_| resource != "*"),
+                resource_control_policies: guardrails.rcps(resource),
                 ..input
             };
             let decision = rampart_policy::evaluate(&evaluation, &input);
@@ -307,6 +319,32 @@ impl Authorizer {
             }
         }
         Ok(())
+    }
+
+    /// The guardrails that bear on `request`: the caller's account's SCPs and the
+    /// resource's account's RCPs.
+    fn guardrails(
+        &self,
+        store: &dyn Store,
+        request: &AuthzRequest<'_>,
+        resource_account: &str,
+    ) -> Result<RequestGuardrails, AwsError> {
+        let principal = self.membership(store, &request.caller.account_id)?;
+        let resource = if resource_account == request.caller.account_id {
+            Arc::clone(&principal)
+        } else {
+            self.membership(store, resource_account)?
+        };
+        let service = request
+            .operation
+            .action
+            .split_once(':')
+            .map_or("", |(service, _)| service);
+        Ok(RequestGuardrails {
+            principal,
+            resource,
+            rcp_service: RCP_SERVICES.contains(&service),
+        })
     }
 
     /// The organization guardrails of `account_id`, from the cache when current.
