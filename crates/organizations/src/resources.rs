@@ -50,6 +50,7 @@ pub(crate) fn authorization_targets(
         resource_policy: None,
         resource_tags: Vec::new(),
         condition_keys: Vec::new(),
+        denial: None,
     };
     let org = match records::account(tx, &env.caller.account_id).and_then(|a| match a {
         Some(a) => records::organization(tx, &a.organization_id),

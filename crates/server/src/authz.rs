@@ -329,14 +329,24 @@ impl Authorizer {
         request: &AuthzRequest<'_>,
         resource_account: &str,
     ) -> Result<RequestGuardrails, AwsError> {
-        let principal = self.membership(store, &request.caller.account_id)?;
-        let resource = if resource_account == request.caller.account_id {
-            Arc::clone(&principal)
+        let caller = request.caller;
+        // An identity provider's user is no principal of an account: no SCP binds it and it
+        // has no organization keys, while the RCPs of the role it assumes still apply.
+        let principal = if caller.is_federated_by_provider() {
+            Arc::new(CompiledMembership {
+                generation: 0,
+                organization: None,
+            })
         } else {
-            self.membership(store, resource_account)?
+            self.membership(store, &caller.account_id)?
         };
+        let resource =
+            if resource_account == caller.account_id && !caller.is_federated_by_provider() {
+                Arc::clone(&principal)
+            } else {
+                self.membership(store, resource_account)?
+            };
         let service = request
-            .operation
             .action
             .split_once(':')
             .map_or("", |(service, _)| service);
