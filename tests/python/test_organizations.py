@@ -289,8 +289,9 @@ def test_an_rcp_keeps_callers_outside_the_organization_away(org, rampart):
     outside_iam.create_user(UserName="outsider")
     outside_iam.put_user_policy(UserName="outsider", PolicyName="assume", PolicyDocument=doc(
         {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}))
-    key = outside_iam.create_access_key(UserName="outsider")["AccessKey"]
-    outsider = client(rampart, "sts", key["AccessKeyId"], key["SecretAccessKey"])
+    outsider_key = outside_iam.create_access_key(UserName="outsider")["AccessKey"]
+    outsider_secret = (outsider_key["AccessKeyId"], outsider_key["SecretAccessKey"])
+    outsider = client(rampart, "sts", *outsider_secret)
     org.member_client("iam").create_role(RoleName="shared", AssumeRolePolicyDocument=doc({
         "Effect": "Allow", "Action": "sts:AssumeRole",
         "Principal": {"AWS": [f"arn:aws:iam::{outside_account}:root", f"arn:aws:iam::{ACCOUNT_ID}:root"]},
@@ -319,6 +320,49 @@ def test_an_rcp_keeps_callers_outside_the_organization_away(org, rampart):
     org.orgs.detach_policy(PolicyId=fence, TargetId=org.root)
     outsider.assume_role(RoleArn=role_arn, RoleSessionName="again")
     org.orgs.delete_policy(PolicyId=fence)
+
+    # A member's KMS key, shared with the outside account by its key policy.
+    member_kms = org.member_client("kms")
+    key = member_kms.create_key(Policy=doc(
+        {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{org.member}:root"},
+         "Action": "kms:*", "Resource": "*"},
+        {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{outside_account}:root"},
+         "Action": "kms:Encrypt", "Resource": "*"},
+    ))["KeyMetadata"]["Arn"]
+    outside_iam.put_user_policy(UserName="outsider", PolicyName="encrypt", PolicyDocument=doc(
+        {"Effect": "Allow", "Action": "kms:Encrypt", "Resource": "*"}))
+    outside_kms = client(rampart, "kms", *outsider_secret)
+    outside_kms.encrypt(KeyId=key, Plaintext=b"shared")
+    kms_fence = org.policy("keys-in-org", "RESOURCE_CONTROL_POLICY", {
+        "Effect": "Deny", "Principal": "*", "Action": "kms:*", "Resource": "*",
+        "Condition": {"StringNotEqualsIfExists": {"aws:PrincipalOrgID": org.id}},
+    })
+    org.orgs.attach_policy(PolicyId=kms_fence, TargetId=org.member)
+    denied = error_of(lambda: outside_kms.encrypt(KeyId=key, Plaintext=b"shared"))
+    assert denied["Error"]["Code"] == "AccessDeniedException"
+    assert denied["Error"]["Message"].endswith("with an explicit deny in a resource control policy")
+    # The member's own principals are inside the fence.
+    member_kms.encrypt(KeyId=key, Plaintext=b"inside")
+    org.orgs.detach_policy(PolicyId=kms_fence, TargetId=org.member)
+    org.orgs.delete_policy(PolicyId=kms_fence)
+
+
+def test_organization_keys_are_in_every_request_context(org, rampart):
+    iam = rampart.client("iam")
+    name = user_name()
+    iam.create_user(UserName=name)
+    iam.put_user_policy(UserName=name, PolicyName="org-keys", PolicyDocument=doc(
+        {"Effect": "Allow", "Action": "iam:ListUsers", "Resource": "*",
+         "Condition": {"StringEquals": {"aws:PrincipalOrgID": org.id, "aws:ResourceOrgID": org.id,
+                                        "aws:ResourceAccount": ACCOUNT_ID},
+                       "ForAnyValue:StringLike": {"aws:PrincipalOrgPaths": [f"{org.id}/{org.root}/*"]}}},
+        {"Effect": "Allow", "Action": "iam:ListRoles", "Resource": "*",
+         "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-0000000000"}}},
+    ))
+    key = iam.create_access_key(UserName=name)["AccessKey"]
+    user = client(rampart, "iam", key["AccessKeyId"], key["SecretAccessKey"])
+    user.list_users()
+    assert error_of(lambda: user.list_roles())["Error"]["Code"] == "AccessDenied"
 
 
 def test_organizations_calls_are_audited_in_us_east_1(org, rampart):

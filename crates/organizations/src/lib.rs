@@ -75,4 +75,8 @@ impl Service for Organizations {
     fn operation_names(&self) -> Vec<&'static str> {
         self.operations.iter().map(|op| op.name).collect()
     }
+
+    fn changes_guardrails(&self) -> bool {
+        true
+    }
 }

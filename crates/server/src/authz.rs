@@ -1,11 +1,13 @@
 //! Authorize: decide whether the caller may perform the operation's action on its resources,
 //! with the policy engine, from the principal's compiled policies.
 //!
-//! Compiled policies are cached per principal, and an account's organization guardrails
-//! (its SCP levels, its RCPs, its place in the tree) per account, each tagged with the write
-//! generation they were read at; every committed write bumps the generation, so the very
-//! next request after any change to a principal's policies, groups or boundary, to an SCP
-//! or RCP, or to an account's place in the tree recompiles them.
+//! Compiled policies are cached per principal, tagged with the write generation they were
+//! read at; every committed write bumps the generation, so the very next request after any
+//! change to a principal's policies, groups or boundary recompiles them. An account's
+//! organization guardrails (its SCP levels, its RCPs, its place in the tree) are cached per
+//! account likewise, under a generation only Organizations' writes (and resets) bump: the
+//! very next request after a change to an SCP, an RCP or the tree sees it, and the writes of
+//! other services leave them cached.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -117,6 +119,8 @@ const RCP_SERVICES: &[&str] = &[
 /// server's write generation.
 pub(crate) struct Authorizer {
     generation: Arc<Generation>,
+    /// Moves on only when guardrails may have changed (an Organizations write, a reset).
+    guardrail_generation: Arc<Generation>,
     cache: Mutex<HashMap<String, Arc<CompiledPrincipal>>>,
     memberships: Mutex<HashMap<String, Arc<CompiledMembership>>>,
 }
@@ -189,10 +193,12 @@ const ALLOW_ALL: &str =
     r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#;
 
 impl Authorizer {
-    /// An empty cache whose entries are stale once `generation` moves on.
-    pub(crate) fn new(generation: Arc<Generation>) -> Self {
+    /// Empty caches: compiled policies are stale once `generation` moves on, guardrails
+    /// once `guardrail_generation` does.
+    pub(crate) fn new(generation: Arc<Generation>, guardrail_generation: Arc<Generation>) -> Self {
         Self {
             generation,
+            guardrail_generation,
             cache: Mutex::new(HashMap::new()),
             memberships: Mutex::new(HashMap::new()),
         }
@@ -364,7 +370,7 @@ impl Authorizer {
         account_id: &str,
     ) -> Result<Arc<CompiledMembership>, AwsError> {
         // Read the generation first, as `compiled` does.
-        let generation = self.generation.current();
+        let generation = self.guardrail_generation.current();
         if let Some(hit) = self
             .memberships
             .lock()

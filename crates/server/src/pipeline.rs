@@ -445,6 +445,7 @@ async fn execute_write(
     record: CallRecord,
 ) -> Result<Value, AwsError> {
     let shared = Arc::clone(state);
+    let changes_guardrails = call.service.changes_guardrails();
     let work = move |tx: &mut dyn rampart_store::WriteTx| {
         let ReadyCall {
             caller,
@@ -502,7 +503,7 @@ async fn execute_write(
         .map_err(|e| internal_failure("write transaction failed", &e))?;
     if outcome.is_ok() {
         // Before the answer leaves: the caller's next request must see the change.
-        state.state_changed();
+        state.service_state_changed(changes_guardrails);
     }
     outcome
 }

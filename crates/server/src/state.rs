@@ -50,6 +50,10 @@ pub struct AppState {
     pub(crate) registry: Registry,
     pub(crate) signing_keys: SigningKeyCache,
     pub(crate) generation: Arc<Generation>,
+    /// Bumped only by writes that change organization guardrails (see
+    /// [`rampart_service::Service::changes_guardrails`]), so the guardrails cached per account
+    /// survive the writes of every other service.
+    pub(crate) guardrail_generation: Arc<Generation>,
     pub(crate) credentials: CredentialCache,
     pub(crate) authorizer: Authorizer,
     pub(crate) usage: UsageThrottle,
@@ -70,14 +74,16 @@ impl AppState {
         config: ServerConfig,
     ) -> Self {
         let generation = Arc::new(Generation::default());
+        let guardrail_generation = Arc::new(Generation::default());
         Self {
             store,
             root_key,
             registry,
             signing_keys: SigningKeyCache::new(SIGNING_KEY_CACHE_SIZE),
             credentials: CredentialCache::new(Arc::clone(&generation)),
-            authorizer: Authorizer::new(Arc::clone(&generation)),
+            authorizer: Authorizer::new(Arc::clone(&generation), Arc::clone(&guardrail_generation)),
             generation,
+            guardrail_generation,
             usage: UsageThrottle::default(),
             entropy: Arc::new(OsEntropy),
             config,
@@ -86,8 +92,19 @@ impl AppState {
     }
 
     /// Called after every committed write, before its answer leaves: every cache derived
-    /// from stored state (credentials, compiled policies) is stale from now on.
+    /// from stored state (credentials, compiled policies, guardrails) is stale from now on.
     pub(crate) fn state_changed(&self) {
         self.generation.bump();
+        self.guardrail_generation.bump();
+    }
+
+    /// Called after a service's committed write, before its answer leaves: as
+    /// [`Self::state_changed`], except that guardrails stay cached unless `guardrails` says
+    /// the write changed them.
+    pub(crate) fn service_state_changed(&self, guardrails: bool) {
+        self.generation.bump();
+        if guardrails {
+            self.guardrail_generation.bump();
+        }
     }
 }

@@ -292,4 +292,11 @@ pub trait Service: Send + Sync {
     fn operation(&self, name: &str) -> Option<&Operation>;
     /// The names of the operations this service implements.
     fn operation_names(&self) -> Vec<&'static str>;
+
+    /// Whether this service's writes change the organization guardrails authorization
+    /// caches per account (SCPs, RCPs, an account's place in its organization). Only AWS
+    /// Organizations' do.
+    fn changes_guardrails(&self) -> bool {
+        false
+    }
 }
