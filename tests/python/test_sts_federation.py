@@ -374,6 +374,17 @@ def test_cloudtrail_records_the_web_identity_user_and_its_sessions_provider(ramp
     assert token not in json.dumps(record)
     assert out["Credentials"]["SecretAccessKey"] not in json.dumps(record)
 
+    # A refused token is recorded too, in the account of the role it was sent for.
+    bad = provider.token(aud="someone-else")
+    with pytest.raises(botocore.exceptions.ClientError) as refused:
+        unsigned_sts(rampart).assume_role_with_web_identity(
+            RoleArn=role_arn, RoleSessionName="refused", WebIdentityToken=bad)
+    refused_id = refused.value.response["ResponseMetadata"]["RequestId"]
+    failure = lookup(rampart, "AssumeRoleWithWebIdentity", lambda r: r["requestID"] == refused_id)
+    assert failure["errorCode"] == "InvalidIdentityToken"
+    assert failure["recipientAccountId"] == ACCOUNT_ID
+    assert bad not in json.dumps(failure)
+
     me = session_client(rampart, "sts", out["Credentials"]).get_caller_identity()
     session_call = lookup(rampart, "GetCallerIdentity",
                           lambda r: r["requestID"] == me["ResponseMetadata"]["RequestId"])

@@ -35,6 +35,9 @@ pub(crate) struct CallRecord {
     pub(crate) resources: Vec<String>,
     /// For web identity and SAML users: `userIdentity.identityProvider`.
     pub(crate) identity_provider: Option<String>,
+    /// The account an unauthenticated call was addressed to (a refused web identity token's
+    /// role account), where its event belongs.
+    pub(crate) recipient_account: Option<String>,
 }
 
 /// The part of a session an event reports: never its secret or token.
@@ -292,7 +295,7 @@ impl CallRecord {
         AuditEvent {
             event: self.event_json(outcome, &resources),
             event_time: self.event_time.unix_timestamp(),
-            account: self.caller.as_ref().map(|c| c.account_id.clone()),
+            account: self.recipient_account().map(str::to_owned),
             event_id: self.event_id.clone(),
             event_name: self.event_name.clone(),
             event_source: self.event_source.clone(),
@@ -339,7 +342,7 @@ impl CallRecord {
             event_version: EVENT_VERSION,
             management_event: true,
             read_only: self.read_only,
-            recipient_account_id: self.caller.as_ref().map(|c| c.account_id.as_str()),
+            recipient_account_id: self.recipient_account(),
             request_id: &self.request_id,
             request_parameters: non_empty(self.request_parameters.as_ref()),
             resources: resources
@@ -356,6 +359,14 @@ impl CallRecord {
             user_identity: self.user_identity(),
         };
         serde_json::to_vec(&event).unwrap_or_default()
+    }
+
+    /// The caller's account, or the one an unauthenticated call was addressed to.
+    fn recipient_account(&self) -> Option<&str> {
+        self.caller
+            .as_ref()
+            .map(|c| c.account_id.as_str())
+            .or(self.recipient_account.as_deref())
     }
 
     fn user_identity(&self) -> UserIdentity<'_> {
@@ -507,6 +518,7 @@ mod tests {
             session: None,
             resources: Vec::new(),
             identity_provider: None,
+            recipient_account: None,
         }
     }
 

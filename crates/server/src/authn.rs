@@ -217,18 +217,27 @@ pub(crate) fn authenticate(
 }
 
 /// Authenticates a call from its input with the operation's own verifier (a web identity
-/// token, a SAML assertion), on a read snapshot, at the call's time. A provider's keys may be
-/// fetched from a loopback issuer meanwhile (bounded by its timeout).
+/// token, a SAML assertion), on a read snapshot, at the call's time.
 pub(crate) fn authenticate_input(
     state: &AppState,
     authenticate: InputAuthenticator,
     input: &Value,
     record: &CallRecord,
 ) -> Result<Federation, AwsError> {
-    state
-        .store
-        .read_with(|tx| Ok::<_, StoreError>(authenticate(record.event_time, tx, input)))
-        .map_err(|e| store_error(&e))?
+    let verify = || {
+        state
+            .store
+            .read_with(|tx| Ok::<_, StoreError>(authenticate(record.event_time, tx, input)))
+            .map_err(|e| store_error(&e))?
+    };
+    // A provider's keys may be fetched from a loopback issuer meanwhile (up to its timeout):
+    // on the multi-threaded runtime the worker hands its other requests over while it waits.
+    match tokio::runtime::Handle::try_current() {
+        Ok(handle) if handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
+            tokio::task::block_in_place(verify)
+        }
+        _ => verify(),
+    }
 }
 
 /// Temporary credentials: the session token is opened (and so authenticated) with the root

@@ -74,6 +74,7 @@ pub(crate) async fn handle(
         session: None,
         resources: Vec::new(),
         identity_provider: None,
+        recipient_account: None,
     };
     let prepared = prepare(&state, &parts, &body, signed, &route, &mut record);
     let outcome = match prepared {
@@ -164,7 +165,7 @@ fn prepare(
         .map(|op| op.authentication)
     {
         None if route.operation.is_unsigned() => return Err(not_implemented(model, name)),
-        Some(Authentication::Input(authenticate)) => Some(authenticate),
+        Some(Authentication::Input(authenticate, addressee)) => Some((authenticate, addressee)),
         _ => None,
     };
     // Operations authenticated by their input need no signature; one that comes anyway must
@@ -196,8 +197,9 @@ fn prepare(
     }?;
     record.request_parameters = Some(rampart_wire::redact_input(route.operation, &input));
     let (caller, session, federation) = match (by_input, signer) {
-        (Some(authenticate), _) => {
-            let federation = authn::authenticate_input(state, authenticate, &input, record)?;
+        (Some((authenticate, addressee)), _) => {
+            let federation = authn::authenticate_input(state, authenticate, &input, record)
+                .inspect_err(|_| record.recipient_account = addressee(&input))?;
             record.caller = Some(federation.caller.clone());
             record.session = None;
             record.identity_provider = Some(federation.identity_provider.clone());

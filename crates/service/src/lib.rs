@@ -14,7 +14,7 @@ mod operation;
 pub use caller::{Caller, Federation, Inheritance, PrincipalKind};
 pub use env::{Entropy, Env, OsEntropy};
 pub use operation::{
-    Access, Authentication, Authorization, AuthorizationTarget, AuthorizationTargets,
+    Access, Addressee, Authentication, Authorization, AuthorizationTarget, AuthorizationTargets,
     ConditionKeys, Handler, InputAuthenticator, Operation, ResourceNames, ResourcePolicy,
     ResourcePolicyLookup, ResourceTags, Service,
 };

@@ -31,6 +31,10 @@ pub enum Authorization {
 pub type InputAuthenticator =
     fn(time::OffsetDateTime, &mut dyn ReadTx, &Value) -> Result<Federation, AwsError>;
 
+/// The account a request is addressed to, from its input alone (the role's account for
+/// `AssumeRoleWithWebIdentity`): its event belongs there even when authentication fails.
+pub type Addressee = fn(&Value) -> Option<String>;
+
 /// How a request for the operation proves who sends it.
 #[derive(Clone, Copy)]
 pub enum Authentication {
@@ -40,7 +44,7 @@ pub enum Authentication {
     /// (`AssumeRoleWithWebIdentity`, `AssumeRoleWithSAML`): AWS serves these unsigned. The
     /// input is decoded before it is authenticated; a request that is signed anyway must
     /// carry a valid signature, but its caller is still the one the input authenticates.
-    Input(InputAuthenticator),
+    Input(InputAuthenticator, Addressee),
 }
 
 /// Names the resources (ARNs) an operation touches, from the caller's scope and the input.
@@ -207,9 +211,13 @@ impl Operation {
     }
 
     /// Declares that requests are authenticated by a token or assertion in their input
-    /// rather than by a signature.
-    pub fn authenticated_by_input(mut self, authenticate: InputAuthenticator) -> Self {
-        self.authentication = Authentication::Input(authenticate);
+    /// rather than by a signature, and addressed to the account `addressee` names.
+    pub fn authenticated_by_input(
+        mut self,
+        authenticate: InputAuthenticator,
+        addressee: Addressee,
+    ) -> Self {
+        self.authentication = Authentication::Input(authenticate, addressee);
         self
     }
 

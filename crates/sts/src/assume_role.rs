@@ -99,6 +99,12 @@ pub(crate) fn role_account(input: &Value) -> Result<&str, StsError> {
         .ok_or_else(|| StsError::Validation(format!("{arn} is not a valid role ARN")))
 }
 
+/// The account of the role a request names: where the event of a refused federation call
+/// belongs.
+pub(crate) fn addressee(input: &Value) -> Option<String> {
+    role_account(input).ok().map(str::to_owned)
+}
+
 /// The role's trust policy. A role that does not exist gets a policy that allows nothing, so
 /// the caller learns only that it may not assume it, as AWS answers.
 fn trust_policy(

@@ -24,7 +24,7 @@ pub(crate) fn operation() -> Operation {
         "sts:AssumeRoleWithSAML",
         assume_role_with_saml,
     )
-    .authenticated_by_input(authenticate)
+    .authenticated_by_input(authenticate, assume_role::addressee)
     .resources(assume_role::role_resource)
     .authorization_targets(|env, tx, input| {
         let vouched = vouched_of(env)?;
