@@ -478,4 +478,25 @@ mod tests {
             Some("bob")
         );
     }
+
+    #[test]
+    fn federated_principals_name_oidc_and_saml_providers_only() {
+        let other = "arn:aws:iam::123456789012:saml-provider/Other";
+        for provider in [
+            "arn:aws:iam::123456789012:saml-provider/Okta",
+            "arn:aws:iam::123456789012:oidc-provider/idp.example.com/tenant",
+            "accounts.google.com",
+        ] {
+            let caller = p(provider);
+            assert_eq!(caller.kind(), PrincipalKind::WebIdentity);
+            let named = PrincipalMatcher::new(PrincipalType::Federated, provider);
+            assert_eq!(named.grant(&caller), Grant::Direct);
+            let elsewhere = PrincipalMatcher::new(PrincipalType::Federated, other);
+            assert_eq!(elsewhere.grant(&caller), Grant::None);
+            // The provider's account does not stand for the people it vouches for.
+            let account = PrincipalMatcher::new(PrincipalType::Aws, "123456789012");
+            assert_eq!(account.grant(&caller), Grant::None);
+            assert_eq!(caller.derived_value("aws:principalarn"), None);
+        }
+    }
 }
