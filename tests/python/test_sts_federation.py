@@ -428,7 +428,7 @@ class SamlIdp:
         self.arn = rampart.client("iam").create_saml_provider(
             Name=self.name, SAMLMetadataDocument=metadata)["SAMLProviderArn"]
 
-    def response(self, role_arn, subject="alice@example.com", attributes=None):
+    def response(self, role_arn, subject="alice@example.com", attributes=None, authn=""):
         """A base64 SAMLResponse whose assertion is signed (enveloped, exclusive C14N,
         RSA-SHA256), as IdPs post it to AWS."""
         from lxml import etree
@@ -458,6 +458,7 @@ class SamlIdp:
 <saml:Conditions NotBefore="{iso(-60)}" NotOnOrAfter="{iso(300)}">
 <saml:AudienceRestriction><saml:Audience>https://signin.aws.amazon.com/saml</saml:Audience></saml:AudienceRestriction>
 </saml:Conditions>
+{authn}
 <saml:AttributeStatement>{statements}</saml:AttributeStatement>
 </saml:Assertion>"""
         signed = XMLSigner(
@@ -503,12 +504,15 @@ def test_a_signed_saml_assertion_assumes_a_role(rampart):
     role, role_arn = saml_role(rampart, idp, policy=doc(allow(
         "iam:ListRoles", Condition={"StringEquals": {"aws:PrincipalTag/team": "blue"}})),
         also=["sts:TagSession", "sts:SetSourceIdentity"])
+    session_end = iso(1200)
     assertion = idp.response(role_arn, attributes={
         "https://aws.amazon.com/SAML/Attributes/PrincipalTag:team": ["blue"],
         "https://aws.amazon.com/SAML/Attributes/SourceIdentity": ["alice"],
-    })
+    }, authn=f'<saml:AuthnStatement AuthnInstant="{iso(0)}" SessionNotOnOrAfter="{session_end}"/>')
     out = unsigned_sts(rampart).assume_role_with_saml(
         RoleArn=role_arn, PrincipalArn=idp.arn, SAMLAssertion=assertion)
+    # The IdP's SessionNotOnOrAfter ends the session before the default hour.
+    assert out["Credentials"]["Expiration"].strftime("%Y-%m-%dT%H:%M:%SZ") == session_end
     assert out["AssumedRoleUser"]["Arn"] == f"arn:aws:sts::{ACCOUNT_ID}:assumed-role/{role}/alice"
     assert out["Subject"] == "alice@example.com"
     assert out["SubjectType"] == "persistent"

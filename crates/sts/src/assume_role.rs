@@ -251,6 +251,7 @@ fn assume_role(
             role_arn: &input.role_arn,
             session_name: &input.role_session_name,
             duration_seconds: input.duration_seconds,
+            not_after: None,
             policy: input.policy,
             policy_arns: input.policy_arns,
             tags: input.tags.into_iter().map(|t| (t.key, t.value)).collect(),
@@ -269,19 +270,15 @@ fn assume_role(
     })
 }
 
-/// The role's `MaxSessionDuration`, in seconds.
-pub(crate) fn max_session_duration(tx: &mut dyn ReadTx, role_arn: &str) -> Result<i64, StsError> {
-    let (account, name) = parse_role_arn(role_arn)
-        .ok_or_else(|| StsError::Validation(format!("{role_arn} is not a valid role ARN")))?;
-    Ok(records::role(tx, account, name)?.max_session_duration)
-}
-
 /// What a new role session is made of, whichever `AssumeRole*` operation asks for it.
 pub(crate) struct RoleSessionRequest<'a> {
     pub(crate) role_arn: &'a str,
     pub(crate) session_name: &'a str,
     /// `DurationSeconds`, when given.
     pub(crate) duration_seconds: Option<i64>,
+    /// When the session must end at the latest (Unix seconds), whatever its duration: a SAML
+    /// assertion's `SessionNotOnOrAfter`.
+    pub(crate) not_after: Option<i64>,
     pub(crate) policy: Option<String>,
     pub(crate) policy_arns: Vec<PolicyArn>,
     /// Session tags passed (by the caller, or by the identity provider).
@@ -357,7 +354,9 @@ pub(crate) fn make_role_session(
         access_key_id,
         secret_access_key,
         issued_at,
-        expires_at: issued_at + seconds,
+        expires_at: request
+            .not_after
+            .map_or(issued_at + seconds, |end| end.min(issued_at + seconds)),
         mfa_authenticated: request.mfa_authenticated,
         role_name: Some(role.role_name.clone()),
         role_arn: Some(role.arn.clone()),

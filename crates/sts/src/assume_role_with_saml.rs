@@ -43,7 +43,8 @@ struct Vouched {
     audience: String,
     name_qualifier: String,
     role_session_name: String,
-    session_duration: Option<i64>,
+    /// Unix seconds: the session ends by then whatever its duration.
+    session_not_on_or_after: Option<i64>,
     tags: Vec<(String, String)>,
     transitive_tag_keys: Vec<String>,
     source_identity: Option<String>,
@@ -105,7 +106,9 @@ fn authenticate_assertion(
         audience: identity.recipient,
         name_qualifier: identity.name_qualifier.clone(),
         role_session_name: identity.role_session_name,
-        session_duration: identity.session_duration,
+        session_not_on_or_after: identity
+            .session_not_on_or_after
+            .map(OffsetDateTime::unix_timestamp),
         tags: identity.principal_tags,
         transitive_tag_keys: identity.transitive_tag_keys,
         source_identity: identity.source_identity,
@@ -163,20 +166,15 @@ fn assume_role_with_saml(
         .ok_or_else(|| {
             StsError::InvalidIdentityToken("The SAML assertion was not verified.".into())
         })?;
-    // `DurationSeconds` wins; else the IdP's SessionDuration, within the role's maximum (the
-    // IdP cannot know it, so its value is cut rather than refused).
-    let duration_seconds = match (input.duration_seconds, vouched.session_duration) {
-        (Some(asked), _) => Some(asked),
-        (None, Some(idp)) => Some(idp.min(assume_role::max_session_duration(tx, &input.role_arn)?)),
-        (None, None) => None,
-    };
     let made = assume_role::make_role_session(
         env,
         tx,
         RoleSessionRequest {
             role_arn: &input.role_arn,
             session_name: &vouched.role_session_name,
-            duration_seconds,
+            // The SessionDuration attribute bounds console sessions only, as in AWS.
+            duration_seconds: input.duration_seconds,
+            not_after: vouched.session_not_on_or_after,
             policy: input.policy,
             policy_arns: input.policy_arns,
             tags: vouched.tags,

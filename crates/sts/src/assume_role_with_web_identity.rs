@@ -229,6 +229,7 @@ fn assume_role_with_web_identity(
             role_arn: &input.role_arn,
             session_name: &input.role_session_name,
             duration_seconds: input.duration_seconds,
+            not_after: None,
             policy: input.policy,
             policy_arns: input.policy_arns,
             tags: vouched.tags,

@@ -51,8 +51,11 @@ pub struct SamlIdentity {
     pub doc: String,
     /// The `RoleSessionName` attribute.
     pub role_session_name: String,
-    /// The `SessionDuration` attribute, in seconds, if given.
+    /// The `SessionDuration` attribute, in seconds, if given. It bounds console sessions
+    /// only: `AssumeRoleWithSAML`'s own sessions ignore it, as AWS's do.
     pub session_duration: Option<i64>,
+    /// The `AuthnStatement`'s `SessionNotOnOrAfter`: no session outlasts it.
+    pub session_not_on_or_after: Option<OffsetDateTime>,
     /// `PrincipalTag:<key>` attributes, as session tags, sorted by key.
     pub principal_tags: Vec<(String, String)>,
     /// `TransitiveTagKeys` attribute values.
@@ -328,6 +331,15 @@ mod imp {
         let expires_at = expires_at
             .ok_or_else(|| invalid("Invalid SAML response: the assertion has no NotOnOrAfter."))?;
 
+        let session_not_on_or_after = assertion
+            .children()
+            .filter(|n| n.has_tag_name((ASSERTION_NS, "AuthnStatement")))
+            .map(|statement| time_attr(statement, "SessionNotOnOrAfter"))
+            .collect::<Result<Vec<_>, _>>()?
+            .into_iter()
+            .flatten()
+            .min();
+
         let attributes = read_attributes(assertion);
         let values = |name: &str| attributes.get(name).cloned().unwrap_or_default();
 
@@ -398,6 +410,7 @@ mod imp {
             recipient: recipient.unwrap_or_else(|| AWS_SAML_AUDIENCES[0].to_owned()),
             role_session_name,
             session_duration,
+            session_not_on_or_after,
             principal_tags,
             transitive_tag_keys: values(TRANSITIVE_TAG_KEYS_ATTRIBUTE),
             source_identity: values(SOURCE_IDENTITY_ATTRIBUTE).into_iter().next(),

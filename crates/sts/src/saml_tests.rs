@@ -88,6 +88,8 @@ struct Assertion {
     role_pair: String,
     subject: &'static str,
     extra: &'static str,
+    /// Inside the assertion, after its conditions (an `AuthnStatement`).
+    authn: &'static str,
 }
 
 impl Default for Assertion {
@@ -98,6 +100,7 @@ impl Default for Assertion {
             role_pair: format!("{},{}", role_arn(), provider_arn()),
             subject: "alice@example.com",
             extra: "",
+            authn: "",
         }
     }
 }
@@ -137,6 +140,7 @@ fn template(a: &Assertion) -> String {
     <saml:Conditions NotBefore="2026-11-24T11:59:00Z" NotOnOrAfter="{not_on_or_after}">
       <saml:AudienceRestriction><saml:Audience>{audience}</saml:Audience></saml:AudienceRestriction>
     </saml:Conditions>
+    {authn}
     <saml:AttributeStatement>
       <saml:Attribute Name="https://aws.amazon.com/SAML/Attributes/Role">
         <saml:AttributeValue>{role_pair}</saml:AttributeValue>
@@ -158,6 +162,7 @@ fn template(a: &Assertion) -> String {
         role_pair = a.role_pair,
         subject = a.subject,
         extra = a.extra,
+        authn = a.authn,
     )
 }
 
@@ -186,6 +191,7 @@ fn a_signed_assertion_maps_to_aws_attributes_and_keys() {
     assert_eq!(identity.recipient, "https://signin.aws.amazon.com/saml");
     assert_eq!(identity.role_session_name, "alice");
     assert_eq!(identity.session_duration, Some(1800));
+    assert_eq!(identity.session_not_on_or_after, None);
     assert_eq!(
         identity.principal_tags,
         [("Department".to_owned(), "Engineering".to_owned())]
@@ -313,3 +319,18 @@ fn the_name_qualifier_is_awss_hash() {
 }
 
 const NAME_QUALIFIER_EXAMPLE: &str = "1uAJanUnBc2XeUkHURMht+xam2c=";
+
+#[test]
+fn the_authn_statement_bounds_the_session() {
+    let key = IdpKey::generate();
+    let store = store_with_provider(&key);
+    let assertion = Assertion {
+        authn: r#"<saml:AuthnStatement AuthnInstant="2026-11-24T11:59:00Z" SessionNotOnOrAfter="2026-11-24T12:30:00Z"/>"#,
+        ..Assertion::default()
+    };
+    let identity = verify(&store, &b64(&signed_xml(&key, &assertion))).unwrap();
+    assert_eq!(
+        identity.session_not_on_or_after,
+        Some(time::macros::datetime!(2026-11-24 12:30:00 UTC))
+    );
+}
