@@ -97,9 +97,22 @@ impl Drop for SqliteStore {
     }
 }
 
+/// Statements kept prepared per connection: the transaction statements, the document and
+/// journal statements, and every shape of journal lookup. Parsing a statement costs more than
+/// running most of them.
+const STATEMENT_CACHE: usize = 64;
+
 fn configure(conn: &Connection) -> Result<(), StoreError> {
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
     conn.pragma_update(None, "foreign_keys", true)?;
+    Ok(())
+}
+
+/// Runs one statement without result rows (transaction control) from the connection's cache
+/// of prepared statements; `execute_batch` would parse it again every time.
+pub(crate) fn run_cached(conn: &Connection, sql: &str) -> Result<(), StoreError> {
+    conn.prepare_cached(sql)?.execute([])?;
     Ok(())
 }
 
@@ -125,15 +138,22 @@ impl Store for SqliteStore {
         &self,
         work: &mut dyn FnMut(&mut dyn ReadTx) -> Result<(), StoreError>,
     ) -> Result<(), StoreError> {
-        let conn = self.reader()?;
-        // A deferred transaction pins one WAL snapshot for every read `work` makes.
-        conn.execute_batch("BEGIN")?;
-        let result = work(&mut SqliteTx::new(&conn));
-        let end = conn.execute_batch("ROLLBACK");
-        if end.is_ok() {
-            self.return_reader(conn);
-        }
-        result.and(end.map_err(StoreError::from))
+        let mut snapshot = LazyRead {
+            store: self,
+            conn: None,
+        };
+        let result = work(&mut snapshot);
+        let end = match snapshot.conn.take() {
+            Some(conn) => {
+                let end = run_cached(&conn, "ROLLBACK");
+                if end.is_ok() {
+                    self.return_reader(conn);
+                }
+                end
+            }
+            None => Ok(()),
+        };
+        result.and(end)
     }
 
     fn submit(&self, work: WriteWork, done: WriteDone) {
@@ -150,7 +170,7 @@ impl Store for SqliteStore {
     }
 
     fn health(&self) -> StoreHealth {
-        let state = match self.read(&mut |_| Ok(())) {
+        let state = match self.check() {
             Ok(()) => "ok".to_owned(),
             Err(e) => e.to_string(),
         };
@@ -162,11 +182,68 @@ impl Store for SqliteStore {
     }
 }
 
+impl SqliteStore {
+    /// Whether a read snapshot can be opened.
+    fn check(&self) -> Result<(), StoreError> {
+        let conn = self.reader()?;
+        run_cached(&conn, "BEGIN")?;
+        run_cached(&conn, "ROLLBACK")?;
+        self.return_reader(conn);
+        Ok(())
+    }
+}
+
+/// A read snapshot opened on first use, so that work which reads nothing (GetCallerIdentity's
+/// handler) takes no connection from the pool and runs no `BEGIN`/`ROLLBACK`. SQLite's
+/// deferred `BEGIN` only pins its WAL snapshot at the first read anyway, so opening it lazily
+/// changes nothing of what the work sees.
+struct LazyRead<'s> {
+    store: &'s SqliteStore,
+    conn: Option<Connection>,
+}
+
+impl LazyRead<'_> {
+    fn tx(&mut self) -> Result<SqliteTx<'_>, StoreError> {
+        if self.conn.is_none() {
+            let conn = self.store.reader()?;
+            run_cached(&conn, "BEGIN")?;
+            self.conn = Some(conn);
+        }
+        match &self.conn {
+            Some(conn) => Ok(SqliteTx::new(conn)),
+            None => Err(StoreError::Internal("no read connection".into())),
+        }
+    }
+}
+
+impl ReadTx for LazyRead<'_> {
+    fn get(&mut self, ns: &str, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        self.tx()?.get(ns, key)
+    }
+
+    fn scan(
+        &mut self,
+        ns: &str,
+        prefix: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+        self.tx()?.scan(ns, prefix, after, limit)
+    }
+
+    fn journal_after(&mut self, after: u64, limit: usize) -> Result<Vec<JournalEntry>, StoreError> {
+        self.tx()?.journal_after(after, limit)
+    }
+
+    fn journal_lookup(&mut self, query: &JournalQuery) -> Result<Vec<JournalHit>, StoreError> {
+        self.tx()?.journal_lookup(query)
+    }
+}
+
 /// A transaction on one connection; the writer and the readers share this code, and the
 /// readers' connections are `query_only`, so a write through them fails.
 pub(crate) struct SqliteTx<'c> {
     conn: &'c Connection,
-    savepoints: usize,
     pub(crate) last_seq: Option<u64>,
 }
 
@@ -174,7 +251,6 @@ impl<'c> SqliteTx<'c> {
     pub(crate) fn new(conn: &'c Connection) -> Self {
         Self {
             conn,
-            savepoints: 0,
             last_seq: None,
         }
     }
@@ -382,17 +458,15 @@ impl WriteTx for SqliteTx<'_> {
         &mut self,
         work: &mut dyn FnMut(&mut dyn WriteTx) -> bool,
     ) -> Result<bool, StoreError> {
-        self.savepoints += 1;
-        let name = format!("nested_{}", self.savepoints);
-        self.conn.execute_batch(&format!("SAVEPOINT {name}"))?;
+        // Every level uses the same name: SQLite's RELEASE and ROLLBACK TO act on the most
+        // recent savepoint of that name, and these nest strictly, so one fixed text per
+        // statement stays prepared in the cache.
+        run_cached(self.conn, "SAVEPOINT atomically")?;
         let ok = work(self);
-        let end = if ok {
-            format!("RELEASE {name}")
-        } else {
-            format!("ROLLBACK TO {name}; RELEASE {name}")
-        };
-        self.savepoints -= 1;
-        self.conn.execute_batch(&end)?;
+        if !ok {
+            run_cached(self.conn, "ROLLBACK TO atomically")?;
+        }
+        run_cached(self.conn, "RELEASE atomically")?;
         Ok(ok)
     }
 }

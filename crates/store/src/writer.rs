@@ -7,7 +7,7 @@ use std::sync::mpsc;
 
 use rusqlite::Connection;
 
-use crate::sqlite::SqliteTx;
+use crate::sqlite::{SqliteTx, run_cached};
 use crate::{StoreError, WriteDone, WriteTx, WriteWork};
 
 /// Upper bound on one group, so one commit's latency stays bounded under heavy load.
@@ -33,8 +33,7 @@ pub(crate) fn run_writer(conn: Connection, jobs: mpsc::Receiver<Job>, journal_se
 }
 
 fn commit_group(conn: &Connection, group: Vec<Job>, journal_seq: &AtomicU64) {
-    if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
-        let e = StoreError::from(e);
+    if let Err(e) = run_cached(conn, "BEGIN IMMEDIATE") {
         for job in group {
             (job.done)(Err(e.clone()));
         }
@@ -64,7 +63,7 @@ fn commit_group(conn: &Connection, group: Vec<Job>, journal_seq: &AtomicU64) {
         outcomes.push((job.done, outcome));
     }
     let last_seq = tx.last_seq;
-    match conn.execute_batch("COMMIT") {
+    match run_cached(conn, "COMMIT") {
         Ok(()) => {
             if let Some(seq) = last_seq {
                 journal_seq.fetch_max(seq, Ordering::AcqRel);
@@ -75,8 +74,7 @@ fn commit_group(conn: &Connection, group: Vec<Job>, journal_seq: &AtomicU64) {
         }
         Err(e) => {
             tracing::error!(error = %e, "group commit failed; every write in the group is refused");
-            let _ = conn.execute_batch("ROLLBACK");
-            let e = StoreError::from(e);
+            let _ = run_cached(conn, "ROLLBACK");
             for (done, _) in outcomes {
                 done(Err(e.clone()));
             }
