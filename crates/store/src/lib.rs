@@ -11,6 +11,7 @@
 #![deny(missing_docs)]
 
 mod error;
+mod journal_index;
 mod json;
 mod sqlite;
 mod writer;
@@ -124,8 +125,9 @@ pub trait ReadTx {
     fn journal_after(&mut self, after: u64, limit: usize) -> Result<Vec<JournalEntry>, StoreError>;
 
     /// Up to `query.limit` events of one account matching `query`, newest first (by event
-    /// time, then sequence). Backends answer from indexes: a lookup stays fast over millions
-    /// of events.
+    /// time, then sequence). Backends answer from indexes, so a lookup stays fast over millions
+    /// of events, and find every event whose append is committed, whether or not their index
+    /// covers it yet (a backend may index after the commit, off the append's path).
     ///
     /// The default refuses, so a read-only stand-in (in tests) need not implement it.
     fn journal_lookup(&mut self, query: &JournalQuery) -> Result<Vec<JournalHit>, StoreError> {

@@ -9,18 +9,23 @@ use std::sync::{Arc, mpsc};
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
-use crate::writer::{Job, run_writer};
+use crate::journal_index;
+use crate::writer::{Job, Writer};
 use crate::{
-    JournalAppend, JournalAttribute, JournalEntry, JournalHit, JournalQuery, ReadTx, Store,
-    StoreError, StoreHealth, WriteDone, WriteTx, WriteWork,
+    JournalAppend, JournalEntry, JournalHit, JournalQuery, ReadTx, Store, StoreError, StoreHealth,
+    WriteDone, WriteTx, WriteWork,
 };
 
 /// Schema versions, applied in order; `PRAGMA user_version` records the last one applied.
-const MIGRATIONS: &[&str] = &[
+pub(crate) const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_documents_and_journal.sql"),
     include_str!("../migrations/0002_journal_lookup.sql"),
     include_str!("../migrations/0003_journal_lookup_lighter.sql"),
+    include_str!("../migrations/0004_journal_index_off_commit.sql"),
 ];
+
+/// Events per index transaction when catching the index up at open.
+const CATCH_UP_BATCH: u64 = 50_000;
 
 /// Read connections kept for reuse; more are opened under load and closed when returned.
 const READ_POOL_SIZE: usize = 8;
@@ -47,12 +52,32 @@ impl SqliteStore {
         let seq: u64 = conn.query_row("SELECT COALESCE(MAX(seq), 0) FROM journal", [], |r| {
             r.get::<_, i64>(0).map(|v| u64::try_from(v).unwrap_or(0))
         })?;
+        let indexer = Connection::open(path).map_err(|e| StoreError::Open(e.to_string()))?;
+        configure(&indexer)?;
+        // Index commits need no fsync: the index is derived from the journal, whose commits
+        // do fsync (and sync everything written to the WAL before them).
+        indexer.pragma_update(None, "synchronous", "NORMAL")?;
+        // After a crash the index may lag the journal (by at most a few thousand events);
+        // after the migration to it, by everything. Catch up before serving.
+        let mut indexed = journal_index::indexed_seq(&indexer)?;
+        while indexed < seq {
+            let next = journal_index::index_pending(&indexer, CATCH_UP_BATCH)?;
+            if next == indexed {
+                break;
+            }
+            indexed = next;
+        }
         let journal_seq = Arc::new(AtomicU64::new(seq));
         let (sender, receiver) = mpsc::channel();
         let seq_for_writer = Arc::clone(&journal_seq);
+        let writer = Writer {
+            conn,
+            indexer,
+            indexed,
+        };
         let writer = std::thread::Builder::new()
             .name("rampart-store-writer".into())
-            .spawn(move || run_writer(conn, receiver, &seq_for_writer))
+            .spawn(move || writer.run(&receiver, &seq_for_writer))
             .map_err(|e| StoreError::Open(format!("cannot start the writer thread: {e}")))?;
         Ok(Self {
             path: path.to_owned(),
@@ -314,82 +339,7 @@ impl ReadTx for SqliteTx<'_> {
     }
 
     fn journal_lookup(&mut self, query: &JournalQuery) -> Result<Vec<JournalHit>, StoreError> {
-        // Each shape of query has its own statement text (a fixed set, so the statement cache
-        // holds them all); the column names come from this match, never from input.
-        let (table, column, value): (&str, Option<&str>, rusqlite::types::Value) = match &query
-            .attribute
-        {
-            None => ("journal", None, rusqlite::types::Value::Null),
-            Some(JournalAttribute::EventId(v)) => ("journal", Some("event_id"), v.clone().into()),
-            Some(JournalAttribute::EventName(v)) => {
-                ("journal", Some("event_name"), v.clone().into())
-            }
-            Some(JournalAttribute::ReadOnly(v)) => {
-                ("journal", Some("read_only"), i64::from(*v).into())
-            }
-            Some(JournalAttribute::Username(v)) => ("journal", Some("username"), v.clone().into()),
-            Some(JournalAttribute::EventSource(v)) => {
-                ("journal", Some("event_source"), v.clone().into())
-            }
-            Some(JournalAttribute::AccessKeyId(v)) => {
-                ("journal", Some("access_key_id"), v.clone().into())
-            }
-            Some(JournalAttribute::ResourceType(v)) => {
-                ("journal_resources", Some("resource_type"), v.clone().into())
-            }
-            Some(JournalAttribute::ResourceName(v)) => {
-                ("journal_resources", Some("resource_name"), v.clone().into())
-            }
-        };
-        let attribute = column.map_or(String::new(), |c| format!(" AND {c} = ?5"));
-        let cursor = if query.before.is_some() {
-            " AND (event_time, seq) < (?6, ?7)"
-        } else {
-            ""
-        };
-        // `seq` is unique in the journal; an event may name two resources of one type.
-        let distinct = if table == "journal" { "" } else { "DISTINCT " };
-        let positions = format!(
-            "SELECT {distinct}event_time, seq FROM {table} WHERE account = ?1 \
-             AND event_time >= ?2 AND event_time <= ?3{attribute}{cursor} \
-             ORDER BY event_time DESC, seq DESC LIMIT ?4"
-        );
-        let sql = format!(
-            "SELECT j.seq, j.event, p.event_time FROM ({positions}) p \
-             JOIN journal j ON j.seq = p.seq ORDER BY p.event_time DESC, p.seq DESC"
-        );
-        let mut stmt = self.conn.prepare_cached(&sql)?;
-        let (before_time, before_seq) = query.before.unwrap_or((0, 0));
-        let limit = i64::try_from(query.limit).unwrap_or(i64::MAX);
-        let before_seq = i64::try_from(before_seq).unwrap_or(i64::MAX);
-        let mut bound: Vec<(usize, rusqlite::types::Value)> = vec![
-            (1, query.account.clone().into()),
-            (2, query.start_time.into()),
-            (3, query.end_time.into()),
-            (4, limit.into()),
-        ];
-        if column.is_some() {
-            bound.push((5, value));
-        }
-        if query.before.is_some() {
-            bound.push((6, before_time.into()));
-            bound.push((7, before_seq.into()));
-        }
-        for (index, value) in bound {
-            stmt.raw_bind_parameter(index, value)?;
-        }
-        let mut rows = stmt.raw_query();
-        let mut out = Vec::new();
-        while let Some(row) = rows.next()? {
-            out.push(JournalHit {
-                entry: JournalEntry {
-                    seq: to_u64(row.get(0)?),
-                    event: row.get(1)?,
-                },
-                event_time: row.get(2)?,
-            });
-        }
-        Ok(out)
+        journal_index::lookup(self.conn, query)
     }
 }
 
@@ -416,10 +366,12 @@ impl WriteTx for SqliteTx<'_> {
     }
 
     fn append_journal(&mut self, entry: &JournalAppend<'_>) -> Result<u64, StoreError> {
+        // One row, no secondary index: the lookup index is filled after the commit
+        // (journal_index.rs).
         let mut stmt = self.conn.prepare_cached(
             "INSERT INTO journal (event, event_time, account, event_id, event_name, \
-             event_source, username, access_key_id, read_only) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+             event_source, username, access_key_id, read_only, resources) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
         )?;
         stmt.execute(params![
             entry.event,
@@ -431,25 +383,9 @@ impl WriteTx for SqliteTx<'_> {
             entry.username,
             entry.access_key_id,
             entry.read_only,
+            journal_index::encode_resources(entry.resources),
         ])?;
-        let seq_raw = self.conn.last_insert_rowid();
-        if !entry.resources.is_empty() {
-            let mut stmt = self.conn.prepare_cached(
-                "INSERT INTO journal_resources \
-                 (seq, account, event_time, resource_type, resource_name) \
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
-            )?;
-            for (kind, name) in entry.resources {
-                stmt.execute(params![
-                    seq_raw,
-                    entry.account,
-                    entry.event_time,
-                    kind,
-                    name
-                ])?;
-            }
-        }
-        let seq = to_u64(seq_raw);
+        let seq = to_u64(self.conn.last_insert_rowid());
         self.last_seq = Some(seq);
         Ok(seq)
     }

@@ -1,34 +1,101 @@
 //! Group commit: one thread owns the write connection; each round it takes every job queued
 //! at that moment, runs each in its own savepoint inside one transaction, commits once (one
 //! fsync for the whole group), then tells every job its outcome.
+//!
+//! Between groups the same thread fills the journal's lookup index (journal_index.rs) in
+//! batches, so no append waits for it: after a group once the backlog reaches
+//! [`INDEX_BATCH`], and whenever no job has come for [`INDEX_WHEN_IDLE_FOR`].
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc;
+use std::sync::mpsc::{self, RecvTimeoutError, TryRecvError};
+use std::time::Duration;
 
 use rusqlite::Connection;
 
+use crate::journal_index;
 use crate::sqlite::{SqliteTx, run_cached};
 use crate::{StoreError, WriteDone, WriteTx, WriteWork};
 
 /// Upper bound on one group, so one commit's latency stays bounded under heavy load.
 const MAX_GROUP: usize = 1024;
 
+/// Events indexed per index transaction (at least: after a larger group, as many as it
+/// appended, so the backlog cannot grow under sustained load). Large enough that each index
+/// page is written once for many events, small enough (a few milliseconds) not to hold the
+/// next group long.
+const INDEX_BATCH: u64 = 1024;
+
+/// A smaller backlog is indexed once the writer has had nothing to do for this long.
+const INDEX_WHEN_IDLE_FOR: Duration = Duration::from_millis(5);
+
 pub(crate) struct Job {
     pub(crate) work: WriteWork,
     pub(crate) done: WriteDone,
 }
 
-pub(crate) fn run_writer(conn: Connection, jobs: mpsc::Receiver<Job>, journal_seq: &AtomicU64) {
-    while let Ok(first) = jobs.recv() {
-        let mut group = Vec::with_capacity(16);
-        group.push(first);
-        while group.len() < MAX_GROUP {
-            match jobs.try_recv() {
-                Ok(job) => group.push(job),
-                Err(_) => break,
+/// The writer thread's state.
+pub(crate) struct Writer {
+    /// Commits the groups (`synchronous=FULL`).
+    pub(crate) conn: Connection,
+    /// Commits index batches only (`synchronous=NORMAL`, see `journal_index::index_pending`).
+    /// Used from the same thread between groups, so it never waits for the write lock.
+    pub(crate) indexer: Connection,
+    /// The last journal seq the lookup index covers.
+    pub(crate) indexed: u64,
+}
+
+impl Writer {
+    pub(crate) fn run(mut self, jobs: &mpsc::Receiver<Job>, journal_seq: &AtomicU64) {
+        // Set once a wait for work timed out; cleared by the next job. While idle, the
+        // backlog is indexed batch after batch without waiting.
+        let mut idle = false;
+        loop {
+            let backlog = journal_seq
+                .load(Ordering::Acquire)
+                .saturating_sub(self.indexed);
+            let next = if backlog == 0 {
+                jobs.recv().map_err(|_| true)
+            } else if idle {
+                jobs.try_recv()
+                    .map_err(|e| matches!(e, TryRecvError::Disconnected))
+            } else {
+                jobs.recv_timeout(INDEX_WHEN_IDLE_FOR)
+                    .map_err(|e| matches!(e, RecvTimeoutError::Disconnected))
+            };
+            let first = match next {
+                Ok(job) => job,
+                Err(true) => break,
+                Err(false) => {
+                    idle = true;
+                    self.index(INDEX_BATCH);
+                    continue;
+                }
+            };
+            idle = false;
+            let mut group = Vec::with_capacity(16);
+            group.push(first);
+            while group.len() < MAX_GROUP {
+                match jobs.try_recv() {
+                    Ok(job) => group.push(job),
+                    Err(_) => break,
+                }
+            }
+            let before = journal_seq.load(Ordering::Acquire);
+            commit_group(&self.conn, group, journal_seq);
+            let last = journal_seq.load(Ordering::Acquire);
+            if last.saturating_sub(self.indexed) >= INDEX_BATCH {
+                self.index(INDEX_BATCH.max(last - before));
             }
         }
-        commit_group(&conn, group, journal_seq);
+    }
+
+    /// Indexes up to `limit` events. A failure leaves them in the tail, where lookups still
+    /// find them, and the next attempt retries.
+    fn index(&mut self, limit: u64) {
+        match journal_index::index_pending(&self.indexer, limit) {
+            Ok(seq) => self.indexed = seq,
+            Err(e) => tracing::error!(error = %e, "indexing the journal failed; will retry"),
+        }
     }
 }
 

@@ -1,0 +1,595 @@
+//! The journal's lookup index, kept off the commit path.
+//!
+//! An append writes one journal row (the event and its searchable attributes as plain columns,
+//! no secondary index), so a call's durable append costs one B-tree insert at the end of one
+//! table. The writer thread copies the attributes of committed events into `journal_lookup`
+//! afterwards, many events per transaction, and records how far it got in `journal_indexed`
+//! in the same transaction. A lookup reads the index up to that watermark and scans the journal
+//! rows after it (the tail, at most a few thousand), so an event is found as soon as its append
+//! is committed, and the index is caught up from the journal after a crash.
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+use crate::sqlite::run_cached;
+use crate::{JournalAttribute, JournalEntry, JournalHit, JournalQuery, StoreError};
+
+/// `journal_lookup.attribute`: what a row of the index narrows by. Time rows (every event has
+/// one) serve lookups without an attribute and, scanned with a filter, by event ID: random IDs
+/// would dirty a random index page per event.
+const BY_TIME: i64 = 0;
+const BY_EVENT_NAME: i64 = 1;
+const BY_EVENT_SOURCE: i64 = 2;
+const BY_USERNAME: i64 = 3;
+const BY_ACCESS_KEY_ID: i64 = 4;
+const BY_READ_ONLY: i64 = 5;
+const BY_RESOURCE_TYPE: i64 = 6;
+const BY_RESOURCE_NAME: i64 = 7;
+
+/// The searchable columns of one journal row.
+struct Row {
+    seq: i64,
+    /// `None` only in rows appended before the journal had lookup columns whose event was not
+    /// JSON: no lookup can find those.
+    event_time: Option<i64>,
+    event_id: Option<String>,
+    event_name: Option<String>,
+    event_source: Option<String>,
+    username: Option<String>,
+    access_key_id: Option<String>,
+    read_only: Option<bool>,
+    /// JSON `[[type, name], …]`, as [`encode_resources`] wrote it.
+    resources: Option<String>,
+}
+
+const ROW_COLUMNS: &str = "seq, event_time, event_id, event_name, event_source, username, \
+                           access_key_id, read_only, resources";
+
+impl Row {
+    fn read(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+        Ok(Self {
+            seq: row.get(0)?,
+            event_time: row.get(1)?,
+            event_id: row.get(2)?,
+            event_name: row.get(3)?,
+            event_source: row.get(4)?,
+            username: row.get(5)?,
+            access_key_id: row.get(6)?,
+            read_only: row.get(7)?,
+            resources: row.get(8)?,
+        })
+    }
+
+    /// The (attribute, value) pairs this event is indexed under. The tail scan matches rows
+    /// with this same function, so indexed and not-yet-indexed events are found alike.
+    fn keys(&self) -> Vec<(i64, String)> {
+        let mut keys = vec![(BY_TIME, String::new())];
+        let mut add = |attribute, value: &Option<String>| {
+            if let Some(value) = value {
+                keys.push((attribute, value.clone()));
+            }
+        };
+        add(BY_EVENT_NAME, &self.event_name);
+        add(BY_EVENT_SOURCE, &self.event_source);
+        add(BY_USERNAME, &self.username);
+        add(BY_ACCESS_KEY_ID, &self.access_key_id);
+        if let Some(read_only) = self.read_only {
+            keys.push((BY_READ_ONLY, read_only.to_string()));
+        }
+        for (kind, name) in decode_resources(self.resources.as_deref()) {
+            keys.push((BY_RESOURCE_TYPE, kind));
+            keys.push((BY_RESOURCE_NAME, name));
+        }
+        keys
+    }
+
+    fn matches(&self, attribute: Option<&JournalAttribute>) -> bool {
+        match attribute {
+            None => true,
+            Some(JournalAttribute::EventId(id)) => self.event_id.as_deref() == Some(id.as_str()),
+            Some(attribute) => {
+                let wanted = index_key(attribute);
+                self.keys().iter().any(|key| Some(key) == wanted.as_ref())
+            }
+        }
+    }
+}
+
+/// The index key a lookup attribute reads; `None` for the event ID, which is not indexed.
+fn index_key(attribute: &JournalAttribute) -> Option<(i64, String)> {
+    Some(match attribute {
+        JournalAttribute::EventId(_) => return None,
+        JournalAttribute::EventName(v) => (BY_EVENT_NAME, v.clone()),
+        JournalAttribute::EventSource(v) => (BY_EVENT_SOURCE, v.clone()),
+        JournalAttribute::Username(v) => (BY_USERNAME, v.clone()),
+        JournalAttribute::AccessKeyId(v) => (BY_ACCESS_KEY_ID, v.clone()),
+        JournalAttribute::ReadOnly(v) => (BY_READ_ONLY, v.to_string()),
+        JournalAttribute::ResourceType(v) => (BY_RESOURCE_TYPE, v.clone()),
+        JournalAttribute::ResourceName(v) => (BY_RESOURCE_NAME, v.clone()),
+    })
+}
+
+/// The journal row's `resources` column: `None` when the event names none.
+pub(crate) fn encode_resources(resources: &[(String, String)]) -> Option<String> {
+    if resources.is_empty() {
+        None
+    } else {
+        serde_json::to_string(resources).ok()
+    }
+}
+
+fn decode_resources(text: Option<&str>) -> Vec<(String, String)> {
+    text.and_then(|t| serde_json::from_str(t).ok())
+        .unwrap_or_default()
+}
+
+/// The last journal sequence number the index covers.
+pub(crate) fn indexed_seq(conn: &Connection) -> Result<u64, StoreError> {
+    let seq: i64 = conn
+        .prepare_cached("SELECT seq FROM journal_indexed WHERE id = 1")?
+        .query_row([], |r| r.get(0))
+        .optional()?
+        .unwrap_or(0);
+    Ok(u64::try_from(seq).unwrap_or(0))
+}
+
+/// Indexes up to `limit` journal events after the watermark in one transaction on `conn`
+/// and returns the new watermark. Run by the writer thread between group commits, on a
+/// connection of its own whose commits skip the fsync: the index is derived from the durable
+/// journal, and an index transaction lost to a power cut is simply redone from it.
+pub(crate) fn index_pending(conn: &Connection, limit: u64) -> Result<u64, StoreError> {
+    run_cached(conn, "BEGIN IMMEDIATE")?;
+    let outcome = index_in_transaction(conn, limit);
+    match outcome {
+        Ok(seq) => {
+            run_cached(conn, "COMMIT")?;
+            Ok(seq)
+        }
+        Err(e) => {
+            let _ = run_cached(conn, "ROLLBACK");
+            Err(e)
+        }
+    }
+}
+
+fn index_in_transaction(conn: &Connection, limit: u64) -> Result<u64, StoreError> {
+    let from = indexed_seq(conn)?;
+    let mut select = conn.prepare_cached(&format!(
+        "SELECT {ROW_COLUMNS}, account FROM journal WHERE seq > ?1 ORDER BY seq LIMIT ?2"
+    ))?;
+    let rows = select
+        .query_map(
+            params![
+                i64::try_from(from).unwrap_or(i64::MAX),
+                i64::try_from(limit).unwrap_or(i64::MAX)
+            ],
+            |r| Ok((Row::read(r)?, r.get::<_, Option<String>>(9)?)),
+        )?
+        .collect::<Result<Vec<_>, _>>()?;
+    let Some(last) = rows.last().map(|(row, _)| row.seq) else {
+        return Ok(from);
+    };
+    // Inserting in index order touches each index page once per batch.
+    let mut entries = Vec::with_capacity(rows.len() * 8);
+    for (row, account) in &rows {
+        // Events of callers never authenticated belong to no account: nobody looks them up.
+        let (Some(account), Some(event_time)) = (account, row.event_time) else {
+            continue;
+        };
+        for (attribute, value) in row.keys() {
+            entries.push((account.as_str(), attribute, value, event_time, row.seq));
+        }
+    }
+    entries.sort_unstable();
+    let mut insert = conn.prepare_cached(
+        "INSERT OR IGNORE INTO journal_lookup (account, attribute, value, event_time, seq) \
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?;
+    for (account, attribute, value, event_time, seq) in &entries {
+        insert.execute(params![account, attribute, value, event_time, seq])?;
+    }
+    conn.prepare_cached("UPDATE journal_indexed SET seq = ?1 WHERE id = 1")?
+        .execute([last])?;
+    Ok(u64::try_from(last).unwrap_or(0))
+}
+
+/// The index rows of one account, attribute and value in a time range, before a cursor,
+/// newest first.
+const BY_ATTRIBUTE: &str = "SELECT event_time, seq FROM journal_lookup \
+    WHERE account = ?1 AND attribute = ?2 AND value = ?3 AND event_time >= ?4 \
+    AND event_time <= ?5 AND (event_time, seq) < (?6, ?7) \
+    ORDER BY event_time DESC, seq DESC LIMIT ?8";
+
+/// The same over the time rows (attribute 0), keeping events with one ID.
+const BY_EVENT_ID: &str = "SELECT l.event_time, l.seq FROM journal_lookup l \
+    JOIN journal j ON j.seq = l.seq \
+    WHERE l.account = ?1 AND l.attribute = 0 AND l.value = '' AND l.event_time >= ?4 \
+    AND l.event_time <= ?5 AND (l.event_time, l.seq) < (?6, ?7) AND j.event_id = ?3 \
+    ORDER BY l.event_time DESC, l.seq DESC LIMIT ?8";
+
+/// Up to `query.limit` events matching `query`, newest first: the index up to its watermark
+/// merged with a scan of the journal after it, all on the caller's snapshot.
+pub(crate) fn lookup(
+    conn: &Connection,
+    query: &JournalQuery,
+) -> Result<Vec<JournalHit>, StoreError> {
+    let watermark = i64::try_from(indexed_seq(conn)?).unwrap_or(i64::MAX);
+    let limit = i64::try_from(query.limit).unwrap_or(i64::MAX);
+    // No cursor is a cursor after every position.
+    let (before_time, before_seq) = query.before.map_or((i64::MAX, i64::MAX), |(time, seq)| {
+        (time, i64::try_from(seq).unwrap_or(i64::MAX))
+    });
+
+    let (sql, attribute, value) = match &query.attribute {
+        Some(JournalAttribute::EventId(id)) => (BY_EVENT_ID, BY_TIME, id.clone()),
+        other => {
+            let (attribute, value) = other
+                .as_ref()
+                .and_then(index_key)
+                .unwrap_or((BY_TIME, String::new()));
+            (BY_ATTRIBUTE, attribute, value)
+        }
+    };
+    let mut stmt = conn.prepare_cached(sql)?;
+    let indexed = stmt.query_map(
+        params![
+            query.account,
+            attribute,
+            value,
+            query.start_time,
+            query.end_time,
+            before_time,
+            before_seq,
+            limit
+        ],
+        |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)),
+    )?;
+    let mut positions = indexed.collect::<Result<Vec<_>, _>>()?;
+
+    // The tail: events committed after the watermark, not in the index yet.
+    let mut tail = conn.prepare_cached(&format!(
+        "SELECT {ROW_COLUMNS} FROM journal WHERE seq > ?1 AND account = ?2 \
+         AND event_time >= ?3 AND event_time <= ?4 AND (event_time, seq) < (?5, ?6)"
+    ))?;
+    let rows = tail.query_map(
+        params![
+            watermark,
+            query.account,
+            query.start_time,
+            query.end_time,
+            before_time,
+            before_seq
+        ],
+        Row::read,
+    )?;
+    for row in rows {
+        let row = row?;
+        if let Some(event_time) = row.event_time
+            && row.matches(query.attribute.as_ref())
+        {
+            positions.push((event_time, row.seq));
+        }
+    }
+
+    positions.sort_unstable_by(|a, b| b.cmp(a));
+    positions.truncate(query.limit);
+    let mut event = conn.prepare_cached("SELECT event FROM journal WHERE seq = ?1")?;
+    let mut hits = Vec::with_capacity(positions.len());
+    for (event_time, seq) in positions {
+        let bytes: Vec<u8> = event.query_row([seq], |r| r.get(0))?;
+        hits.push(JournalHit {
+            entry: JournalEntry {
+                seq: u64::try_from(seq).unwrap_or(0),
+                event: bytes,
+            },
+            event_time,
+        });
+    }
+    Ok(hits)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing, reason = "tests")]
+
+    use std::path::Path;
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::{JournalAppend, SqliteStore, Store};
+
+    /// An event as the test appends it, and the reference a lookup is checked against.
+    #[derive(Clone)]
+    struct Event {
+        seq: u64,
+        time: i64,
+        account: Option<&'static str>,
+        id: String,
+        name: &'static str,
+        source: &'static str,
+        user: Option<&'static str>,
+        key: Option<&'static str>,
+        read_only: bool,
+        resources: Vec<(String, String)>,
+    }
+
+    fn events() -> Vec<Event> {
+        (0..40u64)
+            .map(|n| Event {
+                seq: 0,
+                // Pairs of events share a time, so the sequence breaks ties.
+                time: 1000 + i64::try_from(n / 2).unwrap(),
+                account: match n % 7 {
+                    0 => Some("B"),
+                    6 => None,
+                    _ => Some("A"),
+                },
+                id: format!("id{n}"),
+                name: ["CreateUser", "ListUsers", "Encrypt"][usize::try_from(n % 3).unwrap()],
+                source: if n % 3 == 2 {
+                    "kms.amazonaws.com"
+                } else {
+                    "iam.amazonaws.com"
+                },
+                user: [Some("root"), Some("alice"), None][usize::try_from(n % 3).unwrap()],
+                key: if n % 4 == 0 { None } else { Some("AKIAKEY") },
+                read_only: n % 2 == 1,
+                resources: match n % 5 {
+                    0 => vec![],
+                    // Two resources of one type: found once by that type.
+                    1 => vec![
+                        ("AWS::IAM::User".into(), format!("u{n}")),
+                        ("AWS::IAM::User".into(), "shared".into()),
+                    ],
+                    _ => vec![("AWS::KMS::Key".into(), format!("k{}", n % 3))],
+                },
+            })
+            .collect()
+    }
+
+    fn append_all(store: &Arc<dyn Store>, events: &mut [Event]) {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        for event in events.iter_mut() {
+            let e = event.clone();
+            event.seq = runtime
+                .block_on(store.write_with(move |tx| {
+                    tx.append_journal(&JournalAppend {
+                        event: e.id.as_bytes(),
+                        event_time: e.time,
+                        account: e.account,
+                        event_id: &e.id,
+                        event_name: e.name,
+                        event_source: e.source,
+                        username: e.user,
+                        access_key_id: e.key,
+                        read_only: e.read_only,
+                        resources: &e.resources,
+                    })
+                }))
+                .map_err(|e: StoreError| e)
+                .unwrap();
+        }
+    }
+
+    fn has(event: &Event, attribute: Option<&JournalAttribute>) -> bool {
+        match attribute {
+            None => true,
+            Some(JournalAttribute::EventId(v)) => &event.id == v,
+            Some(JournalAttribute::EventName(v)) => event.name == v,
+            Some(JournalAttribute::EventSource(v)) => event.source == v,
+            Some(JournalAttribute::Username(v)) => event.user == Some(v.as_str()),
+            Some(JournalAttribute::AccessKeyId(v)) => event.key == Some(v.as_str()),
+            Some(JournalAttribute::ReadOnly(v)) => event.read_only == *v,
+            Some(JournalAttribute::ResourceType(v)) => event.resources.iter().any(|r| &r.0 == v),
+            Some(JournalAttribute::ResourceName(v)) => event.resources.iter().any(|r| &r.1 == v),
+        }
+    }
+
+    /// What a lookup must answer, computed from the appended events.
+    fn expected(events: &[Event], query: &JournalQuery) -> Vec<u64> {
+        let mut found: Vec<_> = events
+            .iter()
+            .filter(|e| e.account == Some(query.account.as_str()))
+            .filter(|e| e.time >= query.start_time && e.time <= query.end_time)
+            .filter(|e| query.before.is_none_or(|before| (e.time, e.seq) < before))
+            .filter(|e| has(e, query.attribute.as_ref()))
+            .map(|e| (e.time, e.seq))
+            .collect();
+        found.sort_unstable_by(|a, b| b.cmp(a));
+        found
+            .into_iter()
+            .take(query.limit)
+            .map(|(_, seq)| seq)
+            .collect()
+    }
+
+    fn attributes() -> Vec<Option<JournalAttribute>> {
+        vec![
+            None,
+            Some(JournalAttribute::EventId("id9".into())),
+            Some(JournalAttribute::EventName("CreateUser".into())),
+            Some(JournalAttribute::EventSource("kms.amazonaws.com".into())),
+            Some(JournalAttribute::Username("alice".into())),
+            Some(JournalAttribute::AccessKeyId("AKIAKEY".into())),
+            Some(JournalAttribute::ReadOnly(true)),
+            Some(JournalAttribute::ReadOnly(false)),
+            Some(JournalAttribute::ResourceType("AWS::IAM::User".into())),
+            Some(JournalAttribute::ResourceName("shared".into())),
+            Some(JournalAttribute::ResourceName("k1".into())),
+            Some(JournalAttribute::Username("nobody".into())),
+        ]
+    }
+
+    /// Every attribute, in both accounts, paged by 3 through the whole range and in a
+    /// narrower time range, agrees with the reference.
+    fn check_lookups(conn: &Connection, events: &[Event]) {
+        for account in ["A", "B"] {
+            for attribute in attributes() {
+                for (start_time, end_time) in [(0, i64::MAX), (1003, 1012)] {
+                    let mut before = None;
+                    let mut pages = 0;
+                    loop {
+                        let query = JournalQuery {
+                            account: account.into(),
+                            attribute: attribute.clone(),
+                            start_time,
+                            end_time,
+                            before,
+                            limit: 3,
+                        };
+                        let hits = lookup(conn, &query).unwrap();
+                        let seqs: Vec<u64> = hits.iter().map(|h| h.entry.seq).collect();
+                        assert_eq!(seqs, expected(events, &query), "{query:?}");
+                        for hit in &hits {
+                            let event = events.iter().find(|e| e.seq == hit.entry.seq).unwrap();
+                            assert_eq!(hit.entry.event, event.id.as_bytes());
+                            assert_eq!(hit.event_time, event.time);
+                        }
+                        let Some(last) = hits.last() else { break };
+                        before = Some((last.event_time, last.entry.seq));
+                        pages += 1;
+                        assert!(pages < 50);
+                    }
+                }
+            }
+        }
+    }
+
+    fn store_with_events(path: &Path) -> Vec<Event> {
+        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(path).unwrap());
+        let mut events = events();
+        append_all(&store, &mut events);
+        events
+    }
+
+    /// Forgets the index, as if no batch had run since the events were appended.
+    fn unindex(conn: &Connection) {
+        conn.execute_batch("DELETE FROM journal_lookup; UPDATE journal_indexed SET seq = 0")
+            .unwrap();
+    }
+
+    #[test]
+    fn lookups_agree_whatever_the_index_covers() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("rampart.db");
+        let events = store_with_events(&path);
+        let conn = Connection::open(&path).unwrap();
+        unindex(&conn);
+        check_lookups(&conn, &events); // all in the tail
+        assert_eq!(index_pending(&conn, 13).unwrap(), 13);
+        check_lookups(&conn, &events); // part indexed, part tail
+        assert_eq!(index_pending(&conn, 1000).unwrap(), 40);
+        assert_eq!(index_pending(&conn, 1000).unwrap(), 40, "nothing left");
+        check_lookups(&conn, &events); // all indexed
+    }
+
+    #[test]
+    fn the_writer_indexes_in_the_background() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("rampart.db");
+        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&path).unwrap());
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        // Groups larger than a batch, then a remainder only idle time indexes.
+        for _ in 0..5 {
+            runtime
+                .block_on(store.write_with(|tx| {
+                    for n in 0..500 {
+                        tx.append_journal(&JournalAppend {
+                            event: b"e",
+                            event_time: n,
+                            account: Some("A"),
+                            event_name: "ListUsers",
+                            ..JournalAppend::default()
+                        })?;
+                    }
+                    Ok::<_, StoreError>(())
+                }))
+                .unwrap();
+        }
+        let conn = Connection::open(&path).unwrap();
+        // Waits for an outcome, not for a duration: the index catches up with every event.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while indexed_seq(&conn).unwrap() < 2500 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the index never caught up"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        let rows: i64 = conn
+            .query_row(
+                "SELECT COUNT(*) FROM journal_lookup WHERE attribute = ?1 AND value = 'ListUsers'",
+                [BY_EVENT_NAME],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(rows, 2500);
+    }
+
+    #[test]
+    fn opening_catches_the_index_up_after_a_crash() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("rampart.db");
+        let events = store_with_events(&path);
+        // A crash between commits and indexing leaves events the index does not cover.
+        let conn = Connection::open(&path).unwrap();
+        unindex(&conn);
+        index_pending(&conn, 5).unwrap();
+        drop(conn);
+        let store = SqliteStore::open(&path).unwrap();
+        let conn = Connection::open(&path).unwrap();
+        assert_eq!(indexed_seq(&conn).unwrap(), 40);
+        check_lookups(&conn, &events);
+        drop(store);
+    }
+
+    #[test]
+    fn the_migration_keeps_events_of_the_former_schema_findable() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("rampart.db");
+        let conn = Connection::open(&path).unwrap();
+        for sql in &crate::sqlite::MIGRATIONS[..3] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.pragma_update(None, "user_version", 3).unwrap();
+        conn.execute_batch(
+            "INSERT INTO journal (event, event_time, account, event_id, event_name, \
+             event_source, username, access_key_id, read_only) \
+             VALUES (CAST('old' AS BLOB), 500, 'A', 'old-id', 'DeleteUser', 'iam.amazonaws.com', 'root', \
+             'AKIAOLD', 0);
+             INSERT INTO journal_resources (seq, account, event_time, resource_type, \
+             resource_name) VALUES (1, 'A', 500, 'AWS::IAM::User', 'gone'), \
+             (1, 'A', 500, 'AWS::IAM::Role', 'r');",
+        )
+        .unwrap();
+        drop(conn);
+        drop(SqliteStore::open(&path).unwrap());
+        let conn = Connection::open(&path).unwrap();
+        assert_eq!(indexed_seq(&conn).unwrap(), 1);
+        for attribute in [
+            JournalAttribute::ResourceName("gone".into()),
+            JournalAttribute::ResourceType("AWS::IAM::Role".into()),
+            JournalAttribute::AccessKeyId("AKIAOLD".into()),
+            JournalAttribute::ReadOnly(false),
+            JournalAttribute::EventId("old-id".into()),
+        ] {
+            let hits = lookup(
+                &conn,
+                &JournalQuery {
+                    account: "A".into(),
+                    attribute: Some(attribute),
+                    start_time: 0,
+                    end_time: i64::MAX,
+                    before: None,
+                    limit: 10,
+                },
+            )
+            .unwrap();
+            assert_eq!(hits.len(), 1);
+            assert_eq!(hits[0].entry.event, b"old");
+        }
+    }
+}
