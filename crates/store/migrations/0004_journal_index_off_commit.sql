@@ -17,15 +17,18 @@ UPDATE journal SET resources = (
 WHERE seq IN (SELECT seq FROM journal_resources);
 DROP TABLE journal_resources;
 
--- One row per (event, attribute it can be found by); attribute 0 (value '') is every event's
--- time row. Ordered for "newest first within an account and attribute value".
+-- Posting lists: for each (account, attribute, value), one row per indexing batch listing the
+-- events of that batch that have the value, as 16-byte (event_time, seq) entries in order.
+-- Attribute 0 (value '') lists every event: the time lists.
 CREATE TABLE journal_lookup (
-    account    TEXT NOT NULL,
-    attribute  INTEGER NOT NULL,
-    value      TEXT NOT NULL,
-    event_time INTEGER NOT NULL,
-    seq        INTEGER NOT NULL,
-    PRIMARY KEY (account, attribute, value, event_time, seq)
+    account   TEXT NOT NULL,
+    attribute INTEGER NOT NULL,
+    value     TEXT NOT NULL,
+    max_time  INTEGER NOT NULL, -- the newest event's time
+    last_seq  INTEGER NOT NULL, -- the highest seq listed
+    min_time  INTEGER NOT NULL, -- the oldest event's time
+    entries   BLOB NOT NULL,
+    PRIMARY KEY (account, attribute, value, max_time, last_seq)
 ) WITHOUT ROWID;
 
 -- The last journal seq whose event is in journal_lookup. Existing events are indexed when the

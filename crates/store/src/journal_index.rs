@@ -2,11 +2,16 @@
 //!
 //! An append writes one journal row (the event and its searchable attributes as plain columns,
 //! no secondary index), so a call's durable append costs one B-tree insert at the end of one
-//! table. The writer thread copies the attributes of committed events into `journal_lookup`
-//! afterwards, many events per transaction, and records how far it got in `journal_indexed`
-//! in the same transaction. A lookup reads the index up to that watermark and scans the journal
-//! rows after it (the tail, at most a few thousand), so an event is found as soon as its append
-//! is committed, and the index is caught up from the journal after a crash.
+//! table. The writer thread indexes committed events afterwards, many per transaction, and
+//! records how far it got in `journal_indexed` in the same transaction. A lookup reads the index
+//! up to that watermark and scans the journal rows after it (the tail, a few thousand at most),
+//! so an event is found as soon as its append is committed, and after a crash the index is
+//! caught up from the journal.
+//!
+//! The index holds posting lists: one `journal_lookup` row per (account, attribute, value) and
+//! indexing batch, listing the (event time, seq) of every event of the batch that has that
+//! value. A batch of calls by one caller (one user, key, operation, source) adds a handful of
+//! rows, where one row per event and attribute cost several B-tree inserts per event.
 
 use rusqlite::{Connection, OptionalExtension, params};
 
@@ -138,8 +143,7 @@ pub(crate) fn indexed_seq(conn: &Connection) -> Result<u64, StoreError> {
 /// journal, and an index transaction lost to a power cut is simply redone from it.
 pub(crate) fn index_pending(conn: &Connection, limit: u64) -> Result<u64, StoreError> {
     run_cached(conn, "BEGIN IMMEDIATE")?;
-    let outcome = index_in_transaction(conn, limit);
-    match outcome {
+    match index_in_transaction(conn, limit) {
         Ok(seq) => {
             run_cached(conn, "COMMIT")?;
             Ok(seq)
@@ -168,43 +172,65 @@ fn index_in_transaction(conn: &Connection, limit: u64) -> Result<u64, StoreError
     let Some(last) = rows.last().map(|(row, _)| row.seq) else {
         return Ok(from);
     };
-    // Inserting in index order touches each index page once per batch.
-    let mut entries = Vec::with_capacity(rows.len() * 8);
+    let mut postings = Vec::with_capacity(rows.len() * 8);
     for (row, account) in &rows {
         // Events of callers never authenticated belong to no account: nobody looks them up.
         let (Some(account), Some(event_time)) = (account, row.event_time) else {
             continue;
         };
         for (attribute, value) in row.keys() {
-            entries.push((account.as_str(), attribute, value, event_time, row.seq));
+            postings.push((account.as_str(), attribute, value, event_time, row.seq));
         }
     }
-    entries.sort_unstable();
+    // Sorted, each posting list is a run, in (time, seq) order.
+    postings.sort_unstable();
     let mut insert = conn.prepare_cached(
-        "INSERT OR IGNORE INTO journal_lookup (account, attribute, value, event_time, seq) \
-         VALUES (?1, ?2, ?3, ?4, ?5)",
+        "INSERT INTO journal_lookup \
+         (account, attribute, value, max_time, last_seq, min_time, entries) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     )?;
-    for (account, attribute, value, event_time, seq) in &entries {
-        insert.execute(params![account, attribute, value, event_time, seq])?;
+    for list in postings.chunk_by(|a, b| (a.0, a.1, &a.2) == (b.0, b.1, &b.2)) {
+        let (Some(first), Some(newest)) = (list.first(), list.last()) else {
+            continue;
+        };
+        let mut entries = Vec::with_capacity(list.len() * ENTRY_BYTES);
+        let mut last_seq = 0;
+        let mut previous = None;
+        for &(_, _, _, time, seq) in list {
+            // An event naming two resources of one type is listed once.
+            if previous != Some((time, seq)) {
+                entries.extend_from_slice(&time.to_le_bytes());
+                entries.extend_from_slice(&seq.to_le_bytes());
+                last_seq = last_seq.max(seq);
+                previous = Some((time, seq));
+            }
+        }
+        insert.execute(params![
+            first.0, first.1, first.2, newest.3, last_seq, first.3, entries
+        ])?;
     }
     conn.prepare_cached("UPDATE journal_indexed SET seq = ?1 WHERE id = 1")?
         .execute([last])?;
     Ok(u64::try_from(last).unwrap_or(0))
 }
 
-/// The index rows of one account, attribute and value in a time range, before a cursor,
-/// newest first.
-const BY_ATTRIBUTE: &str = "SELECT event_time, seq FROM journal_lookup \
-    WHERE account = ?1 AND attribute = ?2 AND value = ?3 AND event_time >= ?4 \
-    AND event_time <= ?5 AND (event_time, seq) < (?6, ?7) \
-    ORDER BY event_time DESC, seq DESC LIMIT ?8";
+/// An entry of a posting list: event time and seq, little-endian `i64`s.
+const ENTRY_BYTES: usize = 16;
 
-/// The same over the time rows (attribute 0), keeping events with one ID.
-const BY_EVENT_ID: &str = "SELECT l.event_time, l.seq FROM journal_lookup l \
-    JOIN journal j ON j.seq = l.seq \
-    WHERE l.account = ?1 AND l.attribute = 0 AND l.value = '' AND l.event_time >= ?4 \
-    AND l.event_time <= ?5 AND (l.event_time, l.seq) < (?6, ?7) AND j.event_id = ?3 \
-    ORDER BY l.event_time DESC, l.seq DESC LIMIT ?8";
+fn decode_entries(entries: &[u8]) -> impl Iterator<Item = (i64, i64)> + '_ {
+    entries.chunks_exact(ENTRY_BYTES).filter_map(|entry| {
+        Some((
+            i64::from_le_bytes(*entry.first_chunk::<8>()?),
+            i64::from_le_bytes(*entry.last_chunk::<8>()?),
+        ))
+    })
+}
+
+/// The posting lists of one account, attribute and value that may hold events in a time
+/// range, the list with the newest event first.
+const POSTINGS: &str = "SELECT max_time, entries FROM journal_lookup \
+    WHERE account = ?1 AND attribute = ?2 AND value = ?3 AND max_time >= ?4 AND min_time <= ?5 \
+    ORDER BY max_time DESC, last_seq DESC";
 
 /// Up to `query.limit` events matching `query`, newest first: the index up to its watermark
 /// merged with a scan of the journal after it, all on the caller's snapshot.
@@ -213,68 +239,76 @@ pub(crate) fn lookup(
     query: &JournalQuery,
 ) -> Result<Vec<JournalHit>, StoreError> {
     let watermark = i64::try_from(indexed_seq(conn)?).unwrap_or(i64::MAX);
-    let limit = i64::try_from(query.limit).unwrap_or(i64::MAX);
     // No cursor is a cursor after every position.
-    let (before_time, before_seq) = query.before.map_or((i64::MAX, i64::MAX), |(time, seq)| {
+    let before = query.before.map_or((i64::MAX, i64::MAX), |(time, seq)| {
         (time, i64::try_from(seq).unwrap_or(i64::MAX))
     });
-
-    let (sql, attribute, value) = match &query.attribute {
-        Some(JournalAttribute::EventId(id)) => (BY_EVENT_ID, BY_TIME, id.clone()),
-        other => {
-            let (attribute, value) = other
-                .as_ref()
-                .and_then(index_key)
-                .unwrap_or((BY_TIME, String::new()));
-            (BY_ATTRIBUTE, attribute, value)
-        }
+    let in_range = |(time, seq): (i64, i64)| {
+        time >= query.start_time && time <= query.end_time && (time, seq) < before
     };
-    let mut stmt = conn.prepare_cached(sql)?;
-    let indexed = stmt.query_map(
-        params![
-            query.account,
-            attribute,
-            value,
-            query.start_time,
-            query.end_time,
-            before_time,
-            before_seq,
-            limit
-        ],
-        |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)),
-    )?;
-    let mut positions = indexed.collect::<Result<Vec<_>, _>>()?;
+    let mut page = Page {
+        positions: Vec::new(),
+        limit: query.limit,
+    };
+
+    // The index. Event IDs are not indexed (random values would scatter the lists): their
+    // lookup reads the time lists and checks each event's ID.
+    let (attribute, value) = query
+        .attribute
+        .as_ref()
+        .and_then(index_key)
+        .unwrap_or((BY_TIME, String::new()));
+    let mut event_id = conn.prepare_cached("SELECT event_id IS ?2 FROM journal WHERE seq = ?1")?;
+    let mut lists = conn.prepare_cached(POSTINGS)?;
+    let mut rows = lists.query(params![
+        query.account,
+        attribute,
+        value,
+        query.start_time,
+        query.end_time.min(before.0)
+    ])?;
+    while let Some(row) = rows.next()? {
+        // Lists come newest first: once the page is full, a list whose newest event is older
+        // than the page's oldest cannot change it.
+        if page.closed_before(row.get(0)?) {
+            break;
+        }
+        let entries = row.get_ref(1)?.as_blob().map_err(rusqlite::Error::from)?;
+        for position in decode_entries(entries) {
+            if !in_range(position) || !page.wants(position) {
+                continue;
+            }
+            if let Some(JournalAttribute::EventId(id)) = &query.attribute
+                && !event_id.query_row(params![position.1, id], |r| r.get::<_, bool>(0))?
+            {
+                continue;
+            }
+            page.offer(position);
+        }
+    }
 
     // The tail: events committed after the watermark, not in the index yet.
     let mut tail = conn.prepare_cached(&format!(
         "SELECT {ROW_COLUMNS} FROM journal WHERE seq > ?1 AND account = ?2 \
-         AND event_time >= ?3 AND event_time <= ?4 AND (event_time, seq) < (?5, ?6)"
+         AND event_time >= ?3 AND event_time <= ?4"
     ))?;
     let rows = tail.query_map(
-        params![
-            watermark,
-            query.account,
-            query.start_time,
-            query.end_time,
-            before_time,
-            before_seq
-        ],
+        params![watermark, query.account, query.start_time, query.end_time],
         Row::read,
     )?;
     for row in rows {
         let row = row?;
-        if let Some(event_time) = row.event_time
+        if let Some(time) = row.event_time
+            && in_range((time, row.seq))
             && row.matches(query.attribute.as_ref())
         {
-            positions.push((event_time, row.seq));
+            page.offer((time, row.seq));
         }
     }
 
-    positions.sort_unstable_by(|a, b| b.cmp(a));
-    positions.truncate(query.limit);
     let mut event = conn.prepare_cached("SELECT event FROM journal WHERE seq = ?1")?;
-    let mut hits = Vec::with_capacity(positions.len());
-    for (event_time, seq) in positions {
+    let mut hits = Vec::with_capacity(page.positions.len());
+    for (event_time, seq) in page.positions {
         let bytes: Vec<u8> = event.query_row([seq], |r| r.get(0))?;
         hits.push(JournalHit {
             entry: JournalEntry {
@@ -285,6 +319,40 @@ pub(crate) fn lookup(
         });
     }
     Ok(hits)
+}
+
+/// The newest `limit` (event time, seq) positions offered so far, newest first.
+struct Page {
+    positions: Vec<(i64, i64)>,
+    limit: usize,
+}
+
+impl Page {
+    /// The oldest position kept, once the page is full.
+    fn oldest(&self) -> Option<(i64, i64)> {
+        if self.positions.len() < self.limit {
+            None
+        } else {
+            self.positions.last().copied()
+        }
+    }
+
+    /// Whether no event at `time` or earlier can enter the page.
+    fn closed_before(&self, time: i64) -> bool {
+        self.oldest().is_some_and(|oldest| time < oldest.0)
+    }
+
+    fn wants(&self, position: (i64, i64)) -> bool {
+        self.limit > 0 && self.oldest().is_none_or(|oldest| position > oldest)
+    }
+
+    fn offer(&mut self, position: (i64, i64)) {
+        if self.wants(position) {
+            let at = self.positions.partition_point(|p| *p > position);
+            self.positions.insert(at, position);
+            self.positions.truncate(self.limit);
+        }
+    }
 }
 
 #[cfg(test)]
@@ -316,8 +384,9 @@ mod tests {
         (0..40u64)
             .map(|n| Event {
                 seq: 0,
-                // Pairs of events share a time, so the sequence breaks ties.
-                time: 1000 + i64::try_from(n / 2).unwrap(),
+                // Pairs of events share a time, so the sequence breaks ties; times go back and
+                // forth, so posting lists of different batches overlap in time.
+                time: 1000 + i64::try_from((n / 2) * 7 % 20).unwrap(),
                 account: match n % 7 {
                     0 => Some("B"),
                     6 => None,
@@ -421,12 +490,17 @@ mod tests {
         ]
     }
 
-    /// Every attribute, in both accounts, paged by 3 through the whole range and in a
-    /// narrower time range, agrees with the reference.
+    /// Every attribute, in both accounts, paged by 1, 2 and 5 through the whole range and in
+    /// a narrower time range, agrees with the reference.
     fn check_lookups(conn: &Connection, events: &[Event]) {
         for account in ["A", "B"] {
             for attribute in attributes() {
-                for (start_time, end_time) in [(0, i64::MAX), (1003, 1012)] {
+                for (start_time, end_time, limit) in [
+                    (0, i64::MAX, 1),
+                    (0, i64::MAX, 2),
+                    (0, i64::MAX, 5),
+                    (1003, 1012, 2),
+                ] {
                     let mut before = None;
                     let mut pages = 0;
                     loop {
@@ -436,7 +510,7 @@ mod tests {
                             start_time,
                             end_time,
                             before,
-                            limit: 3,
+                            limit,
                         };
                         let hits = lookup(conn, &query).unwrap();
                         let seqs: Vec<u64> = hits.iter().map(|h| h.entry.seq).collect();
@@ -449,7 +523,7 @@ mod tests {
                         let Some(last) = hits.last() else { break };
                         before = Some((last.event_time, last.entry.seq));
                         pages += 1;
-                        assert!(pages < 50);
+                        assert!(pages <= events.len());
                     }
                 }
             }
@@ -477,11 +551,50 @@ mod tests {
         let conn = Connection::open(&path).unwrap();
         unindex(&conn);
         check_lookups(&conn, &events); // all in the tail
-        assert_eq!(index_pending(&conn, 13).unwrap(), 13);
-        check_lookups(&conn, &events); // part indexed, part tail
+        for indexed in [7, 14, 21, 28, 35] {
+            assert_eq!(index_pending(&conn, 7).unwrap(), indexed);
+            check_lookups(&conn, &events); // part indexed, part tail
+        }
         assert_eq!(index_pending(&conn, 1000).unwrap(), 40);
         assert_eq!(index_pending(&conn, 1000).unwrap(), 40, "nothing left");
         check_lookups(&conn, &events); // all indexed
+    }
+
+    #[test]
+    fn a_later_list_ending_at_the_pages_oldest_time_is_read() {
+        // Batch 1 lists times 20 and 5, batch 2 another event at 5 with a higher seq: the
+        // newest two are (20, 1) and (5, 3), though batch 2's newest time only equals the
+        // oldest kept from batch 1.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("rampart.db");
+        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&path).unwrap());
+        let mut events: Vec<Event> = [20, 5, 5]
+            .into_iter()
+            .map(|time| Event {
+                time,
+                ..events()[1].clone()
+            })
+            .collect();
+        append_all(&store, &mut events);
+        drop(store);
+        let conn = Connection::open(&path).unwrap();
+        unindex(&conn);
+        index_pending(&conn, 2).unwrap();
+        index_pending(&conn, 2).unwrap();
+        let query = JournalQuery {
+            account: "A".into(),
+            attribute: None,
+            start_time: 0,
+            end_time: i64::MAX,
+            before: None,
+            limit: 2,
+        };
+        let seqs: Vec<u64> = lookup(&conn, &query)
+            .unwrap()
+            .iter()
+            .map(|h| h.entry.seq)
+            .collect();
+        assert_eq!(seqs, [1, 3]);
     }
 
     #[test]
@@ -519,14 +632,16 @@ mod tests {
             );
             std::thread::sleep(std::time::Duration::from_millis(10));
         }
-        let rows: i64 = conn
+        let (lists, entries): (i64, i64) = conn
             .query_row(
-                "SELECT COUNT(*) FROM journal_lookup WHERE attribute = ?1 AND value = 'ListUsers'",
+                "SELECT COUNT(*), SUM(LENGTH(entries)) FROM journal_lookup \
+                 WHERE attribute = ?1 AND value = 'ListUsers'",
                 [BY_EVENT_NAME],
-                |r| r.get(0),
+                |r| Ok((r.get(0)?, r.get(1)?)),
             )
             .unwrap();
-        assert_eq!(rows, 2500);
+        assert_eq!(entries, 2500 * 16, "every event listed once");
+        assert!(lists < 10, "a few lists of many events, not {lists}");
     }
 
     #[test]
