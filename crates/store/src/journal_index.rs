@@ -13,6 +13,8 @@
 //! value. A batch of calls by one caller (one user, key, operation, source) adds a handful of
 //! rows, where one row per event and attribute cost several B-tree inserts per event.
 
+use std::collections::BTreeMap;
+
 use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::sqlite::run_cached;
@@ -42,8 +44,8 @@ struct Row {
     username: Option<String>,
     access_key_id: Option<String>,
     read_only: Option<bool>,
-    /// JSON `[[type, name], …]`, as [`encode_resources`] wrote it.
-    resources: Option<String>,
+    /// (type, name) pairs, from the JSON [`encode_resources`] wrote.
+    resources: Vec<(String, String)>,
 }
 
 const ROW_COLUMNS: &str = "seq, event_time, event_id, event_name, event_source, username, \
@@ -60,56 +62,58 @@ impl Row {
             username: row.get(5)?,
             access_key_id: row.get(6)?,
             read_only: row.get(7)?,
-            resources: row.get(8)?,
+            resources: decode_resources(row.get_ref(8)?.as_str_or_null()?),
         })
     }
 
     /// The (attribute, value) pairs this event is indexed under. The tail scan matches rows
     /// with this same function, so indexed and not-yet-indexed events are found alike.
-    fn keys(&self) -> Vec<(i64, String)> {
-        let mut keys = vec![(BY_TIME, String::new())];
-        let mut add = |attribute, value: &Option<String>| {
-            if let Some(value) = value {
-                keys.push((attribute, value.clone()));
-            }
-        };
-        add(BY_EVENT_NAME, &self.event_name);
-        add(BY_EVENT_SOURCE, &self.event_source);
-        add(BY_USERNAME, &self.username);
-        add(BY_ACCESS_KEY_ID, &self.access_key_id);
-        if let Some(read_only) = self.read_only {
-            keys.push((BY_READ_ONLY, read_only.to_string()));
-        }
-        for (kind, name) in decode_resources(self.resources.as_deref()) {
-            keys.push((BY_RESOURCE_TYPE, kind));
-            keys.push((BY_RESOURCE_NAME, name));
-        }
-        keys
+    fn keys(&self) -> impl Iterator<Item = (i64, &str)> {
+        [
+            Some((BY_TIME, "")),
+            self.event_name.as_deref().map(|v| (BY_EVENT_NAME, v)),
+            self.event_source.as_deref().map(|v| (BY_EVENT_SOURCE, v)),
+            self.username.as_deref().map(|v| (BY_USERNAME, v)),
+            self.access_key_id.as_deref().map(|v| (BY_ACCESS_KEY_ID, v)),
+            self.read_only.map(|r| (BY_READ_ONLY, read_only_value(r))),
+        ]
+        .into_iter()
+        .flatten()
+        .chain(self.resources.iter().flat_map(|(kind, name)| {
+            [
+                (BY_RESOURCE_TYPE, kind.as_str()),
+                (BY_RESOURCE_NAME, name.as_str()),
+            ]
+        }))
     }
 
     fn matches(&self, attribute: Option<&JournalAttribute>) -> bool {
         match attribute {
             None => true,
             Some(JournalAttribute::EventId(id)) => self.event_id.as_deref() == Some(id.as_str()),
-            Some(attribute) => {
-                let wanted = index_key(attribute);
-                self.keys().iter().any(|key| Some(key) == wanted.as_ref())
-            }
+            Some(attribute) => match index_key(attribute) {
+                Some((wanted, value)) => self.keys().any(|key| key == (wanted, value)),
+                None => false,
+            },
         }
     }
 }
 
+fn read_only_value(read_only: bool) -> &'static str {
+    if read_only { "true" } else { "false" }
+}
+
 /// The index key a lookup attribute reads; `None` for the event ID, which is not indexed.
-fn index_key(attribute: &JournalAttribute) -> Option<(i64, String)> {
+fn index_key(attribute: &JournalAttribute) -> Option<(i64, &str)> {
     Some(match attribute {
         JournalAttribute::EventId(_) => return None,
-        JournalAttribute::EventName(v) => (BY_EVENT_NAME, v.clone()),
-        JournalAttribute::EventSource(v) => (BY_EVENT_SOURCE, v.clone()),
-        JournalAttribute::Username(v) => (BY_USERNAME, v.clone()),
-        JournalAttribute::AccessKeyId(v) => (BY_ACCESS_KEY_ID, v.clone()),
-        JournalAttribute::ReadOnly(v) => (BY_READ_ONLY, v.to_string()),
-        JournalAttribute::ResourceType(v) => (BY_RESOURCE_TYPE, v.clone()),
-        JournalAttribute::ResourceName(v) => (BY_RESOURCE_NAME, v.clone()),
+        JournalAttribute::EventName(v) => (BY_EVENT_NAME, v),
+        JournalAttribute::EventSource(v) => (BY_EVENT_SOURCE, v),
+        JournalAttribute::Username(v) => (BY_USERNAME, v),
+        JournalAttribute::AccessKeyId(v) => (BY_ACCESS_KEY_ID, v),
+        JournalAttribute::ReadOnly(v) => (BY_READ_ONLY, read_only_value(*v)),
+        JournalAttribute::ResourceType(v) => (BY_RESOURCE_TYPE, v),
+        JournalAttribute::ResourceName(v) => (BY_RESOURCE_NAME, v),
     })
 }
 
@@ -172,41 +176,42 @@ fn index_in_transaction(conn: &Connection, limit: u64) -> Result<u64, StoreError
     let Some(last) = rows.last().map(|(row, _)| row.seq) else {
         return Ok(from);
     };
-    let mut postings = Vec::with_capacity(rows.len() * 8);
+    // The batch's posting lists, by key; a batch of one caller's calls has few keys, and a
+    // map in key order inserts the rows in index order.
+    let mut postings: BTreeMap<(&str, i64, &str), Vec<(i64, i64)>> = BTreeMap::new();
     for (row, account) in &rows {
         // Events of callers never authenticated belong to no account: nobody looks them up.
         let (Some(account), Some(event_time)) = (account, row.event_time) else {
             continue;
         };
         for (attribute, value) in row.keys() {
-            postings.push((account.as_str(), attribute, value, event_time, row.seq));
+            postings
+                .entry((account.as_str(), attribute, value))
+                .or_default()
+                .push((event_time, row.seq));
         }
     }
-    // Sorted, each posting list is a run, in (time, seq) order.
-    postings.sort_unstable();
     let mut insert = conn.prepare_cached(
         "INSERT INTO journal_lookup \
          (account, attribute, value, max_time, last_seq, min_time, entries) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     )?;
-    for list in postings.chunk_by(|a, b| (a.0, a.1, &a.2) == (b.0, b.1, &b.2)) {
-        let (Some(first), Some(newest)) = (list.first(), list.last()) else {
+    for ((account, attribute, value), mut list) in postings {
+        // Listed in seq order, so nearly sorted by time already; an event naming two
+        // resources of one type is listed once.
+        list.sort_unstable();
+        list.dedup();
+        let (Some(oldest), Some(newest)) = (list.first(), list.last()) else {
             continue;
         };
+        let last_seq = list.iter().map(|&(_, seq)| seq).max().unwrap_or(0);
         let mut entries = Vec::with_capacity(list.len() * ENTRY_BYTES);
-        let mut last_seq = 0;
-        let mut previous = None;
-        for &(_, _, _, time, seq) in list {
-            // An event naming two resources of one type is listed once.
-            if previous != Some((time, seq)) {
-                entries.extend_from_slice(&time.to_le_bytes());
-                entries.extend_from_slice(&seq.to_le_bytes());
-                last_seq = last_seq.max(seq);
-                previous = Some((time, seq));
-            }
+        for (time, seq) in &list {
+            entries.extend_from_slice(&time.to_le_bytes());
+            entries.extend_from_slice(&seq.to_le_bytes());
         }
         insert.execute(params![
-            first.0, first.1, first.2, newest.3, last_seq, first.3, entries
+            account, attribute, value, newest.0, last_seq, oldest.0, entries
         ])?;
     }
     conn.prepare_cached("UPDATE journal_indexed SET seq = ?1 WHERE id = 1")?
@@ -257,7 +262,7 @@ pub(crate) fn lookup(
         .attribute
         .as_ref()
         .and_then(index_key)
-        .unwrap_or((BY_TIME, String::new()));
+        .unwrap_or((BY_TIME, ""));
     let mut event_id = conn.prepare_cached("SELECT event_id IS ?2 FROM journal WHERE seq = ?1")?;
     let mut lists = conn.prepare_cached(POSTINGS)?;
     let mut rows = lists.query(params![
