@@ -178,7 +178,7 @@ fn index_in_transaction(conn: &Connection, limit: u64) -> Result<u64, StoreError
     };
     // The batch's posting lists, by key; a batch of one caller's calls has few keys, and a
     // map in key order inserts the rows in index order.
-    let mut postings: BTreeMap<(&str, i64, &str), Vec<(i64, i64)>> = BTreeMap::new();
+    let mut postings: BTreeMap<ListKey<'_>, Vec<(i64, i64)>> = BTreeMap::new();
     for (row, account) in &rows {
         // Events of callers never authenticated belong to no account: nobody looks them up.
         let (Some(account), Some(event_time)) = (account, row.event_time) else {
@@ -218,6 +218,9 @@ fn index_in_transaction(conn: &Connection, limit: u64) -> Result<u64, StoreError
         .execute([last])?;
     Ok(u64::try_from(last).unwrap_or(0))
 }
+
+/// Whose posting list: (account, attribute, value).
+type ListKey<'a> = (&'a str, i64, &'a str);
 
 /// An entry of a posting list: event time and seq, little-endian `i64`s.
 const ENTRY_BYTES: usize = 16;
