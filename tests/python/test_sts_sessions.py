@@ -76,6 +76,8 @@ def test_a_user_assumes_a_role_its_trust_policy_names(rampart):
     assert out["AssumedRoleUser"]["Arn"] == f"arn:aws:sts::{ACCOUNT_ID}:assumed-role/{role}/alice"
     assert out["AssumedRoleUser"]["AssumedRoleId"].startswith("AROA")
     assert out["AssumedRoleUser"]["AssumedRoleId"].endswith(":alice")
+    # With no session policy or tag, AWS leaves PackedPolicySize out.
+    assert "PackedPolicySize" not in out
     me = session_client(rampart, "sts", out["Credentials"]).get_caller_identity()
     assert me["Arn"] == out["AssumedRoleUser"]["Arn"]
     assert me["UserId"] == out["AssumedRoleUser"]["AssumedRoleId"]
@@ -135,6 +137,7 @@ def test_a_session_policy_narrows_the_role(rampart):
     out = user.sts.assume_role(
         RoleArn=role_arn, RoleSessionName="narrow", Policy=doc(allow("iam:ListRoles"))
     )
+    assert 0 < out["PackedPolicySize"] < 100
     iam = session_client(rampart, "iam", out["Credentials"])
     iam.list_roles()
     denied = error_of(lambda: iam.list_users())

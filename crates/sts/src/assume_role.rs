@@ -205,7 +205,8 @@ pub struct AssumedRoleUser {
 pub struct AssumeRoleOutput {
     credentials: Credentials,
     assumed_role_user: AssumedRoleUser,
-    packed_policy_size: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    packed_policy_size: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     source_identity: Option<String>,
 }
@@ -266,7 +267,7 @@ fn assume_role(
         credentials: credentials::credentials(env, &made.session),
         source_identity: made.session.source_identity.clone(),
         assumed_role_user: made.assumed_role_user,
-        packed_policy_size: 0,
+        packed_policy_size: made.packed_policy_size,
     })
 }
 
@@ -295,6 +296,8 @@ pub(crate) struct RoleSessionRequest<'a> {
 pub(crate) struct RoleSession {
     pub(crate) session: Session,
     pub(crate) assumed_role_user: AssumedRoleUser,
+    /// `PackedPolicySize`, when session policies or tags were passed.
+    pub(crate) packed_policy_size: Option<i64>,
 }
 
 /// Makes a session of the role `request` names (which must exist), with the calling
@@ -335,6 +338,7 @@ pub(crate) fn make_role_session(
         (kept, asked) => kept.or(asked),
     };
     let policies = credentials::session_policies(tx, request.policy, request.policy_arns)?;
+    let packed_policy_size = policies.packed_size(&tags);
     let (access_key_id, secret_access_key) = credentials::new_key(env, account);
     let session_arn = format!(
         "arn:aws:sts::{account}:assumed-role/{}/{}",
@@ -361,7 +365,7 @@ pub(crate) fn make_role_session(
         role_name: Some(role.role_name.clone()),
         role_arn: Some(role.arn.clone()),
         user_name: None,
-        policies,
+        policies: policies.documents,
         tags,
         transitive_tag_keys,
         source_identity,
@@ -374,6 +378,7 @@ pub(crate) fn make_role_session(
     });
     records::put_role(tx, &role)?;
     Ok(RoleSession {
+        packed_policy_size,
         session,
         assumed_role_user: AssumedRoleUser {
             assumed_role_id,

@@ -145,7 +145,8 @@ pub struct AssumeRoleWithSamlInput {
 pub struct AssumeRoleWithSamlOutput {
     credentials: Credentials,
     assumed_role_user: AssumedRoleUser,
-    packed_policy_size: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    packed_policy_size: Option<i64>,
     subject: String,
     subject_type: String,
     issuer: String,
@@ -189,7 +190,7 @@ fn assume_role_with_saml(
         credentials: credentials::credentials(env, &made.session),
         source_identity: made.session.source_identity.clone(),
         assumed_role_user: made.assumed_role_user,
-        packed_policy_size: 0,
+        packed_policy_size: made.packed_policy_size,
         subject: vouched.subject,
         subject_type: vouched.subject_type,
         issuer: vouched.issuer,

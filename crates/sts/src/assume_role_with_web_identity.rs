@@ -200,7 +200,8 @@ pub struct AssumeRoleWithWebIdentityOutput {
     credentials: Credentials,
     subject_from_web_identity_token: String,
     assumed_role_user: AssumedRoleUser,
-    packed_policy_size: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    packed_policy_size: Option<i64>,
     provider: String,
     audience: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -245,7 +246,7 @@ fn assume_role_with_web_identity(
         subject_from_web_identity_token: vouched.subject,
         source_identity: made.session.source_identity.clone(),
         assumed_role_user: made.assumed_role_user,
-        packed_policy_size: 0,
+        packed_policy_size: made.packed_policy_size,
         provider: vouched.provider_arn,
         audience: vouched.audience,
     })

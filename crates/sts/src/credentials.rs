@@ -49,13 +49,38 @@ pub(crate) fn credentials(env: &Env<'_>, session: &Session) -> Credentials {
     }
 }
 
+/// Session policies a request passes, and how much of AWS's size limit they take.
+#[derive(Debug, Default)]
+pub(crate) struct SessionPolicies {
+    /// The documents: the inline `Policy` first, then those of `PolicyArns`.
+    pub(crate) documents: Vec<String>,
+    /// Characters counted against the limit (the inline policy without white space, and
+    /// each managed policy's ARN), `None` when the request passed no policy.
+    pub(crate) chars: Option<usize>,
+}
+
+impl SessionPolicies {
+    /// `PackedPolicySize`: the percentage of the limit the session policies and tags take;
+    /// `None` when the request passed neither, as AWS then leaves it out. AWS measures a
+    /// packed binary form it does not document; Rampart measures plain text against the
+    /// 2,048-character limit.
+    pub(crate) fn packed_size(&self, tags: &[(String, String)]) -> Option<i64> {
+        if self.chars.is_none() && tags.is_empty() {
+            return None;
+        }
+        let tag_chars: usize = tags.iter().map(|(k, v)| k.len() + v.len()).sum();
+        let chars = self.chars.unwrap_or_default() + tag_chars;
+        i64::try_from(chars.saturating_mul(100).div_ceil(MAX_SESSION_POLICY_CHARS)).ok()
+    }
+}
+
 /// The session policies a request passes: the inline `Policy` and the documents of
 /// `PolicyArns`, validated and within AWS's size limit.
 pub(crate) fn session_policies(
     tx: &mut dyn ReadTx,
     inline: Option<String>,
     arns: Vec<PolicyArn>,
-) -> Result<Vec<String>, StsError> {
+) -> Result<SessionPolicies, StsError> {
     let mut documents = Vec::new();
     let mut chars = 0;
     if let Some(document) = inline {
@@ -77,7 +102,10 @@ pub(crate) fn session_policies(
             "Packed policy consumes {percent}% of allotted space, please use smaller policy."
         )));
     }
-    Ok(documents)
+    Ok(SessionPolicies {
+        chars: (!documents.is_empty()).then_some(chars),
+        documents,
+    })
 }
 
 /// `DurationSeconds` checked against `[900, max]`, defaulting to `default`.
@@ -92,4 +120,22 @@ pub(crate) fn duration(
         return Err(StsError::Validation(too_long.to_owned()));
     }
     Ok(seconds)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn packed_size_is_a_rounded_up_share_of_the_limit_or_absent() {
+        let none = SessionPolicies::default();
+        assert_eq!(none.packed_size(&[]), None);
+        assert_eq!(none.packed_size(&[("k".into(), "v".into())]), Some(1));
+        let policies = SessionPolicies {
+            documents: vec!["{}".into()],
+            chars: Some(1024),
+        };
+        assert_eq!(policies.packed_size(&[]), Some(50));
+        assert_eq!(policies.packed_size(&[("ab".into(), "c".into())]), Some(51));
+    }
 }

@@ -159,7 +159,8 @@ pub struct FederatedUser {
 pub struct GetFederationTokenOutput {
     credentials: Credentials,
     federated_user: FederatedUser,
-    packed_policy_size: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    packed_policy_size: Option<i64>,
 }
 
 /// The federated user can do what both the calling user's policies and the session policies
@@ -177,6 +178,7 @@ fn get_federation_token(
         "The requested DurationSeconds exceeds the allowed maximum for this caller.",
     )?;
     let policies = credentials::session_policies(tx, input.policy, input.policy_arns)?;
+    let packed_policy_size = policies.packed_size(&[]);
     let account = env.caller.account_id.clone();
     let (access_key_id, secret_access_key) = credentials::new_key(env, &account);
     let arn = format!("arn:aws:sts::{account}:federated-user/{}", input.name);
@@ -199,7 +201,7 @@ fn get_federation_token(
         role_name: None,
         role_arn: None,
         user_name: env.caller.user_name.clone(),
-        policies,
+        policies: policies.documents,
         tags: Vec::new(),
         transitive_tag_keys: Vec::new(),
         source_identity: None,
@@ -212,6 +214,6 @@ fn get_federation_token(
             federated_user_id,
             arn,
         },
-        packed_policy_size: 0,
+        packed_policy_size,
     })
 }
