@@ -176,6 +176,14 @@ def test_only_the_management_account_manages_the_organization(org, rampart):
     not_in_use = error_of(lambda: outside.describe_organization())
     assert not_in_use["Error"]["Code"] == "AWSOrganizationsNotInUseException"
     assert not_in_use["Error"]["Message"] == "Your account is not a member of an organization."
+    # Outside any organization, the simulator reports no organizations detail, as AWS.
+    outside_iam = client(rampart, "iam", field(fields, "root access key id"),
+                         field(fields, "root secret access key"))
+    outside_iam.create_user(UserName="alone")
+    simulated = outside_iam.simulate_principal_policy(
+        PolicySourceArn=f"arn:aws:iam::{field(fields, 'account id')}:user/alone",
+        ActionNames=["iam:ListUsers"])
+    assert "OrganizationsDecisionDetail" not in simulated["EvaluationResults"][0]
 
 
 def test_invalid_input_and_limits_answer_with_aws_reasons(org):
@@ -244,6 +252,11 @@ def test_an_scp_denying_create_user_stops_member_root_and_users_not_the_manageme
     result = simulated["EvaluationResults"][0]
     assert result["EvalDecision"] == "explicitDeny"
     assert result["OrganizationsDecisionDetail"] == {"AllowedByOrganizations": False}
+    simulated = rampart.client("iam").simulate_principal_policy(
+        PolicySourceArn=f"arn:aws:iam::{ACCOUNT_ID}:user/org-admin", ActionNames=["iam:CreateUser"])
+    result = simulated["EvaluationResults"][0]
+    assert result["EvalDecision"] == "allowed"
+    assert result["OrganizationsDecisionDetail"] == {"AllowedByOrganizations": True}
 
     # The very next request after detaching sees it gone.
     org.orgs.detach_policy(PolicyId=deny, TargetId=org.member)
