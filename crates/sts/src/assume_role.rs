@@ -105,6 +105,28 @@ pub(crate) fn addressee(input: &Value) -> Option<String> {
     role_account(input).ok().map(str::to_owned)
 }
 
+/// `aws:RequestTag/<key>`, `aws:TagKeys` and `sts:TransitiveTagKeys` for session tags an
+/// identity provider passes (they are not in the request's `Tags`).
+pub(crate) fn provider_tag_keys(
+    tags: &[(String, String)],
+    transitive_tag_keys: &[String],
+) -> Vec<(String, Vec<String>)> {
+    let mut keys: Vec<(String, Vec<String>)> = tags
+        .iter()
+        .map(|(k, v)| (format!("aws:RequestTag/{k}"), vec![v.clone()]))
+        .collect();
+    if !tags.is_empty() {
+        keys.push((
+            "aws:TagKeys".into(),
+            tags.iter().map(|(k, _)| k.clone()).collect(),
+        ));
+    }
+    if !transitive_tag_keys.is_empty() {
+        keys.push(("sts:TransitiveTagKeys".into(), transitive_tag_keys.to_vec()));
+    }
+    keys
+}
+
 /// The role's trust policy. A role that does not exist gets a policy that allows nothing, so
 /// the caller learns only that it may not assume it, as AWS answers.
 fn trust_policy(

@@ -14,7 +14,6 @@ use time::OffsetDateTime;
 
 use crate::StsError;
 use crate::assume_role::{self, AssumedRoleUser, RoleSessionRequest};
-use crate::assume_role_with_web_identity::tag_keys;
 use crate::credentials::{self, Credentials, PolicyArn};
 use crate::saml::verify_saml;
 
@@ -83,7 +82,7 @@ fn authenticate_assertion(
         "sts:RoleSessionName".into(),
         vec![identity.role_session_name.clone()],
     ));
-    condition_keys.extend(tag_keys(
+    condition_keys.extend(assume_role::provider_tag_keys(
         &identity.principal_tags,
         &identity.transitive_tag_keys,
     ));

@@ -74,7 +74,10 @@ fn authenticate_with(
     let identity = verify_web_identity(tx, account, token, now, jwks)?;
     let vouched = vouched(&identity)?;
     let mut condition_keys = identity.condition_keys();
-    condition_keys.extend(tag_keys(&vouched.tags, &vouched.transitive_tag_keys));
+    condition_keys.extend(assume_role::provider_tag_keys(
+        &vouched.tags,
+        &vouched.transitive_tag_keys,
+    ));
     if let Some(source) = &vouched.source_identity {
         condition_keys.push(("sts:SourceIdentity".into(), vec![source.clone()]));
     }
@@ -150,28 +153,6 @@ fn vouched(identity: &WebIdentity) -> Result<Vouched, StsError> {
         transitive_tag_keys,
         source_identity,
     })
-}
-
-/// `aws:RequestTag/<key>`, `aws:TagKeys` and `sts:TransitiveTagKeys` for session tags an
-/// identity provider passes (they are not in the request's `Tags`).
-pub(crate) fn tag_keys(
-    tags: &[(String, String)],
-    transitive_tag_keys: &[String],
-) -> Vec<(String, Vec<String>)> {
-    let mut keys: Vec<(String, Vec<String>)> = tags
-        .iter()
-        .map(|(k, v)| (format!("aws:RequestTag/{k}"), vec![v.clone()]))
-        .collect();
-    if !tags.is_empty() {
-        keys.push((
-            "aws:TagKeys".into(),
-            tags.iter().map(|(k, _)| k.clone()).collect(),
-        ));
-    }
-    if !transitive_tag_keys.is_empty() {
-        keys.push(("sts:TransitiveTagKeys".into(), transitive_tag_keys.to_vec()));
-    }
-    keys
 }
 
 /// `sts:RoleSessionName` (the token's keys come with the federation).
@@ -290,7 +271,7 @@ mod tests {
         );
         assert_eq!(got.transitive_tag_keys, ["team"]);
         assert_eq!(got.source_identity.as_deref(), Some("alice"));
-        let keys = tag_keys(&got.tags, &got.transitive_tag_keys);
+        let keys = assume_role::provider_tag_keys(&got.tags, &got.transitive_tag_keys);
         assert!(keys.contains(&("aws:RequestTag/team".into(), vec!["blue".into()])));
         assert!(keys.contains(&("sts:TransitiveTagKeys".into(), vec!["team".into()])));
         let none = vouched(&identity(json!({}))).unwrap();
