@@ -26,11 +26,13 @@ const TAG_LEN: usize = 16;
 
 /// Whom a blob says encrypted it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct BlobHeader {
-    pub(crate) account_id: String,
-    pub(crate) key_id: String,
+pub struct BlobHeader {
+    /// The key's account.
+    pub account_id: String,
+    /// The key's id.
+    pub key_id: String,
     /// 64 hex digits.
-    pub(crate) material_id: String,
+    pub material_id: String,
 }
 
 /// AWS answers a blob it cannot use with an InvalidCiphertextException without a message.
@@ -40,7 +42,7 @@ fn invalid() -> KmsError {
 
 /// The encryption context as bytes: pairs sorted by key, each key and value prefixed by its
 /// length (u16, big-endian), so no two contexts encode alike.
-pub(crate) fn canonical_context(context: &BTreeMap<String, String>) -> Vec<u8> {
+pub fn canonical_context(context: &BTreeMap<String, String>) -> Vec<u8> {
     let mut out = Vec::new();
     for (k, v) in context {
         for part in [k, v] {
@@ -77,7 +79,7 @@ fn aead_key(secret: &[u8]) -> Result<LessSafeKey, KmsError> {
 }
 
 /// Encrypts `plaintext` under `secret` (a 32-byte AES key) into a blob.
-pub(crate) fn seal(
+pub fn seal(
     header: &BlobHeader,
     secret: &[u8],
     nonce: [u8; NONCE_LEN],
@@ -101,7 +103,7 @@ pub(crate) fn seal(
 }
 
 /// Reads a blob's header without decrypting it.
-pub(crate) fn parse_header(blob: &[u8]) -> Result<BlobHeader, KmsError> {
+pub fn parse_header(blob: &[u8]) -> Result<BlobHeader, KmsError> {
     if blob.len() < HEADER_LEN + NONCE_LEN + TAG_LEN {
         return Err(invalid());
     }
@@ -127,7 +129,7 @@ pub(crate) fn parse_header(blob: &[u8]) -> Result<BlobHeader, KmsError> {
 }
 
 /// Decrypts a blob with `secret`, the material its header names.
-pub(crate) fn open(
+pub fn open(
     blob: &[u8],
     secret: &[u8],
     context: &BTreeMap<String, String>,
@@ -142,10 +144,14 @@ pub(crate) fn open(
     aad.extend_from_slice(&canonical_context(context));
     let key = aead_key(secret)?;
     let mut body = Zeroizing::new(body.to_vec());
-    let plain = key
+    let plain_len = key
         .open_in_place(nonce, Aad::from(aad), &mut body)
-        .map_err(|_| invalid())?;
-    Ok(Zeroizing::new(plain.to_vec()))
+        .map_err(|_| invalid())?
+        .len();
+    // Decrypted in place: dropping the tag leaves the plaintext, in the one buffer that is
+    // zeroed when dropped (a second copy would cost as much again to zero).
+    body.truncate(plain_len);
+    Ok(body)
 }
 
 #[cfg(test)]

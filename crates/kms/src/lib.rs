@@ -16,7 +16,7 @@
 mod aliases;
 mod asymmetric;
 mod authorization;
-mod blob;
+pub mod blob;
 mod crypto_symmetric;
 mod error;
 mod grants;
