@@ -8,11 +8,14 @@
 # Needs: a release build (cargo build --release -p rampart; cargo build --release -p
 # rampart-store --example journal_fill), wrk, and a Python with boto3 (PYTHON, default
 # .venv/bin/python). Prints one line per figure. RAMPART_BIN runs another binary (BENCH_MODES=off
-# and BENCH_EVENTS=0 for one without CloudTrail, as a baseline).
+# and BENCH_EVENTS=0 for one without CloudTrail, as a baseline); RAMPART_BINS="A B ..." measures
+# CreateUser with each binary in turn within every round (before/after comparisons), and the
+# lookups with the last.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 TARGET="${CARGO_TARGET_DIR:-$HOME/.cache/rampart-target}/release"
-BIN="${RAMPART_BIN:-$TARGET/rampart}"
+BINS="${RAMPART_BINS:-${RAMPART_BIN:-$TARGET/rampart}}"
+BIN="${BINS##* }"
 MODES="${BENCH_MODES:-off on}"
 PYTHON="${PYTHON:-.venv/bin/python}"
 ROUNDS="${BENCH_ROUNDS:-3}"
@@ -35,7 +38,7 @@ start() { # DATA_DIR -> sets PORT, PID
     PID=$!
     PIDS+=("$PID")
     for _ in $(seq 1 200); do
-        PORT="$(sed -nE 's|rampart listening on http://127.0.0.1:([0-9]+)|\1|p' "$1.out")"
+        PORT="$(sed -nE 's|rampart listening on http://127.0.0.1:([0-9]+)|\1|p' "$1.out" 2>/dev/null)"
         [[ -n "$PORT" ]] && return
         sleep 0.05
     done
@@ -47,8 +50,8 @@ client() { # PORT SERVICE -> python expression of a boto3 client
     echo "boto3.client('$2', endpoint_url='http://127.0.0.1:$1', region_name='us-east-1', aws_access_key_id='$KEY', aws_secret_access_key='$SECRET')"
 }
 
-createuser_rps() { # MODE(off|on) ROUND -> prints requests/s
-    local dir="$WORK/$1-$2"
+createuser_rps() { # MODE(off|on) ROUND [BINARY_INDEX] -> prints requests/s
+    local dir="$WORK/$1-$2-${3:-0}"
     mkdir -p "$dir"
     start "$dir"
     if [[ "$1" == on ]]; then
@@ -73,11 +76,18 @@ createuser_rps() { # MODE(off|on) ROUND -> prints requests/s
 }
 
 echo "== CreateUser requests/s, trail off / on, $ROUNDS alternating rounds of ${DURATION}s"
+read -r -a BIN_LIST <<<"$BINS"
 for round in $(seq 1 "$ROUNDS"); do
     line="round $round:"
-    for mode in $MODES; do line="$line $mode $(createuser_rps "$mode" "$round")"; done
+    for i in "${!BIN_LIST[@]}"; do
+        BIN="${BIN_LIST[$i]}"
+        label=""
+        ((${#BIN_LIST[@]} > 1)) && label="@$((i + 1))"
+        for mode in $MODES; do line="$line $mode$label $(createuser_rps "$mode" "$round" "$i")"; done
+    done
     echo "$line"
 done
+BIN="${BINS##* }"
 [[ "$EVENTS" == 0 ]] && exit 0
 
 echo "== LookupEvents over $EVENTS events"

@@ -20,9 +20,8 @@ use rusqlite::{Connection, OptionalExtension, params};
 use crate::sqlite::run_cached;
 use crate::{JournalAttribute, JournalEntry, JournalHit, JournalQuery, StoreError};
 
-/// `journal_lookup.attribute`: what a row of the index narrows by. Time rows (every event has
-/// one) serve lookups without an attribute and, scanned with a filter, by event ID: random IDs
-/// would dirty a random index page per event.
+/// `journal_lookup.attribute`: what a list narrows by. Every event is in its account's time
+/// list (value `''`), which serves lookups without an attribute.
 const BY_TIME: i64 = 0;
 const BY_EVENT_NAME: i64 = 1;
 const BY_EVENT_SOURCE: i64 = 2;
@@ -31,6 +30,22 @@ const BY_ACCESS_KEY_ID: i64 = 4;
 const BY_READ_ONLY: i64 = 5;
 const BY_RESOURCE_TYPE: i64 = 6;
 const BY_RESOURCE_NAME: i64 = 7;
+/// Event IDs are random: a list per ID would be a row per event. Lists by the ID's first two
+/// characters (256 of them for hexadecimal IDs) keep a few rows per batch, and a lookup by ID
+/// checks the IDs of its bucket's events.
+const BY_EVENT_ID_BUCKET: i64 = 8;
+
+/// The bucket of an event ID (see [`BY_EVENT_ID_BUCKET`]).
+fn id_bucket(id: &str) -> &str {
+    id.char_indices()
+        .nth(2)
+        .and_then(|(end, _)| id.get(..end))
+        .unwrap_or(id)
+}
+
+/// Entries per `journal_lookup` row at most: a lookup reads a few kilobytes for the newest
+/// events of a list, however many events one batch added to it.
+const MAX_LIST_ENTRIES: usize = 256;
 
 /// The searchable columns of one journal row.
 struct Row {
@@ -76,6 +91,9 @@ impl Row {
             self.username.as_deref().map(|v| (BY_USERNAME, v)),
             self.access_key_id.as_deref().map(|v| (BY_ACCESS_KEY_ID, v)),
             self.read_only.map(|r| (BY_READ_ONLY, read_only_value(r))),
+            self.event_id
+                .as_deref()
+                .map(|id| (BY_EVENT_ID_BUCKET, id_bucket(id))),
         ]
         .into_iter()
         .flatten()
@@ -91,10 +109,10 @@ impl Row {
         match attribute {
             None => true,
             Some(JournalAttribute::EventId(id)) => self.event_id.as_deref() == Some(id.as_str()),
-            Some(attribute) => match index_key(attribute) {
-                Some((wanted, value)) => self.keys().any(|key| key == (wanted, value)),
-                None => false,
-            },
+            Some(attribute) => {
+                let wanted = index_key(attribute);
+                self.keys().any(|key| key == wanted)
+            }
         }
     }
 }
@@ -103,10 +121,11 @@ fn read_only_value(read_only: bool) -> &'static str {
     if read_only { "true" } else { "false" }
 }
 
-/// The index key a lookup attribute reads; `None` for the event ID, which is not indexed.
-fn index_key(attribute: &JournalAttribute) -> Option<(i64, &str)> {
-    Some(match attribute {
-        JournalAttribute::EventId(_) => return None,
+/// The list a lookup attribute reads; for an event ID, the list of its bucket, whose events'
+/// IDs the lookup then checks.
+fn index_key(attribute: &JournalAttribute) -> (i64, &str) {
+    match attribute {
+        JournalAttribute::EventId(v) => (BY_EVENT_ID_BUCKET, id_bucket(v)),
         JournalAttribute::EventName(v) => (BY_EVENT_NAME, v),
         JournalAttribute::EventSource(v) => (BY_EVENT_SOURCE, v),
         JournalAttribute::Username(v) => (BY_USERNAME, v),
@@ -114,7 +133,7 @@ fn index_key(attribute: &JournalAttribute) -> Option<(i64, &str)> {
         JournalAttribute::ReadOnly(v) => (BY_READ_ONLY, read_only_value(*v)),
         JournalAttribute::ResourceType(v) => (BY_RESOURCE_TYPE, v),
         JournalAttribute::ResourceName(v) => (BY_RESOURCE_NAME, v),
-    })
+    }
 }
 
 /// The journal row's `resources` column: `None` when the event names none.
@@ -201,18 +220,20 @@ fn index_in_transaction(conn: &Connection, limit: u64) -> Result<u64, StoreError
         // resources of one type is listed once.
         list.sort_unstable();
         list.dedup();
-        let (Some(oldest), Some(newest)) = (list.first(), list.last()) else {
-            continue;
-        };
-        let last_seq = list.iter().map(|&(_, seq)| seq).max().unwrap_or(0);
-        let mut entries = Vec::with_capacity(list.len() * ENTRY_BYTES);
-        for (time, seq) in &list {
-            entries.extend_from_slice(&time.to_le_bytes());
-            entries.extend_from_slice(&seq.to_le_bytes());
+        for chunk in list.chunks(MAX_LIST_ENTRIES) {
+            let (Some(oldest), Some(newest)) = (chunk.first(), chunk.last()) else {
+                continue;
+            };
+            let last_seq = chunk.iter().map(|&(_, seq)| seq).max().unwrap_or(0);
+            let mut entries = Vec::with_capacity(chunk.len() * ENTRY_BYTES);
+            for (time, seq) in chunk {
+                entries.extend_from_slice(&time.to_le_bytes());
+                entries.extend_from_slice(&seq.to_le_bytes());
+            }
+            insert.execute(params![
+                account, attribute, value, newest.0, last_seq, oldest.0, entries
+            ])?;
         }
-        insert.execute(params![
-            account, attribute, value, newest.0, last_seq, oldest.0, entries
-        ])?;
     }
     conn.prepare_cached("UPDATE journal_indexed SET seq = ?1 WHERE id = 1")?
         .execute([last])?;
@@ -259,13 +280,8 @@ pub(crate) fn lookup(
         limit: query.limit,
     };
 
-    // The index. Event IDs are not indexed (random values would scatter the lists): their
-    // lookup reads the time lists and checks each event's ID.
-    let (attribute, value) = query
-        .attribute
-        .as_ref()
-        .and_then(index_key)
-        .unwrap_or((BY_TIME, ""));
+    // The index.
+    let (attribute, value) = query.attribute.as_ref().map_or((BY_TIME, ""), index_key);
     let mut event_id = conn.prepare_cached("SELECT event_id IS ?2 FROM journal WHERE seq = ?1")?;
     let mut lists = conn.prepare_cached(POSTINGS)?;
     let mut rows = lists.query(params![
@@ -606,6 +622,57 @@ mod tests {
     }
 
     #[test]
+    fn lists_longer_than_a_row_are_read_across_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("rampart.db");
+        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&path).unwrap());
+        let template = events()[1].clone();
+        let mut events: Vec<Event> = (0..700i64)
+            .map(|n| Event {
+                // Times rise with a step back every 100 events.
+                time: 5000 + n - 50 * (n / 100),
+                id: format!("{:02x}{n}", n % 3),
+                ..template.clone()
+            })
+            .collect();
+        append_all(&store, &mut events);
+        drop(store);
+        let conn = Connection::open(&path).unwrap();
+        unindex(&conn);
+        assert_eq!(index_pending(&conn, 1000).unwrap(), 700);
+        for attribute in [
+            None,
+            Some(JournalAttribute::EventName(template.name.into())),
+            Some(JournalAttribute::EventId("01301".into())),
+        ] {
+            for (before, limit) in [(None, 50), (Some((5300, 400)), 50), (None, 700)] {
+                let query = JournalQuery {
+                    account: "A".into(),
+                    attribute: attribute.clone(),
+                    start_time: 0,
+                    end_time: i64::MAX,
+                    before,
+                    limit,
+                };
+                let seqs: Vec<u64> = lookup(&conn, &query)
+                    .unwrap()
+                    .iter()
+                    .map(|h| h.entry.seq)
+                    .collect();
+                assert_eq!(seqs, expected(&events, &query), "{query:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn event_ids_are_bucketed_by_their_first_two_characters() {
+        assert_eq!(id_bucket("3f2a-…"), "3f");
+        assert_eq!(id_bucket("é€x"), "é€");
+        assert_eq!(id_bucket("a"), "a");
+        assert_eq!(id_bucket(""), "");
+    }
+
+    #[test]
     fn the_writer_indexes_in_the_background() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("rampart.db");
@@ -640,16 +707,17 @@ mod tests {
             );
             std::thread::sleep(std::time::Duration::from_millis(10));
         }
-        let (lists, entries): (i64, i64) = conn
+        let (rows, entries, largest): (i64, i64, i64) = conn
             .query_row(
-                "SELECT COUNT(*), SUM(LENGTH(entries)) FROM journal_lookup \
-                 WHERE attribute = ?1 AND value = 'ListUsers'",
+                "SELECT COUNT(*), SUM(LENGTH(entries)), MAX(LENGTH(entries)) \
+                 FROM journal_lookup WHERE attribute = ?1 AND value = 'ListUsers'",
                 [BY_EVENT_NAME],
-                |r| Ok((r.get(0)?, r.get(1)?)),
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
             )
             .unwrap();
         assert_eq!(entries, 2500 * 16, "every event listed once");
-        assert!(lists < 10, "a few lists of many events, not {lists}");
+        assert!(rows < 25, "rows of many events, not {rows} rows");
+        assert_eq!(largest, 256 * 16, "at most 256 events a row");
     }
 
     #[test]

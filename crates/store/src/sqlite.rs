@@ -22,6 +22,7 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0002_journal_lookup.sql"),
     include_str!("../migrations/0003_journal_lookup_lighter.sql"),
     include_str!("../migrations/0004_journal_index_off_commit.sql"),
+    include_str!("../migrations/0005_journal_index_rebuild.sql"),
 ];
 
 /// Events per index transaction when catching the index up at open.
