@@ -44,7 +44,7 @@ trap 'exit 130' INT TERM
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$PID/stat"; }
 TICK_HZ="$(getconf CLK_TCK)"
 
-# run_wrk URL [LUA]: "REQ_PER_S CPU_US_PER_REQUEST" of one wrk run (the server's CPU time per
+# run_wrk URL [LUA]: "REQ_PER_S CPU_US_PER_REQUEST P99_MS" of one wrk run (the server's CPU time per
 # answered request is what the machine's other load disturbs least); fails when any request
 # failed.
 run_wrk() {
@@ -63,7 +63,8 @@ run_wrk() {
     awk -v l=" $line" -v ticks="$((t1 - t0))" -v hz="$TICK_HZ" 'BEGIN {
         match(l, / requests=[0-9]+/); r = substr(l, RSTART + 10, RLENGTH - 10)
         match(l, / duration_us=[0-9]+/); d = substr(l, RSTART + 13, RLENGTH - 13)
-        printf "%.0f %.2f", r / (d / 1e6), ticks / hz * 1e6 / r }'
+        match(l, / p99_us=[0-9]+/); p99 = substr(l, RSTART + 8, RLENGTH - 8)
+        printf "%.0f %.2f %.2f", r / (d / 1e6), ticks / hz * 1e6 / r, p99 / 1000 }'
 }
 
 declare -A RESULTS
@@ -87,14 +88,15 @@ for round in $(seq 1 "$ROUNDS"); do
         if ((WARMUP > 0)); then
             wrk -t"$THREADS" -c"$CONNECTIONS" -d"${WARMUP}s" "$url" >/dev/null
         fi
-        read -r get get_cpu <<<"$(run_wrk "$url")"
-        read -r post post_cpu <<<"$(run_wrk "http://127.0.0.1:$port/" "$lua")"
+        read -r get get_cpu get_p99 <<<"$(run_wrk "$url")"
+        read -r post post_cpu post_p99 <<<"$(run_wrk "http://127.0.0.1:$port/" "$lua")"
         load="$(cut -d' ' -f1 /proc/loadavg)"
-        echo "round $round  binary $i ($bin)  GET $get req/s, $get_cpu CPU-µs/req  POST $post req/s, $post_cpu CPU-µs/req  (load $load)"
+        echo "round $round  binary $i ($bin)  GET $get req/s, $get_cpu CPU-µs/req, p99 $get_p99 ms  POST $post req/s, $post_cpu CPU-µs/req, p99 $post_p99 ms  (load $load)"
         RESULTS["$i.get"]+="$get "
         RESULTS["$i.post"]+="$post "
         RESULTS["$i.getcpu"]+="$get_cpu "
         RESULTS["$i.postcpu"]+="$post_cpu "
+        RESULTS["$i.p99"]+="$get_p99 $post_p99 "
         kill -TERM "$PID" && wait "$PID" 2>/dev/null || true
         PID=""
     done
@@ -111,8 +113,9 @@ for i in $(seq 1 $#); do
     p="$(median "${RESULTS[$i.post]}")"
     gc="$(median "${RESULTS[$i.getcpu]}")"
     pc="$(median "${RESULTS[$i.postcpu]}")"
+    p99="$(median "${RESULTS[$i.p99]}")"
     awk -v i="$i" -v b="${!i}" -v g="$g" -v p="$p" -v bg="$base_get" -v bp="$base_post" \
-        -v gc="$gc" -v pc="$pc" -v bgc="$base_getcpu" -v bpc="$base_postcpu" 'BEGIN {
-        printf "binary %d %s: median GET %d req/s (%.2fx), %.1f CPU-µs/req (%.2fx); POST %d req/s (%.2fx), %.1f CPU-µs/req (%.2fx)\n",
-            i, b, g, g / bg, gc, gc / bgc, p, p / bp, pc, pc / bpc }'
+        -v gc="$gc" -v pc="$pc" -v bgc="$base_getcpu" -v bpc="$base_postcpu" -v p99="$p99" 'BEGIN {
+        printf "binary %d %s: median GET %d req/s (%.2fx), %.1f CPU-µs/req (%.2fx); POST %d req/s (%.2fx), %.1f CPU-µs/req (%.2fx); p99 %.2f ms\n",
+            i, b, g, g / bg, gc, gc / bgc, p, p / bp, pc, pc / bpc, p99 }'
 done

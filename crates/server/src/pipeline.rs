@@ -517,17 +517,25 @@ async fn append_event(
     event: AuditEvent,
     usage: Option<crate::usage::Usage>,
 ) -> Result<(), AwsError> {
-    state
-        .store
-        .write_with(move |tx| {
-            tx.append_journal(&event.entry())?;
-            match &usage {
-                Some(usage) => usage.record(tx),
-                None => Ok(()),
-            }
-        })
-        .await
-        .map_err(|e: StoreError| internal_failure("the audit event could not be written", &e))
+    let outcome = match usage {
+        // The append alone is one statement: it needs no savepoint of its own.
+        None => {
+            state
+                .store
+                .write_single_change_with(move |tx| tx.append_journal(&event.entry()).map(|_| ()))
+                .await
+        }
+        Some(usage) => {
+            state
+                .store
+                .write_with(move |tx| {
+                    tx.append_journal(&event.entry())?;
+                    usage.record(tx)
+                })
+                .await
+        }
+    };
+    outcome.map_err(|e: StoreError| internal_failure("the audit event could not be written", &e))
 }
 
 fn header(parts: &Parts, name: http::header::HeaderName) -> String {

@@ -19,6 +19,7 @@ pub async fn run(store: Arc<dyn Store>) {
     atomically_undoes_only_the_failed_part(&store).await;
     journal_is_ordered_and_survives_clear(&store).await;
     concurrent_writes_all_land(&store).await;
+    single_change_appends_stand_beside_failed_work(&store).await;
     journal_lookup_finds_newest_first_by_attribute(&store).await;
 }
 
@@ -151,6 +152,63 @@ async fn concurrent_writes_all_land(store: &Arc<dyn Store>) {
         .unwrap()
         .len();
     assert_eq!(count, 200);
+}
+
+async fn single_change_appends_stand_beside_failed_work(store: &Arc<dyn Store>) {
+    let start = store.health().journal_seq;
+    let mut tasks = Vec::new();
+    for n in 0..50u8 {
+        let store = Arc::clone(store);
+        tasks.push(tokio::spawn(async move {
+            if n % 5 == 0 {
+                // Work that fails after writing, queued among the appends.
+                store
+                    .write_with(move |tx| {
+                        tx.put("single", &n.to_string(), b"x")?;
+                        tx.append_journal(&JournalAppend {
+                            event: b"failed",
+                            ..JournalAppend::default()
+                        })?;
+                        Err::<(), _>(StoreError::Internal("refused by the test".into()))
+                    })
+                    .await
+                    .map(|()| None)
+            } else {
+                store
+                    .write_single_change_with(move |tx| {
+                        tx.append_journal(&JournalAppend {
+                            event: &[n],
+                            ..JournalAppend::default()
+                        })
+                    })
+                    .await
+                    .map(Some)
+            }
+        }));
+    }
+    let mut acknowledged = Vec::new();
+    for (n, task) in tasks.into_iter().enumerate() {
+        match task.await.unwrap() {
+            Ok(Some(seq)) => acknowledged.push(seq),
+            Ok(None) => panic!("work {n} should have failed"),
+            Err(e) => assert!(n % 5 == 0, "append {n} failed: {e}"),
+        }
+    }
+    assert_eq!(acknowledged.len(), 40);
+    let entries = store
+        .read_with(|tx| tx.journal_after(start, 100))
+        .map_err(|e: StoreError| e)
+        .unwrap();
+    let seqs: Vec<_> = entries.iter().map(|e| e.seq).collect();
+    acknowledged.sort_unstable();
+    assert_eq!(
+        seqs, acknowledged,
+        "every append landed, no failed work's append did"
+    );
+    assert!(entries.iter().all(|e| e.event != b"failed"));
+    for n in (0..50u8).step_by(5) {
+        assert_eq!(get(store, "single", &n.to_string()), None);
+    }
 }
 
 async fn journal_lookup_finds_newest_first_by_attribute(store: &Arc<dyn Store>) {

@@ -10,6 +10,7 @@
 //! consistent snapshot and never wait for the writer.
 #![deny(missing_docs)]
 
+mod checkpointer;
 mod error;
 mod journal_index;
 mod json;
@@ -191,6 +192,13 @@ pub trait Store: Send + Sync {
     /// receives `Ok` once the whole group is durable.
     fn submit(&self, work: WriteWork, done: WriteDone);
 
+    /// Like [`Store::submit`], for work that makes at most one change with one statement
+    /// (an audit event's append): a statement is atomic by itself, so the work needs no
+    /// savepoint of its own.
+    fn submit_single_change(&self, work: WriteWork, done: WriteDone) {
+        self.submit(work, done);
+    }
+
     /// The store's state for the health endpoint.
     fn health(&self) -> StoreHealth;
 }
@@ -222,6 +230,31 @@ impl dyn Store + '_ {
         T: Send + 'static,
         E: From<StoreError> + Send + 'static,
     {
+        self.write_and_wait(work, false).await
+    }
+
+    /// [`write_with`](Self::write_with) for work that makes at most one change with one
+    /// statement, such as appending an audit event (see [`Store::submit_single_change`]).
+    pub async fn write_single_change_with<T, E>(
+        &self,
+        work: impl FnOnce(&mut dyn WriteTx) -> Result<T, E> + Send + 'static,
+    ) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+    {
+        self.write_and_wait(work, true).await
+    }
+
+    async fn write_and_wait<T, E>(
+        &self,
+        work: impl FnOnce(&mut dyn WriteTx) -> Result<T, E> + Send + 'static,
+        single_change: bool,
+    ) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+    {
         let (result_tx, result_rx) = tokio::sync::oneshot::channel::<Result<T, E>>();
         let (done_tx, done_rx) = tokio::sync::oneshot::channel::<Result<(), StoreError>>();
         let work: WriteWork = Box::new(move |tx| {
@@ -235,12 +268,14 @@ impl dyn Store + '_ {
                 Ok(())
             }
         });
-        self.submit(
-            work,
-            Box::new(move |r| {
-                let _ = done_tx.send(r);
-            }),
-        );
+        let done: WriteDone = Box::new(move |r| {
+            let _ = done_tx.send(r);
+        });
+        if single_change {
+            self.submit_single_change(work, done);
+        } else {
+            self.submit(work, done);
+        }
         let durable = done_rx
             .await
             .unwrap_or_else(|_| Err(StoreError::Internal("the writer stopped".into())));

@@ -1,6 +1,7 @@
 //! Group commit: one thread owns the write connection; each round it takes every job queued
-//! at that moment, runs each in its own savepoint inside one transaction, commits once (one
-//! fsync for the whole group), then tells every job its outcome.
+//! at that moment, runs each in its own savepoint inside one transaction (a job of a single
+//! statement, such as an audit event's append, without one), commits once (one fsync for the
+//! whole group), then tells every job its outcome.
 //!
 //! Between groups the same thread fills the journal's lookup index (journal_index.rs) in
 //! batches, so no append waits for it: after a group once the backlog reaches
@@ -31,6 +32,10 @@ const INDEX_WHEN_IDLE_FOR: Duration = Duration::from_millis(5);
 pub(crate) struct Job {
     pub(crate) work: WriteWork,
     pub(crate) done: WriteDone,
+    /// The work makes at most one change with one statement (`Store::submit_single_change`),
+    /// which is atomic by itself: it runs without a savepoint, which would copy every page
+    /// it touches into SQLite's statement journal first.
+    pub(crate) single_change: bool,
 }
 
 /// The writer thread's state.
@@ -42,6 +47,8 @@ pub(crate) struct Writer {
     pub(crate) indexer: Connection,
     /// The last journal seq the lookup index covers.
     pub(crate) indexed: u64,
+    /// Tells the checkpointer (checkpointer.rs) that a group committed; never blocks.
+    pub(crate) committed: mpsc::SyncSender<()>,
 }
 
 impl Writer {
@@ -82,6 +89,8 @@ impl Writer {
             }
             let before = journal_seq.load(Ordering::Acquire);
             commit_group(&self.conn, group, journal_seq);
+            // Full means a checkpoint is already due, which will cover this commit too.
+            let _ = self.committed.try_send(());
             let last = journal_seq.load(Ordering::Acquire);
             if last.saturating_sub(self.indexed) >= INDEX_BATCH {
                 self.index(INDEX_BATCH.max(last - before));
@@ -109,23 +118,10 @@ fn commit_group(conn: &Connection, group: Vec<Job>, journal_seq: &AtomicU64) {
     let mut outcomes = Vec::with_capacity(group.len());
     let mut tx = SqliteTx::new(conn);
     for job in group {
-        let mut work = Some(job.work);
-        let mut failure = None;
-        let ran = tx.atomically(&mut |tx: &mut dyn WriteTx| match work.take() {
-            Some(work) => match work(tx) {
-                Ok(()) => true,
-                Err(e) => {
-                    failure = Some(e);
-                    false
-                }
-            },
-            None => false,
-        });
-        let outcome = match (ran, failure) {
-            (Ok(true), _) => Ok(()),
-            (Ok(false), Some(e)) => Err(e),
-            (Ok(false), None) => Err(StoreError::Internal("write work did not run".into())),
-            (Err(e), _) => Err(e),
+        let outcome = if job.single_change {
+            (job.work)(&mut tx)
+        } else {
+            in_savepoint(&mut tx, job.work)
         };
         outcomes.push((job.done, outcome));
     }
@@ -146,5 +142,27 @@ fn commit_group(conn: &Connection, group: Vec<Job>, journal_seq: &AtomicU64) {
                 done(Err(e.clone()));
             }
         }
+    }
+}
+
+/// Runs `work` in a savepoint of its own, so that its failure undoes only its writes.
+fn in_savepoint(tx: &mut SqliteTx<'_>, work: WriteWork) -> Result<(), StoreError> {
+    let mut work = Some(work);
+    let mut failure = None;
+    let ran = tx.atomically(&mut |tx: &mut dyn WriteTx| match work.take() {
+        Some(work) => match work(tx) {
+            Ok(()) => true,
+            Err(e) => {
+                failure = Some(e);
+                false
+            }
+        },
+        None => false,
+    });
+    match (ran, failure) {
+        (Ok(true), _) => Ok(()),
+        (Ok(false), Some(e)) => Err(e),
+        (Ok(false), None) => Err(StoreError::Internal("write work did not run".into())),
+        (Err(e), _) => Err(e),
     }
 }
