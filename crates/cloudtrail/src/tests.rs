@@ -1,52 +1,22 @@
 //! Handler tests on a real store.
 #![allow(clippy::unwrap_used, clippy::indexing_slicing, reason = "tests")]
 
-use std::sync::Arc;
-
-use rampart_crypto::RootKey;
-use rampart_service::{Caller, Env, OsEntropy};
-use rampart_store::{JournalAppend, SqliteStore, Store, StoreError};
+use rampart_service::testing::{ACCOUNT, TestEnv};
+use rampart_service::{Env, OsEntropy};
+use rampart_store::{JournalAppend, StoreError};
 use serde_json::json;
 
 use crate::lookup::{LookupEventsInput, lookup_events};
 use crate::trails::*;
 
-const ACCOUNT: &str = "123456789012";
-
+/// The shared handler harness, with CloudTrail's handlers called on JSON.
 struct Harness {
-    _dir: tempfile::TempDir,
-    store: Arc<dyn Store>,
-    key: Arc<RootKey>,
-    caller: Caller,
-    rt: tokio::runtime::Runtime,
+    t: TestEnv,
 }
 
 impl Harness {
     fn new() -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&dir.path().join("t.db")).unwrap());
-        Self {
-            _dir: dir,
-            store,
-            key: Arc::new(RootKey::generate()),
-            caller: Caller::root(ACCOUNT, "AKIAROOT"),
-            rt: tokio::runtime::Builder::new_current_thread()
-                .build()
-                .unwrap(),
-        }
-    }
-
-    fn env(&self) -> Env<'_> {
-        Env {
-            caller: &self.caller,
-            region: "us-east-1",
-            request_id: "r",
-            now: time::macros::datetime!(2026-11-24 12:00:00 UTC),
-            root_key: &self.key,
-            entropy: &OsEntropy,
-            inherited: None,
-            federation: None,
-        }
+        Self { t: TestEnv::new() }
     }
 
     fn write<I: serde::de::DeserializeOwned + 'static, O: serde::Serialize + 'static>(
@@ -58,28 +28,15 @@ impl Harness {
         ) -> Result<O, crate::CloudTrailError>,
         input: serde_json::Value,
     ) -> Result<serde_json::Value, rampart_service::AwsError> {
-        let store = Arc::clone(&self.store);
-        let caller = self.caller.clone();
-        let key = Arc::clone(&self.key);
-        self.rt
-            .block_on(store.write_with(move |tx| {
-                let env = Env {
-                    caller: &caller,
-                    region: "us-east-1",
-                    request_id: "r",
-                    now: time::macros::datetime!(2026-11-24 12:00:00 UTC),
-                    root_key: &key,
-                    entropy: &OsEntropy,
-                    inherited: None,
-                    federation: None,
-                };
+        self.t
+            .write(move |env, tx| {
                 let input: I = serde_json::from_value(input).unwrap();
                 Ok::<_, StoreError>(
-                    handler(&env, tx, input)
+                    handler(env, tx, input)
                         .map(|o| serde_json::to_value(o).unwrap())
                         .map_err(rampart_service::AwsError::from),
                 )
-            }))
+            })
             .unwrap()
     }
 
@@ -92,17 +49,12 @@ impl Harness {
         ) -> Result<O, crate::CloudTrailError>,
         input: serde_json::Value,
     ) -> Result<serde_json::Value, rampart_service::AwsError> {
-        let env = self.env();
-        self.store
-            .read_with(|tx| {
-                let input: I = serde_json::from_value(input).unwrap();
-                Ok::<_, StoreError>(
-                    handler(&env, tx, input)
-                        .map(|o| serde_json::to_value(o).unwrap())
-                        .map_err(rampart_service::AwsError::from),
-                )
-            })
-            .unwrap()
+        self.t.read_infallible(|env, tx| {
+            let input: I = serde_json::from_value(input).unwrap();
+            handler(env, tx, input)
+                .map(|o| serde_json::to_value(o).unwrap())
+                .map_err(rampart_service::AwsError::from)
+        })
     }
 }
 
@@ -238,12 +190,12 @@ fn event_selectors_default_replace_and_select() {
         )
         .unwrap_err();
     assert_eq!(both.code, "InvalidParameterCombinationException");
-    let trail: TrailRecord = h
-        .store
-        .read_with(|tx| rampart_store::get_json(tx, TRAILS_NS, "123456789012/main"))
-        .map_err(|e: StoreError| e)
-        .unwrap()
-        .unwrap();
+    let trail: TrailRecord =
+        h.t.store
+            .read_with(|tx| rampart_store::get_json(tx, TRAILS_NS, "123456789012/main"))
+            .map_err(|e: StoreError| e)
+            .unwrap()
+            .unwrap();
     let event = |read_only: bool, account: &str| {
         json!({"recipientAccountId": account, "eventSource": "kms.amazonaws.com",
                "awsRegion": "us-east-1", "readOnly": read_only})
@@ -266,7 +218,7 @@ fn lookup_events_pages_newest_first_and_filters() {
             "userIdentity": {"type": "Root", "accessKeyId": "AKIAROOT"},
             "resources": [{"ARN": format!("arn:aws:iam::123456789012:user/u{n}"), "accountId": ACCOUNT, "type": "AWS::IAM::User"}]})
         .to_string();
-        h.rt.block_on(h.store.write_with(move |tx| {
+        h.t.write(move |_, tx| {
             let resources = [("AWS::IAM::User".to_owned(), format!("u{n}"))];
             tx.append_journal(&JournalAppend {
                 event: event.as_bytes(),
@@ -285,7 +237,7 @@ fn lookup_events_pages_newest_first_and_filters() {
                 resources: &resources,
             })
             .map(|_| ())
-        }))
+        })
         .map_err(|e: StoreError| e)
         .unwrap();
     }
@@ -341,32 +293,16 @@ impl Harness {
     /// authorizing it.
     fn kms(&self, operation: &str, input: serde_json::Value) -> serde_json::Value {
         let kms = rampart_kms::Kms::new();
-        let store = Arc::clone(&self.store);
-        let caller = self.caller.clone();
-        let key = Arc::clone(&self.key);
         let name = operation.to_owned();
-        // A request id of its own, as the server gives each request (CreateKey derives the
-        // key id from it).
-        let request_id = data_encoding::HEXLOWER.encode(&rampart_crypto::random_bytes(16));
-        self.rt
-            .block_on(store.write_with(move |tx| {
-                let env = Env {
-                    caller: &caller,
-                    region: "us-east-1",
-                    request_id: &request_id,
-                    now: time::macros::datetime!(2026-11-24 12:00:00 UTC),
-                    root_key: &key,
-                    entropy: &OsEntropy,
-                    inherited: None,
-                    federation: None,
-                };
+        self.t
+            .write(move |env, tx| {
                 let op = rampart_service::Service::operation(&kms, &name).unwrap();
                 let out = match &op.handler {
-                    rampart_service::Handler::Write(h) => h(&env, tx, input),
-                    rampart_service::Handler::Read(h) => h(&env, tx, input),
+                    rampart_service::Handler::Write(h) => h(env, tx, input),
+                    rampart_service::Handler::Read(h) => h(env, tx, input),
                 };
                 Ok::<_, StoreError>(out.unwrap())
-            }))
+            })
             .unwrap()
     }
 }
@@ -480,23 +416,29 @@ fn log_files_are_encrypted_under_a_data_key_only_kms_decrypts() {
         "PutKeyPolicy",
         json!({"KeyId": key, "Policy": cloudtrail_key_policy(via_s3)}),
     );
-    let mut trail: TrailRecord = h
-        .store
-        .read_with(|tx| rampart_store::get_json(tx, TRAILS_NS, &format!("{ACCOUNT}/enc")))
-        .unwrap()
-        .unwrap();
+    let mut trail: TrailRecord =
+        h.t.store
+            .read_with(|tx| rampart_store::get_json(tx, TRAILS_NS, &format!("{ACCOUNT}/enc")))
+            .unwrap()
+            .unwrap();
     let gz = crate::files::gzip(b"{\"Records\":[]}").unwrap();
     let object = "AWSLogs/123456789012/CloudTrail/us-east-1/2026/11/24/f.json.gz";
     let now = time::macros::datetime!(2026-11-24 12:00:00 UTC);
-    let stored = h
-        .store
-        .read_with(|tx| {
-            Ok::<_, StoreError>(crate::encryption::encrypt_log_file(
-                tx, &h.key, &OsEntropy, &trail, object, &gz, now,
-            ))
-        })
-        .unwrap()
-        .unwrap();
+    let stored =
+        h.t.store
+            .read_with(|tx| {
+                Ok::<_, StoreError>(crate::encryption::encrypt_log_file(
+                    tx,
+                    &h.t.root_key,
+                    &OsEntropy,
+                    &trail,
+                    object,
+                    &gz,
+                    now,
+                ))
+            })
+            .unwrap()
+            .unwrap();
     assert!(crate::sse_kms::is_encrypted(&stored));
     let header = crate::sse_kms::header(&stored).unwrap();
     assert_eq!(header.kms_key_arn, key);
@@ -516,27 +458,39 @@ fn log_files_are_encrypted_under_a_data_key_only_kms_decrypts() {
     assert_eq!(crate::sse_kms::open(&stored, &data_key).unwrap(), gz);
     // A trail without a key stores the file as it is.
     trail.kms_key_id = None;
-    let plain = h
-        .store
-        .read_with(|tx| {
-            Ok::<_, StoreError>(crate::encryption::encrypt_log_file(
-                tx, &h.key, &OsEntropy, &trail, object, &gz, now,
-            ))
-        })
-        .unwrap()
-        .unwrap();
+    let plain =
+        h.t.store
+            .read_with(|tx| {
+                Ok::<_, StoreError>(crate::encryption::encrypt_log_file(
+                    tx,
+                    &h.t.root_key,
+                    &OsEntropy,
+                    &trail,
+                    object,
+                    &gz,
+                    now,
+                ))
+            })
+            .unwrap()
+            .unwrap();
     assert_eq!(plain, gz);
     // Disabling the key stops encryption, with KMS's error as S3 reports it.
     h.kms("DisableKey", json!({"KeyId": key}));
     trail.kms_key_id = Some(key);
-    let failed = h
-        .store
-        .read_with(|tx| {
-            Ok::<_, StoreError>(crate::encryption::encrypt_log_file(
-                tx, &h.key, &OsEntropy, &trail, object, &gz, now,
-            ))
-        })
-        .unwrap()
-        .unwrap_err();
+    let failed =
+        h.t.store
+            .read_with(|tx| {
+                Ok::<_, StoreError>(crate::encryption::encrypt_log_file(
+                    tx,
+                    &h.t.root_key,
+                    &OsEntropy,
+                    &trail,
+                    object,
+                    &gz,
+                    now,
+                ))
+            })
+            .unwrap()
+            .unwrap_err();
     assert_eq!(failed.code, "KMS.DisabledException");
 }

@@ -697,7 +697,7 @@ fn list_policies_granting_service_access(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::{ACCOUNT, TestEnv};
+    use rampart_service::testing::{ACCOUNT, TestEnv};
 
     #[test]
     fn the_report_lists_allowed_services_with_their_last_access() {

@@ -661,7 +661,7 @@ fn get_access_key_last_used(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::{ACCOUNT, TestEnv};
+    use rampart_service::testing::{ACCOUNT, TestEnv};
     use std::sync::Arc;
 
     fn add_user(t: &TestEnv, name: &str) {

@@ -543,7 +543,7 @@ fn get_account_authorization_details(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::{ACCOUNT, TestEnv};
+    use rampart_service::testing::{ACCOUNT, TestEnv};
 
     fn alias(t: &TestEnv, name: &str) -> Result<Empty, IamError> {
         let input = AliasInput {

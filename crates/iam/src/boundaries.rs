@@ -128,7 +128,7 @@ fn delete_role_permissions_boundary(
 mod tests {
     use super::*;
     use crate::policies::tests::{arn_of, create, user};
-    use crate::testing::{ACCOUNT, TestEnv};
+    use rampart_service::testing::{ACCOUNT, TestEnv};
 
     fn put(t: &TestEnv, arn: &str) -> Result<Empty, IamError> {
         let input = PutUserPermissionsBoundaryInput {

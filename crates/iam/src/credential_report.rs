@@ -318,7 +318,7 @@ fn get_credential_report(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::{ACCOUNT, TestEnv};
+    use rampart_service::testing::{ACCOUNT, TestEnv};
 
     fn generate(t: &TestEnv) -> GenerateOutput {
         t.write(|env, tx| generate_credential_report(env, tx, NoInput {}))

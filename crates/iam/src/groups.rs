@@ -425,7 +425,7 @@ fn list_groups_for_user(
 mod tests {
     use super::*;
     use crate::records::UserRecord;
-    use crate::testing::{ACCOUNT, TestEnv};
+    use rampart_service::testing::{ACCOUNT, TestEnv};
 
     fn add_user(t: &TestEnv, name: &str) {
         let user = UserRecord {

@@ -463,7 +463,7 @@ mod tests {
     use super::*;
     use crate::policies::tests::{DOC, user};
     use crate::records::{self, GroupRecord};
-    use crate::testing::{ACCOUNT, TestEnv};
+    use rampart_service::testing::{ACCOUNT, TestEnv};
 
     fn put_for_user(t: &TestEnv, name: &str, policy: &str, doc: &str) -> Result<Empty, IamError> {
         let input = PutUserPolicyInput {

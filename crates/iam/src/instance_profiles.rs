@@ -479,7 +479,7 @@ fn list_instance_profile_tags(
 mod tests {
     use super::*;
     use crate::roles::tests as roles;
-    use crate::testing::{ACCOUNT, TestEnv};
+    use rampart_service::testing::{ACCOUNT, TestEnv};
 
     fn create(t: &TestEnv, name: &str, path: Option<&str>) -> serde_json::Value {
         let input = CreateInstanceProfileInput {

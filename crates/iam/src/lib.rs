@@ -35,8 +35,6 @@ mod signing_certificates;
 mod simulate;
 mod ssh_public_keys;
 pub mod tags;
-#[cfg(test)]
-mod testing;
 mod users;
 
 pub use error::IamError;

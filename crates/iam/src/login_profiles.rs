@@ -442,8 +442,8 @@ pub fn users_may_change_own_password(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::{ACCOUNT, TestEnv};
     use rampart_service::Caller;
+    use rampart_service::testing::{ACCOUNT, TestEnv};
 
     const GOOD: &str = "Correct-Horse-42-battery";
 

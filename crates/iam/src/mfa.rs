@@ -780,7 +780,7 @@ fn list_mfa_device_tags(
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::testing::{ACCOUNT, TestEnv};
+    use rampart_service::testing::{ACCOUNT, TestEnv};
 
     fn user(t: &TestEnv, name: &str) {
         let name = name.to_owned();

@@ -65,7 +65,7 @@ fn get_mfa_device(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::{ACCOUNT, TestEnv};
+    use rampart_service::testing::{ACCOUNT, TestEnv};
 
     fn get(t: &TestEnv, serial: &str, user: Option<&str>) -> Result<GetMfaDeviceOutput, IamError> {
         let input = GetMfaDeviceInput {

@@ -575,7 +575,7 @@ fn list_provider_tags(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::{ACCOUNT, TestEnv};
+    use rampart_service::testing::{ACCOUNT, TestEnv};
 
     const THUMB: &str = "0123456789abcdef0123456789abcdef01234567";
 

@@ -212,7 +212,7 @@ fn delete_account_password_policy(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::{ACCOUNT, TestEnv};
+    use rampart_service::testing::{ACCOUNT, TestEnv};
 
     fn update(t: &TestEnv, input: UpdateAccountPasswordPolicyInput) {
         t.write(move |env, tx| update_account_password_policy(env, tx, input))

@@ -532,7 +532,7 @@ pub(crate) mod fixtures {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::{ACCOUNT, TestEnv};
+    use rampart_service::testing::{ACCOUNT, TestEnv};
 
     const CERT: &str = "MIIBszCCAVmgAwIBAgIUY2VydGlmaWNhdGUtZm9yLXRlc3Rz";
 

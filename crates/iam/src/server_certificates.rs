@@ -541,7 +541,7 @@ fn list_server_certificate_tags(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::{ACCOUNT, TestEnv};
+    use rampart_service::testing::{ACCOUNT, TestEnv};
 
     /// `openssl req -x509 -newkey rsa:2048 -nodes` (PKCS#8 key) and an EC P-256 pair with a
     /// SEC1 key (`openssl ecparam -genkey`).

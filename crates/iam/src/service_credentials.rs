@@ -502,7 +502,7 @@ fn delete_service_specific_credential(
 mod tests {
     use super::*;
     use crate::signing_certificates::tests::user;
-    use crate::testing::{ACCOUNT, TestEnv};
+    use rampart_service::testing::{ACCOUNT, TestEnv};
 
     fn create(t: &TestEnv, service: &str) -> Result<CredentialOutput, IamError> {
         let input = CreateInput {

@@ -297,7 +297,7 @@ fn get_service_linked_role_deletion_status(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::{ACCOUNT, TestEnv};
+    use rampart_service::testing::{ACCOUNT, TestEnv};
 
     fn create(t: &TestEnv, service: &str, suffix: Option<&str>) -> Result<CreateOutput, IamError> {
         let input = CreateInput {

@@ -339,7 +339,7 @@ fn delete_signing_certificate(
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::testing::{ACCOUNT, TestEnv};
+    use rampart_service::testing::{ACCOUNT, TestEnv};
 
     /// Self-signed certificates made with `openssl req -x509 -newkey rsa:2048`.
     pub(crate) const CERT_A: &str = include_str!("testdata/cert_a.pem");

@@ -598,7 +598,7 @@ fn context_keys_for_custom_policy(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::TestEnv;
+    use rampart_service::testing::TestEnv;
 
     fn custom(
         policies: &[&str],

@@ -636,7 +636,7 @@ fn delete_ssh_public_key(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::{ACCOUNT, TestEnv};
+    use rampart_service::testing::{ACCOUNT, TestEnv};
 
     /// A 2048-bit RSA key made with `ssh-keygen -t rsa -b 2048`; its MD5 fingerprint is the
     /// one `ssh-keygen -l -E md5` printed.

@@ -384,7 +384,7 @@ fn list_user_tags(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::{ACCOUNT, TestEnv};
+    use rampart_service::testing::{ACCOUNT, TestEnv};
 
     fn create(t: &TestEnv, name: &str) -> Result<UserOutput, IamError> {
         let input = CreateUserInput {

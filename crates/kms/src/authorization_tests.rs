@@ -12,9 +12,9 @@ use rampart_service::{AuthorizationTarget, Value};
 use serde_json::json;
 
 use crate::authorization::{self, condition_keys};
-use crate::testing::{ACCOUNT, TestEnv};
 use crate::tests::{b64, create, w};
 use crate::{aliases, crypto_symmetric, tags};
+use rampart_service::testing::{ACCOUNT, TestEnv};
 
 type Lookup = fn(
     &rampart_service::Env<'_>,
@@ -23,7 +23,8 @@ type Lookup = fn(
 ) -> Result<Vec<AuthorizationTarget>, rampart_service::AwsError>;
 
 fn targets(t: &TestEnv, lookup: Lookup, input: Value) -> Vec<AuthorizationTarget> {
-    t.read_with(|env, tx| lookup(env, tx, &input)).unwrap()
+    t.read_infallible(|env, tx| lookup(env, tx, &input))
+        .unwrap()
 }
 
 fn key_arn(id: &str) -> String {
@@ -118,14 +119,12 @@ fn re_encrypt_is_authorized_from_the_source_and_to_the_destination() {
     let t = TestEnv::new();
     let source = create(&t, json!({}));
     let destination = create(&t, json!({}));
+    let input = serde_json::from_value(json!({
+        "KeyId": source, "Plaintext": b64(b"x"), "EncryptionContext": {"side": "from"}
+    }))
+    .unwrap();
     let blob = t
-        .read(
-            crypto_symmetric::encrypt,
-            serde_json::from_value(json!({
-                "KeyId": source, "Plaintext": b64(b"x"), "EncryptionContext": {"side": "from"}
-            }))
-            .unwrap(),
-        )
+        .read(|env, tx| crypto_symmetric::encrypt(env, tx, input))
         .unwrap();
     let blob = serde_json::to_value(blob).unwrap()["CiphertextBlob"].clone();
     let found = targets(
@@ -292,7 +291,7 @@ fn a_new_key_policy_must_let_the_caller_change_it_again_unless_bypassed() {
     assert_eq!(malformed.len(), 1);
     // CreateKey checks the key it is about to make, under the id its handler will give it.
     let (found, made) = t.with_env(|env| {
-        let found = t.read_with(|_, tx| {
+        let found = t.read_infallible(|_, tx| {
             authorization::create_key_targets(env, tx, &json!({"Policy": locked})).unwrap()
         });
         (found, crate::keys::new_key_id(env))

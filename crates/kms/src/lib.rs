@@ -36,8 +36,6 @@ mod tags;
 #[cfg(test)]
 mod authorization_tests;
 #[cfg(test)]
-mod testing;
-#[cfg(test)]
 mod tests;
 
 pub use error::KmsError;

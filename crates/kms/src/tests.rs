@@ -15,10 +15,10 @@ use serde_json::json;
 use time::Duration;
 
 use crate::error::KmsError;
-use crate::testing::{ACCOUNT, TestEnv};
 use crate::{
     aliases, asymmetric, authorization, crypto_symmetric, grants, keys, mac, policy, rotation, tags,
 };
+use rampart_service::testing::{ACCOUNT, TestEnv};
 
 type W<I, O> = fn(&Env<'_>, &mut dyn WriteTx, I) -> Result<O, KmsError>;
 type R<I, O> = fn(&Env<'_>, &mut dyn ReadTx, I) -> Result<O, KmsError>;
@@ -29,7 +29,8 @@ pub(crate) fn w<I: DeserializeOwned + Send + 'static, O: Serialize + Send + 'sta
     input: Value,
 ) -> Result<Value, KmsError> {
     let input: I = serde_json::from_value(input).unwrap();
-    t.write(h, input).map(|o| serde_json::to_value(o).unwrap())
+    t.write(move |env, tx| h(env, tx, input))
+        .map(|o| serde_json::to_value(o).unwrap())
 }
 
 pub(crate) fn r<I: DeserializeOwned, O: Serialize>(
@@ -38,7 +39,8 @@ pub(crate) fn r<I: DeserializeOwned, O: Serialize>(
     input: Value,
 ) -> Result<Value, KmsError> {
     let input: I = serde_json::from_value(input).unwrap();
-    t.read(h, input).map(|o| serde_json::to_value(o).unwrap())
+    t.read(|env, tx| h(env, tx, input))
+        .map(|o| serde_json::to_value(o).unwrap())
 }
 
 pub(crate) fn create(t: &TestEnv, input: Value) -> String {
@@ -132,7 +134,7 @@ fn create_describe_list_and_lifecycle() {
     );
     create(&t, json!({}));
     let gone =
-        t.read_with(|_, tx| crate::records::load_key(tx, ACCOUNT, "us-east-1", &id).unwrap());
+        t.read_infallible(|_, tx| crate::records::load_key(tx, ACCOUNT, "us-east-1", &id).unwrap());
     assert!(gone.is_none());
 }
 
@@ -577,7 +579,7 @@ fn grants_become_key_policy_statements() {
     .unwrap();
     assert_eq!(retirable["Grants"][0]["GrantId"], grant_id.as_str());
 
-    let doc = t.read_with(|env, tx| {
+    let doc = t.read_infallible(|env, tx| {
         let key = crate::resolve::find_key(tx, env, &id).unwrap();
         authorization::policy_with_grants(tx, &key, &bob).unwrap()
     });
@@ -602,7 +604,7 @@ fn grants_become_key_policy_statements() {
     rampart_policy::Policy::parse_as(&doc.to_string(), rampart_policy::PolicyKind::KeyPolicy)
         .unwrap();
     // Others get nothing extra.
-    let other = t.read_with(|env, tx| {
+    let other = t.read_infallible(|env, tx| {
         let key = crate::resolve::find_key(tx, env, &id).unwrap();
         authorization::policy_with_grants(tx, &key, "arn:aws:iam::123456789012:user/eve").unwrap()
     });

@@ -105,7 +105,7 @@ pub(crate) fn kind_of(id: &str) -> Option<IdKind> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::TestEnv;
+    use rampart_service::testing::TestEnv;
 
     #[test]
     fn ids_have_aws_formats() {

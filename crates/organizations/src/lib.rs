@@ -24,8 +24,6 @@ mod records;
 mod resources;
 mod tags;
 #[cfg(test)]
-mod testing;
-#[cfg(test)]
 mod tests;
 mod units;
 

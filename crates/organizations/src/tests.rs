@@ -15,8 +15,11 @@ use serde_json::{Value, json};
 
 use crate::error::{Constraint, InvalidInput};
 use crate::guardrails;
-use crate::testing::{MANAGEMENT, TestEnv};
 use crate::{OrganizationsError, accounts, attachments, organization, policies, tags, units};
+use rampart_service::testing::TestEnv;
+
+/// The account that creates the tests' organization.
+const MANAGEMENT: &str = "111122223333";
 
 type WriteHandler<I, O> = fn(&Env<'_>, &mut dyn WriteTx, I) -> Result<O, OrganizationsError>;
 type ReadHandler<I, O> = fn(&Env<'_>, &mut dyn ReadTx, I) -> Result<O, OrganizationsError>;
@@ -27,7 +30,7 @@ fn write<I: DeserializeOwned + Send + 'static, O: Serialize + Send + 'static>(
     input: Value,
 ) -> Result<Value, OrganizationsError> {
     let input: I = serde_json::from_value(input).unwrap();
-    t.write(handler, input)
+    t.write(move |env, tx| handler(env, tx, input))
         .map(|o| serde_json::to_value(o).unwrap())
 }
 
@@ -37,7 +40,7 @@ fn read<I: DeserializeOwned, O: Serialize>(
     input: Value,
 ) -> Result<Value, OrganizationsError> {
     let input: I = serde_json::from_value(input).unwrap();
-    t.read(handler, input)
+    t.read(|env, tx| handler(env, tx, input))
         .map(|o| serde_json::to_value(o).unwrap())
 }
 
@@ -132,12 +135,12 @@ fn policies_for(t: &TestEnv, target: &str, policy_type: &str) -> Vec<String> {
 }
 
 fn membership(t: &TestEnv, account: &str) -> Option<guardrails::Membership> {
-    t.snapshot(|tx| guardrails::membership(tx, account).unwrap())
+    t.read_infallible(|_, tx| guardrails::membership(tx, account).unwrap())
 }
 
 #[test]
 fn an_organization_has_aws_ids_and_only_its_management_account_manages_it() {
-    let mut t = TestEnv::new();
+    let mut t = TestEnv::in_account(MANAGEMENT);
     let err = read(&t, organization::describe_organization, json!({})).unwrap_err();
     assert!(matches!(err, OrganizationsError::NotInUse));
 
@@ -200,7 +203,7 @@ fn an_organization_has_aws_ids_and_only_its_management_account_manages_it() {
 
 #[test]
 fn create_account_makes_a_real_account_the_management_account_can_enter() {
-    let t = TestEnv::new();
+    let t = TestEnv::in_account(MANAGEMENT);
     organization(&t);
     let out = write(
         &t,
@@ -219,7 +222,7 @@ fn create_account_makes_a_real_account_the_management_account_can_enter() {
     .unwrap();
     assert_eq!(described["CreateAccountStatus"], *status);
 
-    t.snapshot(|tx| {
+    t.read_infallible(|_, tx| {
         assert!(rampart_iam::account::get(tx, &account).unwrap().is_some());
         // As at AWS, the new root user has no access key.
         assert!(
@@ -313,7 +316,7 @@ fn create_account_makes_a_real_account_the_management_account_can_enter() {
 
 #[test]
 fn the_tree_holds_ous_five_deep_and_moves_accounts() {
-    let t = TestEnv::new();
+    let t = TestEnv::in_account(MANAGEMENT);
     let root = organization(&t);
     let account = create_account(&t, "mover");
     let a = create_unit(&t, &root, "A").unwrap();
@@ -433,7 +436,7 @@ fn the_tree_holds_ous_five_deep_and_moves_accounts() {
 
 #[test]
 fn enabling_scps_attaches_full_aws_access_everywhere_and_keeps_one() {
-    let t = TestEnv::new();
+    let t = TestEnv::in_account(MANAGEMENT);
     let root = organization(&t);
     let before = create_unit(&t, &root, "before").unwrap();
     let account = create_account(&t, "member");
@@ -517,7 +520,7 @@ fn enabling_scps_attaches_full_aws_access_everywhere_and_keeps_one() {
 
 #[test]
 fn policies_are_checked_and_aws_managed_ones_are_immutable() {
-    let t = TestEnv::new();
+    let t = TestEnv::in_account(MANAGEMENT);
     organization(&t);
     let create = |content: &str, policy_type: &str| {
         write(
@@ -621,7 +624,7 @@ fn policies_are_checked_and_aws_managed_ones_are_immutable() {
 
 #[test]
 fn guardrails_gather_each_level_for_members_and_nothing_for_the_management_account() {
-    let t = TestEnv::new();
+    let t = TestEnv::in_account(MANAGEMENT);
     let root = organization(&t);
     let unit = create_unit(&t, &root, "sandbox").unwrap();
     let account = create_account(&t, "member");
@@ -671,14 +674,15 @@ fn guardrails_gather_each_level_for_members_and_nothing_for_the_management_accou
     let management = membership(&t, MANAGEMENT).unwrap();
     assert!(management.management_account);
     assert!(management.service_control_policies.is_empty());
-    let simulated =
-        t.snapshot(|tx| guardrails::simulated_service_control_policies(tx, &account).unwrap());
+    let simulated = t.read_infallible(|_, tx| {
+        guardrails::simulated_service_control_policies(tx, &account).unwrap()
+    });
     assert_eq!(simulated.unwrap().len(), 3);
 }
 
 #[test]
 fn accounts_close_once_and_the_management_account_neither_closes_nor_leaves() {
-    let t = TestEnv::new();
+    let t = TestEnv::in_account(MANAGEMENT);
     organization(&t);
     let account = create_account(&t, "closing");
     write(&t, accounts::close_account, json!({"AccountId": account})).unwrap();
@@ -722,7 +726,7 @@ fn accounts_close_once_and_the_management_account_neither_closes_nor_leaves() {
 
 #[test]
 fn tags_on_accounts_ous_roots_and_policies() {
-    let t = TestEnv::new();
+    let t = TestEnv::in_account(MANAGEMENT);
     let root = organization(&t);
     let unit = create_unit(&t, &root, "tagged").unwrap();
     let policy = create_policy(&t, "tagged", policies::SCP, DENY_CREATE_USER);

@@ -10,6 +10,8 @@
 mod caller;
 mod env;
 mod operation;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 pub use caller::{Caller, Federation, Inheritance, PrincipalKind};
 pub use env::{Entropy, Env, OsEntropy};

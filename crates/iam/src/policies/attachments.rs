@@ -512,7 +512,7 @@ fn list_entities_for_policy(
 mod tests {
     use super::*;
     use crate::policies::tests::{arn_of, create, user};
-    use crate::testing::{ACCOUNT, TestEnv};
+    use rampart_service::testing::{ACCOUNT, TestEnv};
 
     fn attach_to_user(t: &TestEnv, name: &str, arn: &str) -> Result<Empty, IamError> {
         let input = UserPolicyArnInput {

@@ -2,7 +2,7 @@
 //! the shared document rules; helpers the other policy families' tests use.
 
 use super::*;
-use crate::testing::{ACCOUNT, TestEnv};
+use rampart_service::testing::{ACCOUNT, TestEnv};
 
 pub(crate) const DOC: &str = r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "iam:Get*", "Resource": "*"}]}"#;
 

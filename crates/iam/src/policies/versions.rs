@@ -276,7 +276,7 @@ fn set_default_policy_version(
 mod tests {
     use super::*;
     use crate::policies::tests::{DOC, create};
-    use crate::testing::TestEnv;
+    use rampart_service::testing::TestEnv;
 
     const DOC2: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"kms:*","Resource":"*"}]}"#;
 

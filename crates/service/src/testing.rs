@@ -1,42 +1,64 @@
-//! Running handlers in unit tests: a real SQLite store in a temporary directory, the root
-//! caller of a fixed account, a fixed clock.
+//! Calling handlers in service crates' unit tests: a real SQLite store in a temporary
+//! directory, the root caller of a fixed account (changeable), a clock the test moves.
+//! Behind the `testing` feature, which only dev-dependencies turn on.
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "test support")]
 
 use std::sync::Arc;
 
 use rampart_crypto::RootKey;
-use rampart_service::{Caller, Env, OsEntropy};
 use rampart_store::{ReadTx, SqliteStore, Store, StoreError, WriteTx};
 use time::OffsetDateTime;
 
-/// The account the tests act in.
+use crate::{Caller, Env, OsEntropy};
+
+/// The account the tests act in unless they choose another.
 pub const ACCOUNT: &str = "123456789012";
 
 /// A store, a caller and a clock for calling handlers directly.
 pub struct TestEnv {
     _dir: tempfile::TempDir,
+    /// The store the handlers run on.
     pub store: Arc<dyn Store>,
+    /// The key secrets at rest are encrypted under.
     pub root_key: Arc<RootKey>,
+    /// Who calls: the root user of [`ACCOUNT`] unless changed.
     pub caller: Caller,
+    /// The handlers' clock: 2026-11-24T12:00:00Z unless moved.
     pub now: OffsetDateTime,
     runtime: tokio::runtime::Runtime,
+}
+
+impl Default for TestEnv {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 impl TestEnv {
     /// A fresh store, called by the root user of [`ACCOUNT`] at 2026-11-24T12:00:00Z.
     pub fn new() -> Self {
+        Self::in_account(ACCOUNT)
+    }
+
+    /// A fresh store, called by the root user of `account`.
+    pub fn in_account(account: &str) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&dir.path().join("t.db")).unwrap());
         Self {
             _dir: dir,
             store,
             root_key: Arc::new(RootKey::generate()),
-            caller: Caller::root(ACCOUNT, "AKIAROOT"),
+            caller: Caller::root(account, "AKIAROOT"),
             now: time::macros::datetime!(2026-11-24 12:00:00 UTC),
             runtime: tokio::runtime::Builder::new_current_thread()
                 .build()
                 .unwrap(),
         }
+    }
+
+    /// Acts as the root user of `account` from now on.
+    pub fn act_as(&mut self, account: &str) {
+        self.caller = Caller::root(account, "AKIAROOT");
     }
 
     /// Runs `f` (typically a handler) in a write transaction, committed if it succeeds.
@@ -47,11 +69,12 @@ impl TestEnv {
         let caller = self.caller.clone();
         let now = self.now;
         let key = Arc::clone(&self.root_key);
+        let request_id = request_id();
         self.runtime.block_on(self.store.write_with(move |tx| {
             let env = Env {
                 caller: &caller,
                 region: "us-east-1",
-                request_id: "test-request",
+                request_id: &request_id,
                 now,
                 root_key: &key,
                 entropy: &OsEntropy,
@@ -62,21 +85,42 @@ impl TestEnv {
         }))
     }
 
-    /// Runs `f` on a read snapshot.
+    /// Runs `f` (typically a handler) on a read snapshot.
     pub fn read<T, E: From<StoreError>>(
         &self,
         f: impl FnOnce(&Env<'_>, &mut dyn ReadTx) -> Result<T, E>,
     ) -> Result<T, E> {
+        self.with_env(|env| self.store.read_with(|tx| f(env, tx)))
+    }
+
+    /// Runs `f` on a read snapshot, for work that cannot fail.
+    pub fn read_infallible<T>(&self, f: impl FnOnce(&Env<'_>, &mut dyn ReadTx) -> T) -> T {
+        self.read(|env, tx| Ok::<_, StoreError>(f(env, tx)))
+            .unwrap()
+    }
+
+    /// Runs `f` with this test's `Env`.
+    pub fn with_env<T>(&self, f: impl FnOnce(&Env<'_>) -> T) -> T {
+        let request_id = request_id();
         let env = Env {
             caller: &self.caller,
             region: "us-east-1",
-            request_id: "test-request",
+            request_id: &request_id,
             now: self.now,
             root_key: &self.root_key,
             entropy: &OsEntropy,
             inherited: None,
             federation: None,
         };
-        self.store.read_with(|tx| f(&env, tx))
+        f(&env)
     }
+}
+
+/// A fresh request id per call, as the server makes one per request (KMS's CreateKey derives
+/// key ids from it).
+fn request_id() -> String {
+    rampart_crypto::random_bytes(16)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
