@@ -165,6 +165,36 @@ def test_the_management_account_enters_the_member_through_its_role(org):
     assert len(org.member_root_iam.list_access_keys()["AccessKeyMetadata"]) == 1
 
 
+def test_a_role_assumed_across_accounts_is_logged_in_both_accounts(org, rampart):
+    """The management account's AssumeRole into the member is in both accounts' trails: the
+    caller's event, and the role owner's copy naming the caller by account and principal only,
+    with their own event IDs and one shared event ID."""
+    role_arn = f"arn:aws:iam::{org.member}:role/OrganizationAccountAccessRole"
+
+    def assume_role_events(trail):
+        events = trail.lookup_events(LookupAttributes=[
+            {"AttributeKey": "EventName", "AttributeValue": "AssumeRole"}])["Events"]
+        records = [json.loads(e["CloudTrailEvent"]) for e in events]
+        return {r["sharedEventID"]: r for r in records
+                if any(res["ARN"] == role_arn for res in r.get("resources", []))}
+
+    mine = assume_role_events(rampart.client("cloudtrail"))
+    theirs = assume_role_events(org.member_client("cloudtrail"))
+    assert mine and set(theirs) <= set(mine)
+    admin_id = rampart.client("iam").get_user(UserName="org-admin")["User"]["UserId"]
+    for shared, owner_copy in theirs.items():
+        caller_copy = mine[shared]
+        assert caller_copy["userIdentity"]["type"] == "IAMUser"
+        assert caller_copy["userIdentity"]["userName"] == "org-admin"
+        assert caller_copy["recipientAccountId"] == ACCOUNT_ID
+        assert owner_copy["userIdentity"] == {
+            "type": "AWSAccount", "principalId": admin_id, "accountId": ACCOUNT_ID}
+        assert owner_copy["recipientAccountId"] == org.member
+        assert owner_copy["eventID"] != caller_copy["eventID"]
+        assert owner_copy["requestID"] == caller_copy["requestID"]
+    assert theirs, "the member account has no copy of the AssumeRole into its role"
+
+
 def test_only_the_management_account_manages_the_organization(org, rampart):
     member_orgs = org.member_client("organizations")
     assert member_orgs.describe_organization()["Organization"]["Id"] == org.id

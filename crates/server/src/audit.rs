@@ -118,10 +118,23 @@ pub(crate) struct AuditEvent {
     access_key_id: Option<String>,
     read_only: bool,
     resources: Vec<(String, String)>,
+    /// The copies delivered to the other accounts that own the call's resources (a role
+    /// assumed or a KMS key used across accounts), each with its own event ID.
+    copies: Vec<AuditEvent>,
 }
 
 impl AuditEvent {
-    /// What the store appends.
+    /// Every journal entry of the call: the caller's event, then the resource owners' copies.
+    pub(crate) fn entries(&self) -> impl Iterator<Item = JournalAppend<'_>> {
+        std::iter::once(self.entry()).chain(self.copies.iter().map(AuditEvent::entry))
+    }
+
+    /// Whether the call makes one journal entry only.
+    pub(crate) fn is_single(&self) -> bool {
+        self.copies.is_empty()
+    }
+
+    /// What the store appends for this copy.
     pub(crate) fn entry(&self) -> JournalAppend<'_> {
         JournalAppend {
             event: &self.event,
@@ -142,6 +155,15 @@ impl AuditEvent {
     pub(crate) fn json(&self) -> &[u8] {
         &self.event
     }
+}
+
+/// Which copy of a call's event is being written: its ID, its recipient account, the ID the
+/// copies share (when there are several), and whether it is a resource owner's copy.
+struct EventCopy<'a> {
+    event_id: &'a str,
+    recipient: Option<&'a str>,
+    shared_event_id: Option<&'a str>,
+    for_owner: bool,
 }
 
 /// One CloudTrail event, serialized straight from borrowed fields (no intermediate JSON
@@ -174,6 +196,8 @@ struct Event<'a> {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     resources: Vec<Resource<'a>>,
     response_elements: Option<&'a Value>,
+    #[serde(rename = "sharedEventID", skip_serializing_if = "Option::is_none")]
+    shared_event_id: Option<&'a str>,
     #[serde(rename = "sourceIPAddress")]
     source_ip_address: &'a str,
     user_agent: &'a str,
@@ -292,8 +316,45 @@ impl CallRecord {
                     .map(|(kind, name, account)| (arn, kind, name, account))
             })
             .collect();
+        let lookup_resources: Vec<(String, String)> = resources
+            .iter()
+            .map(|(_, kind, name, _)| ((*kind).to_owned(), (*name).to_owned()))
+            .collect();
+        let owners = self.other_owners(&resources);
+        let shared_event_id = (!owners.is_empty()).then(crate::pipeline::new_id);
+        let copies = owners
+            .iter()
+            .map(|owner| {
+                let event_id = crate::pipeline::new_id();
+                let copy = EventCopy {
+                    event_id: &event_id,
+                    recipient: Some(owner),
+                    shared_event_id: shared_event_id.as_deref(),
+                    for_owner: true,
+                };
+                AuditEvent {
+                    event: self.event_json(outcome, &resources, &copy),
+                    event_time: self.event_time.unix_timestamp(),
+                    account: Some((*owner).to_owned()),
+                    event_id: event_id.clone(),
+                    event_name: self.event_name.clone(),
+                    event_source: self.event_source.clone(),
+                    username: None,
+                    access_key_id: None,
+                    read_only: self.read_only,
+                    resources: lookup_resources.clone(),
+                    copies: Vec::new(),
+                }
+            })
+            .collect();
+        let own = EventCopy {
+            event_id: &self.event_id,
+            recipient: self.recipient_account(),
+            shared_event_id: shared_event_id.as_deref(),
+            for_owner: false,
+        };
         AuditEvent {
-            event: self.event_json(outcome, &resources),
+            event: self.event_json(outcome, &resources, &own),
             event_time: self.event_time.unix_timestamp(),
             account: self.recipient_account().map(str::to_owned),
             event_id: self.event_id.clone(),
@@ -307,17 +368,44 @@ impl CallRecord {
                 .filter(|key| !key.is_empty())
                 .or_else(|| self.access_key_id.clone()),
             read_only: self.read_only,
-            resources: resources
-                .iter()
-                .map(|(_, kind, name, _)| ((*kind).to_owned(), (*name).to_owned()))
-                .collect(),
+            resources: lookup_resources,
+            copies,
         }
+    }
+
+    /// The accounts other than the caller's that own a resource of the call, for the services
+    /// whose cross-account calls AWS logs in both accounts: STS (a role assumed from another
+    /// account) and KMS (a key used from another account).
+    fn other_owners<'r>(
+        &self,
+        resources: &[(&String, &'static str, &str, &'r str)],
+    ) -> Vec<&'r str> {
+        let Some(caller) = &self.caller else {
+            return Vec::new();
+        };
+        if caller.is_federated_by_provider()
+            || !matches!(
+                self.event_source.as_str(),
+                "sts.amazonaws.com" | "kms.amazonaws.com"
+            )
+        {
+            return Vec::new();
+        }
+        let mut owners: Vec<&str> = Vec::new();
+        for (_, _, _, account) in resources {
+            let is_account_id = account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit());
+            if is_account_id && *account != caller.account_id && !owners.contains(account) {
+                owners.push(account);
+            }
+        }
+        owners
     }
 
     fn event_json(
         &self,
         outcome: Result<Option<&Value>, &AwsError>,
         resources: &[(&String, &'static str, &str, &str)],
+        copy: &EventCopy<'_>,
     ) -> Vec<u8> {
         let error = outcome.err();
         let response_elements = match outcome {
@@ -334,7 +422,7 @@ impl CallRecord {
             }),
             error_message: error.map(|e| e.message.as_ref()),
             event_category: "Management",
-            event_id: &self.event_id,
+            event_id: copy.event_id,
             event_name: &self.event_name,
             event_source: &self.event_source,
             event_time: aws_timestamp(self.event_time),
@@ -342,7 +430,7 @@ impl CallRecord {
             event_version: EVENT_VERSION,
             management_event: true,
             read_only: self.read_only,
-            recipient_account_id: self.recipient_account(),
+            recipient_account_id: copy.recipient,
             request_id: &self.request_id,
             request_parameters: non_empty(self.request_parameters.as_ref()),
             resources: resources
@@ -354,9 +442,14 @@ impl CallRecord {
                 })
                 .collect(),
             response_elements,
+            shared_event_id: copy.shared_event_id,
             source_ip_address: &self.source_ip,
             user_agent: &self.user_agent,
-            user_identity: self.user_identity(),
+            user_identity: if copy.for_owner {
+                self.other_account_identity()
+            } else {
+                self.user_identity()
+            },
         };
         serde_json::to_vec(&event).unwrap_or_default()
     }
@@ -367,6 +460,21 @@ impl CallRecord {
             .as_ref()
             .map(|c| c.account_id.as_str())
             .or(self.recipient_account.as_deref())
+    }
+
+    /// The caller as the owner of a resource it used from another account sees it: by its
+    /// account and principal ID only (`"type": "AWSAccount"`).
+    fn other_account_identity(&self) -> UserIdentity<'_> {
+        UserIdentity {
+            access_key_id: None,
+            account_id: self.caller.as_ref().map(|c| c.account_id.as_str()),
+            arn: None,
+            identity_provider: None,
+            principal_id: self.caller.as_ref().map(|c| c.principal_id.as_str()),
+            session_context: None,
+            kind: "AWSAccount",
+            user_name: None,
+        }
     }
 
     fn user_identity(&self) -> UserIdentity<'_> {
@@ -552,6 +660,83 @@ mod tests {
         assert_eq!(event["errorMessage"], "nope");
         assert_eq!(event["responseElements"], Value::Null);
         assert_eq!(event["userIdentity"]["accessKeyId"], "AKIAX");
+    }
+
+    #[test]
+    fn a_role_assumed_from_another_account_is_logged_in_both_accounts() {
+        let mut record = record();
+        record.event_source = "sts.amazonaws.com".into();
+        record.event_name = "AssumeRole".into();
+        record.caller = Some(Caller::root("123456789012", "AKIAX"));
+        record.resources = vec!["arn:aws:iam::210987654321:role/Admin".into()];
+        let audit = record.event(Ok(Some(&json!({"Credentials": {"SessionToken": "t"}}))));
+        let entries: Vec<_> = audit.entries().collect();
+        assert_eq!(entries.len(), 2);
+        assert_eq!(entries[0].account, Some("123456789012"));
+        assert_eq!(entries[1].account, Some("210987654321"));
+        // The owner's copy does not name the caller's key or user to the other account.
+        assert_eq!(entries[1].access_key_id, None);
+        assert_eq!(entries[1].username, None);
+
+        let mine = json(&audit);
+        let theirs: Value = serde_json::from_slice(entries[1].event).unwrap();
+        assert_eq!(mine["userIdentity"]["type"], "Root");
+        assert_eq!(mine["recipientAccountId"], "123456789012");
+        assert_eq!(
+            theirs["userIdentity"],
+            json!({"type": "AWSAccount", "principalId": "123456789012",
+                   "accountId": "123456789012"})
+        );
+        assert_eq!(theirs["recipientAccountId"], "210987654321");
+        assert_eq!(theirs["eventID"], entries[1].event_id);
+        assert_ne!(theirs["eventID"], mine["eventID"]);
+        assert_eq!(mine["eventID"], "e");
+        let shared = mine["sharedEventID"].as_str().unwrap();
+        assert_eq!(shared.len(), 36);
+        assert_eq!(theirs["sharedEventID"], shared);
+        for event in [&mine, &theirs] {
+            assert_eq!(event["requestID"], "r");
+            assert_eq!(event["resources"][0]["accountId"], "210987654321");
+            assert_eq!(
+                event["responseElements"]["Credentials"]["SessionToken"],
+                rampart_wire::REDACTED
+            );
+        }
+    }
+
+    #[test]
+    fn only_cross_account_sts_and_kms_calls_are_shared() {
+        let mut record = record();
+        record.event_source = "kms.amazonaws.com".into();
+        // The caller's own key, an AWS managed policy and a key elsewhere, named twice.
+        record.resources = vec![
+            "arn:aws:kms:us-east-1:123456789012:key/1".into(),
+            "arn:aws:iam::aws:policy/AdministratorAccess".into(),
+            "arn:aws:kms:us-east-1:210987654321:key/2".into(),
+            "arn:aws:kms:us-east-1:210987654321:key/3".into(),
+        ];
+        let accounts = |record: &CallRecord| -> Vec<Option<String>> {
+            let audit = record.event(Ok(None));
+            audit
+                .entries()
+                .map(|e| e.account.map(str::to_owned))
+                .collect()
+        };
+        assert_eq!(
+            accounts(&record),
+            [Some("123456789012".into()), Some("210987654321".into())]
+        );
+        record.resources.truncate(2);
+        assert_eq!(accounts(&record), [Some("123456789012".into())]);
+        assert!(json(&record.event(Ok(None))).get("sharedEventID").is_none());
+        // IAM keeps its events in the caller's account, whatever the ARNs name.
+        record.event_source = "iam.amazonaws.com".into();
+        record.resources = vec!["arn:aws:iam::210987654321:role/Admin".into()];
+        assert_eq!(accounts(&record), [Some("123456789012".into())]);
+        // A call that failed authentication has no caller to name.
+        record.event_source = "sts.amazonaws.com".into();
+        record.caller = None;
+        assert!(record.event(Ok(None)).is_single());
     }
 
     #[test]

@@ -99,7 +99,7 @@ thread_local! {
 /// A fresh random (version 4) UUID, lower-case and hyphenated, for a request or event ID.
 /// IDs must be unique, not secret: a per-thread xoshiro256++ (2^256 - 1 period, 256 bits of
 /// OS-random seed per thread) spares a `getrandom` system call per ID.
-fn new_id() -> String {
+pub(crate) fn new_id() -> String {
     let bytes = IDS.with(|ids| ids.borrow_mut().next_u128()).to_le_bytes();
     let uuid = uuid::Builder::from_random_bytes(bytes).into_uuid();
     let mut buf = [0u8; uuid::fmt::Hyphenated::LENGTH];
@@ -492,7 +492,9 @@ async fn execute_write(
             Ok(_) => Ok(redacted.as_ref()),
             Err(e) => Err(e),
         });
-        tx.append_journal(&event.entry())?;
+        for entry in event.entries() {
+            tx.append_journal(&entry)?;
+        }
         if let Some(usage) = &record.usage {
             usage.record(tx)?;
         }
@@ -519,18 +521,20 @@ async fn append_event(
 ) -> Result<(), AwsError> {
     let outcome = match usage {
         // The append alone is one statement: it needs no savepoint of its own.
-        None => {
+        None if event.is_single() => {
             state
                 .store
                 .write_single_change_with(move |tx| tx.append_journal(&event.entry()).map(|_| ()))
                 .await
         }
-        Some(usage) => {
+        usage => {
             state
                 .store
                 .write_with(move |tx| {
-                    tx.append_journal(&event.entry())?;
-                    usage.record(tx)
+                    for entry in event.entries() {
+                        tx.append_journal(&entry)?;
+                    }
+                    usage.map_or(Ok(()), |usage| usage.record(tx))
                 })
                 .await
         }
