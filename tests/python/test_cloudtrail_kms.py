@@ -134,11 +134,28 @@ def test_a_key_must_exist_and_allow_cloudtrail(server, key):
                                                  KmsKeyId=asymmetric)) == "KmsException"
 
 
+def data_key_calls(trail):
+    """The GenerateDataKey events CloudTrail's deliveries made, newest first."""
+    events = trail.lookup_events(LookupAttributes=[
+        {"AttributeKey": "EventName", "AttributeValue": "GenerateDataKey"}])["Events"]
+    records = (json.loads(e["CloudTrailEvent"]) for e in events)
+    return [r for r in records if r["userIdentity"].get("invokedBy") == "cloudtrail.amazonaws.com"]
+
+
 def test_log_files_are_encrypted_and_decrypt_to_their_records(server, trail, key):
     marker = f"m-{uuid.uuid4().hex[:8]}"
     request_id = server.client("iam").create_user(UserName=marker)["ResponseMetadata"]["RequestId"]
     found = wait_for(lambda: [r for r in delivered_records(server) if r["requestID"] == request_id])
     assert found[0]["eventName"] == "CreateUser"
+    # CloudTrail's own data key calls are in the key's account, named as an AWS service's.
+    call = wait_for(lambda: data_key_calls(trail))[0]
+    assert call["userIdentity"] == {"type": "AWSService", "invokedBy": "cloudtrail.amazonaws.com"}
+    assert call["sourceIPAddress"] == "cloudtrail.amazonaws.com"
+    assert call["readOnly"] is True and "errorCode" not in call
+    assert call["requestParameters"]["keyId"] == key
+    assert call["requestParameters"]["encryptionContext"]["aws:cloudtrail:arn"] == TRAIL_ARN
+    assert call["resources"] == [{"ARN": key, "accountId": key.split(":")[4], "type": "AWS::KMS::Key"}]
+    assert call["recipientAccountId"] == key.split(":")[4]
     described = trail.describe_trails(trailNameList=[TRAIL])["trailList"][0]
     assert described["KmsKeyId"] == key
     for path in log_files(server.bucket):
@@ -232,6 +249,9 @@ def test_a_disabled_key_fails_delivery_visibly_and_loses_nothing(server, trail, 
         trail.get_trail_status(Name=TRAIL)))
     assert later["LatestDeliveryError"] == "KMS.DisabledException"
     assert set(log_files(server.bucket)) == delivered
+    # Each refused data key call is in the key's account, with KMS's own error code.
+    refused = wait_for(lambda: [r for r in data_key_calls(trail) if "errorCode" in r])
+    assert refused[0]["errorCode"] == "DisabledException"
     # Once the key is enabled again, everything kept is delivered, each event once.
     kms.enable_key(KeyId=key)
     found = wait_for(lambda: [r for r in delivered_records(server) if r["requestID"] == request_id])

@@ -118,6 +118,18 @@ pub struct EncryptLogError {
     pub message: String,
 }
 
+/// The encryption context of the data key for `trail`'s log file at `object_key`: the trail
+/// and the object, as S3 and CloudTrail name them.
+pub fn log_file_context(trail: &TrailRecord, object_key: &str) -> BTreeMap<String, String> {
+    BTreeMap::from([
+        (TRAIL_CONTEXT_KEY.to_owned(), trail.arn()),
+        (
+            OBJECT_CONTEXT_KEY.to_owned(),
+            format!("arn:aws:s3:::{}/{object_key}", trail.s3_bucket_name),
+        ),
+    ])
+}
+
 /// A gzip log file of `trail` at `object_key` in its bucket, as stored: encrypted with a fresh
 /// data key from KMS when the trail has a KMS key, unchanged otherwise.
 pub fn encrypt_log_file(
@@ -141,13 +153,7 @@ pub fn encrypt_log_file(
         region: &trail.home_region,
         now,
     };
-    let context = BTreeMap::from([
-        (TRAIL_CONTEXT_KEY.to_owned(), trail_arn.clone()),
-        (
-            OBJECT_CONTEXT_KEY.to_owned(),
-            format!("arn:aws:s3:::{}/{object_key}", trail.s3_bucket_name),
-        ),
-    ]);
+    let context = log_file_context(trail, object_key);
     let data_key =
         service_calls::generate_data_key(tx, root_key, entropy, &call, kms_key_arn, &context)
             .map_err(|e| EncryptLogError {

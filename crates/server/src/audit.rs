@@ -38,6 +38,9 @@ pub(crate) struct CallRecord {
     /// The account an unauthenticated call was addressed to (a refused web identity token's
     /// role account), where its event belongs.
     pub(crate) recipient_account: Option<String>,
+    /// For a call an AWS service made itself (CloudTrail's data keys for its log files): the
+    /// service, named as `userIdentity.invokedBy`.
+    pub(crate) invoked_by: Option<&'static str>,
 }
 
 /// The part of a session an event reports: never its secret or token.
@@ -216,6 +219,8 @@ struct UserIdentity<'a> {
     arn: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     identity_provider: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    invoked_by: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     principal_id: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -470,6 +475,7 @@ impl CallRecord {
             account_id: self.caller.as_ref().map(|c| c.account_id.as_str()),
             arn: None,
             identity_provider: None,
+            invoked_by: None,
             principal_id: self.caller.as_ref().map(|c| c.principal_id.as_str()),
             session_context: None,
             kind: "AWSAccount",
@@ -479,12 +485,26 @@ impl CallRecord {
 
     fn user_identity(&self) -> UserIdentity<'_> {
         let Some(caller) = &self.caller else {
+            if let Some(service) = self.invoked_by {
+                return UserIdentity {
+                    access_key_id: None,
+                    account_id: None,
+                    arn: None,
+                    identity_provider: None,
+                    invoked_by: Some(service),
+                    principal_id: None,
+                    session_context: None,
+                    kind: "AWSService",
+                    user_name: None,
+                };
+            }
             // Authentication failed: only the claimed key is known.
             return UserIdentity {
                 access_key_id: self.access_key_id.as_deref(),
                 account_id: None,
                 arn: None,
                 identity_provider: None,
+                invoked_by: None,
                 principal_id: None,
                 session_context: None,
                 kind: "Unknown",
@@ -507,6 +527,7 @@ impl CallRecord {
                 account_id: None,
                 arn: None,
                 identity_provider: self.identity_provider.as_deref(),
+                invoked_by: None,
                 principal_id: Some(&caller.principal_id),
                 session_context: None,
                 kind,
@@ -519,6 +540,7 @@ impl CallRecord {
             account_id: Some(&caller.account_id),
             arn: Some(&caller.arn),
             identity_provider: None,
+            invoked_by: None,
             principal_id: Some(&caller.principal_id),
             session_context: self.session.as_ref().map(|s| SessionContext {
                 attributes: SessionAttributes {
@@ -627,6 +649,7 @@ mod tests {
             resources: Vec::new(),
             identity_provider: None,
             recipient_account: None,
+            invoked_by: None,
         }
     }
 

@@ -18,7 +18,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use aws_lc_rs::signature::{Ed25519KeyPair, KeyPair};
-use rampart_cloudtrail::encryption::{EncryptLogError, encrypt_log_file};
+use rampart_cloudtrail::encryption::{
+    EncryptLogError, SERVICE_PRINCIPAL, encrypt_log_file, log_file_context,
+};
 use rampart_cloudtrail::files::{self, Digest, DigestLogFile};
 use rampart_cloudtrail::{DELIVERY_NS, DeliveryState, TrailRecord, all_trails};
 use rampart_crypto::RootKey;
@@ -26,6 +28,9 @@ use rampart_service::{OsEntropy, aws_timestamp};
 use rampart_store::{Store, StoreError, get_json, put_json};
 use serde_json::Value;
 use time::OffsetDateTime;
+
+use crate::audit::CallRecord;
+use crate::pipeline::new_id;
 
 /// AWS delivers about every five minutes.
 const DEFAULT_INTERVAL: Duration = Duration::from_secs(300);
@@ -275,11 +280,23 @@ async fn deliver_trail(
         for file in &files {
             let stored = match &trail.kms_key_id {
                 None => std::borrow::Cow::Borrowed(file.gz.as_slice()),
-                Some(_) => std::borrow::Cow::Owned(store.read_with(|tx| {
-                    Ok::<_, StoreError>(encrypt_log_file(
-                        tx, root_key, &OsEntropy, trail, &file.key, &file.gz, now,
-                    ))
-                })??),
+                Some(key_arn) => {
+                    let sealed = store.read_with(|tx| {
+                        Ok::<_, StoreError>(encrypt_log_file(
+                            tx, root_key, &OsEntropy, trail, &file.key, &file.gz, now,
+                        ))
+                    })?;
+                    record_data_key_call(
+                        store,
+                        trail,
+                        key_arn,
+                        &file.key,
+                        sealed.as_ref().err(),
+                        now,
+                    )
+                    .await?;
+                    std::borrow::Cow::Owned(sealed?)
+                }
             };
             write_file(
                 &config
@@ -321,6 +338,58 @@ async fn deliver_trail(
         save(store, &key, &state).await?;
     }
     Ok(written)
+}
+
+/// Journals CloudTrail's `GenerateDataKey` call for a log file's data key in the key's account,
+/// as AWS logs the calls its services make: `userIdentity` of type `AWSService`, invoked by
+/// CloudTrail, whether KMS answered or refused. Its own event then reaches the trail's next
+/// file, as AWS's do.
+async fn record_data_key_call(
+    store: &Arc<dyn Store>,
+    trail: &TrailRecord,
+    key_arn: &str,
+    object_key: &str,
+    error: Option<&EncryptLogError>,
+    now: OffsetDateTime,
+) -> Result<(), StoreError> {
+    let key_account = key_arn.split(':').nth(4).unwrap_or(&trail.account_id);
+    let record = CallRecord {
+        request_id: new_id(),
+        event_id: new_id(),
+        event_time: now,
+        event_source: "kms.amazonaws.com".to_owned(),
+        event_name: "GenerateDataKey".to_owned(),
+        region: trail.home_region.clone(),
+        source_ip: SERVICE_PRINCIPAL.to_owned(),
+        user_agent: SERVICE_PRINCIPAL.to_owned(),
+        access_key_id: None,
+        caller: None,
+        request_parameters: Some(serde_json::json!({
+            "keyId": key_arn,
+            "encryptionContext": log_file_context(trail, object_key),
+            "keySpec": "AES_256",
+        })),
+        read_only: true,
+        usage: None,
+        session: None,
+        resources: vec![key_arn.to_owned()],
+        identity_provider: None,
+        recipient_account: Some(key_account.to_owned()),
+        invoked_by: Some(SERVICE_PRINCIPAL),
+    };
+    // Delivery errors name KMS's refusals as S3 reports them (`KMS.DisabledException`); the
+    // KMS call's own event names them as KMS answered.
+    let refusal = error.map(|e| {
+        let code = e.code.strip_prefix("KMS.").unwrap_or(&e.code).to_owned();
+        rampart_service::AwsError::new(code, 400, e.message.clone())
+    });
+    let event = record.event(match &refusal {
+        Some(e) => Err(e),
+        None => Ok(None),
+    });
+    store
+        .write_single_change_with(move |tx| tx.append_journal(&event.entry()).map(|_| ()))
+        .await
 }
 
 async fn save(store: &Arc<dyn Store>, key: &str, state: &DeliveryState) -> Result<(), StoreError> {

@@ -75,6 +75,7 @@ pub(crate) async fn handle(
         resources: Vec::new(),
         identity_provider: None,
         recipient_account: None,
+        invoked_by: None,
     };
     let prepared = prepare(&state, &parts, &body, signed, &route, &mut record);
     let outcome = match prepared {
