@@ -72,6 +72,38 @@ def test_trail_lifecycle(rampart):
     assert kms["Code"] == "KmsKeyNotFoundException"  # test_cloudtrail_kms.py: keys that exist
 
 
+def test_trail_tags(rampart):
+    """Tags given at creation, added, replaced, listed and removed, as Terraform's
+    aws_cloudtrail reads and writes them; bad tags and unknown trails get AWS's codes."""
+    trail = rampart.client("cloudtrail")
+    name = f"t-{uuid.uuid4().hex[:8]}"
+    arn = trail.create_trail(Name=name, S3BucketName="audit-logs",
+                             TagsList=[{"Key": "team", "Value": "sec"}])["TrailARN"]
+    listed = lambda: trail.list_tags(ResourceIdList=[arn])["ResourceTagList"]
+    assert listed() == [{"ResourceId": arn, "TagsList": [{"Key": "team", "Value": "sec"}]}]
+    trail.add_tags(ResourceId=arn, TagsList=[{"Key": "team", "Value": "audit"},
+                                             {"Key": "env", "Value": "prod"}, {"Key": "bare"}])
+    tags = {t["Key"]: t.get("Value") for t in listed()[0]["TagsList"]}
+    assert tags == {"team": "audit", "env": "prod", "bare": None}
+    trail.remove_tags(ResourceId=arn, TagsList=[{"Key": "env"}, {"Key": "absent"}])
+    assert [t["Key"] for t in listed()[0]["TagsList"]] == ["team", "bare"]
+
+    assert error_of(lambda: trail.add_tags(ResourceId=arn, TagsList=[{"Key": "aws:x", "Value": "v"}]))[
+        "Code"] == "InvalidTagParameterException"
+    many = [{"Key": f"k{n}", "Value": "v"} for n in range(49)]
+    assert error_of(lambda: trail.add_tags(ResourceId=arn, TagsList=many))["Code"] == \
+        "TagsLimitExceededException"
+    assert len(listed()[0]["TagsList"]) == 2  # a refused call changes nothing
+    gone = arn.replace(name, "no-such-trail")
+    assert error_of(lambda: trail.list_tags(ResourceIdList=[gone]))["Code"] == "ResourceNotFoundException"
+    assert error_of(lambda: trail.add_tags(ResourceId=name, TagsList=[{"Key": "k"}]))["Code"] == \
+        "CloudTrailARNInvalidException"
+    cli = rampart.aws("cloudtrail", "list-tags", "--resource-id-list", arn)
+    assert cli.returncode == 0, cli.stderr
+    assert json.loads(cli.stdout)["ResourceTagList"][0]["TagsList"][0] == {"Key": "team", "Value": "audit"}
+    trail.delete_trail(Name=name)
+
+
 def test_cli_describes_trails(rampart):
     name = f"cli-{uuid.uuid4().hex[:8]}"
     assert rampart.aws("cloudtrail", "create-trail", "--name", name, "--s3-bucket-name", "cli-logs").returncode == 0

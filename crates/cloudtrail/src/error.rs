@@ -61,6 +61,18 @@ pub enum CloudTrailError {
     /// symmetric encryption key). AWS's KmsKeyDisabledException is "no longer in use".
     #[error("{0}")]
     Kms(String),
+    /// No trail has the ARN a tagging call names.
+    #[error("{0}")]
+    ResourceNotFound(String),
+    /// A tag key or value breaks the tag rules.
+    #[error("{0}")]
+    InvalidTagParameter(String),
+    /// The trail would have more tags than AWS allows.
+    #[error("{0}")]
+    TagsLimitExceeded(String),
+    /// A pagination token Rampart never issued.
+    #[error("{0}")]
+    InvalidToken(String),
     /// The store failed; details are logged, never returned.
     #[error("store failure")]
     Store(#[from] StoreError),
@@ -93,6 +105,10 @@ impl From<CloudTrailError> for AwsError {
                 "InsufficientEncryptionPolicyException"
             }
             CloudTrailError::Kms(_) => "KmsException",
+            CloudTrailError::ResourceNotFound(_) => "ResourceNotFoundException",
+            CloudTrailError::InvalidTagParameter(_) => "InvalidTagParameterException",
+            CloudTrailError::TagsLimitExceeded(_) => "TagsLimitExceededException",
+            CloudTrailError::InvalidToken(_) => "InvalidTokenException",
             CloudTrailError::Store(store) => {
                 tracing::error!(error = %store, "CloudTrail store failure");
                 return AwsError::new(

@@ -2,7 +2,7 @@
 //! that the server's audit step appends to (one event per call, in the call's transaction).
 //!
 //! Operations are declared in [`CloudTrail::new`]: `trails.rs` holds the trail family,
-//! `lookup.rs` LookupEvents. The server's deliverer reads [`TrailRecord`]s and keeps a
+//! `tags.rs` their tags, `lookup.rs` LookupEvents. The server's deliverer reads [`TrailRecord`]s and keeps a
 //! [`DeliveryState`] per trail; `resources.rs` names resource types for events.
 #![deny(missing_docs)]
 
@@ -12,6 +12,7 @@ pub mod files;
 mod lookup;
 mod resources;
 pub mod sse_kms;
+mod tags;
 mod trails;
 
 #[cfg(test)]
@@ -92,6 +93,12 @@ impl CloudTrail {
                     trails::get_event_selectors,
                 )
                 .resources(trail),
+                Operation::write("AddTags", "cloudtrail:AddTags", tags::add_tags)
+                    .resources(tags::tagged_resources),
+                Operation::write("RemoveTags", "cloudtrail:RemoveTags", tags::remove_tags)
+                    .resources(tags::tagged_resources),
+                Operation::read("ListTags", "cloudtrail:ListTags", tags::list_tags)
+                    .resources(tags::tagged_resources),
                 Operation::read(
                     "LookupEvents",
                     "cloudtrail:LookupEvents",

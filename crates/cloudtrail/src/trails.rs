@@ -1,5 +1,6 @@
 //! Trails: CreateTrail, UpdateTrail, DeleteTrail, GetTrail, DescribeTrails, ListTrails,
-//! GetTrailStatus, StartLogging, StopLogging, PutEventSelectors, GetEventSelectors.
+//! GetTrailStatus, StartLogging, StopLogging, PutEventSelectors, GetEventSelectors (tags are
+//! tags.rs').
 
 use rampart_service::{Env, Value, aws_timestamp};
 use rampart_store::{ReadTx, WriteTx, get_json, put_json, scan_json};
@@ -55,7 +56,7 @@ pub struct TrailRecord {
     pub event_selectors: Option<Value>,
     /// Advanced event selectors, as given.
     pub advanced_event_selectors: Option<Value>,
-    /// Tags given at creation.
+    /// The trail's tags, `{"Key", "Value"}` objects (tags.rs).
     #[serde(default)]
     pub tags: Vec<Value>,
     /// The ARN of the KMS key that encrypts the log files, if any (encryption.rs).
@@ -265,7 +266,7 @@ fn name_of(env: &Env<'_>, name_or_arn: &str) -> Result<String, CloudTrailError> 
     Ok(name_or_arn.to_owned())
 }
 
-fn invalid_arn(arn: &str) -> CloudTrailError {
+pub(crate) fn invalid_arn(arn: &str) -> CloudTrailError {
     CloudTrailError::ArnInvalid(format!(
         "Invalid trail ARN: {arn}. ARNs must be of the form \
          arn:aws:cloudtrail:<region>:<account>:trail/<trailname>."
@@ -351,7 +352,7 @@ fn validate_prefix(prefix: &str) -> Result<(), CloudTrailError> {
     Ok(())
 }
 
-fn load(
+pub(crate) fn load(
     env: &Env<'_>,
     tx: &mut dyn ReadTx,
     name_or_arn: &str,
@@ -390,7 +391,7 @@ pub(crate) struct TrailInput {
     cloud_watch_logs_role_arn: Option<String>,
     kms_key_id: Option<String>,
     is_organization_trail: Option<bool>,
-    tags_list: Option<Vec<Value>>,
+    tags_list: Option<Vec<crate::tags::Tag>>,
 }
 
 /// CreateTrail's and UpdateTrail's output.
@@ -513,9 +514,13 @@ pub(crate) fn create_trail(
         stop_logging_time: None,
         event_selectors: None,
         advanced_event_selectors: None,
-        tags: input.tags_list.unwrap_or_default(),
+        tags: Vec::new(),
         kms_key_id: None,
     };
+    if let Some(tags) = &input.tags_list {
+        let tags = crate::tags::with_tags(&[], tags)?;
+        crate::tags::store_tags(&mut trail, &tags);
+    }
     if let Some(key_id) = input.kms_key_id.filter(|k| !k.is_empty()) {
         trail.kms_key_id = Some(check_key(env, tx, &trail.arn(), &key_id)?);
     }
