@@ -419,6 +419,39 @@ def test_organizations_calls_are_audited_in_us_east_1(org, rampart):
     assert record["eventSource"] == "organizations.amazonaws.com"
 
 
+def test_a_delegated_administrator_reads_the_organization(org, rampart):
+    """Trusted access, then a member registered as GuardDuty's delegated administrator: its
+    role may list the organization's accounts until it is deregistered; it may not leave
+    while registered."""
+    service = "guardduty.amazonaws.com"
+    member_orgs = org.member_client("organizations")
+    assert error_of(lambda: member_orgs.list_accounts())["Error"]["Code"] == "AccessDeniedException"
+    refused = error_of(lambda: org.orgs.register_delegated_administrator(
+        AccountId=org.member, ServicePrincipal=service))
+    assert refused["Error"]["Code"] == "ConstraintViolationException"
+    assert refused["Reason"] == "SERVICE_ACCESS_NOT_ENABLED"
+    org.orgs.enable_aws_service_access(ServicePrincipal=service)
+    enabled = org.orgs.list_aws_service_access_for_organization()["EnabledServicePrincipals"]
+    assert [e["ServicePrincipal"] for e in enabled] == [service]
+    org.orgs.register_delegated_administrator(AccountId=org.member, ServicePrincipal=service)
+    again = error_of(lambda: org.orgs.register_delegated_administrator(
+        AccountId=org.member, ServicePrincipal=service))
+    assert again["Error"]["Code"] == "AccountAlreadyRegisteredException"
+    admins = org.orgs.list_delegated_administrators(ServicePrincipal=service)["DelegatedAdministrators"]
+    assert [(a["Id"], a["Status"]) for a in admins] == [(org.member, "ACTIVE")]
+    assert {a["Id"] for a in member_orgs.list_accounts()["Accounts"]} == {ACCOUNT_ID, org.member}
+    services = member_orgs.list_delegated_services_for_account(AccountId=org.member)["DelegatedServices"]
+    assert [s["ServicePrincipal"] for s in services] == [service]
+    stays = error_of(lambda: org.orgs.remove_account_from_organization(AccountId=org.member))
+    assert stays["Reason"] == "CANNOT_REMOVE_DELEGATED_ADMINISTRATOR_FROM_ORG"
+    org.orgs.deregister_delegated_administrator(AccountId=org.member, ServicePrincipal=service)
+    gone = error_of(lambda: org.orgs.list_delegated_services_for_account(AccountId=org.member))
+    assert gone["Error"]["Code"] == "AccountNotRegisteredException"
+    assert error_of(lambda: member_orgs.list_accounts())["Error"]["Code"] == "AccessDeniedException"
+    org.orgs.disable_aws_service_access(ServicePrincipal=service)
+    assert org.orgs.list_aws_service_access_for_organization()["EnabledServicePrincipals"] == []
+
+
 def test_the_cli_manages_policies_and_tags(org, rampart, tmp_path):
     content = tmp_path / "scp.json"
     content.write_text(doc({"Effect": "Deny", "Action": "kms:ScheduleKeyDeletion", "Resource": "*"}))

@@ -202,7 +202,7 @@ pub(crate) fn describe_create_account_status(
     tx: &mut dyn ReadTx,
     input: DescribeCreateAccountStatusInput,
 ) -> Result<CreateAccountStatusOutput, OrganizationsError> {
-    let org = managed_organization(env, tx)?;
+    let org = crate::delegation::readable_organization(env, tx)?;
     let status = records::create_account_status(tx, &org.id, &input.create_account_request_id)?
         .ok_or(OrganizationsError::CreateAccountStatusNotFound)?;
     Ok(CreateAccountStatusOutput {
@@ -232,7 +232,7 @@ pub(crate) fn list_create_account_status(
     tx: &mut dyn ReadTx,
     input: ListCreateAccountStatusInput,
 ) -> Result<ListCreateAccountStatusOutput, OrganizationsError> {
-    let org = managed_organization(env, tx)?;
+    let org = crate::delegation::readable_organization(env, tx)?;
     let statuses: Vec<CreateAccountStatusRecord> = records::create_account_statuses(tx, &org.id)?
         .into_iter()
         .filter(|s| input.states.is_empty() || input.states.contains(&s.state))
@@ -290,7 +290,7 @@ impl Account {
 }
 
 /// The account `id` of `org`, or AccountNotFoundException.
-fn require_account(
+pub(crate) fn require_account(
     tx: &mut (impl ReadTx + ?Sized),
     org: &OrganizationRecord,
     id: &str,
@@ -317,7 +317,7 @@ pub(crate) fn describe_account(
     tx: &mut dyn ReadTx,
     input: AccountIdInput,
 ) -> Result<AccountOutput, OrganizationsError> {
-    let org = managed_organization(env, tx)?;
+    let org = crate::delegation::readable_organization(env, tx)?;
     let account = require_account(tx, &org, &input.account_id)?;
     Ok(AccountOutput {
         account: Account::of(tx, &org, &account)?,
@@ -362,7 +362,7 @@ pub(crate) fn list_accounts(
     tx: &mut dyn ReadTx,
     input: ListAccountsInput,
 ) -> Result<AccountsOutput, OrganizationsError> {
-    let org = managed_organization(env, tx)?;
+    let org = crate::delegation::readable_organization(env, tx)?;
     let accounts = records::accounts(tx, &org.id)?;
     accounts_page(
         tx,
@@ -386,7 +386,7 @@ pub(crate) fn list_accounts_for_parent(
     tx: &mut dyn ReadTx,
     input: ListAccountsForParentInput,
 ) -> Result<AccountsOutput, OrganizationsError> {
-    let org = managed_organization(env, tx)?;
+    let org = crate::delegation::readable_organization(env, tx)?;
     if !records::is_parent(tx, &org, &input.parent_id)? {
         return Err(OrganizationsError::ParentNotFound);
     }
@@ -445,6 +445,7 @@ pub(crate) fn remove_account_from_organization(
     if account.id == org.management_account_id {
         return Err(OrganizationsError::MasterCannotLeaveOrganization);
     }
+    crate::delegation::check_leaving(tx, &org.id, &account.id)?;
     tx.delete(records::ACCOUNTS, &account.id)?;
     Ok(Empty {})
 }

@@ -266,7 +266,7 @@ pub(crate) fn list_policies_for_target(
     tx: &mut dyn ReadTx,
     input: ListPoliciesForTargetInput,
 ) -> Result<PoliciesOutput, OrganizationsError> {
-    let org = managed_organization(env, tx)?;
+    let org = crate::delegation::readable_organization(env, tx)?;
     let target =
         Target::load(tx, &org, &input.target_id)?.ok_or(OrganizationsError::TargetNotFound)?;
     let mut attached = Vec::new();
@@ -321,7 +321,7 @@ pub(crate) fn list_targets_for_policy(
     tx: &mut dyn ReadTx,
     input: ListTargetsForPolicyInput,
 ) -> Result<ListTargetsForPolicyOutput, OrganizationsError> {
-    let org = managed_organization(env, tx)?;
+    let org = crate::delegation::readable_organization(env, tx)?;
     let policy = policies::require(tx, &org, &input.policy_id)?;
     let targets: Vec<PolicyTargetSummary> = Target::all(tx, &org)?
         .iter()

@@ -29,6 +29,16 @@ pub enum Constraint {
     CloseAccountQuota,
     /// More tags than a resource may have.
     MaxTagLimit,
+    /// Trusted access in an organization without all features.
+    AllFeaturesRequired,
+    /// Registering the management account as a delegated administrator.
+    CannotRegisterManagementAsDelegatedAdministrator,
+    /// Registering a closed account as a delegated administrator.
+    CannotRegisterSuspendedAsDelegatedAdministrator,
+    /// Registering a delegated administrator for a service without trusted access.
+    ServiceAccessNotEnabled,
+    /// Removing an account that is a delegated administrator.
+    CannotRemoveDelegatedAdministrator,
 }
 
 impl Constraint {
@@ -73,6 +83,26 @@ impl Constraint {
             Constraint::MaxTagLimit => (
                 "MAX_TAG_LIMIT_EXCEEDED",
                 "You have exceeded the number of tags allowed on this resource.",
+            ),
+            Constraint::AllFeaturesRequired => (
+                "ORGANIZATION_NOT_IN_ALL_FEATURES_MODE",
+                "You attempted to perform an operation that requires the organization to be configured to support all features. An organization that supports only consolidated billing features can't perform this operation.",
+            ),
+            Constraint::CannotRegisterManagementAsDelegatedAdministrator => (
+                "CANNOT_REGISTER_MASTER_AS_DELEGATED_ADMINISTRATOR",
+                "You attempted to register the management account of the organization as a delegated administrator for an AWS service integrated with Organizations. You can designate only a member account as a delegated administrator.",
+            ),
+            Constraint::CannotRegisterSuspendedAsDelegatedAdministrator => (
+                "CANNOT_REGISTER_SUSPENDED_ACCOUNT_AS_DELEGATED_ADMINISTRATOR",
+                "You cannot register a suspended account as a delegated administrator.",
+            ),
+            Constraint::ServiceAccessNotEnabled => (
+                "SERVICE_ACCESS_NOT_ENABLED",
+                "You attempted to register a delegated administrator before you enabled service access. Call the EnableAWSServiceAccess API first.",
+            ),
+            Constraint::CannotRemoveDelegatedAdministrator => (
+                "CANNOT_REMOVE_DELEGATED_ADMINISTRATOR_FROM_ORG",
+                "You attempted to remove an account that is registered as a delegated administrator for a service integrated with your organization. To complete this operation, you must first deregister this account as a delegated administrator.",
             ),
         }
     }
@@ -189,6 +219,12 @@ pub enum OrganizationsError {
     /// CloseAccount on a closed account.
     #[error("You attempted to close an account that is already closed.")]
     AccountAlreadyClosed,
+    /// RegisterDelegatedAdministrator for an account and service already registered.
+    #[error("The specified account is already a delegated administrator for this AWS service.")]
+    AccountAlreadyRegistered,
+    /// A delegated administrator operation on an account that is none (for the service).
+    #[error("The specified account is not a delegated administrator for this AWS service.")]
+    AccountNotRegistered,
     /// RemoveAccountFromOrganization on the management account.
     #[error(
         "You can't remove a management account from an organization. If you want the management account to become a member account in another organization, you must first delete the current organization of the management account."
@@ -251,6 +287,8 @@ impl From<OrganizationsError> for AwsError {
         let code = match &e {
             OrganizationsError::NotInUse => "AWSOrganizationsNotInUseException",
             OrganizationsError::AccessDenied => "AccessDeniedException",
+            OrganizationsError::AccountAlreadyRegistered => "AccountAlreadyRegisteredException",
+            OrganizationsError::AccountNotRegistered => "AccountNotRegisteredException",
             OrganizationsError::AlreadyInOrganization => "AlreadyInOrganizationException",
             OrganizationsError::OrganizationNotEmpty => "OrganizationNotEmptyException",
             OrganizationsError::ParentNotFound => "ParentNotFoundException",

@@ -5,15 +5,17 @@
 //! Operations are declared in [`Organizations::new`], each family in its own file:
 //! `organization.rs` (the organization), `units.rs` (roots, OUs, the tree), `accounts.rs`
 //! (CreateAccount and the account lifecycle), `policies.rs`, `attachments.rs` (policy types
-//! and attachments), `tags.rs`. [`guardrails`] is what the request spine's authorize step
+//! and attachments), `tags.rs`, `delegation.rs` (trusted access and delegated administrators). [`guardrails`] is what the request spine's authorize step
 //! reads: the SCPs and RCPs that apply to an account and its place in the tree.
 //!
-//! Only an organization's management account manages it; its members may describe it. An
+//! Only an organization's management account manages it; its members may describe it, and
+//! its delegated administrators may also call the read-only operations. An
 //! account in no organization may create one. No feature flags.
 #![deny(missing_docs)]
 
 mod accounts;
 mod attachments;
+mod delegation;
 mod error;
 pub mod guardrails;
 mod ids;
@@ -47,6 +49,7 @@ impl Organizations {
         operations.extend(policies::operations());
         operations.extend(attachments::operations());
         operations.extend(tags::operations());
+        operations.extend(delegation::operations());
         Self { operations }
     }
 }

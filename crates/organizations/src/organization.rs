@@ -193,6 +193,8 @@ pub(crate) fn delete_organization(
         records::UNITS,
         records::POLICIES,
         records::CREATE_ACCOUNT_STATUSES,
+        crate::delegation::SERVICE_ACCESS,
+        crate::delegation::DELEGATIONS,
     ] {
         records::delete_scoped(tx, ns, &org.id)?;
     }

@@ -375,7 +375,7 @@ pub(crate) fn describe_policy(
     tx: &mut dyn ReadTx,
     input: PolicyIdInput,
 ) -> Result<PolicyOutput, OrganizationsError> {
-    let org = managed_organization(env, tx)?;
+    let org = crate::delegation::readable_organization(env, tx)?;
     Ok(require(tx, &org, &input.policy_id)?.described())
 }
 
@@ -400,7 +400,7 @@ pub(crate) fn list_policies(
     tx: &mut dyn ReadTx,
     input: ListPoliciesInput,
 ) -> Result<PoliciesOutput, OrganizationsError> {
-    let org = managed_organization(env, tx)?;
+    let org = crate::delegation::readable_organization(env, tx)?;
     let mut all: Vec<AnyPolicy> = AWS_MANAGED
         .iter()
         .copied()

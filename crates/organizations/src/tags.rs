@@ -196,7 +196,7 @@ pub(crate) fn list_tags_for_resource(
     tx: &mut dyn ReadTx,
     input: ListTagsForResourceInput,
 ) -> Result<ListTagsForResourceOutput, OrganizationsError> {
-    let org = managed_organization(env, tx)?;
+    let org = crate::delegation::readable_organization(env, tx)?;
     let tagged = Tagged::load(tx, &org, &input.resource_id)?;
     // A resource holds at most 50 tags: one page, and no token is ever issued.
     if input.next_token.is_some() {

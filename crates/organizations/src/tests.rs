@@ -15,7 +15,9 @@ use serde_json::{Value, json};
 
 use crate::error::{Constraint, InvalidInput};
 use crate::guardrails;
-use crate::{OrganizationsError, accounts, attachments, organization, policies, tags, units};
+use crate::{
+    OrganizationsError, accounts, attachments, delegation, organization, policies, tags, units,
+};
 use rampart_service::testing::TestEnv;
 
 /// The account that creates the tests' organization.
@@ -773,4 +775,164 @@ fn tags_on_accounts_ous_roots_and_policies() {
     )
     .unwrap_err();
     assert!(matches!(missing, OrganizationsError::TargetNotFound));
+}
+
+#[test]
+fn delegated_administrators_need_trusted_access_and_may_read_the_organization() {
+    let mut t = TestEnv::in_account(MANAGEMENT);
+    organization(&t);
+    let member = create_account(&t, "security");
+    let other = create_account(&t, "workload");
+    let register = |t: &TestEnv, account: &str, service: &str| {
+        write(
+            t,
+            delegation::register_delegated_administrator,
+            json!({"AccountId": account, "ServicePrincipal": service}),
+        )
+    };
+    let guardduty = "guardduty.amazonaws.com";
+    assert!(matches!(
+        register(&t, &member, guardduty),
+        Err(OrganizationsError::ConstraintViolation(
+            Constraint::ServiceAccessNotEnabled
+        ))
+    ));
+    for _ in 0..2 {
+        // Enabling twice is one enabling.
+        write(
+            &t,
+            delegation::enable_aws_service_access,
+            json!({"ServicePrincipal": guardduty}),
+        )
+        .unwrap();
+    }
+    let enabled = read(
+        &t,
+        delegation::list_aws_service_access_for_organization,
+        json!({}),
+    )
+    .unwrap();
+    assert_eq!(
+        enabled["EnabledServicePrincipals"],
+        json!([{"ServicePrincipal": guardduty, "DateEnabled": "2026-11-24T12:00:00Z"}])
+    );
+    assert!(matches!(
+        register(&t, MANAGEMENT, guardduty),
+        Err(OrganizationsError::ConstraintViolation(
+            Constraint::CannotRegisterManagementAsDelegatedAdministrator
+        ))
+    ));
+    assert!(matches!(
+        register(&t, "999999999999", guardduty),
+        Err(OrganizationsError::AccountNotFound)
+    ));
+    register(&t, &member, guardduty).unwrap();
+    assert!(matches!(
+        register(&t, &member, guardduty),
+        Err(OrganizationsError::AccountAlreadyRegistered)
+    ));
+    let admins = read(&t, delegation::list_delegated_administrators, json!({})).unwrap();
+    assert_eq!(
+        admins["DelegatedAdministrators"].as_array().unwrap().len(),
+        1
+    );
+    assert_eq!(admins["DelegatedAdministrators"][0]["Id"], member.as_str());
+    assert_eq!(
+        admins["DelegatedAdministrators"][0]["DelegationEnabledDate"],
+        "2026-11-24T12:00:00Z"
+    );
+    let none = read(
+        &t,
+        delegation::list_delegated_administrators,
+        json!({"ServicePrincipal": "securityhub.amazonaws.com"}),
+    )
+    .unwrap();
+    assert_eq!(none["DelegatedAdministrators"], json!([]));
+    assert!(matches!(
+        read(
+            &t,
+            delegation::list_delegated_services_for_account,
+            json!({"AccountId": other})
+        ),
+        Err(OrganizationsError::AccountNotRegistered)
+    ));
+    // A delegated administrator may leave only once deregistered.
+    assert!(matches!(
+        write(
+            &t,
+            accounts::remove_account_from_organization,
+            json!({"AccountId": member})
+        ),
+        Err(OrganizationsError::ConstraintViolation(
+            Constraint::CannotRemoveDelegatedAdministrator
+        ))
+    ));
+
+    // The delegated administrator reads the organization; another member may not, and
+    // neither may manage it.
+    t.act_as(&member);
+    let listed = read(&t, accounts::list_accounts, json!({})).unwrap();
+    assert_eq!(listed["Accounts"].as_array().unwrap().len(), 3);
+    let services = read(
+        &t,
+        delegation::list_delegated_services_for_account,
+        json!({"AccountId": member}),
+    )
+    .unwrap();
+    assert_eq!(
+        services["DelegatedServices"][0]["ServicePrincipal"],
+        guardduty
+    );
+    assert!(matches!(
+        write(
+            &t,
+            delegation::enable_aws_service_access,
+            json!({"ServicePrincipal": "config.amazonaws.com"})
+        ),
+        Err(OrganizationsError::AccessDenied)
+    ));
+    t.act_as(&other);
+    assert!(matches!(
+        read(&t, accounts::list_accounts, json!({})),
+        Err(OrganizationsError::AccessDenied)
+    ));
+
+    t.act_as(MANAGEMENT);
+    let deregister = |t: &TestEnv| {
+        write(
+            t,
+            delegation::deregister_delegated_administrator,
+            json!({"AccountId": member, "ServicePrincipal": guardduty}),
+        )
+    };
+    deregister(&t).unwrap();
+    assert!(matches!(
+        deregister(&t),
+        Err(OrganizationsError::AccountNotRegistered)
+    ));
+    t.act_as(&member);
+    assert!(matches!(
+        read(&t, accounts::list_accounts, json!({})),
+        Err(OrganizationsError::AccessDenied)
+    ));
+    t.act_as(MANAGEMENT);
+    write(
+        &t,
+        delegation::disable_aws_service_access,
+        json!({"ServicePrincipal": guardduty}),
+    )
+    .unwrap();
+    let enabled = read(
+        &t,
+        delegation::list_aws_service_access_for_organization,
+        json!({}),
+    )
+    .unwrap();
+    assert_eq!(enabled["EnabledServicePrincipals"], json!([]));
+    write(
+        &t,
+        accounts::remove_account_from_organization,
+        json!({"AccountId": member}),
+    )
+    .unwrap();
 }

@@ -82,7 +82,7 @@ pub(crate) fn list_roots(
     tx: &mut dyn ReadTx,
     input: PagingInput,
 ) -> Result<ListRootsOutput, OrganizationsError> {
-    let org = managed_organization(env, tx)?;
+    let org = crate::delegation::readable_organization(env, tx)?;
     let page = paging::page(
         vec![org],
         |o| o.root.id.clone(),
@@ -278,7 +278,7 @@ pub(crate) fn describe_organizational_unit(
     tx: &mut dyn ReadTx,
     input: UnitIdInput,
 ) -> Result<UnitOutput, OrganizationsError> {
-    let org = managed_organization(env, tx)?;
+    let org = crate::delegation::readable_organization(env, tx)?;
     let unit = require_unit(tx, &org, &input.organizational_unit_id)?;
     Ok(UnitOutput {
         organizational_unit: OrganizationalUnit::of(tx, &org, &unit)?,
@@ -306,7 +306,7 @@ pub(crate) fn list_organizational_units_for_parent(
     tx: &mut dyn ReadTx,
     input: ParentInput,
 ) -> Result<UnitsOutput, OrganizationsError> {
-    let org = managed_organization(env, tx)?;
+    let org = crate::delegation::readable_organization(env, tx)?;
     require_parent(tx, &org, &input.parent_id)?;
     let children: Vec<UnitRecord> = records::units(tx, &org.id)?
         .into_iter()
@@ -359,7 +359,7 @@ pub(crate) fn list_children(
     tx: &mut dyn ReadTx,
     input: ListChildrenInput,
 ) -> Result<ListChildrenOutput, OrganizationsError> {
-    let org = managed_organization(env, tx)?;
+    let org = crate::delegation::readable_organization(env, tx)?;
     require_parent(tx, &org, &input.parent_id)?;
     let ids: Vec<String> = if input.child_type == "ACCOUNT" {
         records::accounts(tx, &org.id)?
@@ -423,7 +423,7 @@ pub(crate) fn list_parents(
     tx: &mut dyn ReadTx,
     input: ListParentsInput,
 ) -> Result<ListParentsOutput, OrganizationsError> {
-    let org = managed_organization(env, tx)?;
+    let org = crate::delegation::readable_organization(env, tx)?;
     let parent_id = match ids::kind_of(&input.child_id) {
         Some(IdKind::Unit) => records::unit(tx, &org.id, &input.child_id)?.map(|u| u.parent_id),
         Some(IdKind::Account) => records::account(tx, &input.child_id)?
