@@ -223,8 +223,15 @@ fn get_account_summary(
         ),
         ("MFADevices", count(tx, mfa::VIRTUAL, &account)?),
         ("MFADevicesInUse", count(tx, mfa::BY_USER, &account)?),
-        ("Providers", 0),
-        ("ServerCertificates", 0),
+        (
+            "Providers",
+            count(tx, crate::oidc_providers::OIDC_PROVIDERS, &account)?
+                + count(tx, crate::saml_providers::SAML_PROVIDERS, &account)?,
+        ),
+        (
+            "ServerCertificates",
+            count(tx, crate::server_certificates::NAMESPACE, &account)?,
+        ),
         // Rampart's root user has no MFA device and no signing certificates.
         ("AccountMFAEnabled", 0),
         ("AccountSigningCertificatesPresent", 0),
@@ -644,6 +651,38 @@ mod tests {
         assert_eq!(map.get("AccountMFAEnabled"), Some(&0));
         assert_eq!(map.get("AccountAccessKeysPresent"), Some(&0));
         assert_eq!(map.get("MFADevices"), Some(&0));
+        assert_eq!(map.get("Providers"), Some(&0));
+        assert_eq!(map.get("ServerCertificates"), Some(&0));
+    }
+
+    #[test]
+    fn the_summary_counts_identity_providers_and_server_certificates() {
+        let t = TestEnv::new();
+        t.write(|_, tx| {
+            let doc = serde_json::json!({});
+            for (ns, key) in [
+                (crate::oidc_providers::OIDC_PROVIDERS, "token.example.com"),
+                (crate::saml_providers::SAML_PROVIDERS, "corp"),
+                (crate::saml_providers::SAML_PROVIDERS, "partner"),
+                (crate::server_certificates::NAMESPACE, "www"),
+            ] {
+                put_json(tx, ns, &format!("{ACCOUNT}/{key}"), &doc)?;
+            }
+            // Another account's provider is not this one's.
+            put_json(
+                tx,
+                crate::oidc_providers::OIDC_PROVIDERS,
+                "210987654321/token.example.com",
+                &doc,
+            )
+        })
+        .unwrap();
+        let map = t
+            .read(|env, tx| get_account_summary(env, tx, NoInput {}))
+            .unwrap()
+            .summary_map;
+        assert_eq!(map.get("Providers"), Some(&3));
+        assert_eq!(map.get("ServerCertificates"), Some(&1));
     }
 
     #[test]
