@@ -196,6 +196,12 @@ def test_account_summary(iam):
     assert summary["AccountMFAEnabled"] == 0
     assert summary["AccountAccessKeysPresent"] == 1
     assert summary["Users"] == len(iam.list_users()["Users"])
+    assert summary["GlobalEndpointTokenVersion"] == 1
+    iam.set_security_token_service_preferences(GlobalEndpointTokenVersion="v2Token")
+    assert iam.get_account_summary()["SummaryMap"]["GlobalEndpointTokenVersion"] == 2
+    bad = error_of(iam.set_security_token_service_preferences, GlobalEndpointTokenVersion="v3Token")
+    assert bad["Code"] == "ValidationError"
+    iam.set_security_token_service_preferences(GlobalEndpointTokenVersion="v1Token")
 
 
 def test_an_iam_user_changes_their_own_password(iam, rampart):

@@ -1,5 +1,6 @@
 //! Account-wide operations: aliases (`CreateAccountAlias`, `DeleteAccountAlias`,
-//! `ListAccountAliases`), `GetAccountSummary`, `GetAccountAuthorizationDetails`.
+//! `ListAccountAliases`), `GetAccountSummary`, `GetAccountAuthorizationDetails`,
+//! `SetSecurityTokenServicePreferences`.
 
 use std::collections::BTreeMap;
 
@@ -23,6 +24,8 @@ use crate::tags::PermissionsBoundary;
 pub const ALIASES: &str = "iam.account-alias";
 /// Namespace of each account's alias, keyed by account ID → alias.
 pub const ALIAS_OF_ACCOUNT: &str = "iam.account-alias-of";
+/// Namespace of each account's global endpoint token version, keyed by account ID → 1 or 2.
+const TOKEN_VERSION: &str = "iam.sts-global-endpoint-token-version";
 
 /// IAM's quotas, as `GetAccountSummary` reports them (AWS's default values).
 const QUOTAS: &[(&str, i64)] = &[
@@ -45,7 +48,6 @@ const QUOTAS: &[(&str, i64)] = &[
     ("AssumeRolePolicySizeQuota", 2048),
     ("VersionsPerPolicyQuota", 5),
     ("PolicyVersionsInUseQuota", 10000),
-    ("GlobalEndpointTokenVersion", 1),
 ];
 
 /// The operations of this family.
@@ -75,6 +77,11 @@ pub(crate) fn operations() -> Vec<Operation> {
             "GetAccountAuthorizationDetails",
             "iam:GetAccountAuthorizationDetails",
             get_account_authorization_details,
+        ),
+        Operation::write(
+            "SetSecurityTokenServicePreferences",
+            "iam:SetSecurityTokenServicePreferences",
+            set_security_token_service_preferences,
         ),
     ]
 }
@@ -243,7 +250,35 @@ fn get_account_summary(
     for (k, v) in counts {
         map.insert(k.to_owned(), v);
     }
+    // Version 1 unless the account chose otherwise, as at AWS.
+    let version = get_json::<i64>(tx, TOKEN_VERSION, &account)?.unwrap_or(1);
+    map.insert("GlobalEndpointTokenVersion".to_owned(), version);
     Ok(GetAccountSummaryOutput { summary_map: map })
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct TokenPreferencesInput {
+    global_endpoint_token_version: String,
+}
+
+/// Records which session tokens STS's global endpoint issues for the account (`v1Token`
+/// valid in the regions enabled by default, `v2Token` in all), as GetAccountSummary reports
+/// it. Rampart's session tokens are valid in every region either way: the choice changes
+/// nothing else here.
+fn set_security_token_service_preferences(
+    env: &Env<'_>,
+    tx: &mut dyn WriteTx,
+    input: TokenPreferencesInput,
+) -> Result<Empty, IamError> {
+    // The model admits only these two values.
+    let version: i64 = if input.global_endpoint_token_version == "v2Token" {
+        2
+    } else {
+        1
+    };
+    put_json(tx, TOKEN_VERSION, &env.caller.account_id, &version)?;
+    Ok(Empty {})
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -653,6 +688,21 @@ mod tests {
         assert_eq!(map.get("MFADevices"), Some(&0));
         assert_eq!(map.get("Providers"), Some(&0));
         assert_eq!(map.get("ServerCertificates"), Some(&0));
+        assert_eq!(map.get("GlobalEndpointTokenVersion"), Some(&1));
+        let set = |version: &str| {
+            let input = TokenPreferencesInput {
+                global_endpoint_token_version: version.to_owned(),
+            };
+            t.write(move |env, tx| set_security_token_service_preferences(env, tx, input))
+                .unwrap();
+            t.read(|env, tx| get_account_summary(env, tx, NoInput {}))
+                .unwrap()
+                .summary_map
+                .get("GlobalEndpointTokenVersion")
+                .copied()
+        };
+        assert_eq!(set("v2Token"), Some(2));
+        assert_eq!(set("v1Token"), Some(1));
     }
 
     #[test]
