@@ -6,10 +6,11 @@ import base64
 import json
 import uuid
 
+import boto3
 import botocore.exceptions
 import pytest
 
-from conftest import ACCESS_KEY_ID, ACCOUNT_ID
+from conftest import ACCESS_KEY_ID, ACCOUNT_ID, SECRET_ACCESS_KEY
 
 
 def doc(*statements):
@@ -101,6 +102,35 @@ def test_trail_tags(rampart):
     cli = rampart.aws("cloudtrail", "list-tags", "--resource-id-list", arn)
     assert cli.returncode == 0, cli.stderr
     assert json.loads(cli.stdout)["ResourceTagList"][0]["TagsList"][0] == {"Key": "team", "Value": "audit"}
+    trail.delete_trail(Name=name)
+
+
+def test_insight_selectors(rampart):
+    """What Terraform's aws_cloudtrail reads and writes: none at first
+    (InsightNotEnabledException), then the types asked for, then none again."""
+    trail = rampart.client("cloudtrail")
+    name = f"t-{uuid.uuid4().hex[:8]}"
+    arn = trail.create_trail(Name=name, S3BucketName="audit-logs")["TrailARN"]
+    assert error_of(lambda: trail.get_insight_selectors(TrailName=name))["Code"] == \
+        "InsightNotEnabledException"
+    put = trail.put_insight_selectors(TrailName=name, InsightSelectors=[
+        {"InsightType": "ApiCallRateInsight"}, {"InsightType": "ApiErrorRateInsight"}])
+    assert put["TrailARN"] == arn
+    got = trail.get_insight_selectors(TrailName=arn)["InsightSelectors"]
+    assert [s["InsightType"] for s in got] == ["ApiCallRateInsight", "ApiErrorRateInsight"]
+    described = trail.describe_trails(trailNameList=[name])["trailList"][0]
+    assert described["HasInsightSelectors"] is True
+    twice = error_of(lambda: trail.put_insight_selectors(TrailName=name, InsightSelectors=[
+        {"InsightType": "ApiCallRateInsight"}, {"InsightType": "ApiCallRateInsight"}]))
+    assert twice["Code"] == "InvalidInsightSelectorsException"
+    elsewhere = boto3.client("cloudtrail", endpoint_url=rampart.endpoint, region_name="eu-west-1",
+                             aws_access_key_id=ACCESS_KEY_ID, aws_secret_access_key=SECRET_ACCESS_KEY)
+    away = error_of(lambda: elsewhere.put_insight_selectors(TrailName=arn, InsightSelectors=[]))
+    assert away["Code"] == "InvalidHomeRegionException"
+    trail.put_insight_selectors(TrailName=name, InsightSelectors=[])
+    assert error_of(lambda: trail.get_insight_selectors(TrailName=name))["Code"] == \
+        "InsightNotEnabledException"
+    assert trail.describe_trails(trailNameList=[name])["trailList"][0]["HasInsightSelectors"] is False
     trail.delete_trail(Name=name)
 
 

@@ -73,6 +73,15 @@ pub enum CloudTrailError {
     /// A pagination token Rampart never issued.
     #[error("{0}")]
     InvalidToken(String),
+    /// The trail has no Insights selectors.
+    #[error("{0}")]
+    InsightNotEnabled(String),
+    /// The Insights selectors are not acceptable.
+    #[error("{0}")]
+    InvalidInsightSelectors(String),
+    /// A change to a trail made outside its home region.
+    #[error("{0}")]
+    InvalidHomeRegion(String),
     /// The store failed; details are logged, never returned.
     #[error("store failure")]
     Store(#[from] StoreError),
@@ -109,6 +118,9 @@ impl From<CloudTrailError> for AwsError {
             CloudTrailError::InvalidTagParameter(_) => "InvalidTagParameterException",
             CloudTrailError::TagsLimitExceeded(_) => "TagsLimitExceededException",
             CloudTrailError::InvalidToken(_) => "InvalidTokenException",
+            CloudTrailError::InsightNotEnabled(_) => "InsightNotEnabledException",
+            CloudTrailError::InvalidInsightSelectors(_) => "InvalidInsightSelectorsException",
+            CloudTrailError::InvalidHomeRegion(_) => "InvalidHomeRegionException",
             CloudTrailError::Store(store) => {
                 tracing::error!(error = %store, "CloudTrail store failure");
                 return AwsError::new(

@@ -2,13 +2,14 @@
 //! that the server's audit step appends to (one event per call, in the call's transaction).
 //!
 //! Operations are declared in [`CloudTrail::new`]: `trails.rs` holds the trail family,
-//! `tags.rs` their tags, `lookup.rs` LookupEvents. The server's deliverer reads [`TrailRecord`]s and keeps a
+//! `tags.rs` their tags, `insights.rs` their Insights selectors, `lookup.rs` LookupEvents. The server's deliverer reads [`TrailRecord`]s and keeps a
 //! [`DeliveryState`] per trail; `resources.rs` names resource types for events.
 #![deny(missing_docs)]
 
 pub mod encryption;
 mod error;
 pub mod files;
+mod insights;
 mod lookup;
 mod resources;
 pub mod sse_kms;
@@ -91,6 +92,19 @@ impl CloudTrail {
                     "GetEventSelectors",
                     "cloudtrail:GetEventSelectors",
                     trails::get_event_selectors,
+                )
+                .resources(trail),
+                Operation::write(
+                    "PutInsightSelectors",
+                    "cloudtrail:PutInsightSelectors",
+                    insights::put_insight_selectors,
+                )
+                .resources(trail)
+                .partial("selectors are recorded and reported; no Insights events are generated"),
+                Operation::read(
+                    "GetInsightSelectors",
+                    "cloudtrail:GetInsightSelectors",
+                    insights::get_insight_selectors,
                 )
                 .resources(trail),
                 Operation::write("AddTags", "cloudtrail:AddTags", tags::add_tags)

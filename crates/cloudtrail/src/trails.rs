@@ -62,6 +62,9 @@ pub struct TrailRecord {
     /// The ARN of the KMS key that encrypts the log files, if any (encryption.rs).
     #[serde(default)]
     pub kms_key_id: Option<String>,
+    /// The Insights the trail asks for (insights.rs); empty when Insights are off.
+    #[serde(default)]
+    pub insight_selectors: Vec<crate::insights::InsightSelector>,
 }
 
 impl TrailRecord {
@@ -516,6 +519,7 @@ pub(crate) fn create_trail(
         advanced_event_selectors: None,
         tags: Vec::new(),
         kms_key_id: None,
+        insight_selectors: Vec::new(),
     };
     if let Some(tags) = &input.tags_list {
         let tags = crate::tags::with_tags(&[], tags)?;
@@ -617,7 +621,7 @@ impl TrailShape {
             home_region: trail.home_region.clone(),
             has_custom_event_selectors: trail.event_selectors.is_some()
                 || trail.advanced_event_selectors.is_some(),
-            has_insight_selectors: false,
+            has_insight_selectors: !trail.insight_selectors.is_empty(),
         }
     }
 }
