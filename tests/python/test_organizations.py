@@ -444,6 +444,10 @@ def test_a_delegated_administrator_reads_the_organization(org, rampart):
     assert [s["ServicePrincipal"] for s in services] == [service]
     stays = error_of(lambda: org.orgs.remove_account_from_organization(AccountId=org.member))
     assert stays["Reason"] == "CANNOT_REMOVE_DELEGATED_ADMINISTRATOR_FROM_ORG"
+    assert error_of(lambda: member_orgs.leave_organization())["Reason"] == \
+        "CANNOT_REMOVE_DELEGATED_ADMINISTRATOR_FROM_ORG"
+    assert error_of(lambda: org.orgs.leave_organization())["Error"]["Code"] == \
+        "MasterCannotLeaveOrganizationException"
     org.orgs.deregister_delegated_administrator(AccountId=org.member, ServicePrincipal=service)
     gone = error_of(lambda: org.orgs.list_delegated_services_for_account(AccountId=org.member))
     assert gone["Error"]["Code"] == "AccountNotRegisteredException"

@@ -1,6 +1,6 @@
 //! Accounts: CreateAccount, DescribeCreateAccountStatus, ListCreateAccountStatus,
 //! DescribeAccount, ListAccounts, ListAccountsForParent, MoveAccount,
-//! RemoveAccountFromOrganization, CloseAccount.
+//! RemoveAccountFromOrganization, LeaveOrganization, CloseAccount.
 //!
 //! CreateAccount makes a real Rampart account, as AWS does: its own root user (without
 //! access keys) and the role `OrganizationAccountAccessRole` (or the name given) trusting
@@ -18,7 +18,7 @@ use crate::OrganizationsError;
 use crate::attachments::default_attachments;
 use crate::error::Constraint;
 use crate::ids;
-use crate::organization::Empty;
+use crate::organization::{Empty, NoInput};
 use crate::paging;
 use crate::records::{
     self, ACTIVE, AccountRecord, CreateAccountStatusRecord, OrganizationRecord, SUSPENDED, Tag,
@@ -63,6 +63,12 @@ pub(crate) fn operations() -> Vec<Operation> {
             remove_account_from_organization,
         )
         .authorization_targets(authorization_targets)
+        .partial("a created account may leave at once: Rampart asks for no standalone sign-up details and no 7-day wait"),
+        Operation::write(
+            "LeaveOrganization",
+            "organizations:LeaveOrganization",
+            leave_organization,
+        )
         .partial("a created account may leave at once: Rampart asks for no standalone sign-up details and no 7-day wait"),
         Operation::write("CloseAccount", "organizations:CloseAccount", close_account)
             .authorization_targets(authorization_targets)
@@ -442,6 +448,27 @@ pub(crate) fn remove_account_from_organization(
 ) -> Result<Empty, OrganizationsError> {
     let org = managed_organization(env, tx)?;
     let account = require_account(tx, &org, &input.account_id)?;
+    leave(tx, &org, &account)
+}
+
+/// LeaveOrganization: the calling member account removes itself, on the same terms as
+/// RemoveAccountFromOrganization.
+pub(crate) fn leave_organization(
+    env: &Env<'_>,
+    tx: &mut dyn WriteTx,
+    _input: NoInput,
+) -> Result<Empty, OrganizationsError> {
+    let org = records::caller_organization(env, tx)?;
+    let account = require_account(tx, &org, &env.caller.account_id)?;
+    leave(tx, &org, &account)
+}
+
+/// Takes `account` out of `org`: never the management account, nor a delegated administrator.
+fn leave(
+    tx: &mut dyn WriteTx,
+    org: &OrganizationRecord,
+    account: &AccountRecord,
+) -> Result<Empty, OrganizationsError> {
     if account.id == org.management_account_id {
         return Err(OrganizationsError::MasterCannotLeaveOrganization);
     }

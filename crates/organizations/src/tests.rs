@@ -891,6 +891,12 @@ fn delegated_administrators_need_trusted_access_and_may_read_the_organization() 
         ),
         Err(OrganizationsError::AccessDenied)
     ));
+    assert!(matches!(
+        write(&t, accounts::leave_organization, json!({})),
+        Err(OrganizationsError::ConstraintViolation(
+            Constraint::CannotRemoveDelegatedAdministrator
+        ))
+    ));
     t.act_as(&other);
     assert!(matches!(
         read(&t, accounts::list_accounts, json!({})),
@@ -929,10 +935,18 @@ fn delegated_administrators_need_trusted_access_and_may_read_the_organization() 
     )
     .unwrap();
     assert_eq!(enabled["EnabledServicePrincipals"], json!([]));
-    write(
-        &t,
-        accounts::remove_account_from_organization,
-        json!({"AccountId": member}),
-    )
-    .unwrap();
+    assert!(matches!(
+        write(&t, accounts::leave_organization, json!({})),
+        Err(OrganizationsError::MasterCannotLeaveOrganization)
+    ));
+    // Deregistered, the member leaves by itself, and is then in no organization.
+    t.act_as(&member);
+    write(&t, accounts::leave_organization, json!({})).unwrap();
+    assert!(matches!(
+        write(&t, accounts::leave_organization, json!({})),
+        Err(OrganizationsError::NotInUse)
+    ));
+    t.act_as(MANAGEMENT);
+    let listed = read(&t, accounts::list_accounts, json!({})).unwrap();
+    assert_eq!(listed["Accounts"].as_array().unwrap().len(), 2);
 }
