@@ -424,21 +424,23 @@ fn log_files_are_encrypted_under_a_data_key_only_kms_decrypts() {
     let gz = crate::files::gzip(b"{\"Records\":[]}").unwrap();
     let object = "AWSLogs/123456789012/CloudTrail/us-east-1/2026/11/24/f.json.gz";
     let now = time::macros::datetime!(2026-11-24 12:00:00 UTC);
-    let stored =
+    // The deliverer's call: encrypt one log file of `trail` as it stands.
+    let encrypt = |trail: &TrailRecord| {
         h.t.store
             .read_with(|tx| {
                 Ok::<_, StoreError>(crate::encryption::encrypt_log_file(
                     tx,
                     &h.t.root_key,
                     &OsEntropy,
-                    &trail,
+                    trail,
                     object,
                     &gz,
                     now,
                 ))
             })
             .unwrap()
-            .unwrap();
+    };
+    let stored = encrypt(&trail).unwrap();
     assert!(crate::sse_kms::is_encrypted(&stored));
     let header = crate::sse_kms::header(&stored).unwrap();
     assert_eq!(header.kms_key_arn, key);
@@ -458,39 +460,11 @@ fn log_files_are_encrypted_under_a_data_key_only_kms_decrypts() {
     assert_eq!(crate::sse_kms::open(&stored, &data_key).unwrap(), gz);
     // A trail without a key stores the file as it is.
     trail.kms_key_id = None;
-    let plain =
-        h.t.store
-            .read_with(|tx| {
-                Ok::<_, StoreError>(crate::encryption::encrypt_log_file(
-                    tx,
-                    &h.t.root_key,
-                    &OsEntropy,
-                    &trail,
-                    object,
-                    &gz,
-                    now,
-                ))
-            })
-            .unwrap()
-            .unwrap();
+    let plain = encrypt(&trail).unwrap();
     assert_eq!(plain, gz);
     // Disabling the key stops encryption, with KMS's error as S3 reports it.
     h.kms("DisableKey", json!({"KeyId": key}));
     trail.kms_key_id = Some(key);
-    let failed =
-        h.t.store
-            .read_with(|tx| {
-                Ok::<_, StoreError>(crate::encryption::encrypt_log_file(
-                    tx,
-                    &h.t.root_key,
-                    &OsEntropy,
-                    &trail,
-                    object,
-                    &gz,
-                    now,
-                ))
-            })
-            .unwrap()
-            .unwrap_err();
+    let failed = encrypt(&trail).unwrap_err();
     assert_eq!(failed.code, "KMS.DisabledException");
 }
