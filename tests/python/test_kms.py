@@ -1,6 +1,9 @@
 """KMS end to end: boto3, the AWS CLI, the AWS Encryption SDK and openssl against Rampart."""
 
 import base64
+import datetime
+import hashlib
+import hmac
 import json
 import subprocess
 import uuid
@@ -175,6 +178,98 @@ def test_rsa_encryption_hmac_and_data_key_pairs(kms):
     assert kms.decrypt(CiphertextBlob=pair["PrivateKeyCiphertextBlob"])["Plaintext"] == pair["PrivateKeyPlaintext"]
     assert "PrivateKeyPlaintext" not in kms.generate_data_key_pair_without_plaintext(KeyId=sym, KeyPairSpec="RSA_2048")
     assert error_code(lambda: kms.get_public_key(KeyId=sym)) == "UnsupportedOperationException"
+
+
+def openssl(*args):
+    subprocess.run(["openssl", *args], check=True, capture_output=True)
+
+
+def wrap_for_import(kms, tmp_path, key_id, material, algorithm):
+    """Wraps `material` for `key_id` with openssl, as AWS's guide does; returns the token too."""
+    params = kms.get_parameters_for_import(KeyId=key_id, WrappingAlgorithm=algorithm, WrappingKeySpec="RSA_3072")
+    assert params["KeyId"].endswith(key_id)
+    (tmp_path / "wrapping.der").write_bytes(params["PublicKey"])
+    (tmp_path / "material.bin").write_bytes(material)
+    digest = "sha256" if algorithm.endswith("SHA_256") else "sha1"
+    oaep = ["pkeyutl", "-encrypt", "-pubin", "-keyform", "DER", "-inkey", str(tmp_path / "wrapping.der"),
+            "-pkeyopt", "rsa_padding_mode:oaep", "-pkeyopt", f"rsa_oaep_md:{digest}",
+            "-pkeyopt", f"rsa_mgf1_md:{digest}"]
+    if algorithm.startswith("RSAES_OAEP"):
+        openssl(*oaep, "-in", str(tmp_path / "material.bin"), "-out", str(tmp_path / "wrapped.bin"))
+        return params["ImportToken"], (tmp_path / "wrapped.bin").read_bytes()
+    # RSA_AES_KEY_WRAP: an ephemeral AES-256 key under RSA-OAEP, the material under it (RFC 5649).
+    aes = subprocess.run(["openssl", "rand", "-hex", "32"], check=True, capture_output=True, text=True).stdout.strip()
+    (tmp_path / "aes.bin").write_bytes(bytes.fromhex(aes))
+    openssl("enc", "-id-aes256-wrap-pad", "-K", aes, "-iv", "A65959A6",
+            "-in", str(tmp_path / "material.bin"), "-out", str(tmp_path / "material.wrapped"))
+    openssl(*oaep, "-in", str(tmp_path / "aes.bin"), "-out", str(tmp_path / "aes.wrapped"))
+    return params["ImportToken"], (tmp_path / "aes.wrapped").read_bytes() + (tmp_path / "material.wrapped").read_bytes()
+
+
+def test_imported_symmetric_material_lifecycle(kms, tmp_path):
+    key = new_key(kms, Origin="EXTERNAL", Description="imported")
+    key_id = key["KeyId"]
+    assert key["Origin"] == "EXTERNAL" and key["KeyState"] == "PendingImport" and key["Enabled"] is False
+    assert error_code(lambda: kms.encrypt(KeyId=key_id, Plaintext=b"x")) == "KMSInvalidStateException"
+    material = bytes(range(32))
+    token, wrapped = wrap_for_import(kms, tmp_path, key_id, material, "RSAES_OAEP_SHA_256")
+    valid_to = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=30)
+    out = kms.import_key_material(KeyId=key_id, ImportToken=token, EncryptedKeyMaterial=wrapped,
+                                  ExpirationModel="KEY_MATERIAL_EXPIRES", ValidTo=valid_to)
+    meta = kms.describe_key(KeyId=key_id)["KeyMetadata"]
+    assert meta["KeyState"] == "Enabled" and meta["ExpirationModel"] == "KEY_MATERIAL_EXPIRES"
+    assert abs((meta["ValidTo"] - valid_to).total_seconds()) < 1
+    assert meta["CurrentKeyMaterialId"] == out["KeyMaterialId"]
+    blob = kms.encrypt(KeyId=key_id, Plaintext=b"kept outside")["CiphertextBlob"]
+
+    # Other material never replaces it; the same material, after deletion, brings the key back.
+    token, other = wrap_for_import(kms, tmp_path, key_id, bytes(32), "RSAES_OAEP_SHA_1")
+    assert error_code(lambda: kms.import_key_material(
+        KeyId=key_id, ImportToken=token, EncryptedKeyMaterial=other,
+        ExpirationModel="KEY_MATERIAL_DOES_NOT_EXPIRE")) == "IncorrectKeyMaterialException"
+    kms.delete_imported_key_material(KeyId=key_id)
+    meta = kms.describe_key(KeyId=key_id)["KeyMetadata"]
+    assert meta["KeyState"] == "PendingImport" and "ExpirationModel" not in meta
+    assert error_code(lambda: kms.decrypt(CiphertextBlob=blob)) == "KMSInvalidStateException"
+    token, wrapped = wrap_for_import(kms, tmp_path, key_id, material, "RSA_AES_KEY_WRAP_SHA_256")
+    kms.import_key_material(KeyId=key_id, ImportToken=token, EncryptedKeyMaterial=wrapped,
+                            ExpirationModel="KEY_MATERIAL_DOES_NOT_EXPIRE")
+    assert kms.decrypt(CiphertextBlob=blob)["Plaintext"] == b"kept outside"
+    assert "ValidTo" not in kms.describe_key(KeyId=key_id)["KeyMetadata"]
+    assert error_code(lambda: kms.enable_key_rotation(KeyId=key_id)) == "UnsupportedOperationException"
+    native = new_key(kms)["KeyId"]
+    assert error_code(lambda: kms.get_parameters_for_import(
+        KeyId=native, WrappingAlgorithm="RSAES_OAEP_SHA_256",
+        WrappingKeySpec="RSA_2048")) == "UnsupportedOperationException"
+
+
+def test_imported_hmac_and_rsa_material_is_what_kms_uses(kms, tmp_path):
+    hmac_key = new_key(kms, Origin="EXTERNAL", KeySpec="HMAC_256", KeyUsage="GENERATE_VERIFY_MAC")["KeyId"]
+    secret = b"an HMAC key of forty bytes, imported..."[:40]
+    token, wrapped = wrap_for_import(kms, tmp_path, hmac_key, secret, "RSAES_OAEP_SHA_256")
+    kms.import_key_material(KeyId=hmac_key, ImportToken=token, EncryptedKeyMaterial=wrapped,
+                            ExpirationModel="KEY_MATERIAL_DOES_NOT_EXPIRE")
+    mac = kms.generate_mac(KeyId=hmac_key, Message=b"m", MacAlgorithm="HMAC_SHA_256")["Mac"]
+    assert mac == hmac.new(secret, b"m", hashlib.sha256).digest()
+
+    rsa = new_key(kms, Origin="EXTERNAL", KeySpec="RSA_2048", KeyUsage="SIGN_VERIFY")["KeyId"]
+    # KMS takes a private key as PKCS #8 DER (genpkey's DER is PKCS #1), as AWS's guide converts it.
+    openssl("genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", str(tmp_path / "private.pem"))
+    openssl("pkcs8", "-topk8", "-nocrypt", "-outform", "DER", "-in", str(tmp_path / "private.pem"),
+            "-out", str(tmp_path / "private.der"))
+    token, wrapped = wrap_for_import(kms, tmp_path, rsa, (tmp_path / "private.der").read_bytes(),
+                                     "RSA_AES_KEY_WRAP_SHA_1")
+    kms.import_key_material(KeyId=rsa, ImportToken=token, EncryptedKeyMaterial=wrapped,
+                            ExpirationModel="KEY_MATERIAL_DOES_NOT_EXPIRE")
+    message = b"signed with an imported key"
+    sig = kms.sign(KeyId=rsa, Message=message, SigningAlgorithm="RSASSA_PKCS1_V1_5_SHA_256")["Signature"]
+    (tmp_path / "msg").write_bytes(message)
+    (tmp_path / "sig").write_bytes(sig)
+    openssl("pkey", "-inform", "DER", "-in", str(tmp_path / "private.der"), "-pubout", "-out", str(tmp_path / "pub.pem"))
+    result = subprocess.run(["openssl", "dgst", "-sha256", "-verify", str(tmp_path / "pub.pem"),
+                             "-signature", str(tmp_path / "sig"), str(tmp_path / "msg")],
+                            capture_output=True, text=True)
+    assert result.returncode == 0 and "Verified OK" in result.stdout, result.stdout + result.stderr
 
 
 def test_grants_and_rotation(kms):

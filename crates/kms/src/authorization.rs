@@ -325,7 +325,7 @@ pub(crate) fn key_condition_keys(
         one("kms:CustomerMasterKeySpec", &key.key_spec),
         one("kms:KeyUsage", &key.key_usage),
         one("kms:CustomerMasterKeyUsage", &key.key_usage),
-        one("kms:KeyOrigin", KEY_ORIGIN),
+        one("kms:KeyOrigin", key.origin.as_str()),
         one("kms:MultiRegion", "false"),
     ];
     let prefix = format!("{}/{}/", key.account_id, key.region);
@@ -489,6 +489,9 @@ pub(crate) fn condition_keys(env: &Env<'_>, input: &Value) -> Vec<(String, Vec<S
         ("MessageType", "kms:MessageType"),
         ("KeyPairSpec", "kms:DataKeyPairSpec"),
         ("Origin", "kms:KeyOrigin"),
+        ("WrappingAlgorithm", "kms:WrappingAlgorithm"),
+        ("WrappingKeySpec", "kms:WrappingKeySpec"),
+        ("ExpirationModel", "kms:ExpirationModel"),
         ("RetiringPrincipal", "kms:RetiringPrincipal"),
         ("GranteePrincipal", "kms:GranteePrincipal"),
     ] {

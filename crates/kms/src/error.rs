@@ -24,6 +24,16 @@ pub enum KmsError {
     /// The ciphertext was encrypted under another key than the one named.
     #[error("{0}")]
     IncorrectKey(String),
+    /// Imported key material is not acceptable for the key, or is not the material imported
+    /// before.
+    #[error("{0}")]
+    IncorrectKeyMaterial(String),
+    /// The import token was not issued for this key by GetParametersForImport.
+    #[error("{0}")]
+    InvalidImportToken(String),
+    /// The import token's 24 hours have passed.
+    #[error("{0}")]
+    ExpiredImportToken(String),
     /// The key's usage does not allow the operation or the algorithm.
     #[error("{0}")]
     InvalidKeyUsage(String),
@@ -88,6 +98,9 @@ impl From<KmsError> for AwsError {
             KmsError::InvalidState(_) => ("KMSInvalidStateException", 400),
             KmsError::InvalidCiphertext(_) => ("InvalidCiphertextException", 400),
             KmsError::IncorrectKey(_) => ("IncorrectKeyException", 400),
+            KmsError::IncorrectKeyMaterial(_) => ("IncorrectKeyMaterialException", 400),
+            KmsError::InvalidImportToken(_) => ("InvalidImportTokenException", 400),
+            KmsError::ExpiredImportToken(_) => ("ExpiredImportTokenException", 400),
             KmsError::InvalidKeyUsage(_) => ("InvalidKeyUsageException", 400),
             KmsError::InvalidSignature(_) => ("KMSInvalidSignatureException", 400),
             KmsError::InvalidMac(_) => ("KMSInvalidMacException", 400),

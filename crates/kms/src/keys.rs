@@ -14,7 +14,7 @@ use time::Duration;
 use crate::error::KmsError;
 use crate::pagination;
 use crate::policy;
-use crate::records::{self, KEYS, KeyRecord, KeyState, Rotation, Tag};
+use crate::records::{self, KEYS, KeyRecord, KeyState, Origin, Rotation, Tag};
 use crate::resolve::{self, find_key, find_own_key};
 use crate::spec::KeySpec;
 use crate::{material, rotation, tags};
@@ -34,7 +34,11 @@ pub(crate) struct KeyMetadata {
     key_state: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     deletion_date: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    valid_to: Option<String>,
     origin: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    expiration_model: Option<&'static str>,
     key_manager: &'static str,
     customer_master_key_spec: String,
     key_spec: String,
@@ -65,7 +69,19 @@ pub(crate) fn metadata(env: &Env<'_>, key: &KeyRecord) -> KeyMetadata {
         key_usage: key.key_usage.clone(),
         key_state: key.state.as_str(),
         deletion_date: key.deletion_date.map(aws_timestamp),
-        origin: "AWS_KMS",
+        // Imported material's terms show while the key has it.
+        valid_to: key
+            .imported
+            .as_ref()
+            .filter(|_| !key.materials.is_empty())
+            .and_then(|i| i.valid_to)
+            .map(aws_timestamp),
+        origin: key.origin.as_str(),
+        expiration_model: key
+            .imported
+            .as_ref()
+            .filter(|_| !key.materials.is_empty())
+            .map(|i| crate::import::expiration_model(i.valid_to)),
         key_manager: "CUSTOMER",
         customer_master_key_spec: key.key_spec.clone(),
         key_spec: key.key_spec.clone(),
@@ -143,9 +159,11 @@ pub(crate) fn create_key(
     tx: &mut dyn WriteTx,
     input: CreateKeyInput,
 ) -> Result<KeyMetadataOutput, KmsError> {
-    if input.origin.as_deref().is_some_and(|o| o != "AWS_KMS") {
-        return Err(unsupported("key origins other than AWS_KMS"));
-    }
+    let origin = match input.origin.as_deref() {
+        None | Some("AWS_KMS") => Origin::AwsKms,
+        Some("EXTERNAL") => Origin::External,
+        Some(_) => return Err(unsupported("custom key stores")),
+    };
     if input.custom_key_store_id.is_some() || input.xks_key_id.is_some() {
         return Err(unsupported("custom key stores"));
     }
@@ -196,16 +214,23 @@ pub(crate) fn create_key(
     };
     tags::validate(&input.tags)?;
     resolve::purge_deleted(tx, env)?;
-    let generated = material::generate(env, spec)?;
-    let first = material::seal(
-        env,
-        &arn,
-        material::new_material_id(env),
-        &generated.secret,
-        env.now,
-        None,
-    );
-    let seed = (spec == KeySpec::Symmetric).then(|| {
+    // An EXTERNAL key starts without material: it waits for ImportKeyMaterial (import.rs).
+    let generated = match origin {
+        Origin::AwsKms => Some(material::generate(env, spec)?),
+        Origin::External => None,
+    };
+    let first = generated.as_ref().map(|g| {
+        material::seal(
+            env,
+            &arn,
+            material::new_material_id(env),
+            &g.secret,
+            env.now,
+            None,
+        )
+    });
+    // Imported keys never rotate automatically, so they need no rotation seed.
+    let seed = (spec == KeySpec::Symmetric && origin == Origin::AwsKms).then(|| {
         let seed = zeroize::Zeroizing::new(env.random(32));
         data_encoding::BASE64.encode(&env.root_key.seal(&seed, &records::seed_context(&arn)))
     });
@@ -218,19 +243,24 @@ pub(crate) fn create_key(
         description: input.description.unwrap_or_default(),
         key_usage: usage,
         key_spec: spec_name,
-        state: KeyState::Enabled,
+        state: match origin {
+            Origin::AwsKms => KeyState::Enabled,
+            Origin::External => KeyState::PendingImport,
+        },
         deletion_date: None,
         pending_window_days: None,
         policy,
         tags: tags::merged(Vec::new(), input.tags),
-        materials: vec![first],
+        materials: first.into_iter().collect(),
         public_key: generated
-            .public_key
+            .and_then(|g| g.public_key)
             .map(|p| data_encoding::BASE64.encode(&p)),
         rotation: Rotation {
             seed,
             ..Rotation::default()
         },
+        origin,
+        imported: None,
     };
     records::save_key(tx, &key)?;
     Ok(KeyMetadataOutput {
@@ -377,6 +407,9 @@ fn set_enabled(
 ) -> Result<Empty, KmsError> {
     let mut key = load_for_write(env, tx, key_id)?;
     resolve::require_not_pending_deletion(&key)?;
+    if key.state == KeyState::PendingImport {
+        return Err(resolve::pending_import(&key));
+    }
     key.state = state;
     records::save_key(tx, &key)?;
     Ok(Empty {})
@@ -435,7 +468,8 @@ pub(crate) struct CancelKeyDeletionOutput {
     key_id: String,
 }
 
-/// CancelKeyDeletion: the key comes back disabled, as AWS does.
+/// CancelKeyDeletion: the key comes back disabled, as AWS does (an imported key whose
+/// material is gone, pending import).
 pub(crate) fn cancel_key_deletion(
     env: &Env<'_>,
     tx: &mut dyn WriteTx,
@@ -448,7 +482,11 @@ pub(crate) fn cancel_key_deletion(
             key.arn
         )));
     }
-    key.state = KeyState::Disabled;
+    key.state = if key.materials.is_empty() {
+        KeyState::PendingImport
+    } else {
+        KeyState::Disabled
+    };
     key.deletion_date = None;
     key.pending_window_days = None;
     records::save_key(tx, &key)?;

@@ -1,7 +1,7 @@
 //! AWS Key Management Service, with real cryptography.
 //!
 //! Operations are declared in [`Kms::new`]; each lives in the file of its family:
-//! `keys.rs` (CreateKey … CancelKeyDeletion), `aliases.rs`, `tags.rs`, `policy.rs` (key
+//! `keys.rs` (CreateKey … CancelKeyDeletion), `import.rs` (imported key material), `aliases.rs`, `tags.rs`, `policy.rs` (key
 //! policies), `authorization.rs` (what the authorize step needs: the keys a request is about,
 //! their key policies with grants folded in, condition keys), `crypto_symmetric.rs` (Encrypt,
 //! Decrypt, ReEncrypt, data keys, GenerateRandom), `asymmetric.rs` (Sign, Verify, GetPublicKey, data key pairs, RSA-OAEP),
@@ -20,6 +20,7 @@ pub mod blob;
 mod crypto_symmetric;
 mod error;
 mod grants;
+mod import;
 mod keys;
 mod mac;
 mod material;
@@ -35,6 +36,8 @@ mod tags;
 
 #[cfg(test)]
 mod authorization_tests;
+#[cfg(test)]
+mod import_tests;
 #[cfg(test)]
 mod tests;
 
@@ -64,7 +67,7 @@ impl Kms {
                 Op::write("CreateKey", "kms:CreateKey", keys::create_key)
                     .authorization_targets(authorization::create_key_targets)
                     .condition_keys(authorization::create_key_condition_keys)
-                    .partial("no custom key stores, imported material, multi-Region keys, or SM2/ML-DSA/Ed25519/ML-KEM/KEY_AGREEMENT specs"),
+                    .partial("no custom key stores, multi-Region keys, or SM2/ML-DSA/Ed25519/ML-KEM/KEY_AGREEMENT specs"),
                 on_key(Op::read("DescribeKey", "kms:DescribeKey", keys::describe_key)),
                 Op::read("ListKeys", "kms:ListKeys", keys::list_keys)
                     .condition_keys(authorization::condition_keys),
@@ -73,6 +76,19 @@ impl Kms {
                 on_key(Op::write("DisableKey", "kms:DisableKey", keys::disable_key)),
                 on_key(Op::write("ScheduleKeyDeletion", "kms:ScheduleKeyDeletion", keys::schedule_key_deletion)),
                 on_key(Op::write("CancelKeyDeletion", "kms:CancelKeyDeletion", keys::cancel_key_deletion)),
+                // Imported key material.
+                on_key(Op::read(
+                    "GetParametersForImport",
+                    "kms:GetParametersForImport",
+                    import::get_parameters_for_import,
+                )),
+                on_key(Op::write("ImportKeyMaterial", "kms:ImportKeyMaterial", import::import_key_material))
+                    .partial("no NEW_KEY_MATERIAL imports (rotating imported material) or key material descriptions"),
+                on_key(Op::write(
+                    "DeleteImportedKeyMaterial",
+                    "kms:DeleteImportedKeyMaterial",
+                    import::delete_imported_key_material,
+                )),
                 // Aliases.
                 on_key(Op::write("CreateAlias", "kms:CreateAlias", aliases::create_alias))
                     .authorization_targets(authorization::create_alias_targets),

@@ -23,6 +23,9 @@ pub(crate) enum KeyState {
     Disabled,
     /// Scheduled for deletion; refuses cryptographic operations until cancelled or deleted.
     PendingDeletion,
+    /// An `EXTERNAL` key without material: never imported, or its material was deleted or
+    /// expired.
+    PendingImport,
 }
 
 impl KeyState {
@@ -31,6 +34,7 @@ impl KeyState {
             Self::Enabled => "Enabled",
             Self::Disabled => "Disabled",
             Self::PendingDeletion => "PendingDeletion",
+            Self::PendingImport => "PendingImport",
         }
     }
 }
@@ -74,6 +78,39 @@ pub(crate) struct Rotation {
     pub(crate) seed: Option<String>,
 }
 
+/// Where a key's material comes from, as `Origin` names it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) enum Origin {
+    /// Made by Rampart when the key was created.
+    #[default]
+    #[serde(rename = "AWS_KMS")]
+    AwsKms,
+    /// Imported by the key's owner (import.rs).
+    #[serde(rename = "EXTERNAL")]
+    External,
+}
+
+impl Origin {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Self::AwsKms => "AWS_KMS",
+            Self::External => "EXTERNAL",
+        }
+    }
+}
+
+/// The terms of an `EXTERNAL` key's material. Kept when the material is deleted or expires,
+/// so that only the same material can be imported again.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct Imported {
+    /// The id of the material first imported (import.rs derives it from the key id and the
+    /// material, so the same material always has the same id).
+    pub(crate) material_id: String,
+    /// When the material expires; `None` for `KEY_MATERIAL_DOES_NOT_EXPIRE`.
+    #[serde(with = "time::serde::rfc3339::option", default)]
+    pub(crate) valid_to: Option<OffsetDateTime>,
+}
+
 /// A KMS key.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct KeyRecord {
@@ -98,12 +135,34 @@ pub(crate) struct KeyRecord {
     /// The public key (DER SubjectPublicKeyInfo, base64) of asymmetric keys.
     pub(crate) public_key: Option<String>,
     pub(crate) rotation: Rotation,
+    #[serde(default)]
+    pub(crate) origin: Origin,
+    /// For `EXTERNAL` keys once material was imported.
+    #[serde(default)]
+    pub(crate) imported: Option<Imported>,
 }
 
 impl KeyRecord {
     /// The document key of this record.
     pub(crate) fn store_key(&self) -> String {
         key_doc(&self.account_id, &self.region, &self.key_id)
+    }
+
+    /// The key as it stands at `now`: imported material whose `ValidTo` has passed is gone
+    /// (KMS deletes it then), and a key that had it waits for an import again.
+    pub(crate) fn at(mut self, now: OffsetDateTime) -> Self {
+        let expired = self
+            .imported
+            .as_ref()
+            .and_then(|i| i.valid_to)
+            .is_some_and(|valid_to| valid_to <= now);
+        if expired && !self.materials.is_empty() {
+            self.materials.clear();
+            if self.state != KeyState::PendingDeletion {
+                self.state = KeyState::PendingImport;
+            }
+        }
+        self
     }
 
     /// Whether the key's deletion date has come: it then behaves as if gone.

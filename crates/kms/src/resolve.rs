@@ -117,7 +117,7 @@ pub(crate) fn find_key(
         return Err(key_not_found(&records::key_arn(&region, &account, &id)));
     }
     match records::load_key(tx, &account, &region, &id)? {
-        Some(key) if !key.is_deleted(env.now) => Ok(key),
+        Some(key) if !key.is_deleted(env.now) => Ok(key.at(env.now)),
         _ => Err(key_not_found(&records::key_arn(&region, &account, &id))),
     }
 }
@@ -142,7 +142,12 @@ pub(crate) fn require_enabled(key: &KeyRecord) -> Result<(), KmsError> {
         KeyState::Enabled => Ok(()),
         KeyState::Disabled => Err(KmsError::Disabled(format!("{} is disabled.", key.arn))),
         KeyState::PendingDeletion => Err(pending_deletion(key)),
+        KeyState::PendingImport => Err(pending_import(key)),
     }
+}
+
+pub(crate) fn pending_import(key: &KeyRecord) -> KmsError {
+    KmsError::InvalidState(format!("{} is pending import.", key.arn))
 }
 
 /// Changes to a key (other than cancelling its deletion) are refused while it is pending

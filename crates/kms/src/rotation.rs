@@ -22,7 +22,7 @@ use time::{Duration, OffsetDateTime};
 use crate::error::KmsError;
 use crate::keys::{Empty, KeyIdInput, load_for_write};
 use crate::material;
-use crate::records::{self, KeyRecord, Material};
+use crate::records::{self, KeyRecord, Material, Origin};
 use crate::resolve::{self, find_own_key};
 use crate::spec::KeySpec;
 
@@ -123,6 +123,11 @@ fn require_rotatable(key: &KeyRecord) -> Result<(), KmsError> {
             "{} key spec {} does not support key rotation",
             key.arn, key.key_spec
         )));
+    }
+    // Imported material rotates only by importing new material (ImportType
+    // NEW_KEY_MATERIAL), which Rampart does not serve yet.
+    if key.origin != Origin::AwsKms {
+        return Err(crate::import::origin_not_valid(key));
     }
     resolve::require_enabled(key)
 }

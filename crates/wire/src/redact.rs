@@ -10,7 +10,7 @@ use crate::shape::{ShapeId, ShapeKind, ShapeTable};
 pub const REDACTED: &str = "HIDDEN_DUE_TO_SECURITY_REASONS";
 
 /// A copy of an operation's canonical input with every member whose shape is `sensitive`
-/// replaced by [`REDACTED`]. Members the model does not name are dropped: the trail records
+/// replaced by [`REDACTED`], and binary members left out. Members the model does not name are dropped: the trail records
 /// what the model describes, and an unmodeled value cannot be known to be harmless.
 pub fn redact_input(op: &OperationModel, input: &Value) -> Value {
     match op.input_id() {
@@ -42,9 +42,16 @@ fn redact(shapes: &ShapeTable, id: ShapeId, value: &Value, depth: usize) -> Valu
         return Value::String(REDACTED.to_owned());
     }
     match (&shape.kind, value) {
+        // Binary members (ciphertexts, import tokens, wrapped key material) are left out, as
+        // CloudTrail leaves them out of KMS's events: large, and never meant for a log.
         (ShapeKind::Structure { members, .. }, Value::Object(object)) => Value::Object(
             members
                 .iter()
+                .filter(|m| {
+                    !shapes
+                        .get(m.shape)
+                        .is_some_and(|s| matches!(s.kind, ShapeKind::Blob))
+                })
                 .filter_map(|m| {
                     object
                         .get(&m.name)
@@ -104,5 +111,26 @@ mod tests {
         );
         assert_eq!(out["Credentials"]["SecretAccessKey"], json!(REDACTED));
         assert_eq!(out["Credentials"]["AccessKeyId"], json!("ASIA"));
+    }
+
+    #[test]
+    fn leaves_binary_members_out() {
+        let kms = ServiceModel::by_endpoint_prefix("kms").unwrap();
+        let op = kms.operation("Decrypt").unwrap();
+        let out = redact_input(
+            op,
+            &json!({"CiphertextBlob": "AAAA", "EncryptionAlgorithm": "SYMMETRIC_DEFAULT"}),
+        );
+        assert_eq!(out, json!({"EncryptionAlgorithm": "SYMMETRIC_DEFAULT"}));
+        let op = kms.operation("ImportKeyMaterial").unwrap();
+        let out = redact_input(
+            op,
+            &json!({"KeyId": "k", "ImportToken": "AAAA", "EncryptedKeyMaterial": "AAAA",
+                "ExpirationModel": "KEY_MATERIAL_DOES_NOT_EXPIRE"}),
+        );
+        assert_eq!(
+            out,
+            json!({"KeyId": "k", "ExpirationModel": "KEY_MATERIAL_DOES_NOT_EXPIRE"})
+        );
     }
 }
