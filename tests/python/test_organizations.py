@@ -7,6 +7,7 @@ from a member's role.
 The module shares one Rampart and one organization; tests build on each other in file
 order, each leaving the guardrails as it found them."""
 
+import datetime
 import json
 import os
 import re
@@ -478,3 +479,56 @@ def test_the_cli_manages_policies_and_tags(org, rampart, tmp_path):
     assert tags == [{"Key": "env", "Value": "dev"}]
     deleted = rampart.aws("organizations", "delete-policy", "--policy-id", summary["Id"])
     assert deleted.returncode == 0, deleted.stderr
+
+
+def test_centralized_root_access_gives_member_root_sessions_cut_to_one_task(org, rampart):
+    """IAM's organization features, then STS AssumeRoot: the management account's
+    administrator gets a short root session in the member, which its task policy keeps to
+    auditing the root user's credentials; a task of another feature waits for that feature."""
+    iam = rampart.client("iam")
+    assert error_of(lambda: iam.enable_organizations_root_credentials_management())["Error"]["Code"] == \
+        "ServiceAccessNotEnabledException"
+    org.orgs.enable_aws_service_access(ServicePrincipal="iam.amazonaws.com")
+    enabled = iam.enable_organizations_root_credentials_management()
+    assert (enabled["OrganizationId"], enabled["EnabledFeatures"]) == (org.id, ["RootCredentialsManagement"])
+    assert error_of(lambda: org.member_client("iam").list_organizations_features())["Error"]["Code"] == \
+        "AccountNotManagementOrDelegatedAdministratorException"
+
+    audit = "arn:aws:iam::aws:policy/root-task/IAMAuditRootUserCredentials"
+    out = org.admin_sts.assume_root(TargetPrincipal=org.member, TaskPolicyArn={"arn": audit}, DurationSeconds=300)
+    c = out["Credentials"]
+    assert c["AccessKeyId"].startswith("ASIA")
+    assert (c["Expiration"] - datetime.datetime.now(datetime.timezone.utc)).total_seconds() <= 300
+    root_sts = client(rampart, "sts", c["AccessKeyId"], c["SecretAccessKey"], c["SessionToken"])
+    identity = root_sts.get_caller_identity()
+    assert (identity["Arn"], identity["Account"], identity["UserId"]) == \
+        (f"arn:aws:iam::{org.member}:root", org.member, org.member)
+    root_iam = client(rampart, "iam", c["AccessKeyId"], c["SecretAccessKey"], c["SessionToken"])
+    keys = root_iam.list_access_keys()["AccessKeyMetadata"]
+    assert len(keys) == 1, keys  # the member root's own key, made by the fixture
+    root_iam.get_account_summary()
+    for call in (root_iam.list_users, lambda: root_iam.create_user(UserName=user_name()),
+                 lambda: root_iam.list_access_keys(UserName="worker")):
+        assert error_of(call)["Error"]["Code"] == "AccessDenied"
+
+    unlock = "arn:aws:iam::aws:policy/root-task/S3UnlockBucketPolicy"
+    assert error_of(lambda: org.admin_sts.assume_root(
+        TargetPrincipal=org.member, TaskPolicyArn={"arn": unlock}))["Error"]["Code"] == "AccessDenied"
+    iam.enable_organizations_root_sessions()
+    assert iam.list_organizations_features()["EnabledFeatures"] == ["RootCredentialsManagement", "RootSessions"]
+    org.admin_sts.assume_root(TargetPrincipal=f"arn:aws:iam::{org.member}:root", TaskPolicyArn={"arn": unlock})
+
+    refusals = [
+        (org.admin_sts, ACCOUNT_ID, audit, "AccessDenied"),  # the management account is no member
+        (rampart.client("sts"), org.member, audit, "AccessDenied"),  # root credentials may not
+        (org.admin_sts, org.member, "arn:aws:iam::aws:policy/AdministratorAccess", "ValidationError"),
+    ]
+    for sts, target, task, code in refusals:
+        assert error_of(lambda: sts.assume_root(TargetPrincipal=target, TaskPolicyArn={"arn": task}))[
+            "Error"]["Code"] == code, (target, task)
+
+    iam.disable_organizations_root_sessions()
+    assert iam.disable_organizations_root_credentials_management()["EnabledFeatures"] == []
+    assert error_of(lambda: org.admin_sts.assume_root(
+        TargetPrincipal=org.member, TaskPolicyArn={"arn": audit}))["Error"]["Code"] == "AccessDenied"
+    org.orgs.disable_aws_service_access(ServicePrincipal="iam.amazonaws.com")

@@ -6,6 +6,21 @@ use rampart_store::StoreError;
 /// An IAM operation's failure, as AWS names it.
 #[derive(Debug, thiserror::Error)]
 pub enum IamError {
+    /// The caller's account is in no organization.
+    #[error("{0}")]
+    OrganizationNotFound(String),
+    /// The organization has only consolidated billing.
+    #[error("{0}")]
+    OrganizationNotInAllFeaturesMode(String),
+    /// Trusted access for IAM is not enabled in the organization.
+    #[error("{0}")]
+    ServiceAccessNotEnabled(String),
+    /// The caller's account neither manages the organization nor administers IAM for it.
+    #[error("{0}")]
+    AccountNotManagementOrDelegatedAdministrator(String),
+    /// Only the management account may do this.
+    #[error("{0}")]
+    CallerIsNotManagementAccount(String),
     /// The entity does not exist.
     #[error("{0}")]
     NoSuchEntity(String),
@@ -96,6 +111,17 @@ impl IamError {
 impl From<IamError> for AwsError {
     fn from(e: IamError) -> Self {
         let (code, status) = match &e {
+            IamError::OrganizationNotFound(_) => ("OrganizationNotFoundException", 400),
+            IamError::OrganizationNotInAllFeaturesMode(_) => {
+                ("OrganizationNotInAllFeaturesModeException", 400)
+            }
+            IamError::ServiceAccessNotEnabled(_) => ("ServiceAccessNotEnabledException", 400),
+            IamError::AccountNotManagementOrDelegatedAdministrator(_) => {
+                ("AccountNotManagementOrDelegatedAdministratorException", 400)
+            }
+            IamError::CallerIsNotManagementAccount(_) => {
+                ("CallerIsNotManagementAccountException", 400)
+            }
             IamError::NoSuchEntity(_) => ("NoSuchEntity", 404),
             IamError::EntityAlreadyExists(_) => ("EntityAlreadyExists", 409),
             IamError::DeleteConflict(_) => ("DeleteConflict", 409),

@@ -27,6 +27,7 @@ pub mod password_policy;
 pub mod policies;
 pub mod records;
 mod roles;
+pub mod root_access;
 pub mod saml_providers;
 mod server_certificates;
 mod service_credentials;
@@ -38,6 +39,7 @@ pub mod tags;
 mod users;
 
 pub use error::IamError;
+pub use root_access::{OrganizationFacts, OrganizationLookup};
 pub use simulate::{ScpLevels, ServiceControlPolicyLookup};
 
 use rampart_service::{Operation, Service};
@@ -51,11 +53,15 @@ impl Iam {
     /// IAM with every operation Rampart implements, for a Rampart that serves no
     /// Organizations (no account is in an organization).
     pub fn new() -> Self {
-        Self::with_organizations(simulate::no_organizations)
+        Self::with_organizations(simulate::no_organizations, root_access::no_organization)
     }
 
-    /// IAM whose policy simulator reads the SCPs binding a principal with `scps`.
-    pub fn with_organizations(scps: ServiceControlPolicyLookup) -> Self {
+    /// IAM whose policy simulator reads the SCPs binding a principal with `scps`, and whose
+    /// organization features read an account's organization with `organizations`.
+    pub fn with_organizations(
+        scps: ServiceControlPolicyLookup,
+        organizations: OrganizationLookup,
+    ) -> Self {
         let mut operations = Vec::new();
         // One line per family; each family's file declares its operations.
         operations.extend(users::operations());
@@ -81,6 +87,7 @@ impl Iam {
         operations.extend(server_certificates::operations());
         operations.extend(service_linked_roles::operations());
         operations.extend(mfa_device_details::operations());
+        operations.extend(root_access::operations(organizations));
         // Users and roles carry tags: every operation that names one can be conditioned on
         // them (aws:ResourceTag/*).
         for operation in &mut operations {

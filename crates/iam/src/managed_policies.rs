@@ -200,6 +200,45 @@ pub static ALL: &[AwsManagedPolicy] = &[
     },
 ];
 
+/// AssumeRoot's task policies (`arn:aws:iam::aws:policy/root-task/…`), AWS's documents as
+/// published with version v1 (2024-11-06). Each only denies: it cuts a root session down to
+/// one privileged task. Rampart serves them as AssumeRoot's task policies only, not through
+/// GetPolicy (their IAM metadata is not recorded here), so they are not in [`ALL`].
+pub static ROOT_TASK_POLICIES: &[(&str, &str)] = &[
+    (
+        "IAMAuditRootUserCredentials",
+        include_str!("../managed-policies/root-task/IAMAuditRootUserCredentials.json"),
+    ),
+    (
+        "IAMCreateRootUserPassword",
+        include_str!("../managed-policies/root-task/IAMCreateRootUserPassword.json"),
+    ),
+    (
+        "IAMDeleteRootUserCredentials",
+        include_str!("../managed-policies/root-task/IAMDeleteRootUserCredentials.json"),
+    ),
+    (
+        "S3UnlockBucketPolicy",
+        include_str!("../managed-policies/root-task/S3UnlockBucketPolicy.json"),
+    ),
+    (
+        "SQSUnlockQueuePolicy",
+        include_str!("../managed-policies/root-task/SQSUnlockQueuePolicy.json"),
+    ),
+];
+
+/// The ARN prefix of AssumeRoot's task policies.
+pub const ROOT_TASK_ARN_PREFIX: &str = "arn:aws:iam::aws:policy/root-task/";
+
+/// The document of the task policy `arn` names, if it is one of [`ROOT_TASK_POLICIES`].
+pub fn root_task_policy(arn: &str) -> Option<&'static str> {
+    let name = arn.strip_prefix(ROOT_TASK_ARN_PREFIX)?;
+    ROOT_TASK_POLICIES
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, document)| *document)
+}
+
 /// The AWS managed policy with `arn`, if Rampart knows it.
 pub fn get(arn: &str) -> Option<&'static AwsManagedPolicy> {
     ALL.iter().find(|p| p.arn == arn)
@@ -222,6 +261,17 @@ mod tests {
                 panic!("{}: {e}", policy.name);
             }
         }
+        for (name, document) in ROOT_TASK_POLICIES {
+            if let Err(e) = Policy::parse_as(document, PolicyKind::Identity) {
+                panic!("{name}: {e}");
+            }
+            let arn = format!("{ROOT_TASK_ARN_PREFIX}{name}");
+            assert_eq!(root_task_policy(&arn), Some(*document));
+        }
+        assert_eq!(
+            root_task_policy("arn:aws:iam::aws:policy/AdministratorAccess"),
+            None
+        );
     }
 
     #[test]

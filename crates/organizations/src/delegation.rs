@@ -7,7 +7,7 @@
 //! organization's read-only operations, as at AWS ([`readable_organization`]).
 
 use rampart_service::{Env, Operation, aws_timestamp};
-use rampart_store::{ReadTx, WriteTx, get_json, put_json, scan_json};
+use rampart_store::{ReadTx, StoreError, WriteTx, get_json, put_json, scan_json};
 use serde::{Deserialize, Serialize};
 
 use crate::OrganizationsError;
@@ -97,6 +97,37 @@ fn delegations(
         .into_iter()
         .map(|(_, d)| d)
         .collect())
+}
+
+/// What IAM needs to know of `account`'s organization (IAM is below Organizations, so it
+/// reads it through this function; see `rampart_iam::root_access`).
+pub fn organization_facts(
+    tx: &mut dyn ReadTx,
+    account: &str,
+) -> Result<Option<rampart_iam::OrganizationFacts>, StoreError> {
+    let Some(member) = records::account(tx, account)? else {
+        return Ok(None);
+    };
+    let Some(org) = records::organization(tx, &member.organization_id)? else {
+        return Ok(None);
+    };
+    let principal = rampart_iam::root_access::IAM_SERVICE_PRINCIPAL;
+    let iam_trusted_access =
+        get_json::<ServiceAccessRecord>(tx, SERVICE_ACCESS, &format!("{}/{principal}", org.id))?
+            .is_some();
+    let iam_delegated_administrators =
+        scan_json::<DelegationRecord>(tx, DELEGATIONS, &format!("{}/", org.id), None, usize::MAX)?
+            .into_iter()
+            .filter(|(_, d)| d.service_principal == principal)
+            .map(|(_, d)| d.account_id)
+            .collect();
+    Ok(Some(rampart_iam::OrganizationFacts {
+        all_features: org.feature_set == "ALL",
+        organization_id: org.id,
+        management_account: org.management_account_id,
+        iam_trusted_access,
+        iam_delegated_administrators,
+    }))
 }
 
 /// The organization the caller may read: its management account's, or one the caller is a

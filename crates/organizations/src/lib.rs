@@ -29,6 +29,7 @@ mod tags;
 mod tests;
 mod units;
 
+pub use delegation::organization_facts;
 pub use error::{Constraint, InvalidInput, OrganizationsError};
 pub use records::Tag;
 

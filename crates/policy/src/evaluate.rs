@@ -75,7 +75,8 @@ pub fn evaluate(request: &Request, input: &EvaluationInput<'_>) -> Decision {
         kind,
         PrincipalKind::Anonymous | PrincipalKind::Service | PrincipalKind::WebIdentity
     );
-    // Root users carry no identity policies, boundaries or session policies.
+    // Root users carry no identity policies or boundaries; a root session (STS AssumeRoot)
+    // carries a session policy, its task policy.
     let has_identity_side = iam_principal && kind != PrincipalKind::Root;
     let resource_mode = ScanMode::NamesPrincipals {
         caller_has_boundary: has_identity_side && input.permissions_boundary.is_some(),
@@ -144,7 +145,17 @@ pub fn evaluate(request: &Request, input: &EvaluationInput<'_>) -> Decision {
     };
     let identity = identity_side(input.identity_policies, PolicyType::IdentityBased);
     let boundary = identity_side(input.permissions_boundary, PolicyType::PermissionsBoundary);
-    let session = identity_side(input.session_policies, PolicyType::SessionPolicy);
+    let session = input.session_policies.filter(|_| iam_principal).map(|set| {
+        note(
+            set.scan(
+                request,
+                ScanMode::AttachedToCaller,
+                PolicyType::SessionPolicy,
+                &mut matched,
+            ),
+            PolicyType::SessionPolicy,
+        )
+    });
 
     let decide = |kind: DecisionKind, decided_by: Option<PolicyType>| Decision {
         kind,
@@ -195,7 +206,9 @@ pub fn evaluate(request: &Request, input: &EvaluationInput<'_>) -> Decision {
                 }
             }
             PrincipalKind::Root => {
-                if same_account && !must_allow {
+                if !bounded(session) {
+                    deny(PolicyType::SessionPolicy)
+                } else if same_account && !must_allow {
                     decide(DecisionKind::Allow, None)
                 } else if grant != Grant::None {
                     allow(PolicyType::ResourceBased)

@@ -172,7 +172,7 @@ fn unknown_and_unimplemented_operations_say_so() {
     assert_eq!(status, 400);
     assert_eq!(xml_text(&body, "Code"), Some("InvalidAction"));
 
-    let mut not_yet = rampart.query_request("Action=ListOrganizationsFeatures&Version=2010-05-08");
+    let mut not_yet = rampart.query_request("Action=GetAccountProperties&Version=2010-05-08");
     Signing {
         service: "iam",
         ..Signing::default()
@@ -184,7 +184,7 @@ fn unknown_and_unimplemented_operations_say_so() {
     assert!(
         xml_text(&body, "Message")
             .unwrap()
-            .contains("iam:ListOrganizationsFeatures"),
+            .contains("iam:GetAccountProperties"),
         "{body}"
     );
 

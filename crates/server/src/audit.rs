@@ -816,6 +816,7 @@ mod tests {
             source_identity: None,
             chained: false,
             web_identity_provider: None,
+            root_task_policy: None,
         };
         let mut record = record();
         record.caller = Some(caller);
@@ -900,6 +901,7 @@ mod tests {
             source_identity: None,
             chained: false,
             web_identity_provider: Some(provider.into()),
+            root_task_policy: None,
         };
         let mut record = record();
         record.caller = Some(caller);

@@ -354,6 +354,7 @@ mod tests {
             source_identity: None,
             chained: false,
             web_identity_provider: None,
+            root_task_policy: None,
         };
         let token = session.token(&root_key);
         let json = Protocol::Json(rampart_wire::JsonVersion::V1_1);

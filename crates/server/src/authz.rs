@@ -230,10 +230,12 @@ impl Authorizer {
                 .iter()
                 .all(|r| guardrails.rcps(r).is_none())
         {
-            let federated = request
-                .session
-                .is_some_and(|s| s.caller.kind == PrincipalKind::FederatedUser);
-            if !federated {
+            // Root's federated users and AssumeRoot's root sessions are cut down by their
+            // session's policies.
+            let scoped = request.session.is_some_and(|s| {
+                s.caller.kind == PrincipalKind::FederatedUser || s.root_task_policy.is_some()
+            });
+            if !scoped {
                 return Ok(());
             }
         }
@@ -461,9 +463,18 @@ fn named(id: &str, document: &str) -> NamedDocument {
 }
 
 /// The session's policies, when they limit it: a role session's only when some were passed,
-/// a federated user's always (with none, it can do nothing, as AWS documents).
+/// a federated user's always (with none, it can do nothing, as AWS documents), an AssumeRoot
+/// session's task policy always.
 fn session_policies(session: Option<&Session>) -> Option<PolicySet> {
     let session = session?;
+    // A root-task policy only denies: the root session may do what root may, less that. A
+    // task policy Rampart no longer knows allows nothing.
+    if let Some(arn) = &session.root_task_policy {
+        return Some(match rampart_iam::managed_policies::root_task_policy(arn) {
+            Some(document) => compile(&[named(arn, document), named("root", ALLOW_ALL)]),
+            None => PolicySet::new(),
+        });
+    }
     let federated = session.caller.kind == PrincipalKind::FederatedUser;
     if session.policies.is_empty() && !federated {
         return None;

@@ -393,6 +393,7 @@ pub(crate) fn make_role_session(
         source_identity,
         chained: request.chained,
         web_identity_provider: request.web_identity_provider,
+        root_task_policy: None,
     };
     role.role_last_used = Some(RoleLastUsed {
         last_used_date: aws_timestamp(env.now),

@@ -10,6 +10,7 @@
 mod assume_role;
 mod assume_role_with_saml;
 mod assume_role_with_web_identity;
+mod assume_root;
 mod credentials;
 mod decode;
 mod error;
@@ -33,8 +34,14 @@ pub struct Sts {
 }
 
 impl Sts {
-    /// STS with every operation Rampart implements.
+    /// STS with every operation Rampart implements, for a Rampart that serves no
+    /// Organizations (AssumeRoot then finds no organization).
     pub fn new() -> Self {
+        Self::with_organizations(rampart_iam::root_access::no_organization)
+    }
+
+    /// STS whose AssumeRoot reads an account's organization with `organizations`.
+    pub fn with_organizations(organizations: rampart_iam::OrganizationLookup) -> Self {
         Self {
             operations: vec![
                 Operation::read(
@@ -52,6 +59,7 @@ impl Sts {
                 assume_role::operation(),
                 assume_role_with_web_identity::operation(),
                 assume_role_with_saml::operation(),
+                assume_root::operation(organizations),
                 decode::operation(),
             ]
             .into_iter()

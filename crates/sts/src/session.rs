@@ -57,6 +57,10 @@ pub struct Session {
     /// For role sessions made by `AssumeRoleWithWebIdentity`: the OIDC provider's ARN.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub web_identity_provider: Option<String>,
+    /// For root sessions made by `AssumeRoot`: the task policy (an AWS managed policy ARN)
+    /// that cuts the root user's permissions down to one privileged task.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub root_task_policy: Option<String>,
 }
 
 /// Why a session token was refused.
@@ -151,6 +155,7 @@ mod tests {
             source_identity: None,
             chained: false,
             web_identity_provider: None,
+            root_task_policy: None,
         }
     }
 

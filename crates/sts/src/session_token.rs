@@ -131,6 +131,7 @@ fn get_session_token(
         source_identity: None,
         chained: false,
         web_identity_provider: None,
+        root_task_policy: None,
     };
     Ok(GetSessionTokenOutput {
         credentials: credentials::credentials(env, &session),
@@ -207,6 +208,7 @@ fn get_federation_token(
         source_identity: None,
         chained: false,
         web_identity_provider: None,
+        root_task_policy: None,
     };
     Ok(GetFederationTokenOutput {
         credentials: credentials::credentials(env, &session),
