@@ -532,3 +532,60 @@ def test_centralized_root_access_gives_member_root_sessions_cut_to_one_task(org,
     assert error_of(lambda: org.admin_sts.assume_root(
         TargetPrincipal=org.member, TaskPolicyArn={"arn": audit}))["Error"]["Code"] == "AccessDenied"
     org.orgs.disable_aws_service_access(ServicePrincipal="iam.amazonaws.com")
+
+
+def test_an_invited_account_joins_by_accepting_and_invitations_end_as_aws_ends_them(org, rampart):
+    """A standalone account is invited by ID: it sees the invitation, accepts it and joins at
+    the root as INVITED, with the invitation's tags; a second invitation is cancelled by the
+    organization, a third declined by the account."""
+    fields = admin(rampart, "create-account")
+    guest = field(fields, "account id")
+    guest_orgs = client(rampart, "organizations", field(fields, "root access key id"),
+                        field(fields, "root secret access key"))
+    assert guest_orgs.list_handshakes_for_account()["Handshakes"] == []
+
+    def invite(**kwargs):
+        return org.orgs.invite_account_to_organization(Target={"Id": guest, "Type": "ACCOUNT"}, **kwargs)["Handshake"]
+
+    invited = invite(Notes="welcome", Tags=[{"Key": "team", "Value": "guests"}])
+    assert (invited["State"], invited["Action"]) == ("OPEN", "INVITE")
+    assert re.fullmatch(r"h-[0-9a-z]{8,32}", invited["Id"])
+    assert invited["Arn"] == f"arn:aws:organizations::{ACCOUNT_ID}:handshake/{org.id}/invite/{invited['Id']}"
+    assert {(p["Id"], p["Type"]) for p in invited["Parties"]} == {(org.id, "ORGANIZATION"), (guest, "ACCOUNT")}
+    assert (invited["ExpirationTimestamp"] - invited["RequestedTimestamp"]).days == 15
+    assert {"Type": "NOTES", "Value": "welcome"} in invited["Resources"]
+    assert error_of(lambda: invite())["Error"]["Code"] == "DuplicateHandshakeException"
+    refusals = [({"Id": org.member, "Type": "ACCOUNT"}, "ALREADY_IN_AN_ORGANIZATION"),
+                ({"Id": "guest@example.com", "Type": "EMAIL"}, "INVALID_PARTY_TYPE_TARGET")]
+    for target, reason in refusals:
+        assert error_of(lambda: org.orgs.invite_account_to_organization(Target=target))["Reason"] == reason
+
+    assert [h["Id"] for h in guest_orgs.list_handshakes_for_account()["Handshakes"]] == [invited["Id"]]
+    assert invited["Id"] in [h["Id"] for h in org.orgs.list_handshakes_for_organization()["Handshakes"]]
+    assert error_of(lambda: org.member_client("organizations").describe_handshake(
+        HandshakeId=invited["Id"]))["Error"]["Code"] == "HandshakeNotFoundException"
+    assert error_of(lambda: org.orgs.accept_handshake(HandshakeId=invited["Id"]))["Error"]["Code"] == \
+        "AccessDeniedException"
+    assert error_of(lambda: guest_orgs.cancel_handshake(HandshakeId=invited["Id"]))["Error"]["Code"] == \
+        "AccessDeniedException"
+
+    assert guest_orgs.accept_handshake(HandshakeId=invited["Id"])["Handshake"]["State"] == "ACCEPTED"
+    assert error_of(lambda: guest_orgs.accept_handshake(HandshakeId=invited["Id"]))["Error"]["Code"] == \
+        "HandshakeAlreadyInStateException"
+    assert error_of(lambda: guest_orgs.decline_handshake(HandshakeId=invited["Id"]))["Error"]["Code"] == \
+        "InvalidHandshakeTransitionException"
+    account = org.orgs.describe_account(AccountId=guest)["Account"]
+    assert (account["JoinedMethod"], account["State"]) == ("INVITED", "ACTIVE")
+    assert org.orgs.list_parents(ChildId=guest)["Parents"][0]["Id"] == org.root
+    assert org.orgs.list_tags_for_resource(ResourceId=guest)["Tags"] == [{"Key": "team", "Value": "guests"}]
+    assert guest_orgs.describe_organization()["Organization"]["Id"] == org.id
+
+    guest_orgs.leave_organization()
+    again = invite()
+    assert org.orgs.cancel_handshake(HandshakeId=again["Id"])["Handshake"]["State"] == "CANCELED"
+    assert error_of(lambda: guest_orgs.accept_handshake(HandshakeId=again["Id"]))["Error"]["Code"] == \
+        "InvalidHandshakeTransitionException"
+    third = invite()
+    assert guest_orgs.decline_handshake(HandshakeId=third["Id"])["Handshake"]["State"] == "DECLINED"
+    assert guest_orgs.describe_handshake(HandshakeId=third["Id"])["Handshake"]["State"] == "DECLINED"
+    assert error_of(lambda: org.orgs.describe_account(AccountId=guest))["Error"]["Code"] == "AccountNotFoundException"

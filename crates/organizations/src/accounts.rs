@@ -78,7 +78,7 @@ pub(crate) fn operations() -> Vec<Operation> {
 
 /// The most accounts an organization holds by default (AWS's quota; closed accounts count
 /// until they are gone).
-const MAX_ACCOUNTS: usize = 10;
+pub(crate) const MAX_ACCOUNTS: usize = 10;
 
 /// The role CreateAccount makes when the request names none.
 const DEFAULT_ROLE_NAME: &str = "OrganizationAccountAccessRole";

@@ -108,6 +108,30 @@ impl Constraint {
     }
 }
 
+/// Why a handshake cannot go ahead: `HandshakeConstraintViolationException`'s `Reason`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HandshakeConstraint {
+    /// The organization would have more accounts than its quota.
+    AccountNumberLimit,
+    /// The invited account is in an organization.
+    AlreadyInAnOrganization,
+}
+
+impl HandshakeConstraint {
+    fn reason_and_message(self) -> (&'static str, &'static str) {
+        match self {
+            HandshakeConstraint::AccountNumberLimit => (
+                "ACCOUNT_NUMBER_LIMIT_EXCEEDED",
+                "You attempted to exceed the limit on the number of accounts in an organization. Note that deleted and closed accounts still count toward your limit.",
+            ),
+            HandshakeConstraint::AlreadyInAnOrganization => (
+                "ALREADY_IN_AN_ORGANIZATION",
+                "The handshake request is invalid because the invited account is already a member of an organization.",
+            ),
+        }
+    }
+}
+
 /// Why an input is refused beyond what the model checks: `InvalidInputException`'s `Reason`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum InvalidInput {
@@ -123,6 +147,8 @@ pub enum InvalidInput {
     SystemTag,
     /// A target of the wrong kind for the operation.
     TargetNotSupported,
+    /// A handshake party of the wrong kind (or one Rampart cannot reach).
+    InvalidPartyTypeTarget,
 }
 
 impl InvalidInput {
@@ -151,6 +177,10 @@ impl InvalidInput {
             InvalidInput::TargetNotSupported => (
                 "TARGET_NOT_SUPPORTED",
                 "You can't perform the specified operation on that target entity.",
+            ),
+            InvalidInput::InvalidPartyTypeTarget => (
+                "INVALID_PARTY_TYPE_TARGET",
+                "You specified the wrong type of entity (account, organization, or email) as a party.",
             ),
         }
     }
@@ -268,6 +298,27 @@ pub enum OrganizationsError {
     /// DetachPolicy of a policy that is not attached.
     #[error("The policy isn't attached to the specified target in the specified root.")]
     PolicyNotAttached,
+    /// An open invitation of the organization for the account exists.
+    #[error(
+        "A handshake with the same action and target already exists. For example, if you invited an account to join your organization, the invited account might already have a pending invitation from this organization. If you intend to resend an invitation to an account, ensure that existing handshakes that might be considered duplicates are canceled or declined."
+    )]
+    DuplicateHandshake,
+    /// No handshake with that ID that the caller is a party of.
+    #[error("We can't find a handshake with the HandshakeId that you specified.")]
+    HandshakeNotFound,
+    /// The handshake's state does not allow the response.
+    #[error(
+        "You can't perform the operation on the handshake in its current state. For example, you can't cancel a handshake that was already accepted or accept a handshake that was already declined."
+    )]
+    InvalidHandshakeTransition,
+    /// The handshake is already in the state asked for.
+    #[error(
+        "The specified handshake is already in the requested state. For example, you can't accept a handshake that was already accepted."
+    )]
+    HandshakeAlreadyInState,
+    /// A handshake would break a constraint.
+    #[error("{}", .0.reason_and_message().1)]
+    HandshakeConstraintViolation(HandshakeConstraint),
     /// A limit stops the operation.
     #[error("{}", .0.reason_and_message().1)]
     ConstraintViolation(Constraint),
@@ -322,6 +373,15 @@ impl From<OrganizationsError> for AwsError {
             }
             OrganizationsError::DuplicatePolicyAttachment => "DuplicatePolicyAttachmentException",
             OrganizationsError::PolicyNotAttached => "PolicyNotAttachedException",
+            OrganizationsError::DuplicateHandshake => "DuplicateHandshakeException",
+            OrganizationsError::HandshakeNotFound => "HandshakeNotFoundException",
+            OrganizationsError::InvalidHandshakeTransition => "InvalidHandshakeTransitionException",
+            OrganizationsError::HandshakeAlreadyInState => "HandshakeAlreadyInStateException",
+            OrganizationsError::HandshakeConstraintViolation(c) => {
+                let (reason, message) = c.reason_and_message();
+                return AwsError::new("HandshakeConstraintViolationException", 400, message)
+                    .with_member("Reason", reason);
+            }
             OrganizationsError::ConstraintViolation(c) => {
                 let (reason, message) = c.reason_and_message();
                 return AwsError::new("ConstraintViolationException", 400, message)

@@ -50,6 +50,16 @@ pub(crate) fn create_account_request_id(env: &Env<'_>) -> String {
     format!("car-{}", random_text(env, 32))
 }
 
+/// A new handshake ID, `h-` and 32 characters.
+pub(crate) fn handshake_id(env: &Env<'_>) -> String {
+    format!("h-{}", random_text(env, 32))
+}
+
+/// `arn:aws:organizations::<management>:handshake/<org>/<action>/<handshake>`.
+pub(crate) fn handshake_arn(management: &str, org: &str, action: &str, handshake: &str) -> String {
+    format!("arn:aws:organizations::{management}:handshake/{org}/{action}/{handshake}")
+}
+
 /// `arn:aws:organizations::<management>:organization/<org>`.
 pub(crate) fn organization_arn(management: &str, org: &str) -> String {
     format!("arn:aws:organizations::{management}:organization/{org}")

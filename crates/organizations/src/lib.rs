@@ -5,7 +5,8 @@
 //! Operations are declared in [`Organizations::new`], each family in its own file:
 //! `organization.rs` (the organization), `units.rs` (roots, OUs, the tree), `accounts.rs`
 //! (CreateAccount and the account lifecycle), `policies.rs`, `attachments.rs` (policy types
-//! and attachments), `tags.rs`, `delegation.rs` (trusted access and delegated administrators). [`guardrails`] is what the request spine's authorize step
+//! and attachments), `tags.rs`, `delegation.rs` (trusted access and delegated
+//! administrators), `handshakes.rs` (invitations). [`guardrails`] is what the request spine's authorize step
 //! reads: the SCPs and RCPs that apply to an account and its place in the tree.
 //!
 //! Only an organization's management account manages it; its members may describe it, and
@@ -18,6 +19,7 @@ mod attachments;
 mod delegation;
 mod error;
 pub mod guardrails;
+mod handshakes;
 mod ids;
 mod organization;
 mod paging;
@@ -30,7 +32,7 @@ mod tests;
 mod units;
 
 pub use delegation::organization_facts;
-pub use error::{Constraint, InvalidInput, OrganizationsError};
+pub use error::{Constraint, HandshakeConstraint, InvalidInput, OrganizationsError};
 pub use records::Tag;
 
 use rampart_service::{Operation, Service};
@@ -51,6 +53,7 @@ impl Organizations {
         operations.extend(attachments::operations());
         operations.extend(tags::operations());
         operations.extend(delegation::operations());
+        operations.extend(handshakes::operations());
         Self { operations }
     }
 }

@@ -42,7 +42,7 @@ fn placeholder_email(account_id: &str) -> String {
 }
 
 /// The name Rampart gives a management account in its organization.
-const MANAGEMENT_ACCOUNT_NAME: &str = "Management account";
+pub(crate) const MANAGEMENT_ACCOUNT_NAME: &str = "Management account";
 
 /// An empty answer.
 #[derive(Debug, Serialize)]
