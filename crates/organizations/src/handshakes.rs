@@ -42,26 +42,20 @@ pub(crate) fn operations() -> Vec<Operation> {
             invite_account_to_organization,
         )
         .partial("targets are accounts by ID (Rampart keeps no email addresses of standalone accounts); an invited account joins with a placeholder email and name"),
-        Operation::write(
+        response_operation(
             "AcceptHandshake",
             "organizations:AcceptHandshake",
-            |env: &Env<'_>, tx: &mut dyn WriteTx, input: HandshakeIdInput| {
-                respond(env, tx, &input.handshake_id, Response::Accept)
-            },
+            Response::Accept,
         ),
-        Operation::write(
+        response_operation(
             "DeclineHandshake",
             "organizations:DeclineHandshake",
-            |env: &Env<'_>, tx: &mut dyn WriteTx, input: HandshakeIdInput| {
-                respond(env, tx, &input.handshake_id, Response::Decline)
-            },
+            Response::Decline,
         ),
-        Operation::write(
+        response_operation(
             "CancelHandshake",
             "organizations:CancelHandshake",
-            |env: &Env<'_>, tx: &mut dyn WriteTx, input: HandshakeIdInput| {
-                respond(env, tx, &input.handshake_id, Response::Cancel)
-            },
+            Response::Cancel,
         ),
         Operation::read(
             "DescribeHandshake",
@@ -79,6 +73,16 @@ pub(crate) fn operations() -> Vec<Operation> {
             list_handshakes_for_organization,
         ),
     ]
+}
+
+fn response_operation(name: &'static str, action: &'static str, response: Response) -> Operation {
+    Operation::write(
+        name,
+        action,
+        move |env: &Env<'_>, tx: &mut dyn WriteTx, input: HandshakeIdInput| {
+            respond(env, tx, &input.handshake_id, response)
+        },
+    )
 }
 
 /// A handshake as Rampart keeps it.
