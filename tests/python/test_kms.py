@@ -272,6 +272,27 @@ def test_imported_hmac_and_rsa_material_is_what_kms_uses(kms, tmp_path):
     assert result.returncode == 0 and "Verified OK" in result.stdout, result.stdout + result.stderr
 
 
+def test_key_last_usage_is_the_last_successful_operation_and_its_trail_event(rampart, kms):
+    key_id = new_key(kms)["KeyId"]
+    fresh = kms.get_key_last_usage(KeyId=key_id)
+    assert "KeyLastUsage" not in fresh and fresh["KeyId"] == key_id
+    assert fresh["TrackingStartDate"] == fresh["KeyCreationDate"]
+    blob = kms.encrypt(KeyId=key_id, Plaintext=b"x")["CiphertextBlob"]
+    decrypted = kms.decrypt(CiphertextBlob=blob)
+    kms.describe_key(KeyId=key_id)  # not a cryptographic operation
+    assert error_code(lambda: kms.decrypt(CiphertextBlob=blob, EncryptionContext={"a": "b"})) == \
+        "InvalidCiphertextException"  # a failure is no use
+    last = kms.get_key_last_usage(KeyId=key_id)["KeyLastUsage"]
+    assert last["Operation"] == "Decrypt"
+    assert last["KmsRequestId"] == decrypted["ResponseMetadata"]["RequestId"]
+    events = rampart.client("cloudtrail").lookup_events(LookupAttributes=[
+        {"AttributeKey": "EventId", "AttributeValue": last["CloudTrailEventId"]}])["Events"]
+    assert [e["EventName"] for e in events] == ["Decrypt"]
+    alias = f"alias/last-use-{uuid.uuid4().hex[:8]}"
+    kms.create_alias(AliasName=alias, TargetKeyId=key_id)
+    assert error_code(lambda: kms.get_key_last_usage(KeyId=alias)) == "ValidationException"
+
+
 def test_grants_and_rotation(kms):
     key_id = new_key(kms)["KeyId"]
     grantee = f"arn:aws:iam::{ACCOUNT_ID}:user/someone"

@@ -22,6 +22,7 @@ mod error;
 mod grants;
 mod import;
 mod keys;
+pub mod last_usage;
 mod mac;
 mod material;
 mod pagination;
@@ -42,6 +43,7 @@ mod import_tests;
 mod tests;
 
 pub use error::KmsError;
+pub use last_usage::KeyUse;
 
 use rampart_service::{Operation, Service};
 
@@ -69,6 +71,7 @@ impl Kms {
                     .condition_keys(authorization::create_key_condition_keys)
                     .partial("no custom key stores, multi-Region keys, or SM2/ML-DSA/Ed25519/ML-KEM/KEY_AGREEMENT specs"),
                 on_key(Op::read("DescribeKey", "kms:DescribeKey", keys::describe_key)),
+                on_key(Op::read("GetKeyLastUsage", "kms:GetKeyLastUsage", last_usage::get_key_last_usage)),
                 Op::read("ListKeys", "kms:ListKeys", keys::list_keys)
                     .condition_keys(authorization::condition_keys),
                 on_key(Op::write("UpdateKeyDescription", "kms:UpdateKeyDescription", keys::update_key_description)),

@@ -199,6 +199,7 @@ pub(crate) fn purge_deleted(tx: &mut dyn WriteTx, env: &Env<'_>) -> Result<(), K
         rampart_store::scan_json(tx, ALIASES, &prefix, None, usize::MAX)?;
     for (doc, key_id) in gone {
         tx.delete(KEYS, &doc)?;
+        tx.delete(crate::last_usage::LAST_USES, &doc)?;
         for (alias_doc, alias) in &aliases {
             if alias.target_key_id == key_id {
                 tx.delete(ALIASES, alias_doc)?;

@@ -80,7 +80,7 @@ pub(crate) async fn handle(
     let prepared = prepare(&state, &parts, &body, signed, &route, &mut record);
     let outcome = match prepared {
         Ok(call) => execute(&state, call, &route, record).await,
-        Err(e) => match append_event(&state, record.event(Err(&e)), record.usage).await {
+        Err(e) => match append_event(&state, record.event(Err(&e)), record.usage, None).await {
             Ok(()) => Err(e),
             Err(audit_failure) => Err(audit_failure),
         },
@@ -434,7 +434,21 @@ async fn execute(
                 .map_err(|e| internal_failure("read transaction failed", &e))
                 .and_then(|r| r);
             let event = record.event(outcome.as_ref().map(|_| None));
-            append_event(state, event, record.usage).await?;
+            // A KMS key's last cryptographic use is written with the event that records it.
+            let key_use = outcome
+                .as_ref()
+                .ok()
+                .filter(|_| record.event_source == "kms.amazonaws.com")
+                .and_then(|_| {
+                    rampart_kms::KeyUse::of_call(
+                        &record.event_name,
+                        &record.resources,
+                        record.event_time,
+                        &record.event_id,
+                        &record.request_id,
+                    )
+                });
+            append_event(state, event, record.usage, key_use).await?;
             outcome
         }
         Handler::Write(_) => execute_write(state, call, op_model, record).await,
@@ -519,10 +533,11 @@ async fn append_event(
     state: &AppState,
     event: AuditEvent,
     usage: Option<crate::usage::Usage>,
+    key_use: Option<rampart_kms::KeyUse>,
 ) -> Result<(), AwsError> {
     let outcome = match usage {
         // The append alone is one statement: it needs no savepoint of its own.
-        None if event.is_single() => {
+        None if event.is_single() && key_use.is_none() => {
             state
                 .store
                 .write_single_change_with(move |tx| tx.append_journal(&event.entry()).map(|_| ()))
@@ -534,6 +549,9 @@ async fn append_event(
                 .write_with(move |tx| {
                     for entry in event.entries() {
                         tx.append_journal(&entry)?;
+                    }
+                    if let Some(key_use) = &key_use {
+                        key_use.record(tx)?;
                     }
                     usage.map_or(Ok(()), |usage| usage.record(tx))
                 })
