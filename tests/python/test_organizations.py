@@ -589,3 +589,34 @@ def test_an_invited_account_joins_by_accepting_and_invitations_end_as_aws_ends_t
     assert guest_orgs.decline_handshake(HandshakeId=third["Id"])["Handshake"]["State"] == "DECLINED"
     assert guest_orgs.describe_handshake(HandshakeId=third["Id"])["Handshake"]["State"] == "DECLINED"
     assert error_of(lambda: org.orgs.describe_account(AccountId=guest))["Error"]["Code"] == "AccountNotFoundException"
+
+
+def test_a_consolidated_billing_organization_gets_all_features_by_handshakes(rampart):
+    """Two standalone accounts: one founds an organization with consolidated billing only and
+    invites the other; all features come once the member approved and the management account
+    accepted the request."""
+    def standalone():
+        fields = admin(rampart, "create-account")
+        return field(fields, "account id"), client(
+            rampart, "organizations", field(fields, "root access key id"), field(fields, "root secret access key"))
+
+    _, boss = standalone()
+    member_id, member = standalone()
+    boss.create_organization(FeatureSet="CONSOLIDATED_BILLING")
+    invitation = boss.invite_account_to_organization(Target={"Id": member_id, "Type": "ACCOUNT"})["Handshake"]
+    member.accept_handshake(HandshakeId=invitation["Id"])
+
+    request = boss.enable_all_features()["Handshake"]
+    assert (request["Action"], request["State"]) == ("ENABLE_ALL_FEATURES", "REQUESTED")
+    assert error_of(lambda: boss.enable_all_features())["Reason"] == \
+        "ORGANIZATION_IS_ALREADY_PENDING_ALL_FEATURES_MIGRATION"
+    approvals = member.list_handshakes_for_account(Filter={"ActionType": "APPROVE_ALL_FEATURES"})["Handshakes"]
+    assert len(approvals) == 1
+    assert {"Type": "PARENT_HANDSHAKE", "Value": request["Id"]} in approvals[0]["Resources"]
+    assert error_of(lambda: boss.accept_handshake(HandshakeId=request["Id"]))["Error"]["Code"] == \
+        "InvalidHandshakeTransitionException"
+    member.accept_handshake(HandshakeId=approvals[0]["Id"])
+    assert boss.describe_handshake(HandshakeId=request["Id"])["Handshake"]["State"] == "OPEN"
+    assert boss.accept_handshake(HandshakeId=request["Id"])["Handshake"]["State"] == "ACCEPTED"
+    assert boss.describe_organization()["Organization"]["FeatureSet"] == "ALL"
+    assert error_of(lambda: boss.enable_all_features())["Reason"] == "ORGANIZATION_ALREADY_HAS_ALL_FEATURES"

@@ -115,6 +115,12 @@ pub enum HandshakeConstraint {
     AccountNumberLimit,
     /// The invited account is in an organization.
     AlreadyInAnOrganization,
+    /// Inviting while all features are being enabled.
+    InviteDisabledDuringEnableAllFeatures,
+    /// EnableAllFeatures on an organization that has them.
+    OrganizationAlreadyHasAllFeatures,
+    /// EnableAllFeatures while a request to enable them is pending.
+    OrganizationAlreadyPendingAllFeaturesMigration,
 }
 
 impl HandshakeConstraint {
@@ -127,6 +133,18 @@ impl HandshakeConstraint {
             HandshakeConstraint::AlreadyInAnOrganization => (
                 "ALREADY_IN_AN_ORGANIZATION",
                 "The handshake request is invalid because the invited account is already a member of an organization.",
+            ),
+            HandshakeConstraint::InviteDisabledDuringEnableAllFeatures => (
+                "INVITE_DISABLED_DURING_ENABLE_ALL_FEATURES",
+                "You can't issue new invitations to join an organization while it's in the process of enabling all features. You can resume inviting accounts after you finalize the process when all accounts have agreed to the change.",
+            ),
+            HandshakeConstraint::OrganizationAlreadyHasAllFeatures => (
+                "ORGANIZATION_ALREADY_HAS_ALL_FEATURES",
+                "The handshake request is invalid because the organization has already enabled all features.",
+            ),
+            HandshakeConstraint::OrganizationAlreadyPendingAllFeaturesMigration => (
+                "ORGANIZATION_IS_ALREADY_PENDING_ALL_FEATURES_MIGRATION",
+                "The handshake request is invalid because the organization has already started the process to enable all features.",
             ),
         }
     }

@@ -1,11 +1,16 @@
-//! Handshakes: InviteAccountToOrganization, AcceptHandshake, DeclineHandshake,
-//! CancelHandshake, DescribeHandshake, ListHandshakesForAccount,
+//! Handshakes: InviteAccountToOrganization, EnableAllFeatures, AcceptHandshake,
+//! DeclineHandshake, CancelHandshake, DescribeHandshake, ListHandshakesForAccount,
 //! ListHandshakesForOrganization.
 //!
 //! An invitation is a handshake from the organization to an existing standalone account.
 //! It stays `OPEN` for 15 days: the invited account accepts (and joins at the root, as
 //! `INVITED`) or declines it, the management account may cancel it, and past its expiry it
 //! is `EXPIRED`. Only the two parties see it.
+//!
+//! EnableAllFeatures starts an `ENABLE_ALL_FEATURES` handshake of the management account and
+//! sends an `APPROVE_ALL_FEATURES` handshake to every invited member (created accounts need
+//! not approve). The first stays `REQUESTED` until every member has approved, then is `OPEN`
+//! for the management account to accept, which switches the organization to all features.
 
 use rampart_service::{Env, Operation, aws_timestamp};
 use rampart_store::{ReadTx, WriteTx, get_json, put_json, scan_json};
@@ -27,7 +32,14 @@ const HANDSHAKES: &str = "organizations.handshake";
 
 /// How long an invitation stays open, as AWS keeps it.
 const INVITATION_LIFETIME: Duration = Duration::days(15);
+/// How long a request to enable all features stays open.
+const ALL_FEATURES_LIFETIME: Duration = Duration::days(90);
 
+const INVITE: &str = "INVITE";
+const ENABLE_ALL_FEATURES: &str = "ENABLE_ALL_FEATURES";
+const APPROVE_ALL_FEATURES: &str = "APPROVE_ALL_FEATURES";
+
+const REQUESTED: &str = "REQUESTED";
 const OPEN: &str = "OPEN";
 const ACCEPTED: &str = "ACCEPTED";
 const DECLINED: &str = "DECLINED";
@@ -42,6 +54,11 @@ pub(crate) fn operations() -> Vec<Operation> {
             invite_account_to_organization,
         )
         .partial("targets are accounts by ID (Rampart keeps no email addresses of standalone accounts); an invited account joins with a placeholder email and name"),
+        Operation::write(
+            "EnableAllFeatures",
+            "organizations:EnableAllFeatures",
+            enable_all_features,
+        ),
         response_operation(
             "AcceptHandshake",
             "organizations:AcceptHandshake",
@@ -95,9 +112,17 @@ struct HandshakeRecord {
     management_account_id: String,
     management_account_email: String,
     feature_set: String,
-    /// The invited account.
+    /// `INVITE`, `ENABLE_ALL_FEATURES` or `APPROVE_ALL_FEATURES`.
+    #[serde(default = "invite_action")]
+    action: String,
+    /// The account party: the invited or approving account, or for `ENABLE_ALL_FEATURES`
+    /// the management account.
     account_id: String,
-    /// `OPEN`, `ACCEPTED`, `DECLINED` or `CANCELED`; `EXPIRED` is read off the dates.
+    /// For `APPROVE_ALL_FEATURES`: the `ENABLE_ALL_FEATURES` handshake it answers.
+    #[serde(default)]
+    parent_id: Option<String>,
+    /// `REQUESTED`, `OPEN`, `ACCEPTED`, `DECLINED` or `CANCELED`; `EXPIRED` is read off the
+    /// dates.
     state: String,
     requested_timestamp: String,
     expiration_timestamp: String,
@@ -106,16 +131,25 @@ struct HandshakeRecord {
     tags: Vec<Tag>,
 }
 
+fn invite_action() -> String {
+    INVITE.to_owned()
+}
+
 impl HandshakeRecord {
-    /// The state at `now`: an open handshake past its expiry has expired.
+    /// The state at `now`: a pending handshake past its expiry has expired.
     fn state_at(&self, now: OffsetDateTime) -> &str {
         let expired =
             OffsetDateTime::parse(&self.expiration_timestamp, &Rfc3339).is_ok_and(|at| at <= now);
-        if self.state == OPEN && expired {
+        if (self.state == OPEN || self.state == REQUESTED) && expired {
             EXPIRED
         } else {
             &self.state
         }
+    }
+
+    /// Whether it still waits for an answer.
+    fn is_pending(&self, now: OffsetDateTime) -> bool {
+        matches!(self.state_at(now), OPEN | REQUESTED)
     }
 
     /// Whether `account` is one of its parties (the organization by its management account).
@@ -162,7 +196,7 @@ pub(crate) struct Handshake {
     state: String,
     requested_timestamp: String,
     expiration_timestamp: String,
-    action: &'static str,
+    action: String,
     resources: Vec<Resource>,
 }
 
@@ -172,18 +206,21 @@ impl Handshake {
             id: id.to_owned(),
             kind: kind.to_owned(),
         };
-        let mut resources = vec![
-            Resource {
-                value: record.organization_id.clone(),
-                kind: "ORGANIZATION",
-                resources: vec![
-                    resource("MASTER_EMAIL", &record.management_account_email),
-                    resource("MASTER_NAME", crate::organization::MANAGEMENT_ACCOUNT_NAME),
-                    resource("ORGANIZATION_FEATURE_SET", &record.feature_set),
-                ],
-            },
-            resource("ACCOUNT", &record.account_id),
-        ];
+        let mut resources = vec![Resource {
+            value: record.organization_id.clone(),
+            kind: "ORGANIZATION",
+            resources: vec![
+                resource("MASTER_EMAIL", &record.management_account_email),
+                resource("MASTER_NAME", crate::organization::MANAGEMENT_ACCOUNT_NAME),
+                resource("ORGANIZATION_FEATURE_SET", &record.feature_set),
+            ],
+        }];
+        if record.action == INVITE {
+            resources.push(resource("ACCOUNT", &record.account_id));
+        }
+        if let Some(parent) = &record.parent_id {
+            resources.push(resource("PARENT_HANDSHAKE", parent));
+        }
         if let Some(notes) = &record.notes {
             resources.push(resource("NOTES", notes));
         }
@@ -197,7 +234,7 @@ impl Handshake {
             state: record.state_at(now).to_owned(),
             requested_timestamp: record.requested_timestamp.clone(),
             expiration_timestamp: record.expiration_timestamp.clone(),
-            action: "INVITE",
+            action: record.action.clone(),
             resources,
         }
     }
@@ -243,10 +280,16 @@ fn invite_account_to_organization(
             HandshakeConstraint::AlreadyInAnOrganization,
         ));
     }
-    let open: Vec<HandshakeRecord> = all(tx)?
+    let pending: Vec<HandshakeRecord> = all(tx)?
         .into_iter()
-        .filter(|h| h.organization_id == org.id && h.state_at(env.now) == OPEN)
+        .filter(|h| h.organization_id == org.id && h.is_pending(env.now))
         .collect();
+    if pending.iter().any(|h| h.action == ENABLE_ALL_FEATURES) {
+        return Err(OrganizationsError::HandshakeConstraintViolation(
+            HandshakeConstraint::InviteDisabledDuringEnableAllFeatures,
+        ));
+    }
+    let open: Vec<&HandshakeRecord> = pending.iter().filter(|h| h.action == INVITE).collect();
     if open.iter().any(|h| h.account_id == account) {
         return Err(OrganizationsError::DuplicateHandshake);
     }
@@ -263,7 +306,9 @@ fn invite_account_to_organization(
         management_account_id: org.management_account_id.clone(),
         management_account_email: org.management_account_email.clone(),
         feature_set: org.feature_set.clone(),
+        action: INVITE.to_owned(),
         account_id: account,
+        parent_id: None,
         state: OPEN.to_owned(),
         requested_timestamp: aws_timestamp(env.now),
         expiration_timestamp: aws_timestamp(env.now + INVITATION_LIFETIME),
@@ -334,16 +379,140 @@ fn respond(
     if state == response.state() {
         return Err(OrganizationsError::HandshakeAlreadyInState);
     }
-    if state != OPEN {
+    // A request to enable all features is accepted once every member approved (OPEN), or
+    // cancelled; its children are answered by the members.
+    let answerable = match (record.action.as_str(), response) {
+        (ENABLE_ALL_FEATURES, Response::Decline) => false,
+        (ENABLE_ALL_FEATURES, Response::Cancel) => matches!(state, OPEN | REQUESTED),
+        _ => state == OPEN,
+    };
+    if !answerable {
         return Err(OrganizationsError::InvalidHandshakeTransition);
-    }
-    if response == Response::Accept {
-        join(env, tx, &record)?;
     }
     record.state = response.state().to_owned();
     put_json(tx, HANDSHAKES, &record.id, &record)?;
+    match (record.action.as_str(), response) {
+        (INVITE, Response::Accept) => join(env, tx, &record)?,
+        (APPROVE_ALL_FEATURES, Response::Accept) => approved(env, tx, &record)?,
+        (ENABLE_ALL_FEATURES, Response::Accept) => {
+            let mut org = records::organization(tx, &record.organization_id)?
+                .ok_or(OrganizationsError::InvalidHandshakeTransition)?;
+            org.feature_set = "ALL".to_owned();
+            records::put_organization(tx, &org)?;
+        }
+        (ENABLE_ALL_FEATURES, Response::Cancel) => {
+            for mut child in children(env, tx, &record.id)? {
+                child.state = CANCELED.to_owned();
+                put_json(tx, HANDSHAKES, &child.id, &child)?;
+            }
+        }
+        _ => {}
+    }
     Ok(HandshakeOutput {
         handshake: Handshake::of(&record, env.now),
+    })
+}
+
+/// The pending `APPROVE_ALL_FEATURES` handshakes of the request `parent`.
+fn children(
+    env: &Env<'_>,
+    tx: &mut (impl ReadTx + ?Sized),
+    parent: &str,
+) -> Result<Vec<HandshakeRecord>, OrganizationsError> {
+    Ok(all(tx)?
+        .into_iter()
+        .filter(|h| h.parent_id.as_deref() == Some(parent) && h.is_pending(env.now))
+        .collect())
+}
+
+/// A member approved: once no approval is pending, the request is OPEN for the management
+/// account to accept.
+fn approved(
+    env: &Env<'_>,
+    tx: &mut dyn WriteTx,
+    child: &HandshakeRecord,
+) -> Result<(), OrganizationsError> {
+    let Some(parent_id) = &child.parent_id else {
+        return Ok(());
+    };
+    if !children(env, tx, parent_id)?.is_empty() {
+        return Ok(());
+    }
+    if let Some(mut parent) = get_json::<HandshakeRecord>(tx, HANDSHAKES, parent_id)?
+        && parent.state_at(env.now) == REQUESTED
+    {
+        parent.state = OPEN.to_owned();
+        put_json(tx, HANDSHAKES, &parent.id, &parent)?;
+    }
+    Ok(())
+}
+
+/// EnableAllFeatures: the request, and one approval handshake per invited member.
+fn enable_all_features(
+    env: &Env<'_>,
+    tx: &mut dyn WriteTx,
+    _input: crate::organization::NoInput,
+) -> Result<HandshakeOutput, OrganizationsError> {
+    let org = managed_organization(env, tx)?;
+    if org.feature_set == "ALL" {
+        return Err(OrganizationsError::HandshakeConstraintViolation(
+            HandshakeConstraint::OrganizationAlreadyHasAllFeatures,
+        ));
+    }
+    let pending = all(tx)?.into_iter().any(|h| {
+        h.organization_id == org.id && h.action == ENABLE_ALL_FEATURES && h.is_pending(env.now)
+    });
+    if pending {
+        return Err(OrganizationsError::HandshakeConstraintViolation(
+            HandshakeConstraint::OrganizationAlreadyPendingAllFeaturesMigration,
+        ));
+    }
+    let approvers: Vec<String> = records::accounts(tx, &org.id)?
+        .into_iter()
+        .filter(|a| a.joined_method == "INVITED" && a.id != org.management_account_id)
+        .map(|a| a.id)
+        .collect();
+    let handshake = |action: &str, account: &str, parent: Option<&str>, state: &str| {
+        let id = ids::handshake_id(env);
+        HandshakeRecord {
+            arn: ids::handshake_arn(
+                &org.management_account_id,
+                &org.id,
+                &action.to_ascii_lowercase(),
+                &id,
+            ),
+            id,
+            organization_id: org.id.clone(),
+            management_account_id: org.management_account_id.clone(),
+            management_account_email: org.management_account_email.clone(),
+            feature_set: org.feature_set.clone(),
+            action: action.to_owned(),
+            account_id: account.to_owned(),
+            parent_id: parent.map(str::to_owned),
+            state: state.to_owned(),
+            requested_timestamp: aws_timestamp(env.now),
+            expiration_timestamp: aws_timestamp(env.now + ALL_FEATURES_LIFETIME),
+            notes: None,
+            tags: Vec::new(),
+        }
+    };
+    let request = handshake(
+        ENABLE_ALL_FEATURES,
+        &org.management_account_id,
+        None,
+        if approvers.is_empty() {
+            OPEN
+        } else {
+            REQUESTED
+        },
+    );
+    put_json(tx, HANDSHAKES, &request.id, &request)?;
+    for account in &approvers {
+        let approval = handshake(APPROVE_ALL_FEATURES, account, Some(&request.id), OPEN);
+        put_json(tx, HANDSHAKES, &approval.id, &approval)?;
+    }
+    Ok(HandshakeOutput {
+        handshake: Handshake::of(&request, env.now),
     })
 }
 
@@ -440,17 +609,21 @@ fn list(
         action_type: None,
         parent_handshake_id: None,
     });
-    // Invitations have no parent handshake.
-    let matches_filter = filter.action_type.as_deref().is_none_or(|a| a == "INVITE")
-        && filter.parent_handshake_id.is_none();
+    let matches_filter = |h: &HandshakeRecord| {
+        filter.action_type.as_deref().is_none_or(|a| a == h.action)
+            && filter
+                .parent_handshake_id
+                .as_deref()
+                .is_none_or(|p| h.parent_id.as_deref() == Some(p))
+    };
     let recent = |h: &HandshakeRecord| {
-        h.state_at(env.now) == OPEN
+        h.is_pending(env.now)
             || OffsetDateTime::parse(&h.requested_timestamp, &Rfc3339)
-                .is_ok_and(|at| env.now - at <= Duration::days(30) + INVITATION_LIFETIME)
+                .is_ok_and(|at| env.now - at <= Duration::days(30) + ALL_FEATURES_LIFETIME)
     };
     let records: Vec<HandshakeRecord> = all(tx)?
         .into_iter()
-        .filter(|h| matches_filter && include(h) && recent(h))
+        .filter(|h| matches_filter(h) && include(h) && recent(h))
         .collect();
     let page = paging::page(
         records,
@@ -500,12 +673,17 @@ mod tests {
 
     /// An organization of MANAGEMENT and `guests` standalone accounts (`2000000000NN`).
     fn setting(guests: usize) -> (TestEnv, Vec<String>) {
+        setting_with(guests, "ALL")
+    }
+
+    fn setting_with(guests: usize, feature_set: &str) -> (TestEnv, Vec<String>) {
         let t = TestEnv::in_account(MANAGEMENT);
-        t.write(|env, tx| {
+        let input = serde_json::json!({"FeatureSet": feature_set});
+        t.write(move |env, tx| {
             crate::organization::create_organization(
                 env,
                 tx,
-                serde_json::from_value(serde_json::json!({"FeatureSet": "ALL"})).unwrap(),
+                serde_json::from_value(input).unwrap(),
             )
         })
         .unwrap();
@@ -583,5 +761,91 @@ mod tests {
                 HandshakeConstraint::AccountNumberLimit
             )
         ));
+    }
+
+    fn enable(t: &TestEnv) -> Result<HandshakeOutput, OrganizationsError> {
+        t.write(|env, tx| enable_all_features(env, tx, crate::organization::NoInput {}))
+    }
+
+    fn state_of(t: &TestEnv, id: &str) -> String {
+        let id = id.to_owned();
+        t.read(move |_, tx| get_json::<HandshakeRecord>(tx, HANDSHAKES, &id))
+            .unwrap()
+            .unwrap()
+            .state
+    }
+
+    #[test]
+    fn all_features_come_once_every_invited_member_approved_and_the_management_account_accepts() {
+        let (mut t, guests) = setting_with(1, "CONSOLIDATED_BILLING");
+        let invitation = invite(&t, &guests[0]).unwrap().handshake;
+        respond_as(&mut t, &guests[0], &invitation.id, Response::Accept).unwrap();
+        t.act_as(MANAGEMENT);
+        let request = enable(&t).unwrap().handshake;
+        assert_eq!(
+            (request.action.as_str(), request.state.as_str()),
+            (ENABLE_ALL_FEATURES, REQUESTED)
+        );
+        assert!(matches!(
+            enable(&t).unwrap_err(),
+            OrganizationsError::HandshakeConstraintViolation(
+                HandshakeConstraint::OrganizationAlreadyPendingAllFeaturesMigration
+            )
+        ));
+        let e = respond_as(&mut t, MANAGEMENT, &request.id, Response::Accept).unwrap_err();
+        assert!(matches!(e, OrganizationsError::InvalidHandshakeTransition));
+
+        let approval = t
+            .read(|env, tx| children(env, tx, &request.id))
+            .unwrap()
+            .pop()
+            .unwrap();
+        assert_eq!(
+            (approval.action.as_str(), approval.account_id.as_str()),
+            (APPROVE_ALL_FEATURES, guests[0].as_str())
+        );
+        respond_as(&mut t, &guests[0], &approval.id, Response::Accept).unwrap();
+        assert_eq!(state_of(&t, &request.id), OPEN);
+        respond_as(&mut t, MANAGEMENT, &request.id, Response::Accept).unwrap();
+        let org = t
+            .read(|_, tx| {
+                let member = records::account(tx, MANAGEMENT)?.unwrap();
+                records::organization(tx, &member.organization_id)
+            })
+            .unwrap()
+            .unwrap();
+        assert_eq!(org.feature_set, "ALL");
+        assert!(matches!(
+            enable(&t).unwrap_err(),
+            OrganizationsError::HandshakeConstraintViolation(
+                HandshakeConstraint::OrganizationAlreadyHasAllFeatures
+            )
+        ));
+    }
+
+    #[test]
+    fn no_invitation_while_all_features_are_pending_and_cancelling_withdraws_the_approvals() {
+        let (mut t, guests) = setting_with(2, "CONSOLIDATED_BILLING");
+        let invitation = invite(&t, &guests[0]).unwrap().handshake;
+        respond_as(&mut t, &guests[0], &invitation.id, Response::Accept).unwrap();
+        t.act_as(MANAGEMENT);
+        let request = enable(&t).unwrap().handshake;
+        assert!(matches!(
+            invite(&t, &guests[1]).unwrap_err(),
+            OrganizationsError::HandshakeConstraintViolation(
+                HandshakeConstraint::InviteDisabledDuringEnableAllFeatures
+            )
+        ));
+        let approval = t
+            .read(|env, tx| children(env, tx, &request.id))
+            .unwrap()
+            .pop()
+            .unwrap();
+        respond_as(&mut t, MANAGEMENT, &request.id, Response::Cancel).unwrap();
+        assert_eq!(state_of(&t, &approval.id), CANCELED);
+        let e = respond_as(&mut t, &guests[0], &approval.id, Response::Accept).unwrap_err();
+        assert!(matches!(e, OrganizationsError::InvalidHandshakeTransition));
+        t.act_as(MANAGEMENT);
+        invite(&t, &guests[1]).unwrap();
     }
 }
