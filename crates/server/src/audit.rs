@@ -801,22 +801,15 @@ mod tests {
             access_key_id: "ASIAEXAMPLE".into(),
         };
         let session = rampart_sts::Session {
-            access_key_id: "ASIAEXAMPLE".into(),
-            secret_access_key: "very-secret-value".into(),
-            caller: caller.clone(),
-            issued_at: 1_795_521_000,
-            expires_at: 1_795_524_600,
             mfa_authenticated: true,
             role_name: Some("admin".into()),
             role_arn: Some("arn:aws:iam::123456789012:role/admin".into()),
-            user_name: None,
-            policies: Vec::new(),
-            tags: Vec::new(),
-            transitive_tag_keys: Vec::new(),
-            source_identity: None,
-            chained: false,
-            web_identity_provider: None,
-            root_task_policy: None,
+            ..rampart_sts::Session::new(
+                caller.clone(),
+                "very-secret-value".into(),
+                1_795_521_000,
+                1_795_524_600,
+            )
         };
         let mut record = record();
         record.caller = Some(caller);
@@ -886,22 +879,10 @@ mod tests {
             access_key_id: "ASIAEXAMPLE".into(),
         };
         let mut session = rampart_sts::Session {
-            access_key_id: "ASIAEXAMPLE".into(),
-            secret_access_key: "s".into(),
-            caller: caller.clone(),
-            issued_at: 1_795_521_000,
-            expires_at: 1_795_524_600,
-            mfa_authenticated: false,
             role_name: Some("ci".into()),
             role_arn: Some("arn:aws:iam::123456789012:role/ci".into()),
-            user_name: None,
-            policies: Vec::new(),
-            tags: Vec::new(),
-            transitive_tag_keys: Vec::new(),
-            source_identity: None,
-            chained: false,
             web_identity_provider: Some(provider.into()),
-            root_task_policy: None,
+            ..rampart_sts::Session::new(caller.clone(), "s".into(), 1_795_521_000, 1_795_524_600)
         };
         let mut record = record();
         record.caller = Some(caller);

@@ -337,25 +337,13 @@ mod tests {
     fn a_session_answers_expired_token_once_past() {
         let root_key = RootKey::generate();
         let issued_at = 1_795_521_600;
-        let session = Session {
-            access_key_id: "ASIAEXAMPLE".into(),
-            secret_access_key: "secret".into(),
-            caller: Caller::root("123456789012", "ASIAEXAMPLE"),
+        // DurationSeconds=900, the shortest AWS allows.
+        let session = Session::new(
+            Caller::root("123456789012", "ASIAEXAMPLE"),
+            "secret".into(),
             issued_at,
-            // DurationSeconds=900, the shortest AWS allows.
-            expires_at: issued_at + 900,
-            mfa_authenticated: false,
-            role_name: None,
-            role_arn: None,
-            user_name: None,
-            policies: Vec::new(),
-            tags: Vec::new(),
-            transitive_tag_keys: Vec::new(),
-            source_identity: None,
-            chained: false,
-            web_identity_provider: None,
-            root_task_policy: None,
-        };
+            issued_at + 900,
+        );
         let token = session.token(&root_key);
         let json = Protocol::Json(rampart_wire::JsonVersion::V1_1);
         let open = |now, protocol| open_session(&root_key, "ASIAEXAMPLE", &token, now, protocol);

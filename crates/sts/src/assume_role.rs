@@ -368,32 +368,28 @@ pub(crate) fn make_role_session(
     );
     let assumed_role_id = format!("{}:{}", role.role_id, request.session_name);
     let issued_at = env.now.unix_timestamp();
-    let session = Session {
-        caller: rampart_service::Caller {
-            account_id: account.to_owned(),
-            arn: session_arn.clone(),
-            principal_id: assumed_role_id.clone(),
-            kind: PrincipalKind::AssumedRole,
-            user_name: None,
-            access_key_id: access_key_id.clone(),
-        },
+    let caller = rampart_service::Caller {
+        account_id: account.to_owned(),
+        arn: session_arn.clone(),
+        principal_id: assumed_role_id.clone(),
+        kind: PrincipalKind::AssumedRole,
+        user_name: None,
         access_key_id,
-        secret_access_key,
-        issued_at,
-        expires_at: request
-            .not_after
-            .map_or(issued_at + seconds, |end| end.min(issued_at + seconds)),
+    };
+    let expires_at = request
+        .not_after
+        .map_or(issued_at + seconds, |end| end.min(issued_at + seconds));
+    let session = Session {
         mfa_authenticated: request.mfa_authenticated,
         role_name: Some(role.role_name.clone()),
         role_arn: Some(role.arn.clone()),
-        user_name: None,
         policies: policies.documents,
         tags,
         transitive_tag_keys,
         source_identity,
         chained: request.chained,
         web_identity_provider: request.web_identity_provider,
-        root_task_policy: None,
+        ..Session::new(caller, secret_access_key, issued_at, expires_at)
     };
     role.role_last_used = Some(RoleLastUsed {
         last_used_date: aws_timestamp(env.now),

@@ -141,23 +141,11 @@ fn assume_root(
     let source_identity = env.inherited.and_then(|i| i.source_identity.clone());
     let (access_key_id, secret_access_key) = credentials::new_key(env, &target);
     let issued_at = env.now.unix_timestamp();
+    let caller = Caller::root(&target, &access_key_id);
     let session = Session {
-        caller: Caller::root(&target, &access_key_id),
-        access_key_id,
-        secret_access_key,
-        issued_at,
-        expires_at: issued_at + seconds,
-        mfa_authenticated: false,
-        role_name: None,
-        role_arn: None,
-        user_name: None,
-        policies: Vec::new(),
-        tags: Vec::new(),
-        transitive_tag_keys: Vec::new(),
         source_identity: source_identity.clone(),
-        chained: false,
-        web_identity_provider: None,
         root_task_policy: Some(task),
+        ..Session::new(caller, secret_access_key, issued_at, issued_at + seconds)
     };
     Ok(AssumeRootOutput {
         credentials: credentials::credentials(env, &session),

@@ -79,6 +79,29 @@ fn seal_context(access_key_id: &str) -> Vec<u8> {
 }
 
 impl Session {
+    /// A session of `caller` (whose `access_key_id` is the session's) from `issued_at` to
+    /// `expires_at` (Unix seconds), with nothing else to it yet.
+    pub fn new(caller: Caller, secret_access_key: String, issued_at: i64, expires_at: i64) -> Self {
+        Self {
+            access_key_id: caller.access_key_id.clone(),
+            caller,
+            secret_access_key,
+            issued_at,
+            expires_at,
+            mfa_authenticated: false,
+            role_name: None,
+            role_arn: None,
+            user_name: None,
+            policies: Vec::new(),
+            tags: Vec::new(),
+            transitive_tag_keys: Vec::new(),
+            source_identity: None,
+            chained: false,
+            web_identity_provider: None,
+            root_task_policy: None,
+        }
+    }
+
     /// The session token clients send as `X-Amz-Security-Token`.
     pub fn token(&self, root_key: &RootKey) -> String {
         // Serializing a struct of strings, numbers and booleans cannot fail.
@@ -132,30 +155,18 @@ mod tests {
     use super::*;
 
     fn session() -> Session {
-        Session {
+        let caller = Caller {
+            account_id: "123456789012".into(),
+            arn: "arn:aws:sts::123456789012:assumed-role/r/s".into(),
+            principal_id: "AROAEXAMPLE:s".into(),
+            kind: PrincipalKind::AssumedRole,
+            user_name: None,
             access_key_id: "ASIAEXAMPLE".into(),
-            secret_access_key: "secret".into(),
-            caller: Caller {
-                account_id: "123456789012".into(),
-                arn: "arn:aws:sts::123456789012:assumed-role/r/s".into(),
-                principal_id: "AROAEXAMPLE:s".into(),
-                kind: PrincipalKind::AssumedRole,
-                user_name: None,
-                access_key_id: "ASIAEXAMPLE".into(),
-            },
-            issued_at: 100,
-            expires_at: 1000,
-            mfa_authenticated: false,
+        };
+        Session {
             role_name: Some("r".into()),
             role_arn: Some("arn:aws:iam::123456789012:role/r".into()),
-            user_name: None,
-            policies: Vec::new(),
-            tags: Vec::new(),
-            transitive_tag_keys: Vec::new(),
-            source_identity: None,
-            chained: false,
-            web_identity_provider: None,
-            root_task_policy: None,
+            ..Session::new(caller, "secret".into(), 100, 1000)
         }
     }
 

@@ -112,26 +112,14 @@ fn get_session_token(
     };
     let (access_key_id, secret_access_key) = credentials::new_key(env, &env.caller.account_id);
     let issued_at = env.now.unix_timestamp();
-    let session = Session {
-        caller: Caller {
-            access_key_id: access_key_id.clone(),
-            ..env.caller.clone()
-        },
+    let caller = Caller {
         access_key_id,
-        secret_access_key,
-        issued_at,
-        expires_at: issued_at + seconds,
+        ..env.caller.clone()
+    };
+    let session = Session {
         mfa_authenticated,
-        role_name: None,
-        role_arn: None,
         user_name: env.caller.user_name.clone(),
-        policies: Vec::new(),
-        tags: Vec::new(),
-        transitive_tag_keys: Vec::new(),
-        source_identity: None,
-        chained: false,
-        web_identity_provider: None,
-        root_task_policy: None,
+        ..Session::new(caller, secret_access_key, issued_at, issued_at + seconds)
     };
     Ok(GetSessionTokenOutput {
         credentials: credentials::credentials(env, &session),
@@ -185,30 +173,18 @@ fn get_federation_token(
     let arn = format!("arn:aws:sts::{account}:federated-user/{}", input.name);
     let federated_user_id = format!("{account}:{}", input.name);
     let issued_at = env.now.unix_timestamp();
-    let session = Session {
-        caller: Caller {
-            account_id: account,
-            arn: arn.clone(),
-            principal_id: federated_user_id.clone(),
-            kind: PrincipalKind::FederatedUser,
-            user_name: None,
-            access_key_id: access_key_id.clone(),
-        },
+    let caller = Caller {
+        account_id: account,
+        arn: arn.clone(),
+        principal_id: federated_user_id.clone(),
+        kind: PrincipalKind::FederatedUser,
+        user_name: None,
         access_key_id,
-        secret_access_key,
-        issued_at,
-        expires_at: issued_at + seconds,
-        mfa_authenticated: false,
-        role_name: None,
-        role_arn: None,
+    };
+    let session = Session {
         user_name: env.caller.user_name.clone(),
         policies: policies.documents,
-        tags: Vec::new(),
-        transitive_tag_keys: Vec::new(),
-        source_identity: None,
-        chained: false,
-        web_identity_provider: None,
-        root_task_policy: None,
+        ..Session::new(caller, secret_access_key, issued_at, issued_at + seconds)
     };
     Ok(GetFederationTokenOutput {
         credentials: credentials::credentials(env, &session),
