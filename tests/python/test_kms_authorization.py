@@ -184,6 +184,12 @@ def test_a_caller_in_another_account_needs_both_accounts_to_allow(rampart, kms):
     # Her account's root needs no identity policy in its own account.
     other_root = other_kms(other_key, other_secret)
     assert other_root.decrypt(CiphertextBlob=blob)["Plaintext"] == b"across"
+    # The key's last use names the event as the key's own account's trail has it (its copy).
+    last = kms.get_key_last_usage(KeyId=key)["KeyLastUsage"]
+    assert last["Operation"] == "Decrypt"
+    owned = rampart.client("cloudtrail").lookup_events(LookupAttributes=[
+        {"AttributeKey": "EventId", "AttributeValue": last["CloudTrailEventId"]}])["Events"]
+    assert [json.loads(e["CloudTrailEvent"])["userIdentity"]["accountId"] for e in owned] == [OTHER_ACCOUNT]
     # Without her identity policy, the key policy alone is not enough across accounts.
     other_iam.delete_user_policy(UserName=name, PolicyName="use")
     assert is_denied(encrypt)

@@ -35,9 +35,8 @@ const TRACKED: &[&str] = &[
 /// One successful cryptographic call, for each key it used.
 #[derive(Debug, Clone)]
 pub struct KeyUse {
-    /// `(account, region, key id)` of each key.
-    keys: Vec<(String, String, String)>,
-    last: LastUse,
+    /// Each key, `(account, region, key id)`, with the call as its account's trail has it.
+    keys: Vec<((String, String, String), LastUse)>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -52,31 +51,37 @@ struct LastUse {
 
 impl KeyUse {
     /// The use a successful call of `operation` on `resources` (the ARNs it was authorized
-    /// on) makes, if KMS tracks the operation.
+    /// on) makes, if KMS tracks the operation. `event_id` names the call's event in an
+    /// account's trail (a key used from another account is in its owner's trail as a copy
+    /// with its own event ID).
     pub fn of_call(
         operation: &str,
         resources: &[String],
         at: OffsetDateTime,
-        event_id: &str,
         request_id: &str,
+        event_id: impl Fn(&str) -> String,
     ) -> Option<Self> {
         let operation = TRACKED.iter().find(|o| **o == operation)?;
-        let keys: Vec<_> = resources.iter().filter_map(|arn| key_of(arn)).collect();
-        (!keys.is_empty()).then(|| Self {
-            keys,
-            last: LastUse {
-                operation: (*operation).to_owned(),
-                at,
-                event_id: event_id.to_owned(),
-                request_id: request_id.to_owned(),
-            },
-        })
+        let keys: Vec<_> = resources
+            .iter()
+            .filter_map(|arn| key_of(arn))
+            .map(|key| {
+                let last = LastUse {
+                    operation: (*operation).to_owned(),
+                    at,
+                    event_id: event_id(&key.0),
+                    request_id: request_id.to_owned(),
+                };
+                (key, last)
+            })
+            .collect();
+        (!keys.is_empty()).then_some(Self { keys })
     }
 
     /// Records the use for every key.
     pub fn record(&self, tx: &mut dyn WriteTx) -> Result<(), StoreError> {
-        for (account, region, key_id) in &self.keys {
-            put_json(tx, LAST_USES, &key_doc(account, region, key_id), &self.last)?;
+        for ((account, region, key_id), last) in &self.keys {
+            put_json(tx, LAST_USES, &key_doc(account, region, key_id), last)?;
         }
         Ok(())
     }
@@ -147,23 +152,28 @@ pub(crate) fn get_key_last_usage(
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing, reason = "tests")]
+
     use super::*;
 
     #[test]
     fn only_tracked_operations_on_keys_are_uses() {
         let at = OffsetDateTime::UNIX_EPOCH;
         let arn = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
-        let used = KeyUse::of_call("Encrypt", &[arn.to_owned()], at, "e", "r").unwrap();
+        let event_id = |account: &str| format!("event-in-{account}");
+        let used = KeyUse::of_call("Encrypt", &[arn.to_owned()], at, "r", event_id).unwrap();
+        let (key, last) = &used.keys[0];
         assert_eq!(
-            used.keys,
-            [(
+            key,
+            &(
                 "111122223333".to_owned(),
                 "us-east-1".to_owned(),
                 "1234abcd-12ab-34cd-56ef-1234567890ab".to_owned()
-            )]
+            )
         );
-        assert!(KeyUse::of_call("DescribeKey", &[arn.to_owned()], at, "e", "r").is_none());
+        assert_eq!(last.event_id, "event-in-111122223333");
+        assert!(KeyUse::of_call("DescribeKey", &[arn.to_owned()], at, "r", event_id).is_none());
         let alias = "arn:aws:kms:us-east-1:111122223333:alias/app".to_owned();
-        assert!(KeyUse::of_call("Encrypt", &[alias], at, "e", "r").is_none());
+        assert!(KeyUse::of_call("Encrypt", &[alias], at, "r", event_id).is_none());
     }
 }

@@ -434,7 +434,8 @@ async fn execute(
                 .map_err(|e| internal_failure("read transaction failed", &e))
                 .and_then(|r| r);
             let event = record.event(outcome.as_ref().map(|_| None));
-            // A KMS key's last cryptographic use is written with the event that records it.
+            // A KMS key's last cryptographic use is written with the event that records it,
+            // naming the event as the key owner's trail has it.
             let key_use = outcome
                 .as_ref()
                 .ok()
@@ -444,8 +445,13 @@ async fn execute(
                         &record.event_name,
                         &record.resources,
                         record.event_time,
-                        &record.event_id,
                         &record.request_id,
+                        |account| {
+                            event
+                                .entries()
+                                .find(|e| e.account == Some(account))
+                                .map_or_else(|| record.event_id.clone(), |e| e.event_id.to_owned())
+                        },
                     )
                 });
             append_event(state, event, record.usage, key_use).await?;
