@@ -620,3 +620,51 @@ def test_a_consolidated_billing_organization_gets_all_features_by_handshakes(ram
     assert boss.accept_handshake(HandshakeId=request["Id"])["Handshake"]["State"] == "ACCEPTED"
     assert boss.describe_organization()["Organization"]["FeatureSet"] == "ALL"
     assert error_of(lambda: boss.enable_all_features())["Reason"] == "ORGANIZATION_ALREADY_HAS_ALL_FEATURES"
+
+
+def test_a_delegation_policy_opens_reads_and_scp_management_to_a_member(org, rampart):
+    """The organization's resource-based delegation policy: the member it names lists the
+    accounts and manages SCPs (not RCPs, by its condition), and nothing else; deleting the
+    policy closes it all again."""
+    member_orgs = org.member_client("organizations")
+    assert error_of(lambda: org.orgs.describe_resource_policy())["Error"]["Code"] == \
+        "ResourcePolicyNotFoundException"
+    assert error_of(lambda: member_orgs.list_accounts())["Error"]["Code"] == "AccessDeniedException"
+    member = {"AWS": f"arn:aws:iam::{org.member}:root"}
+    content = doc(
+        {"Sid": "Read", "Effect": "Allow", "Principal": member,
+         "Action": ["organizations:List*", "organizations:Describe*"], "Resource": "*"},
+        {"Sid": "ManageScps", "Effect": "Allow", "Principal": member,
+         "Action": ["organizations:CreatePolicy", "organizations:UpdatePolicy", "organizations:DeletePolicy",
+                    "organizations:AttachPolicy", "organizations:DetachPolicy"],
+         "Resource": "*", "Condition": {"StringEquals": {"organizations:PolicyType": "SERVICE_CONTROL_POLICY"}}},
+    )
+    summary = org.orgs.put_resource_policy(Content=content)["ResourcePolicy"]["ResourcePolicySummary"]
+    assert re.fullmatch(r"rp-[0-9a-z]{8}", summary["Id"])
+    assert summary["Arn"] == f"arn:aws:organizations::{ACCOUNT_ID}:resourcepolicy/{org.id}/{summary['Id']}"
+    assert org.orgs.describe_resource_policy()["ResourcePolicy"]["Content"] == content
+    assert error_of(lambda: member_orgs.put_resource_policy(Content=content))["Error"]["Code"] == \
+        "AccessDeniedException"
+
+    assert {a["Id"] for a in member_orgs.list_accounts()["Accounts"]} >= {ACCOUNT_ID, org.member}
+    org.enable("SERVICE_CONTROL_POLICY")
+    scp = member_orgs.create_policy(
+        Name=f"delegated-{uuid.uuid4().hex[:6]}", Description="by a delegate", Type="SERVICE_CONTROL_POLICY",
+        Content=doc({"Effect": "Deny", "Action": "iam:CreateGroup", "Resource": "*"}),
+    )["Policy"]["PolicySummary"]["Id"]
+    member_orgs.attach_policy(PolicyId=scp, TargetId=org.sandbox)
+    member_orgs.detach_policy(PolicyId=scp, TargetId=org.sandbox)
+    member_orgs.delete_policy(PolicyId=scp)
+    refusals = [
+        lambda: member_orgs.create_policy(Name="rcp", Description="d", Type="RESOURCE_CONTROL_POLICY",
+                                          Content=doc({"Effect": "Deny", "Principal": "*", "Action": "kms:*",
+                                                       "Resource": "*"})),
+        lambda: member_orgs.create_organizational_unit(ParentId=org.root, Name="not-delegated"),
+    ]
+    for call in refusals:
+        assert error_of(call)["Error"]["Code"] == "AccessDeniedException"
+
+    org.orgs.delete_resource_policy()
+    assert error_of(lambda: member_orgs.list_accounts())["Error"]["Code"] == "AccessDeniedException"
+    assert error_of(lambda: org.orgs.delete_resource_policy())["Error"]["Code"] == \
+        "ResourcePolicyNotFoundException"

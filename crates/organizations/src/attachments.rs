@@ -16,7 +16,8 @@ use crate::organization::{Empty, PolicyTypeSummary, policy_types};
 use crate::paging;
 use crate::policies::{self, AnyPolicy, PoliciesOutput, SCP};
 use crate::records::{self, OrganizationRecord, Target, managed_organization};
-use crate::resources::authorization_targets;
+use crate::resource_policy::policy_managing_organization;
+use crate::resources::{authorization_targets, policy_management_targets};
 
 /// The operations of this family.
 pub(crate) fn operations() -> Vec<Operation> {
@@ -36,9 +37,9 @@ pub(crate) fn operations() -> Vec<Operation> {
         )
         .authorization_targets(authorization_targets),
         Operation::write("AttachPolicy", "organizations:AttachPolicy", attach_policy)
-            .authorization_targets(authorization_targets),
+            .authorization_targets(policy_management_targets),
         Operation::write("DetachPolicy", "organizations:DetachPolicy", detach_policy)
-            .authorization_targets(authorization_targets),
+            .authorization_targets(policy_management_targets),
         Operation::read(
             "ListPoliciesForTarget",
             "organizations:ListPoliciesForTarget",
@@ -201,7 +202,7 @@ pub(crate) fn attach_policy(
     tx: &mut dyn WriteTx,
     input: AttachmentInput,
 ) -> Result<Empty, OrganizationsError> {
-    let mut org = managed_organization(env, tx)?;
+    let mut org = policy_managing_organization(env, tx)?;
     let policy = policies::require(tx, &org, &input.policy_id)?;
     let mut target =
         Target::load(tx, &org, &input.target_id)?.ok_or(OrganizationsError::TargetNotFound)?;
@@ -227,7 +228,7 @@ pub(crate) fn detach_policy(
     tx: &mut dyn WriteTx,
     input: AttachmentInput,
 ) -> Result<Empty, OrganizationsError> {
-    let mut org = managed_organization(env, tx)?;
+    let mut org = policy_managing_organization(env, tx)?;
     let policy = policies::require(tx, &org, &input.policy_id)?;
     let mut target =
         Target::load(tx, &org, &input.target_id)?.ok_or(OrganizationsError::TargetNotFound)?;

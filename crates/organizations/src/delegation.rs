@@ -137,13 +137,24 @@ pub(crate) fn readable_organization(
     tx: &mut (impl ReadTx + ?Sized),
 ) -> Result<OrganizationRecord, OrganizationsError> {
     let org = caller_organization(env, tx)?;
+    // A member allowed by the delegation policy got here because the spine applied it.
     if org.management_account_id == env.caller.account_id
-        || !delegations(tx, &org.id, Some(&env.caller.account_id))?.is_empty()
+        || is_delegated_administrator(tx, &org.id, &env.caller.account_id)?
+        || crate::resource_policy::exists(tx, &org)?
     {
         Ok(org)
     } else {
         Err(OrganizationsError::AccessDenied)
     }
+}
+
+/// Whether `account` is a delegated administrator (for any service) of `org`.
+pub(crate) fn is_delegated_administrator(
+    tx: &mut (impl ReadTx + ?Sized),
+    org: &str,
+    account: &str,
+) -> Result<bool, OrganizationsError> {
+    Ok(!delegations(tx, org, Some(account))?.is_empty())
 }
 
 /// Refuses to let `account` leave while it is a delegated administrator, as AWS does.

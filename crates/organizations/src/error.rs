@@ -316,6 +316,9 @@ pub enum OrganizationsError {
     /// DetachPolicy of a policy that is not attached.
     #[error("The policy isn't attached to the specified target in the specified root.")]
     PolicyNotAttached,
+    /// The organization has no delegation policy.
+    #[error("We can't find a resource policy request with the parameter that you specified.")]
+    ResourcePolicyNotFound,
     /// An open invitation of the organization for the account exists.
     #[error(
         "A handshake with the same action and target already exists. For example, if you invited an account to join your organization, the invited account might already have a pending invitation from this organization. If you intend to resend an invitation to an account, ensure that existing handshakes that might be considered duplicates are canceled or declined."
@@ -391,6 +394,7 @@ impl From<OrganizationsError> for AwsError {
             }
             OrganizationsError::DuplicatePolicyAttachment => "DuplicatePolicyAttachmentException",
             OrganizationsError::PolicyNotAttached => "PolicyNotAttachedException",
+            OrganizationsError::ResourcePolicyNotFound => "ResourcePolicyNotFoundException",
             OrganizationsError::DuplicateHandshake => "DuplicateHandshakeException",
             OrganizationsError::HandshakeNotFound => "HandshakeNotFoundException",
             OrganizationsError::InvalidHandshakeTransition => "InvalidHandshakeTransitionException",

@@ -50,6 +50,16 @@ pub(crate) fn create_account_request_id(env: &Env<'_>) -> String {
     format!("car-{}", random_text(env, 32))
 }
 
+/// A new resource policy ID, `rp-` and 8 characters.
+pub(crate) fn resource_policy_id(env: &Env<'_>) -> String {
+    format!("rp-{}", random_text(env, 8))
+}
+
+/// `arn:aws:organizations::<management>:resourcepolicy/<org>/<policy>`.
+pub(crate) fn resource_policy_arn(management: &str, org: &str, policy: &str) -> String {
+    format!("arn:aws:organizations::{management}:resourcepolicy/{org}/{policy}")
+}
+
 /// A new handshake ID, `h-` and 32 characters.
 pub(crate) fn handshake_id(env: &Env<'_>) -> String {
     format!("h-{}", random_text(env, 32))

@@ -6,7 +6,8 @@
 //! `organization.rs` (the organization), `units.rs` (roots, OUs, the tree), `accounts.rs`
 //! (CreateAccount and the account lifecycle), `policies.rs`, `attachments.rs` (policy types
 //! and attachments), `tags.rs`, `delegation.rs` (trusted access and delegated
-//! administrators), `handshakes.rs` (invitations). [`guardrails`] is what the request spine's authorize step
+//! administrators), `handshakes.rs` (invitations, all features), `resource_policy.rs` (the
+//! delegation policy). [`guardrails`] is what the request spine's authorize step
 //! reads: the SCPs and RCPs that apply to an account and its place in the tree.
 //!
 //! Only an organization's management account manages it; its members may describe it, and
@@ -25,6 +26,7 @@ mod organization;
 mod paging;
 mod policies;
 mod records;
+mod resource_policy;
 mod resources;
 mod tags;
 #[cfg(test)]
@@ -36,6 +38,17 @@ pub use error::{Constraint, HandshakeConstraint, InvalidInput, OrganizationsErro
 pub use records::Tag;
 
 use rampart_service::{Operation, Service};
+
+/// The read-only operations a delegation policy may open to members that name no entity.
+const DELEGABLE_READS: &[&str] = &[
+    "DescribeCreateAccountStatus",
+    "ListAccounts",
+    "ListAWSServiceAccessForOrganization",
+    "ListCreateAccountStatus",
+    "ListDelegatedAdministrators",
+    "ListPolicies",
+    "ListRoots",
+];
 
 /// The Organizations service: its operations, for the registry.
 pub struct Organizations {
@@ -54,6 +67,16 @@ impl Organizations {
         operations.extend(tags::operations());
         operations.extend(delegation::operations());
         operations.extend(handshakes::operations());
+        operations.extend(resource_policy::operations());
+        // Read-only operations that name no entity carry the delegation policy themselves
+        // (those that name one get it from their authorization targets).
+        for operation in &mut operations {
+            if DELEGABLE_READS.contains(&operation.name)
+                && operation.authorization_targets.is_none()
+            {
+                operation.resource_policy = Some(resource_policy::for_reads);
+            }
+        }
         Self { operations }
     }
 }

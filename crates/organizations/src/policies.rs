@@ -11,8 +11,9 @@ use crate::error::{Constraint, InvalidInput};
 use crate::ids;
 use crate::organization::Empty;
 use crate::paging;
-use crate::records::{self, OrganizationRecord, PolicyRecord, Tag, Target, managed_organization};
-use crate::resources::authorization_targets;
+use crate::records::{self, OrganizationRecord, PolicyRecord, Tag, Target};
+use crate::resource_policy::policy_managing_organization;
+use crate::resources::{authorization_targets, policy_management_targets};
 use crate::tags;
 
 /// Service control policies.
@@ -26,11 +27,12 @@ pub(crate) fn operations() -> Vec<Operation> {
     vec![
         Operation::write("CreatePolicy", "organizations:CreatePolicy", create_policy)
             .condition_keys(crate::resources::policy_type_key)
+            .resource_policy(crate::resource_policy::for_policy_management)
             .partial(types),
         Operation::write("UpdatePolicy", "organizations:UpdatePolicy", update_policy)
-            .authorization_targets(authorization_targets),
+            .authorization_targets(policy_management_targets),
         Operation::write("DeletePolicy", "organizations:DeletePolicy", delete_policy)
-            .authorization_targets(authorization_targets),
+            .authorization_targets(policy_management_targets),
         Operation::read(
             "DescribePolicy",
             "organizations:DescribePolicy",
@@ -271,7 +273,7 @@ pub(crate) fn create_policy(
     tx: &mut dyn WriteTx,
     input: CreatePolicyInput,
 ) -> Result<PolicyOutput, OrganizationsError> {
-    let org = managed_organization(env, tx)?;
+    let org = policy_managing_organization(env, tx)?;
     require_supported(&input.policy_type)?;
     check_content(&input.policy_type, &input.content)?;
     tags::check_new(&input.tags)?;
@@ -323,7 +325,7 @@ pub(crate) fn update_policy(
     tx: &mut dyn WriteTx,
     input: UpdatePolicyInput,
 ) -> Result<PolicyOutput, OrganizationsError> {
-    let org = managed_organization(env, tx)?;
+    let org = policy_managing_organization(env, tx)?;
     let mut policy = require_customer(tx, &org, &input.policy_id)?;
     if let Some(name) = input.name
         && name != policy.name
@@ -358,7 +360,7 @@ pub(crate) fn delete_policy(
     tx: &mut dyn WriteTx,
     input: PolicyIdInput,
 ) -> Result<Empty, OrganizationsError> {
-    let org = managed_organization(env, tx)?;
+    let org = policy_managing_organization(env, tx)?;
     let policy = require_customer(tx, &org, &input.policy_id)?;
     let in_use = Target::all(tx, &org)?
         .iter()

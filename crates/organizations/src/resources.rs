@@ -44,10 +44,31 @@ pub(crate) fn authorization_targets(
     tx: &mut dyn ReadTx,
     input: &Value,
 ) -> Result<Vec<AuthorizationTarget>, AwsError> {
+    let policy = crate::resource_policy::for_reads(env, tx, input)?;
+    targets(env, tx, input, policy)
+}
+
+/// As [`authorization_targets`], for the policy management a delegation policy may allow
+/// members (UpdatePolicy, DeletePolicy, AttachPolicy, DetachPolicy).
+pub(crate) fn policy_management_targets(
+    env: &Env<'_>,
+    tx: &mut dyn ReadTx,
+    input: &Value,
+) -> Result<Vec<AuthorizationTarget>, AwsError> {
+    let policy = crate::resource_policy::for_policy_management(env, tx, input)?;
+    targets(env, tx, input, policy)
+}
+
+fn targets(
+    env: &Env<'_>,
+    tx: &mut dyn ReadTx,
+    input: &Value,
+    resource_policy: Option<rampart_service::ResourcePolicy>,
+) -> Result<Vec<AuthorizationTarget>, AwsError> {
     let mut target = AuthorizationTarget {
         action: None,
         resources: Vec::new(),
-        resource_policy: None,
+        resource_policy,
         resource_tags: Vec::new(),
         condition_keys: Vec::new(),
         denial: None,
