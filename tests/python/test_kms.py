@@ -293,6 +293,26 @@ def test_key_last_usage_is_the_last_successful_operation_and_its_trail_event(ram
     assert error_code(lambda: kms.get_key_last_usage(KeyId=alias)) == "ValidationException"
 
 
+def test_derive_shared_secret_agrees_with_the_peer(kms):
+    """ECDH with a KEY_AGREEMENT key: KMS and a peer holding its own key pair (the
+    cryptography package) derive the same shared secret."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    key = new_key(kms, KeySpec="ECC_NIST_P256", KeyUsage="KEY_AGREEMENT")
+    assert key["KeyAgreementAlgorithms"] == ["ECDH"]
+    kms_public = serialization.load_der_public_key(kms.get_public_key(KeyId=key["KeyId"])["PublicKey"])
+    peer = ec.generate_private_key(ec.SECP256R1())
+    peer_der = peer.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    out = kms.derive_shared_secret(KeyId=key["KeyId"], KeyAgreementAlgorithm="ECDH", PublicKey=peer_der)
+    assert out["SharedSecret"] == peer.exchange(ec.ECDH(), kms_public)
+    assert (out["KeyAgreementAlgorithm"], out["KeyOrigin"]) == ("ECDH", "AWS_KMS")
+    assert error_code(lambda: kms.sign(KeyId=key["KeyId"], Message=b"m",
+                                       SigningAlgorithm="ECDSA_SHA_256")) == "InvalidKeyUsageException"
+    assert kms.get_key_last_usage(KeyId=key["KeyId"])["KeyLastUsage"]["Operation"] == "DeriveSharedSecret"
+
+
 def test_grants_and_rotation(kms):
     key_id = new_key(kms)["KeyId"]
     grantee = f"arn:aws:iam::{ACCOUNT_ID}:user/someone"

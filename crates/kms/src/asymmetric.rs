@@ -347,6 +347,8 @@ pub(crate) struct GetPublicKeyOutput {
     encryption_algorithms: Vec<&'static str>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     signing_algorithms: Vec<&'static str>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    key_agreement_algorithms: Vec<&'static str>,
 }
 
 /// GetPublicKey: the DER SubjectPublicKeyInfo of an asymmetric key.
@@ -372,6 +374,7 @@ pub(crate) fn get_public_key(
         key_spec: key.key_spec.clone(),
         encryption_algorithms: spec.encryption_algorithms(&key.key_usage),
         signing_algorithms: spec.signing_algorithms(&key.key_usage),
+        key_agreement_algorithms: spec.key_agreement_algorithms(&key.key_usage),
         key_usage: key.key_usage,
         key_id: key.arn,
     })

@@ -486,6 +486,7 @@ pub(crate) fn condition_keys(env: &Env<'_>, input: &Value) -> Vec<(String, Vec<S
         ("EncryptionAlgorithm", "kms:EncryptionAlgorithm"),
         ("SigningAlgorithm", "kms:SigningAlgorithm"),
         ("MacAlgorithm", "kms:MacAlgorithm"),
+        ("KeyAgreementAlgorithm", "kms:KeyAgreementAlgorithm"),
         ("MessageType", "kms:MessageType"),
         ("KeyPairSpec", "kms:DataKeyPairSpec"),
         ("Origin", "kms:KeyOrigin"),

@@ -47,6 +47,8 @@ pub(crate) struct KeyMetadata {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     signing_algorithms: Vec<&'static str>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
+    key_agreement_algorithms: Vec<&'static str>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     mac_algorithms: Vec<&'static str>,
     multi_region: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -87,6 +89,7 @@ pub(crate) fn metadata(env: &Env<'_>, key: &KeyRecord) -> KeyMetadata {
         key_spec: key.key_spec.clone(),
         encryption_algorithms: spec.encryption_algorithms(&key.key_usage),
         signing_algorithms: spec.signing_algorithms(&key.key_usage),
+        key_agreement_algorithms: spec.key_agreement_algorithms(&key.key_usage),
         mac_algorithms: spec.mac_algorithms(),
         multi_region: false,
         pending_deletion_window_in_days: key.pending_window_days,

@@ -20,6 +20,7 @@ pub(crate) const LAST_USES: &str = "kms-key-last-use";
 /// The operations AWS tracks (`KeyLastUsageTrackingOperation`) that Rampart serves.
 const TRACKED: &[&str] = &[
     "Decrypt",
+    "DeriveSharedSecret",
     "Encrypt",
     "GenerateDataKey",
     "GenerateDataKeyPair",

@@ -21,6 +21,7 @@ mod crypto_symmetric;
 mod error;
 mod grants;
 mod import;
+mod key_agreement;
 mod keys;
 pub mod last_usage;
 mod mac;
@@ -69,7 +70,7 @@ impl Kms {
                 Op::write("CreateKey", "kms:CreateKey", keys::create_key)
                     .authorization_targets(authorization::create_key_targets)
                     .condition_keys(authorization::create_key_condition_keys)
-                    .partial("no custom key stores, multi-Region keys, or SM2/ML-DSA/Ed25519/ML-KEM/KEY_AGREEMENT specs"),
+                    .partial("no custom key stores, multi-Region keys, or SM2/ML-DSA/Ed25519/ML-KEM specs"),
                 on_key(Op::read("DescribeKey", "kms:DescribeKey", keys::describe_key)),
                 on_key(Op::read("GetKeyLastUsage", "kms:GetKeyLastUsage", last_usage::get_key_last_usage)),
                 Op::read("ListKeys", "kms:ListKeys", keys::list_keys)
@@ -136,6 +137,11 @@ impl Kms {
                     "GenerateDataKeyPairWithoutPlaintext",
                     "kms:GenerateDataKeyPairWithoutPlaintext",
                     asymmetric::generate_data_key_pair_without_plaintext,
+                )),
+                on_key(Op::read(
+                    "DeriveSharedSecret",
+                    "kms:DeriveSharedSecret",
+                    key_agreement::derive_shared_secret,
                 )),
                 on_key(Op::read("GenerateMac", "kms:GenerateMac", mac::generate_mac)),
                 on_key(Op::read("VerifyMac", "kms:VerifyMac", mac::verify_mac)),

@@ -31,6 +31,7 @@ pub(crate) enum Curve {
 pub(crate) const ENCRYPT_DECRYPT: &str = "ENCRYPT_DECRYPT";
 pub(crate) const SIGN_VERIFY: &str = "SIGN_VERIFY";
 pub(crate) const GENERATE_VERIFY_MAC: &str = "GENERATE_VERIFY_MAC";
+pub(crate) const KEY_AGREEMENT: &str = "KEY_AGREEMENT";
 pub(crate) const SYMMETRIC_DEFAULT: &str = "SYMMETRIC_DEFAULT";
 
 const RSA_SIGNING: [&str; 6] = [
@@ -72,7 +73,8 @@ impl KeySpec {
         match self {
             Self::Symmetric => &[ENCRYPT_DECRYPT],
             Self::Rsa(_) => &[ENCRYPT_DECRYPT, SIGN_VERIFY],
-            Self::Ecc(_) => &[SIGN_VERIFY],
+            Self::Ecc(Curve::Secp256k1) => &[SIGN_VERIFY],
+            Self::Ecc(_) => &[SIGN_VERIFY, KEY_AGREEMENT],
             Self::Hmac(_) => &[GENERATE_VERIFY_MAC],
         }
     }
@@ -90,9 +92,17 @@ impl KeySpec {
     pub(crate) fn signing_algorithms(self, usage: &str) -> Vec<&'static str> {
         match (self, usage) {
             (Self::Rsa(_), SIGN_VERIFY) => RSA_SIGNING.to_vec(),
-            (Self::Ecc(Curve::P256 | Curve::Secp256k1), _) => vec!["ECDSA_SHA_256"],
-            (Self::Ecc(Curve::P384), _) => vec!["ECDSA_SHA_384"],
-            (Self::Ecc(Curve::P521), _) => vec!["ECDSA_SHA_512"],
+            (Self::Ecc(Curve::P256 | Curve::Secp256k1), SIGN_VERIFY) => vec!["ECDSA_SHA_256"],
+            (Self::Ecc(Curve::P384), SIGN_VERIFY) => vec!["ECDSA_SHA_384"],
+            (Self::Ecc(Curve::P521), SIGN_VERIFY) => vec!["ECDSA_SHA_512"],
+            _ => Vec::new(),
+        }
+    }
+
+    /// The key agreement algorithms a key of this spec and usage supports.
+    pub(crate) fn key_agreement_algorithms(self, usage: &str) -> Vec<&'static str> {
+        match (self, usage) {
+            (Self::Ecc(_), KEY_AGREEMENT) => vec![crate::key_agreement::ECDH],
             _ => Vec::new(),
         }
     }
