@@ -256,7 +256,7 @@ pub(crate) fn import_key_material(
     let wrapped = data_encoding::BASE64
         .decode(input.encrypted_key_material.as_bytes())
         .map_err(|_| KmsError::Validation("EncryptedKeyMaterial is not valid base64".to_owned()))?;
-    let secret = unwrap(wrapping, private, &wrapped)?;
+    let secret = unwrap_material(wrapping, private, &wrapped)?;
     let spec = KeySpec::parse(&key.key_spec)?;
     let public_key = check_material(&key, spec, &secret)?;
     let material_id = material_id(&key, &secret);
@@ -375,7 +375,7 @@ fn open_token(
 }
 
 /// The material `wrapped` carries, unwrapped as `wrapping` says.
-fn unwrap(
+fn unwrap_material(
     wrapping: Wrapping,
     private: PrivateDecryptingKey,
     wrapped: &[u8],
