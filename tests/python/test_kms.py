@@ -236,6 +236,9 @@ def test_imported_symmetric_material_lifecycle(kms, tmp_path):
                             ExpirationModel="KEY_MATERIAL_DOES_NOT_EXPIRE")
     assert kms.decrypt(CiphertextBlob=blob)["Plaintext"] == b"kept outside"
     assert "ValidTo" not in kms.describe_key(KeyId=key_id)["KeyMetadata"]
+    [listed] = kms.list_key_rotations(KeyId=key_id, IncludeKeyMaterial="ALL_KEY_MATERIAL")["Rotations"]
+    assert (listed["KeyMaterialId"], listed["ImportState"], listed["KeyMaterialState"]) == \
+        (out["KeyMaterialId"], "IMPORTED", "CURRENT")
     assert error_code(lambda: kms.enable_key_rotation(KeyId=key_id)) == "UnsupportedOperationException"
     native = new_key(kms)["KeyId"]
     assert error_code(lambda: kms.get_parameters_for_import(

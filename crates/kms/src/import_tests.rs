@@ -401,3 +401,53 @@ fn a_cancelled_deletion_leaves_a_key_without_material_pending_import() {
     w(&t, keys::cancel_key_deletion, json!({"KeyId": key_id})).unwrap();
     assert_eq!(describe(&t, &key_id)["KeyState"], "PendingImport");
 }
+
+#[test]
+fn all_key_material_lists_the_original_and_the_imported_material_with_its_state() {
+    let t = TestEnv::new();
+    let list = |key_id: &str, include: &str| {
+        r(
+            &t,
+            rotation::list_key_rotations,
+            json!({"KeyId": key_id, "IncludeKeyMaterial": include}),
+        )
+        .unwrap()["Rotations"]
+            .as_array()
+            .unwrap()
+            .clone()
+    };
+    let native = create(&t, json!({}));
+    w(&t, rotation::rotate_key_on_demand, json!({"KeyId": native})).unwrap();
+    assert_eq!(list(&native, "ROTATIONS_ONLY").len(), 1);
+    let all = list(&native, "ALL_KEY_MATERIAL");
+    assert_eq!(all.len(), 2);
+    assert!(all[0].get("RotationDate").is_none());
+    assert_eq!(all[0]["KeyMaterialState"], "NON_CURRENT");
+    assert_eq!(all[1]["RotationType"], "ON_DEMAND");
+    assert_eq!(all[1]["KeyMaterialState"], "CURRENT");
+    assert!(all[1].get("ImportState").is_none());
+
+    let key_id = external(&t, json!({}));
+    assert!(list(&key_id, "ALL_KEY_MATERIAL").is_empty());
+    let id = import_symmetric(&t, &key_id, &[9u8; 32], never()).unwrap()["KeyMaterialId"].clone();
+    let imported = list(&key_id, "ALL_KEY_MATERIAL");
+    assert_eq!(imported.len(), 1);
+    assert_eq!(imported[0]["KeyMaterialId"], id);
+    assert_eq!(imported[0]["ImportState"], "IMPORTED");
+    assert_eq!(imported[0]["KeyMaterialState"], "CURRENT");
+    assert_eq!(
+        imported[0]["ExpirationModel"],
+        "KEY_MATERIAL_DOES_NOT_EXPIRE"
+    );
+    w(
+        &t,
+        import::delete_imported_key_material,
+        json!({"KeyId": key_id}),
+    )
+    .unwrap();
+    let pending = list(&key_id, "ALL_KEY_MATERIAL");
+    assert_eq!(pending[0]["KeyMaterialId"], id);
+    assert_eq!(pending[0]["ImportState"], "PENDING_IMPORT");
+    assert!(pending[0].get("ExpirationModel").is_none());
+    assert!(list(&key_id, "ROTATIONS_ONLY").is_empty());
+}

@@ -262,6 +262,7 @@ pub(crate) fn rotate_key_on_demand(
 #[serde(rename_all = "PascalCase")]
 pub(crate) struct ListKeyRotationsInput {
     key_id: String,
+    include_key_material: Option<String>,
     limit: Option<i64>,
     marker: Option<String>,
 }
@@ -273,8 +274,16 @@ pub(crate) struct RotationsListEntry {
     key_id: String,
     key_material_id: String,
     key_material_state: &'static str,
-    rotation_date: String,
-    rotation_type: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    import_state: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    expiration_model: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    valid_to: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rotation_date: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rotation_type: Option<String>,
 }
 
 /// ListKeyRotations' output.
@@ -287,7 +296,17 @@ pub(crate) struct ListKeyRotationsOutput {
     truncated: bool,
 }
 
-/// ListKeyRotations: completed rotations, oldest first (the marker is an index).
+/// One material of a key, for the listing: its id, when it came, how (`None` for the
+/// original), and whether it is there (imported material may be deleted or expired).
+struct Listed {
+    id: String,
+    date: OffsetDateTime,
+    rotation_type: Option<String>,
+    present: bool,
+}
+
+/// ListKeyRotations: completed rotations, oldest first, and with `ALL_KEY_MATERIAL` the
+/// original material too (the marker is an index).
 pub(crate) fn list_key_rotations(
     env: &Env<'_>,
     tx: &mut dyn ReadTx,
@@ -300,21 +319,50 @@ pub(crate) fn list_key_rotations(
             key.arn, key.key_spec
         )));
     }
+    let all_material = match input.include_key_material.as_deref() {
+        None | Some("ROTATIONS_ONLY") => false,
+        Some("ALL_KEY_MATERIAL") => true,
+        Some(other) => {
+            return Err(KmsError::Validation(format!(
+                "IncludeKeyMaterial {other} is not ALL_KEY_MATERIAL or ROTATIONS_ONLY"
+            )));
+        }
+    };
     let current = current_material_id(env, &key);
-    let mut all: Vec<(String, OffsetDateTime, String)> = key
+    let mut all: Vec<Listed> = key
         .materials
         .iter()
-        .filter_map(|m: &Material| {
-            m.rotation_type
-                .clone()
-                .map(|t| (m.id.clone(), m.created, t))
+        .filter(|m: &&Material| all_material || m.rotation_type.is_some())
+        .map(|m| Listed {
+            id: m.id.clone(),
+            date: m.created,
+            rotation_type: m.rotation_type.clone(),
+            present: true,
         })
         .collect();
     let dates = due_dates(&key, env.now);
     for ((id, _), date) in due_materials(env, &key)?.into_iter().zip(dates) {
-        all.push((id, date, "AUTOMATIC".to_owned()));
+        all.push(Listed {
+            id,
+            date,
+            rotation_type: Some("AUTOMATIC".to_owned()),
+            present: true,
+        });
     }
-    all.sort_by_key(|(_, date, _)| *date);
+    // Imported material that was deleted or expired is still the key's, pending import.
+    let imported = key.imported.as_ref();
+    if all_material
+        && let Some(imported) = imported
+        && key.materials.is_empty()
+    {
+        all.push(Listed {
+            id: imported.material_id.clone(),
+            date: key.created,
+            rotation_type: None,
+            present: false,
+        });
+    }
+    all.sort_by_key(|m| m.date);
     let start = match input.marker.as_deref() {
         Some(m) => m
             .parse::<usize>()
@@ -326,20 +374,33 @@ pub(crate) fn list_key_rotations(
         .and_then(|l| usize::try_from(l).ok())
         .unwrap_or(100);
     let total = all.len();
+    let external = key.origin == Origin::External;
     let rotations: Vec<RotationsListEntry> = all
         .into_iter()
         .skip(start)
         .take(limit)
-        .map(|(id, date, kind)| RotationsListEntry {
+        .map(|m| RotationsListEntry {
             key_id: key.key_id.clone(),
-            key_material_state: if Some(&id) == current.as_ref() {
+            key_material_state: if Some(&m.id) == current.as_ref() || (external && !m.present) {
                 "CURRENT"
             } else {
                 "NON_CURRENT"
             },
-            key_material_id: id,
-            rotation_date: aws_timestamp(date),
-            rotation_type: kind,
+            import_state: external.then_some(if m.present {
+                "IMPORTED"
+            } else {
+                "PENDING_IMPORT"
+            }),
+            expiration_model: imported
+                .filter(|_| external && m.present)
+                .map(|i| crate::import::expiration_model(i.valid_to)),
+            valid_to: imported
+                .filter(|_| external && m.present)
+                .and_then(|i| i.valid_to)
+                .map(aws_timestamp),
+            key_material_id: m.id,
+            rotation_date: m.rotation_type.is_some().then(|| aws_timestamp(m.date)),
+            rotation_type: m.rotation_type,
         })
         .collect();
     let next = start + rotations.len();
