@@ -316,6 +316,55 @@ def test_derive_shared_secret_agrees_with_the_peer(kms):
     assert kms.get_key_last_usage(KeyId=key["KeyId"])["KeyLastUsage"]["Operation"] == "DeriveSharedSecret"
 
 
+def test_multi_region_keys_share_material_across_regions(rampart, kms):
+    """A multi-Region key replicated to another region: a ciphertext of either decrypts in
+    the other, rotation is the primary's and reaches the replica, and the primary role moves."""
+    west = boto3.client("kms", endpoint_url=rampart.endpoint, region_name="eu-west-1",
+                        aws_access_key_id=ACCESS_KEY_ID, aws_secret_access_key=SECRET_ACCESS_KEY)
+    primary = new_key(kms, MultiRegion=True, Description="everywhere")
+    key_id = primary["KeyId"]
+    assert key_id.startswith("mrk-") and len(key_id) == 36 and primary["MultiRegion"] is True
+    assert primary["MultiRegionConfiguration"]["MultiRegionKeyType"] == "PRIMARY"
+    out = kms.replicate_key(KeyId=key_id, ReplicaRegion="eu-west-1", Description="replica",
+                            Tags=[{"TagKey": "site", "TagValue": "west"}])
+    replica = out["ReplicaKeyMetadata"]
+    assert replica["Arn"] == f"arn:aws:kms:eu-west-1:{ACCOUNT_ID}:key/{key_id}"
+    assert replica["MultiRegionConfiguration"]["MultiRegionKeyType"] == "REPLICA"
+    assert out["ReplicaTags"] == [{"TagKey": "site", "TagValue": "west"}]
+    assert error_code(lambda: kms.replicate_key(KeyId=key_id, ReplicaRegion="eu-west-1")) == \
+        "AlreadyExistsException"
+    config = kms.describe_key(KeyId=key_id)["KeyMetadata"]["MultiRegionConfiguration"]
+    assert [r["Region"] for r in config["ReplicaKeys"]] == ["eu-west-1"]
+    assert west.describe_key(KeyId=key_id)["KeyMetadata"]["Description"] == "replica"
+
+    east_blob = kms.encrypt(KeyId=key_id, Plaintext=b"from the east")["CiphertextBlob"]
+    assert west.decrypt(CiphertextBlob=east_blob)["Plaintext"] == b"from the east"
+    west_blob = west.encrypt(KeyId=key_id, Plaintext=b"from the west")["CiphertextBlob"]
+    assert kms.decrypt(CiphertextBlob=west_blob)["Plaintext"] == b"from the west"
+
+    # Rotation is the primary's; the replica follows.
+    assert error_code(lambda: west.enable_key_rotation(KeyId=key_id)) == "UnsupportedOperationException"
+    kms.enable_key_rotation(KeyId=key_id)
+    assert west.get_key_rotation_status(KeyId=key_id)["KeyRotationEnabled"] is True
+    kms.rotate_key_on_demand(KeyId=key_id)
+    rotated = kms.encrypt(KeyId=key_id, Plaintext=b"new material")["CiphertextBlob"]
+    assert west.decrypt(CiphertextBlob=rotated)["Plaintext"] == b"new material"
+
+    # The primary role moves; the old primary is a replica now.
+    kms.update_primary_region(KeyId=key_id, PrimaryRegion="eu-west-1")
+    assert kms.describe_key(KeyId=key_id)["KeyMetadata"]["MultiRegionConfiguration"][
+        "MultiRegionKeyType"] == "REPLICA"
+    assert west.describe_key(KeyId=key_id)["KeyMetadata"]["MultiRegionConfiguration"][
+        "PrimaryKey"]["Region"] == "eu-west-1"
+    assert error_code(lambda: kms.replicate_key(KeyId=key_id, ReplicaRegion="ap-south-1")) == \
+        "UnsupportedOperationException"
+    assert error_code(lambda: west.schedule_key_deletion(KeyId=key_id, PendingWindowInDays=7)) == \
+        "UnsupportedOperationException"
+    kms.schedule_key_deletion(KeyId=key_id, PendingWindowInDays=7)
+    assert error_code(lambda: kms.replicate_key(KeyId=new_key(kms)["KeyId"], ReplicaRegion="eu-west-1")) == \
+        "UnsupportedOperationException"
+
+
 def test_grants_and_rotation(kms):
     key_id = new_key(kms)["KeyId"]
     grantee = f"arn:aws:iam::{ACCOUNT_ID}:user/someone"

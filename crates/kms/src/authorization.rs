@@ -167,7 +167,12 @@ pub(crate) fn create_key_targets(
         denial: None,
     }];
     let account = &env.caller.account_id;
-    let new_key = records::key_arn(env.region, account, &crate::keys::new_key_id(env));
+    let multi_region = input.get("MultiRegion").and_then(Value::as_bool) == Some(true);
+    let new_key = records::key_arn(
+        env.region,
+        account,
+        &crate::keys::new_key_id(env, multi_region),
+    );
     targets.extend(lockout_target(input, new_key, account, Vec::new()));
     Ok(targets)
 }
@@ -326,8 +331,16 @@ pub(crate) fn key_condition_keys(
         one("kms:KeyUsage", &key.key_usage),
         one("kms:CustomerMasterKeyUsage", &key.key_usage),
         one("kms:KeyOrigin", key.origin.as_str()),
-        one("kms:MultiRegion", "false"),
+        one("kms:MultiRegion", &key.multi_region.is_some().to_string()),
     ];
+    if key.multi_region.is_some() {
+        let kind = if key.is_replica() {
+            "REPLICA"
+        } else {
+            "PRIMARY"
+        };
+        keys.push(one("kms:MultiRegionKeyType", kind));
+    }
     let prefix = format!("{}/{}/", key.account_id, key.region);
     let aliases: Vec<(String, AliasRecord)> =
         rampart_store::scan_json(tx, ALIASES, &prefix, None, usize::MAX)?;
@@ -487,6 +500,8 @@ pub(crate) fn condition_keys(env: &Env<'_>, input: &Value) -> Vec<(String, Vec<S
         ("SigningAlgorithm", "kms:SigningAlgorithm"),
         ("MacAlgorithm", "kms:MacAlgorithm"),
         ("KeyAgreementAlgorithm", "kms:KeyAgreementAlgorithm"),
+        ("ReplicaRegion", "kms:ReplicaRegion"),
+        ("PrimaryRegion", "kms:PrimaryRegion"),
         ("MessageType", "kms:MessageType"),
         ("KeyPairSpec", "kms:DataKeyPairSpec"),
         ("Origin", "kms:KeyOrigin"),

@@ -294,7 +294,7 @@ fn a_new_key_policy_must_let_the_caller_change_it_again_unless_bypassed() {
         let found = t.read_infallible(|_, tx| {
             authorization::create_key_targets(env, tx, &json!({"Policy": locked})).unwrap()
         });
-        (found, crate::keys::new_key_id(env))
+        (found, crate::keys::new_key_id(env, false))
     });
     assert_eq!(found.len(), 2);
     assert_eq!(found[1].resources, [key_arn(&made)]);

@@ -52,9 +52,46 @@ pub(crate) struct KeyMetadata {
     mac_algorithms: Vec<&'static str>,
     multi_region: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
+    multi_region_configuration: Option<MultiRegionConfiguration>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pending_deletion_window_in_days: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     current_key_material_id: Option<String>,
+}
+
+/// `MultiRegionConfiguration`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct MultiRegionConfiguration {
+    multi_region_key_type: &'static str,
+    primary_key: MultiRegionKey,
+    replica_keys: Vec<MultiRegionKey>,
+}
+
+/// `MultiRegionKey`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct MultiRegionKey {
+    arn: String,
+    region: String,
+}
+
+/// The configuration of `key`'s multi-Region set, if it is in one.
+fn multi_region_configuration(key: &KeyRecord) -> Option<MultiRegionConfiguration> {
+    let set = key.multi_region.as_ref()?;
+    let member = |region: &String| MultiRegionKey {
+        arn: records::key_arn(region, &key.account_id, &key.key_id),
+        region: region.clone(),
+    };
+    Some(MultiRegionConfiguration {
+        multi_region_key_type: if key.is_replica() {
+            "REPLICA"
+        } else {
+            "PRIMARY"
+        },
+        primary_key: member(&set.primary_region),
+        replica_keys: set.replica_regions.iter().map(member).collect(),
+    })
 }
 
 /// The metadata of `key` as the caller sees it now.
@@ -91,7 +128,8 @@ pub(crate) fn metadata(env: &Env<'_>, key: &KeyRecord) -> KeyMetadata {
         signing_algorithms: spec.signing_algorithms(&key.key_usage),
         key_agreement_algorithms: spec.key_agreement_algorithms(&key.key_usage),
         mac_algorithms: spec.mac_algorithms(),
-        multi_region: false,
+        multi_region: key.multi_region.is_some(),
+        multi_region_configuration: multi_region_configuration(key),
         pending_deletion_window_in_days: key.pending_window_days,
         // AWS reports the material id of symmetric encryption keys only.
         current_key_material_id: (spec == KeySpec::Symmetric).then_some(current).flatten(),
@@ -128,13 +166,19 @@ fn unsupported(what: &str) -> KmsError {
     ))
 }
 
-/// The id of the key a CreateKey request makes: a version 4 UUID, as AWS's key ids are,
+/// The id of the key a CreateKey request makes: a version 4 UUID, as AWS's key ids are (or
+/// `mrk-…` for a multi-Region key),
 /// derived from the request's id (itself random and never reused), so that the authorize step
 /// can name the key before the handler makes it (the policy lockout safety check). Key ids
 /// are public names, not secrets.
-pub(crate) fn new_key_id(env: &Env<'_>) -> String {
+pub(crate) fn new_key_id(env: &Env<'_>, multi_region: bool) -> String {
     let seed = format!("rampart-kms-key-id:{}", env.request_id);
     let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, seed.as_bytes());
+    // A multi-Region key's id is `mrk-` and 32 hex digits, as AWS's.
+    if multi_region {
+        let hex = data_encoding::HEXLOWER.encode(digest.as_ref());
+        return format!("mrk-{}", hex.get(..32).unwrap_or_default());
+    }
     let mut b = digest.as_ref().get(..16).unwrap_or_default().to_vec();
     if let (Some(six), Some(eight)) = (b.get(6).copied(), b.get(8).copied()) {
         if let Some(x) = b.get_mut(6) {
@@ -170,8 +214,9 @@ pub(crate) fn create_key(
     if input.custom_key_store_id.is_some() || input.xks_key_id.is_some() {
         return Err(unsupported("custom key stores"));
     }
-    if input.multi_region == Some(true) {
-        return Err(unsupported("multi-Region keys"));
+    let multi_region = input.multi_region == Some(true);
+    if multi_region && origin == Origin::External {
+        return Err(unsupported("multi-Region keys with imported key material"));
     }
     if let (Some(a), Some(b)) = (&input.key_spec, &input.customer_master_key_spec)
         && a != b
@@ -206,7 +251,7 @@ pub(crate) fn create_key(
         (None, _) => crate::spec::ENCRYPT_DECRYPT.to_owned(),
     };
     let account = env.caller.account_id.clone();
-    let key_id = new_key_id(env);
+    let key_id = new_key_id(env, multi_region);
     let arn = records::key_arn(env.region, &account, &key_id);
     let policy = match input.policy {
         Some(p) => {
@@ -264,6 +309,10 @@ pub(crate) fn create_key(
         },
         origin,
         imported: None,
+        multi_region: multi_region.then(|| records::MultiRegion {
+            primary_region: env.region.to_owned(),
+            replica_regions: Vec::new(),
+        }),
     };
     records::save_key(tx, &key)?;
     Ok(KeyMetadataOutput {
@@ -450,6 +499,17 @@ pub(crate) fn schedule_key_deletion(
     }
     let mut key = load_for_write(env, tx, &input.key_id)?;
     resolve::require_not_pending_deletion(&key)?;
+    // AWS keeps such a primary PendingReplicaDeletion until its replicas are gone.
+    if !key.is_replica()
+        && key
+            .multi_region
+            .as_ref()
+            .is_some_and(|m| !m.replica_regions.is_empty())
+    {
+        return Err(unsupported(
+            "deleting a multi-Region primary key that has replicas (delete the replicas first)",
+        ));
+    }
     let deletion_date = env.now + Duration::days(days);
     key.state = KeyState::PendingDeletion;
     key.deletion_date = Some(deletion_date);

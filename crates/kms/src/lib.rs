@@ -26,6 +26,7 @@ mod keys;
 pub mod last_usage;
 mod mac;
 mod material;
+mod multi_region;
 mod pagination;
 mod policy;
 mod quotas;
@@ -70,7 +71,7 @@ impl Kms {
                 Op::write("CreateKey", "kms:CreateKey", keys::create_key)
                     .authorization_targets(authorization::create_key_targets)
                     .condition_keys(authorization::create_key_condition_keys)
-                    .partial("no custom key stores, multi-Region keys, or SM2/ML-DSA/Ed25519/ML-KEM specs"),
+                    .partial("no custom key stores, multi-Region keys with imported material, or SM2/ML-DSA/Ed25519/ML-KEM specs"),
                 on_key(Op::read("DescribeKey", "kms:DescribeKey", keys::describe_key)),
                 on_key(Op::read("GetKeyLastUsage", "kms:GetKeyLastUsage", last_usage::get_key_last_usage)),
                 Op::read("ListKeys", "kms:ListKeys", keys::list_keys)
@@ -80,6 +81,14 @@ impl Kms {
                 on_key(Op::write("DisableKey", "kms:DisableKey", keys::disable_key)),
                 on_key(Op::write("ScheduleKeyDeletion", "kms:ScheduleKeyDeletion", keys::schedule_key_deletion)),
                 on_key(Op::write("CancelKeyDeletion", "kms:CancelKeyDeletion", keys::cancel_key_deletion)),
+                // Multi-Region keys.
+                on_key(Op::write("ReplicateKey", "kms:ReplicateKey", multi_region::replicate_key))
+                    .partial("authorized as kms:ReplicateKey on the primary key only (AWS also checks kms:CreateKey in the replica Region); the replica is Enabled at once"),
+                on_key(Op::write(
+                    "UpdatePrimaryRegion",
+                    "kms:UpdatePrimaryRegion",
+                    multi_region::update_primary_region,
+                )),
                 // Imported key material.
                 on_key(Op::read(
                     "GetParametersForImport",

@@ -111,6 +111,14 @@ pub(crate) struct Imported {
     pub(crate) valid_to: Option<OffsetDateTime>,
 }
 
+/// The regions of a multi-Region key's set, kept alike in every member's record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct MultiRegion {
+    pub(crate) primary_region: String,
+    /// The replicas' regions, in the order they were made.
+    pub(crate) replica_regions: Vec<String>,
+}
+
 /// A KMS key.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct KeyRecord {
@@ -140,6 +148,9 @@ pub(crate) struct KeyRecord {
     /// For `EXTERNAL` keys once material was imported.
     #[serde(default)]
     pub(crate) imported: Option<Imported>,
+    /// For multi-Region keys (`mrk-…`): the set this key belongs to.
+    #[serde(default)]
+    pub(crate) multi_region: Option<MultiRegion>,
 }
 
 impl KeyRecord {
@@ -163,6 +174,13 @@ impl KeyRecord {
             }
         }
         self
+    }
+
+    /// Whether this is a multi-Region replica key.
+    pub(crate) fn is_replica(&self) -> bool {
+        self.multi_region
+            .as_ref()
+            .is_some_and(|m| m.primary_region != self.region)
     }
 
     /// Whether the key's deletion date has come: it then behaves as if gone.

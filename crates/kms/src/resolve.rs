@@ -186,20 +186,18 @@ pub(crate) fn purge_deleted(tx: &mut dyn WriteTx, env: &Env<'_>) -> Result<(), K
             rampart_store::scan_json(tx, KEYS, &prefix, after.as_deref(), 500)?;
         let Some((last, _)) = page.last() else { break };
         after = Some(last.clone());
-        gone.extend(
-            page.into_iter()
-                .filter(|(_, k)| k.is_deleted(env.now))
-                .map(|(doc, k)| (doc, k.key_id)),
-        );
+        gone.extend(page.into_iter().filter(|(_, k)| k.is_deleted(env.now)));
     }
     if gone.is_empty() {
         return Ok(());
     }
     let aliases: Vec<(String, AliasRecord)> =
         rampart_store::scan_json(tx, ALIASES, &prefix, None, usize::MAX)?;
-    for (doc, key_id) in gone {
+    for (doc, key) in gone {
         tx.delete(KEYS, &doc)?;
         tx.delete(crate::last_usage::LAST_USES, &doc)?;
+        crate::multi_region::forget(tx, &key)?;
+        let key_id = key.key_id;
         for (alias_doc, alias) in &aliases {
             if alias.target_key_id == key_id {
                 tx.delete(ALIASES, alias_doc)?;

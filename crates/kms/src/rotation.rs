@@ -34,7 +34,7 @@ const MAX_PENDING: usize = 32;
 /// AWS's quota of on-demand rotations per key.
 const MAX_ON_DEMAND: usize = 25;
 
-fn open_seed(env: &Env<'_>, key: &KeyRecord) -> Result<Option<SecretBytes>, KmsError> {
+pub(crate) fn open_seed(env: &Env<'_>, key: &KeyRecord) -> Result<Option<SecretBytes>, KmsError> {
     let Some(sealed) = &key.rotation.seed else {
         return Ok(None);
     };
@@ -129,6 +129,12 @@ fn require_rotatable(key: &KeyRecord) -> Result<(), KmsError> {
     if key.origin != Origin::AwsKms {
         return Err(crate::import::origin_not_valid(key));
     }
+    if key.is_replica() {
+        return Err(KmsError::UnsupportedOperation(format!(
+            "{} is a multi-Region replica key: its rotation follows its primary key.",
+            key.arn
+        )));
+    }
     resolve::require_enabled(key)
 }
 
@@ -158,6 +164,7 @@ pub(crate) fn enable_key_rotation(
     key.rotation.period_days = Some(days);
     key.rotation.next_rotation = Some(env.now + Duration::days(days));
     records::save_key(tx, &key)?;
+    crate::multi_region::sync_replicas(env, tx, &key)?;
     Ok(Empty {})
 }
 
@@ -172,6 +179,7 @@ pub(crate) fn disable_key_rotation(
     key.rotation.enabled = false;
     key.rotation.next_rotation = None;
     records::save_key(tx, &key)?;
+    crate::multi_region::sync_replicas(env, tx, &key)?;
     Ok(Empty {})
 }
 
@@ -254,6 +262,7 @@ pub(crate) fn rotate_key_on_demand(
     key.materials.push(m);
     key.rotation.on_demand_started = Some(env.now);
     records::save_key(tx, &key)?;
+    crate::multi_region::sync_replicas(env, tx, &key)?;
     Ok(RotateKeyOnDemandOutput { key_id: key.arn })
 }
 

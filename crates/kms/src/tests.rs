@@ -150,7 +150,16 @@ fn key_specs_and_usages() {
     )
     .unwrap_err();
     assert!(matches!(e, KmsError::Validation(_)));
-    let e = w(&t, keys::create_key, json!({"MultiRegion": true})).unwrap_err();
+    let mrk = w(&t, keys::create_key, json!({"MultiRegion": true})).unwrap();
+    let mrk_id = mrk["KeyMetadata"]["KeyId"].as_str().unwrap();
+    assert!(mrk_id.starts_with("mrk-") && mrk_id.len() == 36, "{mrk_id}");
+    assert!(mrk_id[4..].bytes().all(|b| b.is_ascii_hexdigit()));
+    let e = w(
+        &t,
+        keys::create_key,
+        json!({"MultiRegion": true, "Origin": "EXTERNAL"}),
+    )
+    .unwrap_err();
     assert!(matches!(e, KmsError::UnsupportedOperation(_)));
     let e = w(&t, keys::create_key, json!({"Policy": "{"})).unwrap_err();
     assert!(matches!(e, KmsError::MalformedPolicyDocument(_)));
