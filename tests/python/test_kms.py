@@ -358,9 +358,11 @@ def test_multi_region_keys_share_material_across_regions(rampart, kms):
         "PrimaryKey"]["Region"] == "eu-west-1"
     assert error_code(lambda: kms.replicate_key(KeyId=key_id, ReplicaRegion="ap-south-1")) == \
         "UnsupportedOperationException"
-    assert error_code(lambda: west.schedule_key_deletion(KeyId=key_id, PendingWindowInDays=7)) == \
-        "UnsupportedOperationException"
-    kms.schedule_key_deletion(KeyId=key_id, PendingWindowInDays=7)
+    # The primary waits for its replica: no deletion date until the replica is deleted.
+    waiting = west.schedule_key_deletion(KeyId=key_id, PendingWindowInDays=7)
+    assert waiting["KeyState"] == "PendingReplicaDeletion" and "DeletionDate" not in waiting
+    assert error_code(lambda: west.encrypt(KeyId=key_id, Plaintext=b"x")) == "KMSInvalidStateException"
+    assert kms.schedule_key_deletion(KeyId=key_id, PendingWindowInDays=7)["KeyState"] == "PendingDeletion"
     assert error_code(lambda: kms.replicate_key(KeyId=new_key(kms)["KeyId"], ReplicaRegion="eu-west-1")) == \
         "UnsupportedOperationException"
 

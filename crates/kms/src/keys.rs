@@ -480,7 +480,9 @@ pub(crate) struct ScheduleKeyDeletionInput {
 #[serde(rename_all = "PascalCase")]
 pub(crate) struct ScheduleKeyDeletionOutput {
     key_id: String,
-    deletion_date: String,
+    /// Unknown for a multi-Region primary until its last replica is deleted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    deletion_date: Option<String>,
     key_state: &'static str,
     pending_window_in_days: i64,
 }
@@ -499,27 +501,27 @@ pub(crate) fn schedule_key_deletion(
     }
     let mut key = load_for_write(env, tx, &input.key_id)?;
     resolve::require_not_pending_deletion(&key)?;
-    // AWS keeps such a primary PendingReplicaDeletion until its replicas are gone.
-    if !key.is_replica()
+    // A multi-Region primary with replicas waits for them: its own window starts when the
+    // last one is deleted (multi_region::settle).
+    let has_replicas = !key.is_replica()
         && key
             .multi_region
             .as_ref()
-            .is_some_and(|m| !m.replica_regions.is_empty())
-    {
-        return Err(unsupported(
-            "deleting a multi-Region primary key that has replicas (delete the replicas first)",
-        ));
-    }
-    let deletion_date = env.now + Duration::days(days);
-    key.state = KeyState::PendingDeletion;
-    key.deletion_date = Some(deletion_date);
+            .is_some_and(|m| !m.replica_regions.is_empty());
+    let deletion_date = (!has_replicas).then(|| env.now + Duration::days(days));
+    key.state = if has_replicas {
+        KeyState::PendingReplicaDeletion
+    } else {
+        KeyState::PendingDeletion
+    };
+    key.deletion_date = deletion_date;
     key.pending_window_days = Some(days);
     records::save_key(tx, &key)?;
     resolve::purge_deleted(tx, env)?;
     Ok(ScheduleKeyDeletionOutput {
         key_id: key.arn,
-        deletion_date: aws_timestamp(deletion_date),
-        key_state: KeyState::PendingDeletion.as_str(),
+        deletion_date: deletion_date.map(aws_timestamp),
+        key_state: key.state.as_str(),
         pending_window_in_days: days,
     })
 }
@@ -539,7 +541,10 @@ pub(crate) fn cancel_key_deletion(
     input: KeyIdInput,
 ) -> Result<CancelKeyDeletionOutput, KmsError> {
     let mut key = load_for_write(env, tx, &input.key_id)?;
-    if key.state != KeyState::PendingDeletion {
+    if !matches!(
+        key.state,
+        KeyState::PendingDeletion | KeyState::PendingReplicaDeletion
+    ) {
         return Err(KmsError::InvalidState(format!(
             "{} is not pending deletion.",
             key.arn

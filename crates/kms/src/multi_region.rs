@@ -11,6 +11,7 @@
 use rampart_service::Env;
 use rampart_store::{ReadTx, WriteTx};
 use serde::{Deserialize, Serialize};
+use time::{Duration, OffsetDateTime};
 
 use crate::error::KmsError;
 use crate::keys::{KeyMetadata, load_for_write, metadata};
@@ -95,15 +96,51 @@ pub(crate) fn sync_replicas(
     Ok(())
 }
 
-/// A member whose deletion came: the others forget its region.
+/// A member whose deletion came: the others forget its region, and a primary that waited
+/// for its last replica starts its own waiting period from that replica's deletion.
 pub(crate) fn forget(tx: &mut dyn WriteTx, gone: &KeyRecord) -> Result<(), KmsError> {
     for mut member in others(tx, gone)? {
         if let Some(set) = &mut member.multi_region {
             set.replica_regions.retain(|r| *r != gone.region);
+            if set.replica_regions.is_empty() && member.state == KeyState::PendingReplicaDeletion {
+                let from = gone.deletion_date.unwrap_or(gone.created);
+                member.state = KeyState::PendingDeletion;
+                member.deletion_date =
+                    Some(from + Duration::days(member.pending_window_days.unwrap_or(30)));
+            }
         }
         records::save_key(tx, &member)?;
     }
     Ok(())
+}
+
+/// `key` as it stands at `now`: a primary pending replica deletion whose replicas are all
+/// deleted is pending deletion, its window counted from the last replica's deletion (the
+/// replicas may not be purged yet, so this is read off their records).
+pub(crate) fn settle(
+    tx: &mut (impl ReadTx + ?Sized),
+    mut key: KeyRecord,
+    now: OffsetDateTime,
+) -> Result<KeyRecord, KmsError> {
+    if key.state != KeyState::PendingReplicaDeletion {
+        return Ok(key);
+    }
+    let Some(set) = key.multi_region.clone() else {
+        return Ok(key);
+    };
+    let mut last_gone: Option<OffsetDateTime> = None;
+    for region in &set.replica_regions {
+        if let Some(replica) = records::load_key(tx, &key.account_id, region, &key.key_id)? {
+            if !replica.is_deleted(now) {
+                return Ok(key);
+            }
+            last_gone = last_gone.max(replica.deletion_date);
+        }
+    }
+    let from = last_gone.unwrap_or(now);
+    key.state = KeyState::PendingDeletion;
+    key.deletion_date = Some(from + Duration::days(key.pending_window_days.unwrap_or(30)));
+    Ok(key)
 }
 
 /// Stores `set` in every member of it.
@@ -232,4 +269,75 @@ pub(crate) fn update_primary_region(
     members.push(key);
     save_set(tx, members, &new_set)?;
     Ok(crate::keys::Empty {})
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "tests")]
+
+    use rampart_service::testing::{ACCOUNT, TestEnv};
+    use serde_json::json;
+
+    use super::*;
+    use crate::keys;
+    use crate::tests::{create, r, w};
+
+    #[test]
+    fn a_primary_waits_for_its_replicas_then_for_its_own_window() {
+        let mut t = TestEnv::new();
+        let key_id = create(&t, json!({"MultiRegion": true}));
+        w(
+            &t,
+            replicate_key,
+            json!({"KeyId": key_id, "ReplicaRegion": "eu-west-1"}),
+        )
+        .unwrap();
+        let scheduled = w(
+            &t,
+            keys::schedule_key_deletion,
+            json!({"KeyId": key_id, "PendingWindowInDays": 7}),
+        )
+        .unwrap();
+        assert_eq!(scheduled["KeyState"], "PendingReplicaDeletion");
+        assert!(scheduled.get("DeletionDate").is_none());
+        let state = |t: &TestEnv| {
+            r(t, keys::describe_key, json!({"KeyId": key_id}))
+                .map(|m| m["KeyMetadata"]["KeyState"].as_str().unwrap().to_owned())
+        };
+        assert_eq!(state(&t).unwrap(), "PendingReplicaDeletion");
+
+        // The replica is scheduled for deletion in its own region, 7 days out.
+        let replica_deleted_at = t.now + Duration::days(7);
+        let id = key_id.clone();
+        t.write(move |_, tx| {
+            let mut replica = records::load_key(tx, ACCOUNT, "eu-west-1", &id)?.unwrap();
+            replica.state = KeyState::PendingDeletion;
+            replica.deletion_date = Some(replica_deleted_at);
+            records::save_key(tx, &replica).map_err(KmsError::from)
+        })
+        .unwrap();
+        t.now += Duration::days(6);
+        assert_eq!(state(&t).unwrap(), "PendingReplicaDeletion");
+        // Once the replica is gone, the primary's 7 days start from its deletion.
+        t.now += Duration::days(2);
+        assert_eq!(state(&t).unwrap(), "PendingDeletion");
+        t.now = replica_deleted_at + Duration::days(7);
+        assert!(matches!(state(&t).unwrap_err(), KmsError::NotFound(_)));
+    }
+
+    #[test]
+    fn cancelling_a_pending_replica_deletion_disables_the_primary() {
+        let t = TestEnv::new();
+        let key_id = create(&t, json!({"MultiRegion": true}));
+        w(
+            &t,
+            replicate_key,
+            json!({"KeyId": key_id, "ReplicaRegion": "eu-west-1"}),
+        )
+        .unwrap();
+        w(&t, keys::schedule_key_deletion, json!({"KeyId": key_id})).unwrap();
+        w(&t, keys::cancel_key_deletion, json!({"KeyId": key_id})).unwrap();
+        let meta = r(&t, keys::describe_key, json!({"KeyId": key_id})).unwrap();
+        assert_eq!(meta["KeyMetadata"]["KeyState"], "Disabled");
+    }
 }

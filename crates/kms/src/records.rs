@@ -23,6 +23,9 @@ pub(crate) enum KeyState {
     Disabled,
     /// Scheduled for deletion; refuses cryptographic operations until cancelled or deleted.
     PendingDeletion,
+    /// A multi-Region primary scheduled for deletion while replicas remain: its waiting
+    /// period starts when the last of them is deleted.
+    PendingReplicaDeletion,
     /// An `EXTERNAL` key without material: never imported, or its material was deleted or
     /// expired.
     PendingImport,
@@ -34,6 +37,7 @@ impl KeyState {
             Self::Enabled => "Enabled",
             Self::Disabled => "Disabled",
             Self::PendingDeletion => "PendingDeletion",
+            Self::PendingReplicaDeletion => "PendingReplicaDeletion",
             Self::PendingImport => "PendingImport",
         }
     }
@@ -169,7 +173,10 @@ impl KeyRecord {
             .is_some_and(|valid_to| valid_to <= now);
         if expired && !self.materials.is_empty() {
             self.materials.clear();
-            if self.state != KeyState::PendingDeletion {
+            if !matches!(
+                self.state,
+                KeyState::PendingDeletion | KeyState::PendingReplicaDeletion
+            ) {
                 self.state = KeyState::PendingImport;
             }
         }

@@ -117,7 +117,13 @@ pub(crate) fn find_key(
         return Err(key_not_found(&records::key_arn(&region, &account, &id)));
     }
     match records::load_key(tx, &account, &region, &id)? {
-        Some(key) if !key.is_deleted(env.now) => Ok(key.at(env.now)),
+        Some(key) if !key.is_deleted(env.now) => {
+            let key = crate::multi_region::settle(tx, key.at(env.now), env.now)?;
+            if key.is_deleted(env.now) {
+                return Err(key_not_found(&key.arn));
+            }
+            Ok(key)
+        }
         _ => Err(key_not_found(&records::key_arn(&region, &account, &id))),
     }
 }
@@ -141,7 +147,7 @@ pub(crate) fn require_enabled(key: &KeyRecord) -> Result<(), KmsError> {
     match key.state {
         KeyState::Enabled => Ok(()),
         KeyState::Disabled => Err(KmsError::Disabled(format!("{} is disabled.", key.arn))),
-        KeyState::PendingDeletion => Err(pending_deletion(key)),
+        KeyState::PendingDeletion | KeyState::PendingReplicaDeletion => Err(pending_deletion(key)),
         KeyState::PendingImport => Err(pending_import(key)),
     }
 }
@@ -153,14 +159,21 @@ pub(crate) fn pending_import(key: &KeyRecord) -> KmsError {
 /// Changes to a key (other than cancelling its deletion) are refused while it is pending
 /// deletion.
 pub(crate) fn require_not_pending_deletion(key: &KeyRecord) -> Result<(), KmsError> {
-    if key.state == KeyState::PendingDeletion {
+    if matches!(
+        key.state,
+        KeyState::PendingDeletion | KeyState::PendingReplicaDeletion
+    ) {
         return Err(pending_deletion(key));
     }
     Ok(())
 }
 
 pub(crate) fn pending_deletion(key: &KeyRecord) -> KmsError {
-    KmsError::InvalidState(format!("{} is pending deletion.", key.arn))
+    let what = match key.state {
+        KeyState::PendingReplicaDeletion => "pending replica deletion",
+        _ => "pending deletion",
+    };
+    KmsError::InvalidState(format!("{} is {what}.", key.arn))
 }
 
 /// The key's usage must be `usage` for `operation`.
