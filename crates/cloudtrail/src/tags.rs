@@ -1,7 +1,7 @@
 //! Trail tags: AddTags, RemoveTags, ListTags (and the checks CreateTrail's `TagsList` shares).
 //! Tags are kept on the trail's record, in AWS's `{"Key", "Value"}` shape.
 
-use rampart_service::{Env, Value};
+use rampart_service::{AwsError, Env, Resource, Value};
 use rampart_store::{ReadTx, WriteTx, put_json};
 use serde::{Deserialize, Serialize};
 
@@ -196,7 +196,11 @@ pub(crate) fn list_tags(
 }
 
 /// The trails a tagging call names, for the authorize step.
-pub(crate) fn tagged_resources(_env: &Env<'_>, input: &Value) -> Vec<String> {
+pub(crate) fn tagged_resources(
+    env: &Env<'_>,
+    tx: &mut dyn ReadTx,
+    input: &Value,
+) -> Result<Vec<Resource>, AwsError> {
     let one = input.get("ResourceId").and_then(Value::as_str);
     let many = input
         .get("ResourceIdList")
@@ -204,7 +208,10 @@ pub(crate) fn tagged_resources(_env: &Env<'_>, input: &Value) -> Vec<String> {
         .into_iter()
         .flatten()
         .filter_map(Value::as_str);
-    one.into_iter().chain(many).map(str::to_owned).collect()
+    one.into_iter()
+        .chain(many)
+        .map(|arn| crate::trails::trail_named(env, tx, arn))
+        .collect()
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //! GetTrailStatus, StartLogging, StopLogging, PutEventSelectors, GetEventSelectors (tags are
 //! tags.rs').
 
-use rampart_service::{Env, Value, aws_timestamp};
+use rampart_service::{AwsError, Env, Resource, Value, aws_timestamp};
 use rampart_store::{ReadTx, WriteTx, get_json, put_json, scan_json};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -366,17 +366,40 @@ pub(crate) fn load(
 }
 
 /// The resources a trail operation names, for the authorize step.
-pub(crate) fn trail_resource(env: &Env<'_>, input: &Value) -> Vec<String> {
+pub(crate) fn trail_resource(
+    env: &Env<'_>,
+    tx: &mut dyn ReadTx,
+    input: &Value,
+) -> Result<Vec<Resource>, AwsError> {
     let name = input
         .get("Name")
         .or_else(|| input.get("TrailName"))
         .and_then(Value::as_str)
         .unwrap_or_default();
-    if name.starts_with("arn:") {
-        vec![name.to_owned()]
+    Ok(vec![trail_named(env, tx, name)?])
+}
+
+/// The trail `name_or_arn` names, with its tags when it is one of the caller's. A name that
+/// is not a trail's is authorized as named; the handler then answers its own error.
+pub(crate) fn trail_named(
+    env: &Env<'_>,
+    tx: &mut dyn ReadTx,
+    name_or_arn: &str,
+) -> Result<Resource, AwsError> {
+    let arn = if name_or_arn.starts_with("arn:") {
+        name_or_arn.to_owned()
     } else {
-        vec![trail_arn(env.region, &env.caller.account_id, name)]
-    }
+        trail_arn(env.region, &env.caller.account_id, name_or_arn)
+    };
+    Ok(match load(env, tx, name_or_arn) {
+        Ok(trail) => Resource::named(arn).with_tags(trail.tags.iter().filter_map(|tag| {
+            let key = tag.get("Key")?.as_str()?;
+            let value = tag.get("Value").and_then(Value::as_str).unwrap_or_default();
+            Some((key.to_owned(), value.to_owned()))
+        })),
+        Err(CloudTrailError::Store(e)) => return Err(CloudTrailError::Store(e).into()),
+        Err(_) => Resource::named(arn),
+    })
 }
 
 /// CreateTrail's and UpdateTrail's input.

@@ -41,15 +41,7 @@ pub(crate) fn operations() -> Vec<Operation> {
             "iam:GenerateServiceLastAccessedDetails",
             generate,
         )
-        .resources(|_, input| {
-            vec![
-                input
-                    .get("Arn")
-                    .and_then(|v| v.as_str())
-                    .unwrap_or("*")
-                    .to_owned(),
-            ]
-        })
+        .resources(crate::resources::entity_in_arn)
         .partial("ACTION_LEVEL granularity reports services only"),
         Operation::read(
             "GetServiceLastAccessedDetails",
@@ -66,15 +58,7 @@ pub(crate) fn operations() -> Vec<Operation> {
             "iam:ListPoliciesGrantingServiceAccess",
             list_policies_granting_service_access,
         )
-        .resources(|_, input| {
-            vec![
-                input
-                    .get("Arn")
-                    .and_then(|v| v.as_str())
-                    .unwrap_or("*")
-                    .to_owned(),
-            ]
-        }),
+        .resources(crate::resources::entity_in_arn),
     ]
 }
 

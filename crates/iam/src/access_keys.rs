@@ -24,13 +24,13 @@ pub const MAX_KEYS_PER_USER: usize = 2;
 pub(crate) fn operations() -> Vec<Operation> {
     vec![
         Operation::write("CreateAccessKey", "iam:CreateAccessKey", create_access_key)
-            .resources(owner_resource),
+            .resources(crate::resources::user_or_caller),
         Operation::read("ListAccessKeys", "iam:ListAccessKeys", list_access_keys)
-            .resources(owner_resource),
+            .resources(crate::resources::user_or_caller),
         Operation::write("UpdateAccessKey", "iam:UpdateAccessKey", update_access_key)
-            .resources(owner_resource),
+            .resources(crate::resources::user_or_caller),
         Operation::write("DeleteAccessKey", "iam:DeleteAccessKey", delete_access_key)
-            .resources(owner_resource),
+            .resources(crate::resources::user_or_caller),
         // The owner is known only after the lookup, and the input names only the key, so the
         // request names no resource ARN.
         Operation::read(
@@ -39,17 +39,6 @@ pub(crate) fn operations() -> Vec<Operation> {
             get_access_key_last_used,
         ),
     ]
-}
-
-/// The user named in the input, or the caller itself when none is named (the IAM user, or
-/// the root user managing its own keys), as an ARN. The path is unknown before the lookup;
-/// IAM authorizes these actions on `user/<name>`, as for the user family.
-fn owner_resource(env: &Env<'_>, input: &serde_json::Value) -> Vec<String> {
-    let account = &env.caller.account_id;
-    match input.get("UserName").and_then(|v| v.as_str()) {
-        Some(name) => vec![format!("arn:aws:iam::{account}:user/{name}")],
-        None => vec![env.caller.arn.clone()],
-    }
 }
 
 /// The store namespace of access keys, keyed by access key ID.

@@ -193,30 +193,3 @@ fn attached(
     }
     Ok(())
 }
-
-/// The tags of the IAM user or role a request names (`UserName` or `RoleName`), for the
-/// `aws:ResourceTag/*` keys. Nothing when it names neither or the entity does not exist yet.
-pub fn resource_tags(
-    env: &rampart_service::Env<'_>,
-    tx: &mut dyn ReadTx,
-    input: &serde_json::Value,
-) -> Result<Vec<(String, String)>, rampart_service::AwsError> {
-    let name = |member: &str| input.get(member).and_then(|v| v.as_str());
-    let account = &env.caller.account_id;
-    let tags = if let Some(user) = name("UserName") {
-        match records::user(tx, account, user) {
-            Ok(user) => user.tags,
-            Err(IamError::NoSuchEntity(_)) => Vec::new(),
-            Err(e) => return Err(e.into()),
-        }
-    } else if let Some(role) = name("RoleName") {
-        match records::role(tx, account, role) {
-            Ok(role) => role.tags,
-            Err(IamError::NoSuchEntity(_)) => Vec::new(),
-            Err(e) => return Err(e.into()),
-        }
-    } else {
-        Vec::new()
-    };
-    Ok(tags.into_iter().map(|t| (t.key, t.value)).collect())
-}

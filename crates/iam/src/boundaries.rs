@@ -9,7 +9,6 @@ use rampart_store::WriteTx;
 use serde::{Deserialize, Serialize};
 
 use crate::IamError;
-use crate::policies::attachments::{role_resource, user_resource};
 use crate::policies::require_boundary_policy;
 use crate::records;
 
@@ -21,25 +20,25 @@ pub(crate) fn operations() -> Vec<Operation> {
             "iam:PutUserPermissionsBoundary",
             put_user_permissions_boundary,
         )
-        .resources(user_resource),
+        .resources(crate::resources::user_or_caller),
         Operation::write(
             "DeleteUserPermissionsBoundary",
             "iam:DeleteUserPermissionsBoundary",
             delete_user_permissions_boundary,
         )
-        .resources(user_resource),
+        .resources(crate::resources::user_or_caller),
         Operation::write(
             "PutRolePermissionsBoundary",
             "iam:PutRolePermissionsBoundary",
             put_role_permissions_boundary,
         )
-        .resources(role_resource),
+        .resources(crate::resources::named_role),
         Operation::write(
             "DeleteRolePermissionsBoundary",
             "iam:DeleteRolePermissionsBoundary",
             delete_role_permissions_boundary,
         )
-        .resources(role_resource),
+        .resources(crate::resources::named_role),
     ]
 }
 

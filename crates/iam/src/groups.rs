@@ -5,7 +5,8 @@
 //! changed together in one transaction: authorization reads a user's groups from the user,
 //! `GetGroup` reads the members from the group.
 
-use rampart_service::{Env, Operation, aws_timestamp};
+use crate::resources;
+use rampart_service::{AwsError, Env, Operation, Resource, aws_timestamp};
 use rampart_store::{ReadTx, WriteTx, get_json};
 use serde::{Deserialize, Serialize};
 
@@ -21,47 +22,59 @@ pub const MAX_GROUPS_PER_USER: usize = 10;
 /// The operations of this family.
 pub(crate) fn operations() -> Vec<Operation> {
     vec![
-        Operation::write("CreateGroup", "iam:CreateGroup", create_group).resources(group_resource),
-        Operation::read("GetGroup", "iam:GetGroup", get_group).resources(group_resource),
+        Operation::write("CreateGroup", "iam:CreateGroup", create_group).resources(new_group),
+        Operation::read("GetGroup", "iam:GetGroup", get_group)
+            .resources(crate::resources::named_group),
         Operation::read("ListGroups", "iam:ListGroups", list_groups),
-        Operation::write("UpdateGroup", "iam:UpdateGroup", update_group).resources(group_resource),
-        Operation::write("DeleteGroup", "iam:DeleteGroup", delete_group).resources(group_resource),
+        Operation::write("UpdateGroup", "iam:UpdateGroup", update_group).resources(renamed_group),
+        Operation::write("DeleteGroup", "iam:DeleteGroup", delete_group)
+            .resources(crate::resources::named_group),
         Operation::write("AddUserToGroup", "iam:AddUserToGroup", add_user_to_group)
-            .resources(group_resource),
+            .resources(crate::resources::named_group),
         Operation::write(
             "RemoveUserFromGroup",
             "iam:RemoveUserFromGroup",
             remove_user_from_group,
         )
-        .resources(group_resource),
+        .resources(crate::resources::named_group),
         Operation::read(
             "ListGroupsForUser",
             "iam:ListGroupsForUser",
             list_groups_for_user,
         )
-        .resources(user_resource),
+        .resources(crate::resources::user_or_caller),
     ]
 }
 
-/// The group named in the input, as an ARN. The path is unknown before the lookup; IAM
-/// authorizes groups by `group/<name>` (a policy's `group/*` matches any path).
-fn group_resource(env: &Env<'_>, input: &serde_json::Value) -> Vec<String> {
-    let account = &env.caller.account_id;
-    match input.get("GroupName").and_then(|v| v.as_str()) {
-        Some(name) => vec![format!("arn:aws:iam::{account}:group/{name}")],
-        None => vec!["*".to_owned()],
-    }
+/// The group CreateGroup makes, under the path it asks for.
+fn new_group(
+    env: &Env<'_>,
+    _: &mut dyn ReadTx,
+    input: &serde_json::Value,
+) -> Result<Vec<Resource>, AwsError> {
+    Ok(vec![resources::new_entity(
+        env,
+        input,
+        "group",
+        "GroupName",
+    )])
 }
 
-/// The user named in the input, as an ARN.
-fn user_resource(env: &Env<'_>, input: &serde_json::Value) -> Vec<String> {
-    let account = &env.caller.account_id;
-    match input.get("UserName").and_then(|v| v.as_str()) {
-        Some(name) => vec![format!("arn:aws:iam::{account}:user/{name}")],
-        None => vec!["*".to_owned()],
-    }
+/// UpdateGroup is authorized on the group and on what it becomes (a new name or path).
+fn renamed_group(
+    env: &Env<'_>,
+    tx: &mut dyn ReadTx,
+    input: &serde_json::Value,
+) -> Result<Vec<Resource>, AwsError> {
+    let current = resources::named_group(env, tx, input)?;
+    Ok(resources::with_renamed(
+        env,
+        input,
+        "group",
+        "NewGroupName",
+        current,
+    ))
 }
-
 /// A group as IAM's API shows it.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]

@@ -11,7 +11,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::IamError;
 use crate::pagination::page_sorted;
-use crate::policies::attachments::{group_resource, role_resource, user_resource};
 use crate::policies::entity::{Entity, EntityKind};
 use crate::policies::{check_identity_document, document_size, encode_document};
 
@@ -19,53 +18,53 @@ use crate::policies::{check_identity_document, document_size, encode_document};
 pub(crate) fn operations() -> Vec<Operation> {
     vec![
         Operation::write("PutUserPolicy", "iam:PutUserPolicy", put_user_policy)
-            .resources(user_resource),
+            .resources(crate::resources::user_or_caller),
         Operation::write("PutGroupPolicy", "iam:PutGroupPolicy", put_group_policy)
-            .resources(group_resource),
+            .resources(crate::resources::named_group),
         Operation::write("PutRolePolicy", "iam:PutRolePolicy", put_role_policy)
-            .resources(role_resource),
+            .resources(crate::resources::named_role),
         Operation::read("GetUserPolicy", "iam:GetUserPolicy", get_user_policy)
-            .resources(user_resource),
+            .resources(crate::resources::user_or_caller),
         Operation::read("GetGroupPolicy", "iam:GetGroupPolicy", get_group_policy)
-            .resources(group_resource),
+            .resources(crate::resources::named_group),
         Operation::read("GetRolePolicy", "iam:GetRolePolicy", get_role_policy)
-            .resources(role_resource),
+            .resources(crate::resources::named_role),
         Operation::write(
             "DeleteUserPolicy",
             "iam:DeleteUserPolicy",
             delete_user_policy,
         )
-        .resources(user_resource),
+        .resources(crate::resources::user_or_caller),
         Operation::write(
             "DeleteGroupPolicy",
             "iam:DeleteGroupPolicy",
             delete_group_policy,
         )
-        .resources(group_resource),
+        .resources(crate::resources::named_group),
         Operation::write(
             "DeleteRolePolicy",
             "iam:DeleteRolePolicy",
             delete_role_policy,
         )
-        .resources(role_resource),
+        .resources(crate::resources::named_role),
         Operation::read(
             "ListUserPolicies",
             "iam:ListUserPolicies",
             list_user_policies,
         )
-        .resources(user_resource),
+        .resources(crate::resources::user_or_caller),
         Operation::read(
             "ListGroupPolicies",
             "iam:ListGroupPolicies",
             list_group_policies,
         )
-        .resources(group_resource),
+        .resources(crate::resources::named_group),
         Operation::read(
             "ListRolePolicies",
             "iam:ListRolePolicies",
             list_role_policies,
         )
-        .resources(role_resource),
+        .resources(crate::resources::named_role),
     ]
 }
 

@@ -6,7 +6,8 @@
 //! profile, and a role is never renamed), so the profiles of a role are found by a scan of the
 //! account's profiles.
 
-use rampart_service::{Env, Operation, aws_timestamp};
+use crate::resources;
+use rampart_service::{AwsError, Env, Operation, Resource, Value, aws_timestamp};
 use rampart_store::{ReadTx, WriteTx, get_json, put_json, scan_json};
 use serde::{Deserialize, Serialize};
 
@@ -30,7 +31,7 @@ pub(crate) fn operations() -> Vec<Operation> {
             "iam:CreateInstanceProfile",
             create_instance_profile,
         )
-        .resources(profile_resource),
+        .resources(new_profile_resource),
         Operation::read(
             "GetInstanceProfile",
             "iam:GetInstanceProfile",
@@ -65,7 +66,7 @@ pub(crate) fn operations() -> Vec<Operation> {
             "iam:ListInstanceProfilesForRole",
             list_instance_profiles_for_role,
         )
-        .resources(crate::roles::role_resource),
+        .resources(crate::resources::named_role),
         Operation::write(
             "TagInstanceProfile",
             "iam:TagInstanceProfile",
@@ -87,16 +88,34 @@ pub(crate) fn operations() -> Vec<Operation> {
     ]
 }
 
-/// The instance profile named in the input, as an ARN (by name: the path is unknown before
-/// the lookup, and `instance-profile/*` in a policy matches any path).
-fn profile_resource(env: &Env<'_>, input: &serde_json::Value) -> Vec<String> {
-    let account = &env.caller.account_id;
-    match input.get("InstanceProfileName").and_then(|v| v.as_str()) {
-        Some(name) => vec![format!("arn:aws:iam::{account}:instance-profile/{name}")],
-        None => vec!["*".to_owned()],
-    }
+/// The instance profile the input names, with its path and tags when it exists.
+fn profile_resource(
+    env: &Env<'_>,
+    tx: &mut dyn ReadTx,
+    input: &Value,
+) -> Result<Vec<Resource>, AwsError> {
+    resources::by_name(
+        env,
+        input,
+        "InstanceProfileName",
+        "instance-profile",
+        |account, name| profile(tx, account, name),
+        |profile| resources::tagged(profile.arn, &profile.tags),
+    )
 }
-
+/// The instance profile CreateInstanceProfile makes, under the path it asks for.
+fn new_profile_resource(
+    env: &Env<'_>,
+    _: &mut dyn ReadTx,
+    input: &Value,
+) -> Result<Vec<Resource>, AwsError> {
+    Ok(vec![resources::new_entity(
+        env,
+        input,
+        "instance-profile",
+        "InstanceProfileName",
+    )])
+}
 /// An instance profile.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

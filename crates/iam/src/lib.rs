@@ -26,6 +26,7 @@ pub mod pagination;
 pub mod password_policy;
 pub mod policies;
 pub mod records;
+mod resources;
 mod roles;
 pub mod root_access;
 pub mod saml_providers;
@@ -39,6 +40,7 @@ pub mod tags;
 mod users;
 
 pub use error::IamError;
+pub use resources::role_by_arn;
 pub use root_access::{OrganizationFacts, OrganizationLookup};
 pub use simulate::{ScpLevels, ServiceControlPolicyLookup};
 
@@ -88,13 +90,6 @@ impl Iam {
         operations.extend(service_linked_roles::operations());
         operations.extend(mfa_device_details::operations());
         operations.extend(root_access::operations(organizations));
-        // Users and roles carry tags: every operation that names one can be conditioned on
-        // them (aws:ResourceTag/*).
-        for operation in &mut operations {
-            operation
-                .resource_tags
-                .get_or_insert(authorization::resource_tags);
-        }
         Self { operations }
     }
 }

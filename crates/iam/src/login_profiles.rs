@@ -29,33 +29,24 @@ pub(crate) fn operations() -> Vec<Operation> {
             "iam:CreateLoginProfile",
             create_login_profile,
         )
-        .resources(user_resource),
+        .resources(crate::resources::user_or_caller),
         Operation::read("GetLoginProfile", "iam:GetLoginProfile", get_login_profile)
-            .resources(user_resource),
+            .resources(crate::resources::user_or_caller),
         Operation::write(
             "UpdateLoginProfile",
             "iam:UpdateLoginProfile",
             update_login_profile,
         )
-        .resources(user_resource),
+        .resources(crate::resources::user_or_caller),
         Operation::write(
             "DeleteLoginProfile",
             "iam:DeleteLoginProfile",
             delete_login_profile,
         )
-        .resources(user_resource),
+        .resources(crate::resources::user_or_caller),
         Operation::write("ChangePassword", "iam:ChangePassword", change_password)
-            .resources(user_resource),
+            .resources(crate::resources::user_or_caller),
     ]
-}
-
-/// The user named in the input, or the caller itself (`ChangePassword` has no user name).
-fn user_resource(env: &Env<'_>, input: &serde_json::Value) -> Vec<String> {
-    let account = &env.caller.account_id;
-    match input.get("UserName").and_then(|v| v.as_str()) {
-        Some(name) => vec![format!("arn:aws:iam::{account}:user/{name}")],
-        None => vec![env.caller.arn.clone()],
-    }
 }
 
 /// A user's console password, as stored.

@@ -6,8 +6,9 @@
 //! accepted for, and only later steps are accepted, so a code cannot be replayed (RFC 6238
 //! section 5.2).
 
+use crate::resources;
 use rampart_crypto::{RootKey, constant_time_eq};
-use rampart_service::{Env, Operation, aws_timestamp};
+use rampart_service::{AwsError, Env, Operation, Resource, Value, aws_timestamp};
 use rampart_store::{ReadTx, StoreError, WriteTx, get_json, put_json};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -60,15 +61,15 @@ pub(crate) fn operations() -> Vec<Operation> {
         )
         .resources(device_resource),
         Operation::write("EnableMFADevice", "iam:EnableMFADevice", enable_mfa_device)
-            .resources(user_resource),
+            .resources(crate::resources::user_or_caller),
         Operation::write("ResyncMFADevice", "iam:ResyncMFADevice", resync_mfa_device)
-            .resources(user_resource),
+            .resources(crate::resources::user_or_caller),
         Operation::write(
             "DeactivateMFADevice",
             "iam:DeactivateMFADevice",
             deactivate_mfa_device,
         )
-        .resources(user_resource),
+        .resources(crate::resources::user_or_caller),
         Operation::write(
             "DeleteVirtualMFADevice",
             "iam:DeleteVirtualMFADevice",
@@ -76,7 +77,7 @@ pub(crate) fn operations() -> Vec<Operation> {
         )
         .resources(device_resource),
         Operation::read("ListMFADevices", "iam:ListMFADevices", list_mfa_devices)
-            .resources(user_resource),
+            .resources(crate::resources::user_or_caller),
         Operation::read(
             "ListVirtualMFADevices",
             "iam:ListVirtualMFADevices",
@@ -95,27 +96,26 @@ pub(crate) fn operations() -> Vec<Operation> {
     ]
 }
 
-fn user_resource(env: &Env<'_>, input: &serde_json::Value) -> Vec<String> {
-    let account = &env.caller.account_id;
-    match input.get("UserName").and_then(|v| v.as_str()) {
-        Some(name) => vec![format!("arn:aws:iam::{account}:user/{name}")],
-        None => vec![env.caller.arn.clone()],
-    }
+/// A virtual device's ARN is its serial number; a device the request makes is named from its
+/// path and name.
+fn device_resource(
+    env: &Env<'_>,
+    tx: &mut dyn ReadTx,
+    input: &Value,
+) -> Result<Vec<Resource>, AwsError> {
+    let Some(serial) = resources::member(input, "SerialNumber") else {
+        return Ok(vec![resources::new_entity(
+            env,
+            input,
+            "mfa",
+            "VirtualMFADeviceName",
+        )]);
+    };
+    Ok(vec![match get(tx, &env.caller.account_id, serial)? {
+        Some(device) => resources::tagged(serial, &device.tags),
+        None => Resource::named(serial),
+    }])
 }
-
-/// A virtual device's ARN is its serial number.
-fn device_resource(env: &Env<'_>, input: &serde_json::Value) -> Vec<String> {
-    if let Some(serial) = input.get("SerialNumber").and_then(|v| v.as_str()) {
-        return vec![serial.to_owned()];
-    }
-    let path = input.get("Path").and_then(|v| v.as_str()).unwrap_or("/");
-    let name = input
-        .get("VirtualMFADeviceName")
-        .and_then(|v| v.as_str())
-        .unwrap_or_default();
-    vec![records::arn(&env.caller.account_id, "mfa", path, name)]
-}
-
 /// A virtual MFA device, as stored.
 #[derive(Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -12,7 +12,7 @@ use crate::mfa;
 pub(crate) fn operations() -> Vec<Operation> {
     vec![
         Operation::read("GetMFADevice", "iam:GetMFADevice", get_mfa_device)
-            .resources(crate::users::user_resource),
+            .resources(crate::resources::user_or_caller),
     ]
 }
 

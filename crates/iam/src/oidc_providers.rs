@@ -9,7 +9,8 @@
 //! (`token.example.com/path:sub`). STS finds the provider of a token with
 //! [`provider_by_issuer`].
 
-use rampart_service::{Env, Operation, aws_timestamp};
+use crate::resources;
+use rampart_service::{AwsError, Env, Operation, Resource, Value, aws_timestamp};
 use rampart_store::{ReadTx, WriteTx, get_json, put_json};
 use serde::{Deserialize, Serialize};
 
@@ -95,24 +96,34 @@ pub(crate) fn operations() -> Vec<Operation> {
     ]
 }
 
-/// The provider the input names by ARN.
-fn provider_resource(_: &Env<'_>, input: &serde_json::Value) -> Vec<String> {
-    input
-        .get("OpenIDConnectProviderArn")
-        .and_then(|v| v.as_str())
-        .map(|arn| vec![arn.to_owned()])
-        .unwrap_or_else(|| vec!["*".to_owned()])
+/// The provider the input names by ARN, with its tags when it is the caller's.
+fn provider_resource(
+    env: &Env<'_>,
+    tx: &mut dyn ReadTx,
+    input: &Value,
+) -> Result<Vec<Resource>, AwsError> {
+    let Some(arn) = resources::member(input, "OpenIDConnectProviderArn") else {
+        return Ok(vec![Resource::any()]);
+    };
+    Ok(vec![
+        match provider_by_arn(tx, &env.caller.account_id, arn) {
+            Ok(provider) => resources::tagged(arn, &provider.tags),
+            Err(_) => Resource::named(arn),
+        },
+    ])
 }
-
 /// The provider CreateOpenIDConnectProvider would make, named from its URL.
-fn new_provider_resource(env: &Env<'_>, input: &serde_json::Value) -> Vec<String> {
-    let url = input.get("Url").and_then(|v| v.as_str()).unwrap_or("");
-    vec![provider_arn(
+fn new_provider_resource(
+    env: &Env<'_>,
+    _: &mut dyn ReadTx,
+    input: &Value,
+) -> Result<Vec<Resource>, AwsError> {
+    let url = resources::member(input, "Url").unwrap_or_default();
+    Ok(vec![Resource::named(provider_arn(
         &env.caller.account_id,
         without_scheme(url).unwrap_or(url),
-    )]
+    ))])
 }
-
 /// An OpenID Connect provider, as kept.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -15,7 +15,7 @@ use std::collections::HashMap;
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use rampart_policy::{Policy, PolicyKind};
-use rampart_service::{AwsError, Env, Operation, aws_timestamp};
+use rampart_service::{AwsError, Env, Operation, Resource, aws_timestamp};
 use rampart_store::{ReadTx, StoreError, WriteTx, scan_json};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -38,37 +38,36 @@ pub(crate) fn operations() -> Vec<Operation> {
     let mut operations = vec![
         Operation::write("CreatePolicy", "iam:CreatePolicy", create_policy)
             .resources(new_policy_resource),
-        Operation::read("GetPolicy", "iam:GetPolicy", get_policy).resources(policy_resource),
+        Operation::read("GetPolicy", "iam:GetPolicy", get_policy)
+            .resources(crate::resources::named_policy),
         Operation::write("DeletePolicy", "iam:DeletePolicy", delete_policy)
-            .resources(policy_resource),
+            .resources(crate::resources::named_policy),
         Operation::read("ListPolicies", "iam:ListPolicies", list_policies),
-        Operation::write("TagPolicy", "iam:TagPolicy", tag_policy).resources(policy_resource),
-        Operation::write("UntagPolicy", "iam:UntagPolicy", untag_policy).resources(policy_resource),
+        Operation::write("TagPolicy", "iam:TagPolicy", tag_policy)
+            .resources(crate::resources::named_policy),
+        Operation::write("UntagPolicy", "iam:UntagPolicy", untag_policy)
+            .resources(crate::resources::named_policy),
         Operation::read("ListPolicyTags", "iam:ListPolicyTags", list_policy_tags)
-            .resources(policy_resource),
+            .resources(crate::resources::named_policy),
     ];
     operations.extend(versions::operations());
     operations.extend(attachments::operations());
     operations
 }
 
-/// The policy named by the input's `PolicyArn`.
-pub(crate) fn policy_resource(_: &Env<'_>, input: &serde_json::Value) -> Vec<String> {
-    match input.get("PolicyArn").and_then(|v| v.as_str()) {
-        Some(arn) => vec![arn.to_owned()],
-        None => vec!["*".to_owned()],
-    }
-}
-
 /// The policy `CreatePolicy` is about to make.
-fn new_policy_resource(env: &Env<'_>, input: &serde_json::Value) -> Vec<String> {
-    let path = input.get("Path").and_then(|v| v.as_str()).unwrap_or("/");
-    match input.get("PolicyName").and_then(|v| v.as_str()) {
-        Some(name) => vec![records::arn(&env.caller.account_id, "policy", path, name)],
-        None => vec!["*".to_owned()],
-    }
+fn new_policy_resource(
+    env: &Env<'_>,
+    _: &mut dyn ReadTx,
+    input: &serde_json::Value,
+) -> Result<Vec<Resource>, AwsError> {
+    Ok(vec![crate::resources::new_entity(
+        env,
+        input,
+        "policy",
+        "PolicyName",
+    )])
 }
-
 // ---------------------------------------------------------------------------------------------
 // Documents: the rules every policy family shares.
 

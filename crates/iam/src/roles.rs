@@ -4,8 +4,9 @@
 //!
 //! The trust policy is kept as given (JSON text) and returned URL-encoded, as AWS does.
 
+use crate::resources;
 use rampart_policy::{Policy, PolicyKind};
-use rampart_service::{Env, Operation, aws_timestamp};
+use rampart_service::{AwsError, Env, Operation, Resource, Value, aws_timestamp};
 use rampart_store::{ReadTx, WriteTx, get_json};
 use serde::{Deserialize, Serialize};
 
@@ -29,50 +30,42 @@ pub(crate) fn operations() -> Vec<Operation> {
         Operation::write("CreateRole", "iam:CreateRole", create_role)
             .resources(new_role_resource)
             .partial(NO_SIGNIN_DURATION),
-        Operation::read("GetRole", "iam:GetRole", get_role).resources(role_resource),
+        Operation::read("GetRole", "iam:GetRole", get_role).resources(crate::resources::named_role),
         Operation::read("ListRoles", "iam:ListRoles", list_roles),
         Operation::write("UpdateRole", "iam:UpdateRole", update_role)
-            .resources(role_resource)
+            .resources(crate::resources::named_role)
             .partial(NO_SIGNIN_DURATION),
         Operation::write(
             "UpdateRoleDescription",
             "iam:UpdateRoleDescription",
             update_role_description,
         )
-        .resources(role_resource),
+        .resources(crate::resources::named_role),
         Operation::write(
             "UpdateAssumeRolePolicy",
             "iam:UpdateAssumeRolePolicy",
             update_assume_role_policy,
         )
-        .resources(role_resource),
-        Operation::write("DeleteRole", "iam:DeleteRole", delete_role).resources(role_resource),
-        Operation::write("TagRole", "iam:TagRole", tag_role).resources(role_resource),
-        Operation::write("UntagRole", "iam:UntagRole", untag_role).resources(role_resource),
+        .resources(crate::resources::named_role),
+        Operation::write("DeleteRole", "iam:DeleteRole", delete_role)
+            .resources(crate::resources::named_role),
+        Operation::write("TagRole", "iam:TagRole", tag_role)
+            .resources(crate::resources::named_role),
+        Operation::write("UntagRole", "iam:UntagRole", untag_role)
+            .resources(crate::resources::named_role),
         Operation::read("ListRoleTags", "iam:ListRoleTags", list_role_tags)
-            .resources(role_resource),
+            .resources(crate::resources::named_role),
     ]
 }
 
-/// The role named in the input, as an ARN. The path is unknown before the lookup; IAM
-/// authorizes roles by `role/<name>` (a policy's `role/*` matches any path).
-pub(crate) fn role_resource(env: &Env<'_>, input: &serde_json::Value) -> Vec<String> {
-    let account = &env.caller.account_id;
-    match input.get("RoleName").and_then(|v| v.as_str()) {
-        Some(name) => vec![format!("arn:aws:iam::{account}:role/{name}")],
-        None => vec!["*".to_owned()],
-    }
-}
-
 /// The role `CreateRole` is about to make, with its path.
-fn new_role_resource(env: &Env<'_>, input: &serde_json::Value) -> Vec<String> {
-    let path = input.get("Path").and_then(|v| v.as_str()).unwrap_or("/");
-    match input.get("RoleName").and_then(|v| v.as_str()) {
-        Some(name) => vec![records::arn(&env.caller.account_id, "role", path, name)],
-        None => vec!["*".to_owned()],
-    }
+fn new_role_resource(
+    env: &Env<'_>,
+    _: &mut dyn ReadTx,
+    input: &Value,
+) -> Result<Vec<Resource>, AwsError> {
+    Ok(vec![resources::new_entity(env, input, "role", "RoleName")])
 }
-
 /// When a role was last used, as `GetRole` shows it: an empty structure for a role never
 /// used, as AWS answers.
 #[derive(Debug, Serialize)]

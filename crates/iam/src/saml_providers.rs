@@ -5,7 +5,8 @@
 //! `IDPSSODescriptor` that names at least one signing certificate; those certificates are
 //! what STS verifies SAML assertions against (see [`SamlProviderRecord::signing_certificates`]).
 
-use rampart_service::{Env, Operation, aws_timestamp};
+use crate::resources;
+use rampart_service::{AwsError, Env, Operation, Resource, Value, aws_timestamp};
 use rampart_store::{ReadTx, WriteTx, get_json, put_json};
 use serde::{Deserialize, Serialize};
 
@@ -63,19 +64,31 @@ pub(crate) fn operations() -> Vec<Operation> {
     ]
 }
 
-fn provider_resource(_: &Env<'_>, input: &serde_json::Value) -> Vec<String> {
-    input
-        .get("SAMLProviderArn")
-        .and_then(|v| v.as_str())
-        .map(|arn| vec![arn.to_owned()])
-        .unwrap_or_else(|| vec!["*".to_owned()])
+/// The provider the input names by ARN, with its tags when it is the caller's.
+fn provider_resource(
+    env: &Env<'_>,
+    tx: &mut dyn ReadTx,
+    input: &Value,
+) -> Result<Vec<Resource>, AwsError> {
+    let Some(arn) = resources::member(input, "SAMLProviderArn") else {
+        return Ok(vec![Resource::any()]);
+    };
+    Ok(vec![match provider_in(tx, &env.caller.account_id, arn) {
+        Ok(provider) => resources::tagged(arn, &provider.tags),
+        Err(_) => Resource::named(arn),
+    }])
 }
-
-fn new_provider_resource(env: &Env<'_>, input: &serde_json::Value) -> Vec<String> {
-    let name = input.get("Name").and_then(|v| v.as_str()).unwrap_or("");
-    vec![provider_arn(&env.caller.account_id, name)]
+fn new_provider_resource(
+    env: &Env<'_>,
+    _: &mut dyn ReadTx,
+    input: &Value,
+) -> Result<Vec<Resource>, AwsError> {
+    let name = resources::member(input, "Name").unwrap_or_default();
+    Ok(vec![Resource::named(provider_arn(
+        &env.caller.account_id,
+        name,
+    ))])
 }
-
 /// A SAML provider, as kept.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

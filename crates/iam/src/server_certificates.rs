@@ -6,11 +6,12 @@
 //! no way to read it back either. On upload the key must match the certificate's public key
 //! (RSA, ECDSA P-256/P-384), checked by deriving the public key with aws-lc-rs.
 
+use crate::resources;
 use aws_lc_rs::signature::{
     ECDSA_P256_SHA256_ASN1_SIGNING, ECDSA_P384_SHA384_ASN1_SIGNING, EcdsaKeyPair, KeyPair,
     RsaKeyPair,
 };
-use rampart_service::{Env, Operation, aws_timestamp};
+use rampart_service::{AwsError, Env, Operation, Resource, Value, aws_timestamp};
 use rampart_store::{ReadTx, WriteTx, get_json, put_json};
 use serde::{Deserialize, Serialize};
 
@@ -34,7 +35,7 @@ pub(crate) fn operations() -> Vec<Operation> {
             "iam:UploadServerCertificate",
             upload_server_certificate,
         )
-        .resources(certificate_resource),
+        .resources(new_certificate_resource),
         Operation::read(
             "GetServerCertificate",
             "iam:GetServerCertificate",
@@ -52,7 +53,7 @@ pub(crate) fn operations() -> Vec<Operation> {
             "iam:UpdateServerCertificate",
             update_server_certificate,
         )
-        .resources(certificate_resource),
+        .resources(renamed_certificate_resources),
         Operation::write(
             "DeleteServerCertificate",
             "iam:DeleteServerCertificate",
@@ -80,30 +81,61 @@ pub(crate) fn operations() -> Vec<Operation> {
     ]
 }
 
-/// The certificate named in the input, by name alone (its path is unknown before the lookup),
-/// as users are.
-fn certificate_resource(env: &Env<'_>, input: &serde_json::Value) -> Vec<String> {
-    let name = input
-        .get("ServerCertificateName")
-        .and_then(|v| v.as_str())
-        .unwrap_or("*");
-    vec![format!(
-        "arn:aws:iam::{}:server-certificate/{name}",
-        env.caller.account_id
-    )]
+/// The certificate the input names, with its path and tags when it exists.
+fn certificate_resource(
+    env: &Env<'_>,
+    tx: &mut dyn ReadTx,
+    input: &Value,
+) -> Result<Vec<Resource>, AwsError> {
+    resources::by_name(
+        env,
+        input,
+        "ServerCertificateName",
+        "server-certificate",
+        |account, name| certificate(tx, account, name),
+        |certificate| resources::tagged(certificate.arn, &certificate.tags),
+    )
+}
+/// The certificate UploadServerCertificate makes, under the path it asks for.
+fn new_certificate_resource(
+    env: &Env<'_>,
+    _: &mut dyn ReadTx,
+    input: &Value,
+) -> Result<Vec<Resource>, AwsError> {
+    Ok(vec![resources::new_entity(
+        env,
+        input,
+        "server-certificate",
+        "ServerCertificateName",
+    )])
 }
 
-fn certificates_under_path(env: &Env<'_>, input: &serde_json::Value) -> Vec<String> {
-    let path = input
-        .get("PathPrefix")
-        .and_then(|v| v.as_str())
-        .unwrap_or("/");
-    vec![format!(
+/// UpdateServerCertificate is authorized on the certificate and on what it becomes.
+fn renamed_certificate_resources(
+    env: &Env<'_>,
+    tx: &mut dyn ReadTx,
+    input: &Value,
+) -> Result<Vec<Resource>, AwsError> {
+    let current = certificate_resource(env, tx, input)?;
+    Ok(resources::with_renamed(
+        env,
+        input,
+        "server-certificate",
+        "NewServerCertificateName",
+        current,
+    ))
+}
+fn certificates_under_path(
+    env: &Env<'_>,
+    _: &mut dyn ReadTx,
+    input: &Value,
+) -> Result<Vec<Resource>, AwsError> {
+    let path = resources::member(input, "PathPrefix").unwrap_or("/");
+    Ok(vec![Resource::named(format!(
         "arn:aws:iam::{}:server-certificate{path}",
         env.caller.account_id
-    )]
+    ))])
 }
-
 /// A server certificate as stored; the private key is sealed.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -48,31 +48,31 @@ pub(crate) fn operations() -> Vec<Operation> {
             "iam:CreateServiceSpecificCredential",
             create_service_specific_credential,
         )
-        .resources(crate::users::user_resource),
+        .resources(crate::resources::user_or_caller),
         Operation::read(
             "ListServiceSpecificCredentials",
             "iam:ListServiceSpecificCredentials",
             list_service_specific_credentials,
         )
-        .resources(crate::users::user_resource),
+        .resources(crate::resources::user_or_caller),
         Operation::write(
             "ResetServiceSpecificCredential",
             "iam:ResetServiceSpecificCredential",
             reset_service_specific_credential,
         )
-        .resources(crate::users::user_resource),
+        .resources(crate::resources::user_or_caller),
         Operation::write(
             "UpdateServiceSpecificCredential",
             "iam:UpdateServiceSpecificCredential",
             update_service_specific_credential,
         )
-        .resources(crate::users::user_resource),
+        .resources(crate::resources::user_or_caller),
         Operation::write(
             "DeleteServiceSpecificCredential",
             "iam:DeleteServiceSpecificCredential",
             delete_service_specific_credential,
         )
-        .resources(crate::users::user_resource),
+        .resources(crate::resources::user_or_caller),
     ]
 }
 

@@ -8,7 +8,7 @@
 //! status call. AWS also attaches the service's managed permissions policy; Rampart's
 //! catalogue of AWS managed policies does not carry those, so the role has none.
 
-use rampart_service::{Env, Operation, aws_timestamp};
+use rampart_service::{AwsError, Env, Operation, Resource, aws_timestamp};
 use rampart_store::{ReadTx, WriteTx, get_json, put_json};
 use serde::{Deserialize, Serialize};
 
@@ -37,7 +37,7 @@ pub(crate) fn operations() -> Vec<Operation> {
             "iam:DeleteServiceLinkedRole",
             delete_service_linked_role,
         )
-        .resources(crate::roles::role_resource),
+        .resources(crate::resources::named_role),
         Operation::read(
             "GetServiceLinkedRoleDeletionStatus",
             "iam:GetServiceLinkedRoleDeletionStatus",
@@ -48,23 +48,31 @@ pub(crate) fn operations() -> Vec<Operation> {
 }
 
 /// The role CreateServiceLinkedRole is about to make, with its path.
-fn new_role_resource(env: &Env<'_>, input: &serde_json::Value) -> Vec<String> {
+fn new_role_resource(
+    env: &Env<'_>,
+    _: &mut dyn ReadTx,
+    input: &serde_json::Value,
+) -> Result<Vec<Resource>, AwsError> {
     let service = input
         .get("AWSServiceName")
         .and_then(|v| v.as_str())
         .unwrap_or("*");
     let suffix = input.get("CustomSuffix").and_then(|v| v.as_str());
     let name = role_name(service, suffix);
-    vec![records::arn(
+    Ok(vec![Resource::named(records::arn(
         &env.caller.account_id,
         "role",
         &format!("{PATH_PREFIX}{service}/"),
         &name,
-    )]
+    ))])
 }
 
 /// A task ID names its role: `task/aws-service-role/<service>/<role>/<uuid>`.
-fn task_resource(env: &Env<'_>, input: &serde_json::Value) -> Vec<String> {
+fn task_resource(
+    env: &Env<'_>,
+    tx: &mut dyn ReadTx,
+    input: &serde_json::Value,
+) -> Result<Vec<Resource>, AwsError> {
     let role = input
         .get("DeletionTaskId")
         .and_then(|v| v.as_str())
@@ -72,11 +80,11 @@ fn task_resource(env: &Env<'_>, input: &serde_json::Value) -> Vec<String> {
         .and_then(|rest| rest.rsplit_once('/'))
         .map(|(role, _uuid)| role.to_owned());
     match role {
-        Some(role) => vec![format!(
-            "arn:aws:iam::{}:role/{role}",
-            env.caller.account_id
-        )],
-        None => vec!["*".to_owned()],
+        Some(role) => {
+            let name = role.rsplit('/').next().unwrap_or(&role);
+            Ok(vec![crate::resources::role(env, tx, name)?])
+        }
+        None => Ok(vec![Resource::any()]),
     }
 }
 

@@ -27,25 +27,25 @@ pub(crate) fn operations() -> Vec<Operation> {
             "iam:UploadSigningCertificate",
             upload_signing_certificate,
         )
-        .resources(crate::users::user_resource),
+        .resources(crate::resources::user_or_caller),
         Operation::read(
             "ListSigningCertificates",
             "iam:ListSigningCertificates",
             list_signing_certificates,
         )
-        .resources(crate::users::user_resource),
+        .resources(crate::resources::user_or_caller),
         Operation::write(
             "UpdateSigningCertificate",
             "iam:UpdateSigningCertificate",
             update_signing_certificate,
         )
-        .resources(crate::users::user_resource),
+        .resources(crate::resources::user_or_caller),
         Operation::write(
             "DeleteSigningCertificate",
             "iam:DeleteSigningCertificate",
             delete_signing_certificate,
         )
-        .resources(crate::users::user_resource),
+        .resources(crate::resources::user_or_caller),
     ]
 }
 

@@ -9,7 +9,7 @@ use rampart_policy::{
     Context, Decision, DecisionKind, EvaluationInput, Policy, PolicyKind, PolicySet, PolicyType,
     Principal, Request,
 };
-use rampart_service::{Env, Operation};
+use rampart_service::{AwsError, Env, Operation, Resource};
 use rampart_store::{ReadTx, StoreError};
 use serde::{Deserialize, Serialize};
 
@@ -66,14 +66,19 @@ pub(crate) fn operations(scps: ServiceControlPolicyLookup) -> Vec<Operation> {
     ]
 }
 
-fn policy_source_resource(_: &Env<'_>, input: &serde_json::Value) -> Vec<String> {
-    let arn = input
-        .get("PolicySourceArn")
-        .and_then(|v| v.as_str())
-        .unwrap_or("*");
-    vec![arn.to_owned()]
+/// The user, group or role the simulation reads the policies of.
+fn policy_source_resource(
+    env: &Env<'_>,
+    tx: &mut dyn ReadTx,
+    input: &serde_json::Value,
+) -> Result<Vec<Resource>, AwsError> {
+    Ok(vec![
+        match input.get("PolicySourceArn").and_then(|v| v.as_str()) {
+            Some(arn) => crate::resources::entity_by_arn(env, tx, arn)?,
+            None => Resource::any(),
+        },
+    ])
 }
-
 /// One `ContextEntry`: a key, its values and their type.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]

@@ -31,27 +31,27 @@ pub(crate) fn operations() -> Vec<Operation> {
             "iam:UploadSSHPublicKey",
             upload_ssh_public_key,
         )
-        .resources(crate::users::user_resource),
+        .resources(crate::resources::user_or_caller),
         Operation::read("GetSSHPublicKey", "iam:GetSSHPublicKey", get_ssh_public_key)
-            .resources(crate::users::user_resource),
+            .resources(crate::resources::user_or_caller),
         Operation::read(
             "ListSSHPublicKeys",
             "iam:ListSSHPublicKeys",
             list_ssh_public_keys,
         )
-        .resources(crate::users::user_resource),
+        .resources(crate::resources::user_or_caller),
         Operation::write(
             "UpdateSSHPublicKey",
             "iam:UpdateSSHPublicKey",
             update_ssh_public_key,
         )
-        .resources(crate::users::user_resource),
+        .resources(crate::resources::user_or_caller),
         Operation::write(
             "DeleteSSHPublicKey",
             "iam:DeleteSSHPublicKey",
             delete_ssh_public_key,
         )
-        .resources(crate::users::user_resource),
+        .resources(crate::resources::user_or_caller),
     ]
 }
 

@@ -1,49 +1,64 @@
 //! Users: `CreateUser`, `GetUser`, `ListUsers`, `UpdateUser`, `DeleteUser`, and their tags.
 
-use rampart_service::{Env, Operation, aws_timestamp};
+use rampart_service::{AwsError, Env, Operation, Resource, Value, aws_timestamp};
 use rampart_store::{ReadTx, WriteTx, get_json};
 use serde::{Deserialize, Serialize};
 
 use crate::ids::{IdPrefix, unique_id};
 use crate::pagination::page;
 use crate::records::{self, Tag, USERS, UserRecord};
+use crate::resources::{self, user_or_caller};
 use crate::tags;
 use crate::{IamError, policies};
 
 /// The operations of this family.
 pub(crate) fn operations() -> Vec<Operation> {
     vec![
-        Operation::write("CreateUser", "iam:CreateUser", create_user).resources(user_resource),
-        Operation::read("GetUser", "iam:GetUser", get_user).resources(user_resource),
+        Operation::write("CreateUser", "iam:CreateUser", create_user).resources(new_user),
+        Operation::read("GetUser", "iam:GetUser", get_user).resources(user_or_caller),
         Operation::read("ListUsers", "iam:ListUsers", list_users).resources(users_under_path),
-        Operation::write("UpdateUser", "iam:UpdateUser", update_user).resources(user_resource),
-        Operation::write("DeleteUser", "iam:DeleteUser", delete_user).resources(user_resource),
-        Operation::write("TagUser", "iam:TagUser", tag_user).resources(user_resource),
-        Operation::write("UntagUser", "iam:UntagUser", untag_user).resources(user_resource),
+        Operation::write("UpdateUser", "iam:UpdateUser", update_user).resources(renamed_user),
+        Operation::write("DeleteUser", "iam:DeleteUser", delete_user).resources(user_or_caller),
+        Operation::write("TagUser", "iam:TagUser", tag_user).resources(user_or_caller),
+        Operation::write("UntagUser", "iam:UntagUser", untag_user).resources(user_or_caller),
         Operation::read("ListUserTags", "iam:ListUserTags", list_user_tags)
-            .resources(user_resource),
+            .resources(user_or_caller),
     ]
 }
 
-/// The user named in the input (the caller itself when none is named), as an ARN. The path is
-/// unknown before the lookup, and IAM authorizes users by `arn:…:user/<name>` with any path
-/// matching `user/*`, so the name alone is used, as AWS documents for these actions.
-pub(crate) fn user_resource(env: &Env<'_>, input: &serde_json::Value) -> Vec<String> {
-    let account = &env.caller.account_id;
-    match input.get("UserName").and_then(|v| v.as_str()) {
-        Some(name) => vec![format!("arn:aws:iam::{account}:user/{name}")],
-        None => vec![env.caller.arn.clone()],
-    }
+/// The user CreateUser makes, under the path it asks for.
+fn new_user(env: &Env<'_>, _: &mut dyn ReadTx, input: &Value) -> Result<Vec<Resource>, AwsError> {
+    Ok(vec![resources::new_entity(env, input, "user", "UserName")])
 }
 
+/// UpdateUser is authorized on the user and on what it becomes (a new name or path), as AWS
+/// requires permission on both.
+fn renamed_user(
+    env: &Env<'_>,
+    tx: &mut dyn ReadTx,
+    input: &Value,
+) -> Result<Vec<Resource>, AwsError> {
+    let current = user_or_caller(env, tx, input)?;
+    Ok(resources::with_renamed(
+        env,
+        input,
+        "user",
+        "NewUserName",
+        current,
+    ))
+}
 /// ListUsers is authorized on the path it lists, as AWS names it in its AccessDenied text
 /// (`…:user/` for the whole account).
-fn users_under_path(env: &Env<'_>, input: &serde_json::Value) -> Vec<String> {
-    let path = input
-        .get("PathPrefix")
-        .and_then(|v| v.as_str())
-        .unwrap_or("/");
-    vec![format!("arn:aws:iam::{}:user{path}", env.caller.account_id)]
+fn users_under_path(
+    env: &Env<'_>,
+    _: &mut dyn ReadTx,
+    input: &Value,
+) -> Result<Vec<Resource>, AwsError> {
+    let path = resources::member(input, "PathPrefix").unwrap_or("/");
+    Ok(vec![Resource::named(format!(
+        "arn:aws:iam::{}:user{path}",
+        env.caller.account_id
+    ))])
 }
 
 /// A user as IAM's API shows it.

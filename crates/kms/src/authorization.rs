@@ -8,7 +8,7 @@
 //! against its own key policy. Alias operations are authorized on the alias (identity policies
 //! only: an alias has no policy) and on each key involved (its key policy), as AWS documents.
 
-use rampart_service::{AuthorizationTarget, AwsError, Env, ResourcePolicy, Value};
+use rampart_service::{AuthorizationTarget, AwsError, Env, Resource, ResourcePolicy, Value};
 use rampart_store::{ReadTx, get_json};
 use serde_json::json;
 
@@ -119,7 +119,7 @@ pub(crate) fn re_encrypt_targets(
 /// account); a policy that is not a valid key policy is left to the handler's own answer.
 fn lockout_target(
     input: &Value,
-    key_arn: String,
+    key: Resource,
     account: &str,
     condition_keys: Vec<(String, Vec<String>)>,
 ) -> Option<AuthorizationTarget> {
@@ -134,14 +134,13 @@ fn lockout_target(
     crate::policy::validate(document).ok()?;
     Some(AuthorizationTarget {
         action: Some("kms:PutKeyPolicy"),
-        resources: vec![key_arn],
+        resources: vec![key],
         resource_policy: Some(ResourcePolicy {
             document: document.to_owned(),
             account_id: account.to_owned(),
             must_allow: true,
             description: "key policy",
         }),
-        resource_tags: Vec::new(),
         condition_keys,
         denial: Some(AwsError::new(
             "MalformedPolicyDocumentException",
@@ -160,9 +159,8 @@ pub(crate) fn create_key_targets(
 ) -> Result<Vec<AuthorizationTarget>, AwsError> {
     let mut targets = vec![AuthorizationTarget {
         action: None,
-        resources: vec!["*".to_owned()],
+        resources: vec![Resource::any()],
         resource_policy: None,
-        resource_tags: Vec::new(),
         condition_keys: Vec::new(),
         denial: None,
     }];
@@ -173,7 +171,12 @@ pub(crate) fn create_key_targets(
         account,
         &crate::keys::new_key_id(env, multi_region),
     );
-    targets.extend(lockout_target(input, new_key, account, Vec::new()));
+    targets.extend(lockout_target(
+        input,
+        Resource::named(new_key),
+        account,
+        Vec::new(),
+    ));
     Ok(targets)
 }
 
@@ -202,9 +205,12 @@ pub(crate) fn put_key_policy_targets(
 fn alias_target(env: &Env<'_>, name: &str) -> AuthorizationTarget {
     AuthorizationTarget {
         action: None,
-        resources: vec![records::alias_arn(env.region, &env.caller.account_id, name)],
+        resources: vec![Resource::named(records::alias_arn(
+            env.region,
+            &env.caller.account_id,
+            name,
+        ))],
         resource_policy: None,
-        resource_tags: Vec::new(),
         condition_keys: Vec::new(),
         denial: None,
     }
@@ -270,14 +276,13 @@ fn key_target(
     tx: &mut dyn ReadTx,
     action: Option<&'static str>,
     named: Option<&str>,
-    mut condition_keys: Vec<(String, Vec<String>)>,
+    condition_keys: Vec<(String, Vec<String>)>,
 ) -> Result<AuthorizationTarget, AwsError> {
     let Some(named) = named else {
         return Ok(AuthorizationTarget {
             action,
-            resources: vec!["*".to_owned()],
+            resources: vec![Resource::any()],
             resource_policy: None,
-            resource_tags: Vec::new(),
             condition_keys,
             denial: None,
         });
@@ -287,9 +292,8 @@ fn key_target(
         Err(KmsError::NotFound(_)) => {
             return Ok(AuthorizationTarget {
                 action,
-                resources: vec![KeyRef::parse(env, named).arn()],
+                resources: vec![Resource::named(KeyRef::parse(env, named).arn())],
                 resource_policy: None,
-                resource_tags: Vec::new(),
                 condition_keys,
                 denial: None,
             });
@@ -297,15 +301,12 @@ fn key_target(
         Err(e) => return Err(e.into()),
     };
     let document = policy_with_grants(tx, &key, &env.caller.arn)?;
-    condition_keys.extend(key_condition_keys(tx, &key)?);
+    let mut resource = Resource::named(key.arn.clone())
+        .with_tags(key.tags.iter().map(|t| (t.key.clone(), t.value.clone())));
+    resource.condition_keys = key_condition_keys(tx, &key)?;
     Ok(AuthorizationTarget {
         action,
-        resources: vec![key.arn.clone()],
-        resource_tags: key
-            .tags
-            .iter()
-            .map(|t| (t.key.clone(), t.value.clone()))
-            .collect(),
+        resources: vec![resource],
         resource_policy: Some(ResourcePolicy {
             document,
             account_id: key.account_id,

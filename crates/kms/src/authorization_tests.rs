@@ -64,14 +64,14 @@ fn an_alias_is_authorized_as_its_key_with_the_key_policy_tags_and_facts() {
     assert_eq!(found.len(), 1);
     let target = &found[0];
     assert_eq!(target.action, None);
-    assert_eq!(target.resources, [key_arn(&id)]);
+    assert_eq!(arns(&target.resources), [key_arn(&id)]);
     let policy = target.resource_policy.as_ref().unwrap();
     assert!(policy.must_allow && policy.account_id == ACCOUNT);
     assert_eq!(
-        target.resource_tags,
+        target.resources[0].tags,
         [("team".to_owned(), "red".to_owned())]
     );
-    let keys = &target.condition_keys;
+    let keys = &target.resources[0].condition_keys;
     assert_eq!(
         values(keys, "kms:KeySpec"),
         Some(&["HMAC_256".to_owned()][..])
@@ -106,12 +106,12 @@ fn a_missing_key_is_authorized_as_named_without_a_policy() {
         json!({"KeyId": "alias/none"}),
     );
     assert_eq!(
-        found[0].resources,
+        arns(&found[0].resources),
         [format!("arn:aws:kms:us-east-1:{ACCOUNT}:alias/none")]
     );
     assert!(found[0].resource_policy.is_none() && found[0].condition_keys.is_empty());
     let found = targets(&t, authorization::key_targets, json!({}));
-    assert_eq!(found[0].resources, ["*"]);
+    assert_eq!(arns(&found[0].resources), ["*"]);
 }
 
 #[test]
@@ -140,9 +140,9 @@ fn re_encrypt_is_authorized_from_the_source_and_to_the_destination() {
     assert_eq!(found.len(), 2);
     let (from, to) = (&found[0], &found[1]);
     assert_eq!(from.action, None);
-    assert_eq!(from.resources, [key_arn(&source)]);
+    assert_eq!(arns(&from.resources), [key_arn(&source)]);
     assert_eq!(to.action, Some("kms:ReEncryptTo"));
-    assert_eq!(to.resources, [key_arn(&destination)]);
+    assert_eq!(arns(&to.resources), [key_arn(&destination)]);
     assert_eq!(
         values(&from.condition_keys, "kms:EncryptionContext:side"),
         Some(&["from".to_owned()][..])
@@ -192,7 +192,7 @@ fn alias_operations_are_authorized_on_the_alias_and_every_key_involved() {
         json!({"AliasName": "alias/app", "TargetKeyId": first}),
     );
     let resources = |ts: &[AuthorizationTarget]| -> Vec<String> {
-        ts.iter().flat_map(|t| t.resources.clone()).collect()
+        ts.iter().flat_map(|t| arns(&t.resources)).collect()
     };
     assert_eq!(
         resources(&create_targets),
@@ -267,7 +267,7 @@ fn a_new_key_policy_must_let_the_caller_change_it_again_unless_bypassed() {
     assert_eq!(found.len(), 2);
     let lockout = &found[1];
     assert_eq!(lockout.action, Some("kms:PutKeyPolicy"));
-    assert_eq!(lockout.resources, [key_arn(&id)]);
+    assert_eq!(arns(&lockout.resources), [key_arn(&id)]);
     assert_eq!(
         lockout.resource_policy.as_ref().unwrap().document,
         locked.as_str()
@@ -297,5 +297,10 @@ fn a_new_key_policy_must_let_the_caller_change_it_again_unless_bypassed() {
         (found, crate::keys::new_key_id(env, false))
     });
     assert_eq!(found.len(), 2);
-    assert_eq!(found[1].resources, [key_arn(&made)]);
+    assert_eq!(arns(&found[1].resources), [key_arn(&made)]);
+}
+
+/// The ARNs of `resources`.
+fn arns(resources: &[rampart_service::Resource]) -> Vec<String> {
+    resources.iter().map(|r| r.arn.clone()).collect()
 }

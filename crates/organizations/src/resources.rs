@@ -2,7 +2,7 @@
 //! accounts and policies it names (they carry the organization's ID, so naming them reads
 //! the caller's organization), and `organizations:PolicyType`.
 
-use rampart_service::{AuthorizationTarget, AwsError, Env};
+use rampart_service::{AuthorizationTarget, AwsError, Env, Resource};
 use rampart_store::ReadTx;
 use serde_json::Value;
 
@@ -69,7 +69,6 @@ fn targets(
         action: None,
         resources: Vec::new(),
         resource_policy,
-        resource_tags: Vec::new(),
         condition_keys: Vec::new(),
         denial: None,
     };
@@ -101,32 +100,36 @@ fn targets(
             .push((POLICY_TYPE_KEY.to_owned(), vec![policy_type]));
     }
     if target.resources.is_empty() {
-        target.resources.push("*".to_owned());
+        target.resources.push(Resource::any());
     }
     Ok(vec![target])
 }
 
-/// Adds the ARN of the entity `id` to `arns`; returns the type of a policy it names.
+/// Adds the entity `id`, with its tags, to `resources`; returns the type of a policy it names.
 fn named(
     tx: &mut dyn ReadTx,
     org: &OrganizationRecord,
     id: &str,
-    arns: &mut Vec<String>,
+    resources: &mut Vec<Resource>,
 ) -> Result<Option<String>, AwsError> {
     let management = &org.management_account_id;
-    match ids::kind_of(id) {
-        Some(IdKind::Root) => arns.push(ids::root_arn(management, &org.id, id)),
-        Some(IdKind::Unit) => arns.push(ids::unit_arn(management, &org.id, id)),
-        Some(IdKind::Account) => arns.push(ids::account_arn(management, &org.id, id)),
+    let arn = match ids::kind_of(id) {
+        Some(IdKind::Root) => ids::root_arn(management, &org.id, id),
+        Some(IdKind::Unit) => ids::unit_arn(management, &org.id, id),
+        Some(IdKind::Account) => ids::account_arn(management, &org.id, id),
         Some(IdKind::Policy) => {
             // A policy's ARN holds its type: an unknown policy has none to name, and its
             // request ends in PolicyNotFoundException.
-            if let Some(policy) = AnyPolicy::load(tx, org, id).map_err(AwsError::from)? {
-                arns.push(policy.arn().to_owned());
-                return Ok(Some(policy.policy_type().to_owned()));
-            }
+            let Some(policy) = AnyPolicy::load(tx, org, id).map_err(AwsError::from)? else {
+                return Ok(None);
+            };
+            let tags = crate::tags::current(tx, org, id)?;
+            resources.push(Resource::named(policy.arn()).with_tags(tags));
+            return Ok(Some(policy.policy_type().to_owned()));
         }
-        None => {}
-    }
+        None => return Ok(None),
+    };
+    let tags = crate::tags::current(tx, org, id)?;
+    resources.push(Resource::named(arn).with_tags(tags));
     Ok(None)
 }

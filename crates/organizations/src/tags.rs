@@ -117,6 +117,24 @@ impl Tagged {
     }
 }
 
+/// The tags of the root, OU, account or policy `id`, for the authorize step: none when it does
+/// not exist (its request then fails in the handler).
+pub(crate) fn current(
+    tx: &mut (impl ReadTx + ?Sized),
+    org: &OrganizationRecord,
+    id: &str,
+) -> Result<Vec<(String, String)>, OrganizationsError> {
+    match Tagged::load(tx, org, id) {
+        Ok(tagged) => Ok(tagged
+            .tags(org)
+            .iter()
+            .map(|t| (t.key.clone(), t.value.clone()))
+            .collect()),
+        Err(OrganizationsError::Store(e)) => Err(OrganizationsError::Store(e)),
+        Err(_) => Ok(Vec::new()),
+    }
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub(crate) struct TagResourceInput {

@@ -12,6 +12,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+use rampart_authorization_reference::{ActionKeys, action_keys, is_multivalued};
 use rampart_iam::authorization::{NamedDocument, PrincipalPolicies};
 use rampart_iam::records::Tag;
 use rampart_organizations::guardrails::{self, GuardrailPolicy};
@@ -19,7 +20,7 @@ use rampart_policy::{
     Context, EvaluationInput, EvaluationMode, Policy, PolicySet, Principal, Request,
 };
 use rampart_service::{
-    Authorization, Caller, Operation, PrincipalKind, ResourcePolicy, Value, aws_timestamp,
+    Authorization, Caller, Operation, PrincipalKind, Resource, ResourcePolicy, Value, aws_timestamp,
 };
 use rampart_store::Store;
 use rampart_sts::Session;
@@ -37,7 +38,18 @@ struct CompiledPrincipal {
     identity: PolicySet,
     boundary: Option<PolicySet>,
     tags: Vec<Tag>,
-    user_id: String,
+}
+
+impl CompiledPrincipal {
+    /// A principal with no policies: denied everything by default.
+    fn nobody(generation: u64) -> Self {
+        Self {
+            generation,
+            identity: PolicySet::new(),
+            boundary: None,
+            tags: Vec::new(),
+        }
+    }
 }
 
 /// An account's organization guardrails, compiled.
@@ -134,13 +146,12 @@ pub(crate) struct AuthzRequest<'a> {
     /// The action authorized: the operation's own, or another it also needs (ReEncrypt's
     /// `kms:ReEncryptTo`).
     pub(crate) action: &'a str,
-    pub(crate) resources: &'a [String],
+    /// The resources, each with its tags and condition keys.
+    pub(crate) resources: &'a [Resource],
     /// The resource policy the operation declared (trust policy, key policy), if any.
     pub(crate) resource_policy: Option<&'a ResourcePolicy>,
-    /// The operation's own condition keys.
+    /// The request's condition keys (the operation's, the target's, an identity provider's).
     pub(crate) condition_keys: &'a [(String, Vec<String>)],
-    /// The tags of the resource the request touches.
-    pub(crate) resource_tags: &'a [(String, String)],
     pub(crate) input: &'a Value,
     pub(crate) source_ip: &'a str,
     pub(crate) user_agent: &'a str,
@@ -157,14 +168,17 @@ fn internal(e: impl std::fmt::Display) -> AwsError {
     )
 }
 
-/// Whose stored policies apply to a caller.
+/// Whose stored policies apply to a caller. Users and roles are named for the lookup and
+/// identified by their unique ID (`AIDA…`, `AROA…`): a name can be deleted and taken again by
+/// another entity, and a federated user's name is whatever its issuer chose, so neither
+/// ever keys a cache nor decides whose policies a session carries.
 enum PolicyHolder<'a> {
     /// The root user: identity policies are bypassed.
     Root,
     /// An IAM user (directly, in a session from GetSessionToken, or behind a federated user).
-    User(&'a str),
+    User { name: &'a str, id: &'a str },
     /// A role, for its sessions.
-    Role(&'a str),
+    Role { name: &'a str, id: &'a str },
     /// Nobody: a principal with no policies is denied by default.
     Nobody,
 }
@@ -172,19 +186,30 @@ enum PolicyHolder<'a> {
 fn holder<'a>(caller: &'a Caller, session: Option<&'a Session>) -> PolicyHolder<'a> {
     match (caller.kind, session) {
         (PrincipalKind::Root, _) => PolicyHolder::Root,
-        (PrincipalKind::IamUser, _) => caller
-            .user_name
-            .as_deref()
-            .map_or(PolicyHolder::Nobody, PolicyHolder::User),
-        (PrincipalKind::AssumedRole, Some(session)) => session
-            .role_name
-            .as_deref()
-            .map_or(PolicyHolder::Nobody, PolicyHolder::Role),
-        (PrincipalKind::FederatedUser, Some(session)) => match &session.user_name {
-            Some(user) => PolicyHolder::User(user),
-            // The root user's federated users: root's permissions, cut by the session policy.
-            None => PolicyHolder::Root,
+        (PrincipalKind::IamUser, _) => match &caller.user_name {
+            Some(name) => PolicyHolder::User {
+                name,
+                id: &caller.principal_id,
+            },
+            None => PolicyHolder::Nobody,
         },
+        // A role session's principal ID is `AROA…:<session name>`.
+        (PrincipalKind::AssumedRole, Some(session)) => {
+            match (&session.role_name, caller.principal_id.split_once(':')) {
+                (Some(name), Some((id, _))) => PolicyHolder::Role { name, id },
+                _ => PolicyHolder::Nobody,
+            }
+        }
+        (PrincipalKind::FederatedUser, Some(session)) => {
+            match (&session.user_name, &session.user_id) {
+                (Some(name), Some(id)) => PolicyHolder::User { name, id },
+                // A user's federated session from before sessions named their user's ID.
+                (Some(_), None) => PolicyHolder::Nobody,
+                // The root user's federated users: root's permissions, cut by the session
+                // policy.
+                (None, _) => PolicyHolder::Root,
+            }
+        }
         _ => PolicyHolder::Nobody,
     }
 }
@@ -228,7 +253,7 @@ impl Authorizer {
             && request
                 .resources
                 .iter()
-                .all(|r| guardrails.rcps(r).is_none())
+                .all(|r| guardrails.rcps(&r.arn).is_none())
         {
             // Root's federated users and AssumeRoot's root sessions are cut down by their
             // session's policies.
@@ -240,26 +265,19 @@ impl Authorizer {
             }
         }
         let compiled = match holder {
-            PolicyHolder::User(name) => self.compiled(store, caller, |tx, account| {
-                rampart_iam::authorization::user_policies(tx, account, name)
+            PolicyHolder::User { name, id } => self.compiled(store, id, |tx| {
+                rampart_iam::authorization::user_policies(tx, &caller.account_id, name)
             })?,
-            PolicyHolder::Role(name) => self.compiled(store, caller, |tx, account| {
-                rampart_iam::authorization::role_policies(tx, account, name)
+            PolicyHolder::Role { name, id } => self.compiled(store, id, |tx| {
+                rampart_iam::authorization::role_policies(tx, &caller.account_id, name)
             })?,
             PolicyHolder::Root => Arc::new(CompiledPrincipal {
                 generation: 0,
                 identity: compile(&[named("root", ALLOW_ALL)]),
                 boundary: None,
                 tags: Vec::new(),
-                user_id: caller.principal_id.clone(),
             }),
-            PolicyHolder::Nobody => Arc::new(CompiledPrincipal {
-                generation: 0,
-                identity: PolicySet::new(),
-                boundary: None,
-                tags: Vec::new(),
-                user_id: caller.principal_id.clone(),
-            }),
+            PolicyHolder::Nobody => Arc::new(CompiledPrincipal::nobody(0)),
         };
         let principal = match request.session.and_then(|s| s.role_arn.as_deref()) {
             // A web identity or SAML user is its provider, as trust policies name it.
@@ -291,17 +309,19 @@ impl Authorizer {
             mode,
             ..EvaluationInput::default()
         };
-        let mut context = request_context(request, &compiled);
-        organization_keys(
-            &mut context,
-            &guardrails.principal,
-            &guardrails.resource,
-            resource_account,
-        );
+        let action_keys = action_keys(request.action);
         for resource in request.resources {
+            let mut context = request_context(request, &compiled, resource, action_keys);
+            organization_keys(
+                &mut context,
+                &guardrails.principal,
+                &guardrails.resource,
+                resource_account,
+            );
+            let resource = resource.arn.as_str();
             let evaluation = Request::new(principal.clone(), request.action, resource)
                 .with_resource_account(resource_account)
-                .with_context(context.clone());
+                .with_context(context);
             let input = EvaluationInput {
                 resource_control_policies: guardrails.rcps(resource),
                 ..input
@@ -409,46 +429,50 @@ impl Authorizer {
         Ok(compiled)
     }
 
-    /// The compiled policies of the user or role `gather` reads, from the cache when current.
+    /// The compiled policies of the user or role whose unique ID is `id`, which `gather` reads
+    /// by name, from the cache when current. When the name now belongs to another entity
+    /// (the one the caller's session was made for was deleted and the name taken again), or
+    /// to none, the caller holds no policies at all.
     fn compiled(
         &self,
         store: &dyn Store,
-        caller: &Caller,
+        id: &str,
         gather: impl FnOnce(
             &mut dyn rampart_store::ReadTx,
-            &str,
         ) -> Result<PrincipalPolicies, rampart_iam::IamError>,
     ) -> Result<Arc<CompiledPrincipal>, AwsError> {
         // Read the generation before the policies: a write landing in between leaves this
         // compilation marked stale rather than a stale compilation marked fresh.
         let generation = self.generation.current();
-        if let Some(hit) = self
-            .cache
-            .lock()
-            .ok()
-            .and_then(|c| c.get(&caller.arn).cloned())
+        if let Some(hit) = self.cache.lock().ok().and_then(|c| c.get(id).cloned())
             && hit.generation == generation
         {
             return Ok(hit);
         }
-        let policies: PrincipalPolicies = store
-            .read_with(|tx| gather(tx, &caller.account_id))
+        let policies = store
+            .read_with(|tx| match gather(tx) {
+                Ok(policies) => Ok(Some(policies)),
+                Err(rampart_iam::IamError::NoSuchEntity(_)) => Ok(None),
+                Err(e) => Err(e),
+            })
             .map_err(internal)?;
-        let compiled = Arc::new(CompiledPrincipal {
-            generation,
-            identity: compile(&policies.identity),
-            boundary: policies
-                .boundary
-                .as_ref()
-                .map(|b| compile(std::slice::from_ref(b))),
-            tags: policies.tags,
-            user_id: policies.unique_id,
+        let compiled = Arc::new(match policies {
+            Some(policies) if policies.unique_id == id => CompiledPrincipal {
+                generation,
+                identity: compile(&policies.identity),
+                boundary: policies
+                    .boundary
+                    .as_ref()
+                    .map(|b| compile(std::slice::from_ref(b))),
+                tags: policies.tags,
+            },
+            _ => CompiledPrincipal::nobody(generation),
         });
         if let Ok(mut cache) = self.cache.lock() {
             if cache.len() >= MAX_CACHED_PRINCIPALS {
                 cache.clear();
             }
-            cache.insert(caller.arn.clone(), Arc::clone(&compiled));
+            cache.insert(id.to_owned(), Arc::clone(&compiled));
         }
         Ok(compiled)
     }
@@ -545,8 +569,17 @@ fn compile(documents: &[NamedDocument]) -> PolicySet {
     set
 }
 
-/// The global condition keys AWS puts in every request's context.
-fn request_context(request: &AuthzRequest<'_>, principal: &CompiledPrincipal) -> Context {
+/// The request context for one resource: the global keys AWS puts in every request's
+/// context, the request's tags, the resource's tags and keys, and the request's own keys.
+/// A key of the action's service and a tag key are kept only where AWS lists them for the
+/// action (`action_keys`), so a resource can describe itself fully without a key reaching an
+/// action whose context AWS never gives it.
+fn request_context(
+    request: &AuthzRequest<'_>,
+    principal: &CompiledPrincipal,
+    resource: &Resource,
+    action_keys: Option<&ActionKeys>,
+) -> Context {
     let caller = request.caller;
     let mut context = Context::new();
     let session = request.session;
@@ -567,7 +600,9 @@ fn request_context(request: &AuthzRequest<'_>, principal: &CompiledPrincipal) ->
         context.insert("aws:PrincipalArn", principal_arn);
         context.insert("aws:PrincipalAccount", caller.account_id.as_str());
         context.insert("aws:PrincipalType", principal_type);
-        context.insert("aws:userid", principal.user_id.as_str());
+        // AIDA… for a user, AROA…:<session> for a role session, <account>:<name> for a
+        // federated user, the account ID for root: the caller's principal ID, as AWS sets it.
+        context.insert("aws:userid", caller.principal_id.as_str());
     }
     if principal_type.is_some()
         && let Some(name) = &caller.user_name
@@ -578,28 +613,7 @@ fn request_context(request: &AuthzRequest<'_>, principal: &CompiledPrincipal) ->
         context.insert(&format!("aws:PrincipalTag/{}", tag.key), tag.value.as_str());
     }
     if let Some(session) = session {
-        // Session tags override the role's tags of the same key.
-        for (key, value) in &session.tags {
-            context.insert(&format!("aws:PrincipalTag/{key}"), value.as_str());
-        }
-        context.insert(
-            "aws:MultiFactorAuthPresent",
-            if session.mfa_authenticated {
-                "true"
-            } else {
-                "false"
-            },
-        );
-        if session.mfa_authenticated {
-            let age = request.now.unix_timestamp() - session.issued_at;
-            context.insert("aws:MultiFactorAuthAge", age.to_string());
-        }
-        if let Ok(issued) = OffsetDateTime::from_unix_timestamp(session.issued_at) {
-            context.insert("aws:TokenIssueTime", aws_timestamp(issued));
-        }
-        if let Some(identity) = &session.source_identity {
-            context.insert("aws:SourceIdentity", identity.as_str());
-        }
+        session_keys(&mut context, session, request.now);
     }
     context.insert("aws:SourceIp", request.source_ip);
     // Rampart serves plain HTTP on its endpoint.
@@ -608,33 +622,107 @@ fn request_context(request: &AuthzRequest<'_>, principal: &CompiledPrincipal) ->
     context.insert("aws:EpochTime", request.now.unix_timestamp().to_string());
     context.insert("aws:RequestedRegion", request.region);
     context.insert("aws:UserAgent", request.user_agent);
+    let supplied =
+        |key: &str| action_keys.is_some_and(|keys| keys.supplies(&key.to_ascii_lowercase()));
     let tags = request_tags(request.input);
-    if !tags.is_empty() {
-        for (key, value) in &tags {
-            context.insert(&format!("aws:RequestTag/{key}"), value.as_str());
+    for (key, value) in &tags.tags {
+        let key = format!("aws:RequestTag/{key}");
+        if supplied(&key) {
+            context.insert(&key, value.as_str());
         }
-        context.insert_multi("aws:TagKeys", tags.iter().map(|(k, _)| k.as_str()));
     }
-    for (key, value) in request.resource_tags {
-        context.insert(&format!("aws:ResourceTag/{key}"), value.as_str());
+    if !tags.keys.is_empty() && supplied("aws:TagKeys") {
+        context.insert_multi("aws:TagKeys", tags.keys.iter().map(String::as_str));
     }
-    for (key, values) in request.condition_keys {
-        context.insert_multi(key, values.iter().map(String::as_str));
+    for (key, value) in &resource.tags {
+        let key = format!("aws:ResourceTag/{key}");
+        if supplied(&key) {
+            context.insert(&key, value.as_str());
+        }
+    }
+    // The request's keys come last: a key the request sets (CreateUser's
+    // iam:PermissionsBoundary) wins over the resource's current one.
+    for (key, values) in resource.condition_keys.iter().chain(request.condition_keys) {
+        if supplied(key) {
+            insert_key(&mut context, key, values);
+        }
     }
     context
 }
 
-/// The tags a request sets, in either spelling AWS's models use (`Key`/`Value` in IAM and
-/// most services, `TagKey`/`TagValue` in KMS).
-fn request_tags(input: &Value) -> Vec<(String, String)> {
-    let Some(tags) = input.get("Tags").and_then(Value::as_array) else {
-        return Vec::new();
-    };
-    tags.iter()
-        .filter_map(|tag| {
-            let key = tag.get("Key").or_else(|| tag.get("TagKey"))?.as_str()?;
-            let value = tag.get("Value").or_else(|| tag.get("TagValue"))?.as_str()?;
-            Some((key.to_owned(), value.to_owned()))
-        })
-        .collect()
+/// What a session adds to every request it signs: its tags, MFA, its age, its source identity.
+fn session_keys(context: &mut Context, session: &Session, now: OffsetDateTime) {
+    // Session tags override the role's tags of the same key.
+    for (key, value) in &session.tags {
+        context.insert(&format!("aws:PrincipalTag/{key}"), value.as_str());
+    }
+    context.insert(
+        "aws:MultiFactorAuthPresent",
+        if session.mfa_authenticated {
+            "true"
+        } else {
+            "false"
+        },
+    );
+    if session.mfa_authenticated {
+        let age = now.unix_timestamp() - session.issued_at;
+        context.insert("aws:MultiFactorAuthAge", age.to_string());
+    }
+    if let Ok(issued) = OffsetDateTime::from_unix_timestamp(session.issued_at) {
+        context.insert("aws:TokenIssueTime", aws_timestamp(issued));
+    }
+    if let Some(identity) = &session.source_identity {
+        context.insert("aws:SourceIdentity", identity.as_str());
+    }
+}
+
+/// Sets `key`: single-valued when AWS defines it so and it has one value, so that a policy
+/// variable can be substituted from it; multivalued otherwise.
+fn insert_key(context: &mut Context, key: &str, values: &[String]) {
+    match values {
+        [value] if !is_multivalued(key) => context.insert(key, value.as_str()),
+        _ => context.insert_multi(key, values.iter().map(String::as_str)),
+    }
+}
+
+/// The tags a request sets (`aws:RequestTag/*`) and the tag keys it names (`aws:TagKeys`).
+#[derive(Debug, Default, PartialEq)]
+struct RequestTags {
+    tags: Vec<(String, String)>,
+    keys: Vec<String>,
+}
+
+/// Reads the tags of a request in every spelling AWS's models use: `Tags` of `Key`/`Value`
+/// (IAM, STS, Organizations) or `TagKey`/`TagValue` (KMS), CloudTrail's `TagsList`, and the
+/// `TagKeys` an untagging request names.
+fn request_tags(input: &Value) -> RequestTags {
+    let mut found = RequestTags::default();
+    for member in ["Tags", "TagsList"] {
+        let Some(tags) = input.get(member).and_then(Value::as_array) else {
+            continue;
+        };
+        for tag in tags {
+            let Some(key) = tag
+                .get("Key")
+                .or_else(|| tag.get("TagKey"))
+                .and_then(Value::as_str)
+            else {
+                continue;
+            };
+            found.keys.push(key.to_owned());
+            if let Some(value) = tag
+                .get("Value")
+                .or_else(|| tag.get("TagValue"))
+                .and_then(Value::as_str)
+            {
+                found.tags.push((key.to_owned(), value.to_owned()));
+            }
+        }
+    }
+    if let Some(keys) = input.get("TagKeys").and_then(Value::as_array) {
+        found
+            .keys
+            .extend(keys.iter().filter_map(Value::as_str).map(str::to_owned));
+    }
+    found
 }

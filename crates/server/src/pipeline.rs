@@ -13,7 +13,7 @@ use rampart_service::{
     Access, Authentication, AuthorizationTarget, AwsError, Caller, Env, Federation, Handler,
     Inheritance, Operation, Service, Value,
 };
-use rampart_store::StoreError;
+use rampart_store::{ReadTx, StoreError};
 use rampart_sts::Session;
 use rampart_wire::{OperationModel, Protocol, ServiceModel};
 use time::OffsetDateTime;
@@ -138,15 +138,19 @@ impl Xoshiro256 {
     }
 }
 
-/// A call that passed every check and is ready for its handler.
+/// A call that passed authentication and decoding, ready to be authorized and handled.
 struct ReadyCall {
     caller: Caller,
+    /// The session, when the call was signed with temporary credentials.
+    session: Option<Arc<Session>>,
     service: Arc<dyn Service>,
     input: Value,
     /// What the calling session passes on to sessions the handler makes.
     inherited: Option<Inheritance>,
     /// What an identity provider vouched for, for calls authenticated by their input.
     federation: Option<Federation>,
+    /// The request's own condition keys: the operation's, and an identity provider's.
+    condition_keys: Vec<(String, Vec<String>)>,
 }
 
 fn prepare(
@@ -232,35 +236,100 @@ fn prepare(
     if let Some(federation) = &federation {
         condition_keys.extend(federation.condition_keys.iter().cloned());
     }
-    let targets = authorization_targets(state, operation, &env, &input)?;
-    // A resource several actions are authorized on (a role for sts:AssumeRole and
-    // sts:TagSession) is one resource of the event.
-    record.resources.clear();
+    Ok(ReadyCall {
+        caller,
+        session,
+        service,
+        input,
+        inherited,
+        federation,
+        condition_keys,
+    })
+}
+
+impl ReadyCall {
+    /// The handler's environment for this call.
+    fn env<'a>(&'a self, state: &'a AppState, record: &'a CallRecord) -> Env<'a> {
+        let mut env = env(
+            state,
+            &self.caller,
+            &record.region,
+            &record.request_id,
+            record.event_time,
+        );
+        env.inherited = self.inherited.as_ref();
+        env.federation = self.federation.as_ref();
+        env
+    }
+}
+
+/// What the request must be authorized for, read on `tx`: the targets the operation looks
+/// up, or its own action on the resources it names, with their resource policy.
+fn authorization_targets(
+    operation: &Operation,
+    env: &Env<'_>,
+    tx: &mut dyn ReadTx,
+    input: &Value,
+) -> Result<Vec<AuthorizationTarget>, AwsError> {
+    if let Some(lookup) = operation.authorization_targets {
+        return lookup(env, tx, input);
+    }
+    let resource_policy = match operation.resource_policy {
+        Some(lookup) => lookup(env, tx, input)?,
+        None => None,
+    };
+    Ok(vec![AuthorizationTarget {
+        action: None,
+        resources: (operation.resources)(env, tx, input)?,
+        resource_policy,
+        condition_keys: Vec::new(),
+        denial: None,
+    }])
+}
+
+/// The ARNs an event names: each target's resources, once each (a role authorized for
+/// sts:AssumeRole and sts:TagSession is one resource of the event).
+fn event_resources(targets: &[AuthorizationTarget]) -> Vec<String> {
+    let mut arns: Vec<String> = Vec::new();
     for resource in targets.iter().flat_map(|t| &t.resources) {
-        if !record.resources.contains(resource) {
-            record.resources.push(resource.clone());
+        if !arns.contains(&resource.arn) {
+            arns.push(resource.arn.clone());
         }
     }
-    for target in &targets {
+    arns
+}
+
+/// Decides every target of `call`, each of which must allow.
+fn authorize(
+    state: &AppState,
+    call: &ReadyCall,
+    operation: &Operation,
+    targets: &[AuthorizationTarget],
+    record: &CallRecord,
+    protocol: Protocol,
+) -> Result<(), AwsError> {
+    for target in targets {
         let keys = if target.condition_keys.is_empty() {
-            std::borrow::Cow::Borrowed(condition_keys.as_slice())
+            std::borrow::Cow::Borrowed(call.condition_keys.as_slice())
         } else {
-            std::borrow::Cow::Owned([condition_keys.as_slice(), &target.condition_keys].concat())
+            // The target's keys first: the request's own keys win over them.
+            std::borrow::Cow::Owned(
+                [&target.condition_keys, call.condition_keys.as_slice()].concat(),
+            )
         };
         state
             .authorizer
             .authorize(
                 state.store.as_ref(),
                 &AuthzRequest {
-                    caller: &caller,
-                    session: session.as_deref(),
+                    caller: &call.caller,
+                    session: call.session.as_deref(),
                     operation,
                     action: target.action.unwrap_or(operation.action),
                     resources: &target.resources,
                     resource_policy: target.resource_policy.as_ref(),
                     condition_keys: &keys,
-                    resource_tags: &target.resource_tags,
-                    input: &input,
+                    input: &call.input,
                     source_ip: &record.source_ip,
                     user_agent: &record.user_agent,
                     region: &record.region,
@@ -269,63 +338,10 @@ fn prepare(
             )
             .map_err(|e| match &target.denial {
                 Some(denial) => denial.clone(),
-                None => denial_for(model.protocol(), e),
+                None => denial_for(protocol, e),
             })?;
     }
-    Ok(ReadyCall {
-        caller,
-        service,
-        input,
-        inherited,
-        federation,
-    })
-}
-
-/// What the request must be authorized for: the targets the operation looks up, or its own
-/// action on the resources it names, with their resource policy and tags.
-fn authorization_targets(
-    state: &AppState,
-    operation: &Operation,
-    env: &Env<'_>,
-    input: &Value,
-) -> Result<Vec<AuthorizationTarget>, AwsError> {
-    if let Some(lookup) = operation.authorization_targets {
-        return read_lookup(state, "authorization lookup failed", |tx| {
-            lookup(env, tx, input)
-        });
-    }
-    let resource_policy = match operation.resource_policy {
-        Some(lookup) => read_lookup(state, "resource policy lookup failed", |tx| {
-            lookup(env, tx, input)
-        })?,
-        None => None,
-    };
-    let resource_tags = match operation.resource_tags {
-        Some(lookup) => read_lookup(state, "resource tag lookup failed", |tx| {
-            lookup(env, tx, input)
-        })?,
-        None => Vec::new(),
-    };
-    Ok(vec![AuthorizationTarget {
-        action: None,
-        resources: (operation.resources)(env, input),
-        resource_policy,
-        resource_tags,
-        condition_keys: Vec::new(),
-        denial: None,
-    }])
-}
-
-/// Runs an authorization lookup on a read snapshot.
-fn read_lookup<T>(
-    state: &AppState,
-    what: &str,
-    lookup: impl FnOnce(&mut dyn rampart_store::ReadTx) -> Result<T, AwsError>,
-) -> Result<T, AwsError> {
-    state
-        .store
-        .read_with(|tx| Ok::<_, StoreError>(lookup(tx)))
-        .map_err(|e| internal_failure(what, &e))?
+    Ok(())
 }
 
 /// Notes who signed the call, for its event and its usage.
@@ -405,104 +421,135 @@ fn env<'a>(
     }
 }
 
-/// Runs the handler and makes its event durable: reads on a snapshot followed by the event's
-/// append; writes and their event in one transaction of the next group commit.
+/// Decides and runs the call, and makes its event durable. What is decided is what the
+/// handler uses: a read is looked up, authorized and handled on one snapshot; a write is
+/// decided on a snapshot, then looked up again inside its transaction and decided again
+/// there if what it touches changed meanwhile (a key disabled, a policy replaced).
 async fn execute(
     state: &Arc<AppState>,
     call: ReadyCall,
     route: &Route,
-    record: CallRecord,
+    mut record: CallRecord,
 ) -> Result<Value, AwsError> {
     let op_model = route.operation;
+    let protocol = route.model.protocol();
     let Some(operation) = call.service.operation(op_model.name()) else {
         return Err(not_implemented(route.model, op_model.name()));
     };
-    match &operation.handler {
-        Handler::Read(handler) => {
-            let mut env = env(
-                state,
-                &call.caller,
-                &record.region,
-                &record.request_id,
+    let Handler::Read(handler) = &operation.handler else {
+        return execute_write(state, call, route, record).await;
+    };
+    let mut resources = Vec::new();
+    let outcome = {
+        let env = call.env(state, &record);
+        state
+            .store
+            .read_with(|tx| {
+                Ok::<_, StoreError>(
+                    authorization_targets(operation, &env, tx, &call.input).and_then(|targets| {
+                        resources = event_resources(&targets);
+                        authorize(state, &call, operation, &targets, &record, protocol)?;
+                        handler(&env, tx, call.input.clone())
+                    }),
+                )
+            })
+            .map_err(|e| internal_failure("read transaction failed", &e))
+            .and_then(|r| r)
+    };
+    record.resources = resources;
+    let event = record.event(outcome.as_ref().map(|_| None));
+    // A KMS key's last cryptographic use is written with the event that records it,
+    // naming the event as the key owner's trail has it.
+    let key_use = outcome
+        .as_ref()
+        .ok()
+        .filter(|_| record.event_source == "kms.amazonaws.com")
+        .and_then(|_| {
+            rampart_kms::KeyUse::of_call(
+                &record.event_name,
+                &record.resources,
                 record.event_time,
-            );
-            env.inherited = call.inherited.as_ref();
-            env.federation = call.federation.as_ref();
-            let outcome = state
-                .store
-                .read_with(|tx| Ok::<_, StoreError>(handler(&env, tx, call.input)))
-                .map_err(|e| internal_failure("read transaction failed", &e))
-                .and_then(|r| r);
-            let event = record.event(outcome.as_ref().map(|_| None));
-            // A KMS key's last cryptographic use is written with the event that records it,
-            // naming the event as the key owner's trail has it.
-            let key_use = outcome
-                .as_ref()
-                .ok()
-                .filter(|_| record.event_source == "kms.amazonaws.com")
-                .and_then(|_| {
-                    rampart_kms::KeyUse::of_call(
-                        &record.event_name,
-                        &record.resources,
-                        record.event_time,
-                        &record.request_id,
-                        |account| {
-                            event
-                                .entries()
-                                .find(|e| e.account == Some(account))
-                                .map_or_else(|| record.event_id.clone(), |e| e.event_id.to_owned())
-                        },
-                    )
-                });
-            append_event(state, event, record.usage, key_use).await?;
-            outcome
-        }
-        Handler::Write(_) => execute_write(state, call, op_model, record).await,
-    }
+                &record.request_id,
+                |account| {
+                    event
+                        .entries()
+                        .find(|e| e.account == Some(account))
+                        .map_or_else(|| record.event_id.clone(), |e| e.event_id.to_owned())
+                },
+            )
+        });
+    append_event(state, event, record.usage, key_use).await?;
+    outcome
 }
 
 async fn execute_write(
     state: &Arc<AppState>,
     call: ReadyCall,
-    op_model: &'static OperationModel,
-    record: CallRecord,
+    route: &Route,
+    mut record: CallRecord,
 ) -> Result<Value, AwsError> {
+    let op_model = route.operation;
+    let protocol = route.model.protocol();
+    let Some(operation) = call.service.operation(op_model.name()) else {
+        return Err(not_implemented(route.model, op_model.name()));
+    };
+    // Decided on a snapshot, off the writer: most writes find the same targets in their
+    // transaction and need no second decision there.
+    let decided = {
+        let env = call.env(state, &record);
+        state
+            .store
+            .read_with(|tx| {
+                Ok::<_, StoreError>(authorization_targets(operation, &env, tx, &call.input))
+            })
+            .map_err(|e| internal_failure("authorization lookup failed", &e))
+            .and_then(|r| r)
+            .and_then(|targets| {
+                authorize(state, &call, operation, &targets, &record, protocol).map(|()| targets)
+            })
+    };
+    let decided = match decided {
+        Ok(targets) => targets,
+        Err(e) => {
+            append_event(state, record.event(Err(&e)), record.usage, None).await?;
+            return Err(e);
+        }
+    };
+    record.resources = event_resources(&decided);
     let shared = Arc::clone(state);
     let changes_guardrails = call.service.changes_guardrails();
     let work = move |tx: &mut dyn rampart_store::WriteTx| {
-        let ReadyCall {
-            caller,
-            service,
-            input,
-            inherited,
-            federation,
-        } = call;
-        let mut env = env(
-            &shared,
-            &caller,
-            &record.region,
-            &record.request_id,
-            record.event_time,
-        );
-        env.inherited = inherited.as_ref();
-        env.federation = federation.as_ref();
-        let mut input = Some(input);
         let mut outcome = None;
-        tx.atomically(&mut |tx| {
-            let result = match (service.operation(op_model.name()), input.take()) {
-                (
-                    Some(Operation {
-                        handler: Handler::Write(handler),
-                        ..
-                    }),
-                    Some(input),
-                ) => handler(&env, tx, input),
-                _ => Err(AwsError::new("InternalFailure", 500, INTERNAL_MESSAGE)),
-            };
-            let ok = result.is_ok();
-            outcome = Some(result);
-            ok
-        })?;
+        let mut resources = None;
+        {
+            let env = call.env(&shared, &record);
+            let operation = call.service.operation(op_model.name());
+            tx.atomically(&mut |tx| {
+                let result = match operation {
+                    Some(
+                        operation @ Operation {
+                            handler: Handler::Write(handler),
+                            ..
+                        },
+                    ) => authorization_targets(operation, &env, tx, &call.input).and_then(
+                        |targets| {
+                            if targets != decided {
+                                authorize(&shared, &call, operation, &targets, &record, protocol)?;
+                                resources = Some(event_resources(&targets));
+                            }
+                            handler(&env, tx, call.input.clone())
+                        },
+                    ),
+                    _ => Err(AwsError::new("InternalFailure", 500, INTERNAL_MESSAGE)),
+                };
+                let ok = result.is_ok();
+                outcome = Some(result);
+                ok
+            })?;
+        }
+        if let Some(resources) = resources {
+            record.resources = resources;
+        }
         let outcome =
             outcome.unwrap_or_else(|| Err(AwsError::new("InternalFailure", 500, INTERNAL_MESSAGE)));
         let redacted = outcome

@@ -17,8 +17,8 @@ pub use caller::{Caller, Federation, Inheritance, PrincipalKind};
 pub use env::{Entropy, Env, OsEntropy};
 pub use operation::{
     Access, Addressee, Authentication, Authorization, AuthorizationTarget, AuthorizationTargets,
-    ConditionKeys, Handler, InputAuthenticator, Operation, ResourceNames, ResourcePolicy,
-    ResourcePolicyLookup, ResourceTags, Service,
+    ConditionKeys, Handler, InputAuthenticator, Operation, Resource, ResourceNames, ResourcePolicy,
+    ResourcePolicyLookup, Service,
 };
 pub use rampart_wire::{AwsError, Value};
 

@@ -47,8 +47,50 @@ pub enum Authentication {
     Input(InputAuthenticator, Addressee),
 }
 
-/// Names the resources (ARNs) an operation touches, from the caller's scope and the input.
-pub type ResourceNames = fn(&Env<'_>, &Value) -> Vec<String>;
+/// A resource a request touches, as the authorize step needs it: its ARN (with the IAM path
+/// of an IAM entity) and what describes it in the request context.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Resource {
+    /// The ARN, or `*` for an action that names no resource.
+    pub arn: String,
+    /// Its tags: the `aws:ResourceTag/*` keys.
+    pub tags: Vec<(String, String)>,
+    /// The condition keys that describe it (`iam:ResourceTag/*`, a user's
+    /// `iam:PermissionsBoundary`, a key's `kms:KeySpec`, …).
+    pub condition_keys: Vec<(String, Vec<String>)>,
+}
+
+impl Resource {
+    /// A resource known by its ARN alone: it has no tags and no keys of its own.
+    pub fn named(arn: impl Into<String>) -> Self {
+        Self {
+            arn: arn.into(),
+            tags: Vec::new(),
+            condition_keys: Vec::new(),
+        }
+    }
+
+    /// `*`: the request names no resource (the action has no resource type).
+    pub fn any() -> Self {
+        Self::named("*")
+    }
+
+    /// This resource with `tags`.
+    pub fn with_tags(mut self, tags: impl IntoIterator<Item = (String, String)>) -> Self {
+        self.tags = tags.into_iter().collect();
+        self
+    }
+
+    /// This resource with the condition key `key` set to `values`.
+    pub fn with_key(mut self, key: impl Into<String>, values: Vec<String>) -> Self {
+        self.condition_keys.push((key.into(), values));
+        self
+    }
+}
+
+/// Names the resources an operation touches and reads what describes them (tags, paths,
+/// condition keys), from the caller's scope, the input and the store.
+pub type ResourceNames = fn(&Env<'_>, &mut dyn ReadTx, &Value) -> Result<Vec<Resource>, AwsError>;
 
 /// A resource-based policy the authorize step must evaluate for a request: a role's trust
 /// policy, a KMS key policy, a secret's policy.
@@ -69,10 +111,6 @@ pub struct ResourcePolicy {
 pub type ResourcePolicyLookup =
     fn(&Env<'_>, &mut dyn ReadTx, &Value) -> Result<Option<ResourcePolicy>, AwsError>;
 
-/// The tags of the resource a request touches (the `aws:ResourceTag/*` keys).
-pub type ResourceTags =
-    fn(&Env<'_>, &mut dyn ReadTx, &Value) -> Result<Vec<(String, String)>, AwsError>;
-
 /// Service-specific condition keys a request carries (e.g. `sts:ExternalId`), from its input.
 pub type ConditionKeys = fn(&Env<'_>, &Value) -> Vec<(String, Vec<String>)>;
 
@@ -88,12 +126,10 @@ pub type ConditionKeys = fn(&Env<'_>, &Value) -> Vec<(String, Vec<String>)>;
 pub struct AuthorizationTarget {
     /// The action, when it is not the operation's own.
     pub action: Option<&'static str>,
-    /// The resources' ARNs.
-    pub resources: Vec<String>,
+    /// The resources.
+    pub resources: Vec<Resource>,
     /// The resource policy that governs them, if any.
     pub resource_policy: Option<ResourcePolicy>,
-    /// Their tags (the `aws:ResourceTag/*` keys).
-    pub resource_tags: Vec<(String, String)>,
     /// Condition keys that describe them (e.g. `kms:KeySpec`), beside the operation's own.
     pub condition_keys: Vec<(String, Vec<String>)>,
     /// What a denial answers, when not AccessDenied: KMS's policy lockout safety check (the
@@ -136,15 +172,14 @@ pub struct Operation {
     pub resource_policy: Option<ResourcePolicyLookup>,
     /// The operation's own condition keys.
     pub condition_keys: Option<ConditionKeys>,
-    /// How to read the tags of the resource the request touches.
-    pub resource_tags: Option<ResourceTags>,
-    /// The authorizations the request needs, when the operation names them from the store;
-    /// they then replace `resources`, `resource_policy` and `resource_tags`.
+    /// The authorizations the request needs, when the operation needs more than one or
+    /// decides its resource policy with its resources; they then replace `resources` and
+    /// `resource_policy`.
     pub authorization_targets: Option<AuthorizationTargets>,
 }
 
-fn no_resource(_: &Env<'_>, _: &Value) -> Vec<String> {
-    vec!["*".to_owned()]
+fn no_resource(_: &Env<'_>, _: &mut dyn ReadTx, _: &Value) -> Result<Vec<Resource>, AwsError> {
+    Ok(vec![Resource::any()])
 }
 
 impl Operation {
@@ -199,7 +234,6 @@ impl Operation {
             partial: None,
             resource_policy: None,
             condition_keys: None,
-            resource_tags: None,
             authorization_targets: None,
         }
     }
@@ -221,7 +255,8 @@ impl Operation {
         self
     }
 
-    /// Declares how to name the resources the operation touches.
+    /// Declares how to name the resources the operation touches and read what describes
+    /// them.
     pub fn resources(mut self, names: ResourceNames) -> Self {
         self.resources = names;
         self
@@ -233,15 +268,8 @@ impl Operation {
         self
     }
 
-    /// Declares how to read the tags of the resource the request touches.
-    pub fn resource_tags(mut self, tags: ResourceTags) -> Self {
-        self.resource_tags = Some(tags);
-        self
-    }
-
     /// Declares the authorizations the request needs, looked up in the store (replacing
-    /// [`Operation::resources`], [`Operation::resource_policy`] and
-    /// [`Operation::resource_tags`]).
+    /// [`Operation::resources`] and [`Operation::resource_policy`]).
     pub fn authorization_targets(mut self, lookup: AuthorizationTargets) -> Self {
         self.authorization_targets = Some(lookup);
         self

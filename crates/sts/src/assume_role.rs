@@ -7,8 +7,8 @@
 
 use rampart_iam::records::{self, RoleLastUsed};
 use rampart_service::{
-    AuthorizationTarget, AwsError, Env, Inheritance, Operation, PrincipalKind, ResourcePolicy,
-    Value, aws_timestamp,
+    AuthorizationTarget, AwsError, Env, Inheritance, Operation, PrincipalKind, Resource,
+    ResourcePolicy, Value, aws_timestamp,
 };
 use rampart_store::{ReadTx, WriteTx};
 use serde::{Deserialize, Serialize};
@@ -52,11 +52,11 @@ pub(crate) fn role_targets(
     sourced: bool,
 ) -> Result<Vec<AuthorizationTarget>, AwsError> {
     let trust = trust_policy(env, tx, input)?;
+    let role = role_resource(env, tx, input)?;
     let target = |action| AuthorizationTarget {
         action,
-        resources: role_resource(env, input),
+        resources: role.clone(),
         resource_policy: trust.clone(),
-        resource_tags: Vec::new(),
         condition_keys: Vec::new(),
         denial: None,
     };
@@ -77,9 +77,14 @@ fn role_arn(input: &Value) -> &str {
         .unwrap_or_default()
 }
 
-/// The role a request names: its only resource, for every `AssumeRole*` operation.
-pub(crate) fn role_resource(_: &Env<'_>, input: &Value) -> Vec<String> {
-    vec![role_arn(input).to_owned()]
+/// The role a request names, with its tags: its only resource, for every `AssumeRole*`
+/// operation.
+pub(crate) fn role_resource(
+    _: &Env<'_>,
+    tx: &mut dyn ReadTx,
+    input: &Value,
+) -> Result<Vec<Resource>, AwsError> {
+    Ok(vec![rampart_iam::role_by_arn(tx, role_arn(input))?])
 }
 
 /// The account and name of `arn:aws:iam::<account>:role<path><name>`.

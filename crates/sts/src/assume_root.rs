@@ -11,7 +11,7 @@
 use rampart_iam::OrganizationLookup;
 use rampart_iam::managed_policies::{ROOT_TASK_ARN_PREFIX, root_task_policy};
 use rampart_iam::root_access::{ROOT_CREDENTIALS_MANAGEMENT, ROOT_SESSIONS, enabled_features};
-use rampart_service::{Caller, Env, Operation, Value};
+use rampart_service::{Caller, Env, Operation, Resource, Value};
 use rampart_store::ReadTx;
 use serde::{Deserialize, Serialize};
 
@@ -30,12 +30,14 @@ pub(crate) fn operation(organizations: OrganizationLookup) -> Operation {
             assume_root(env, tx, input, organizations)
         },
     )
-    .resources(|_, input| {
+    .resources(|_, _, input| {
         let target = input
             .get("TargetPrincipal")
             .and_then(Value::as_str)
             .unwrap_or_default();
-        vec![target_account(target).map_or_else(|| "*".to_owned(), |a| root_arn(&a))]
+        Ok(vec![Resource::named(
+            target_account(target).map_or_else(|| "*".to_owned(), |a| root_arn(&a)),
+        )])
     })
     .condition_keys(|_, input| {
         input

@@ -39,6 +39,10 @@ pub struct Session {
     /// carries (`None` for the root user).
     #[serde(default)]
     pub user_name: Option<String>,
+    /// The unique ID (`AIDA…`) of that user: the session carries this user's permissions and
+    /// no other's, whoever holds the name later.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
     /// Session policies (JSON documents): the session can do at most what they allow.
     #[serde(default)]
     pub policies: Vec<String>,
@@ -92,6 +96,7 @@ impl Session {
             role_name: None,
             role_arn: None,
             user_name: None,
+            user_id: None,
             policies: Vec::new(),
             tags: Vec::new(),
             transitive_tag_keys: Vec::new(),

@@ -1,7 +1,7 @@
 //! `GetSessionToken` and `GetFederationToken`: sessions of an IAM user (or the root user)
 //! itself, with MFA, or as a federated user limited by session policies.
 
-use rampart_service::{Caller, Env, Operation, PrincipalKind};
+use rampart_service::{Caller, Env, Operation, PrincipalKind, Resource};
 use rampart_store::{ReadTx, WriteTx};
 use serde::{Deserialize, Serialize};
 
@@ -26,15 +26,15 @@ pub(crate) fn operations() -> Vec<Operation> {
             "sts:GetFederationToken",
             get_federation_token,
         )
-        .resources(|env, input| {
+        .resources(|env, _, input| {
             let name = input
                 .get("Name")
                 .and_then(|v| v.as_str())
                 .unwrap_or_default();
-            vec![format!(
+            Ok(vec![Resource::named(format!(
                 "arn:aws:sts::{}:federated-user/{name}",
                 env.caller.account_id
-            )]
+            ))])
         }),
     ]
 }
@@ -181,8 +181,12 @@ fn get_federation_token(
         user_name: None,
         access_key_id,
     };
+    // A user's federated users carry that user's permissions, identified by its unique ID.
+    let user_id =
+        (env.caller.kind == PrincipalKind::IamUser).then(|| env.caller.principal_id.clone());
     let session = Session {
         user_name: env.caller.user_name.clone(),
+        user_id,
         policies: policies.documents,
         ..Session::new(caller, secret_access_key, issued_at, issued_at + seconds)
     };

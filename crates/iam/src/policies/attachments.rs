@@ -9,7 +9,7 @@ use rampart_store::{ReadTx, WriteTx};
 use serde::{Deserialize, Serialize};
 
 use super::entity::{Entity, EntityKind};
-use super::{Empty, find, path_of_arn, policy_resource, require, scan_all};
+use super::{Empty, find, path_of_arn, require, scan_all};
 use crate::IamError;
 use crate::pagination::page_sorted;
 use crate::records::{self, GROUPS, GroupRecord, ROLES, RoleRecord, USERS, UserRecord};
@@ -22,89 +22,62 @@ pub(crate) fn operations() -> Vec<Operation> {
             "iam:AttachUserPolicy",
             attach_user_policy,
         )
-        .resources(user_resource),
+        .resources(crate::resources::user_or_caller),
         Operation::write(
             "AttachGroupPolicy",
             "iam:AttachGroupPolicy",
             attach_group_policy,
         )
-        .resources(group_resource),
+        .resources(crate::resources::named_group),
         Operation::write(
             "AttachRolePolicy",
             "iam:AttachRolePolicy",
             attach_role_policy,
         )
-        .resources(role_resource),
+        .resources(crate::resources::named_role),
         Operation::write(
             "DetachUserPolicy",
             "iam:DetachUserPolicy",
             detach_user_policy,
         )
-        .resources(user_resource),
+        .resources(crate::resources::user_or_caller),
         Operation::write(
             "DetachGroupPolicy",
             "iam:DetachGroupPolicy",
             detach_group_policy,
         )
-        .resources(group_resource),
+        .resources(crate::resources::named_group),
         Operation::write(
             "DetachRolePolicy",
             "iam:DetachRolePolicy",
             detach_role_policy,
         )
-        .resources(role_resource),
+        .resources(crate::resources::named_role),
         Operation::read(
             "ListAttachedUserPolicies",
             "iam:ListAttachedUserPolicies",
             list_attached_user_policies,
         )
-        .resources(user_resource),
+        .resources(crate::resources::user_or_caller),
         Operation::read(
             "ListAttachedGroupPolicies",
             "iam:ListAttachedGroupPolicies",
             list_attached_group_policies,
         )
-        .resources(group_resource),
+        .resources(crate::resources::named_group),
         Operation::read(
             "ListAttachedRolePolicies",
             "iam:ListAttachedRolePolicies",
             list_attached_role_policies,
         )
-        .resources(role_resource),
+        .resources(crate::resources::named_role),
         Operation::read(
             "ListEntitiesForPolicy",
             "iam:ListEntitiesForPolicy",
             list_entities_for_policy,
         )
-        .resources(policy_resource),
+        .resources(crate::resources::named_policy),
     ]
-}
-
-fn entity_resource(env: &Env<'_>, input: &serde_json::Value, kind: EntityKind) -> Vec<String> {
-    let member = match kind {
-        EntityKind::User => "UserName",
-        EntityKind::Group => "GroupName",
-        EntityKind::Role => "RoleName",
-    };
-    match input.get(member).and_then(|v| v.as_str()) {
-        Some(name) => vec![kind.arn(&env.caller.account_id, name)],
-        None => vec!["*".to_owned()],
-    }
-}
-
-/// The user named by `UserName`.
-pub(crate) fn user_resource(env: &Env<'_>, input: &serde_json::Value) -> Vec<String> {
-    entity_resource(env, input, EntityKind::User)
-}
-
-/// The group named by `GroupName`.
-pub(crate) fn group_resource(env: &Env<'_>, input: &serde_json::Value) -> Vec<String> {
-    entity_resource(env, input, EntityKind::Group)
-}
-
-/// The role named by `RoleName`.
-pub(crate) fn role_resource(env: &Env<'_>, input: &serde_json::Value) -> Vec<String> {
-    entity_resource(env, input, EntityKind::Role)
 }
 
 fn attach(

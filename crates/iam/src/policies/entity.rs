@@ -29,12 +29,6 @@ impl EntityKind {
         }
     }
 
-    /// The ARN of the entity `name` as authorization names it before any lookup (the path is
-    /// unknown, and IAM matches `user/*` and the like against any path).
-    pub(crate) fn arn(self, account_id: &str, name: &str) -> String {
-        format!("arn:aws:iam::{account_id}:{}/{name}", self.word())
-    }
-
     /// IAM's quota of managed policies attached to one entity of this kind, and its name in
     /// the LimitExceeded message.
     pub(crate) fn attachment_quota(self) -> (usize, &'static str) {

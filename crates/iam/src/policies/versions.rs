@@ -9,8 +9,7 @@ use rampart_store::{ReadTx, WriteTx};
 use serde::{Deserialize, Serialize};
 
 use super::{
-    Empty, ManagedPolicyError, check_managed_document, encode_document, policy_resource, require,
-    require_own,
+    Empty, ManagedPolicyError, check_managed_document, encode_document, require, require_own,
 };
 use crate::IamError;
 use crate::pagination::page_sorted;
@@ -27,31 +26,31 @@ pub(crate) fn operations() -> Vec<Operation> {
             "iam:CreatePolicyVersion",
             create_policy_version,
         )
-        .resources(policy_resource),
+        .resources(crate::resources::named_policy),
         Operation::read(
             "GetPolicyVersion",
             "iam:GetPolicyVersion",
             get_policy_version,
         )
-        .resources(policy_resource),
+        .resources(crate::resources::named_policy),
         Operation::read(
             "ListPolicyVersions",
             "iam:ListPolicyVersions",
             list_policy_versions,
         )
-        .resources(policy_resource),
+        .resources(crate::resources::named_policy),
         Operation::write(
             "DeletePolicyVersion",
             "iam:DeletePolicyVersion",
             delete_policy_version,
         )
-        .resources(policy_resource),
+        .resources(crate::resources::named_policy),
         Operation::write(
             "SetDefaultPolicyVersion",
             "iam:SetDefaultPolicyVersion",
             set_default_policy_version,
         )
-        .resources(policy_resource),
+        .resources(crate::resources::named_policy),
     ]
 }
 
