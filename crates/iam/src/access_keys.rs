@@ -8,7 +8,7 @@
 use std::fmt;
 
 use rampart_crypto::{RootKey, RootKeyError, SecretBytes};
-use rampart_service::{Caller, Env, Operation, PrincipalKind, aws_timestamp};
+use rampart_service::{AwsError, Caller, Env, Operation, PrincipalKind, Resource, aws_timestamp};
 use rampart_store::{ReadTx, StoreError, WriteTx, get_json, put_json};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -31,14 +31,33 @@ pub(crate) fn operations() -> Vec<Operation> {
             .resources(crate::resources::user_or_caller),
         Operation::write("DeleteAccessKey", "iam:DeleteAccessKey", delete_access_key)
             .resources(crate::resources::user_or_caller),
-        // The owner is known only after the lookup, and the input names only the key, so the
-        // request names no resource ARN.
         Operation::read(
             "GetAccessKeyLastUsed",
             "iam:GetAccessKeyLastUsed",
             get_access_key_last_used,
-        ),
+        )
+        .resources(key_owner),
     ]
+}
+
+/// GetAccessKeyLastUsed names only the key: it is authorized on the user who owns it. A key
+/// of another account, or of no one, names nothing the caller's account holds.
+fn key_owner(
+    env: &Env<'_>,
+    tx: &mut dyn ReadTx,
+    input: &serde_json::Value,
+) -> Result<Vec<Resource>, AwsError> {
+    let owner = match crate::resources::member(input, "AccessKeyId") {
+        Some(id) => get(tx, id).map_err(IamError::from)?,
+        None => None,
+    };
+    Ok(vec![match owner {
+        Some(key) if key.account_id == env.caller.account_id => match &key.user_name {
+            Some(user) => crate::resources::user(env, tx, user)?,
+            None => Resource::named(format!("arn:aws:iam::{}:root", key.account_id)),
+        },
+        _ => Resource::any(),
+    }])
 }
 
 /// The store namespace of access keys, keyed by access key ID.

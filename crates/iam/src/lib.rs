@@ -26,6 +26,7 @@ pub mod pagination;
 pub mod password_policy;
 pub mod policies;
 pub mod records;
+mod request_keys;
 mod resources;
 mod roles;
 pub mod root_access;
@@ -90,6 +91,13 @@ impl Iam {
         operations.extend(service_linked_roles::operations());
         operations.extend(mfa_device_details::operations());
         operations.extend(root_access::operations(organizations));
+        // IAM's request keys (iam:PolicyARN, iam:PermissionsBoundary, …) come from input
+        // members; the spine keeps each only for the actions AWS lists it for.
+        for operation in &mut operations {
+            operation
+                .condition_keys
+                .get_or_insert(request_keys::condition_keys);
+        }
         Self { operations }
     }
 }

@@ -7,7 +7,7 @@
 //! only in the responses AWS shows it in: Create and Reset.
 
 use rampart_crypto::RootKey;
-use rampart_service::{Env, Operation, aws_timestamp};
+use rampart_service::{AwsError, Env, Operation, Resource, aws_timestamp};
 use rampart_store::{ReadTx, WriteTx, get_json, put_json, scan_json};
 use serde::{Deserialize, Serialize};
 
@@ -60,20 +60,41 @@ pub(crate) fn operations() -> Vec<Operation> {
             "iam:ResetServiceSpecificCredential",
             reset_service_specific_credential,
         )
-        .resources(crate::resources::user_or_caller),
+        .resources(credential_owner),
         Operation::write(
             "UpdateServiceSpecificCredential",
             "iam:UpdateServiceSpecificCredential",
             update_service_specific_credential,
         )
-        .resources(crate::resources::user_or_caller),
+        .resources(credential_owner),
         Operation::write(
             "DeleteServiceSpecificCredential",
             "iam:DeleteServiceSpecificCredential",
             delete_service_specific_credential,
         )
-        .resources(crate::resources::user_or_caller),
+        .resources(credential_owner),
     ]
+}
+
+/// The user a request's credential belongs to, with the credential's service
+/// (`iam:ServiceSpecificCredentialServiceName`) when it exists.
+fn credential_owner(
+    env: &Env<'_>,
+    tx: &mut dyn ReadTx,
+    input: &serde_json::Value,
+) -> Result<Vec<Resource>, AwsError> {
+    let mut owners = crate::resources::user_or_caller(env, tx, input)?;
+    let user = crate::resources::member(input, "UserName").map(str::to_owned);
+    if let Some(id) = crate::resources::member(input, "ServiceSpecificCredentialId")
+        && let Ok(credential) = find(env, tx, user, id)
+        && let Some(owner) = owners.pop()
+    {
+        owners.push(owner.with_key(
+            "iam:ServiceSpecificCredentialServiceName",
+            vec![credential.service_name],
+        ));
+    }
+    Ok(owners)
 }
 
 /// A service-specific credential as stored; the secret is sealed under the root key.

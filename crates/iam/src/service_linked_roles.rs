@@ -81,8 +81,15 @@ fn task_resource(
         .map(|(role, _uuid)| role.to_owned());
     match role {
         Some(role) => {
+            // `aws-service-role/<service>/<name>`: the role's path and name.
             let name = role.rsplit('/').next().unwrap_or(&role);
-            Ok(vec![crate::resources::role(env, tx, name)?])
+            let found = crate::resources::role(env, tx, name)?;
+            let arn = format!("arn:aws:iam::{}:role/{role}", env.caller.account_id);
+            Ok(vec![if found.arn == arn {
+                found
+            } else {
+                Resource::named(arn)
+            }])
         }
         None => Ok(vec![Resource::any()]),
     }

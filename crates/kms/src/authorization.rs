@@ -20,6 +20,31 @@ use crate::{blob, grants};
 /// The origin of every key Rampart makes (no imported material, no custom key stores).
 const KEY_ORIGIN: &str = "AWS_KMS";
 
+/// The algorithm of symmetric encryption, which requests that name none use.
+const DEFAULT_ENCRYPTION_ALGORITHM: &str = "SYMMETRIC_DEFAULT";
+
+/// Request parameters whose keys exist at their default value when the request leaves them
+/// out: (member, key, AWS's default).
+const REQUEST_DEFAULTS: &[(&str, &str, &str)] = &[
+    (
+        "EncryptionAlgorithm",
+        "kms:EncryptionAlgorithm",
+        DEFAULT_ENCRYPTION_ALGORITHM,
+    ),
+    ("MessageType", "kms:MessageType", "RAW"),
+    (
+        "PendingWindowInDays",
+        "kms:ScheduleKeyDeletionPendingWindowInDays",
+        "30",
+    ),
+    ("RotationPeriodInDays", "kms:RotationPeriodInDays", "365"),
+    (
+        "BypassPolicyLockoutSafetyCheck",
+        "kms:BypassPolicyLockoutSafetyCheck",
+        "false",
+    ),
+];
+
 fn member<'a>(input: &'a Value, name: &str) -> Option<&'a str> {
     input.get(name).and_then(Value::as_str)
 }
@@ -80,11 +105,14 @@ pub(crate) fn re_encrypt_targets(
         .map(str::to_owned)
         .or_else(|| blob_key(env, input));
     let destination = member(input, "DestinationKeyId");
-    let side = |context: &str, algorithm: &str| {
+    let side = |context: &str, algorithm: &str, key: Option<&str>| {
         let mut keys = context_keys(input.get(context));
-        if let Some(a) = member(input, algorithm) {
-            keys.push(("kms:EncryptionAlgorithm".to_owned(), vec![a.to_owned()]));
-        }
+        let algorithm = member(input, algorithm).unwrap_or(DEFAULT_ENCRYPTION_ALGORITHM);
+        keys.push((
+            "kms:EncryptionAlgorithm".to_owned(),
+            vec![algorithm.to_owned()],
+        ));
+        keys.extend(request_alias(env, key));
         keys
     };
     let mut from = key_target(
@@ -92,7 +120,11 @@ pub(crate) fn re_encrypt_targets(
         tx,
         None,
         source.as_deref(),
-        side("SourceEncryptionContext", "SourceEncryptionAlgorithm"),
+        side(
+            "SourceEncryptionContext",
+            "SourceEncryptionAlgorithm",
+            member(input, "SourceKeyId"),
+        ),
     )?;
     let mut to = key_target(
         env,
@@ -102,6 +134,7 @@ pub(crate) fn re_encrypt_targets(
         side(
             "DestinationEncryptionContext",
             "DestinationEncryptionAlgorithm",
+            destination,
         ),
     )?;
     let same = (from.resources == to.resources).to_string();
@@ -496,14 +529,27 @@ pub(crate) fn condition_keys(env: &Env<'_>, input: &Value) -> Vec<(String, Vec<S
         vec![env.caller.account_id.clone()],
     )];
     keys.extend(context_keys(input.get("EncryptionContext")));
+    // A parameter left out is evaluated at its default, as AWS documents ("this type of
+    // condition works even when the parameter doesn't appear in the request"). The spine keeps
+    // each key only for the actions AWS lists it for, so a default never reaches another.
+    for (member_name, key, default) in REQUEST_DEFAULTS {
+        let value = match input.get(*member_name) {
+            Some(Value::String(v)) => v.clone(),
+            Some(Value::Bool(b)) => b.to_string(),
+            Some(Value::Number(n)) => n.to_string(),
+            _ => (*default).to_owned(),
+        };
+        keys.push(((*key).to_owned(), vec![value]));
+    }
+    if let Some(valid_to) = member(input, "ValidTo") {
+        keys.push(("kms:ValidTo".to_owned(), vec![valid_to.to_owned()]));
+    }
     for (member_name, key) in [
-        ("EncryptionAlgorithm", "kms:EncryptionAlgorithm"),
         ("SigningAlgorithm", "kms:SigningAlgorithm"),
         ("MacAlgorithm", "kms:MacAlgorithm"),
         ("KeyAgreementAlgorithm", "kms:KeyAgreementAlgorithm"),
         ("ReplicaRegion", "kms:ReplicaRegion"),
         ("PrimaryRegion", "kms:PrimaryRegion"),
-        ("MessageType", "kms:MessageType"),
         ("KeyPairSpec", "kms:DataKeyPairSpec"),
         ("Origin", "kms:KeyOrigin"),
         ("WrappingAlgorithm", "kms:WrappingAlgorithm"),
@@ -533,14 +579,23 @@ pub(crate) fn condition_keys(env: &Env<'_>, input: &Value) -> Vec<(String, Vec<S
         if let Some(c) = input.get("Constraints").and_then(Value::as_object) {
             let types: Vec<String> = c.keys().cloned().collect();
             keys.push(("kms:GrantConstraintType".to_owned(), types));
+            // The encryption context the grant's constraint names.
+            let pairs = c
+                .get("EncryptionContextEquals")
+                .or_else(|| c.get("EncryptionContextSubset"));
+            keys.extend(context_keys(pairs));
         }
     }
-    if let Some(k) = member(input, "KeyId")
-        && let KeyRef::Alias { name, .. } = KeyRef::parse(env, k)
-    {
-        keys.push(("kms:RequestAlias".to_owned(), vec![name]));
-    }
+    keys.extend(request_alias(env, member(input, "KeyId")));
     keys
+}
+
+/// `kms:RequestAlias`, when a request names its key by an alias.
+fn request_alias(env: &Env<'_>, key: Option<&str>) -> Option<(String, Vec<String>)> {
+    match KeyRef::parse(env, key?) {
+        KeyRef::Alias { name, .. } => Some(("kms:RequestAlias".to_owned(), vec![name])),
+        _ => None,
+    }
 }
 
 /// CreateKey's condition keys: the general ones, and the new key's spec, usage, origin and
@@ -571,5 +626,62 @@ pub(crate) fn create_key_condition_keys(
     if member(input, "Origin").is_none() {
         keys.push(("kms:KeyOrigin".to_owned(), vec![KEY_ORIGIN.to_owned()]));
     }
+    // The key a multi-Region CreateKey makes is its set's primary.
+    if input.get("MultiRegion").and_then(Value::as_bool) == Some(true) {
+        keys.push((
+            "kms:MultiRegionKeyType".to_owned(),
+            vec!["PRIMARY".to_owned()],
+        ));
+    }
     keys
+}
+
+/// RetireGrant: the key, described by the grant being retired (its constraint types and the
+/// encryption context its constraint names), found by its token or by key and grant ID.
+pub(crate) fn retire_grant_targets(
+    env: &Env<'_>,
+    tx: &mut dyn ReadTx,
+    input: &Value,
+) -> Result<Vec<AuthorizationTarget>, AwsError> {
+    let mut targets = key_targets(env, tx, input)?;
+    let named = match member(input, "GrantToken").and_then(|t| grants::parse_token(env, t)) {
+        Some(t) => Some((t.account_id, t.region, t.key_id, t.grant_id)),
+        None => match (member(input, "KeyId"), member(input, "GrantId")) {
+            (Some(key), Some(grant)) => find_key(tx, env, key)
+                .ok()
+                .map(|k| (k.account_id, k.region, k.key_id, grant.to_owned())),
+            _ => None,
+        },
+    };
+    let grant: Option<GrantRecord> = match named {
+        Some((account, region, key_id, grant_id)) => {
+            let doc = format!(
+                "{}{grant_id}",
+                records::grants_prefix(&account, &region, &key_id)
+            );
+            get_json(tx, GRANTS, &doc).map_err(KmsError::from)?
+        }
+        None => None,
+    };
+    if let (Some(grant), Some(target)) = (grant, targets.first_mut())
+        && let Some(c) = &grant.constraints
+    {
+        let mut types = Vec::new();
+        if c.subset.is_some() {
+            types.push("EncryptionContextSubset".to_owned());
+        }
+        if c.equals.is_some() {
+            types.push("EncryptionContextEquals".to_owned());
+        }
+        target
+            .condition_keys
+            .push(("kms:GrantConstraintType".to_owned(), types));
+        let pairs = c
+            .equals
+            .as_ref()
+            .or(c.subset.as_ref())
+            .map(|pairs| json!(pairs));
+        target.condition_keys.extend(context_keys(pairs.as_ref()));
+    }
+    Ok(targets)
 }

@@ -159,7 +159,9 @@ impl Kms {
                 on_key(Op::read("ListGrants", "kms:ListGrants", grants::list_grants)),
                 Op::read("ListRetirableGrants", "kms:ListRetirableGrants", grants::list_retirable_grants)
                     .condition_keys(authorization::condition_keys),
-                on_key(Op::write("RetireGrant", "kms:RetireGrant", grants::retire_grant)),
+                Op::write("RetireGrant", "kms:RetireGrant", grants::retire_grant)
+                    .authorization_targets(authorization::retire_grant_targets)
+                    .condition_keys(authorization::condition_keys),
                 on_key(Op::write("RevokeGrant", "kms:RevokeGrant", grants::revoke_grant)),
                 // Rotation.
                 on_key(Op::write("EnableKeyRotation", "kms:EnableKeyRotation", rotation::enable_key_rotation)),

@@ -12,7 +12,7 @@
 //! not approve). The first stays `REQUESTED` until every member has approved, then is `OPEN`
 //! for the management account to accept, which switches the organization to all features.
 
-use rampart_service::{Env, Operation, aws_timestamp};
+use rampart_service::{AwsError, Env, Operation, aws_timestamp};
 use rampart_store::{ReadTx, WriteTx, get_json, put_json, scan_json};
 use serde::{Deserialize, Serialize};
 use time::format_description::well_known::Rfc3339;
@@ -78,7 +78,8 @@ pub(crate) fn operations() -> Vec<Operation> {
             "DescribeHandshake",
             "organizations:DescribeHandshake",
             describe_handshake,
-        ),
+        )
+        .resources(handshake_resource),
         Operation::read(
             "ListHandshakesForAccount",
             "organizations:ListHandshakesForAccount",
@@ -100,6 +101,25 @@ fn response_operation(name: &'static str, action: &'static str, response: Respon
             respond(env, tx, &input.handshake_id, response)
         },
     )
+    .resources(handshake_resource)
+}
+
+/// The handshake a request names, when it concerns the caller's account (its ARN holds the
+/// organization and the handshake's type); `*` otherwise, as nothing can be named.
+fn handshake_resource(
+    env: &Env<'_>,
+    tx: &mut dyn ReadTx,
+    input: &serde_json::Value,
+) -> Result<Vec<rampart_service::Resource>, AwsError> {
+    let found = match input.get("HandshakeId").and_then(serde_json::Value::as_str) {
+        Some(id) => visible(env, tx, id).ok(),
+        None => None,
+    };
+    Ok(vec![
+        found.map_or_else(rampart_service::Resource::any, |h| {
+            rampart_service::Resource::named(h.arn)
+        }),
+    ])
 }
 
 /// A handshake as Rampart keeps it.

@@ -77,6 +77,13 @@ impl Organizations {
                 operation.resource_policy = Some(resource_policy::for_reads);
             }
         }
+        // organizations:ServicePrincipal and organizations:PolicyType come from input members;
+        // the spine keeps each only for the actions AWS lists it for.
+        for operation in &mut operations {
+            operation
+                .condition_keys
+                .get_or_insert(resources::request_keys);
+        }
         Self { operations }
     }
 }

@@ -9,7 +9,7 @@
 //! and the delegation policy allow it. The handlers then let a member through when the
 //! organization has a delegation policy: the spine has already checked that it allows.
 
-use rampart_service::{AwsError, Env, Operation, ResourcePolicy, Value};
+use rampart_service::{AwsError, Env, Operation, Resource, ResourcePolicy, Value};
 use rampart_store::{ReadTx, WriteTx, get_json, put_json};
 use serde::{Deserialize, Serialize};
 
@@ -29,7 +29,8 @@ pub(crate) fn operations() -> Vec<Operation> {
             "PutResourcePolicy",
             "organizations:PutResourcePolicy",
             put_resource_policy,
-        ),
+        )
+        .resources(policy_resource),
         Operation::read(
             "DescribeResourcePolicy",
             "organizations:DescribeResourcePolicy",
@@ -41,6 +42,24 @@ pub(crate) fn operations() -> Vec<Operation> {
             delete_resource_policy,
         ),
     ]
+}
+
+/// The organization's delegation policy, with its tags, when it has one (PutResourcePolicy's
+/// resource; AWS lists none for DescribeResourcePolicy and DeleteResourcePolicy).
+fn policy_resource(
+    env: &Env<'_>,
+    tx: &mut dyn ReadTx,
+    _: &serde_json::Value,
+) -> Result<Vec<Resource>, AwsError> {
+    let Ok(org) = caller_organization(env, tx) else {
+        return Ok(vec![Resource::any()]);
+    };
+    Ok(vec![match load(tx, &org)? {
+        Some(policy) => {
+            Resource::named(policy.arn).with_tags(policy.tags.into_iter().map(|t| (t.key, t.value)))
+        }
+        None => Resource::any(),
+    }])
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

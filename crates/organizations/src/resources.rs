@@ -36,6 +36,19 @@ pub(crate) fn policy_type_key(_: &Env<'_>, input: &Value) -> Vec<(String, Vec<St
         .unwrap_or_default()
 }
 
+/// The keys an Organizations request carries in its input: `organizations:PolicyType` and
+/// `organizations:ServicePrincipal`.
+pub(crate) fn request_keys(env: &Env<'_>, input: &Value) -> Vec<(String, Vec<String>)> {
+    let mut keys = policy_type_key(env, input);
+    if let Some(principal) = input.get("ServicePrincipal").and_then(Value::as_str) {
+        keys.push((
+            "organizations:ServicePrincipal".to_owned(),
+            vec![principal.to_owned()],
+        ));
+    }
+    keys
+}
+
 /// What an Organizations request is authorized for: its action on the ARNs of the entities
 /// it names, with the type of the policy it names. A caller in no organization names
 /// nothing yet (`*`): its request fails in the handler with AWSOrganizationsNotInUseException.

@@ -75,6 +75,14 @@ impl Context {
         self.lookup(&key.to_lowercase()).map(|(values, _)| values)
     }
 
+    /// The keys present (lower-cased, as they are compared), in no particular order.
+    pub fn keys(&self) -> impl Iterator<Item = &str> {
+        self.entries
+            .iter()
+            .filter(|(_, v)| !v.values.is_empty())
+            .map(|(k, _)| k.as_ref())
+    }
+
     /// Number of keys.
     pub fn len(&self) -> usize {
         self.entries.len()
@@ -106,6 +114,9 @@ mod tests {
         assert_eq!(ctx.get("AWS:SOURCEIP").unwrap()[0].as_ref(), "10.0.0.1");
         assert_eq!(ctx.lookup("aws:tagkeys").unwrap().0.len(), 2);
         assert!(ctx.lookup("aws:tagkeys").unwrap().1);
+        let mut keys: Vec<&str> = ctx.keys().collect();
+        keys.sort_unstable();
+        assert_eq!(keys, ["aws:sourceip", "aws:tagkeys"]);
     }
 
     #[test]

@@ -11,6 +11,8 @@
 mod audit;
 mod authn;
 mod authz;
+#[cfg(test)]
+mod conformance_tests;
 pub mod delivery;
 mod http;
 mod pipeline;

@@ -265,7 +265,7 @@ impl ReadyCall {
 
 /// What the request must be authorized for, read on `tx`: the targets the operation looks
 /// up, or its own action on the resources it names, with their resource policy.
-fn authorization_targets(
+pub(crate) fn authorization_targets(
     operation: &Operation,
     env: &Env<'_>,
     tx: &mut dyn ReadTx,
@@ -312,9 +312,10 @@ fn authorize(
         let keys = if target.condition_keys.is_empty() {
             std::borrow::Cow::Borrowed(call.condition_keys.as_slice())
         } else {
-            // The target's keys first: the request's own keys win over them.
+            // A target's own keys win over the request's (ReEncrypt's source and destination
+            // sides each have their kms:EncryptionAlgorithm).
             std::borrow::Cow::Owned(
-                [&target.condition_keys, call.condition_keys.as_slice()].concat(),
+                [call.condition_keys.as_slice(), &target.condition_keys].concat(),
             )
         };
         state

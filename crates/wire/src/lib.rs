@@ -27,6 +27,7 @@ mod pattern;
 mod query_decode;
 mod raw;
 mod redact;
+mod sample;
 mod shape;
 mod timestamp;
 mod validate;
@@ -42,6 +43,7 @@ pub use json::{decode_json, encode_json_error, encode_json_response};
 pub use model::{JsonVersion, ModeledError, OperationModel, Protocol, ServiceModel, all_services};
 pub use query_decode::decode_query;
 pub use redact::{REDACTED, redact_input, redact_output};
+pub use sample::sample_input;
 pub use xml_encode::{encode_query_error, encode_query_response};
 
 /// The deepest nesting of structures, lists and maps read from or written to the wire.
