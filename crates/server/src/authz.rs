@@ -676,6 +676,9 @@ fn session_keys(context: &mut Context, session: &Session, now: OffsetDateTime) {
     if let Some(identity) = &session.source_identity {
         context.insert("aws:SourceIdentity", identity.as_str());
     }
+    for (key, values) in &session.identity_keys {
+        insert_key(context, key, values);
+    }
 }
 
 /// Sets `key`: single-valued when AWS defines it so and it has one value, so that a policy

@@ -87,6 +87,30 @@ pub(crate) fn role_resource(
     Ok(vec![rampart_iam::role_by_arn(tx, role_arn(input))?])
 }
 
+/// What an identity provider vouched for that every request of the session it made carries:
+/// the provider's keys (`<provider>:sub`, `:aud`, `:amr`; `saml:sub`, `saml:namequalifier`,
+/// `saml:aud`, … and the assertion's attributes), so that a role's permission policy can name
+/// `${saml:namequalifier}/${saml:sub}`, and, for an OIDC provider, `aws:FederatedProvider`.
+/// The request's own keys (session tags, `sts:*`) describe the AssumeRole* call only.
+fn identity_keys(federation: &rampart_service::Federation) -> Vec<(String, Vec<String>)> {
+    let mut keys: Vec<(String, Vec<String>)> = federation
+        .condition_keys
+        .iter()
+        .filter(|(key, _)| {
+            let prefix = key.split_once(':').map_or("", |(p, _)| p);
+            !prefix.eq_ignore_ascii_case("aws") && !prefix.eq_ignore_ascii_case("sts")
+        })
+        .cloned()
+        .collect();
+    if federation.caller.kind == PrincipalKind::WebIdentityUser {
+        keys.push((
+            "aws:FederatedProvider".to_owned(),
+            vec![federation.caller.arn.clone()],
+        ));
+    }
+    keys
+}
+
 /// The account and name of `arn:aws:iam::<account>:role<path><name>`.
 pub(crate) fn parse_role_arn(arn: &str) -> Option<(&str, &str)> {
     let rest = arn.strip_prefix("arn:aws:iam::")?;
@@ -394,6 +418,7 @@ pub(crate) fn make_role_session(
         source_identity,
         chained: request.chained,
         web_identity_provider: request.web_identity_provider,
+        identity_keys: env.federation.map(identity_keys).unwrap_or_default(),
         ..Session::new(caller, secret_access_key, issued_at, expires_at)
     };
     role.role_last_used = Some(RoleLastUsed {

@@ -61,6 +61,10 @@ pub struct Session {
     /// For role sessions made by `AssumeRoleWithWebIdentity`: the OIDC provider's ARN.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub web_identity_provider: Option<String>,
+    /// For role sessions an identity provider made: the keys its token or assertion carried,
+    /// which every request of the session carries too.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub identity_keys: Vec<(String, Vec<String>)>,
     /// For root sessions made by `AssumeRoot`: the task policy (an AWS managed policy ARN)
     /// that cuts the root user's permissions down to one privileged task.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -103,6 +107,7 @@ impl Session {
             source_identity: None,
             chained: false,
             web_identity_provider: None,
+            identity_keys: Vec::new(),
             root_task_policy: None,
         }
     }
