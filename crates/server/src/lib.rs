@@ -12,6 +12,7 @@ mod audit;
 mod authn;
 mod authz;
 pub mod delivery;
+mod failure_throttle;
 mod http;
 mod pipeline;
 mod registry;
