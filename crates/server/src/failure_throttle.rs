@@ -20,9 +20,11 @@
 //!   most once a second. If nothing can be forgotten, new sources share one overflow bucket.
 //!   Memory stays bounded under spraying.
 //!
-//! Events of such calls are at most a few kilobytes (see `audit.rs`: 1 KB of user agent and
-//! of message, no request material), so the journal grows by at most about 60 × 3 KB a
-//! minute under any flood, and by at most 10 × 3 KB a minute from any one source.
+//! Events of such calls are small (see `audit.rs`: at most 1 KB of user agent and of message,
+//! no header or credential material beyond the claimed access key ID): about 3 KB, so the
+//! journal grows by at most about 60 × 3 KB a minute under any flood, and 10 × 3 KB a minute
+//! from any one source. A refused web identity or SAML call also records its input, redacted
+//! and bounded by the API model's lengths.
 //! Authenticated callers' failed calls are not throttled: each is recorded, as AWS does.
 
 use std::collections::HashMap;
