@@ -96,6 +96,7 @@ fn reset_returns_to_the_bootstrap_and_needs_its_flag() {
     let reset = |endpoint: &str| {
         agent
             .post(&format!("{endpoint}/_rampart/reset"))
+            .header("x-rampart-reset", "true")
             .send_empty()
             .unwrap()
             .status()

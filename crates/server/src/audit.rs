@@ -10,6 +10,23 @@ use time::OffsetDateTime;
 /// CloudTrail's record format version that these events follow.
 const EVENT_VERSION: &str = "1.11";
 
+/// CloudTrail keeps at most 1 KB of `userAgent` and of `errorMessage`, truncating the rest;
+/// so does Rampart, which also bounds what one request can make its event weigh.
+const MAX_RECORDED_TEXT_BYTES: usize = 1024;
+
+/// The longest access key ID AWS's models allow (`accessKeyIdType`); a longer "key ID" in a
+/// signature that failed is recorded by this prefix.
+const MAX_ACCESS_KEY_ID_BYTES: usize = 128;
+
+/// What a failed authentication's event says instead of a malformed-signature message: those
+/// messages quote the request's `Authorization` header or query parameters, which are request
+/// material, and only the access key ID of a failed authentication belongs in the trail.
+const MALFORMED_SIGNATURE_RECORDED: &str = "The request's signature is incomplete or malformed (its Authorization header or query \
+     parameters are not recorded).";
+
+/// Where Rampart's own operations (not AWS's) are recorded, such as a reset of all state.
+pub(crate) const RAMPART_EVENT_SOURCE: &str = "rampart.local";
+
 /// What the audit step knows about a call, gathered along the spine.
 #[derive(Debug, Clone)]
 pub(crate) struct CallRecord {
@@ -167,6 +184,9 @@ struct EventCopy<'a> {
     recipient: Option<&'a str>,
     shared_event_id: Option<&'a str>,
     for_owner: bool,
+    /// Failed unauthenticated calls from the same source that were counted, not recorded,
+    /// since its previous recorded one (see `crate::failure_throttle`).
+    unrecorded_failures: u64,
 }
 
 /// One CloudTrail event, serialized straight from borrowed fields (no intermediate JSON
@@ -175,6 +195,8 @@ struct EventCopy<'a> {
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct Event<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    additional_event_data: Option<AdditionalEventData>,
     aws_region: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     error_code: Option<&'a str>,
@@ -205,6 +227,14 @@ struct Event<'a> {
     source_ip_address: &'a str,
     user_agent: &'a str,
     user_identity: UserIdentity<'a>,
+}
+
+/// `additionalEventData` of a failed unauthenticated call's event: how many more such calls
+/// from the same source were counted but not recorded before it.
+#[derive(Serialize)]
+struct AdditionalEventData {
+    #[serde(rename = "unrecordedAuthenticationFailures")]
+    unrecorded_authentication_failures: u64,
 }
 
 /// The event's `userIdentity`, fields in sorted order like [`Event`]'s.
@@ -303,6 +333,16 @@ impl CallRecord {
     /// The event for this call, given its outcome (the output with sensitive members
     /// hidden, or the error), with the attributes lookups search by.
     pub(crate) fn event(&self, outcome: Result<Option<&Value>, &AwsError>) -> AuditEvent {
+        self.event_noting(outcome, 0)
+    }
+
+    /// As [`Self::event`], for a failed unauthenticated call that follows `unrecorded` others
+    /// from its source that were counted but not recorded.
+    pub(crate) fn event_noting(
+        &self,
+        outcome: Result<Option<&Value>, &AwsError>,
+        unrecorded: u64,
+    ) -> AuditEvent {
         // Session tokens are bearer credentials the API model does not mark sensitive: hide
         // them here, so no event (and no trail file) ever carries one.
         let scrubbed = match outcome {
@@ -336,6 +376,7 @@ impl CallRecord {
                     recipient: Some(owner),
                     shared_event_id: shared_event_id.as_deref(),
                     for_owner: true,
+                    unrecorded_failures: 0,
                 };
                 AuditEvent {
                     event: self.event_json(outcome, &resources, &copy),
@@ -357,6 +398,7 @@ impl CallRecord {
             recipient: self.recipient_account(),
             shared_event_id: shared_event_id.as_deref(),
             for_owner: false,
+            unrecorded_failures: unrecorded,
         };
         AuditEvent {
             event: self.event_json(outcome, &resources, &own),
@@ -371,7 +413,7 @@ impl CallRecord {
                 .as_ref()
                 .map(|c| c.access_key_id.clone())
                 .filter(|key| !key.is_empty())
-                .or_else(|| self.access_key_id.clone()),
+                .or_else(|| self.claimed_access_key_id().map(str::to_owned)),
             read_only: self.read_only,
             resources: lookup_resources,
             copies,
@@ -418,6 +460,9 @@ impl CallRecord {
             _ => None,
         };
         let event = Event {
+            additional_event_data: (copy.unrecorded_failures > 0).then_some(AdditionalEventData {
+                unrecorded_authentication_failures: copy.unrecorded_failures,
+            }),
             aws_region: recorded_region(&self.event_source, &self.region),
             // CloudTrail records every denial as `AccessDenied`, also for the JSON services
             // whose callers get `AccessDeniedException`.
@@ -425,7 +470,7 @@ impl CallRecord {
                 "AccessDeniedException" => "AccessDenied",
                 code => code,
             }),
-            error_message: error.map(|e| e.message.as_ref()),
+            error_message: error.map(|e| self.recorded_error_message(e)),
             event_category: "Management",
             event_id: copy.event_id,
             event_name: &self.event_name,
@@ -449,7 +494,7 @@ impl CallRecord {
             response_elements,
             shared_event_id: copy.shared_event_id,
             source_ip_address: &self.source_ip,
-            user_agent: &self.user_agent,
+            user_agent: prefix(&self.user_agent, MAX_RECORDED_TEXT_BYTES),
             user_identity: if copy.for_owner {
                 self.other_account_identity()
             } else {
@@ -457,6 +502,26 @@ impl CallRecord {
             },
         };
         serde_json::to_vec(&event).unwrap_or_default()
+    }
+
+    /// The error message as the event records it: at most 1 KB, and for a call that failed
+    /// authentication, never the request material a malformed-signature message quotes.
+    fn recorded_error_message<'e>(&self, error: &'e AwsError) -> &'e str {
+        let malformed_signature = matches!(
+            error.code.as_ref(),
+            "IncompleteSignature" | "IncompleteSignatureException"
+        );
+        if self.caller.is_none() && malformed_signature {
+            return MALFORMED_SIGNATURE_RECORDED;
+        }
+        prefix(&error.message, MAX_RECORDED_TEXT_BYTES)
+    }
+
+    /// The access key ID a failed signature claimed, bounded by the longest one AWS allows.
+    fn claimed_access_key_id(&self) -> Option<&str> {
+        self.access_key_id
+            .as_deref()
+            .map(|key| prefix(key, MAX_ACCESS_KEY_ID_BYTES))
     }
 
     /// The caller's account, or the one an unauthenticated call was addressed to.
@@ -500,7 +565,7 @@ impl CallRecord {
             }
             // Authentication failed: only the claimed key is known.
             return UserIdentity {
-                access_key_id: self.access_key_id.as_deref(),
+                access_key_id: self.claimed_access_key_id(),
                 account_id: None,
                 arn: None,
                 identity_provider: None,
@@ -620,6 +685,53 @@ fn without_session_tokens(value: &Value) -> Option<Value> {
     Some(copy)
 }
 
+/// `text`, or its longest prefix of at most `max` bytes that ends at a character boundary.
+fn prefix(text: &str, max: usize) -> &str {
+    if text.len() <= max {
+        return text;
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text.get(..end).unwrap_or_default()
+}
+
+/// The event of `POST /_rampart/reset`: Rampart's own API call, recorded as CloudTrail records
+/// an API call, in the management account (the reset returns every account to the
+/// bootstrap). `eventSource` is `rampart.local`, `eventName` `Reset`; no authenticated
+/// principal made it (`userIdentity.type` `Unknown`): the loopback peer is its
+/// `sourceIPAddress`.
+pub(crate) fn reset_event(
+    source_ip: String,
+    user_agent: String,
+    account: Option<String>,
+    region: String,
+) -> AuditEvent {
+    let request_id = crate::pipeline::new_id();
+    CallRecord {
+        request_id,
+        event_id: crate::pipeline::new_id(),
+        event_time: OffsetDateTime::now_utc(),
+        event_source: RAMPART_EVENT_SOURCE.to_owned(),
+        event_name: "Reset".to_owned(),
+        region,
+        source_ip,
+        user_agent,
+        access_key_id: None,
+        caller: None,
+        request_parameters: None,
+        read_only: false,
+        usage: None,
+        session: None,
+        resources: Vec::new(),
+        identity_provider: None,
+        recipient_account: account,
+        invoked_by: None,
+    }
+    .event(Ok(None))
+}
+
 /// CloudTrail writes `null` rather than an empty object.
 fn non_empty(value: Option<&Value>) -> Option<&Value> {
     value.filter(|v| !matches!(v, Value::Object(map) if map.is_empty()))
@@ -683,6 +795,86 @@ mod tests {
         assert_eq!(event["errorMessage"], "nope");
         assert_eq!(event["responseElements"], Value::Null);
         assert_eq!(event["userIdentity"]["accessKeyId"], "AKIAX");
+    }
+
+    /// Finding 8: a failed authentication's event carried the Authorization header twice
+    /// (quoted in the error message) and an unbounded user agent and key ID.
+    #[test]
+    fn a_failed_authentication_records_no_request_material_and_bounded_fields() {
+        let mut record = record();
+        record.caller = None;
+        let header = format!(
+            "AWS4-HMAC-SHA256 Credential=AKIAX/, Signature={}",
+            "f".repeat(64)
+        );
+        record.user_agent = "u".repeat(100_000);
+        record.access_key_id = Some("K".repeat(100_000));
+        let error = AwsError::new(
+            "IncompleteSignature",
+            400,
+            format!("'x' not a valid key=value pair in Authorization header: '{header}'."),
+        );
+        let audit = record.event(Err(&error));
+        let text = String::from_utf8(audit.json().to_vec()).unwrap();
+        assert!(!text.contains("Signature="), "{text}");
+        assert!(text.len() < 3_000, "{} bytes", text.len());
+        let event = json(&audit);
+        assert_eq!(event["errorCode"], "IncompleteSignature");
+        assert_eq!(event["errorMessage"], MALFORMED_SIGNATURE_RECORDED);
+        assert_eq!(event["userAgent"].as_str().unwrap().len(), 1024);
+        assert_eq!(event["userIdentity"]["accessKeyId"], "K".repeat(128));
+        assert_eq!(audit.entry().access_key_id, Some("K".repeat(128).as_str()));
+        assert!(event.get("additionalEventData").is_none());
+
+        // Other failures keep their message, cut at 1 KB.
+        let long = AwsError::new("InvalidClientTokenId", 403, "é".repeat(1_000));
+        let event = json(&record.event(Err(&long)));
+        let message = event["errorMessage"].as_str().unwrap();
+        assert_eq!(message, "é".repeat(512));
+
+        // The count of calls left unrecorded before this one rides along.
+        let event = json(&record.event_noting(Err(&long), 41));
+        assert_eq!(
+            event["additionalEventData"],
+            json!({"unrecordedAuthenticationFailures": 41})
+        );
+    }
+
+    /// An authenticated caller's malformed-signature failure cannot happen (the signature
+    /// verified); its other failures are recorded with their message, as AWS records them.
+    #[test]
+    fn an_authenticated_callers_failure_keeps_its_message() {
+        let error = AwsError::new("ValidationError", 400, "1 validation error detected: x");
+        let event = json(&record().event(Err(&error)));
+        assert_eq!(event["errorMessage"], "1 validation error detected: x");
+        assert_eq!(event["userIdentity"]["type"], "Root");
+        assert_eq!(event["userAgent"], "test");
+    }
+
+    /// Finding 11: a reset is journaled, in the management account, by its loopback peer.
+    #[test]
+    fn a_reset_is_recorded_as_rampart_s_own_call() {
+        let audit = reset_event(
+            "127.0.0.1".into(),
+            "curl/8".into(),
+            Some("123456789012".into()),
+            "us-east-1".into(),
+        );
+        let event = json(&audit);
+        assert_eq!(event["eventSource"], "rampart.local");
+        assert_eq!(event["eventName"], "Reset");
+        assert_eq!(event["eventType"], "AwsApiCall");
+        assert_eq!(event["readOnly"], false);
+        assert_eq!(event["sourceIPAddress"], "127.0.0.1");
+        assert_eq!(event["userAgent"], "curl/8");
+        assert_eq!(event["recipientAccountId"], "123456789012");
+        assert_eq!(event["userIdentity"], json!({"type": "Unknown"}));
+        assert!(event.get("errorCode").is_none());
+        let entry = audit.entry();
+        assert_eq!(entry.account, Some("123456789012"));
+        assert_eq!(entry.event_source, "rampart.local");
+        assert_eq!(entry.event_name, "Reset");
+        assert!(!entry.read_only);
     }
 
     #[test]

@@ -23,6 +23,9 @@ use rampart_wire::{AwsError, Protocol, ServiceModel};
 use crate::audit::CallRecord;
 use crate::state::{AppState, Generation};
 
+const X_AMZ_TARGET: &str = "x-amz-target";
+const CONTENT_TYPE: &str = "content-type";
+
 /// The flavour of authentication error codes a protocol uses.
 pub(crate) fn flavor(protocol: Protocol) -> ErrorFlavor {
     match protocol {
@@ -179,16 +182,15 @@ pub(crate) fn authenticate(
     if signed.service() != model.signing_name() {
         return Err(refuse(SigV4Error::wrong_service(model.signing_name())));
     }
+    require_selecting_headers_signed(parts, signed, protocol).map_err(refuse)?;
     let access_key_id = signed.access_key_id();
     if let Some(token) = signed.security_token() {
         return authenticate_session(state, parts, body, signed, token, protocol);
     }
+    // A request with a session token went to authenticate_session above: this is a
+    // long-term key's.
     let credential = credential(state, access_key_id)?
         .ok_or_else(|| refuse(SigV4Error::InvalidClientTokenId))?;
-    // A long-term key never comes with a session token; one that does is forged or misused.
-    if signed.security_token().is_some() {
-        return Err(refuse(SigV4Error::InvalidClientTokenId));
-    }
     signed
         .verify(
             parts,
@@ -214,6 +216,23 @@ pub(crate) fn authenticate(
         caller,
         session: None,
     })
+}
+
+/// The headers that select the operation or decide how its input is read must be signed
+/// when present, or a relay could swap them under a valid signature (a KMS `ListKeys` replayed
+/// as `CreateKey`): `X-Amz-Target` names the JSON protocols' operation, and `Content-Type`
+/// decides whether a Query request's body is read as its form parameters. botocore and the
+/// AWS SDK for Rust sign both; a presigned Query GET carries `Action` in its signed query
+/// string and sends neither.
+fn require_selecting_headers_signed(
+    parts: &Parts,
+    signed: &SignedRequest,
+    protocol: Protocol,
+) -> Result<(), SigV4Error> {
+    match protocol {
+        Protocol::Json(_) => signed.require_signed(parts, X_AMZ_TARGET, "X-Amz-Target"),
+        Protocol::Query => signed.require_signed(parts, CONTENT_TYPE, "Content-Type"),
+    }
 }
 
 /// Authenticates a call from its input with the operation's own verifier (a web identity
@@ -329,6 +348,47 @@ mod tests {
         // An entry read before a write that landed meanwhile is stale from the start.
         cache.insert("AKIAX", entry(generation.current() - 1));
         assert!(cache.fresh("AKIAX").is_none());
+    }
+
+    fn signed_parts(signed_headers: &str, headers: &[(&str, &str)]) -> (Parts, SignedRequest) {
+        let mut builder = http::Request::post("http://localhost/")
+            .header("x-amz-date", "20261124T103000Z")
+            .header(
+                "authorization",
+                format!(
+                    "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20261124/us-east-1/kms/aws4_request, \
+                     SignedHeaders={signed_headers}, Signature=00"
+                ),
+            );
+        for (name, value) in headers {
+            builder = builder.header(*name, *value);
+        }
+        let (parts, ()) = builder.body(()).unwrap().into_parts();
+        let signed = rampart_sigv4::parse(&parts).unwrap();
+        (parts, signed)
+    }
+
+    /// Finding 10: a KMS request signed without `X-Amz-Target` was replayed with its target
+    /// swapped from ListKeys to CreateKey.
+    #[test]
+    fn the_operation_selecting_headers_must_be_signed() {
+        let json = Protocol::Json(rampart_wire::JsonVersion::V1_1);
+        let target = [("x-amz-target", "TrentService.CreateKey")];
+        let (parts, signed) = signed_parts("host;x-amz-date", &target);
+        let refused = require_selecting_headers_signed(&parts, &signed, json).unwrap_err();
+        assert_eq!(refused, SigV4Error::unsigned_header("X-Amz-Target"));
+        let (parts, signed) = signed_parts("host;x-amz-date;x-amz-target", &target);
+        assert!(require_selecting_headers_signed(&parts, &signed, json).is_ok());
+
+        let form = [("content-type", "application/x-www-form-urlencoded")];
+        let (parts, signed) = signed_parts("host;x-amz-date", &form);
+        let refused = require_selecting_headers_signed(&parts, &signed, Protocol::Query);
+        assert_eq!(refused, Err(SigV4Error::unsigned_header("Content-Type")));
+        let (parts, signed) = signed_parts("content-type;host;x-amz-date", &form);
+        assert!(require_selecting_headers_signed(&parts, &signed, Protocol::Query).is_ok());
+        // A presigned Query GET sends no body and no content type: nothing to require.
+        let (parts, signed) = signed_parts("host", &[]);
+        assert!(require_selecting_headers_signed(&parts, &signed, Protocol::Query).is_ok());
     }
 
     /// Short-lived credentials, on a fixed clock: usable until their last second, then

@@ -5,19 +5,23 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::body::{Body, to_bytes};
+use axum::body::Body;
 use axum::extract::{ConnectInfo, Request, State};
-use axum::http::{HeaderValue, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use http_body_util::{BodyExt, LengthLimitError, Limited};
+use rampart_wire::{AwsError, Protocol};
 use serde_json::json;
 
-use crate::pipeline;
+use crate::pipeline::{self, Reply};
+use crate::route;
 use crate::state::AppState;
 
-/// Larger bodies are refused before any work: AWS's largest security-service inputs (policy
-/// documents, 64 KiB secrets) are far smaller.
-const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
+/// The header a reset must carry, with the value `true`: a deliberate act of a test harness.
+/// A browser cannot add it to a cross-site request without a CORS preflight, which Rampart
+/// never grants.
+const RESET_HEADER: &str = "x-rampart-reset";
 
 /// Rampart's HTTP routes: its own endpoints under `/_rampart/`, every other request is AWS's.
 pub fn router(state: Arc<AppState>) -> Router {
@@ -83,6 +87,7 @@ async fn trail_public_key(State(state): State<Arc<AppState>>) -> Response {
 async fn reset(
     State(state): State<Arc<AppState>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
 ) -> Response {
     if !state.config.enable_reset {
         return (
@@ -98,9 +103,58 @@ async fn reset(
         )
             .into_response();
     }
+    // Loopback is not enough: a web page the developer has open can make the browser POST to
+    // a loopback port (a "simple" cross-site request needs no preflight). Browsers mark their
+    // requests; a test harness sends neither mark.
+    if let Some(why) = browser_origin(&headers) {
+        return (
+            StatusCode::FORBIDDEN,
+            axum::Json(json!({"error": format!("reset refuses requests from browsers ({why})")})),
+        )
+            .into_response();
+    }
+    if headers.get(RESET_HEADER).and_then(|v| v.to_str().ok()) != Some("true") {
+        return (
+            StatusCode::BAD_REQUEST,
+            axum::Json(json!({"error": "reset requires the header X-Rampart-Reset: true"})),
+        )
+            .into_response();
+    }
+    let account = match state
+        .store
+        .read_with(|tx| rampart_iam::account::deployment(tx))
+    {
+        Ok(deployment) => deployment.map(|d| d.management_account_id),
+        Err(e) => {
+            tracing::error!(error = %e, "reset failed");
+            return (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                axum::Json(json!({"error": "reset failed"})),
+            )
+                .into_response();
+        }
+    };
+    let user_agent = headers
+        .get(axum::http::header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let event = crate::audit::reset_event(
+        peer.ip().to_string(),
+        user_agent,
+        account,
+        state.config.region.clone(),
+    );
+    // The reset and its event commit together: no reset happens unrecorded.
     let outcome = state
         .store
-        .write_with(|tx| rampart_iam::account::reset_to_bootstrap(tx))
+        .write_with(move |tx| {
+            rampart_iam::account::reset_to_bootstrap(tx)?;
+            for entry in event.entries() {
+                tx.append_journal(&entry)?;
+            }
+            Ok::<_, rampart_store::StoreError>(())
+        })
         .await;
     state.signing_keys.clear();
     state.state_changed();
@@ -118,16 +172,79 @@ async fn reset(
     }
 }
 
+/// Why a request looks sent by a browser on a web page's behalf, if it does: it names an
+/// `Origin` (browsers send one on cross-origin and on every POST), or `Sec-Fetch-Site` says
+/// it crosses sites.
+fn browser_origin(headers: &HeaderMap) -> Option<&'static str> {
+    if headers.contains_key(axum::http::header::ORIGIN) {
+        return Some("it has an Origin header");
+    }
+    match headers.get("sec-fetch-site").map(HeaderValue::as_bytes) {
+        None | Some(b"none" | b"same-origin") => None,
+        Some(_) => Some("Sec-Fetch-Site says it crosses sites"),
+    }
+}
+
 async fn aws(
     State(state): State<Arc<AppState>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     request: Request,
 ) -> Response {
     let (parts, body) = request.into_parts();
-    let Ok(body) = to_bytes(body, MAX_BODY_BYTES).await else {
-        return (StatusCode::PAYLOAD_TOO_LARGE, "request body too large").into_response();
+    let protocol = route::protocol_of(&parts);
+    let limit = route::max_body_bytes(protocol);
+    let declared = parts
+        .headers
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    // A declared length over the bound is refused before a byte of the body is read.
+    if declared.is_some_and(|n| n > limit as u64) {
+        return http_response(too_large(protocol, limit));
+    }
+    let body = match Limited::new(body, limit).collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(e) if e.is::<LengthLimitError>() => return http_response(too_large(protocol, limit)),
+        Err(e) => {
+            tracing::debug!(error = %e, "the request body could not be read");
+            return StatusCode::BAD_REQUEST.into_response();
+        }
     };
-    let reply = pipeline::handle(state, parts, body, peer).await;
+    http_response(pipeline::handle(state, parts, body, peer).await)
+}
+
+/// The answer to a body over [`route::max_body_bytes`], in the protocol's error format so
+/// that SDKs report it as a service error. AWS documents no such answer for these services:
+/// the code and message are Rampart's, with HTTP's status for it (413).
+fn too_large(protocol: Protocol, limit: usize) -> Reply {
+    let request_id = pipeline::new_id();
+    let message = format!("Request body exceeds the maximum size of {limit} bytes");
+    match protocol {
+        Protocol::Query => Reply {
+            status: 413,
+            content_type: "text/xml",
+            body: rampart_wire::encode_query_error(
+                None,
+                &AwsError::new("RequestEntityTooLarge", 413, message),
+                &request_id,
+            )
+            .into_bytes(),
+            request_id,
+        },
+        Protocol::Json(_) => Reply {
+            status: 413,
+            content_type: "application/x-amz-json-1.1",
+            body: rampart_wire::encode_json_error(&AwsError::new(
+                "RequestEntityTooLargeException",
+                413,
+                message,
+            )),
+            request_id,
+        },
+    }
+}
+
+fn http_response(reply: Reply) -> Response {
     let mut response = Response::new(Body::from(reply.body));
     *response.status_mut() =
         StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
@@ -140,4 +257,80 @@ async fn aws(
         headers.insert("x-amzn-requestid", id);
     }
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tower::ServiceExt;
+
+    fn state(dir: &tempfile::TempDir) -> Arc<AppState> {
+        let store = rampart_store::SqliteStore::open(&dir.path().join("rampart.db")).unwrap();
+        Arc::new(AppState::new(
+            Arc::new(store),
+            Arc::new(rampart_crypto::RootKey::generate()),
+            crate::Registry::with_all_services(),
+            crate::ServerConfig {
+                region: "us-east-1".into(),
+                enable_reset: false,
+            },
+        ))
+    }
+
+    async fn send(state: &Arc<AppState>, request: http::Request<Body>) -> (u16, Vec<u8>) {
+        let mut request = request;
+        request
+            .extensions_mut()
+            .insert(ConnectInfo(SocketAddr::from(([127, 0, 0, 1], 9))));
+        let response = router(Arc::clone(state)).oneshot(request).await.unwrap();
+        let status = response.status().as_u16();
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        (status, body.to_vec())
+    }
+
+    fn kms_request() -> http::request::Builder {
+        http::Request::post("/")
+            .header("x-amz-target", "TrentService.DescribeKey")
+            .header("content-type", "application/x-amz-json-1.1")
+    }
+
+    /// Finding 8: a body without a declared length is read up to the bound only.
+    #[tokio::test(flavor = "multi_thread")]
+    async fn an_undeclared_body_over_the_bound_gets_the_protocols_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = state(&dir);
+        let big = vec![b'k'; 2 * 1024 * 1024];
+        let request = kms_request().body(Body::from(big)).unwrap();
+        let (status, body) = send(&state, request).await;
+        assert_eq!(status, 413);
+        let error: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(error["__type"], "RequestEntityTooLargeException");
+
+        // A Query request is bounded by its own, larger bound, answered in XML.
+        let big = vec![b'a'; 9 * 1024 * 1024];
+        let request = http::Request::post("/")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(Body::from(big))
+            .unwrap();
+        let (status, body) = send(&state, request).await;
+        assert_eq!(status, 413);
+        let text = String::from_utf8(body).unwrap();
+        assert!(
+            text.contains("<Code>RequestEntityTooLarge</Code>"),
+            "{text}"
+        );
+    }
+
+    /// A body within the bound goes on to the spine (here: refused as unsigned).
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_body_within_the_bound_reaches_the_spine() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = state(&dir);
+        let body = br#"{"KeyId":"alias/x"}"#.to_vec();
+        let request = kms_request().body(Body::from(body)).unwrap();
+        let (status, body) = send(&state, request).await;
+        assert_eq!(status, 400);
+        let error: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(error["__type"], "MissingAuthenticationTokenException");
+    }
 }

@@ -14,6 +14,7 @@ mod authz;
 #[cfg(test)]
 mod conformance_tests;
 pub mod delivery;
+mod failure_throttle;
 mod http;
 mod pipeline;
 mod registry;

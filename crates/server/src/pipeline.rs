@@ -80,9 +80,12 @@ pub(crate) async fn handle(
     let prepared = prepare(&state, &parts, &body, signed, &route, &mut record);
     let outcome = match prepared {
         Ok(call) => execute(&state, call, &route, record).await,
-        Err(e) => match append_event(&state, record.event(Err(&e)), record.usage, None).await {
-            Ok(()) => Err(e),
-            Err(audit_failure) => Err(audit_failure),
+        Err(e) => match crate::failure_throttle::failure_event(&state, &record, &e) {
+            None => Err(e),
+            Some(event) => match append_event(&state, event, record.usage, None).await {
+                Ok(()) => Err(e),
+                Err(audit_failure) => Err(audit_failure),
+            },
         },
     };
     match outcome {

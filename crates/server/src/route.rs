@@ -34,6 +34,25 @@ pub(crate) fn protocol_of(parts: &Parts) -> Protocol {
     }
 }
 
+/// The largest body accepted for a request of `protocol`, read before anything else.
+///
+/// AWS documents no request size for these services; each bound is the room the largest
+/// input their API models allow needs, with margin:
+/// - awsJson (KMS, CloudTrail, Organizations): 1 MiB. KMS's largest inputs are a key policy
+///   (32 KB by KMS's quotas, 131,072 characters in the model, at most doubled by JSON
+///   escaping) and a Nitro Enclaves attestation document (262,144 bytes, about 350 KB in
+///   base64); CloudTrail's and Organizations' are smaller.
+/// - awsQuery (IAM, STS): 8 MiB. IAM's model allows a SAML metadata document of 10,000,000
+///   characters (`CreateSAMLProvider`), so a Query body cannot be bounded much tighter
+///   without refusing what AWS documents; STS's largest input, a SAML assertion, is 100,000
+///   characters.
+pub(crate) fn max_body_bytes(protocol: Protocol) -> usize {
+    match protocol {
+        Protocol::Json(_) => 1024 * 1024,
+        Protocol::Query => 8 * 1024 * 1024,
+    }
+}
+
 /// Finds the service and operation. `signing_service` is the credential scope's service,
 /// when the request carries a signature.
 pub(crate) fn resolve(

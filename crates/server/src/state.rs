@@ -12,6 +12,7 @@ use rampart_store::Store;
 use crate::Registry;
 use crate::authn::CredentialCache;
 use crate::authz::Authorizer;
+use crate::failure_throttle::FailureThrottle;
 use crate::usage::UsageThrottle;
 
 /// Settings of a running server.
@@ -57,6 +58,8 @@ pub struct AppState {
     pub(crate) credentials: CredentialCache,
     pub(crate) authorizer: Authorizer,
     pub(crate) usage: UsageThrottle,
+    /// Which failed unauthenticated calls get an event (the rest are counted).
+    pub(crate) unauthenticated_failures: FailureThrottle,
     pub(crate) entropy: Arc<dyn Entropy>,
     pub(crate) config: ServerConfig,
     pub(crate) started: Instant,
@@ -85,6 +88,7 @@ impl AppState {
             generation,
             guardrail_generation,
             usage: UsageThrottle::default(),
+            unauthenticated_failures: FailureThrottle::default(),
             entropy: Arc::new(OsEntropy),
             config,
             started: Instant::now(),

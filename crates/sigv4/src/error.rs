@@ -79,6 +79,15 @@ pub enum SigV4Error {
     /// A presigned URL is past `X-Amz-Date + X-Amz-Expires`.
     #[error("Request has expired.")]
     RequestExpired,
+
+    /// The request carries a header that decides which operation runs or how its input is
+    /// read (`X-Amz-Target`, `Content-Type`), but the signature does not cover it: whoever
+    /// relays the request could change it. Worded as AWS words the same refusal for `Host`.
+    #[error("'{header}' must be a 'SignedHeader' in the AWS Authorization.")]
+    UnsignedHeader {
+        /// The header's name as AWS spells it, e.g. `X-Amz-Target`.
+        header: &'static str,
+    },
 }
 
 impl SigV4Error {
@@ -96,18 +105,23 @@ impl SigV4Error {
             // AWS answers clock and scope failures with the signature error code
             // (STS: "SignatureDoesNotMatch: Signature expired: ...";
             // KMS/DynamoDB: "InvalidSignatureException: Signature expired: ...").
+            // AWS answers a `Host` left out of SignedHeaders with the signature error code
+            // (`InvalidSignatureException: 'Host' must be a 'SignedHeader' ...`); so does
+            // Rampart for every header it requires signed.
             (
                 Self::SignatureDoesNotMatch
                 | Self::CredentialScope { .. }
                 | Self::SignatureExpired { .. }
-                | Self::SignatureNotYetCurrent { .. },
+                | Self::SignatureNotYetCurrent { .. }
+                | Self::UnsignedHeader { .. },
                 ErrorFlavor::Query,
             ) => "SignatureDoesNotMatch",
             (
                 Self::SignatureDoesNotMatch
                 | Self::CredentialScope { .. }
                 | Self::SignatureExpired { .. }
-                | Self::SignatureNotYetCurrent { .. },
+                | Self::SignatureNotYetCurrent { .. }
+                | Self::UnsignedHeader { .. },
                 ErrorFlavor::Json,
             ) => "InvalidSignatureException",
             // AWS's common errors list RequestExpired for both families.
@@ -129,7 +143,8 @@ impl SigV4Error {
                 | Self::SignatureDoesNotMatch
                 | Self::CredentialScope { .. }
                 | Self::SignatureExpired { .. }
-                | Self::SignatureNotYetCurrent { .. },
+                | Self::SignatureNotYetCurrent { .. }
+                | Self::UnsignedHeader { .. },
                 ErrorFlavor::Query,
             ) => 403,
         }
@@ -139,7 +154,10 @@ impl SigV4Error {
     pub fn wrong_region(region: &str) -> Self {
         // AWS's message ends with a space; kept for fidelity.
         Self::CredentialScope {
-            message: format!("Credential should be scoped to a valid region, not '{region}'. "),
+            message: format!(
+                "Credential should be scoped to a valid region, not '{}'. ",
+                quoted(region)
+            ),
         }
     }
 
@@ -150,9 +168,32 @@ impl SigV4Error {
         }
     }
 
+    /// The server's answer when `header` is on the request but not in its SignedHeaders.
+    pub fn unsigned_header(header: &'static str) -> Self {
+        Self::UnsignedHeader { header }
+    }
+
     pub(crate) fn incomplete(message: impl Into<String>) -> Self {
         Self::IncompleteSignature {
             message: message.into(),
         }
     }
+}
+
+/// The longest part of a request value (the `Authorization` header, a date, a credential, a
+/// region) that an error message quotes, in bytes. AWS quotes the whole value; a prefix keeps
+/// its wording while bounding what a request can make its answer and audit event carry.
+pub const MAX_QUOTED_BYTES: usize = 256;
+
+/// `value`, or its first [`MAX_QUOTED_BYTES`] bytes (cut at a character boundary) followed by
+/// `...` when it is longer.
+pub(crate) fn quoted(value: &str) -> std::borrow::Cow<'_, str> {
+    if value.len() <= MAX_QUOTED_BYTES {
+        return std::borrow::Cow::Borrowed(value);
+    }
+    let mut end = MAX_QUOTED_BYTES;
+    while !value.is_char_boundary(end) {
+        end -= 1;
+    }
+    std::borrow::Cow::Owned(format!("{}...", value.get(..end).unwrap_or_default()))
 }

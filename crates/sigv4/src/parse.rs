@@ -11,7 +11,7 @@ use crate::constants::{
     Q_EXPIRES, Q_SECURITY_TOKEN, Q_SIGNATURE, Q_SIGNED_HEADERS, SCOPE_TERMINATOR, X_AMZ_DATE,
     X_AMZ_SECURITY_TOKEN,
 };
-use crate::error::SigV4Error;
+use crate::error::{SigV4Error, quoted};
 use crate::time::{parse_amz_date, parse_http_date};
 
 /// Where the signature was found.
@@ -104,6 +104,22 @@ impl SignedRequest {
     /// The session token of temporary credentials (`X-Amz-Security-Token`).
     pub fn security_token(&self) -> Option<&str> {
         self.security_token.as_deref()
+    }
+
+    /// Refuses a request that carries the header `name` (lowercase) without signing it:
+    /// a header that selects the operation or decides how its input is read must be
+    /// covered by the signature, or whoever relays the request could swap it. `display` is
+    /// the header's name as the error spells it (`X-Amz-Target`).
+    pub fn require_signed(
+        &self,
+        parts: &Parts,
+        name: &str,
+        display: &'static str,
+    ) -> Result<(), SigV4Error> {
+        if parts.headers.contains_key(name) && !self.signed_headers.iter().any(|h| h == name) {
+            return Err(SigV4Error::unsigned_header(display));
+        }
+        Ok(())
     }
 }
 
@@ -266,7 +282,9 @@ fn parse_header(parts: &Parts, raw: &[u8]) -> Result<SignedRequest, SigV4Error> 
         {
             let Some((key, value)) = token.split_once('=') else {
                 return Err(SigV4Error::incomplete(format!(
-                    "'{token}' not a valid key=value pair (missing equal-sign) in Authorization header: '{header}'."
+                    "'{}' not a valid key=value pair (missing equal-sign) in Authorization header: '{}'.",
+                    quoted(token),
+                    quoted(header)
                 )));
             };
             let slot = match key {
@@ -302,7 +320,7 @@ fn parse_header(parts: &Parts, raw: &[u8]) -> Result<SignedRequest, SigV4Error> 
     let (Some(credential), Some(signature), Some(signed_headers), Some((amz_date, request_time))) =
         (credential, signature, signed_headers, date)
     else {
-        missing.push_str(&format!("Authorization={header}"));
+        missing.push_str(&format!("Authorization={}", quoted(header)));
         return Err(SigV4Error::incomplete(missing));
     };
     let (access_key_id, scope_date, region, service) = parse_credential(credential, &amz_date)?;
@@ -346,13 +364,17 @@ fn header_date(parts: &Parts) -> Result<Option<(String, i64)>, SigV4Error> {
 fn parse_request_date(s: &str) -> Result<i64, SigV4Error> {
     parse_amz_date(s).ok_or_else(|| {
         SigV4Error::incomplete(format!(
-            "Date must be in ISO-8601 'basic format'. Got '{s}'. See http://en.wikipedia.org/wiki/ISO_8601"
+            "Date must be in ISO-8601 'basic format'. Got '{}'. See http://en.wikipedia.org/wiki/ISO_8601",
+            quoted(s)
         ))
     })
 }
 
 fn unsupported_algorithm(algorithm: &str) -> SigV4Error {
-    SigV4Error::incomplete(format!("Unsupported AWS 'algorithm': '{algorithm}'"))
+    SigV4Error::incomplete(format!(
+        "Unsupported AWS 'algorithm': '{}'",
+        quoted(algorithm)
+    ))
 }
 
 fn is_scope_name(s: &str) -> bool {
@@ -370,7 +392,8 @@ fn parse_credential(
 ) -> Result<(String, String, String, String), SigV4Error> {
     let malformed = || {
         SigV4Error::incomplete(format!(
-            "Credential must have exactly 5 slash-delimited elements, e.g. keyid/date/region/service/term, got '{credential}'"
+            "Credential must have exactly 5 slash-delimited elements, e.g. keyid/date/region/service/term, got '{}'",
+            quoted(credential)
         ))
     };
     let mut it = credential.split('/');
@@ -390,7 +413,8 @@ fn parse_credential(
     if terminator != SCOPE_TERMINATOR {
         return Err(SigV4Error::CredentialScope {
             message: format!(
-                "Credential should be scoped with a valid terminator: '{SCOPE_TERMINATOR}', not '{terminator}'. "
+                "Credential should be scoped with a valid terminator: '{SCOPE_TERMINATOR}', not '{}'. ",
+                quoted(terminator)
             ),
         });
     }
@@ -398,7 +422,8 @@ fn parse_credential(
     if date != request_day {
         return Err(SigV4Error::CredentialScope {
             message: format!(
-                "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '{date}' != '{request_day}', from '{amz_date}'."
+                "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '{}' != '{request_day}', from '{amz_date}'.",
+                quoted(date)
             ),
         });
     }

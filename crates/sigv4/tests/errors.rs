@@ -319,3 +319,127 @@ fn debug_output_hides_the_session_token() {
     assert!(!shown.contains("SECRET-SESSION-TOKEN"), "{shown}");
     assert!(shown.contains("<redacted>"), "{shown}");
 }
+
+/// Finding 8: a malformed Authorization header was echoed whole (twice) into the answer and
+/// the audit event. The wording stays AWS's; each echoed value is cut to 256 bytes and `...`.
+#[test]
+fn echoed_values_are_cut_to_a_short_prefix() {
+    let junk = "x".repeat(200_000);
+    let header = format!("AWS4-HMAC-SHA256 {junk}");
+    let err = parse_with(
+        "http://sts.localhost/",
+        &[
+            ("authorization", &header),
+            ("x-amz-date", "20261124T103000Z"),
+        ],
+    )
+    .unwrap_err();
+    let message = err.to_string();
+    assert!(message.len() < 700, "{} bytes", message.len());
+    assert!(
+        message.starts_with(&format!(
+            "'{}...' not a valid key=value pair",
+            "x".repeat(256)
+        )),
+        "{message}"
+    );
+    assert!(message.ends_with("...'."), "{message}");
+
+    let missing = parse_with(
+        "http://sts.localhost/",
+        &[("authorization", &format!("Bearer {junk}"))],
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(missing.len() < 700, "{} bytes", missing.len());
+    assert!(missing.contains("Authorization=Bearer xxx"), "{missing}");
+    assert!(missing.ends_with("..."), "{missing}");
+
+    let date = parse_with(
+        "http://sts.localhost/",
+        &[("authorization", GOOD), ("x-amz-date", &junk)],
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(date.len() < 500, "{} bytes", date.len());
+
+    let region = "a".repeat(100_000);
+    let scoped = parse_with(
+        "http://sts.localhost/",
+        &[
+            (
+                "authorization",
+                &GOOD.replace("us-east-1", &format!("{region}_")),
+            ),
+            ("x-amz-date", "20261124T103000Z"),
+        ],
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(scoped.len() < 500, "{} bytes", scoped.len());
+    assert!(scoped.starts_with("Credential should be scoped to a valid region, not 'aaa"));
+}
+
+/// A short value is still echoed whole, as AWS does.
+#[test]
+fn short_values_are_echoed_whole() {
+    let err = parse_with(
+        "http://sts.localhost/",
+        &[("authorization", GOOD), ("x-amz-date", "201")],
+    )
+    .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "Date must be in ISO-8601 'basic format'. Got '201'. See http://en.wikipedia.org/wiki/ISO_8601"
+    );
+}
+
+/// Finding 10: a header that selects the operation must be signed when present.
+#[test]
+fn a_present_header_must_be_signed() {
+    let signed = parse_with(
+        "http://kms.localhost/",
+        &[
+            ("authorization", GOOD),
+            ("x-amz-date", "20261124T103000Z"),
+            ("x-amz-target", "TrentService.CreateKey"),
+        ],
+    )
+    .unwrap();
+    let (parts, ()) = http::Request::post("http://kms.localhost/")
+        .header("x-amz-target", "TrentService.CreateKey")
+        .body(())
+        .unwrap()
+        .into_parts();
+    let err = signed
+        .require_signed(&parts, "x-amz-target", "X-Amz-Target")
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "'X-Amz-Target' must be a 'SignedHeader' in the AWS Authorization."
+    );
+    assert_eq!(err.code(ErrorFlavor::Json), "InvalidSignatureException");
+    assert_eq!(err.http_status(ErrorFlavor::Json), 400);
+    assert_eq!(err.code(ErrorFlavor::Query), "SignatureDoesNotMatch");
+    assert_eq!(err.http_status(ErrorFlavor::Query), 403);
+    // Absent, or signed: nothing to refuse.
+    assert!(
+        signed
+            .require_signed(&parts, "content-type", "Content-Type")
+            .is_ok()
+    );
+    let with_target = GOOD.replace("host;x-amz-date", "host;x-amz-date;x-amz-target");
+    let covered = parse_with(
+        "http://kms.localhost/",
+        &[
+            ("authorization", &with_target),
+            ("x-amz-date", "20261124T103000Z"),
+        ],
+    )
+    .unwrap();
+    assert!(
+        covered
+            .require_signed(&parts, "x-amz-target", "X-Amz-Target")
+            .is_ok()
+    );
+}

@@ -26,6 +26,50 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0005_journal_index_rebuild.sql"),
 ];
 
+/// The files SQLite keeps beside the database (`<db>-wal`, `<db>-shm`).
+const COMPANION_SUFFIXES: [&str; 2] = ["-wal", "-shm"];
+
+/// Creates the database file owner-only (0600) before SQLite opens it, and narrows an
+/// existing one, and existing companions, that others could read. SQLite creates the `-wal`
+/// and `-shm` files with the database file's permissions, so they follow.
+fn make_private(path: &Path) -> Result<(), StoreError> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        let open_error = |e: std::io::Error| StoreError::Open(format!("{}: {e}", path.display()));
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(0o600)
+            .open(path)
+            .map_err(open_error)?;
+        let companions = COMPANION_SUFFIXES.iter().map(|suffix| {
+            let mut name = path.as_os_str().to_owned();
+            name.push(suffix);
+            PathBuf::from(name)
+        });
+        for file in std::iter::once(path.to_owned()).chain(companions) {
+            let Ok(metadata) = std::fs::metadata(&file) else {
+                continue;
+            };
+            let mode = metadata.permissions().mode();
+            if mode & 0o077 != 0 {
+                tracing::warn!(
+                    file = %file.display(),
+                    mode = format!("{:o}", mode & 0o777),
+                    "narrowing the store file's permissions to 0600"
+                );
+                std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600))
+                    .map_err(open_error)?;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
+}
+
 /// Events per index transaction when catching the index up at open.
 const CATCH_UP_BATCH: u64 = 50_000;
 
@@ -45,7 +89,11 @@ pub struct SqliteStore {
 
 impl SqliteStore {
     /// Opens (creating if needed) the database at `path` and applies pending migrations.
+    ///
+    /// The database file and its `-wal` and `-shm` companions are readable by their owner
+    /// only (0600): they hold every account's state and audit trail.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
+        make_private(path)?;
         let mut conn = Connection::open(path).map_err(|e| StoreError::Open(e.to_string()))?;
         configure(&conn)?;
         // WAL is persistent in the file; FULL makes each commit fsync the WAL, which is what
@@ -449,6 +497,34 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = SqliteStore::open(&dir.path().join("rampart.db")).unwrap();
         (dir, Arc::new(store))
+    }
+
+    /// Finding 12: the database and its WAL files were created 0644.
+    #[cfg(unix)]
+    #[tokio::test(flavor = "multi_thread")]
+    async fn the_database_and_its_companions_are_owner_only() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("rampart.db");
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        {
+            let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&path).unwrap());
+            store
+                .write_with(|tx| tx.put("ns", "k", b"v"))
+                .await
+                .unwrap();
+            assert_eq!(mode(&path), 0o600);
+            for suffix in COMPANION_SUFFIXES {
+                let companion = dir.path().join(format!("rampart.db{suffix}"));
+                assert_eq!(mode(&companion), 0o600, "{suffix}");
+            }
+        }
+        // A database someone left readable to all is narrowed when opened again.
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&path).unwrap());
+        assert_eq!(mode(&path), 0o600);
+        let value = store.read_with(|tx| tx.get("ns", "k")).unwrap();
+        assert_eq!(value.as_deref(), Some(&b"v"[..]), "the data is intact");
     }
 
     #[tokio::test(flavor = "multi_thread")]

@@ -122,8 +122,14 @@ pub(crate) struct FirstViolation {
 /// AWS (Coral) reports every violation in one message, joined by `"; "`:
 /// `2 validation errors detected: Value null at 'a' failed to satisfy constraint: Member must
 /// not be null; Value 'x' at 'b' failed to satisfy constraint: …`.
+///
+/// The message is bounded whatever the input: it counts every violation but lists the first
+/// [`MAX_LISTED_VIOLATIONS`] only, and each echoed value and path is cut to a short prefix
+/// ([`quote_prefix`]), so a large request never earns a larger answer (or audit event).
 #[derive(Debug, Default)]
 pub(crate) struct Violations {
+    /// How many violations were found (more than `items` lists when there are many).
+    count: usize,
     items: Vec<String>,
     first: Option<FirstViolation>,
 }
@@ -139,11 +145,15 @@ impl Violations {
         (constraint, text): (Constraint, &str),
         shape: &str,
     ) {
-        let item = match value {
-            Some(v) => format!("Value {v} at '{path}' failed to satisfy constraint: {text}"),
-            None => format!("Value at '{path}' failed to satisfy constraint: {text}"),
-        };
-        self.items.push(item);
+        self.count += 1;
+        if self.items.len() < MAX_LISTED_VIOLATIONS {
+            let path = quote_prefix(path);
+            let item = match value {
+                Some(v) => format!("Value {v} at '{path}' failed to satisfy constraint: {text}"),
+                None => format!("Value at '{path}' failed to satisfy constraint: {text}"),
+            };
+            self.items.push(item);
+        }
         self.first.get_or_insert_with(|| FirstViolation {
             constraint,
             shape: shape.to_owned(),
@@ -167,7 +177,7 @@ impl Violations {
 
     /// The AWS message, or `None` when nothing was violated.
     pub(crate) fn message(&self) -> Option<String> {
-        match self.items.len() {
+        match self.count {
             0 => None,
             1 => Some(format!(
                 "1 validation error detected: {}",
@@ -179,4 +189,28 @@ impl Violations {
             )),
         }
     }
+}
+
+/// The most violations one validation message lists; the count before them stays exact.
+pub(crate) const MAX_LISTED_VIOLATIONS: usize = 10;
+
+/// The longest part of a caller's value (or of a path naming a caller's map key) that an
+/// error message quotes, in bytes. AWS quotes the whole value; quoting a prefix keeps its
+/// wording while bounding what a request can make the answer and its audit event carry.
+pub(crate) const MAX_QUOTED_BYTES: usize = 256;
+
+/// What is appended to a quoted value cut at [`MAX_QUOTED_BYTES`].
+pub(crate) const ELLIPSIS: &str = "...";
+
+/// `text`, or its first [`MAX_QUOTED_BYTES`] bytes (cut at a character boundary) followed by
+/// [`ELLIPSIS`] when it is longer.
+pub(crate) fn quote_prefix(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.len() <= MAX_QUOTED_BYTES {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut end = MAX_QUOTED_BYTES;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    std::borrow::Cow::Owned(format!("{}{ELLIPSIS}", text.get(..end).unwrap_or_default()))
 }

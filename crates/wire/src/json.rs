@@ -2,7 +2,7 @@
 
 use serde_json::{Map, Number, Value};
 
-use crate::error::AwsError;
+use crate::error::{AwsError, quote_prefix};
 use crate::model::{OperationModel, ServiceModel};
 use crate::shape::{Member, Shape, ShapeId, ShapeKind, ShapeTable, TimestampFormat};
 use crate::{MAX_DEPTH, timestamp};
@@ -126,9 +126,11 @@ fn read(shapes: &ShapeTable, id: ShapeId, value: &Value, depth: usize) -> Result
             .and_then(timestamp::from_epoch)
             .map(Value::String)
             .ok_or_else(|| AwsError::serialization("Timestamp out of range")),
-        (ShapeKind::Timestamp, Value::String(s)) => timestamp::parse_text(s)
-            .map(Value::String)
-            .ok_or_else(|| AwsError::serialization(format!("Unable to parse timestamp '{s}'"))),
+        (ShapeKind::Timestamp, Value::String(s)) => {
+            timestamp::parse_text(s).map(Value::String).ok_or_else(|| {
+                AwsError::serialization(format!("Unable to parse timestamp '{}'", quote_prefix(s)))
+            })
+        }
         (ShapeKind::Blob, Value::String(s)) => match data_encoding::BASE64.decode(s.as_bytes()) {
             Ok(_) => Ok(value.clone()),
             Err(_) => Err(AwsError::serialization("Base64 encoded value is invalid")),

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Number, Value};
 
-use crate::error::AwsError;
+use crate::error::{AwsError, quote_prefix};
 use crate::model::{OperationModel, ServiceModel};
 use crate::shape::{Shape, ShapeId, ShapeKind, ShapeTable};
 use crate::{MAX_DEPTH, lower_first, timestamp};
@@ -99,8 +99,9 @@ impl Decoder<'_> {
         let value = if shape.holds_sensitive {
             String::new()
         } else {
-            format!(" '{raw}'")
+            format!(" '{}'", quote_prefix(raw))
         };
+        let path = quote_prefix(path);
         AwsError::new(
             self.code,
             400,

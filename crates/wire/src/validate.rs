@@ -21,7 +21,7 @@
 
 use serde_json::Value;
 
-use crate::error::{AwsError, Constraint, Violations};
+use crate::error::{AwsError, Constraint, ELLIPSIS, MAX_QUOTED_BYTES, Violations, quote_prefix};
 use crate::model::{OperationModel, ServiceModel};
 use crate::shape::{Shape, ShapeId, ShapeKind, ShapeTable};
 use crate::{MAX_DEPTH, lower_first};
@@ -345,30 +345,38 @@ fn number(n: f64) -> String {
 }
 
 /// The value as AWS echoes it (`'bob'`, `'[a, b]'`, `'{k=v}'`), or `None` when it is or
-/// holds something sensitive, which must never be echoed.
+/// holds something sensitive, which must never be echoed. A long value is quoted by its
+/// first [`MAX_QUOTED_BYTES`] bytes and an ellipsis.
 fn echo(shape: &Shape, value: &Value) -> Option<String> {
     if shape.holds_sensitive {
         return None;
     }
     let mut text = String::new();
     java_string(value, &mut text, 0);
-    Some(format!("'{text}'"))
+    Some(format!("'{}'", quote_prefix(&text)))
 }
 
 /// Java's `toString` of the value Coral holds: lists `[a, b]`, maps and structures `{k=v}`.
+/// Stops soon after [`MAX_QUOTED_BYTES`]: only that much is ever quoted.
 fn java_string(value: &Value, out: &mut String, depth: usize) {
     if depth > MAX_DEPTH {
         out.push_str("...");
+        return;
+    }
+    if out.len() > MAX_QUOTED_BYTES {
         return;
     }
     match value {
         Value::Null => out.push_str("null"),
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
         Value::Number(n) => out.push_str(&n.to_string()),
-        Value::String(s) => out.push_str(s),
+        Value::String(s) => push_bounded(out, s),
         Value::Array(items) => {
             out.push('[');
             for (i, item) in items.iter().enumerate() {
+                if out.len() > MAX_QUOTED_BYTES {
+                    break;
+                }
                 if i > 0 {
                     out.push_str(", ");
                 }
@@ -379,15 +387,32 @@ fn java_string(value: &Value, out: &mut String, depth: usize) {
         Value::Object(entries) => {
             out.push('{');
             for (i, (k, v)) in entries.iter().enumerate() {
+                if out.len() > MAX_QUOTED_BYTES {
+                    break;
+                }
                 if i > 0 {
                     out.push_str(", ");
                 }
-                out.push_str(k);
+                push_bounded(out, k);
                 out.push('=');
                 java_string(v, out, depth + 1);
             }
             out.push('}');
         }
+    }
+}
+
+/// Appends `s`, or as much of it as keeps `out` one character past [`MAX_QUOTED_BYTES`]
+/// (enough for [`quote_prefix`] to see that the value was cut).
+fn push_bounded(out: &mut String, s: &str) {
+    let room = (MAX_QUOTED_BYTES + 1).saturating_sub(out.len());
+    let mut end = s.len().min(room);
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    out.push_str(s.get(..end).unwrap_or_default());
+    if end < s.len() {
+        out.push_str(ELLIPSIS);
     }
 }
 

@@ -311,3 +311,83 @@ fn organizations_invalid_input_reasons() {
     assert_eq!(body["__type"], "InvalidInputException");
     assert_eq!(body["Reason"], "INPUT_REQUIRED");
 }
+
+/// Finding 8: an 8 MB `KeyId` was echoed whole into the answer (and its audit event). AWS's
+/// wording stays; the value is quoted by its first 256 bytes and an ellipsis.
+#[test]
+fn a_long_value_is_quoted_by_a_short_prefix() {
+    let long = "k".repeat(1_000_000);
+    let msg = message(
+        json_service("kms", "DescribeKey", &json!({"KeyId": long})),
+        "ValidationException",
+    );
+    assert_eq!(
+        msg,
+        format!(
+            "1 validation error detected: Value '{}...' at 'keyId' failed to satisfy constraint: \
+             Member must have length less than or equal to 2048",
+            "k".repeat(256)
+        )
+    );
+    // A list is cut the same way, after its first items.
+    let names: Vec<String> = (0..100_000).map(|i| format!("alias/{i}")).collect();
+    let msg = message(
+        json_service(
+            "kms",
+            "CreateGrant",
+            &json!({"KeyId": "k", "GranteePrincipal": "p", "Operations": names}),
+        ),
+        "ValidationException",
+    );
+    assert!(msg.len() < 2_000, "{} bytes", msg.len());
+    assert!(msg.contains("Value '[alias/0, alias/1, "), "{msg}");
+    assert!(msg.contains("...' at 'operations'"), "{msg}");
+    // Query decoding quotes a value it cannot read as the member's type the same way.
+    let long_number = "9".repeat(100_000);
+    let msg = message(
+        iam("ListUsers", &[("MaxItems", &long_number)]),
+        "ValidationError",
+    );
+    assert!(msg.len() < 600, "{} bytes", msg.len());
+    assert!(msg.contains(&format!("'{}...'", "9".repeat(256))), "{msg}");
+}
+
+/// A value at the bound is still quoted whole: only longer ones are cut.
+#[test]
+fn a_value_within_the_bound_is_quoted_whole() {
+    let name = "é".repeat(128); // 256 bytes of two-byte characters
+    let msg = message(iam("CreateUser", &[("UserName", &name)]), "ValidationError");
+    assert!(
+        msg.contains(&format!("Value '{name}' at 'userName'")),
+        "{msg}"
+    );
+    // One more character is cut at a character boundary, never inside one.
+    let longer = "é".repeat(129);
+    let msg = message(
+        iam("CreateUser", &[("UserName", &longer)]),
+        "ValidationError",
+    );
+    assert!(
+        msg.contains(&format!("Value '{name}...' at 'userName'")),
+        "{msg}"
+    );
+}
+
+/// Many violations are counted exactly; the first ten are listed.
+#[test]
+fn many_violations_are_counted_and_the_first_ten_listed() {
+    let tags: Vec<Value> = (0..5_000)
+        .map(|i| json!({"TagKey": format!("k{i}"), "TagValue": "v".repeat(300)}))
+        .collect();
+    let msg = message(
+        json_service("kms", "TagResource", &json!({"KeyId": "k", "Tags": tags})),
+        "ValidationException",
+    );
+    assert!(
+        msg.starts_with("5000 validation errors detected: Value '"),
+        "{}",
+        &msg[..80]
+    );
+    assert_eq!(msg.matches("failed to satisfy constraint").count(), 10);
+    assert!(msg.len() < 8_000, "{} bytes", msg.len());
+}

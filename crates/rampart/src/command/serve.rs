@@ -69,7 +69,11 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     // Held until exit: dropping it removes the ephemeral directory.
     let ephemeral_dir = if args.ephemeral {
-        Some(tempfile::Builder::new().prefix("rampart-").tempdir()?)
+        let mut builder = tempfile::Builder::new();
+        builder.prefix("rampart-");
+        #[cfg(unix)]
+        builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o700));
+        Some(builder.tempdir()?)
     } else {
         None
     };
@@ -81,7 +85,13 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
 
     let root_key = match &args.root_key {
         Some(text) => RootKey::from_base64(text).context("RAMPART_ROOT_KEY")?,
-        None => RootKey::load_or_create(&data_dir.join(ROOT_KEY_FILE))?.0,
+        None => {
+            let path = data_dir.join(ROOT_KEY_FILE);
+            let key = RootKey::load_or_create(&path)?.0;
+            // Created 0600; one copied in with wider permissions is narrowed.
+            narrow_to_owner(&path, 0o600)?;
+            key
+        }
     };
     let root_key = Arc::new(root_key);
     let store: Arc<dyn Store> = Arc::new(
@@ -208,6 +218,8 @@ impl From<StoreError> for BootstrapFailure {
     }
 }
 
+/// Creates the data directory owner-only (0700), or narrows an existing one that its group
+/// or others could enter: it holds the database, the root key and the credentials file.
 fn create_private_dir(path: &Path) -> anyhow::Result<()> {
     let mut builder = fs::DirBuilder::new();
     builder.recursive(true);
@@ -218,7 +230,33 @@ fn create_private_dir(path: &Path) -> anyhow::Result<()> {
     }
     builder
         .create(path)
-        .with_context(|| format!("cannot create {}", path.display()))
+        .with_context(|| format!("cannot create {}", path.display()))?;
+    narrow_to_owner(path, 0o700)
+}
+
+/// Narrows `path` to `mode` when its group or others have any access, saying so: a file
+/// or directory made by an earlier version, or by hand, may be open to every local user.
+fn narrow_to_owner(path: &Path, mode: u32) -> anyhow::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let current = fs::metadata(path)
+            .with_context(|| format!("cannot read {}", path.display()))?
+            .permissions()
+            .mode();
+        if current & 0o077 != 0 {
+            tracing::warn!(
+                path = %path.display(),
+                mode = format!("{:o}", current & 0o777),
+                "narrowing permissions to {mode:o}: the group or others could read it"
+            );
+            fs::set_permissions(path, fs::Permissions::from_mode(mode))
+                .with_context(|| format!("cannot narrow the permissions of {}", path.display()))?;
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = (path, mode);
+    Ok(())
 }
 
 fn write_private_file(path: &Path, contents: &[u8]) -> anyhow::Result<()> {
@@ -232,6 +270,8 @@ fn write_private_file(path: &Path, contents: &[u8]) -> anyhow::Result<()> {
     let mut file = options
         .open(path)
         .with_context(|| format!("cannot write {}", path.display()))?;
+    // The mode above applies to a new file only; one left from before keeps its own.
+    narrow_to_owner(path, 0o600)?;
     file.write_all(contents)?;
     file.sync_all()?;
     Ok(())
