@@ -243,30 +243,12 @@ fn assume_role(
             "Roles may not be assumed by root accounts.".into(),
         ));
     }
-    let mfa_authenticated = match (&input.serial_number, &input.token_code) {
-        (Some(serial), Some(code)) => {
-            let valid = rampart_iam::mfa::verify_code(
-                tx,
-                env.root_key,
-                &env.caller.account_id,
-                serial,
-                code,
-                env.now,
-            )?;
-            if !valid {
-                return Err(StsError::AccessDenied(
-                    "MultiFactorAuthentication failed with invalid MFA one time pass code. ".into(),
-                ));
-            }
-            true
-        }
-        (None, None) => false,
-        _ => {
-            return Err(StsError::Validation(
-                "SerialNumber and TokenCode must be given together.".into(),
-            ));
-        }
-    };
+    let mfa_authenticated = crate::mfa::authenticate(
+        env,
+        tx,
+        input.serial_number.as_deref(),
+        input.token_code.as_deref(),
+    )?;
     let made = make_role_session(
         env,
         tx,
