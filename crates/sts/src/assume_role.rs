@@ -341,7 +341,7 @@ pub(crate) fn make_role_session(
         }
         (kept, asked) => kept.or(asked),
     };
-    let policies = credentials::session_policies(tx, request.policy, request.policy_arns)?;
+    let policies = credentials::session_policies(tx, account, request.policy, request.policy_arns)?;
     let packed_policy_size = policies.packed_size(&tags);
     let (access_key_id, secret_access_key) = credentials::new_key(env, account);
     let session_arn = format!(

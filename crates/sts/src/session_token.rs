@@ -149,7 +149,8 @@ fn get_federation_token(
         max_seconds(env),
         "The requested DurationSeconds exceeds the allowed maximum for this caller.",
     )?;
-    let policies = credentials::session_policies(tx, input.policy, input.policy_arns)?;
+    let policies =
+        credentials::session_policies(tx, &env.caller.account_id, input.policy, input.policy_arns)?;
     let packed_policy_size = policies.packed_size(&[]);
     let account = env.caller.account_id.clone();
     let (access_key_id, secret_access_key) = credentials::new_key(env, &account);
