@@ -65,8 +65,6 @@ fn is_callers_device(env: &Env<'_>, tx: &mut dyn WriteTx, serial: &str) -> Resul
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
-
     use rampart_iam::Iam;
     use rampart_service::testing::{ACCOUNT, TestEnv};
     use rampart_service::{Caller, Handler, Service};
