@@ -40,6 +40,8 @@ mod tags;
 #[cfg(test)]
 mod authorization_tests;
 #[cfg(test)]
+mod grant_tests;
+#[cfg(test)]
 mod import_tests;
 #[cfg(test)]
 mod tests;
@@ -155,11 +157,15 @@ impl Kms {
                 on_key(Op::read("GenerateMac", "kms:GenerateMac", mac::generate_mac)),
                 on_key(Op::read("VerifyMac", "kms:VerifyMac", mac::verify_mac)),
                 // Grants.
-                on_key(Op::write("CreateGrant", "kms:CreateGrant", grants::create_grant)),
+                Op::write("CreateGrant", "kms:CreateGrant", grants::create_grant)
+                    .authorization_targets(authorization::create_grant_targets)
+                    .condition_keys(authorization::condition_keys),
                 on_key(Op::read("ListGrants", "kms:ListGrants", grants::list_grants)),
                 Op::read("ListRetirableGrants", "kms:ListRetirableGrants", grants::list_retirable_grants)
                     .condition_keys(authorization::condition_keys),
-                on_key(Op::write("RetireGrant", "kms:RetireGrant", grants::retire_grant)),
+                Op::write("RetireGrant", "kms:RetireGrant", grants::retire_grant)
+                    .authorization_targets(authorization::retire_grant_targets)
+                    .condition_keys(authorization::condition_keys),
                 on_key(Op::write("RevokeGrant", "kms:RevokeGrant", grants::revoke_grant)),
                 // Rotation.
                 on_key(Op::write("EnableKeyRotation", "kms:EnableKeyRotation", rotation::enable_key_rotation)),
