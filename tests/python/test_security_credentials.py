@@ -209,7 +209,7 @@ def test_a_principal_retires_only_the_grants_it_may(rampart):
 
 
 # ---------------------------------------------------------------------------------------------
-# Finding 7: another account's IAM entities.
+# Finding 7: another account's IAM entities (and KMS grants naming them).
 
 @pytest.fixture(scope="module")
 def outsider(rampart):
@@ -313,6 +313,22 @@ def test_session_policies_come_from_the_account_or_aws(rampart, outsider, victim
         policy_arn, ghost)
     assert refused["Code"] == "ValidationError"
     sts.assume_role(RoleArn=role_arn, RoleSessionName="sess", PolicyArns=[{"arn": own}])
+
+
+def test_retirable_grants_are_listed_only_for_the_callers_own_principals(rampart, outsider):
+    iam, kms = rampart.client("iam"), rampart.client("kms")
+    key = kms.create_key()["KeyMetadata"]["Arn"]
+    carol = User(rampart, iam)
+    grant = kms.create_grant(KeyId=key, GranteePrincipal=carol.arn, RetiringPrincipal=carol.arn,
+                             Operations=["Encrypt"])["GrantId"]
+    # The attack: another account lists the grants carol may retire (keys, grantees, IDs).
+    ghost = f"arn:aws:iam::{ACCOUNT_ID}:user/{unique('ghost')}"
+    outside = outsider("kms")
+    for principal in (carol.arn, ghost):
+        assert kms_denied(lambda: outside.list_retirable_grants(RetiringPrincipal=principal))
+    # Carol's account lists them.
+    listed = kms.list_retirable_grants(RetiringPrincipal=carol.arn)["Grants"]
+    assert [g["GrantId"] for g in listed] == [grant]
 
 
 def test_another_accounts_managed_policy_is_neither_readable_nor_attachable(rampart, outsider, victim):

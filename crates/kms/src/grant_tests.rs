@@ -403,3 +403,55 @@ fn a_grant_token_of_another_region_retires_nothing() {
     )
     .unwrap();
 }
+
+#[test]
+fn retirable_grants_are_listed_for_principals_of_the_callers_account_only() {
+    let t = TestEnv::new();
+    let owner = |principal: &str| {
+        t.read_infallible(|env, tx| {
+            grants::retiring_principal_owner(env, tx, &json!({"RetiringPrincipal": principal}))
+                .unwrap()
+        })
+    };
+    // The caller's own principals: decided by its IAM policies alone.
+    assert!(owner(&user("carol")).is_none());
+    assert!(owner(&format!("arn:aws:sts::{ACCOUNT}:assumed-role/r/s")).is_none());
+    assert!(owner(ACCOUNT).is_none());
+    // Another account's principal: a policy of that account that allows nothing.
+    let foreign = owner("arn:aws:iam::999988887777:user/carol").unwrap();
+    assert_eq!(foreign.account_id, "999988887777");
+    assert!(foreign.must_allow && !foreign.document.contains("Allow"));
+    // Text that names no account is refused alike, in the caller's account.
+    let nameless = owner("carol").unwrap();
+    assert_eq!(nameless.account_id, ACCOUNT);
+    assert!(nameless.must_allow);
+}
+
+#[test]
+fn a_grantee_never_revokes() {
+    let mut t = TestEnv::new();
+    let key = create(&t, json!({}));
+    let id = grant(
+        &mut t,
+        &key,
+        json!({"GranteePrincipal": user("eve"), "RetiringPrincipal": user("eve"),
+               "Operations": ["Encrypt", "RetireGrant", "CreateGrant"]}),
+    );
+    as_user(&mut t, "eve");
+    let input = json!({"KeyId": key, "GrantId": id});
+    assert!(!allowed(
+        &t,
+        authorization::key_targets,
+        "kms:RevokeGrant",
+        input.clone(),
+        None
+    ));
+    assert!(!allowed(
+        &t,
+        authorization::key_targets,
+        "kms:ListGrants",
+        input.clone(),
+        None
+    ));
+    assert!(may_retire(&t, &key, &id, None));
+}

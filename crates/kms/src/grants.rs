@@ -12,7 +12,7 @@
 
 use std::collections::BTreeMap;
 
-use rampart_service::{Env, Value, aws_timestamp};
+use rampart_service::{AwsError, Env, ResourcePolicy, Value, aws_timestamp};
 use rampart_store::{ReadTx, WriteTx, get_json, put_json};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -562,6 +562,43 @@ pub(crate) struct ListRetirableGrantsInput {
     limit: Option<i64>,
     marker: Option<String>,
     retiring_principal: Option<String>,
+}
+
+/// How ListRetirableGrants is authorized: AWS authorizes it on the retiring principal the
+/// request names, which must be in the caller's account ("You must specify a principal in
+/// your AWS account"), by the caller's IAM policies. A principal of another account (or
+/// text that names no account) is declared with a resource policy that allows nothing, so
+/// the authorize step refuses it, root callers included: no account lists the grants
+/// another account's principals may retire.
+pub(crate) fn retiring_principal_owner(
+    env: &Env<'_>,
+    _: &mut dyn ReadTx,
+    input: &Value,
+) -> Result<Option<ResourcePolicy>, AwsError> {
+    let principal = input
+        .get("RetiringPrincipal")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let account = principal_account(principal);
+    if account == Some(env.caller.account_id.as_str()) {
+        return Ok(None);
+    }
+    Ok(Some(ResourcePolicy {
+        document: r#"{"Version":"2012-10-17","Statement":[]}"#.to_owned(),
+        account_id: account.unwrap_or(&env.caller.account_id).to_owned(),
+        must_allow: true,
+        description: "resource-based policy",
+    }))
+}
+
+/// The account of a principal as grants name them: an ARN (`arn:aws:iam::<account>:…`,
+/// `arn:aws:sts::<account>:…`) or an account ID.
+fn principal_account(principal: &str) -> Option<&str> {
+    let account = match principal.strip_prefix("arn:") {
+        Some(arn) => arn.split(':').nth(3)?,
+        None => principal,
+    };
+    (account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit())).then_some(account)
 }
 
 /// ListRetirableGrants: grants, in any account of the region, that name the principal as

@@ -162,6 +162,7 @@ impl Kms {
                     .condition_keys(authorization::condition_keys),
                 on_key(Op::read("ListGrants", "kms:ListGrants", grants::list_grants)),
                 Op::read("ListRetirableGrants", "kms:ListRetirableGrants", grants::list_retirable_grants)
+                    .resource_policy(grants::retiring_principal_owner)
                     .condition_keys(authorization::condition_keys),
                 Op::write("RetireGrant", "kms:RetireGrant", grants::retire_grant)
                     .authorization_targets(authorization::retire_grant_targets)
