@@ -338,6 +338,39 @@ fn a_grant_is_retired_by_its_own_principals_and_accounts() {
 }
 
 #[test]
+fn a_retiring_account_delegates_to_its_iam_policies() {
+    let mut t = TestEnv::new();
+    let key = create(&t, json!({}));
+    let key_arn = format!("arn:aws:kms:us-east-1:{ACCOUNT}:key/{key}");
+    let other = "999988887777";
+    let id = grant(
+        &mut t,
+        &key,
+        json!({"GranteePrincipal": user("alice"), "Operations": ["Decrypt"],
+               "RetiringPrincipal": format!("arn:aws:iam::{other}:root")}),
+    );
+    let others = grant(
+        &mut t,
+        &key,
+        json!({"GranteePrincipal": user("alice"), "Operations": ["Encrypt"]}),
+    );
+    t.caller = Caller {
+        account_id: other.into(),
+        arn: format!("arn:aws:iam::{other}:user/ops"),
+        principal_id: "AIDAOPS".into(),
+        kind: PrincipalKind::IamUser,
+        user_name: Some("ops".into()),
+        access_key_id: "AKIAOPS".into(),
+    };
+    let retire = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"kms:RetireGrant","Resource":"*"}]}"#;
+    // The retiring account's IAM policies decide for its principals.
+    assert!(!may_retire(&t, &key_arn, &id, None));
+    assert!(may_retire(&t, &key_arn, &id, Some(retire)));
+    // Another grant on the key is not that account's to retire.
+    assert!(!may_retire(&t, &key_arn, &others, Some(retire)));
+}
+
+#[test]
 fn a_key_policy_can_deny_retiring_but_not_allow_it() {
     let mut t = TestEnv::new();
     let key = create(&t, json!({}));

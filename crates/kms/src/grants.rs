@@ -351,15 +351,26 @@ fn statement(
 }
 
 /// The key policy statements that let an account retire a grant: the account that issued
-/// the grant and the account that owns the key (each delegates to its IAM policies, as a
-/// key policy's account principal does). They stand in for the key policy's own Allow
-/// statements, which AWS does not count for RetireGrant.
+/// the grant, the account that owns the key, and the retiring principal when it is an
+/// account (each delegates to its IAM policies, as a key policy's account principal does).
+/// They stand in for the key policy's own Allow statements, which AWS does not count for
+/// RetireGrant.
 pub(crate) fn retiring_accounts(key_account: &str, grant: Option<&GrantRecord>) -> Vec<Value> {
     let mut accounts = vec![format!("arn:aws:iam::{key_account}:root")];
-    if let Some(grant) = grant
-        && !accounts.contains(&grant.issuing_account)
-    {
-        accounts.push(grant.issuing_account.clone());
+    if let Some(grant) = grant {
+        let retiring_account = grant
+            .retiring_principal
+            .as_deref()
+            .and_then(account_principal)
+            .map(|account| format!("arn:aws:iam::{account}:root"));
+        for account in [Some(grant.issuing_account.clone()), retiring_account]
+            .into_iter()
+            .flatten()
+        {
+            if !accounts.contains(&account) {
+                accounts.push(account);
+            }
+        }
     }
     vec![json!({
         "Sid": "GrantRetiringAccounts",
@@ -368,6 +379,16 @@ pub(crate) fn retiring_accounts(key_account: &str, grant: Option<&GrantRecord>) 
         "Action": "kms:RetireGrant",
         "Resource": "*",
     })]
+}
+
+/// The account a principal names when it is a whole account (`arn:aws:iam::<account>:root`
+/// or the account ID).
+fn account_principal(principal: &str) -> Option<&str> {
+    let account = match principal.strip_prefix("arn:aws:iam::") {
+        Some(rest) => rest.strip_suffix(":root")?,
+        None => principal,
+    };
+    (account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit())).then_some(account)
 }
 
 /// CreateGrant's input.
