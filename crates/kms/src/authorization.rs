@@ -11,11 +11,11 @@
 use rampart_service::{AuthorizationTarget, AwsError, Env, ResourcePolicy, Value};
 use rampart_store::{ReadTx, get_json};
 
-use crate::blob;
 use crate::error::KmsError;
-use crate::grants::{self, ChildGrant, GrantUse};
+use crate::grant_policy::{self, ChildGrant, GrantUse};
 use crate::records::{self, ALIASES, AliasRecord, GRANTS, GrantRecord, KeyRecord};
 use crate::resolve::{KeyRef, find_key};
+use crate::{blob, grants};
 
 /// The origin of every key Rampart makes (no imported material, no custom key stores).
 const KEY_ORIGIN: &str = "AWS_KMS";
@@ -443,7 +443,7 @@ pub(crate) fn principal_matches(principal: &str, caller_arn: &str) -> bool {
 
 /// `key`'s policy document with the statements the grants that name `caller_arn` (as
 /// grantee or retiring principal) add for a request that makes `use_` of them (see
-/// [`grants::grant_statements`]), so the authorize step needs no notion of grants. For
+/// [`grant_policy::grant_statements`]), so the authorize step needs no notion of grants. For
 /// RetireGrant, the key policy's own Allow statements do not count (AWS: "The
 /// kms:RetireGrant permission is not effective in a key policy"); its Deny statements do,
 /// and the accounts that issued the grant and own the key may delegate it to their IAM
@@ -459,14 +459,14 @@ pub(crate) fn policy_with_grants(
         rampart_store::scan_json(tx, GRANTS, &prefix, None, usize::MAX)?;
     let mut statements: Vec<serde_json::Value> = grants
         .iter()
-        .flat_map(|(_, grant)| grants::grant_statements(grant, caller_arn, use_))
+        .flat_map(|(_, grant)| grant_policy::grant_statements(grant, caller_arn, use_))
         .collect();
     let retiring = match use_ {
         GrantUse::RetireGrant(id) => Some(grants.iter().map(|(_, g)| g).find(|g| g.grant_id == id)),
         _ => None,
     };
     if let Some(grant) = retiring {
-        statements.extend(grants::retiring_accounts(&key.account_id, grant));
+        statements.extend(grant_policy::retiring_accounts(&key.account_id, grant));
     }
     if statements.is_empty() {
         return Ok(key.policy.clone());

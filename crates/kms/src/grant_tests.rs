@@ -20,7 +20,8 @@ use serde_json::json;
 
 use crate::authorization;
 use crate::error::KmsError;
-use crate::grants::{self, ChildGrant};
+use crate::grant_policy::ChildGrant;
+use crate::grants;
 use crate::records::{GrantConstraints, GrantRecord};
 use crate::tests::{create, w};
 

@@ -5,7 +5,8 @@
 //! policies), `authorization.rs` (what the authorize step needs: the keys a request is about,
 //! their key policies with grants folded in, condition keys), `crypto_symmetric.rs` (Encrypt,
 //! Decrypt, ReEncrypt, data keys, GenerateRandom), `asymmetric.rs` (Sign, Verify, GetPublicKey, data key pairs, RSA-OAEP),
-//! `mac.rs`, `grants.rs`, `rotation.rs`, `quotas.rs`. `blob.rs` defines the ciphertext
+//! `mac.rs`, `grants.rs` (with `grant_policy.rs`: what grants add to a key policy per
+//! request), `rotation.rs`, `quotas.rs`. `blob.rs` defines the ciphertext
 //! format; `material.rs` makes and seals key material. `service_calls.rs` serves Rampart's
 //! own services (CloudTrail encrypting trail files), which call KMS without the HTTP API.
 //!
@@ -19,6 +20,7 @@ mod authorization;
 pub mod blob;
 mod crypto_symmetric;
 mod error;
+mod grant_policy;
 mod grants;
 mod import;
 mod key_agreement;

@@ -590,7 +590,8 @@ fn grants_become_key_policy_statements() {
 
     let doc = t.read_infallible(|env, tx| {
         let key = crate::resolve::find_key(tx, env, &id).unwrap();
-        authorization::policy_with_grants(tx, &key, &bob, grants::GrantUse::Operation).unwrap()
+        authorization::policy_with_grants(tx, &key, &bob, crate::grant_policy::GrantUse::Operation)
+            .unwrap()
     });
     let doc: Value = serde_json::from_str(&doc).unwrap();
     let statements = doc["Statement"].as_array().unwrap();
@@ -617,7 +618,7 @@ fn grants_become_key_policy_statements() {
             tx,
             &key,
             "arn:aws:iam::123456789012:user/eve",
-            grants::GrantUse::Operation,
+            crate::grant_policy::GrantUse::Operation,
         )
         .unwrap()
     });
