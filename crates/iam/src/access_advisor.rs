@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use rampart_policy::{Effect, Policy};
-use rampart_service::{Env, Operation, aws_timestamp};
+use rampart_service::{AwsError, Env, Operation, ResourcePolicy, Value, aws_timestamp};
 use rampart_store::{ReadTx, StoreError, WriteTx, get_json, put_json, scan_json};
 use serde::{Deserialize, Serialize};
 
@@ -42,6 +42,7 @@ pub(crate) fn operations() -> Vec<Operation> {
             generate,
         )
         .resources(crate::resources::entity_in_arn)
+        .resource_policy(arn_owner)
         .partial("ACTION_LEVEL granularity reports services only"),
         Operation::read(
             "GetServiceLastAccessedDetails",
@@ -58,8 +59,20 @@ pub(crate) fn operations() -> Vec<Operation> {
             "iam:ListPoliciesGrantingServiceAccess",
             list_policies_granting_service_access,
         )
-        .resources(crate::resources::entity_in_arn),
+        .resources(crate::resources::entity_in_arn)
+        .resource_policy(arn_owner),
     ]
+}
+
+/// The resource policy of the entity `Arn` names: another account's entity is refused by the
+/// authorize step (see [`crate::simulate::other_account_policy`]).
+fn arn_owner(
+    env: &Env<'_>,
+    _: &mut dyn ReadTx,
+    input: &Value,
+) -> Result<Option<ResourcePolicy>, AwsError> {
+    let arn = input.get("Arn").and_then(Value::as_str).unwrap_or_default();
+    Ok(crate::simulate::other_account_policy(env, arn))
 }
 
 /// One entity's last access to one service.
@@ -191,43 +204,54 @@ fn allowed_services(documents: &[NamedDocument]) -> Vec<&'static str> {
     allowed
 }
 
-/// The entities whose calls count for `arn`, and the policies that grant it services.
+/// The entities of `account` whose calls count for `arn`, and the policies that grant it
+/// services. `arn` names an entity of `account` (the caller's) or an AWS managed policy;
+/// another account's entity is never read, and answers as one that does not exist.
 fn subject(
     tx: &mut dyn WriteTx,
+    account: &str,
     arn: &str,
-) -> Result<(String, Vec<String>, Vec<NamedDocument>), IamError> {
+) -> Result<(Vec<String>, Vec<NamedDocument>), IamError> {
     let invalid = || IamError::InvalidInput(format!("Invalid ARN {arn}."));
     let rest = arn.strip_prefix("arn:aws:iam::").ok_or_else(invalid)?;
-    let (account, resource) = rest.split_once(':').ok_or_else(invalid)?;
+    let (owner, resource) = rest.split_once(':').ok_or_else(invalid)?;
     let (kind, path_and_name) = resource.split_once('/').ok_or_else(invalid)?;
     let name = path_and_name.rsplit('/').next().ok_or_else(invalid)?;
-    let account = account.to_owned();
+    let no_policy =
+        || IamError::NoSuchEntity(format!("Policy {arn} does not exist or is not attachable."));
+    let shared = kind == "policy" && owner == "aws";
+    if owner != account && !shared {
+        return Err(match kind {
+            "user" | "role" | "group" => IamError::no_such(kind, name),
+            "policy" => no_policy(),
+            _ => invalid(),
+        });
+    }
     match kind {
         "user" => {
-            let user: UserRecord = records::user(tx, &account, name)?;
-            let policies = authorization::user_policies(tx, &account, name)?;
-            Ok((account, vec![user.arn], policies.identity))
+            let user: UserRecord = records::user(tx, account, name)?;
+            let policies = authorization::user_policies(tx, account, name)?;
+            Ok((vec![user.arn], policies.identity))
         }
         "role" => {
-            let role: RoleRecord = records::role(tx, &account, name)?;
-            let policies = authorization::role_policies(tx, &account, name)?;
-            Ok((account, vec![role.arn], policies.identity))
+            let role: RoleRecord = records::role(tx, account, name)?;
+            let policies = authorization::role_policies(tx, account, name)?;
+            Ok((vec![role.arn], policies.identity))
         }
         "group" => {
-            let group: GroupRecord = records::group(tx, &account, name)?;
-            let policies = authorization::group_policies(tx, &account, name)?;
+            let group: GroupRecord = records::group(tx, account, name)?;
+            let policies = authorization::group_policies(tx, account, name)?;
             let mut members = Vec::new();
             for member in &group.members {
-                members.push(records::user(tx, &account, member)?.arn);
+                members.push(records::user(tx, account, member)?.arn);
             }
-            Ok((account, members, policies.identity))
+            Ok((members, policies.identity))
         }
         "policy" => {
-            let document = crate::policies::default_document(tx, arn)?.ok_or_else(|| {
-                IamError::NoSuchEntity(format!("Policy {arn} does not exist or is not attachable."))
-            })?;
+            let document = crate::policies::default_document(tx, arn)?.ok_or_else(no_policy)?;
+            // An AWS managed policy counts the caller's account's entities it is attached to.
             let mut entities = Vec::new();
-            let prefix = records::account_prefix(&account);
+            let prefix = records::account_prefix(account);
             let attached = |list: &[String]| list.iter().any(|a| a == arn);
             for (_, u) in scan_json::<UserRecord>(tx, USERS, &prefix, None, usize::MAX)? {
                 if attached(&u.attached_policies) {
@@ -242,7 +266,7 @@ fn subject(
             for (_, g) in scan_json::<GroupRecord>(tx, GROUPS, &prefix, None, usize::MAX)? {
                 if attached(&g.attached_policies) {
                     for member in &g.members {
-                        entities.push(records::user(tx, &account, member)?.arn);
+                        entities.push(records::user(tx, account, member)?.arn);
                     }
                 }
             }
@@ -251,7 +275,7 @@ fn subject(
                 source: authorization::PolicySource::UserManaged,
                 document,
             };
-            Ok((account, entities, vec![named]))
+            Ok((entities, vec![named]))
         }
         _ => Err(invalid()),
     }
@@ -262,7 +286,8 @@ fn generate(
     tx: &mut dyn WriteTx,
     input: GenerateInput,
 ) -> Result<GenerateOutput, IamError> {
-    let (account, entities, documents) = subject(tx, &input.arn)?;
+    let account = env.caller.account_id.clone();
+    let (entities, documents) = subject(tx, &account, &input.arn)?;
     let mut latest: BTreeMap<String, (LastAccess, i64)> = BTreeMap::new();
     for entity in &entities {
         for access in accesses_of(tx, &account, entity)? {
@@ -848,5 +873,110 @@ mod tests {
                 .last_authenticated
                 .is_none()
         );
+    }
+
+    /// The report and the lookup for an ARN, as `account`'s root user sees them.
+    fn generate_as(t: &mut TestEnv, account: &str, arn: &str) -> Result<GenerateOutput, IamError> {
+        t.act_as(account);
+        let input = GenerateInput {
+            arn: arn.to_owned(),
+            granularity: None,
+        };
+        t.write(move |env, tx| generate(env, tx, input))
+    }
+
+    #[test]
+    fn another_accounts_entities_are_refused_as_if_they_did_not_exist() {
+        let mut t = TestEnv::new();
+        bob_with_policy(&t);
+        let other = "999988887777";
+        let bob = format!("arn:aws:iam::{ACCOUNT}:user/bob");
+        let ghost = format!("arn:aws:iam::{ACCOUNT}:user/ghost");
+        // The authorize step refuses the request: a policy of bob's account that allows
+        // nothing, without reading the store (the same for bob and for no one).
+        t.act_as(other);
+        for arn in [&bob, &ghost] {
+            let policy = t
+                .with_env(|env| crate::simulate::other_account_policy(env, arn))
+                .expect("a resource policy for another account's entity");
+            assert_eq!(policy.account_id, ACCOUNT);
+            assert!(policy.must_allow);
+            assert!(!policy.document.contains("Allow"));
+        }
+        // Without it, the handler still answers as for an entity that does not exist.
+        let refused = |arn: &str, t: &mut TestEnv| match generate_as(t, other, arn) {
+            Err(IamError::NoSuchEntity(m)) => m,
+            unexpected => panic!("{unexpected:?}"),
+        };
+        assert_eq!(
+            refused(&bob, &mut t),
+            "The user with name bob cannot be found."
+        );
+        assert_eq!(
+            refused(&ghost, &mut t),
+            "The user with name ghost cannot be found."
+        );
+        let policy = format!("arn:aws:iam::{ACCOUNT}:policy/anything");
+        assert_eq!(
+            refused(&policy, &mut t),
+            format!("Policy {policy} does not exist or is not attachable.")
+        );
+        // Listing the policies that grant bob a service is refused alike.
+        t.act_as(other);
+        let input = ListPoliciesGrantingInput {
+            arn: bob.clone(),
+            service_namespaces: vec!["kms".into()],
+            marker: None,
+        };
+        assert!(matches!(
+            t.read(move |env, tx| list_policies_granting_service_access(env, tx, input)),
+            Err(IamError::InvalidInput(_))
+        ));
+        // Bob's own account gets its report.
+        assert!(generate_as(&mut t, ACCOUNT, &bob).is_ok());
+        assert!(
+            t.with_env(|env| crate::simulate::other_account_policy(env, &bob))
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn an_aws_managed_policy_reports_on_the_callers_entities() {
+        let mut t = TestEnv::new();
+        bob_with_policy(&t);
+        let aws = "arn:aws:iam::aws:policy/ReadOnlyAccess";
+        // Every account may name an AWS managed policy.
+        assert!(
+            t.with_env(|env| crate::simulate::other_account_policy(env, aws))
+                .is_none()
+        );
+        let job = generate_as(&mut t, ACCOUNT, aws).unwrap().job_id;
+        let input = GetDetailsWithEntitiesInput {
+            job_id: job,
+            service_namespace: "iam".into(),
+            max_items: None,
+            marker: None,
+        };
+        let details = t
+            .read(move |env, tx| get_details_with_entities(env, tx, input))
+            .unwrap();
+        let entities: Vec<_> = details
+            .entity_details_list
+            .iter()
+            .map(|d| d.entity_info.name.as_str())
+            .collect();
+        assert_eq!(entities, ["bob"]);
+        // Another account's report on the same policy counts only its own entities.
+        let job = generate_as(&mut t, "999988887777", aws).unwrap().job_id;
+        let input = GetDetailsWithEntitiesInput {
+            job_id: job,
+            service_namespace: "iam".into(),
+            max_items: None,
+            marker: None,
+        };
+        let details = t
+            .read(move |env, tx| get_details_with_entities(env, tx, input))
+            .unwrap();
+        assert!(details.entity_details_list.is_empty());
     }
 }

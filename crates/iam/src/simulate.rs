@@ -9,7 +9,7 @@ use rampart_policy::{
     Context, Decision, DecisionKind, EvaluationInput, Policy, PolicyKind, PolicySet, PolicyType,
     Principal, Request,
 };
-use rampart_service::{AwsError, Env, Operation, Resource};
+use rampart_service::{AwsError, Env, Operation, Resource, ResourcePolicy, Value};
 use rampart_store::{ReadTx, StoreError};
 use serde::{Deserialize, Serialize};
 
@@ -45,6 +45,7 @@ pub(crate) fn operations(scps: ServiceControlPolicyLookup) -> Vec<Operation> {
             },
         )
         .resources(policy_source_resource)
+        .resource_policy(policy_source_owner)
         .partial("statement positions (StartPosition/EndPosition) are not reported"),
         Operation::read(
             "SimulateCustomPolicy",
@@ -57,7 +58,8 @@ pub(crate) fn operations(scps: ServiceControlPolicyLookup) -> Vec<Operation> {
             "iam:GetContextKeysForPrincipalPolicy",
             context_keys_for_principal_policy,
         )
-        .resources(policy_source_resource),
+        .resources(policy_source_resource)
+        .resource_policy(policy_source_owner),
         Operation::read(
             "GetContextKeysForCustomPolicy",
             "iam:GetContextKeysForCustomPolicy",
@@ -79,6 +81,49 @@ fn policy_source_resource(
         },
     ])
 }
+
+/// The account that owns the IAM entity or customer managed policy `arn`, when it is not
+/// the caller's. `None` for the caller's own, for AWS managed policies (every account's), and
+/// for what is not an IAM ARN (the handler answers InvalidInput).
+pub(crate) fn other_account(env: &Env<'_>, arn: &str) -> Option<String> {
+    let (account, resource) = arn.strip_prefix("arn:aws:iam::")?.split_once(':')?;
+    let shared = account == AWS_MANAGED_OWNER && resource.starts_with("policy/");
+    (account != env.caller.account_id && !shared).then(|| account.to_owned())
+}
+
+/// The account part of AWS managed policies' ARNs (`arn:aws:iam::aws:policy/…`).
+const AWS_MANAGED_OWNER: &str = "aws";
+
+/// A policy that allows nothing.
+const ALLOWS_NOTHING: &str = r#"{"Version":"2012-10-17","Statement":[]}"#;
+
+/// How a request that names another account's IAM entity (user, group, role, policy) is
+/// authorized: against a resource-based policy of that account that allows nothing. IAM's
+/// entities have no resource-based policies, so no account reads another's through IAM's
+/// API: the authorize step answers AccessDenied, root callers included, with the same text
+/// whether the entity exists or not, and without reading the other account's records.
+pub(crate) fn other_account_policy(env: &Env<'_>, arn: &str) -> Option<ResourcePolicy> {
+    other_account(env, arn).map(|account_id| ResourcePolicy {
+        document: ALLOWS_NOTHING.to_owned(),
+        account_id,
+        must_allow: true,
+        description: "resource-based policy",
+    })
+}
+
+/// The resource policy of the entity `PolicySourceArn` names: see [`other_account_policy`].
+fn policy_source_owner(
+    env: &Env<'_>,
+    _: &mut dyn ReadTx,
+    input: &Value,
+) -> Result<Option<ResourcePolicy>, AwsError> {
+    let arn = input
+        .get("PolicySourceArn")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    Ok(other_account_policy(env, arn))
+}
+
 /// One `ContextEntry`: a key, its values and their type.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -406,8 +451,11 @@ fn paginate(
     })
 }
 
-/// The stored policies of the user, group or role `arn` names.
+/// The stored policies of the user, group or role `arn` names, in the caller's account.
+/// Another account's entity is never read: it answers as one that does not exist (the
+/// authorize step refuses such requests before they get here; this holds without it).
 fn principal_policies(
+    env: &Env<'_>,
     tx: &mut dyn ReadTx,
     arn: &str,
 ) -> Result<(String, PrincipalPolicies), IamError> {
@@ -420,6 +468,12 @@ fn principal_policies(
     let (account, resource) = rest.split_once(':').ok_or_else(invalid)?;
     let (kind, path_and_name) = resource.split_once('/').ok_or_else(invalid)?;
     let name = path_and_name.rsplit('/').next().ok_or_else(invalid)?;
+    if account != env.caller.account_id {
+        return Err(match kind {
+            "user" | "role" | "group" => IamError::no_such(kind, name),
+            _ => invalid(),
+        });
+    }
     let policies = match kind {
         "user" => authorization::user_policies(tx, account, name)?,
         "role" => authorization::role_policies(tx, account, name)?,
@@ -448,12 +502,12 @@ fn resource_policy(document: Option<String>) -> Result<Option<SimulatedPolicy>, 
 }
 
 fn simulate_principal_policy(
-    _env: &Env<'_>,
+    env: &Env<'_>,
     tx: &mut dyn ReadTx,
     input: SimulatePrincipalPolicyInput,
     scps: ServiceControlPolicyLookup,
 ) -> Result<SimulatePolicyOutput, IamError> {
-    let (account_id, stored_policies) = principal_policies(tx, &input.policy_source_arn)?;
+    let (account_id, stored_policies) = principal_policies(env, tx, &input.policy_source_arn)?;
     let service_control_policies = scps(tx, &account_id)?.map(|levels| {
         levels
             .iter()
@@ -571,11 +625,11 @@ fn simulate(
 }
 
 fn context_keys_for_principal_policy(
-    _env: &Env<'_>,
+    env: &Env<'_>,
     tx: &mut dyn ReadTx,
     input: ContextKeysForPrincipalPolicyInput,
 ) -> Result<ContextKeysOutput, IamError> {
-    let (_, stored_policies) = principal_policies(tx, &input.policy_source_arn)?;
+    let (_, stored_policies) = principal_policies(env, tx, &input.policy_source_arn)?;
     let mut policies = parse_all(stored(stored_policies.identity), PolicyKind::Identity)?;
     policies.extend(parse_all(
         given(input.policy_input_list, "PolicyInputList"),
@@ -603,7 +657,7 @@ fn context_keys_for_custom_policy(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rampart_service::testing::TestEnv;
+    use rampart_service::testing::{ACCOUNT, TestEnv};
 
     fn custom(
         policies: &[&str],
@@ -682,5 +736,123 @@ mod tests {
             .read(|env, tx| context_keys_for_custom_policy(env, tx, input))
             .unwrap_err();
         assert!(matches!(err, IamError::MalformedPolicyDocument(_)));
+    }
+
+    /// Bob, a user of [`ACCOUNT`] with an inline policy `secret-plans` that tests a
+    /// condition key.
+    fn bob(t: &TestEnv) {
+        t.write(|env, tx| {
+            let mut user = crate::records::UserRecord {
+                account_id: ACCOUNT.into(),
+                user_name: "bob".into(),
+                user_id: "AIDAEXAMPLE".into(),
+                path: "/".into(),
+                arn: format!("arn:aws:iam::{ACCOUNT}:user/bob"),
+                create_date: rampart_service::aws_timestamp(env.now),
+                password_last_used: None,
+                permissions_boundary: None,
+                tags: Vec::new(),
+                attached_policies: Vec::new(),
+                inline_policies: Default::default(),
+                groups: Vec::new(),
+            };
+            user.inline_policies
+                .insert("secret-plans".into(), ALLOW_LIST_FROM_OFFICE.into());
+            crate::records::put_user(tx, &user)
+        })
+        .unwrap();
+    }
+
+    fn principal(t: &TestEnv, arn: &str) -> Result<SimulatePolicyOutput, IamError> {
+        let input = SimulatePrincipalPolicyInput {
+            policy_source_arn: arn.to_owned(),
+            policy_input_list: Vec::new(),
+            permissions_boundary_policy_input_list: Vec::new(),
+            request: SimulationRequest {
+                action_names: vec!["iam:ListUsers".into()],
+                resource_arns: Vec::new(),
+                resource_policy: None,
+                resource_owner: None,
+                caller_arn: None,
+                context_entries: Vec::new(),
+                max_items: None,
+                marker: None,
+            },
+        };
+        t.read(|env, tx| simulate_principal_policy(env, tx, input, no_organizations))
+    }
+
+    fn context_keys(t: &TestEnv, arn: &str) -> Result<ContextKeysOutput, IamError> {
+        let input = ContextKeysForPrincipalPolicyInput {
+            policy_source_arn: arn.to_owned(),
+            policy_input_list: Vec::new(),
+        };
+        t.read(|env, tx| context_keys_for_principal_policy(env, tx, input))
+    }
+
+    #[test]
+    fn another_accounts_principal_is_never_simulated() {
+        let mut t = TestEnv::new();
+        bob(&t);
+        let bob = format!("arn:aws:iam::{ACCOUNT}:user/bob");
+        let ghost = format!("arn:aws:iam::{ACCOUNT}:role/ghost");
+        // Bob's account simulates bob: decisions, policy names and condition keys.
+        let own = principal(&t, &bob).unwrap();
+        assert_eq!(
+            own.evaluation_results[0].missing_context_values,
+            ["aws:SourceIp"]
+        );
+        assert_eq!(
+            context_keys(&t, &bob).unwrap().context_key_names,
+            ["aws:SourceIp"]
+        );
+        assert!(t.with_env(|env| other_account_policy(env, &bob)).is_none());
+
+        // Another account: the authorize step refuses with a policy of bob's account that
+        // allows nothing, the same for bob and for a role that does not exist.
+        t.act_as("999988887777");
+        for arn in [&bob, &ghost] {
+            let policy = t.with_env(|env| other_account_policy(env, arn)).unwrap();
+            assert_eq!(policy.account_id, ACCOUNT);
+            assert!(policy.must_allow);
+            assert_eq!(policy.document, ALLOWS_NOTHING);
+        }
+        // The handlers on their own tell nothing either: bob is as absent as the ghost.
+        for (arn, name, kind) in [(&bob, "bob", "user"), (&ghost, "ghost", "role")] {
+            let expected = format!("The {kind} with name {name} cannot be found.");
+            assert!(matches!(principal(&t, arn), Err(IamError::NoSuchEntity(m)) if m == expected));
+            assert!(
+                matches!(context_keys(&t, arn), Err(IamError::NoSuchEntity(m)) if m == expected)
+            );
+        }
+    }
+
+    #[test]
+    fn only_other_accounts_iam_arns_are_foreign() {
+        let t = TestEnv::new();
+        t.with_env(|env| {
+            assert_eq!(
+                other_account(env, "arn:aws:iam::999988887777:user/x").as_deref(),
+                Some("999988887777")
+            );
+            assert_eq!(
+                other_account(env, "arn:aws:iam::999988887777:policy/p").as_deref(),
+                Some("999988887777")
+            );
+            // Not an account's own: an "aws" account that names no policy.
+            assert_eq!(
+                other_account(env, "arn:aws:iam::aws:user/x").as_deref(),
+                Some("aws")
+            );
+            assert_eq!(
+                other_account(env, &format!("arn:aws:iam::{ACCOUNT}:user/x")),
+                None
+            );
+            assert_eq!(
+                other_account(env, "arn:aws:iam::aws:policy/ReadOnlyAccess"),
+                None
+            );
+            assert_eq!(other_account(env, "not an arn"), None);
+        });
     }
 }

@@ -13,6 +13,7 @@ use rampart_store::{ReadTx, get_json};
 use serde_json::json;
 
 use crate::error::KmsError;
+use crate::grant_policy::{self, ChildGrant, GrantUse};
 use crate::records::{self, ALIASES, AliasRecord, GRANTS, GrantRecord, KeyRecord};
 use crate::resolve::{KeyRef, find_key};
 use crate::{blob, grants};
@@ -90,6 +91,24 @@ pub(crate) fn key_targets(
         None,
         named.as_deref(),
         Vec::new(),
+    )?])
+}
+
+/// CreateGrant: on its key, where a grant's CreateGrant permission counts only for a child
+/// grant within that grant.
+pub(crate) fn create_grant_targets(
+    env: &Env<'_>,
+    tx: &mut dyn ReadTx,
+    input: &Value,
+) -> Result<Vec<AuthorizationTarget>, AwsError> {
+    let child = ChildGrant::of_request(input);
+    Ok(vec![key_target_for(
+        env,
+        tx,
+        None,
+        member(input, "KeyId"),
+        Vec::new(),
+        GrantUse::CreateGrant(&child),
     )?])
 }
 
@@ -311,6 +330,19 @@ fn key_target(
     named: Option<&str>,
     condition_keys: Vec<(String, Vec<String>)>,
 ) -> Result<AuthorizationTarget, AwsError> {
+    key_target_for(env, tx, action, named, condition_keys, GrantUse::Operation)
+}
+
+/// [`key_target`], with the caller's grants counted as `grants` says (CreateGrant and
+/// RetireGrant: see [`GrantUse`]).
+fn key_target_for(
+    env: &Env<'_>,
+    tx: &mut dyn ReadTx,
+    action: Option<&'static str>,
+    named: Option<&str>,
+    condition_keys: Vec<(String, Vec<String>)>,
+    grants: GrantUse<'_>,
+) -> Result<AuthorizationTarget, AwsError> {
     let Some(named) = named else {
         return Ok(AuthorizationTarget {
             action,
@@ -333,7 +365,7 @@ fn key_target(
         }
         Err(e) => return Err(e.into()),
     };
-    let document = policy_with_grants(tx, &key, &env.caller.arn)?;
+    let document = policy_with_grants(tx, &key, &env.caller.arn, grants)?;
     let mut resource = Resource::named(key.arn.clone())
         .with_tags(key.tags.iter().map(|t| (t.key.clone(), t.value.clone())));
     resource.condition_keys = key_condition_keys(tx, &key)?;
@@ -411,74 +443,32 @@ pub(crate) fn principal_matches(principal: &str, caller_arn: &str) -> bool {
         .is_some_and(|path_and_name| path_and_name.rsplit('/').next() == Some(role))
 }
 
-/// The statement a grant adds to its key's policy for its grantee: the grant's operations,
-/// under its encryption-context constraints.
-fn grant_statement(
-    grant: &GrantRecord,
-    caller_arn: &str,
-    actions: Vec<String>,
-) -> serde_json::Value {
-    let mut equals = serde_json::Map::new();
-    let mut condition = serde_json::Map::new();
-    if let Some(c) = &grant.constraints {
-        let pairs = c.equals.as_ref().or(c.subset.as_ref());
-        for (k, v) in pairs.into_iter().flatten() {
-            equals.insert(format!("kms:EncryptionContext:{k}"), json!(v));
-        }
-        if let Some(exact) = &c.equals {
-            // Equals: no pair beyond the constraint's.
-            condition.insert(
-                "ForAllValues:StringEquals".to_owned(),
-                json!({"kms:EncryptionContextKeys": exact.keys().collect::<Vec<_>>()}),
-            );
-        }
-    }
-    if !equals.is_empty() {
-        condition.insert("StringEquals".to_owned(), serde_json::Value::Object(equals));
-    }
-    let mut statement = json!({
-        "Sid": format!("Grant{}", grant.grant_id),
-        "Effect": "Allow",
-        "Principal": {"AWS": caller_arn},
-        "Action": actions,
-        "Resource": "*",
-    });
-    if !condition.is_empty()
-        && let Some(obj) = statement.as_object_mut()
-    {
-        obj.insert("Condition".to_owned(), serde_json::Value::Object(condition));
-    }
-    statement
-}
-
-/// `key`'s policy document with a statement per grant that applies to `caller_arn` (as
-/// grantee, or as retiring principal for RetireGrant), so the authorize step needs no notion
-/// of grants.
+/// `key`'s policy document with the statements the grants that name `caller_arn` (as
+/// grantee or retiring principal) add for a request that makes `use_` of them (see
+/// [`grant_policy::grant_statements`]), so the authorize step needs no notion of grants. For
+/// RetireGrant, the key policy's own Allow statements do not count (AWS: "The
+/// kms:RetireGrant permission is not effective in a key policy"); its Deny statements do,
+/// and the accounts that issued the grant and own the key may delegate it to their IAM
+/// principals.
 pub(crate) fn policy_with_grants(
     tx: &mut dyn ReadTx,
     key: &KeyRecord,
     caller_arn: &str,
+    use_: GrantUse<'_>,
 ) -> Result<String, KmsError> {
     let prefix = records::grants_prefix(&key.account_id, &key.region, &key.key_id);
     let grants: Vec<(String, GrantRecord)> =
         rampart_store::scan_json(tx, GRANTS, &prefix, None, usize::MAX)?;
-    let mut statements = Vec::new();
-    for (_, grant) in &grants {
-        let mut actions: Vec<String> = Vec::new();
-        if principal_matches(&grant.grantee_principal, caller_arn) {
-            actions.extend(grant.operations.iter().map(|op| format!("kms:{op}")));
-        }
-        if grant
-            .retiring_principal
-            .as_deref()
-            .is_some_and(|p| principal_matches(p, caller_arn))
-            && !actions.iter().any(|a| a == "kms:RetireGrant")
-        {
-            actions.push("kms:RetireGrant".to_owned());
-        }
-        if !actions.is_empty() {
-            statements.push(grant_statement(grant, caller_arn, actions));
-        }
+    let mut statements: Vec<serde_json::Value> = grants
+        .iter()
+        .flat_map(|(_, grant)| grant_policy::grant_statements(grant, caller_arn, use_))
+        .collect();
+    let retiring = match use_ {
+        GrantUse::RetireGrant(id) => Some(grants.iter().map(|(_, g)| g).find(|g| g.grant_id == id)),
+        _ => None,
+    };
+    if let Some(grant) = retiring {
+        statements.extend(grant_policy::retiring_accounts(&key.account_id, grant));
     }
     if statements.is_empty() {
         return Ok(key.policy.clone());
@@ -489,12 +479,14 @@ pub(crate) fn policy_with_grants(
         return Ok(key.policy.clone());
     };
     if let Some(obj) = document.as_object_mut() {
-        let existing = match obj.remove("Statement") {
+        let mut all = match obj.remove("Statement") {
             Some(serde_json::Value::Array(list)) => list,
             Some(single) => vec![single],
             None => Vec::new(),
         };
-        let mut all = existing;
+        if retiring.is_some() {
+            all.retain(|s| s.get("Effect").and_then(serde_json::Value::as_str) == Some("Deny"));
+        }
         all.extend(statements);
         obj.insert("Statement".to_owned(), serde_json::Value::Array(all));
     }
@@ -636,36 +628,49 @@ pub(crate) fn create_key_condition_keys(
     keys
 }
 
-/// RetireGrant: the key, described by the grant being retired (its constraint types and the
-/// encryption context its constraint names), found by its token or by key and grant ID.
+/// RetireGrant: on the key of the grant it names (by grant token, else by `KeyId` and
+/// `GrantId`, as the handler reads them), where only that grant's retiring principal, its
+/// grantee when it allows RetireGrant, and the accounts that issued it and own the key may
+/// retire it; described by that grant (its constraint types and the encryption context its
+/// constraint names).
 pub(crate) fn retire_grant_targets(
     env: &Env<'_>,
     tx: &mut dyn ReadTx,
     input: &Value,
 ) -> Result<Vec<AuthorizationTarget>, AwsError> {
-    let mut targets = key_targets(env, tx, input)?;
-    let named = match member(input, "GrantToken").and_then(|t| grants::parse_token(env, t)) {
-        Some(t) => Some((t.account_id, t.region, t.key_id, t.grant_id)),
-        None => match (member(input, "KeyId"), member(input, "GrantId")) {
-            (Some(key), Some(grant)) => find_key(tx, env, key)
-                .ok()
-                .map(|k| (k.account_id, k.region, k.key_id, grant.to_owned())),
-            _ => None,
+    let (key, grant_id) = match member(input, "GrantToken") {
+        Some(token) => match grants::parse_token(env, token) {
+            Some(t) => (
+                Some(records::key_arn(&t.region, &t.account_id, &t.key_id)),
+                t.grant_id,
+            ),
+            // The handler refuses a token Rampart did not issue.
+            None => (None, String::new()),
         },
+        None => (
+            member(input, "KeyId").map(str::to_owned),
+            member(input, "GrantId").unwrap_or_default().to_owned(),
+        ),
     };
-    let grant: Option<GrantRecord> = match named {
-        Some((account, region, key_id, grant_id)) => {
+    let mut target = key_target_for(
+        env,
+        tx,
+        None,
+        key.as_deref(),
+        Vec::new(),
+        GrantUse::RetireGrant(&grant_id),
+    )?;
+    let grant: Option<GrantRecord> = match key.as_deref().map(|k| find_key(tx, env, k)) {
+        Some(Ok(key)) => {
             let doc = format!(
                 "{}{grant_id}",
-                records::grants_prefix(&account, &region, &key_id)
+                records::grants_prefix(&key.account_id, &key.region, &key.key_id)
             );
             get_json(tx, GRANTS, &doc).map_err(KmsError::from)?
         }
-        None => None,
+        _ => None,
     };
-    if let (Some(grant), Some(target)) = (grant, targets.first_mut())
-        && let Some(c) = &grant.constraints
-    {
+    if let Some(c) = grant.and_then(|g| g.constraints) {
         let mut types = Vec::new();
         if c.subset.is_some() {
             types.push("EncryptionContextSubset".to_owned());
@@ -676,12 +681,8 @@ pub(crate) fn retire_grant_targets(
         target
             .condition_keys
             .push(("kms:GrantConstraintType".to_owned(), types));
-        let pairs = c
-            .equals
-            .as_ref()
-            .or(c.subset.as_ref())
-            .map(|pairs| json!(pairs));
+        let pairs = c.equals.as_ref().or(c.subset.as_ref()).map(|pairs| json!(pairs));
         target.condition_keys.extend(context_keys(pairs.as_ref()));
     }
-    Ok(targets)
+    Ok(vec![target])
 }

@@ -2,12 +2,12 @@
 //! grant tokens.
 //!
 //! A grant is enforced by the authorize step like any key policy statement: the key policy
-//! lookup (policy.rs) adds one Allow statement per grant for its grantee, with the grant's
-//! encryption-context constraints as conditions. Grants are visible as soon as they are
+//! lookup (authorization.rs) adds Allow statements for the caller per grant that names it, as
+//! grant_policy.rs says for the request at hand. Grants are visible as soon as they are
 //! committed, so a grant token is usable immediately; tokens are still checked to be ones
 //! Rampart issued (sealed under the root key), as AWS rejects malformed tokens.
 
-use rampart_service::{Env, aws_timestamp};
+use rampart_service::{AwsError, Env, ResourcePolicy, Value, aws_timestamp};
 use rampart_store::{ReadTx, WriteTx, get_json, put_json};
 use serde::{Deserialize, Serialize};
 
@@ -33,7 +33,7 @@ pub(crate) struct GrantToken {
     pub(crate) grant_id: String,
 }
 
-fn issue_token(
+pub(crate) fn issue_token(
     env: &Env<'_>,
     grant: &GrantRecord,
     account: &str,
@@ -308,6 +308,43 @@ pub(crate) struct ListRetirableGrantsInput {
     retiring_principal: Option<String>,
 }
 
+/// How ListRetirableGrants is authorized: AWS authorizes it on the retiring principal the
+/// request names, which must be in the caller's account ("You must specify a principal in
+/// your AWS account"), by the caller's IAM policies. A principal of another account (or
+/// text that names no account) is declared with a resource policy that allows nothing, so
+/// the authorize step refuses it, root callers included: no account lists the grants
+/// another account's principals may retire.
+pub(crate) fn retiring_principal_owner(
+    env: &Env<'_>,
+    _: &mut dyn ReadTx,
+    input: &Value,
+) -> Result<Option<ResourcePolicy>, AwsError> {
+    let principal = input
+        .get("RetiringPrincipal")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let account = principal_account(principal);
+    if account == Some(env.caller.account_id.as_str()) {
+        return Ok(None);
+    }
+    Ok(Some(ResourcePolicy {
+        document: r#"{"Version":"2012-10-17","Statement":[]}"#.to_owned(),
+        account_id: account.unwrap_or(&env.caller.account_id).to_owned(),
+        must_allow: true,
+        description: "resource-based policy",
+    }))
+}
+
+/// The account of a principal as grants name them: an ARN (`arn:aws:iam::<account>:…`,
+/// `arn:aws:sts::<account>:…`) or an account ID.
+fn principal_account(principal: &str) -> Option<&str> {
+    let account = match principal.strip_prefix("arn:") {
+        Some(arn) => arn.split(':').nth(3)?,
+        None => principal,
+    };
+    (account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit())).then_some(account)
+}
+
 /// ListRetirableGrants: grants, in any account of the region, that name the principal as
 /// their retiring principal.
 pub(crate) fn list_retirable_grants(
@@ -369,7 +406,10 @@ pub(crate) fn retire_grant(
     let (account, region, key_id, grant_id) =
         match (&input.grant_token, &input.key_id, &input.grant_id) {
             (Some(token), _, _) => {
+                // A token of another region names a grant this region does not serve (and
+                // that the authorize step did not decide on).
                 let t = parse_token(env, token)
+                    .filter(|t| t.region == env.region)
                     .ok_or_else(|| KmsError::InvalidGrantToken("Invalid grant token".to_owned()))?;
                 (t.account_id, t.region, t.key_id, t.grant_id)
             }

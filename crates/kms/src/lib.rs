@@ -5,7 +5,8 @@
 //! policies), `authorization.rs` (what the authorize step needs: the keys a request is about,
 //! their key policies with grants folded in, condition keys), `crypto_symmetric.rs` (Encrypt,
 //! Decrypt, ReEncrypt, data keys, GenerateRandom), `asymmetric.rs` (Sign, Verify, GetPublicKey, data key pairs, RSA-OAEP),
-//! `mac.rs`, `grants.rs`, `rotation.rs`, `quotas.rs`. `blob.rs` defines the ciphertext
+//! `mac.rs`, `grants.rs` (with `grant_policy.rs`: what grants add to a key policy per
+//! request), `rotation.rs`, `quotas.rs`. `blob.rs` defines the ciphertext
 //! format; `material.rs` makes and seals key material. `service_calls.rs` serves Rampart's
 //! own services (CloudTrail encrypting trail files), which call KMS without the HTTP API.
 //!
@@ -19,6 +20,7 @@ mod authorization;
 pub mod blob;
 mod crypto_symmetric;
 mod error;
+mod grant_policy;
 mod grants;
 mod import;
 mod key_agreement;
@@ -39,6 +41,8 @@ mod tags;
 
 #[cfg(test)]
 mod authorization_tests;
+#[cfg(test)]
+mod grant_tests;
 #[cfg(test)]
 mod import_tests;
 #[cfg(test)]
@@ -155,9 +159,12 @@ impl Kms {
                 on_key(Op::read("GenerateMac", "kms:GenerateMac", mac::generate_mac)),
                 on_key(Op::read("VerifyMac", "kms:VerifyMac", mac::verify_mac)),
                 // Grants.
-                on_key(Op::write("CreateGrant", "kms:CreateGrant", grants::create_grant)),
+                Op::write("CreateGrant", "kms:CreateGrant", grants::create_grant)
+                    .authorization_targets(authorization::create_grant_targets)
+                    .condition_keys(authorization::condition_keys),
                 on_key(Op::read("ListGrants", "kms:ListGrants", grants::list_grants)),
                 Op::read("ListRetirableGrants", "kms:ListRetirableGrants", grants::list_retirable_grants)
+                    .resource_policy(grants::retiring_principal_owner)
                     .condition_keys(authorization::condition_keys),
                 Op::write("RetireGrant", "kms:RetireGrant", grants::retire_grant)
                     .authorization_targets(authorization::retire_grant_targets)

@@ -272,30 +272,12 @@ fn assume_role(
             "Roles may not be assumed by root accounts.".into(),
         ));
     }
-    let mfa_authenticated = match (&input.serial_number, &input.token_code) {
-        (Some(serial), Some(code)) => {
-            let valid = rampart_iam::mfa::verify_code(
-                tx,
-                env.root_key,
-                &env.caller.account_id,
-                serial,
-                code,
-                env.now,
-            )?;
-            if !valid {
-                return Err(StsError::AccessDenied(
-                    "MultiFactorAuthentication failed with invalid MFA one time pass code. ".into(),
-                ));
-            }
-            true
-        }
-        (None, None) => false,
-        _ => {
-            return Err(StsError::Validation(
-                "SerialNumber and TokenCode must be given together.".into(),
-            ));
-        }
-    };
+    let mfa_authenticated = crate::mfa::authenticate(
+        env,
+        tx,
+        input.serial_number.as_deref(),
+        input.token_code.as_deref(),
+    )?;
     let made = make_role_session(
         env,
         tx,
@@ -388,7 +370,7 @@ pub(crate) fn make_role_session(
         }
         (kept, asked) => kept.or(asked),
     };
-    let policies = credentials::session_policies(tx, request.policy, request.policy_arns)?;
+    let policies = credentials::session_policies(tx, account, request.policy, request.policy_arns)?;
     let packed_policy_size = policies.packed_size(&tags);
     let (access_key_id, secret_access_key) = credentials::new_key(env, account);
     let session_arn = format!(

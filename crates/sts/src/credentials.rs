@@ -75,9 +75,12 @@ impl SessionPolicies {
 }
 
 /// The session policies a request passes: the inline `Policy` and the documents of
-/// `PolicyArns`, validated and within AWS's size limit.
+/// `PolicyArns`, validated and within AWS's size limit. `PolicyArns` may name AWS managed
+/// policies and customer managed policies of `account_id` (the role's account, or the
+/// calling user's for a federated user), as AWS documents.
 pub(crate) fn session_policies(
     tx: &mut dyn ReadTx,
+    account_id: &str,
     inline: Option<String>,
     arns: Vec<PolicyArn>,
 ) -> Result<SessionPolicies, StsError> {
@@ -90,7 +93,7 @@ pub(crate) fn session_policies(
         documents.push(document);
     }
     for arn in arns.into_iter().filter_map(|a| a.arn) {
-        let document = rampart_iam::policies::default_document(tx, &arn)?.ok_or_else(|| {
+        let document = managed_document(tx, account_id, &arn)?.ok_or_else(|| {
             StsError::Validation(format!("Policy {arn} does not exist or is not attachable."))
         })?;
         chars += arn.len();
@@ -107,6 +110,25 @@ pub(crate) fn session_policies(
         documents,
     })
 }
+
+/// The default document of the managed policy `arn` if `account_id` may use it: an AWS
+/// managed policy, or one of the account's own. Another account's policy is never read, so
+/// it answers as one that does not exist, whether it exists or not.
+fn managed_document(
+    tx: &mut dyn ReadTx,
+    account_id: &str,
+    arn: &str,
+) -> Result<Option<String>, StsError> {
+    let usable = rampart_iam::policies::parse_policy_arn(arn)
+        .is_some_and(|(owner, _)| owner == account_id || owner == AWS_MANAGED_OWNER);
+    if !usable {
+        return Ok(None);
+    }
+    Ok(rampart_iam::policies::default_document(tx, arn)?)
+}
+
+/// The account part of AWS managed policies' ARNs (`arn:aws:iam::aws:policy/…`).
+const AWS_MANAGED_OWNER: &str = "aws";
 
 /// `DurationSeconds` checked against `[900, max]`, defaulting to `default`.
 pub(crate) fn duration(
@@ -137,5 +159,51 @@ mod tests {
         };
         assert_eq!(policies.packed_size(&[]), Some(50));
         assert_eq!(policies.packed_size(&[("ab".into(), "c".into())]), Some(51));
+    }
+
+    fn arns(list: &[&str]) -> Vec<PolicyArn> {
+        list.iter()
+            .map(|a| PolicyArn {
+                arn: Some((*a).to_owned()),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn policy_arns_are_the_accounts_own_or_aws_managed() {
+        use crate::provider_testing::{ACCOUNT, ProviderStore};
+        let store = ProviderStore::new();
+        let allow = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}"#;
+        let created = store
+            .iam(
+                "CreatePolicy",
+                serde_json::json!({"PolicyName": "secret-sauce", "PolicyDocument": allow}),
+            )
+            .unwrap();
+        let own = created["Policy"]["Arn"].as_str().unwrap().to_owned();
+        let missing = format!("arn:aws:iam::{ACCOUNT}:policy/nothing-here");
+        let aws = "arn:aws:iam::aws:policy/ReadOnlyAccess";
+        let resolve = |account: &'static str, list: Vec<String>| {
+            store.read(move |tx| {
+                let list: Vec<&str> = list.iter().map(String::as_str).collect();
+                session_policies(tx, account, None, arns(&list))
+            })
+        };
+        // The policy's own account, and AWS managed policies.
+        let found = resolve(ACCOUNT, vec![own.clone(), aws.into()]).unwrap();
+        assert_eq!(found.documents.len(), 2);
+        assert!(found.documents[0].contains("s3:GetObject"));
+        // Another account may not use it, and cannot tell it from one that does not exist.
+        let other = "999988887777";
+        let refused = |arn: &str| match resolve(other, vec![arn.to_owned()]) {
+            Err(StsError::Validation(m)) => m.replace(arn, "<arn>"),
+            unexpected => panic!("{unexpected:?}"),
+        };
+        assert_eq!(refused(&own), refused(&missing));
+        assert_eq!(
+            refused(&own),
+            "Policy <arn> does not exist or is not attachable."
+        );
+        assert_eq!(resolve(other, vec![aws.into()]).unwrap().documents.len(), 1);
     }
 }

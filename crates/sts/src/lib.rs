@@ -15,6 +15,7 @@ mod credentials;
 mod decode;
 mod error;
 mod identity;
+mod mfa;
 #[cfg(test)]
 mod provider_testing;
 pub mod saml;

@@ -87,29 +87,12 @@ fn get_session_token(
         max_seconds(env),
         "The requested DurationSeconds exceeds the allowed maximum for this caller.",
     )?;
-    let mfa_authenticated = match (&input.serial_number, &input.token_code) {
-        (Some(serial), Some(code)) => {
-            if !rampart_iam::mfa::verify_code(
-                tx,
-                env.root_key,
-                &env.caller.account_id,
-                serial,
-                code,
-                env.now,
-            )? {
-                return Err(StsError::AccessDenied(
-                    "MultiFactorAuthentication failed with invalid MFA one time pass code. ".into(),
-                ));
-            }
-            true
-        }
-        (None, None) => false,
-        _ => {
-            return Err(StsError::Validation(
-                "SerialNumber and TokenCode must be given together.".into(),
-            ));
-        }
-    };
+    let mfa_authenticated = crate::mfa::authenticate(
+        env,
+        tx,
+        input.serial_number.as_deref(),
+        input.token_code.as_deref(),
+    )?;
     let (access_key_id, secret_access_key) = credentials::new_key(env, &env.caller.account_id);
     let issued_at = env.now.unix_timestamp();
     let caller = Caller {
@@ -166,7 +149,8 @@ fn get_federation_token(
         max_seconds(env),
         "The requested DurationSeconds exceeds the allowed maximum for this caller.",
     )?;
-    let policies = credentials::session_policies(tx, input.policy, input.policy_arns)?;
+    let policies =
+        credentials::session_policies(tx, &env.caller.account_id, input.policy, input.policy_arns)?;
     let packed_policy_size = policies.packed_size(&[]);
     let account = env.caller.account_id.clone();
     let (access_key_id, secret_access_key) = credentials::new_key(env, &account);

@@ -428,12 +428,8 @@ impl JwksSource for FileOrLoopbackJwks {
 /// GETs `url` if it is plain http on a loopback address: the body, or `None` for a 404.
 /// Anything else (another host, https, a failure) is an IDPCommunicationError.
 fn http_get_loopback(url: &str) -> Result<Option<Vec<u8>>, StsError> {
-    let Some(rest) = url.strip_prefix("http://") else {
-        return Err(communication_error());
-    };
-    if !is_loopback(oidc_providers::host_of(rest)) {
-        return Err(communication_error());
-    }
+    let url = loopback_url(url).ok_or_else(communication_error)?;
+    let url = url.as_str();
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .timeout_global(Some(FETCH_TIMEOUT))
         .http_status_as_error(false)
@@ -461,16 +457,28 @@ fn http_get_loopback(url: &str) -> Result<Option<Vec<u8>>, StsError> {
     }
 }
 
-fn is_loopback(host: &str) -> bool {
-    if host.eq_ignore_ascii_case("localhost") {
-        return true;
+/// `url` as it is to be fetched, if it is plain http to the loopback interface: a loopback
+/// address (127.0.0.0/8, `::1`, or `::ffff:127.0.0.0/104`) or `localhost`, with no user info.
+///
+/// The URL is read by a real URL parser and the fetch is of its serialized form, so the host
+/// checked is the host connected to: a check of the text before an `@` while the client
+/// connects to the host after it (`http://127.0.0.1:1@0.0.0.0:4899/`) cannot happen. What
+/// parsers read differently is refused outright: user info, any `@`, white space and control
+/// characters.
+fn loopback_url(url: &str) -> Option<url::Url> {
+    if url.contains('@') || url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return None;
     }
-    let bare = host
-        .strip_prefix('[')
-        .and_then(|h| h.strip_suffix(']'))
-        .unwrap_or(host);
-    bare.parse::<std::net::IpAddr>()
-        .is_ok_and(|ip| ip.is_loopback())
+    let parsed = url::Url::parse(url).ok()?;
+    let loopback = match parsed.host()? {
+        url::Host::Domain(name) => name == "localhost",
+        url::Host::Ipv4(ip) => ip.is_loopback(),
+        url::Host::Ipv6(ip) => {
+            ip.is_loopback() || ip.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
+        }
+    };
+    let plain = parsed.scheme() == "http" && parsed.username().is_empty();
+    (loopback && plain && parsed.password().is_none()).then_some(parsed)
 }
 
 #[cfg(test)]

@@ -438,3 +438,83 @@ fn discovery_leads_to_the_keys() {
         .unwrap();
     assert_eq!(set.keys.len(), 1);
 }
+
+#[test]
+fn only_plain_http_to_the_loopback_interface_is_fetched() {
+    let allowed = [
+        ("http://127.0.0.1:8080/keys", "http://127.0.0.1:8080/keys"),
+        ("http://127.3.2.1/keys", "http://127.3.2.1/keys"),
+        ("http://localhost:9000/", "http://localhost:9000/"),
+        ("http://LOCALHOST/x", "http://localhost/x"),
+        ("http://[::1]:8080/keys", "http://[::1]:8080/keys"),
+        ("http://[0:0:0:0:0:0:0:1]/keys", "http://[::1]/keys"),
+        (
+            "http://[::ffff:127.0.0.1]/keys",
+            "http://[::ffff:7f00:1]/keys",
+        ),
+        // Other spellings of 127.0.0.1 are fetched as 127.0.0.1.
+        ("http://0x7f.0.0.1/keys", "http://127.0.0.1/keys"),
+        ("http://2130706433/keys", "http://127.0.0.1/keys"),
+        // A backslash ends the host for an http URL: what is fetched says so.
+        ("http://127.0.0.1\\0.0.0.0/k", "http://127.0.0.1/0.0.0.0/k"),
+    ];
+    for (url, fetched) in allowed {
+        let parsed = loopback_url(url).unwrap_or_else(|| panic!("{url} refused"));
+        assert_eq!(parsed.as_str(), fetched, "{url}");
+    }
+    let refused = [
+        // User info: the host checked must be the host connected to, and there is no user.
+        "http://127.0.0.1:1@0.0.0.0:4899/keys",
+        "http://127.0.0.1@evil.example/keys",
+        "http://user@127.0.0.1/keys",
+        "http://user:pw@localhost/keys",
+        "http://@127.0.0.1/keys",
+        "http://evil.example#@127.0.0.1/keys",
+        "http://evil.example?@127.0.0.1/keys",
+        // Not the loopback interface.
+        "http://0.0.0.0:4899/keys",
+        "http://[::]:4899/keys",
+        "http://192.0.2.1/keys",
+        "http://[::ffff:192.0.2.1]/keys",
+        "http://localhost.example.com/keys",
+        "http://127.0.0.1.nip.io/keys",
+        "http://localhost./keys",
+        // Not plain http, or not a URL the parsers agree on.
+        "https://127.0.0.1/keys",
+        "file:///etc/passwd",
+        "http://127.0.0.1\t@0.0.0.0/keys",
+        "http://127.0.0.1\n/keys",
+        "127.0.0.1/keys",
+        "",
+    ];
+    for url in refused {
+        assert!(loopback_url(url).is_none(), "{url:?} accepted");
+    }
+}
+
+#[test]
+fn a_jwks_uri_with_user_info_is_not_followed_off_the_loopback() {
+    // The attack: a discovery document on the loopback names, after an `@`, another host on
+    // which keys are served. 0.0.0.0 reaches this machine, so a listener there shows whether
+    // Rampart connected.
+    let elsewhere = TcpListener::bind("0.0.0.0:0").unwrap();
+    elsewhere.set_nonblocking(true).unwrap();
+    let port = elsewhere.local_addr().unwrap().port();
+    let config = json!({ "jwks_uri": format!("http://127.0.0.1:1@0.0.0.0:{port}/keys") });
+    let base = serve(vec![
+        ("/.well-known/jwks.json", None),
+        (
+            "/.well-known/openid-configuration",
+            Some(config.to_string()),
+        ),
+    ]);
+    let err = FileOrLoopbackJwks::new(None).jwks(&base).unwrap_err();
+    assert!(matches!(err, StsError::IdpCommunicationError(_)), "{err:?}");
+    // The fetch is synchronous: had it connected, the connection would be waiting.
+    let connected = elsewhere.accept();
+    assert!(
+        matches!(&connected, Err(e) if e.kind() == std::io::ErrorKind::WouldBlock),
+        "Rampart connected to {:?}",
+        connected.map(|(_, peer)| peer)
+    );
+}
