@@ -11,6 +11,7 @@
 
 mod action_keys;
 mod arn_format;
+mod catalog;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::OnceLock;
@@ -134,6 +135,11 @@ impl ServiceReference {
         self.condition_keys
             .keys()
             .any(|template| key_matches_template(key, template))
+    }
+
+    /// The ARN formats of every resource type of the service.
+    pub fn resource_formats(&self) -> impl Iterator<Item = ArnFormat<'_>> {
+        self.resources.values().map(|r| ArnFormat::new(&r.arn))
     }
 
     /// Whether the service defines `key` with an `ArrayOf…` type.

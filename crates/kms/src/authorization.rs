@@ -681,7 +681,11 @@ pub(crate) fn retire_grant_targets(
         target
             .condition_keys
             .push(("kms:GrantConstraintType".to_owned(), types));
-        let pairs = c.equals.as_ref().or(c.subset.as_ref()).map(|pairs| json!(pairs));
+        let pairs = c
+            .equals
+            .as_ref()
+            .or(c.subset.as_ref())
+            .map(|pairs| json!(pairs));
         target.condition_keys.extend(context_keys(pairs.as_ref()));
     }
     Ok(vec![target])

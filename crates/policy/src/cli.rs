@@ -9,9 +9,9 @@ use serde_json::Value;
 use thiserror::Error;
 
 use crate::{
-    Context, Decision, EvaluationInput, EvaluationMode, Finding, FindingLevel, Policy, PolicyError,
-    PolicyKind, PolicySet, Principal, PrincipalParseError, Request, access_denied_message,
-    validate,
+    ActionCatalog, Context, Decision, EvaluationInput, EvaluationMode, Finding, FindingLevel,
+    Policy, PolicyError, PolicyKind, PolicySet, Principal, PrincipalParseError, Request,
+    access_denied_message, validate_with,
 };
 
 /// The request file of `rampart policy evaluate --request FILE`: everything
@@ -264,10 +264,15 @@ pub fn evaluate_request(text: &str) -> Result<String, EvaluateRequestError> {
 /// `rampart policy validate FILE…`: validates each `(name, contents)` pair as
 /// a policy of `kind`. Returns the report (human text, or JSON with `json`)
 /// and whether any finding is an ERROR (the exit status is 1 then).
-pub fn validate_files(files: &[(&str, &str)], kind: PolicyKind, json: bool) -> (String, bool) {
+pub fn validate_files(
+    files: &[(&str, &str)],
+    kind: PolicyKind,
+    json: bool,
+    catalog: Option<&dyn ActionCatalog>,
+) -> (String, bool) {
     let results: Vec<(&str, Vec<Finding>)> = files
         .iter()
-        .map(|(name, text)| (*name, validate(text, kind)))
+        .map(|(name, text)| (*name, validate_with(text, kind, catalog)))
         .collect();
     let has_errors = results
         .iter()

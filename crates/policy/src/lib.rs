@@ -28,6 +28,7 @@
 #![deny(missing_docs)]
 
 mod arn;
+mod catalog;
 pub mod cli;
 mod compile;
 mod condition;
@@ -47,6 +48,7 @@ mod validate;
 mod variables;
 mod wildcard;
 
+pub use catalog::ActionCatalog;
 pub use compile::PolicySet;
 pub use condition::{ConditionOperator, OperatorKind, SetQualifier, ValueType};
 pub use context::Context;
@@ -62,7 +64,7 @@ pub use model::{
 pub use parse::MAX_POLICY_BYTES;
 pub use principal::{Principal, PrincipalKind, PrincipalParseError};
 pub use request::{Action, Request};
-pub use validate::{Finding, FindingLevel, validate};
+pub use validate::{Finding, FindingLevel, validate, validate_with};
 
 impl Policy {
     /// Parses a policy document with the grammar all policy kinds share.

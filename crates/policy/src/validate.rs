@@ -10,6 +10,7 @@ use std::fmt;
 
 use serde::Serialize;
 
+use crate::catalog::ActionCatalog;
 use crate::condition::values::{Cidr, parse_bool, parse_date, parse_number};
 use crate::condition::{OperatorKind, SetQualifier, ValueType};
 use crate::error::{Location, PolicyError};
@@ -63,6 +64,18 @@ pub struct Finding {
 
 /// Validates a policy document used as a policy of `kind`.
 pub fn validate(text: &str, kind: PolicyKind) -> Vec<Finding> {
+    validate_with(text, kind, None)
+}
+
+/// Validates a policy document used as a policy of `kind`, and, with a `catalog` of AWS's
+/// services, checks as IAM Access Analyzer does that its actions exist, that its service
+/// condition keys exist and apply to its actions, and that its resource ARNs are of the
+/// services' resource types.
+pub fn validate_with(
+    text: &str,
+    kind: PolicyKind,
+    catalog: Option<&dyn ActionCatalog>,
+) -> Vec<Finding> {
     let policy = match Policy::parse(text) {
         Ok(policy) => policy,
         Err(error) => return vec![from_error(&error)],
@@ -70,6 +83,7 @@ pub fn validate(text: &str, kind: PolicyKind) -> Vec<Finding> {
     let mut v = Validator {
         text,
         findings: Vec::new(),
+        catalog,
     };
     if let Err(error) = check(&policy, kind, text) {
         v.findings.push(from_error(&error));
@@ -159,6 +173,7 @@ const PARTITIONS: [&str; 6] = [
 struct Validator<'t> {
     text: &'t str,
     findings: Vec<Finding>,
+    catalog: Option<&'t dyn ActionCatalog>,
 }
 
 impl Validator<'_> {
@@ -273,6 +288,9 @@ impl Validator<'_> {
             }
         }
         self.conditions(s, path, policy);
+        if let Some(catalog) = self.catalog {
+            self.against_catalog(catalog, s, path, policy);
+        }
         if s.effect == Effect::Allow {
             self.risky_grants(s, path, kind);
         }
@@ -327,6 +345,114 @@ impl Validator<'_> {
                             format!("The value {text} does not match the type expected by the {} operator.", op.kind.name()),
                         );
                     }
+                }
+            }
+        }
+    }
+
+    /// Access Analyzer's checks of a statement against AWS's services: actions that do not
+    /// exist, service condition keys that do not exist or that none of the statement's actions
+    /// supports, resource ARNs of no resource type. Services the catalog does not describe are
+    /// left alone.
+    fn against_catalog(
+        &mut self,
+        catalog: &dyn ActionCatalog,
+        s: &Statement,
+        path: &JsonPath,
+        policy: &Policy,
+    ) {
+        use FindingLevel::{Error, Warning};
+        let mut actions: Vec<(String, String)> = Vec::new();
+        if let Some((negated, list)) = &s.action {
+            let name = if *negated { "NotAction" } else { "Action" };
+            for (i, action) in list.values.iter().enumerate() {
+                let Some((service, pattern)) = action.split_once(':') else {
+                    continue;
+                };
+                let service = service.to_ascii_lowercase();
+                let Some(names) = catalog.action_names(&service) else {
+                    continue;
+                };
+                let glob = Pattern::new(pattern, GLOB, true);
+                let matching: Vec<&str> = names
+                    .into_iter()
+                    .filter(|n| glob.matches(n, &NoVariables) == Some(true))
+                    .collect();
+                if matching.is_empty() {
+                    self.push(
+                        Error,
+                        "INVALID_ACTION",
+                        &item(path.key(name), list, i),
+                        format!("The action {action} does not exist."),
+                    );
+                }
+                if !negated {
+                    actions.extend(matching.iter().map(|n| (service.clone(), (*n).to_owned())));
+                }
+            }
+        }
+        for block in &s.condition {
+            let block_path = path.key("Condition").key(&block.operator_text);
+            for entry in &block.entries {
+                let Some((service, _)) = entry.key.split_once(':') else {
+                    continue;
+                };
+                let service = service.to_ascii_lowercase();
+                if service == "aws" || catalog.action_names(&service).is_none() {
+                    continue;
+                }
+                let at = block_path.key(&entry.key);
+                if !catalog.defines_key(&service, &entry.key) {
+                    self.push(
+                        Error,
+                        "INVALID_SERVICE_CONDITION_KEY",
+                        &at,
+                        format!(
+                            "The condition key {} does not exist in the service {service}. Use a valid condition key.",
+                            entry.key
+                        ),
+                    );
+                    continue;
+                }
+                let unsupported: Vec<String> = actions
+                    .iter()
+                    .filter(|(svc, action)| !catalog.supports_key(svc, action, &entry.key))
+                    .map(|(svc, action)| format!("{svc}:{action}"))
+                    .collect();
+                if !unsupported.is_empty() {
+                    self.push(
+                        Warning,
+                        "UNSUPPORTED_ACTION_FOR_CONDITION_KEY",
+                        &at,
+                        format!(
+                            "The following actions: {} are not supported by the condition key {}. The condition will not be evaluated for these actions. We recommend that you move these actions to a different statement without this condition key.",
+                            unsupported.join(", "),
+                            entry.key
+                        ),
+                    );
+                }
+            }
+        }
+        if let Some((false, list)) = &s.resource {
+            for (i, resource) in list.values.iter().enumerate() {
+                let Some(["arn", _, service, _, _, _]) =
+                    crate::arn::split_components(resource, true)
+                else {
+                    continue;
+                };
+                // A wildcard or a variable may stand for any resource type.
+                let pattern = resource.contains(['*', '?'])
+                    || (policy.expands_variables() && resource.contains("${"));
+                if !pattern
+                    && catalog.action_names(service).is_some()
+                    && !catalog.resource_matches(service, resource)
+                {
+                    self.push(
+                        Error,
+                        "INVALID_ARN_RESOURCE",
+                        &item(path.key("Resource"), list, i),
+                        "Resource ARN does not match the expected ARN format. Update the resource portion of the ARN.".to_owned(),
+                    );
                 }
             }
         }

@@ -50,6 +50,37 @@ fn validate_exits_1_only_when_a_file_has_an_error() {
 }
 
 #[test]
+fn validate_checks_actions_keys_and_resources_against_aws_reference() {
+    let dir = tempfile::tempdir().unwrap();
+    let typo = write(
+        &dir,
+        "typo.json",
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["iam:GetUsr","kms:Decrypt"],"Resource":"*","Condition":{"StringEquals":{"kms:CallerAcount":"123456789012"}}}]}"#,
+    );
+    let (code, report) = rampart(&["policy", "validate", &typo]);
+    assert_eq!(code, 1, "{report}");
+    assert!(
+        report.contains("INVALID_ACTION")
+            && report.contains("The action iam:GetUsr does not exist."),
+        "{report}"
+    );
+    assert!(
+        report.contains("INVALID_SERVICE_CONDITION_KEY") && report.contains("kms:CallerAcount"),
+        "{report}"
+    );
+    let sound = write(
+        &dir,
+        "sound.json",
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"kms:Decrypt","Resource":"arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab","Condition":{"StringEquals":{"kms:CallerAccount":"123456789012"}}}]}"#,
+    );
+    let (code, report) = rampart(&["policy", "validate", &sound]);
+    assert_eq!(
+        (code, report.trim_end()),
+        (0, format!("{sound}: no findings").as_str())
+    );
+}
+
+#[test]
 fn evaluate_decides_a_request_with_scp_levels() {
     let dir = tempfile::tempdir().unwrap();
     let request = write(

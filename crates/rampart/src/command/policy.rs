@@ -10,8 +10,9 @@ use rampart_policy::PolicyKind;
 /// `rampart policy` subcommands.
 #[derive(Debug, clap::Subcommand)]
 pub enum PolicyCommand {
-    /// Report findings (ERROR, SECURITY_WARNING, WARNING, SUGGESTION) for policy files;
-    /// exits 1 when any file has an ERROR.
+    /// Report findings (ERROR, SECURITY_WARNING, WARNING, SUGGESTION) for policy files,
+    /// with AWS's Service Authorization Reference for the services Rampart knows (actions,
+    /// condition keys, resource types); exits 1 when any file has an ERROR.
     Validate {
         /// What kind of policy the files hold.
         #[arg(long, value_enum, default_value = "identity")]
@@ -80,8 +81,12 @@ pub fn run(command: PolicyCommand) -> anyhow::Result<ExitCode> {
                 .iter()
                 .map(|(name, text)| (name.as_str(), text.as_str()))
                 .collect();
-            let (report, has_errors) =
-                rampart_policy::cli::validate_files(&named, kind.into(), json);
+            let (report, has_errors) = rampart_policy::cli::validate_files(
+                &named,
+                kind.into(),
+                json,
+                Some(rampart_authorization_reference::reference()),
+            );
             print!("{report}");
             Ok(if has_errors {
                 ExitCode::FAILURE
