@@ -63,7 +63,7 @@ def deny(action, resource="*", **extra):
 
 
 # AWS's Query APIs answer a denial with 403, its JSON APIs with 400 (their common errors).
-DENIAL_STATUS = {"AccessDenied": 403, "AccessDeniedException": 400}
+DENIAL_STATUS = {"AccessDenied": 403, "AccessDeniedException": 400, "InvalidClientTokenId": 403}
 
 
 def refused(call, code="AccessDenied"):
@@ -183,7 +183,8 @@ def test_federated_users_sharing_a_name_keep_their_own_callers_permissions(rampa
     assert {k["KeyId"] for k in trusted_kms.list_keys()["Keys"]} == keys
     refused(lambda: attacker_kms.create_key(Description="the attacker's"), "AccessDeniedException")
     victim = unique("victim")
-    refused(lambda: attacker_iam.create_user(UserName=victim))
+    # IAM takes no federated user's token at all (see below).
+    refused(lambda: attacker_iam.create_user(UserName=victim), "InvalidClientTokenId")
     assert all_key_ids(kms) == keys
     assert not user_exists(iam, victim)
     # And the attacker's denial is not remembered for the administrator's federated user.
@@ -210,10 +211,10 @@ def test_sessions_of_one_role_under_one_name_keep_their_own_session_policies(ram
     assert all_key_ids(kms) == keys | {made}
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "AWS documents that GetFederationToken credentials cannot call IAM, nor STS beyond "
-    "GetCallerIdentity; Rampart authorizes them like any session"))
 def test_a_federated_user_calls_neither_iam_nor_sts_beyond_get_caller_identity(rampart, iam):
+    """AWS: GetFederationToken's credentials "cannot call any IAM operations" nor "any AWS STS
+    operations except GetCallerIdentity", whatever their policies allow; IAM answers them as
+    a token it does not know."""
     administrator = Caller(rampart, managed=[ADMINISTRATOR_ACCESS])
     federated = administrator.client("sts").get_federation_token(
         Name=unique("fed"), Policy=doc(allow("*")))["Credentials"]
@@ -221,10 +222,31 @@ def test_a_federated_user_calls_neither_iam_nor_sts_beyond_get_caller_identity(r
     assert client(rampart, "sts", federated).get_caller_identity()["Arn"].startswith(
         f"arn:aws:sts::{ACCOUNT_ID}:federated-user/")
     victim = unique("victim")
-    refused(lambda: client(rampart, "iam", federated).create_user(UserName=victim))
+    refused(lambda: client(rampart, "iam", federated).create_user(UserName=victim),
+            "InvalidClientTokenId")
     assert not user_exists(iam, victim)
     refused(lambda: client(rampart, "sts", federated).assume_role(
         RoleArn=role_arn, RoleSessionName="escape"))
+    # Other services take them, within both policies.
+    client(rampart, "kms", federated).list_keys()
+
+
+def test_a_user_session_without_mfa_calls_no_iam_and_no_sts_but_assume_role(rampart, iam):
+    """AWS: GetSessionToken's credentials "cannot call any IAM API operations unless MFA
+    authentication information is included in the request" nor "any AWS STS API except
+    AssumeRole or GetCallerIdentity"."""
+    administrator = Caller(rampart, managed=[ADMINISTRATOR_ACCESS])
+    session = administrator.client("sts").get_session_token()["Credentials"]
+    victim = unique("victim")
+    refused(lambda: client(rampart, "iam", session).create_user(UserName=victim),
+            "InvalidClientTokenId")
+    assert not user_exists(iam, victim)
+    refused(lambda: client(rampart, "sts", session).assume_root(
+        TargetPrincipal=ACCOUNT_ID, TaskPolicyArn={"arn": "arn:aws:iam::aws:policy/root-task/IAMAuditRootUserCredentials"}))
+    role_arn = assumable_role(iam, unique("r"), administrator.arn)
+    assumed = client(rampart, "sts", session).assume_role(RoleArn=role_arn, RoleSessionName="ok")
+    assert assumed["AssumedRoleUser"]["Arn"].endswith("/ok")
+    client(rampart, "kms", session).list_keys()
 
 
 # --- Finding 2: Deny guardrails on tags ------------------------------------------------------
@@ -619,12 +641,13 @@ def test_a_session_of_a_deleted_role_is_denied_not_an_error(rampart, iam):
 
 def test_sessions_of_a_deleted_user_gain_nothing_from_a_new_user_with_its_name(rampart, iam):
     kms = rampart.client("kms")
-    old_user = Caller(rampart, allow(["iam:ListRoles", "kms:ListKeys", "sts:GetFederationToken"]))
+    old_user = Caller(rampart, allow(["kms:ListKeys", "sts:GetFederationToken"]))
     sts = old_user.client("sts")
-    old_iam = client(rampart, "iam", sts.get_session_token()["Credentials"])
+    # (IAM takes neither kind of token without MFA: KMS shows what each session may do.)
+    old_session_kms = client(rampart, "kms", sts.get_session_token()["Credentials"])
     old_federated_kms = client(rampart, "kms", sts.get_federation_token(
         Name=unique("fed"), Policy=doc(allow("*")))["Credentials"])
-    old_iam.list_roles()  # the sessions work while their user lives
+    old_session_kms.list_keys()  # the sessions work while their user lives
     old_federated_kms.list_keys()
 
     delete_user(iam, old_user.name)
@@ -632,8 +655,8 @@ def test_sessions_of_a_deleted_user_gain_nothing_from_a_new_user_with_its_name(r
     assert new_user.arn == old_user.arn
     victim = unique("victim")
     keys = all_key_ids(kms)
-    refused(lambda: old_iam.create_user(UserName=victim))
-    refused(lambda: old_iam.list_roles())
+    refused(lambda: old_session_kms.create_key(Description="the old user's"), "AccessDeniedException")
+    refused(lambda: old_session_kms.list_keys(), "AccessDeniedException")
     refused(lambda: old_federated_kms.create_key(Description="the old user's"), "AccessDeniedException")
     refused(lambda: old_federated_kms.list_keys(), "AccessDeniedException")
     assert not user_exists(iam, victim)

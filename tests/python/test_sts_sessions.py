@@ -169,7 +169,8 @@ def test_get_session_token_with_mfa_satisfies_an_mfa_condition(rampart):
         AuthenticationCode1=totp(seed, now - 30), AuthenticationCode2=totp(seed, now),
     )
     plain = user.sts.get_session_token()["Credentials"]
-    assert error_of(lambda: session_client(rampart, "iam", plain).list_roles())["Code"] == "AccessDenied"
+    # Without MFA, IAM does not take GetSessionToken's credentials at all, as AWS documents.
+    assert error_of(lambda: session_client(rampart, "iam", plain).list_roles())["Code"] == "InvalidClientTokenId"
     # The code of the next 30-second step: the current one was used to enable the device.
     with_mfa = user.sts.get_session_token(
         SerialNumber=device["SerialNumber"], TokenCode=totp(seed, now + 30)
@@ -179,14 +180,14 @@ def test_get_session_token_with_mfa_satisfies_an_mfa_condition(rampart):
 
 
 def test_a_federated_user_has_what_both_policies_allow(rampart):
-    user = Principal(rampart, policy=doc(allow("sts:GetFederationToken"), allow("iam:List*")))
-    out = user.sts.get_federation_token(Name="bob", Policy=doc(allow("iam:ListUsers")))
+    user = Principal(rampart, policy=doc(allow("sts:GetFederationToken"), allow("kms:List*")))
+    out = user.sts.get_federation_token(Name="bob", Policy=doc(allow("kms:ListKeys")))
     assert out["FederatedUser"]["Arn"] == f"arn:aws:sts::{ACCOUNT_ID}:federated-user/bob"
-    iam = session_client(rampart, "iam", out["Credentials"])
-    iam.list_users()
-    assert error_of(lambda: iam.list_roles())["Code"] == "AccessDenied"
+    kms = session_client(rampart, "kms", out["Credentials"])
+    kms.list_keys()
+    assert error_of(lambda: kms.list_aliases())["Code"] == "AccessDeniedException"
     no_policy = user.sts.get_federation_token(Name="nobody")["Credentials"]
-    assert error_of(lambda: session_client(rampart, "iam", no_policy).list_users())["Code"] == "AccessDenied"
+    assert error_of(lambda: session_client(rampart, "kms", no_policy).list_keys())["Code"] == "AccessDeniedException"
 
 
 def test_the_cli_assumes_a_role_from_a_profile(rampart, tmp_path):

@@ -214,6 +214,56 @@ fn holder<'a>(caller: &'a Caller, session: Option<&'a Session>) -> PolicyHolder<
     }
 }
 
+/// What AWS refuses the temporary credentials of GetFederationToken and GetSessionToken,
+/// whatever their policies allow. GetFederationToken's "cannot call any IAM operations … any
+/// AWS STS operations except GetCallerIdentity"; GetSessionToken's "cannot call any IAM API
+/// operations unless MFA authentication information is included in the request … any AWS
+/// STS API except AssumeRole or GetCallerIdentity" (GetCallerIdentity needs no permission and
+/// never gets here). IAM answers such a token as it answers one it does not know.
+fn session_limits(
+    caller: &Caller,
+    session: &Session,
+    request: &AuthzRequest<'_>,
+) -> Option<AwsError> {
+    let action = request.operation.action;
+    let service = action.split_once(':').map_or("", |(service, _)| service);
+    let (federated, user_session) = match caller.kind {
+        PrincipalKind::FederatedUser => (true, false),
+        // GetSessionToken's sessions: not a role's, not AssumeRoot's (a task's root session).
+        PrincipalKind::IamUser | PrincipalKind::Root => (
+            false,
+            session.role_arn.is_none() && session.root_task_policy.is_none(),
+        ),
+        _ => (false, false),
+    };
+    let iam_refused =
+        service == "iam" && (federated || (user_session && !session.mfa_authenticated));
+    if iam_refused {
+        return Some(AwsError::new(
+            "InvalidClientTokenId",
+            403,
+            "The security token included in the request is invalid",
+        ));
+    }
+    // GetSessionToken and GetFederationToken refuse every temporary credential themselves,
+    // with AWS's "Cannot call … with session credentials".
+    let minted_by_handler = matches!(action, "sts:GetSessionToken" | "sts:GetFederationToken");
+    let sts_refused = service == "sts"
+        && !minted_by_handler
+        && (federated || (user_session && action != "sts:AssumeRole"));
+    sts_refused.then(|| {
+        let resource = request.resources.first().map_or("*", |r| r.arn.as_str());
+        AwsError::new(
+            "AccessDenied",
+            403,
+            format!(
+                "User: {} is not authorized to perform: {action} on resource: {resource}",
+                caller.arn
+            ),
+        )
+    })
+}
+
 const ALLOW_ALL: &str =
     r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#;
 
@@ -238,6 +288,11 @@ impl Authorizer {
         let caller = request.caller;
         if request.operation.authorization == Authorization::AlwaysAllowed {
             return Ok(());
+        }
+        if let Some(session) = request.session
+            && let Some(refusal) = session_limits(caller, session, request)
+        {
+            return Err(refusal);
         }
         let holder = holder(caller, request.session);
         let resource_account = request
