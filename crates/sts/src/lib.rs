@@ -18,6 +18,8 @@ mod identity;
 #[cfg(test)]
 mod provider_testing;
 pub mod saml;
+#[cfg(feature = "saml")]
+mod saml_screen;
 pub mod session;
 mod session_token;
 pub mod web_identity;
