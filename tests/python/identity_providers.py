@@ -18,6 +18,8 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509.oid import NameOID
 
 AUDIENCE = "sts.amazonaws.com"
+# AWS's sign-in endpoint: where IdPs post SAML responses, their Recipient and audience.
+SIGN_IN = "https://signin.aws.amazon.com/saml"
 THUMBPRINT = "9e99a48a9960b14926bb7f3b02e22da2b0ab7280"
 
 
@@ -115,9 +117,10 @@ class SamlIdp:
         self.arn = rampart.client("iam").create_saml_provider(
             Name=self.name, SAMLMetadataDocument=metadata)["SAMLProviderArn"]
 
-    def response(self, role_arn, subject="alice@example.com", attributes=None, authn=""):
+    def response(self, role_arn, subject="alice@example.com", attributes=None, authn="",
+                 recipient=SIGN_IN):
         """A base64 SAMLResponse whose assertion is signed (enveloped, exclusive C14N,
-        RSA-SHA256), as IdPs post it to AWS."""
+        RSA-SHA256), as IdPs post it to AWS, its bearer confirmation to `recipient`."""
         from lxml import etree
         from signxml import XMLSigner, methods
 
@@ -139,7 +142,7 @@ class SamlIdp:
 <saml:Subject>
 <saml:NameID Format="urn:oasis:names:tc:SAML:2.0:nameid-format:persistent">{subject}</saml:NameID>
 <saml:SubjectConfirmation Method="urn:oasis:names:tc:SAML:2.0:cm:bearer">
-<saml:SubjectConfirmationData NotOnOrAfter="{iso(300)}" Recipient="https://signin.aws.amazon.com/saml"/>
+<saml:SubjectConfirmationData NotOnOrAfter="{iso(300)}" Recipient="{recipient}"/>
 </saml:SubjectConfirmation>
 </saml:Subject>
 <saml:Conditions NotBefore="{iso(-60)}" NotOnOrAfter="{iso(300)}">
@@ -171,3 +174,18 @@ class SamlIdp:
             + "</samlp:Response>"
         )
         return base64.b64encode(response.encode()).decode()
+
+
+def saml_role(rampart, idp, policy=None, also=()):
+    """A role whose trust policy lets `idp`'s users in through AWS's sign-in endpoint."""
+    iam = rampart.client("iam")
+    name = unique("saml")
+    trust = {"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"Federated": idp.arn},
+        "Action": ["sts:AssumeRoleWithSAML", *also],
+        "Condition": {"StringEquals": {"SAML:aud": SIGN_IN}},
+    }]}
+    arn = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+    if policy:
+        iam.put_role_policy(RoleName=name, PolicyName="p", PolicyDocument=policy)
+    return name, arn

@@ -18,7 +18,8 @@ from cryptography.hazmat.primitives import hashes
 
 from conftest import ACCOUNT_ID, Rampart
 from identity_providers import (
-    AUDIENCE, THUMBPRINT, OidcProvider, SamlIdp, SigningKey, iso, unique, unsigned_sts,
+    AUDIENCE, THUMBPRINT, OidcProvider, SamlIdp, SigningKey, iso, saml_role, unique,
+    unsigned_sts,
 )
 
 
@@ -325,19 +326,6 @@ def test_cloudtrail_records_the_web_identity_user_and_its_sessions_provider(ramp
 
 
 # --- SAML ---------------------------------------------------------------------------------
-
-def saml_role(rampart, idp, policy=None, also=()):
-    iam = rampart.client("iam")
-    name = unique("saml")
-    arn = iam.create_role(RoleName=name, AssumeRolePolicyDocument=doc({
-        "Effect": "Allow", "Principal": {"Federated": idp.arn},
-        "Action": ["sts:AssumeRoleWithSAML", *also],
-        "Condition": {"StringEquals": {"SAML:aud": "https://signin.aws.amazon.com/saml"}},
-    }))["Role"]["Arn"]
-    if policy:
-        iam.put_role_policy(RoleName=name, PolicyName="p", PolicyDocument=policy)
-    return name, arn
-
 
 def test_a_signed_saml_assertion_assumes_a_role(rampart):
     idp = SamlIdp(rampart)

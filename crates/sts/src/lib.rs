@@ -19,6 +19,8 @@ mod mfa;
 #[cfg(test)]
 mod provider_testing;
 pub mod saml;
+#[cfg(feature = "saml")]
+mod saml_screen;
 pub mod session;
 mod session_token;
 pub mod web_identity;

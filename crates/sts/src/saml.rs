@@ -1,18 +1,23 @@
 //! Verifying a SAML 2.0 assertion for `AssumeRoleWithSAML`.
 //!
-//! The `SAMLResponse` (base64, as the IdP posts it) must carry an assertion signed by the key
-//! of a certificate in the IAM SAML provider's metadata, addressed to AWS (audience
-//! `https://signin.aws.amazon.com/saml` or `urn:amazon:webservices`), within its validity,
-//! and naming the requested role and provider in its `…/Attributes/Role` attribute. What
-//! comes out, [`SamlIdentity`], carries the attribute mapping AWS documents and the `saml:*`
-//! condition keys the trust policy sees.
+//! The provider named by `PrincipalArn` must be in the account of the role. The
+//! `SAMLResponse` (base64, as the IdP posts it) must carry an assertion signed by the key of a
+//! certificate in the IAM SAML provider's metadata, addressed to AWS (every
+//! `AudienceRestriction` names `https://signin.aws.amazon.com/saml` or
+//! `urn:amazon:webservices`), within its validity, with exactly one `SubjectConfirmation`:
+//! bearer, whose data has a `NotOnOrAfter` and a `Recipient` that is AWS's sign-in endpoint
+//! ([`is_sign_in_endpoint`]), and naming the requested role and provider in its
+//! `…/Attributes/Role` attribute. What comes out, [`SamlIdentity`], carries the attribute
+//! mapping AWS documents and the `saml:*` condition keys the trust policy sees.
 //!
 //! XML signatures are verified by libxmlsec1 through samael (cargo feature `saml`, on by
-//! default, which needs libxml2, libxmlsec1 and OpenSSL headers and clang at build time). Only what the
-//! signature covers is read: samael reduces the document to its signed content before any
-//! attribute is looked at, so an unsigned assertion wrapped next to a signed one (XML
-//! signature wrapping) is never seen. Without the feature, [`verify_saml`] refuses every
-//! assertion, saying why.
+//! default, which needs libxml2, libxmlsec1 and OpenSSL headers and clang at build time).
+//! Nothing reaches them before `saml_screen` has refused what xmlsec must never see (a DTD,
+//! external or XPointer references, other transforms, oversized or deeply nested
+//! documents): the caller is unauthenticated. Only what the signature covers is read: samael
+//! reduces the document to its signed content before any attribute is looked at, so an
+//! unsigned assertion wrapped next to a signed one (XML signature wrapping) is never seen.
+//! Without the feature, [`verify_saml`] refuses every assertion, saying why.
 //!
 //! Never log the assertion: it is a bearer credential.
 
@@ -43,7 +48,8 @@ pub struct SamlIdentity {
     pub subject: String,
     /// The `NameID` format (`saml:sub_type`): `persistent`, `transient`, or the format URI.
     pub subject_type: String,
-    /// The `Recipient` of the bearer confirmation (`saml:aud`), AWS's sign-in endpoint.
+    /// The `Recipient` of the bearer confirmation (`saml:aud`): one of AWS's sign-in
+    /// endpoints, as the assertion names it.
     pub recipient: String,
     /// `saml:namequalifier`: base64 of SHA-1 of issuer + account ID + `/` + provider name.
     pub name_qualifier: String,
@@ -96,13 +102,51 @@ pub fn name_qualifier(issuer: &str, account_id: &str, provider_name: &str) -> St
     data_encoding::BASE64.encode(digest.as_ref())
 }
 
+/// Whether `recipient` is an AWS sign-in endpoint a `SubjectConfirmationData` may name, as AWS
+/// documents them: `https://signin.aws.amazon.com/saml`, the regional
+/// `https://<region>.signin.aws.amazon.com/saml`, and either followed by `/acs/<id>` where
+/// `<id>` is the provider's `SAMLProviderUUID` (the form IdPs that encrypt assertions use).
+pub fn is_sign_in_endpoint(recipient: &str, provider_uuid: &str) -> bool {
+    let Some((host, path)) = recipient
+        .strip_prefix("https://")
+        .and_then(|rest| rest.split_once('/'))
+    else {
+        return false;
+    };
+    let host_ok = host == "signin.aws.amazon.com"
+        || host
+            .strip_suffix(".signin.aws.amazon.com")
+            .is_some_and(is_region_code);
+    let path_ok = path == "saml"
+        || path
+            .strip_prefix("saml/acs/")
+            .is_some_and(|id| !provider_uuid.is_empty() && id == provider_uuid);
+    host_ok && path_ok
+}
+
+/// `us-east-1`, `ap-southeast-2`, `eu-central-1`: letters-only words, then a number.
+fn is_region_code(code: &str) -> bool {
+    let words: Vec<&str> = code.split('-').collect();
+    let Some((number, names)) = words.split_last() else {
+        return false;
+    };
+    names.len() >= 2
+        && names
+            .iter()
+            .all(|w| !w.is_empty() && w.bytes().all(|b| b.is_ascii_lowercase()))
+        && !number.is_empty()
+        && number.bytes().all(|b| b.is_ascii_digit())
+}
+
 /// Verifies `assertion_b64` (the IdP's base64 `SAMLResponse`) for assuming `role_arn` through
 /// the SAML provider `principal_arn`, at `now`.
 ///
-/// Errors are AWS's: `InvalidIdentityToken` for an assertion that is malformed, badly signed,
-/// for another audience or from another issuer; `ExpiredToken` once it has expired;
-/// `AccessDenied` when its Role attribute does not name the requested role and provider;
-/// `ValidationError` for an unknown provider or unusable session attributes.
+/// Errors are AWS's: `ValidationError` for a provider outside the role's account, an unknown
+/// provider, or an assertion longer than AWS accepts; `InvalidIdentityToken` for an assertion
+/// that is malformed, refers outside itself, is badly signed, for another audience or
+/// recipient or from another issuer, or has unusable session attributes; `ExpiredToken` once
+/// it has expired; `AccessDenied` when its Role attribute does not name the requested role
+/// and provider.
 pub fn verify_saml(
     tx: &mut dyn ReadTx,
     role_arn: &str,
@@ -113,9 +157,28 @@ pub fn verify_saml(
     imp::verify_saml(tx, role_arn, principal_arn, assertion_b64, now)
 }
 
+/// [`verify_saml`] once the provider is known: what it checks of the assertion itself.
+/// Public for the fuzz target, which has no store.
+pub fn verify_assertion(
+    provider: &rampart_iam::saml_providers::SamlProviderRecord,
+    role_arn: &str,
+    principal_arn: &str,
+    assertion_b64: &str,
+    now: OffsetDateTime,
+) -> Result<SamlIdentity, StsError> {
+    imp::verify_assertion(provider, role_arn, principal_arn, assertion_b64, now)
+}
+
 #[cfg(not(feature = "saml"))]
 mod imp {
     use super::*;
+
+    fn unsupported() -> StsError {
+        StsError::InvalidIdentityToken(
+            "This Rampart was built without SAML support (cargo feature `saml` of rampart-sts)."
+                .into(),
+        )
+    }
 
     pub(super) fn verify_saml(
         _: &mut dyn ReadTx,
@@ -124,10 +187,17 @@ mod imp {
         _: &str,
         _: OffsetDateTime,
     ) -> Result<SamlIdentity, StsError> {
-        Err(StsError::InvalidIdentityToken(
-            "This Rampart was built without SAML support (cargo feature `saml` of rampart-sts)."
-                .into(),
-        ))
+        Err(unsupported())
+    }
+
+    pub(super) fn verify_assertion(
+        _: &rampart_iam::saml_providers::SamlProviderRecord,
+        _: &str,
+        _: &str,
+        _: &str,
+        _: OffsetDateTime,
+    ) -> Result<SamlIdentity, StsError> {
+        Err(unsupported())
     }
 }
 
@@ -141,6 +211,7 @@ mod imp {
     use time::format_description::well_known::Rfc3339;
 
     use super::*;
+    use crate::saml_screen;
 
     /// AWS's attribute names.
     const ROLE_ATTRIBUTE: &str = "https://aws.amazon.com/SAML/Attributes/Role";
@@ -181,11 +252,48 @@ mod imp {
         assertion_b64: &str,
         now: OffsetDateTime,
     ) -> Result<SamlIdentity, StsError> {
-        let provider = saml_providers::provider(tx, principal_arn)
-            .map_err(|_| StsError::Validation(format!("Invalid principal ARN: {principal_arn}")))?
+        let provider = provider_of_role_account(tx, role_arn, principal_arn)?;
+        verify_assertion(&provider, role_arn, principal_arn, assertion_b64, now)
+    }
+
+    /// The provider `principal_arn` names, looked up only in the role's account, as
+    /// AssumeRoleWithWebIdentity looks up its OIDC provider. AWS refuses a provider of
+    /// another account with a ValidationError ("Principal exists outside the account of the
+    /// Role being assumed.").
+    fn provider_of_role_account(
+        tx: &mut dyn ReadTx,
+        role_arn: &str,
+        principal_arn: &str,
+    ) -> Result<saml_providers::SamlProviderRecord, StsError> {
+        let role_account = crate::assume_role::parse_role_arn(role_arn)
+            .map(|(account, _)| account)
+            .ok_or_else(|| StsError::Validation(format!("{role_arn} is not a valid role ARN")))?;
+        let invalid_principal = || StsError::Validation("Principal ARN is invalid".into());
+        let provider_account = principal_arn
+            .strip_prefix("arn:aws:iam::")
+            .and_then(|rest| rest.split_once(":saml-provider/"))
+            .map(|(account, _)| account)
+            .ok_or_else(invalid_principal)?;
+        if provider_account != role_account {
+            return Err(StsError::Validation(
+                "Principal exists outside the account of the Role being assumed.".into(),
+            ));
+        }
+        saml_providers::provider(tx, principal_arn)
+            .map_err(|_| invalid_principal())?
             .ok_or_else(|| {
                 StsError::Validation(format!("SAML provider {principal_arn} does not exist."))
-            })?;
+            })
+    }
+
+    pub(super) fn verify_assertion(
+        provider: &saml_providers::SamlProviderRecord,
+        role_arn: &str,
+        principal_arn: &str,
+        assertion_b64: &str,
+        now: OffsetDateTime,
+    ) -> Result<SamlIdentity, StsError> {
+        saml_screen::check_length(assertion_b64)?;
         let compact: String = assertion_b64
             .chars()
             .filter(|c| !c.is_ascii_whitespace())
@@ -195,6 +303,8 @@ mod imp {
             .ok()
             .and_then(|bytes| String::from_utf8(bytes).ok())
             .ok_or_else(|| invalid("Invalid SAML response: it is not base64-encoded XML."))?;
+        // The caller is unauthenticated: nothing reaches xmlsec before this.
+        saml_screen::screen(&xml)?;
 
         let certificates: Vec<CertificateDer> = provider
             .signing_certificates()
@@ -212,15 +322,44 @@ mod imp {
             invalid("Invalid SAML response: its signature could not be verified with the provider's certificate.")
         })?;
         let doc = Document::parse(&signed).map_err(|_| invalid("Invalid SAML response."))?;
-        read_assertion(&doc, &provider, role_arn, principal_arn, now)
+        read_assertion(&doc, provider, role_arn, principal_arn, now)
     }
 
     fn child<'a, 'i>(node: Node<'a, 'i>, ns: &str, name: &str) -> Option<Node<'a, 'i>> {
         node.children().find(|n| n.has_tag_name((ns, name)))
     }
 
+    /// The only child `name` of `node`: the schema allows one, and a second could be read by
+    /// one reader and not another.
+    fn only_child<'a, 'i>(
+        node: Node<'a, 'i>,
+        ns: &str,
+        name: &str,
+        parent: &str,
+    ) -> Result<Node<'a, 'i>, StsError> {
+        let mut found = node.children().filter(|n| n.has_tag_name((ns, name)));
+        match (found.next(), found.next()) {
+            (Some(only), None) => Ok(only),
+            (None, _) => Err(invalid(&format!(
+                "Invalid SAML response: the {parent} has no {name}."
+            ))),
+            (Some(_), Some(_)) => Err(invalid(&format!(
+                "Invalid SAML response: the {parent} has more than one {name}."
+            ))),
+        }
+    }
+
+    /// All of an element's own text, as it was signed. Canonicalization without comments
+    /// drops a comment between two text nodes, so `alice@example.com<!---->.evil.com` verifies
+    /// with the signature over `alice@example.com.evil.com`: reading only the first text
+    /// node would turn it into another user.
     fn text_of(node: Node<'_, '_>) -> String {
-        node.text().unwrap_or_default().trim().to_owned()
+        node.children()
+            .filter(Node::is_text)
+            .filter_map(|n| n.text())
+            .collect::<String>()
+            .trim()
+            .to_owned()
     }
 
     fn time_attr(node: Node<'_, '_>, name: &str) -> Result<Option<OffsetDateTime>, StsError> {
@@ -259,10 +398,12 @@ mod imp {
         };
         let assertion = *assertion;
 
-        let issuer = child(assertion, ASSERTION_NS, "Issuer")
-            .map(text_of)
-            .filter(|i| !i.is_empty())
-            .ok_or_else(|| invalid("Invalid SAML response: the assertion has no Issuer."))?;
+        let issuer = text_of(only_child(assertion, ASSERTION_NS, "Issuer", "assertion")?);
+        if issuer.is_empty() {
+            return Err(invalid(
+                "Invalid SAML response: the assertion has no Issuer.",
+            ));
+        }
         if let Some(entity_id) = &provider.entity_id
             && entity_id != &issuer
         {
@@ -290,44 +431,31 @@ mod imp {
             Ok(())
         };
 
-        let conditions = child(assertion, ASSERTION_NS, "Conditions")
-            .ok_or_else(|| invalid("Invalid SAML response: the assertion has no Conditions."))?;
+        let conditions = only_child(assertion, ASSERTION_NS, "Conditions", "assertion")?;
         check_window(conditions)?;
-        let audiences: Vec<String> = conditions
+        // SAML core: the assertion is addressed to every AudienceRestriction together, and
+        // to any one of the Audiences inside each.
+        let restrictions: Vec<Node<'_, '_>> = conditions
             .children()
             .filter(|n| n.has_tag_name((ASSERTION_NS, "AudienceRestriction")))
-            .flat_map(|r| {
-                r.children()
-                    .filter(|n| n.has_tag_name((ASSERTION_NS, "Audience")))
-            })
-            .map(text_of)
             .collect();
-        if !audiences
-            .iter()
-            .any(|a| AWS_SAML_AUDIENCES.contains(&a.as_str()))
-        {
+        let names_aws = |restriction: &Node<'_, '_>| {
+            restriction
+                .children()
+                .filter(|n| n.has_tag_name((ASSERTION_NS, "Audience")))
+                .any(|a| AWS_SAML_AUDIENCES.contains(&text_of(a).as_str()))
+        };
+        if restrictions.is_empty() || !restrictions.iter().all(names_aws) {
             return Err(invalid(
-                "Invalid SAML response: its audience is not https://signin.aws.amazon.com/saml.",
+                "Invalid SAML response: every AudienceRestriction must name \
+                 https://signin.aws.amazon.com/saml or urn:amazon:webservices.",
             ));
         }
 
-        let subject = child(assertion, ASSERTION_NS, "Subject")
-            .ok_or_else(|| invalid("Invalid SAML response: the assertion has no Subject."))?;
-        let name_id = child(subject, ASSERTION_NS, "NameID")
-            .ok_or_else(|| invalid("Invalid SAML response: the Subject has no NameID."))?;
-        let mut recipient = None;
-        for confirmation in subject
-            .children()
-            .filter(|n| n.has_tag_name((ASSERTION_NS, "SubjectConfirmation")))
-            .filter(|n| n.attribute("Method") == Some(BEARER))
-        {
-            if let Some(data) = child(confirmation, ASSERTION_NS, "SubjectConfirmationData") {
-                check_window(data)?;
-                if recipient.is_none() {
-                    recipient = data.attribute("Recipient").map(str::to_owned);
-                }
-            }
-        }
+        let subject = only_child(assertion, ASSERTION_NS, "Subject", "assertion")?;
+        let name_id = only_child(subject, ASSERTION_NS, "NameID", "Subject")?;
+        let (confirmation_data, recipient) = bearer_confirmation(subject, provider)?;
+        check_window(confirmation_data)?;
         let expires_at = expires_at
             .ok_or_else(|| invalid("Invalid SAML response: the assertion has no NotOnOrAfter."))?;
 
@@ -407,7 +535,7 @@ mod imp {
             issuer,
             subject: text_of(name_id),
             subject_type,
-            recipient: recipient.unwrap_or_else(|| AWS_SAML_AUDIENCES[0].to_owned()),
+            recipient,
             role_session_name,
             session_duration,
             session_not_on_or_after,
@@ -417,6 +545,43 @@ mod imp {
             attributes,
             expires_at,
         })
+    }
+
+    /// The Subject's one confirmation's data and `Recipient`, as AWS requires them: "exactly one
+    /// `SubjectConfirmation` element with a `SubjectConfirmationData` element that includes
+    /// both the `NotOnOrAfter` attribute and a `Recipient` attribute", bearer, and the
+    /// recipient an AWS sign-in endpoint (not another service provider's).
+    fn bearer_confirmation<'a, 'i>(
+        subject: Node<'a, 'i>,
+        provider: &saml_providers::SamlProviderRecord,
+    ) -> Result<(Node<'a, 'i>, String), StsError> {
+        let confirmation = only_child(subject, ASSERTION_NS, "SubjectConfirmation", "Subject")?;
+        if confirmation.attribute("Method") != Some(BEARER) {
+            return Err(invalid(&format!(
+                "Invalid SAML response: its SubjectConfirmation Method must be {BEARER}."
+            )));
+        }
+        let data = only_child(
+            confirmation,
+            ASSERTION_NS,
+            "SubjectConfirmationData",
+            "SubjectConfirmation",
+        )?;
+        if data.attribute("NotOnOrAfter").is_none() {
+            return Err(invalid(
+                "Invalid SAML response: its SubjectConfirmationData has no NotOnOrAfter.",
+            ));
+        }
+        let recipient = data.attribute("Recipient").ok_or_else(|| {
+            invalid("Invalid SAML response: its SubjectConfirmationData has no Recipient.")
+        })?;
+        if !is_sign_in_endpoint(recipient, &provider.uuid) {
+            return Err(invalid(
+                "Invalid SAML response: its Recipient is not the AWS sign-in endpoint \
+                 (https://signin.aws.amazon.com/saml).",
+            ));
+        }
+        Ok((data, recipient.to_owned()))
     }
 
     fn read_attributes(assertion: Node<'_, '_>) -> BTreeMap<String, Vec<String>> {

@@ -87,10 +87,25 @@ struct Assertion {
     not_on_or_after: &'static str,
     role_pair: String,
     subject: &'static str,
-    extra: &'static str,
+    extra: String,
     /// Inside the assertion, after its conditions (an `AuthnStatement`).
     authn: &'static str,
+    /// The Subject's confirmations.
+    confirmations: String,
+    /// Inside the Conditions, after the first AudienceRestriction.
+    more_conditions: &'static str,
 }
+
+/// A bearer confirmation to `recipient` until 12:05.
+fn bearer_to(recipient: &str) -> String {
+    format!(
+        r#"<saml:SubjectConfirmation Method="urn:oasis:names:tc:SAML:2.0:cm:bearer">
+        <saml:SubjectConfirmationData NotOnOrAfter="2026-11-24T12:05:00Z" Recipient="{recipient}"/>
+      </saml:SubjectConfirmation>"#
+    )
+}
+
+const SIGN_IN: &str = "https://signin.aws.amazon.com/saml";
 
 impl Default for Assertion {
     fn default() -> Self {
@@ -99,8 +114,10 @@ impl Default for Assertion {
             not_on_or_after: "2026-11-24T12:05:00Z",
             role_pair: format!("{},{}", role_arn(), provider_arn()),
             subject: "alice@example.com",
-            extra: "",
+            extra: String::new(),
             authn: "",
+            confirmations: bearer_to(SIGN_IN),
+            more_conditions: "",
         }
     }
 }
@@ -133,12 +150,11 @@ fn template(a: &Assertion) -> String {
     </ds:Signature>
     <saml:Subject>
       <saml:NameID Format="urn:oasis:names:tc:SAML:2.0:nameid-format:persistent">{subject}</saml:NameID>
-      <saml:SubjectConfirmation Method="urn:oasis:names:tc:SAML:2.0:cm:bearer">
-        <saml:SubjectConfirmationData NotOnOrAfter="{not_on_or_after}" Recipient="https://signin.aws.amazon.com/saml"/>
-      </saml:SubjectConfirmation>
+      {confirmations}
     </saml:Subject>
     <saml:Conditions NotBefore="2026-11-24T11:59:00Z" NotOnOrAfter="{not_on_or_after}">
       <saml:AudienceRestriction><saml:Audience>{audience}</saml:Audience></saml:AudienceRestriction>
+      {more_conditions}
     </saml:Conditions>
     {authn}
     <saml:AttributeStatement>
@@ -163,6 +179,8 @@ fn template(a: &Assertion) -> String {
         subject = a.subject,
         extra = a.extra,
         authn = a.authn,
+        confirmations = a.confirmations,
+        more_conditions = a.more_conditions,
     )
 }
 
@@ -242,7 +260,7 @@ fn an_unsigned_assertion_beside_a_signed_one_is_never_read() {
     let signed = signed_xml(
         &key,
         &Assertion {
-            extra: evil,
+            extra: evil.to_owned(),
             ..Assertion::default()
         },
     );
@@ -333,4 +351,338 @@ fn the_authn_statement_bounds_the_session() {
         identity.session_not_on_or_after,
         Some(time::macros::datetime!(2026-11-24 12:30:00 UTC))
     );
+}
+
+#[path = "saml_screen_tests.rs"]
+mod screen;
+
+fn with(store: &ProviderStore, key: &IdpKey, a: Assertion) -> Result<SamlIdentity, StsError> {
+    verify(store, &b64(&signed_xml(key, &a)))
+}
+
+fn refusal(result: Result<SamlIdentity, StsError>) -> String {
+    match result {
+        Err(StsError::InvalidIdentityToken(message)) => message,
+        other => panic!("expected InvalidIdentityToken, got {other:?}"),
+    }
+}
+
+fn provider_uuid(store: &ProviderStore) -> String {
+    store
+        .read(|tx| Ok(rampart_iam::saml_providers::provider(tx, &provider_arn())?))
+        .unwrap()
+        .unwrap()
+        .uuid
+}
+
+#[test]
+fn the_recipient_is_the_sign_in_endpoint_regional_or_with_the_providers_id() {
+    let key = IdpKey::generate();
+    let store = store_with_provider(&key);
+    let acs = format!("{SIGN_IN}/acs/{}", provider_uuid(&store));
+    let regional = "https://eu-west-1.signin.aws.amazon.com/saml".to_owned();
+    let regional_acs = format!(
+        "https://us-east-2.signin.aws.amazon.com/saml/acs/{}",
+        provider_uuid(&store)
+    );
+    for recipient in [SIGN_IN.to_owned(), regional, acs, regional_acs] {
+        let identity = with(
+            &store,
+            &key,
+            Assertion {
+                confirmations: bearer_to(&recipient),
+                ..Assertion::default()
+            },
+        )
+        .unwrap();
+        // saml:aud is the Recipient as the assertion names it.
+        assert_eq!(identity.recipient, recipient);
+        assert!(
+            identity
+                .condition_keys()
+                .contains(&("saml:aud".into(), vec![recipient.clone()]))
+        );
+    }
+}
+
+#[test]
+fn another_service_providers_recipient_is_refused() {
+    let key = IdpKey::generate();
+    let store = store_with_provider(&key);
+    for recipient in [
+        "https://sp.example.com/saml/acs",
+        "https://signin.aws.amazon.com.evil.example/saml",
+        "https://evil.example/signin.aws.amazon.com/saml",
+        "http://signin.aws.amazon.com/saml",
+        "https://signin.aws.amazon.com/saml/acs/SOMEONEELSESPROVIDER",
+        "https://signin.aws.amazon.com/saml/",
+        "https://not-a-region.signin.aws.amazon.com/saml",
+        "urn:amazon:webservices",
+    ] {
+        let message = refusal(with(
+            &store,
+            &key,
+            Assertion {
+                confirmations: bearer_to(recipient),
+                ..Assertion::default()
+            },
+        ));
+        assert!(message.contains("Recipient"), "{recipient}: {message}");
+    }
+}
+
+#[test]
+fn a_confirmation_without_recipient_or_not_on_or_after_is_refused() {
+    let key = IdpKey::generate();
+    let store = store_with_provider(&key);
+    let no_recipient = r#"<saml:SubjectConfirmation Method="urn:oasis:names:tc:SAML:2.0:cm:bearer">
+        <saml:SubjectConfirmationData NotOnOrAfter="2026-11-24T12:05:00Z"/>
+      </saml:SubjectConfirmation>"#;
+    // Before the fix a missing Recipient was replaced by the sign-in URL as saml:aud.
+    let message = refusal(with(
+        &store,
+        &key,
+        Assertion {
+            confirmations: no_recipient.to_owned(),
+            ..Assertion::default()
+        },
+    ));
+    assert!(message.contains("no Recipient"), "{message}");
+    let no_expiry = format!(
+        r#"<saml:SubjectConfirmation Method="urn:oasis:names:tc:SAML:2.0:cm:bearer">
+        <saml:SubjectConfirmationData Recipient="{SIGN_IN}"/>
+      </saml:SubjectConfirmation>"#
+    );
+    let message = refusal(with(
+        &store,
+        &key,
+        Assertion {
+            confirmations: no_expiry,
+            ..Assertion::default()
+        },
+    ));
+    assert!(message.contains("no NotOnOrAfter"), "{message}");
+    let no_data = r#"<saml:SubjectConfirmation Method="urn:oasis:names:tc:SAML:2.0:cm:bearer"/>"#;
+    let message = refusal(with(
+        &store,
+        &key,
+        Assertion {
+            confirmations: no_data.to_owned(),
+            ..Assertion::default()
+        },
+    ));
+    assert!(message.contains("no SubjectConfirmationData"), "{message}");
+}
+
+#[test]
+fn exactly_one_confirmation_and_it_is_bearer() {
+    let key = IdpKey::generate();
+    let store = store_with_provider(&key);
+    let holder_of_key = format!(
+        r#"<saml:SubjectConfirmation Method="urn:oasis:names:tc:SAML:2.0:cm:holder-of-key">
+        <saml:SubjectConfirmationData NotOnOrAfter="2026-11-24T12:05:00Z" Recipient="{SIGN_IN}"/>
+      </saml:SubjectConfirmation>"#
+    );
+    let message = refusal(with(
+        &store,
+        &key,
+        Assertion {
+            confirmations: holder_of_key.clone(),
+            ..Assertion::default()
+        },
+    ));
+    assert!(message.contains("Method must be"), "{message}");
+    // A second confirmation, whatever it says, is refused: AWS wants exactly one.
+    for second in [holder_of_key, bearer_to(SIGN_IN)] {
+        let message = refusal(with(
+            &store,
+            &key,
+            Assertion {
+                confirmations: format!("{}{second}", bearer_to(SIGN_IN)),
+                ..Assertion::default()
+            },
+        ));
+        assert!(
+            message.contains("more than one SubjectConfirmation"),
+            "{message}"
+        );
+    }
+    let two_data = format!(
+        r#"<saml:SubjectConfirmation Method="urn:oasis:names:tc:SAML:2.0:cm:bearer">
+        <saml:SubjectConfirmationData NotOnOrAfter="2026-11-24T12:05:00Z" Recipient="{SIGN_IN}"/>
+        <saml:SubjectConfirmationData NotOnOrAfter="2026-11-24T12:05:00Z" Recipient="https://sp.example.com"/>
+      </saml:SubjectConfirmation>"#
+    );
+    let message = refusal(with(
+        &store,
+        &key,
+        Assertion {
+            confirmations: two_data,
+            ..Assertion::default()
+        },
+    ));
+    assert!(
+        message.contains("more than one SubjectConfirmationData"),
+        "{message}"
+    );
+}
+
+#[test]
+fn an_expired_confirmation_is_expired() {
+    let key = IdpKey::generate();
+    let store = store_with_provider(&key);
+    let expired = format!(
+        r#"<saml:SubjectConfirmation Method="urn:oasis:names:tc:SAML:2.0:cm:bearer">
+        <saml:SubjectConfirmationData NotOnOrAfter="2026-11-24T11:00:00Z" Recipient="{SIGN_IN}"/>
+      </saml:SubjectConfirmation>"#
+    );
+    let result = with(
+        &store,
+        &key,
+        Assertion {
+            confirmations: expired,
+            ..Assertion::default()
+        },
+    );
+    assert!(
+        matches!(result, Err(StsError::ExpiredToken(_))),
+        "{result:?}"
+    );
+}
+
+#[test]
+fn every_audience_restriction_must_name_aws() {
+    let key = IdpKey::generate();
+    let store = store_with_provider(&key);
+    // Before the fix, one restriction naming AWS was enough whatever the others said.
+    let message = refusal(with(
+        &store,
+        &key,
+        Assertion {
+            more_conditions: "<saml:AudienceRestriction><saml:Audience>https://sp.example.com</saml:Audience></saml:AudienceRestriction>",
+            ..Assertion::default()
+        },
+    ));
+    assert!(message.contains("every AudienceRestriction"), "{message}");
+    // Inside one restriction, audiences are alternatives: one naming AWS is enough.
+    let identity = with(
+        &store,
+        &key,
+        Assertion {
+            more_conditions: "<saml:AudienceRestriction><saml:Audience>https://sp.example.com</saml:Audience><saml:Audience>urn:amazon:webservices</saml:Audience></saml:AudienceRestriction>",
+            ..Assertion::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(identity.subject, "alice@example.com");
+}
+
+#[test]
+fn a_provider_outside_the_roles_account_is_refused() {
+    let key = IdpKey::generate();
+    let store = store_with_provider(&key);
+    let elsewhere = "arn:aws:iam::210987654321:role/federated";
+    let assertion = Assertion {
+        role_pair: format!("{elsewhere},{}", provider_arn()),
+        ..Assertion::default()
+    };
+    let err = store
+        .read(|tx| {
+            verify_saml(
+                tx,
+                elsewhere,
+                &provider_arn(),
+                &b64(&signed_xml(&key, &assertion)),
+                now(),
+            )
+        })
+        .unwrap_err();
+    match err {
+        StsError::Validation(message) => assert_eq!(
+            message,
+            "Principal exists outside the account of the Role being assumed."
+        ),
+        other => panic!("{other:?}"),
+    }
+    // A principal ARN that is not a SAML provider's.
+    let err = store
+        .read(|tx| {
+            verify_saml(
+                tx,
+                &role_arn(),
+                &role_arn(),
+                &b64(&signed_xml(&key, &Assertion::default())),
+                now(),
+            )
+        })
+        .unwrap_err();
+    assert!(
+        matches!(&err, StsError::Validation(m) if m == "Principal ARN is invalid"),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn a_comment_or_cdata_inside_a_signed_value_does_not_change_who_it_names() {
+    let key = IdpKey::generate();
+    let store = store_with_provider(&key);
+    // The IdP vouches for alice@example.com.evil.com; exclusive C14N drops comments, so the
+    // signature still verifies once a comment splits the name.
+    let signed = signed_xml(
+        &key,
+        &Assertion {
+            subject: "alice@example.com.evil.com",
+            ..Assertion::default()
+        },
+    );
+    for injected in [
+        "alice@example.com<!---->.evil.com",
+        "alice@example.com<![CDATA[.evil.com]]>",
+    ] {
+        let tampered = signed.replacen("alice@example.com.evil.com", injected, 1);
+        assert_ne!(tampered, signed);
+        match verify(&store, &b64(&tampered)) {
+            Ok(identity) => assert_eq!(identity.subject, "alice@example.com.evil.com"),
+            Err(err) => assert!(matches!(err, StsError::InvalidIdentityToken(_)), "{err:?}"),
+        }
+    }
+}
+
+#[test]
+fn signature_wrapping_never_reads_the_unsigned_assertion() {
+    let key = IdpKey::generate();
+    let store = store_with_provider(&key);
+    let signed = signed_xml(&key, &Assertion::default());
+    let start = signed.find("<saml:Assertion").unwrap();
+    let end = signed.find("</saml:Assertion>").unwrap() + "</saml:Assertion>".len();
+    let original = &signed[start..end];
+    let evil = original
+        .replace("alice@example.com", "admin@example.com")
+        .replace("<ds:Signature", "<ds:Unsigned")
+        .replace("</ds:Signature>", "</ds:Unsigned>");
+    let attacks = [
+        // The evil copy takes the signed one's ID, the signed one moves beside it.
+        format!("{}{}{}", &signed[..start], evil, &signed[start..]),
+        // The signed one hides in an extension, the evil one takes its place.
+        format!(
+            "{}<samlp:Extensions>{original}</samlp:Extensions>{}{}",
+            &signed[..start],
+            evil.replace("_assertion1", "_evil"),
+            &signed[end..]
+        ),
+        // The signed one wrapped inside the evil one.
+        format!(
+            "{}{}{}",
+            &signed[..start],
+            evil.replace("_assertion1", "_evil")
+                .replace("</saml:Assertion>", &format!("{original}</saml:Assertion>")),
+            &signed[end..]
+        ),
+    ];
+    for attack in attacks {
+        match verify(&store, &b64(&attack)) {
+            Ok(identity) => assert_eq!(identity.subject, "alice@example.com"),
+            Err(err) => assert!(matches!(err, StsError::InvalidIdentityToken(_)), "{err:?}"),
+        }
+    }
 }
