@@ -75,6 +75,7 @@ fn renamed_group(
         current,
     ))
 }
+
 /// A group as IAM's API shows it.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]

@@ -103,6 +103,7 @@ fn profile_resource(
         |profile| resources::tagged(profile.arn, &profile.tags),
     )
 }
+
 /// The instance profile CreateInstanceProfile makes, under the path it asks for.
 fn new_profile_resource(
     env: &Env<'_>,
@@ -116,6 +117,7 @@ fn new_profile_resource(
         "InstanceProfileName",
     )])
 }
+
 /// An instance profile.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -116,6 +116,7 @@ fn device_resource(
         None => Resource::named(serial),
     }])
 }
+
 /// A virtual MFA device, as stored.
 #[derive(Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

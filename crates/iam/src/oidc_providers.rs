@@ -112,6 +112,7 @@ fn provider_resource(
         },
     ])
 }
+
 /// The provider CreateOpenIDConnectProvider would make, named from its URL.
 fn new_provider_resource(
     env: &Env<'_>,
@@ -124,6 +125,7 @@ fn new_provider_resource(
         without_scheme(url).unwrap_or(url),
     ))])
 }
+
 /// An OpenID Connect provider, as kept.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -66,6 +66,7 @@ fn new_role_resource(
 ) -> Result<Vec<Resource>, AwsError> {
     Ok(vec![resources::new_entity(env, input, "role", "RoleName")])
 }
+
 /// When a role was last used, as `GetRole` shows it: an empty structure for a role never
 /// used, as AWS answers.
 #[derive(Debug, Serialize)]

@@ -78,6 +78,7 @@ fn provider_resource(
         Err(_) => Resource::named(arn),
     }])
 }
+
 fn new_provider_resource(
     env: &Env<'_>,
     _: &mut dyn ReadTx,
@@ -89,6 +90,7 @@ fn new_provider_resource(
         name,
     ))])
 }
+
 /// A SAML provider, as kept.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -96,6 +96,7 @@ fn certificate_resource(
         |certificate| resources::tagged(certificate.arn, &certificate.tags),
     )
 }
+
 /// The certificate UploadServerCertificate makes, under the path it asks for.
 fn new_certificate_resource(
     env: &Env<'_>,
@@ -125,6 +126,7 @@ fn renamed_certificate_resources(
         current,
     ))
 }
+
 fn certificates_under_path(
     env: &Env<'_>,
     _: &mut dyn ReadTx,
@@ -136,6 +138,7 @@ fn certificates_under_path(
         env.caller.account_id
     ))])
 }
+
 /// A server certificate as stored; the private key is sealed.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -47,6 +47,7 @@ fn renamed_user(
         current,
     ))
 }
+
 /// ListUsers is authorized on the path it lists, as AWS names it in its AccessDenied text
 /// (`…:user/` for the whole account).
 fn users_under_path(
