@@ -38,6 +38,11 @@ impl Registry {
         self.services.insert(service.name(), service);
     }
 
+    /// The endpoint prefixes of every service, in no particular order.
+    pub fn names(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.services.keys().copied()
+    }
+
     /// The service whose API model is `name`.
     pub fn get(&self, name: &str) -> Option<&Arc<dyn Service>> {
         self.services.get(name)
