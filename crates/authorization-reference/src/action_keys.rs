@@ -105,16 +105,31 @@ fn build() -> HashMap<String, ActionKeys> {
 /// Whether AWS defines `key` as multivalued (an `ArrayOf…` type), which decides whether a
 /// policy variable can be substituted from it.
 pub fn is_multivalued(key: &str) -> bool {
-    let reference = reference();
-    let Some((prefix, _)) = key.split_once(':') else {
-        return false;
-    };
-    if prefix.eq_ignore_ascii_case("aws") {
-        return key.eq_ignore_ascii_case("aws:TagKeys");
-    }
-    reference
-        .prefixes()
-        .any(|p| reference.service(p).is_some_and(|s| s.multivalued_key(key)))
+    static MULTIVALUED: OnceLock<ActionKeys> = OnceLock::new();
+    let multivalued = MULTIVALUED.get_or_init(|| {
+        let reference = reference();
+        let mut keys = ActionKeys::default();
+        for service in reference.prefixes().filter_map(|p| reference.service(p)) {
+            for template in service.multivalued_templates() {
+                let template = template.to_ascii_lowercase();
+                match template.find("${") {
+                    Some(at) => keys
+                        .prefixes
+                        .push(template.get(..at).unwrap_or_default().to_owned()),
+                    None => {
+                        keys.exact.insert(template);
+                    }
+                }
+            }
+        }
+        keys
+    });
+    let key = key.to_ascii_lowercase();
+    multivalued.exact.contains(&key)
+        || multivalued
+            .prefixes
+            .iter()
+            .any(|p| key.len() > p.len() && key.starts_with(p.as_str()))
 }
 
 #[cfg(test)]

@@ -142,11 +142,12 @@ impl ServiceReference {
         self.resources.values().map(|r| ArnFormat::new(&r.arn))
     }
 
-    /// Whether the service defines `key` with an `ArrayOf…` type.
-    pub fn multivalued_key(&self, key: &str) -> bool {
-        self.condition_keys.iter().any(|(template, kind)| {
-            kind.starts_with("ArrayOf") && key_matches_template(key, template)
-        })
+    /// The condition keys (names or templates) the service types `ArrayOf…`.
+    pub fn multivalued_templates(&self) -> impl Iterator<Item = &str> {
+        self.condition_keys
+            .iter()
+            .filter(|(_, kind)| kind.starts_with("ArrayOf"))
+            .map(|(template, _)| template.as_str())
     }
 
     /// Every condition key AWS supplies for `action`: its own, those that apply with each of

@@ -83,6 +83,11 @@ impl Context {
             .map(|(k, _)| k.as_ref())
     }
 
+    /// Keeps only the keys (lower-cased, as they are compared) that `keep` accepts.
+    pub fn retain(&mut self, mut keep: impl FnMut(&str) -> bool) {
+        self.entries.retain(|key, _| keep(key));
+    }
+
     /// Number of keys.
     pub fn len(&self) -> usize {
         self.entries.len()
@@ -117,6 +122,9 @@ mod tests {
         let mut keys: Vec<&str> = ctx.keys().collect();
         keys.sort_unstable();
         assert_eq!(keys, ["aws:sourceip", "aws:tagkeys"]);
+        let mut kept = ctx.clone();
+        kept.retain(|key| key != "aws:tagkeys");
+        assert!(kept.get("aws:TagKeys").is_none() && kept.get("aws:SourceIp").is_some());
     }
 
     #[test]

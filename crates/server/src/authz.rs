@@ -677,32 +677,25 @@ fn request_context(
     context.insert("aws:EpochTime", request.now.unix_timestamp().to_string());
     context.insert("aws:RequestedRegion", request.region);
     context.insert("aws:UserAgent", request.user_agent);
-    // An action the reference does not list yet (newer than it) keeps what its operation
-    // declares; the conformance test names each such action with its reason.
-    let supplied =
-        |key: &str| action_keys.is_none_or(|keys| keys.supplies(&key.to_ascii_lowercase()));
     let tags = request_tags(request.input);
     for (key, value) in &tags.tags {
-        let key = format!("aws:RequestTag/{key}");
-        if supplied(&key) {
-            context.insert(&key, value.as_str());
-        }
+        context.insert(&format!("aws:RequestTag/{key}"), value.as_str());
     }
-    if !tags.keys.is_empty() && supplied("aws:TagKeys") {
+    if !tags.keys.is_empty() {
         context.insert_multi("aws:TagKeys", tags.keys.iter().map(String::as_str));
     }
     for (key, value) in &resource.tags {
-        let key = format!("aws:ResourceTag/{key}");
-        if supplied(&key) {
-            context.insert(&key, value.as_str());
-        }
+        context.insert(&format!("aws:ResourceTag/{key}"), value.as_str());
     }
     // The request's keys come last: a key the request sets (CreateUser's
     // iam:PermissionsBoundary) wins over the resource's current one.
     for (key, values) in resource.condition_keys.iter().chain(request.condition_keys) {
-        if supplied(key) {
-            insert_key(&mut context, key, values);
-        }
+        insert_key(&mut context, key, values);
+    }
+    // An action the reference does not list yet (newer than it) keeps what its operation
+    // declares; the conformance test names each such action with its reason.
+    if let Some(keys) = action_keys {
+        context.retain(|key| keys.supplies(key));
     }
     context
 }

@@ -143,11 +143,17 @@ impl Xoshiro256 {
 
 /// A call that passed authentication and decoding, ready to be authorized and handled.
 struct ReadyCall {
+    party: Party,
+    service: Arc<dyn Service>,
+    /// The decoded input, moved into the handler once the call is authorized.
+    input: Value,
+}
+
+/// Who makes a call, and what that brings to its authorization and its handler.
+struct Party {
     caller: Caller,
     /// The session, when the call was signed with temporary credentials.
     session: Option<Arc<Session>>,
-    service: Arc<dyn Service>,
-    input: Value,
     /// What the calling session passes on to sessions the handler makes.
     inherited: Option<Inheritance>,
     /// What an identity provider vouched for, for calls authenticated by their input.
@@ -240,17 +246,19 @@ fn prepare(
         condition_keys.extend(federation.condition_keys.iter().cloned());
     }
     Ok(ReadyCall {
-        caller,
-        session,
+        party: Party {
+            caller,
+            session,
+            inherited,
+            federation,
+            condition_keys,
+        },
         service,
         input,
-        inherited,
-        federation,
-        condition_keys,
     })
 }
 
-impl ReadyCall {
+impl Party {
     /// The handler's environment for this call.
     fn env<'a>(&'a self, state: &'a AppState, record: &'a CallRecord) -> Env<'a> {
         let mut env = env(
@@ -302,10 +310,11 @@ fn event_resources(targets: &[AuthorizationTarget]) -> Vec<String> {
     arns
 }
 
-/// Decides every target of `call`, each of which must allow.
+/// Decides every target of a call `party` makes with `input`, each of which must allow.
 fn authorize(
     state: &AppState,
-    call: &ReadyCall,
+    party: &Party,
+    input: &Value,
     operation: &Operation,
     targets: &[AuthorizationTarget],
     record: &CallRecord,
@@ -313,12 +322,12 @@ fn authorize(
 ) -> Result<(), AwsError> {
     for target in targets {
         let keys = if target.condition_keys.is_empty() {
-            std::borrow::Cow::Borrowed(call.condition_keys.as_slice())
+            std::borrow::Cow::Borrowed(party.condition_keys.as_slice())
         } else {
             // A target's own keys win over the request's (ReEncrypt's source and destination
             // sides each have their kms:EncryptionAlgorithm).
             std::borrow::Cow::Owned(
-                [call.condition_keys.as_slice(), &target.condition_keys].concat(),
+                [party.condition_keys.as_slice(), &target.condition_keys].concat(),
             )
         };
         state
@@ -326,14 +335,14 @@ fn authorize(
             .authorize(
                 state.store.as_ref(),
                 &AuthzRequest {
-                    caller: &call.caller,
-                    session: call.session.as_deref(),
+                    caller: &party.caller,
+                    session: party.session.as_deref(),
                     operation,
                     action: target.action.unwrap_or(operation.action),
                     resources: &target.resources,
                     resource_policy: target.resource_policy.as_ref(),
                     condition_keys: &keys,
-                    input: &call.input,
+                    input,
                     source_ip: &record.source_ip,
                     user_agent: &record.user_agent,
                     region: &record.region,
@@ -437,25 +446,39 @@ async fn execute(
 ) -> Result<Value, AwsError> {
     let op_model = route.operation;
     let protocol = route.model.protocol();
-    let Some(operation) = call.service.operation(op_model.name()) else {
+    let access = call
+        .service
+        .operation(op_model.name())
+        .map(Operation::access);
+    if access == Some(Access::Write) {
+        return execute_write(state, call, route, record).await;
+    }
+    let ReadyCall {
+        party,
+        service,
+        input,
+    } = call;
+    let Some(operation) = service.operation(op_model.name()) else {
         return Err(not_implemented(route.model, op_model.name()));
     };
     let Handler::Read(handler) = &operation.handler else {
-        return execute_write(state, call, route, record).await;
+        return Err(AwsError::new("InternalFailure", 500, INTERNAL_MESSAGE));
     };
     let mut resources = Vec::new();
     let outcome = {
-        let env = call.env(state, &record);
+        let env = party.env(state, &record);
         state
             .store
             .read_with(|tx| {
-                Ok::<_, StoreError>(
-                    authorization_targets(operation, &env, tx, &call.input).and_then(|targets| {
+                Ok::<_, StoreError>(authorization_targets(operation, &env, tx, &input).and_then(
+                    |targets| {
                         resources = event_resources(&targets);
-                        authorize(state, &call, operation, &targets, &record, protocol)?;
-                        handler(&env, tx, call.input.clone())
-                    }),
-                )
+                        authorize(
+                            state, &party, &input, operation, &targets, &record, protocol,
+                        )?;
+                        handler(&env, tx, input)
+                    },
+                ))
             })
             .map_err(|e| internal_failure("read transaction failed", &e))
             .and_then(|r| r)
@@ -494,22 +517,28 @@ async fn execute_write(
 ) -> Result<Value, AwsError> {
     let op_model = route.operation;
     let protocol = route.model.protocol();
-    let Some(operation) = call.service.operation(op_model.name()) else {
+    let ReadyCall {
+        party,
+        service,
+        input,
+    } = call;
+    let Some(operation) = service.operation(op_model.name()) else {
         return Err(not_implemented(route.model, op_model.name()));
     };
     // Decided on a snapshot, off the writer: most writes find the same targets in their
     // transaction and need no second decision there.
     let decided = {
-        let env = call.env(state, &record);
+        let env = party.env(state, &record);
         state
             .store
-            .read_with(|tx| {
-                Ok::<_, StoreError>(authorization_targets(operation, &env, tx, &call.input))
-            })
+            .read_with(|tx| Ok::<_, StoreError>(authorization_targets(operation, &env, tx, &input)))
             .map_err(|e| internal_failure("authorization lookup failed", &e))
             .and_then(|r| r)
             .and_then(|targets| {
-                authorize(state, &call, operation, &targets, &record, protocol).map(|()| targets)
+                authorize(
+                    state, &party, &input, operation, &targets, &record, protocol,
+                )
+                .map(|()| targets)
             })
     };
     let decided = match decided {
@@ -521,29 +550,33 @@ async fn execute_write(
     };
     record.resources = event_resources(&decided);
     let shared = Arc::clone(state);
-    let changes_guardrails = call.service.changes_guardrails();
+    let changes_guardrails = service.changes_guardrails();
     let work = move |tx: &mut dyn rampart_store::WriteTx| {
         let mut outcome = None;
         let mut resources = None;
+        let mut input = Some(input);
         {
-            let env = call.env(&shared, &record);
-            let operation = call.service.operation(op_model.name());
+            let env = party.env(&shared, &record);
+            let operation = service.operation(op_model.name());
             tx.atomically(&mut |tx| {
-                let result = match operation {
-                    Some(
-                        operation @ Operation {
-                            handler: Handler::Write(handler),
-                            ..
-                        },
-                    ) => authorization_targets(operation, &env, tx, &call.input).and_then(
-                        |targets| {
-                            if targets != decided {
-                                authorize(&shared, &call, operation, &targets, &record, protocol)?;
-                                resources = Some(event_resources(&targets));
-                            }
-                            handler(&env, tx, call.input.clone())
-                        },
-                    ),
+                let result = match (operation, input.take()) {
+                    (
+                        Some(
+                            operation @ Operation {
+                                handler: Handler::Write(handler),
+                                ..
+                            },
+                        ),
+                        Some(input),
+                    ) => authorization_targets(operation, &env, tx, &input).and_then(|targets| {
+                        if targets != decided {
+                            authorize(
+                                &shared, &party, &input, operation, &targets, &record, protocol,
+                            )?;
+                            resources = Some(event_resources(&targets));
+                        }
+                        handler(&env, tx, input)
+                    }),
                     _ => Err(AwsError::new("InternalFailure", 500, INTERNAL_MESSAGE)),
                 };
                 let ok = result.is_ok();
