@@ -3,7 +3,7 @@
 //!
 //! Operations are declared in [`CloudTrail::new`]: `trails.rs` holds the trail family,
 //! `tags.rs` their tags, `insights.rs` their Insights selectors, `lookup.rs` LookupEvents. The server's deliverer reads [`TrailRecord`]s and keeps a
-//! [`DeliveryState`] per trail; `resources.rs` names resource types for events.
+//! [`DeliveryState`] per trail.
 #![deny(missing_docs)]
 
 pub mod encryption;
@@ -11,7 +11,6 @@ mod error;
 pub mod files;
 mod insights;
 mod lookup;
-mod resources;
 pub mod sse_kms;
 mod tags;
 mod trails;
@@ -20,14 +19,13 @@ mod trails;
 mod tests;
 
 pub use error::CloudTrailError;
-pub use resources::resource_of;
 pub use trails::{DELIVERY_NS, DeliveryState, TRAILS_NS, TrailRecord, all_trails, trail_arn};
 
-use rampart_service::{Operation, Service};
+use rampart_service::{EventResource, Operation, Operations, Service};
 
 /// The CloudTrail service: its operations, for the registry.
 pub struct CloudTrail {
-    operations: Vec<Operation>,
+    operations: Operations,
 }
 
 impl CloudTrail {
@@ -35,7 +33,7 @@ impl CloudTrail {
     pub fn new() -> Self {
         let trail = trails::trail_resource;
         Self {
-            operations: vec![
+            operations: Operations::new(vec![
                 Operation::write(
                     "CreateTrail",
                     "cloudtrail:CreateTrail",
@@ -118,7 +116,7 @@ impl CloudTrail {
                     "cloudtrail:LookupEvents",
                     lookup::lookup_events,
                 ),
-            ],
+            ]),
         }
     }
 }
@@ -139,10 +137,20 @@ impl Service for CloudTrail {
     }
 
     fn operation(&self, name: &str) -> Option<&Operation> {
-        self.operations.iter().find(|op| op.name == name)
+        self.operations.get(name)
+    }
+
+    fn event_resource<'a>(&self, arn: &'a str) -> Option<EventResource<'a>> {
+        let parts = EventResource::parts(arn)?;
+        let name = parts.resource.strip_prefix("trail/")?;
+        (!name.is_empty()).then_some(EventResource {
+            kind: "AWS::CloudTrail::Trail",
+            name: arn,
+            account: parts.account,
+        })
     }
 
     fn operation_names(&self) -> Vec<&'static str> {
-        self.operations.iter().map(|op| op.name).collect()
+        self.operations.names()
     }
 }

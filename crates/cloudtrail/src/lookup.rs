@@ -8,7 +8,6 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use crate::error::CloudTrailError;
-use crate::resources::resource_of;
 
 /// How far back LookupEvents reaches, as AWS documents.
 const LOOKBACK_SECONDS: i64 = 90 * 24 * 3600;
@@ -191,11 +190,13 @@ fn event_output(hit: &JournalHit) -> Option<EventOutput> {
         .and_then(Value::as_array)
         .map(|list| {
             list.iter()
-                .filter_map(|r| r.get("ARN").and_then(Value::as_str))
-                .filter_map(resource_of)
-                .map(|(kind, name, _)| ResourceOutput {
-                    resource_type: kind.to_owned(),
-                    resource_name: name.to_owned(),
+                .filter_map(|r| {
+                    let arn = r.get("ARN").and_then(Value::as_str)?;
+                    let kind = r.get("type").and_then(Value::as_str)?;
+                    Some(ResourceOutput {
+                        resource_type: kind.to_owned(),
+                        resource_name: resource_name(kind, arn).to_owned(),
+                    })
                 })
                 .collect()
         })
@@ -216,6 +217,17 @@ fn event_output(hit: &JournalHit) -> Option<EventOutput> {
         resources,
         cloud_trail_event: String::from_utf8_lossy(&hit.entry.event).into_owned(),
     })
+}
+
+/// The name LookupEvents reports a resource by: IAM's users, roles, groups and instance
+/// profiles by name (the last segment of their ARN, after any path), the rest by ARN.
+fn resource_name<'a>(kind: &str, arn: &'a str) -> &'a str {
+    match kind {
+        "AWS::IAM::User" | "AWS::IAM::Role" | "AWS::IAM::Group" | "AWS::IAM::InstanceProfile" => {
+            arn.rsplit('/').next().unwrap_or(arn)
+        }
+        _ => arn,
+    }
 }
 
 #[cfg(test)]

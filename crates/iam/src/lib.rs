@@ -45,11 +45,11 @@ pub use resources::role_by_arn;
 pub use root_access::{OrganizationFacts, OrganizationLookup};
 pub use simulate::{ScpLevels, ServiceControlPolicyLookup};
 
-use rampart_service::{Operation, Service};
+use rampart_service::{EventResource, Operation, Operations, Service};
 
 /// The IAM service: its operations, for the registry.
 pub struct Iam {
-    operations: Vec<Operation>,
+    operations: Operations,
 }
 
 impl Iam {
@@ -98,7 +98,9 @@ impl Iam {
                 .condition_keys
                 .get_or_insert(request_keys::condition_keys);
         }
-        Self { operations }
+        Self {
+            operations: Operations::new(operations),
+        }
     }
 }
 
@@ -118,10 +120,37 @@ impl Service for Iam {
     }
 
     fn operation(&self, name: &str) -> Option<&Operation> {
-        self.operations.iter().find(|op| op.name == name)
+        self.operations.get(name)
     }
 
     fn operation_names(&self) -> Vec<&'static str> {
-        self.operations.iter().map(|op| op.name).collect()
+        self.operations.names()
+    }
+
+    fn global(&self) -> bool {
+        true
+    }
+
+    fn event_resource<'a>(&self, arn: &'a str) -> Option<EventResource<'a>> {
+        let parts = EventResource::parts(arn)?;
+        let (kind, id) = parts.resource.split_once('/')?;
+        // A path comes between the type and the name: the name is the last segment.
+        let last = id.rsplit('/').next().unwrap_or(id);
+        let (kind, name) = match kind {
+            "user" => ("AWS::IAM::User", last),
+            "role" => ("AWS::IAM::Role", last),
+            "group" => ("AWS::IAM::Group", last),
+            "instance-profile" => ("AWS::IAM::InstanceProfile", last),
+            "policy" => ("AWS::IAM::Policy", arn),
+            "mfa" => ("AWS::IAM::MFADevice", arn),
+            "oidc-provider" => ("AWS::IAM::OIDCProvider", arn),
+            "saml-provider" => ("AWS::IAM::SAMLProvider", arn),
+            _ => return None,
+        };
+        (!name.is_empty()).then_some(EventResource {
+            kind,
+            name,
+            account: parts.account,
+        })
     }
 }

@@ -60,7 +60,7 @@ impl KeyUse {
         resources: &[String],
         at: OffsetDateTime,
         request_id: &str,
-        event_id: impl Fn(&str) -> String,
+        event_id: &dyn Fn(&str) -> String,
     ) -> Option<Self> {
         let operation = TRACKED.iter().find(|o| **o == operation)?;
         let keys: Vec<_> = resources
@@ -162,7 +162,7 @@ mod tests {
         let at = OffsetDateTime::UNIX_EPOCH;
         let arn = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
         let event_id = |account: &str| format!("event-in-{account}");
-        let used = KeyUse::of_call("Encrypt", &[arn.to_owned()], at, "r", event_id).unwrap();
+        let used = KeyUse::of_call("Encrypt", &[arn.to_owned()], at, "r", &event_id).unwrap();
         let (key, last) = &used.keys[0];
         assert_eq!(
             key,
@@ -173,8 +173,8 @@ mod tests {
             )
         );
         assert_eq!(last.event_id, "event-in-111122223333");
-        assert!(KeyUse::of_call("DescribeKey", &[arn.to_owned()], at, "r", event_id).is_none());
+        assert!(KeyUse::of_call("DescribeKey", &[arn.to_owned()], at, "r", &event_id).is_none());
         let alias = "arn:aws:kms:us-east-1:111122223333:alias/app".to_owned();
-        assert!(KeyUse::of_call("Encrypt", &[alias], at, "r", event_id).is_none());
+        assert!(KeyUse::of_call("Encrypt", &[alias], at, "r", &event_id).is_none());
     }
 }

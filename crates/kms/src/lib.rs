@@ -51,11 +51,11 @@ mod tests;
 pub use error::KmsError;
 pub use last_usage::KeyUse;
 
-use rampart_service::{Operation, Service};
+use rampart_service::{AfterSuccess, CompletedCall, EventResource, Operation, Operations, Service};
 
 /// The KMS service: its operations, for the registry.
 pub struct Kms {
-    operations: Vec<Operation>,
+    operations: Operations,
 }
 
 /// An operation on one key: authorized on the key (an alias resolved to it), against its key
@@ -70,7 +70,7 @@ impl Kms {
     pub fn new() -> Self {
         use Operation as Op;
         Self {
-            operations: vec![
+            operations: Operations::new(vec![
                 // Keys.
                 Op::write("CreateKey", "kms:CreateKey", keys::create_key)
                     .authorization_targets(authorization::create_key_targets)
@@ -176,7 +176,7 @@ impl Kms {
                 on_key(Op::read("GetKeyRotationStatus", "kms:GetKeyRotationStatus", rotation::get_key_rotation_status)),
                 on_key(Op::write("RotateKeyOnDemand", "kms:RotateKeyOnDemand", rotation::rotate_key_on_demand)),
                 on_key(Op::read("ListKeyRotations", "kms:ListKeyRotations", rotation::list_key_rotations)),
-            ],
+            ]),
         }
     }
 }
@@ -197,10 +197,47 @@ impl Service for Kms {
     }
 
     fn operation(&self, name: &str) -> Option<&Operation> {
-        self.operations.iter().find(|op| op.name == name)
+        self.operations.get(name)
+    }
+
+    fn guarded_by_resource_control_policies(&self) -> bool {
+        true
+    }
+
+    /// A key used from another account is recorded in the key's account too.
+    fn records_in_resource_owner_accounts(&self) -> bool {
+        true
+    }
+
+    fn event_resource<'a>(&self, arn: &'a str) -> Option<EventResource<'a>> {
+        let parts = EventResource::parts(arn)?;
+        let (kind, id) = parts.resource.split_once('/')?;
+        let kind = match kind {
+            "key" => "AWS::KMS::Key",
+            "alias" => "AWS::KMS::Alias",
+            _ => return None,
+        };
+        (!id.is_empty()).then_some(EventResource {
+            kind,
+            name: arn,
+            account: parts.account,
+        })
+    }
+
+    /// A key's last cryptographic use is written with the event that records it, naming the
+    /// event as the key owner's trail has it.
+    fn after_success(&self, call: &CompletedCall<'_>) -> Option<AfterSuccess> {
+        let key_use = last_usage::KeyUse::of_call(
+            call.operation,
+            call.resources,
+            call.time,
+            call.request_id,
+            call.event_id_in,
+        )?;
+        Some(Box::new(move |tx| key_use.record(tx)))
     }
 
     fn operation_names(&self) -> Vec<&'static str> {
-        self.operations.iter().map(|op| op.name).collect()
+        self.operations.names()
     }
 }

@@ -7,15 +7,12 @@
 //! Each can be set with an environment variable read at first use:
 //! `RAMPART_KMS_SYMMETRIC_RPS`, `RAMPART_KMS_RSA_RPS`, `RAMPART_KMS_ECC_RPS`.
 //!
-//! A token bucket per (account, region, class) holds one second's worth of requests and
-//! refills continuously, so a burst up to the quota passes and a retry after backoff
-//! succeeds. The buckets live in memory: the quota is per Rampart process.
+//! The buckets are the server's rate table (`Env::rate_limits`): the quota is per Rampart
+//! server, and a reset of its state empties them.
 
-use std::collections::HashMap;
-use std::sync::{Mutex, OnceLock};
+use std::sync::OnceLock;
 
 use rampart_service::Env;
-use time::OffsetDateTime;
 
 use crate::error::KmsError;
 
@@ -79,97 +76,22 @@ impl QuotaClass {
     }
 }
 
-/// One bucket: tokens left, and when it was last refilled.
-#[derive(Debug, Clone, Copy)]
-struct Bucket {
-    tokens: f64,
-    at: OffsetDateTime,
-}
-
-/// The buckets, per (account, region, class).
-#[derive(Debug, Default)]
-pub(crate) struct Quotas {
-    buckets: Mutex<HashMap<(String, String, QuotaClass), Bucket>>,
-}
-
-impl Quotas {
-    /// Takes one request from the bucket, or refuses it.
-    pub(crate) fn take(
-        &self,
-        account: &str,
-        region: &str,
-        class: QuotaClass,
-        rate: f64,
-        now: OffsetDateTime,
-    ) -> Result<(), KmsError> {
-        let Ok(mut buckets) = self.buckets.lock() else {
-            // A poisoned lock means a panic elsewhere; do not throttle because of it.
-            return Ok(());
-        };
-        let bucket = buckets
-            .entry((account.to_owned(), region.to_owned(), class))
-            .or_insert(Bucket {
-                tokens: rate,
-                at: now,
-            });
-        let elapsed = (now - bucket.at).as_seconds_f64().max(0.0);
-        bucket.tokens = (bucket.tokens + elapsed * rate).min(rate);
-        bucket.at = bucket.at.max(now);
-        if bucket.tokens < 1.0 {
-            return Err(KmsError::Throttling(format!(
-                "You have exceeded the rate at which you may call KMS. Reduce the frequency of your calls. ({} request rate quota: {rate} per second)",
-                class.name()
-            )));
-        }
-        bucket.tokens -= 1.0;
-        Ok(())
-    }
-}
-
-fn process_quotas() -> &'static Quotas {
-    static QUOTAS: OnceLock<Quotas> = OnceLock::new();
-    QUOTAS.get_or_init(Quotas::default)
-}
-
-/// Counts one cryptographic request of the caller's account in the request's region.
+/// Counts one cryptographic request of the caller's account in the request's region, in the
+/// server's rate table, answering AWS's ThrottlingException when the quota is spent.
 pub(crate) fn charge(env: &Env<'_>, class: QuotaClass) -> Result<(), KmsError> {
-    process_quotas().take(
+    let rate = class.rate();
+    if env.rate_limits.take(
         &env.caller.account_id,
         env.region,
-        class,
-        class.rate(),
+        class.name(),
+        rate,
         env.now,
-    )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use time::Duration;
-    use time::macros::datetime;
-
-    #[test]
-    fn bursts_to_the_quota_then_throttles_then_refills() {
-        let q = Quotas::default();
-        let t = datetime!(2026-11-24 12:00:00 UTC);
-        for _ in 0..5 {
-            q.take("1", "r", QuotaClass::Rsa, 5.0, t).unwrap();
-        }
-        assert!(matches!(
-            q.take("1", "r", QuotaClass::Rsa, 5.0, t),
-            Err(KmsError::Throttling(_))
-        ));
-        // Other accounts, regions and classes have their own buckets.
-        q.take("2", "r", QuotaClass::Rsa, 5.0, t).unwrap();
-        q.take("1", "r", QuotaClass::Ecc, 5.0, t).unwrap();
-        // A fifth of a second later, one more request fits.
-        q.take(
-            "1",
-            "r",
-            QuotaClass::Rsa,
-            5.0,
-            t + Duration::milliseconds(200),
-        )
-        .unwrap();
+    ) {
+        Ok(())
+    } else {
+        Err(KmsError::Throttling(format!(
+            "You have exceeded the rate at which you may call KMS. Reduce the frequency of your calls. ({} request rate quota: {rate} per second)",
+            class.name()
+        )))
     }
 }

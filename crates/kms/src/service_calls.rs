@@ -137,6 +137,9 @@ pub fn generate_data_key(
     // resolve in, the clock, the root key and the randomness. A service call has no IAM
     // caller: its source account's principal stands in for that one purpose.
     let caller = Caller::root(call.source_account, "");
+    // Service calls are counted in no rate table yet: they are Rampart's own, a few per
+    // trail file.
+    let rate_limits = rampart_service::RateLimits::new();
     let env = Env {
         caller: &caller,
         region: call.region,
@@ -146,6 +149,7 @@ pub fn generate_data_key(
         entropy,
         inherited: None,
         federation: None,
+        rate_limits: &rate_limits,
     };
     let key = find_key(tx, &env, key_id)?;
     authorize(tx, call, &key, "kms:GenerateDataKey", context)?;

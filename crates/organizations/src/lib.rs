@@ -37,7 +37,7 @@ pub use delegation::organization_facts;
 pub use error::{Constraint, HandshakeConstraint, InvalidInput, OrganizationsError};
 pub use records::Tag;
 
-use rampart_service::{Operation, Service};
+use rampart_service::{Operation, Operations, Service};
 
 /// The read-only operations a delegation policy may open to members that name no entity.
 const DELEGABLE_READS: &[&str] = &[
@@ -52,7 +52,7 @@ const DELEGABLE_READS: &[&str] = &[
 
 /// The Organizations service: its operations, for the registry.
 pub struct Organizations {
-    operations: Vec<Operation>,
+    operations: Operations,
 }
 
 impl Organizations {
@@ -84,7 +84,9 @@ impl Organizations {
                 .condition_keys
                 .get_or_insert(resources::request_keys);
         }
-        Self { operations }
+        Self {
+            operations: Operations::new(operations),
+        }
     }
 }
 
@@ -104,11 +106,15 @@ impl Service for Organizations {
     }
 
     fn operation(&self, name: &str) -> Option<&Operation> {
-        self.operations.iter().find(|op| op.name == name)
+        self.operations.get(name)
     }
 
     fn operation_names(&self) -> Vec<&'static str> {
-        self.operations.iter().map(|op| op.name).collect()
+        self.operations.names()
+    }
+
+    fn global(&self) -> bool {
+        true
     }
 
     fn changes_guardrails(&self) -> bool {

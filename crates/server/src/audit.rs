@@ -50,6 +50,10 @@ pub(crate) struct CallRecord {
     pub(crate) session: Option<SessionFacts>,
     /// The resources (ARNs) the operation named for the authorize step.
     pub(crate) resources: Vec<String>,
+    /// Those of them the event names, typed by the service whose ARNs they are.
+    pub(crate) event_resources: Vec<RecordedResource>,
+    /// What the call's service declares that the spine needs.
+    pub(crate) facts: ServiceFacts,
     /// For web identity and SAML users: `userIdentity.identityProvider`.
     pub(crate) identity_provider: Option<String>,
     /// The account an unauthenticated call was addressed to (a refused web identity token's
@@ -58,6 +62,54 @@ pub(crate) struct CallRecord {
     /// For a call an AWS service made itself (CloudTrail's data keys for its log files): the
     /// service, named as `userIdentity.invokedBy`.
     pub(crate) invoked_by: Option<&'static str>,
+}
+
+/// What a service declares that the spine needs about its calls (see
+/// [`rampart_service::Service`]); all `false` for a call no service serves.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct ServiceFacts {
+    /// Its events are recorded in us-east-1 (a global service).
+    pub(crate) global: bool,
+    /// A call on another account's resource is recorded in that account too.
+    pub(crate) shared_with_resource_owners: bool,
+    /// Resource control policies guard its resources.
+    pub(crate) guarded_by_rcps: bool,
+}
+
+impl ServiceFacts {
+    pub(crate) fn of(service: &dyn rampart_service::Service) -> Self {
+        Self {
+            global: service.global(),
+            shared_with_resource_owners: service.records_in_resource_owner_accounts(),
+            guarded_by_rcps: service.guarded_by_resource_control_policies(),
+        }
+    }
+}
+
+/// A resource as the event names it: its ARN, CloudTrail type, the name LookupEvents finds it
+/// by, and its account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct RecordedResource {
+    pub(crate) arn: String,
+    pub(crate) kind: &'static str,
+    pub(crate) name: String,
+    pub(crate) account: String,
+}
+
+impl RecordedResource {
+    /// The resources of `arns` their services type, in order.
+    pub(crate) fn of(arns: &[String], registry: &crate::Registry) -> Vec<Self> {
+        arns.iter()
+            .filter_map(|arn| {
+                registry.event_resource(arn).map(|r| Self {
+                    arn: arn.clone(),
+                    kind: r.kind,
+                    name: r.name.to_owned(),
+                    account: r.account.to_owned(),
+                })
+            })
+            .collect()
+    }
 }
 
 /// The part of a session an event reports: never its secret or token.
@@ -316,17 +368,10 @@ struct Resource<'a> {
     kind: &'static str,
 }
 
-/// The region CloudTrail records: IAM and Organizations are global services whose events
-/// AWS records in us-east-1, whatever region the client signed for.
-fn recorded_region<'a>(event_source: &str, signed: &'a str) -> &'a str {
-    if matches!(
-        event_source,
-        "iam.amazonaws.com" | "organizations.amazonaws.com"
-    ) {
-        "us-east-1"
-    } else {
-        signed
-    }
+/// The region CloudTrail records: a global service's events (IAM's, Organizations') are
+/// recorded in us-east-1, whatever region the client signed for.
+fn recorded_region(global: bool, signed: &str) -> &str {
+    if global { "us-east-1" } else { signed }
 }
 
 impl CallRecord {
@@ -354,12 +399,9 @@ impl CallRecord {
             (_, outcome) => outcome,
         };
         let resources: Vec<_> = self
-            .resources
+            .event_resources
             .iter()
-            .filter_map(|arn| {
-                rampart_cloudtrail::resource_of(arn)
-                    .map(|(kind, name, account)| (arn, kind, name, account))
-            })
+            .map(|r| (&r.arn, r.kind, r.name.as_str(), r.account.as_str()))
             .collect();
         let lookup_resources: Vec<(String, String)> = resources
             .iter()
@@ -421,8 +463,8 @@ impl CallRecord {
     }
 
     /// The accounts other than the caller's that own a resource of the call, for the services
-    /// whose cross-account calls AWS logs in both accounts: STS (a role assumed from another
-    /// account) and KMS (a key used from another account).
+    /// whose cross-account calls AWS logs in both accounts (a role assumed, a key used from
+    /// another account).
     fn other_owners<'r>(
         &self,
         resources: &[(&String, &'static str, &str, &'r str)],
@@ -430,12 +472,7 @@ impl CallRecord {
         let Some(caller) = &self.caller else {
             return Vec::new();
         };
-        if caller.is_federated_by_provider()
-            || !matches!(
-                self.event_source.as_str(),
-                "sts.amazonaws.com" | "kms.amazonaws.com"
-            )
-        {
+        if caller.is_federated_by_provider() || !self.facts.shared_with_resource_owners {
             return Vec::new();
         }
         let mut owners: Vec<&str> = Vec::new();
@@ -463,7 +500,7 @@ impl CallRecord {
             additional_event_data: (copy.unrecorded_failures > 0).then_some(AdditionalEventData {
                 unrecorded_authentication_failures: copy.unrecorded_failures,
             }),
-            aws_region: recorded_region(&self.event_source, &self.region),
+            aws_region: recorded_region(self.facts.global, &self.region),
             // CloudTrail records every denial as `AccessDenied`, also for the JSON services
             // whose callers get `AccessDeniedException`.
             error_code: error.map(|e| match e.code.as_ref() {
@@ -725,6 +762,8 @@ pub(crate) fn reset_event(
         usage: None,
         session: None,
         resources: Vec::new(),
+        event_resources: Vec::new(),
+        facts: ServiceFacts::default(),
         identity_provider: None,
         recipient_account: account,
         invoked_by: None,
@@ -759,10 +798,30 @@ mod tests {
             usage: None,
             session: None,
             resources: Vec::new(),
+            event_resources: Vec::new(),
+            facts: ServiceFacts {
+                global: true,
+                ..ServiceFacts::default()
+            },
             identity_provider: None,
             recipient_account: None,
             invoked_by: None,
         }
+    }
+
+    /// Makes `record` a call of the registered service `name`, with its facts.
+    fn of_service(record: &mut CallRecord, name: &str) {
+        let registry = crate::Registry::with_all_services();
+        let service = registry.get(name).unwrap();
+        record.event_source = service.event_source().to_owned();
+        record.facts = ServiceFacts::of(service.as_ref());
+    }
+
+    /// Names `arns` as the call's resources, typed by their services.
+    fn with_resources(record: &mut CallRecord, arns: &[&str]) {
+        record.resources = arns.iter().map(|a| (*a).to_owned()).collect();
+        record.event_resources =
+            RecordedResource::of(&record.resources, &crate::Registry::with_all_services());
     }
 
     fn json(event: &AuditEvent) -> Value {
@@ -880,10 +939,10 @@ mod tests {
     #[test]
     fn a_role_assumed_from_another_account_is_logged_in_both_accounts() {
         let mut record = record();
-        record.event_source = "sts.amazonaws.com".into();
+        of_service(&mut record, "sts");
         record.event_name = "AssumeRole".into();
         record.caller = Some(Caller::root("123456789012", "AKIAX"));
-        record.resources = vec!["arn:aws:iam::210987654321:role/Admin".into()];
+        with_resources(&mut record, &["arn:aws:iam::210987654321:role/Admin"]);
         let audit = record.event(Ok(Some(&json!({"Credentials": {"SessionToken": "t"}}))));
         let entries: Vec<_> = audit.entries().collect();
         assert_eq!(entries.len(), 2);
@@ -922,14 +981,17 @@ mod tests {
     #[test]
     fn only_cross_account_sts_and_kms_calls_are_shared() {
         let mut record = record();
-        record.event_source = "kms.amazonaws.com".into();
+        of_service(&mut record, "kms");
         // The caller's own key, an AWS managed policy and a key elsewhere, named twice.
-        record.resources = vec![
-            "arn:aws:kms:us-east-1:123456789012:key/1".into(),
-            "arn:aws:iam::aws:policy/AdministratorAccess".into(),
-            "arn:aws:kms:us-east-1:210987654321:key/2".into(),
-            "arn:aws:kms:us-east-1:210987654321:key/3".into(),
-        ];
+        with_resources(
+            &mut record,
+            &[
+                "arn:aws:kms:us-east-1:123456789012:key/1",
+                "arn:aws:iam::aws:policy/AdministratorAccess",
+                "arn:aws:kms:us-east-1:210987654321:key/2",
+                "arn:aws:kms:us-east-1:210987654321:key/3",
+            ],
+        );
         let accounts = |record: &CallRecord| -> Vec<Option<String>> {
             let audit = record.event(Ok(None));
             audit
@@ -941,15 +1003,19 @@ mod tests {
             accounts(&record),
             [Some("123456789012".into()), Some("210987654321".into())]
         );
-        record.resources.truncate(2);
+        let kept: Vec<String> = record.resources[..2].to_vec();
+        with_resources(
+            &mut record,
+            &kept.iter().map(String::as_str).collect::<Vec<_>>(),
+        );
         assert_eq!(accounts(&record), [Some("123456789012".into())]);
         assert!(json(&record.event(Ok(None))).get("sharedEventID").is_none());
         // IAM keeps its events in the caller's account, whatever the ARNs name.
-        record.event_source = "iam.amazonaws.com".into();
-        record.resources = vec!["arn:aws:iam::210987654321:role/Admin".into()];
+        of_service(&mut record, "iam");
+        with_resources(&mut record, &["arn:aws:iam::210987654321:role/Admin"]);
         assert_eq!(accounts(&record), [Some("123456789012".into())]);
         // A call that failed authentication has no caller to name.
-        record.event_source = "sts.amazonaws.com".into();
+        of_service(&mut record, "sts");
         record.caller = None;
         assert!(record.event(Ok(None)).is_single());
     }
@@ -958,10 +1024,10 @@ mod tests {
     fn iam_events_are_recorded_in_us_east_1_and_name_their_resources() {
         let mut record = record();
         record.region = "eu-west-1".into();
-        record.resources = vec![
-            "arn:aws:iam::123456789012:user/division/bob".into(),
-            "*".into(),
-        ];
+        with_resources(
+            &mut record,
+            &["arn:aws:iam::123456789012:user/division/bob", "*"],
+        );
         let audit = record.event(Ok(None));
         let event = json(&audit);
         assert_eq!(event["awsRegion"], "us-east-1");
@@ -978,7 +1044,7 @@ mod tests {
         assert_eq!(entry.username, Some("root"));
         assert_eq!(entry.account, Some("123456789012"));
         assert_eq!(entry.event_time, 1_795_521_600);
-        record.event_source = "kms.amazonaws.com".into();
+        of_service(&mut record, "kms");
         assert_eq!(json(&record.event(Ok(None)))["awsRegion"], "eu-west-1");
     }
 
@@ -1037,7 +1103,7 @@ mod tests {
     fn identity_providers_users_are_named_by_provider_and_subject() {
         let provider = "arn:aws:iam::123456789012:oidc-provider/idp.example.com";
         let mut record = record();
-        record.event_source = "sts.amazonaws.com".into();
+        of_service(&mut record, "sts");
         record.caller = Some(Caller {
             account_id: "123456789012".into(),
             arn: provider.into(),

@@ -112,21 +112,6 @@ impl RequestGuardrails {
     }
 }
 
-/// The services whose resources RCPs guard, as AWS lists them (RCPs never apply to IAM
-/// calls, nor to calls that name no resource, such as `kms:CreateKey`).
-const RCP_SERVICES: &[&str] = &[
-    "s3",
-    "sts",
-    "kms",
-    "sqs",
-    "secretsmanager",
-    "cognito-idp",
-    "logs",
-    "dynamodb",
-    "ecr",
-    "aoss",
-];
-
 /// The authorize step's state: the compiled-policy and guardrail caches, tagged with the
 /// server's write generation.
 pub(crate) struct Authorizer {
@@ -157,6 +142,8 @@ pub(crate) struct AuthzRequest<'a> {
     pub(crate) user_agent: &'a str,
     pub(crate) region: &'a str,
     pub(crate) now: OffsetDateTime,
+    /// Whether resource control policies guard the resources of the call's service.
+    pub(crate) guarded_by_rcps: bool,
 }
 
 fn internal(e: impl std::fmt::Display) -> AwsError {
@@ -429,14 +416,10 @@ impl Authorizer {
             } else {
                 self.membership(store, resource_account)?
             };
-        let service = request
-            .action
-            .split_once(':')
-            .map_or("", |(service, _)| service);
         Ok(RequestGuardrails {
             principal,
             resource,
-            rcp_service: RCP_SERVICES.contains(&service),
+            rcp_service: request.guarded_by_rcps,
         })
     }
 

@@ -124,6 +124,55 @@ const PATH_LISTINGS: &[(&str, &str)] = &[
     ),
 ];
 
+/// Resource types whose ARNs an event names without a CloudTrail resource type (AWS's
+/// LookupEvents has none for them that Rampart knows), as `service:type`.
+const UNTYPED_IN_EVENTS: &[(&str, &str)] = &[
+    (
+        "iam:server-certificate",
+        "no CloudTrail resource type recorded yet",
+    ),
+    ("iam:access-report", "a report, not a resource"),
+    ("iam:sms-mfa", "not a resource Rampart has"),
+    (
+        "sts:role",
+        "roles are IAM's ARNs: typed by IAM (AWS::IAM::Role)",
+    ),
+    ("sts:root-user", "the account's root user"),
+    (
+        "sts:federated-user",
+        "a federated user is no stored resource",
+    ),
+    (
+        "organizations:account",
+        "no CloudTrail resource type recorded yet",
+    ),
+    (
+        "organizations:organizationalunit",
+        "no CloudTrail resource type recorded yet",
+    ),
+    (
+        "organizations:root",
+        "no CloudTrail resource type recorded yet",
+    ),
+    (
+        "organizations:policy",
+        "no CloudTrail resource type recorded yet",
+    ),
+    (
+        "organizations:handshake",
+        "no CloudTrail resource type recorded yet",
+    ),
+    (
+        "organizations:resourcepolicy",
+        "no CloudTrail resource type recorded yet",
+    ),
+];
+
+/// The service prefix of `action`.
+fn sar_prefix(action: &str) -> &str {
+    action.split_once(':').map_or(action, |(prefix, _)| prefix)
+}
+
 /// The fixture tag every taggable entity carries, and every request's tags.
 const TAG_KEY: &str = "team";
 const TAG_VALUE: &str = "red";
@@ -553,6 +602,7 @@ fn look_up(
                             user_agent: "conformance",
                             region: env.region,
                             now: env.now,
+                            guarded_by_rcps: false,
                         };
                         let (resources, contexts) = contexts(&request).into_iter().unzip();
                         Looked {
@@ -681,6 +731,16 @@ fn every_operation_is_authorized_as_aws_documents() {
                             "{name}: {action} on {arn}: not of its resource types {:?}",
                             formats.iter().map(|(t, _)| *t).collect::<Vec<_>>()
                         ));
+                    }
+                    // The event names the resource with a CloudTrail type, unless CloudTrail
+                    // records none Rampart knows for it.
+                    if let Some(kind) = resource_type
+                        && fixture.registry.event_resource(arn).is_none()
+                        && !UNTYPED_IN_EVENTS
+                            .iter()
+                            .any(|(t, _)| *t == format!("{}:{kind}", sar_prefix(&action)))
+                    {
+                        problems.push(format!("{name}: {action} on {arn}: no event resource type"));
                     }
                     // A fixture entity must be named with its path.
                     if let Some(stored) = fixture

@@ -29,7 +29,7 @@ use rampart_store::{Store, StoreError, get_json, put_json};
 use serde_json::Value;
 use time::OffsetDateTime;
 
-use crate::audit::CallRecord;
+use crate::audit::{CallRecord, RecordedResource, ServiceFacts};
 use crate::pipeline::new_id;
 
 /// AWS delivers about every five minutes.
@@ -373,6 +373,13 @@ async fn record_data_key_call(
         usage: None,
         session: None,
         resources: vec![key_arn.to_owned()],
+        event_resources: vec![RecordedResource {
+            arn: key_arn.to_owned(),
+            kind: "AWS::KMS::Key",
+            name: key_arn.to_owned(),
+            account: key_account.to_owned(),
+        }],
+        facts: ServiceFacts::default(),
         identity_provider: None,
         recipient_account: Some(key_account.to_owned()),
         invoked_by: Some(SERVICE_PRINCIPAL),

@@ -159,6 +159,7 @@ async fn reset(
     state.signing_keys.clear();
     state.state_changed();
     state.usage.clear();
+    state.rate_limits.clear();
     match outcome {
         Ok(()) => (StatusCode::OK, axum::Json(json!({"reset": true}))).into_response(),
         Err(e) => {

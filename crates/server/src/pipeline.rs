@@ -10,15 +10,15 @@ use std::sync::Arc;
 
 use http::request::Parts;
 use rampart_service::{
-    Access, Authentication, AuthorizationTarget, AwsError, Caller, Env, Federation, Handler,
-    Inheritance, Operation, Service, Value,
+    Access, AfterSuccess, Authentication, AuthorizationTarget, AwsError, Caller, CompletedCall,
+    Env, Federation, Handler, Inheritance, Operation, Service, Value,
 };
 use rampart_store::{ReadTx, StoreError};
 use rampart_sts::Session;
 use rampart_wire::{OperationModel, Protocol, ServiceModel};
 use time::OffsetDateTime;
 
-use crate::audit::{AuditEvent, CallRecord, SessionFacts};
+use crate::audit::{AuditEvent, CallRecord, RecordedResource, ServiceFacts, SessionFacts};
 use crate::authn;
 use crate::authz::AuthzRequest;
 use crate::route::{self, Route};
@@ -54,11 +54,15 @@ pub(crate) async fn handle(
         Ok(route) => route,
         Err(e) => return encode_error(route::protocol_of(&parts), None, &e, request_id),
     };
+    let service = state.registry.get(route.model.endpoint_prefix());
     let mut record = CallRecord {
         request_id: request_id.clone(),
         event_id: new_id(),
         event_time: OffsetDateTime::now_utc(),
-        event_source: format!("{}.amazonaws.com", route.model.endpoint_prefix()),
+        event_source: service.map_or_else(
+            || format!("{}.amazonaws.com", route.model.endpoint_prefix()),
+            |s| s.event_source().to_owned(),
+        ),
         event_name: route.operation.name().to_owned(),
         region: signed
             .as_ref()
@@ -73,6 +77,10 @@ pub(crate) async fn handle(
         usage: None,
         session: None,
         resources: Vec::new(),
+        event_resources: Vec::new(),
+        facts: service
+            .map(|s| ServiceFacts::of(s.as_ref()))
+            .unwrap_or_default(),
         identity_provider: None,
         recipient_account: None,
         invoked_by: None,
@@ -347,6 +355,7 @@ fn authorize(
                     user_agent: &record.user_agent,
                     region: &record.region,
                     now: record.event_time,
+                    guarded_by_rcps: record.facts.guarded_by_rcps,
                 },
             )
             .map_err(|e| match &target.denial {
@@ -431,6 +440,7 @@ fn env<'a>(
         entropy: state.entropy.as_ref(),
         inherited: None,
         federation: None,
+        rate_limits: &state.rate_limits,
     }
 }
 
@@ -483,30 +493,36 @@ async fn execute(
             .map_err(|e| internal_failure("read transaction failed", &e))
             .and_then(|r| r)
     };
+    record.event_resources = RecordedResource::of(&resources, &state.registry);
     record.resources = resources;
     let event = record.event(outcome.as_ref().map(|_| None));
-    // A KMS key's last cryptographic use is written with the event that records it,
-    // naming the event as the key owner's trail has it.
-    let key_use = outcome
+    let after = outcome
         .as_ref()
         .ok()
-        .filter(|_| record.event_source == "kms.amazonaws.com")
-        .and_then(|_| {
-            rampart_kms::KeyUse::of_call(
-                &record.event_name,
-                &record.resources,
-                record.event_time,
-                &record.request_id,
-                |account| {
-                    event
-                        .entries()
-                        .find(|e| e.account == Some(account))
-                        .map_or_else(|| record.event_id.clone(), |e| e.event_id.to_owned())
-                },
-            )
-        });
-    append_event(state, event, record.usage, key_use).await?;
+        .and_then(|_| after_success(service.as_ref(), &record, &event));
+    append_event(state, event, record.usage, after).await?;
     outcome
+}
+
+/// What the service does after its call succeeded, in the transaction of the call's event.
+fn after_success(
+    service: &dyn Service,
+    record: &CallRecord,
+    event: &AuditEvent,
+) -> Option<AfterSuccess> {
+    let event_id_in = |account: &str| {
+        event
+            .entries()
+            .find(|e| e.account == Some(account))
+            .map_or_else(|| record.event_id.clone(), |e| e.event_id.to_owned())
+    };
+    service.after_success(&CompletedCall {
+        operation: &record.event_name,
+        resources: &record.resources,
+        time: record.event_time,
+        request_id: &record.request_id,
+        event_id_in: &event_id_in,
+    })
 }
 
 async fn execute_write(
@@ -549,6 +565,7 @@ async fn execute_write(
         }
     };
     record.resources = event_resources(&decided);
+    record.event_resources = RecordedResource::of(&record.resources, &state.registry);
     let shared = Arc::clone(state);
     let changes_guardrails = service.changes_guardrails();
     let work = move |tx: &mut dyn rampart_store::WriteTx| {
@@ -585,6 +602,7 @@ async fn execute_write(
             })?;
         }
         if let Some(resources) = resources {
+            record.event_resources = RecordedResource::of(&resources, &shared.registry);
             record.resources = resources;
         }
         let outcome =
@@ -602,6 +620,13 @@ async fn execute_write(
         }
         if let Some(usage) = &record.usage {
             usage.record(tx)?;
+        }
+        let after = outcome
+            .as_ref()
+            .ok()
+            .and_then(|_| after_success(service.as_ref(), &record, &event));
+        if let Some(after) = after {
+            after(tx)?;
         }
         Ok::<_, StoreError>(outcome)
     };
@@ -623,11 +648,11 @@ async fn append_event(
     state: &AppState,
     event: AuditEvent,
     usage: Option<crate::usage::Usage>,
-    key_use: Option<rampart_kms::KeyUse>,
+    after: Option<AfterSuccess>,
 ) -> Result<(), AwsError> {
     let outcome = match usage {
         // The append alone is one statement: it needs no savepoint of its own.
-        None if event.is_single() && key_use.is_none() => {
+        None if event.is_single() && after.is_none() => {
             state
                 .store
                 .write_single_change_with(move |tx| tx.append_journal(&event.entry()).map(|_| ()))
@@ -640,8 +665,8 @@ async fn append_event(
                     for entry in event.entries() {
                         tx.append_journal(&entry)?;
                     }
-                    if let Some(key_use) = &key_use {
-                        key_use.record(tx)?;
+                    if let Some(after) = after {
+                        after(tx)?;
                     }
                     usage.map_or(Ok(()), |usage| usage.record(tx))
                 })

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use rampart_service::Service;
+use rampart_service::{EventResource, Service};
 
 /// Every service implementation, keyed by its endpoint prefix (`sts`, `iam`, …).
 #[derive(Clone, Default)]
@@ -41,6 +41,12 @@ impl Registry {
     /// The endpoint prefixes of every service, in no particular order.
     pub fn names(&self) -> impl Iterator<Item = &'static str> + '_ {
         self.services.keys().copied()
+    }
+
+    /// The CloudTrail resource an ARN names, typed by the service whose ARN it is.
+    pub fn event_resource<'a>(&self, arn: &'a str) -> Option<EventResource<'a>> {
+        let parts = EventResource::parts(arn)?;
+        self.get(parts.service)?.event_resource(arn)
     }
 
     /// The service whose API model is `name`.

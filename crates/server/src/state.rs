@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use rampart_crypto::RootKey;
-use rampart_service::{Entropy, OsEntropy};
+use rampart_service::{Entropy, OsEntropy, RateLimits};
 use rampart_sigv4::SigningKeyCache;
 use rampart_store::Store;
 
@@ -61,6 +61,8 @@ pub struct AppState {
     /// Which failed unauthenticated calls get an event (the rest are counted).
     pub(crate) unauthenticated_failures: FailureThrottle,
     pub(crate) entropy: Arc<dyn Entropy>,
+    /// The services' request-rate quotas (KMS's), emptied by a reset.
+    pub(crate) rate_limits: RateLimits,
     pub(crate) config: ServerConfig,
     pub(crate) started: Instant,
 }
@@ -90,6 +92,7 @@ impl AppState {
             usage: UsageThrottle::default(),
             unauthenticated_failures: FailureThrottle::default(),
             entropy: Arc::new(OsEntropy),
+            rate_limits: RateLimits::new(),
             config,
             started: Instant::now(),
         }

@@ -4,7 +4,7 @@
 use rampart_crypto::RootKey;
 use time::OffsetDateTime;
 
-use crate::{Caller, Federation, Inheritance};
+use crate::{Caller, Federation, Inheritance, RateLimits};
 
 /// A source of random bytes for identifiers and secrets.
 pub trait Entropy: Send + Sync {
@@ -42,6 +42,8 @@ pub struct Env<'a> {
     /// For calls authenticated by an identity provider's token or assertion: what it vouched
     /// for.
     pub federation: Option<&'a Federation>,
+    /// The server's request-rate quotas.
+    pub rate_limits: &'a RateLimits,
 }
 
 impl Env<'_> {

@@ -10,6 +10,8 @@
 mod caller;
 mod env;
 mod operation;
+mod rate_limits;
+mod service;
 #[cfg(feature = "testing")]
 pub mod testing;
 
@@ -18,9 +20,11 @@ pub use env::{Entropy, Env, OsEntropy};
 pub use operation::{
     Access, Addressee, Authentication, Authorization, AuthorizationTarget, AuthorizationTargets,
     ConditionKeys, Handler, InputAuthenticator, Operation, Resource, ResourceNames, ResourcePolicy,
-    ResourcePolicyLookup, Service,
+    ResourcePolicyLookup,
 };
 pub use rampart_wire::{AwsError, Value};
+pub use rate_limits::RateLimits;
+pub use service::{AfterSuccess, ArnParts, CompletedCall, EventResource, Operations, Service};
 
 /// Formats a time as AWS does in its APIs: RFC 3339 in UTC, seconds precision, `Z`.
 pub fn aws_timestamp(t: time::OffsetDateTime) -> String {

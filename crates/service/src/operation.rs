@@ -317,22 +317,3 @@ fn untyped_output<O: Serialize>(output: &O) -> Result<Value, AwsError> {
         )
     })
 }
-
-/// An AWS service as the registry sees it.
-pub trait Service: Send + Sync {
-    /// The endpoint prefix / API model name, e.g. `sts`.
-    fn name(&self) -> &'static str;
-    /// CloudTrail's `eventSource`, e.g. `sts.amazonaws.com`.
-    fn event_source(&self) -> &'static str;
-    /// The operation called `name`, if this service implements it.
-    fn operation(&self, name: &str) -> Option<&Operation>;
-    /// The names of the operations this service implements.
-    fn operation_names(&self) -> Vec<&'static str>;
-
-    /// Whether this service's writes change the organization guardrails authorization
-    /// caches per account (SCPs, RCPs, an account's place in its organization). Only AWS
-    /// Organizations' do.
-    fn changes_guardrails(&self) -> bool {
-        false
-    }
-}

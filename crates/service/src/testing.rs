@@ -9,7 +9,7 @@ use rampart_crypto::RootKey;
 use rampart_store::{ReadTx, SqliteStore, Store, StoreError, WriteTx};
 use time::OffsetDateTime;
 
-use crate::{Caller, Env, OsEntropy};
+use crate::{Caller, Env, OsEntropy, RateLimits};
 
 /// The account the tests act in unless they choose another.
 pub const ACCOUNT: &str = "123456789012";
@@ -25,6 +25,8 @@ pub struct TestEnv {
     pub caller: Caller,
     /// The handlers' clock: 2026-11-24T12:00:00Z unless moved.
     pub now: OffsetDateTime,
+    /// The request-rate quotas the handlers count against.
+    pub rate_limits: Arc<RateLimits>,
     runtime: tokio::runtime::Runtime,
 }
 
@@ -50,6 +52,7 @@ impl TestEnv {
             root_key: Arc::new(RootKey::generate()),
             caller: Caller::root(account, "AKIAROOT"),
             now: time::macros::datetime!(2026-11-24 12:00:00 UTC),
+            rate_limits: Arc::new(RateLimits::new()),
             runtime: tokio::runtime::Builder::new_current_thread()
                 .build()
                 .unwrap(),
@@ -69,6 +72,7 @@ impl TestEnv {
         let caller = self.caller.clone();
         let now = self.now;
         let key = Arc::clone(&self.root_key);
+        let limits = Arc::clone(&self.rate_limits);
         let request_id = request_id();
         self.runtime.block_on(self.store.write_with(move |tx| {
             let env = Env {
@@ -80,6 +84,7 @@ impl TestEnv {
                 entropy: &OsEntropy,
                 inherited: None,
                 federation: None,
+                rate_limits: &limits,
             };
             f(&env, tx)
         }))
@@ -111,6 +116,7 @@ impl TestEnv {
             entropy: &OsEntropy,
             inherited: None,
             federation: None,
+            rate_limits: &self.rate_limits,
         };
         f(&env)
     }

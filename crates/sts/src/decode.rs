@@ -82,6 +82,7 @@ mod tests {
                 entropy: &OsEntropy,
                 inherited: None,
                 federation: None,
+                rate_limits: &rampart_service::RateLimits::new(),
             };
             struct NoReads;
             impl ReadTx for NoReads {

@@ -29,11 +29,11 @@ pub use decode::encode_authorization_message;
 pub use error::StsError;
 pub use session::{Session, SessionError};
 
-use rampart_service::{Operation, Service};
+use rampart_service::{Operation, Operations, Service};
 
 /// The STS service: its operations, for the registry.
 pub struct Sts {
-    operations: Vec<Operation>,
+    operations: Operations,
 }
 
 impl Sts {
@@ -46,28 +46,30 @@ impl Sts {
     /// STS whose AssumeRoot reads an account's organization with `organizations`.
     pub fn with_organizations(organizations: rampart_iam::OrganizationLookup) -> Self {
         Self {
-            operations: vec![
-                Operation::read(
-                    "GetCallerIdentity",
-                    "sts:GetCallerIdentity",
-                    identity::get_caller_identity,
-                )
-                // AWS: "No permissions are required to perform this operation."
-                .always_allowed(),
-                Operation::read(
-                    "GetAccessKeyInfo",
-                    "sts:GetAccessKeyInfo",
-                    identity::get_access_key_info,
-                ),
-                assume_role::operation(),
-                assume_role_with_web_identity::operation(),
-                assume_role_with_saml::operation(),
-                assume_root::operation(organizations),
-                decode::operation(),
-            ]
-            .into_iter()
-            .chain(session_token::operations())
-            .collect(),
+            operations: Operations::new(
+                vec![
+                    Operation::read(
+                        "GetCallerIdentity",
+                        "sts:GetCallerIdentity",
+                        identity::get_caller_identity,
+                    )
+                    // AWS: "No permissions are required to perform this operation."
+                    .always_allowed(),
+                    Operation::read(
+                        "GetAccessKeyInfo",
+                        "sts:GetAccessKeyInfo",
+                        identity::get_access_key_info,
+                    ),
+                    assume_role::operation(),
+                    assume_role_with_web_identity::operation(),
+                    assume_role_with_saml::operation(),
+                    assume_root::operation(organizations),
+                    decode::operation(),
+                ]
+                .into_iter()
+                .chain(session_token::operations())
+                .collect(),
+            ),
         }
     }
 }
@@ -88,10 +90,19 @@ impl Service for Sts {
     }
 
     fn operation(&self, name: &str) -> Option<&Operation> {
-        self.operations.iter().find(|op| op.name == name)
+        self.operations.get(name)
+    }
+
+    fn guarded_by_resource_control_policies(&self) -> bool {
+        true
+    }
+
+    /// A role assumed from another account is recorded in the role's account too.
+    fn records_in_resource_owner_accounts(&self) -> bool {
+        true
     }
 
     fn operation_names(&self) -> Vec<&'static str> {
-        self.operations.iter().map(|op| op.name).collect()
+        self.operations.names()
     }
 }

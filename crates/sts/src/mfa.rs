@@ -87,6 +87,7 @@ mod tests {
                 entropy: &rampart_service::OsEntropy,
                 inherited: None,
                 federation: None,
+                rate_limits: &rampart_service::RateLimits::new(),
             };
             let iam = Iam::new();
             let Handler::Write(handler) = &iam.operation(name).unwrap().handler else {

@@ -55,6 +55,7 @@ impl ProviderStore {
                     entropy: &OsEntropy,
                     inherited: None,
                     federation: None,
+                    rate_limits: &rampart_service::RateLimits::new(),
                 };
                 let result = match &op.handler {
                     Handler::Write(f) => f(&env, tx, input),
