@@ -1,8 +1,9 @@
 //! A trail's KMS key (`KmsKeyId`): accepted by CreateTrail and UpdateTrail when CloudTrail may
 //! use it, then used by the deliverer to encrypt each log file (sse_kms.rs).
 //!
-//! As AWS does it: CloudTrail checks the key with a GenerateDataKey call of its own, as the
-//! service principal `cloudtrail.amazonaws.com`, with encryption context
+//! As AWS does it: CloudTrail checks the key with a GenerateDataKey call of its own (through
+//! the spine, which authorizes and records it), as the service principal
+//! `cloudtrail.amazonaws.com`, with encryption context
 //! `aws:cloudtrail:arn` = the trail's ARN; so the key must exist in the trail's region, be an
 //! enabled symmetric encryption key, and its key policy must allow CloudTrail
 //! `kms:GenerateDataKey*` (AWS's documented statement conditions on `aws:SourceArn` and
@@ -13,11 +14,10 @@
 
 use std::collections::BTreeMap;
 
-use rampart_crypto::RootKey;
-use rampart_kms::service_calls::{self, ServiceCall, ServiceCallError};
-use rampart_service::{Entropy, Env};
+use rampart_service::{AwsError, CallPrincipal, Entropy, Env, ServiceCall, Value};
 use rampart_store::ReadTx;
-use time::OffsetDateTime;
+use serde_json::json;
+use zeroize::Zeroizing;
 
 use crate::error::CloudTrailError;
 use crate::sse_kms;
@@ -58,7 +58,8 @@ fn well_formed(key_id: &str) -> bool {
 }
 
 /// Checks a trail's `KmsKeyId` as CloudTrail does, and returns the key's ARN (what the trail
-/// then records and shows).
+/// then records and shows): a GenerateDataKey call to KMS, through the spine, as CloudTrail's
+/// own principal acting for the trail.
 pub(crate) fn check_key(
     env: &Env<'_>,
     tx: &mut dyn ReadTx,
@@ -71,39 +72,57 @@ pub(crate) fn check_key(
              an alias ARN."
         )));
     }
-    let call = ServiceCall {
-        service: SERVICE_PRINCIPAL,
-        via_service: None,
-        source_arn: trail_arn,
-        source_account: &env.caller.account_id,
-        region: env.region,
-        now: env.now,
-    };
     let context = BTreeMap::from([(TRAIL_CONTEXT_KEY.to_owned(), trail_arn.to_owned())]);
-    match service_calls::generate_data_key(tx, env.root_key, env.entropy, &call, key_id, &context) {
-        Ok(data_key) => Ok(data_key.key_arn),
-        Err(ServiceCallError::NotFound(_)) => Err(CloudTrailError::KmsKeyNotFound(format!(
-            "KMS key {key_id} does not exist in {}, the trail's region.",
-            env.region
-        ))),
-        Err(ServiceCallError::AccessDenied(_)) => {
-            Err(CloudTrailError::InsufficientEncryptionPolicy(format!(
-                "Insufficient permissions to access KMS key {key_id}: its key policy must allow \
-                 {SERVICE_PRINCIPAL} kms:GenerateDataKey* for encryption context \
-                 {TRAIL_CONTEXT_KEY} {trail_arn}."
-            )))
-        }
-        Err(
-            e @ (ServiceCallError::Disabled(_)
-            | ServiceCallError::InvalidState(_)
-            | ServiceCallError::InvalidKeyUsage(_)),
-        ) => Err(CloudTrailError::Kms(format!(
-            "KMS key {key_id} cannot encrypt the trail's log files ({}: {e}).",
-            e.code()
-        ))),
-        Err(ServiceCallError::Internal) => Err(CloudTrailError::Kms(format!(
-            "KMS key {key_id} could not be checked."
-        ))),
+    let call = data_key_call(key_id, &context, trail_arn, &env.caller.account_id, None);
+    match env.calls.call(tx, call) {
+        Ok(output) => output
+            .get("KeyId")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+            .ok_or_else(|| CloudTrailError::Kms(format!("KMS key {key_id} could not be checked."))),
+        Err(e) => Err(match e.code.as_ref() {
+            "NotFoundException" => CloudTrailError::KmsKeyNotFound(format!(
+                "KMS key {key_id} does not exist in {}, the trail's region.",
+                env.region
+            )),
+            "AccessDeniedException" | "AccessDenied" => {
+                CloudTrailError::InsufficientEncryptionPolicy(format!(
+                    "Insufficient permissions to access KMS key {key_id}: its key policy must \
+                     allow {SERVICE_PRINCIPAL} kms:GenerateDataKey* for encryption context \
+                     {TRAIL_CONTEXT_KEY} {trail_arn}."
+                ))
+            }
+            "DisabledException" | "KMSInvalidStateException" | "InvalidKeyUsageException" => {
+                CloudTrailError::Kms(format!(
+                    "KMS key {key_id} cannot encrypt the trail's log files ({}: {}).",
+                    e.code, e.message
+                ))
+            }
+            _ => CloudTrailError::Kms(format!("KMS key {key_id} could not be checked.")),
+        }),
+    }
+}
+
+/// CloudTrail's GenerateDataKey call for a 256-bit data key of `key_id` under `context`, as
+/// its own principal acting for the trail `trail_arn` of `account`, made by `via` on its
+/// behalf when a service makes it (S3 writing the trail's objects).
+pub fn data_key_call<'a>(
+    key_id: &str,
+    context: &BTreeMap<String, String>,
+    trail_arn: &'a str,
+    account: &'a str,
+    via: Option<&'a str>,
+) -> ServiceCall<'a> {
+    ServiceCall {
+        service: "kms",
+        operation: "GenerateDataKey",
+        input: json!({"KeyId": key_id, "KeySpec": "AES_256", "EncryptionContext": context}),
+        principal: CallPrincipal::Service {
+            principal: SERVICE_PRINCIPAL,
+            source_arn: trail_arn,
+            source_account: account,
+            via,
+        },
     }
 }
 
@@ -118,6 +137,19 @@ pub struct EncryptLogError {
     pub message: String,
 }
 
+impl EncryptLogError {
+    /// KMS's refusal of a log file's data key, as S3 reports it.
+    pub fn of_kms(e: &AwsError) -> Self {
+        Self {
+            code: match e.code.as_ref() {
+                "AccessDeniedException" | "AccessDenied" => "AccessDenied".to_owned(),
+                code => format!("KMS.{code}"),
+            },
+            message: e.message.clone(),
+        }
+    }
+}
+
 /// The encryption context of the data key for `trail`'s log file at `object_key`: the trail
 /// and the object, as S3 and CloudTrail name them.
 pub fn log_file_context(trail: &TrailRecord, object_key: &str) -> BTreeMap<String, String> {
@@ -130,54 +162,40 @@ pub fn log_file_context(trail: &TrailRecord, object_key: &str) -> BTreeMap<Strin
     ])
 }
 
-/// A gzip log file of `trail` at `object_key` in its bucket, as stored: encrypted with a fresh
-/// data key from KMS when the trail has a KMS key, unchanged otherwise.
-pub fn encrypt_log_file(
-    tx: &mut dyn ReadTx,
-    root_key: &RootKey,
+/// A gzip log file encrypted as S3 stores an SSE-KMS object, with the data key KMS answered
+/// (`generated`: GenerateDataKey's output) under `context`.
+pub fn seal_log_file(
+    generated: &Value,
+    context: BTreeMap<String, String>,
     entropy: &dyn Entropy,
-    trail: &TrailRecord,
-    object_key: &str,
     gz: &[u8],
-    now: OffsetDateTime,
 ) -> Result<Vec<u8>, EncryptLogError> {
-    let Some(kms_key_arn) = &trail.kms_key_id else {
-        return Ok(gz.to_vec());
+    let member = |name: &str| {
+        generated
+            .get(name)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
     };
-    let trail_arn = trail.arn();
-    let call = ServiceCall {
-        service: SERVICE_PRINCIPAL,
-        via_service: Some(format!("s3.{}.amazonaws.com", trail.home_region)),
-        source_arn: &trail_arn,
-        source_account: &trail.account_id,
-        region: &trail.home_region,
-        now,
+    let internal = |message: String| EncryptLogError {
+        code: "InternalError".to_owned(),
+        message,
     };
-    let context = log_file_context(trail, object_key);
-    let data_key =
-        service_calls::generate_data_key(tx, root_key, entropy, &call, kms_key_arn, &context)
-            .map_err(|e| EncryptLogError {
-                code: match e {
-                    ServiceCallError::AccessDenied(_) => "AccessDenied".to_owned(),
-                    ref other => format!("KMS.{}", other.code()),
-                },
-                message: e.to_string(),
-            })?;
+    let plaintext = Zeroizing::new(
+        data_encoding::BASE64
+            .decode(member("Plaintext").as_bytes())
+            .map_err(|e| internal(format!("KMS answered an unreadable data key: {e}")))?,
+    );
     let mut iv = [0u8; 12];
     entropy.fill(&mut iv);
     let header = sse_kms::Header {
         algorithm: sse_kms::ALGORITHM.to_owned(),
-        encrypted_data_key: data_encoding::BASE64.encode(&data_key.ciphertext_blob),
+        encrypted_data_key: member("CiphertextBlob").to_owned(),
         encryption_context: context,
         iv: data_encoding::BASE64.encode(&iv),
-        kms_key_arn: data_key.key_arn.clone(),
+        kms_key_arn: member("KeyId").to_owned(),
     };
-    sse_kms::seal(&header, &data_key.plaintext, iv, gz).map_err(|e| EncryptLogError {
-        code: "InternalError".to_owned(),
-        message: e.to_string(),
-    })
+    sse_kms::seal(&header, &plaintext, iv, gz).map_err(|e| internal(e.to_string()))
 }
-
 #[cfg(test)]
 mod tests {
     use super::well_formed;

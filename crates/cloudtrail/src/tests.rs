@@ -2,6 +2,8 @@
 #![allow(clippy::unwrap_used, clippy::indexing_slicing, reason = "tests")]
 
 use rampart_service::testing::{ACCOUNT, TestEnv};
+use std::sync::Arc;
+
 use rampart_service::{Env, OsEntropy};
 use rampart_store::{JournalAppend, StoreError};
 use serde_json::json;
@@ -127,10 +129,6 @@ fn names_buckets_kms_keys_and_quotas_are_checked() {
         (
             json!({"Name": "abc", "S3BucketName": "logs", "S3KeyPrefix": "../up"}),
             "InvalidS3PrefixException",
-        ),
-        (
-            json!({"Name": "abc", "S3BucketName": "logs", "KmsKeyId": "alias/x"}),
-            "KmsKeyNotFoundException",
         ),
         (
             json!({"Name": "abc", "S3BucketName": "logs", "KmsKeyId": "arn:aws:s3:::logs"}),
@@ -307,148 +305,141 @@ impl Harness {
     }
 }
 
-/// A key policy with AWS's documented statement letting CloudTrail encrypt one account's
-/// trails, plus `extra` conditions on it.
-fn cloudtrail_key_policy(extra: serde_json::Value) -> String {
-    let mut condition = json!({
-        "StringLike": {"kms:EncryptionContext:aws:cloudtrail:arn":
-            format!("arn:aws:cloudtrail:*:{ACCOUNT}:trail/*")},
-        "StringEquals": {"aws:SourceArn":
-            format!("arn:aws:cloudtrail:us-east-1:{ACCOUNT}:trail/enc")},
-    });
-    if let (Some(c), Some(e)) = (condition.as_object_mut(), extra.as_object()) {
-        for (k, v) in e {
-            c.insert(k.clone(), v.clone());
-        }
+/// KMS as CloudTrail's key check reaches it here: one fixed answer, and the calls asked for.
+/// (The spine's authorization of these calls, against real key policies, is tested in the
+/// server crate and end to end.)
+struct Kms {
+    answer: Result<serde_json::Value, &'static str>,
+    asked: std::sync::Mutex<Vec<(String, serde_json::Value, String)>>,
+}
+
+impl rampart_service::ServiceCalls for Kms {
+    fn call(
+        &self,
+        _: &mut dyn rampart_store::ReadTx,
+        call: rampart_service::ServiceCall<'_>,
+    ) -> Result<serde_json::Value, rampart_service::AwsError> {
+        let principal = match call.principal {
+            rampart_service::CallPrincipal::Service {
+                principal,
+                source_arn,
+                source_account,
+                via,
+            } => format!("{principal} for {source_arn} of {source_account} via {via:?}"),
+            rampart_service::CallPrincipal::OnBehalfOfCaller => "the caller".to_owned(),
+        };
+        self.asked.lock().unwrap().push((
+            format!("{}:{}", call.service, call.operation),
+            call.input,
+            principal,
+        ));
+        self.answer
+            .clone()
+            .map_err(|code| rampart_service::AwsError::new(code, 400, "refused"))
     }
-    json!({"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Principal": {"AWS": format!("arn:aws:iam::{ACCOUNT}:root")},
-         "Action": "kms:*", "Resource": "*"},
-        {"Sid": "Allow CloudTrail to encrypt logs", "Effect": "Allow",
-         "Principal": {"Service": "cloudtrail.amazonaws.com"},
-         "Action": "kms:GenerateDataKey*", "Resource": "*", "Condition": condition},
-    ]})
-    .to_string()
+}
+
+fn answering(answer: Result<serde_json::Value, &'static str>) -> (Harness, Arc<Kms>) {
+    let kms = Arc::new(Kms {
+        answer,
+        asked: std::sync::Mutex::new(Vec::new()),
+    });
+    let mut h = Harness::new();
+    h.t.calls = Arc::clone(&kms) as Arc<dyn rampart_service::ServiceCalls>;
+    (h, kms)
 }
 
 #[test]
-fn a_kms_key_is_accepted_only_when_cloudtrail_may_use_it() {
-    let h = Harness::new();
-    let trail = |key: &str| json!({"Name": "enc", "S3BucketName": "logs", "KmsKeyId": key});
-    // The default key policy does not name CloudTrail.
-    let plain = h.kms("CreateKey", json!({}))["KeyMetadata"]["Arn"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let refused = h.write(create_trail, trail(&plain)).unwrap_err();
-    assert_eq!(refused.code, "InsufficientEncryptionPolicyException");
-    // AWS's statement for CloudTrail: accepted, by key ID or alias; the trail shows the ARN.
-    let key = h.kms(
-        "CreateKey",
-        json!({"Policy": cloudtrail_key_policy(json!({}))}),
-    )["KeyMetadata"]
-        .clone();
-    let arn = key["Arn"].as_str().unwrap().to_owned();
-    h.kms(
-        "CreateAlias",
-        json!({"AliasName": "alias/trail", "TargetKeyId": key["KeyId"]}),
-    );
-    let created = h.write(create_trail, trail("alias/trail")).unwrap();
+fn a_kms_key_is_checked_by_cloudtrails_own_data_key_call() {
+    let arn = format!("arn:aws:kms:us-east-1:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab");
+    let (h, kms) = answering(Ok(
+        json!({"KeyId": arn, "Plaintext": "", "CiphertextBlob": ""}),
+    ));
+    let input = json!({"Name": "enc", "S3BucketName": "logs", "KmsKeyId": "alias/trail"});
+    let created = h.write(create_trail, input).unwrap();
+    // The trail keeps the key's ARN, whatever name it was given by.
     assert_eq!(created["KmsKeyId"], arn.as_str());
-    let got = h.read(get_trail, json!({"Name": "enc"})).unwrap();
-    assert_eq!(got["Trail"]["KmsKeyId"], arn.as_str());
-    // Another trail's ARN is not the one the policy names.
-    let other = h
-        .write(
-            create_trail,
-            json!({"Name": "other", "S3BucketName": "logs", "KmsKeyId": arn}),
-        )
-        .unwrap_err();
-    assert_eq!(other.code, "InsufficientEncryptionPolicyException");
-    // An empty KmsKeyId turns encryption off; a disabled key is refused.
-    let off = h
-        .write(update_trail, json!({"Name": "enc", "KmsKeyId": ""}))
-        .unwrap();
-    assert!(off.get("KmsKeyId").is_none());
-    h.kms("DisableKey", json!({"KeyId": arn}));
-    let disabled = h
-        .write(update_trail, json!({"Name": "enc", "KmsKeyId": arn}))
-        .unwrap_err();
-    assert_eq!(disabled.code, "KmsException");
-    // Only symmetric encryption keys.
-    let signing = h.kms(
-        "CreateKey",
-        json!({"KeySpec": "ECC_NIST_P256", "KeyUsage": "SIGN_VERIFY",
-               "Policy": cloudtrail_key_policy(json!({}))}),
-    )["KeyMetadata"]["Arn"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let asymmetric = h
-        .write(update_trail, json!({"Name": "enc", "KmsKeyId": signing}))
-        .unwrap_err();
-    assert_eq!(asymmetric.code, "KmsException");
+    let trail_arn = format!("arn:aws:cloudtrail:us-east-1:{ACCOUNT}:trail/enc");
+    let asked = kms.asked.lock().unwrap().clone();
+    assert_eq!(
+        asked,
+        [(
+            "kms:GenerateDataKey".to_owned(),
+            json!({"KeyId": "alias/trail", "KeySpec": "AES_256",
+                   "EncryptionContext": {"aws:cloudtrail:arn": trail_arn}}),
+            format!("cloudtrail.amazonaws.com for {trail_arn} of {ACCOUNT} via None"),
+        )]
+    );
+    // A malformed key ID never reaches KMS.
+    let bad = json!({"Name": "enc", "KmsKeyId": "arn:aws:s3:::logs"});
+    assert_eq!(
+        h.write(update_trail, bad).unwrap_err().code,
+        "InvalidKmsKeyIdException"
+    );
+    assert_eq!(kms.asked.lock().unwrap().len(), 1);
 }
 
 #[test]
-fn log_files_are_encrypted_under_a_data_key_only_kms_decrypts() {
+fn kms_refusals_are_answered_as_cloudtrail_names_them() {
+    for (kms_code, code) in [
+        ("NotFoundException", "KmsKeyNotFoundException"),
+        (
+            "AccessDeniedException",
+            "InsufficientEncryptionPolicyException",
+        ),
+        ("DisabledException", "KmsException"),
+        ("KMSInvalidStateException", "KmsException"),
+        ("InvalidKeyUsageException", "KmsException"),
+        ("InternalFailure", "KmsException"),
+    ] {
+        let (h, _) = answering(Err(kms_code));
+        let input = json!({"Name": "enc", "S3BucketName": "logs", "KmsKeyId": "alias/k"});
+        assert_eq!(
+            h.write(create_trail, input).unwrap_err().code,
+            code,
+            "{kms_code}"
+        );
+        // Nothing was created.
+        assert_eq!(
+            h.read(get_trail, json!({"Name": "enc"})).unwrap_err().code,
+            "TrailNotFoundException"
+        );
+    }
+}
+
+#[test]
+fn a_log_file_is_sealed_under_its_data_key_and_kms_decrypt_opens_it() {
     let h = Harness::new();
-    // CloudTrail's own check carries no kms:ViaService; the deliverer's data keys come via S3.
-    let via_s3 = json!({"StringEquals": {
-        "aws:SourceArn": format!("arn:aws:cloudtrail:us-east-1:{ACCOUNT}:trail/enc"),
-        "kms:ViaService": "s3.us-east-1.amazonaws.com"}});
-    let key = h.kms(
-        "CreateKey",
-        json!({"Policy": cloudtrail_key_policy(via_s3.clone())}),
-    )["KeyMetadata"]["Arn"]
+    let key = h.kms("CreateKey", json!({}))["KeyMetadata"]["Arn"]
         .as_str()
         .unwrap()
         .to_owned();
-    let input = json!({"Name": "enc", "S3BucketName": "logs", "KmsKeyId": key});
-    let refused = h.write(create_trail, input.clone()).unwrap_err();
-    assert_eq!(refused.code, "InsufficientEncryptionPolicyException");
-    h.kms(
-        "PutKeyPolicy",
-        json!({"KeyId": key, "Policy": cloudtrail_key_policy(json!({}))}),
-    );
-    h.write(create_trail, input).unwrap();
-    h.kms(
-        "PutKeyPolicy",
-        json!({"KeyId": key, "Policy": cloudtrail_key_policy(via_s3)}),
-    );
-    let mut trail: TrailRecord =
+    let trail: TrailRecord = {
+        h.write(create_trail, json!({"Name": "enc", "S3BucketName": "logs"}))
+            .unwrap();
         h.t.store
             .read_with(|tx| rampart_store::get_json(tx, TRAILS_NS, &format!("{ACCOUNT}/enc")))
             .unwrap()
-            .unwrap();
-    let gz = crate::files::gzip(b"{\"Records\":[]}").unwrap();
-    let object = "AWSLogs/123456789012/CloudTrail/us-east-1/2026/11/24/f.json.gz";
-    let now = time::macros::datetime!(2026-11-24 12:00:00 UTC);
-    // The deliverer's call: encrypt one log file of `trail` as it stands.
-    let encrypt = |trail: &TrailRecord| {
-        h.t.store
-            .read_with(|tx| {
-                Ok::<_, StoreError>(crate::encryption::encrypt_log_file(
-                    tx,
-                    &h.t.root_key,
-                    &OsEntropy,
-                    trail,
-                    object,
-                    &gz,
-                    now,
-                ))
-            })
             .unwrap()
     };
-    let stored = encrypt(&trail).unwrap();
+    let object = "AWSLogs/123456789012/CloudTrail/us-east-1/2026/11/24/f.json.gz";
+    let context = crate::encryption::log_file_context(&trail, object);
+    let generated = h.kms(
+        "GenerateDataKey",
+        json!({"KeyId": key, "KeySpec": "AES_256", "EncryptionContext": context}),
+    );
+    let gz = crate::files::gzip(b"{\"Records\":[]}").unwrap();
+    let stored =
+        crate::encryption::seal_log_file(&generated, context.clone(), &OsEntropy, &gz).unwrap();
     assert!(crate::sse_kms::is_encrypted(&stored));
     let header = crate::sse_kms::header(&stored).unwrap();
     assert_eq!(header.kms_key_arn, key);
+    assert_eq!(header.encryption_context, context);
     assert_eq!(
         header.encryption_context["aws:s3:arn"],
         format!("arn:aws:s3:::logs/{object}")
     );
-    // KMS Decrypt of the data key, with the file's context, opens it; another context fails.
+    // KMS Decrypt of the data key, with the file's context, opens it.
     let decrypted = h.kms(
         "Decrypt",
         json!({"CiphertextBlob": header.encrypted_data_key,
@@ -458,13 +449,8 @@ fn log_files_are_encrypted_under_a_data_key_only_kms_decrypts() {
         .decode(decrypted["Plaintext"].as_str().unwrap().as_bytes())
         .unwrap();
     assert_eq!(crate::sse_kms::open(&stored, &data_key).unwrap(), gz);
-    // A trail without a key stores the file as it is.
-    trail.kms_key_id = None;
-    let plain = encrypt(&trail).unwrap();
-    assert_eq!(plain, gz);
-    // Disabling the key stops encryption, with KMS's error as S3 reports it.
-    h.kms("DisableKey", json!({"KeyId": key}));
-    trail.kms_key_id = Some(key);
-    let failed = encrypt(&trail).unwrap_err();
-    assert_eq!(failed.code, "KMS.DisabledException");
+    // A data key KMS never answered seals nothing.
+    let broken = json!({"KeyId": key, "Plaintext": "not base64!", "CiphertextBlob": ""});
+    let refused = crate::encryption::seal_log_file(&broken, context, &OsEntropy, &gz);
+    assert_eq!(refused.unwrap_err().code, "InternalError");
 }

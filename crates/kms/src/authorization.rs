@@ -354,13 +354,16 @@ fn key_target_for(
     };
     let key = match find_key(tx, env, named) {
         Ok(key) => key,
-        Err(KmsError::NotFound(_)) => {
+        Err(not_found @ KmsError::NotFound(_)) => {
             return Ok(AuthorizationTarget {
                 action,
                 resources: vec![Resource::named(KeyRef::parse(env, named).arn())],
                 resource_policy: None,
                 condition_keys,
-                denial: None,
+                // A service's own principal holds no identity policy, so it is always denied
+                // here; KMS tells it the key is not there (CloudTrail then answers
+                // KmsKeyNotFoundException, as AWS documents).
+                denial: env.caller.is_service().then(|| not_found.into()),
             });
         }
         Err(e) => return Err(e.into()),
@@ -513,8 +516,8 @@ fn context_keys(context: Option<&Value>) -> Vec<(String, Vec<String>)> {
 
 /// KMS's condition keys a request carries, from its input and the caller. Those that
 /// describe a key come with the key's authorization target (see [`key_targets`]).
-/// `kms:ViaService` is absent: a request that reaches the API is a direct call (only calls
-/// Rampart's own services make on a principal's behalf carry it; see service_calls.rs).
+/// `kms:ViaService` comes from the spine, for calls another service makes through it (see
+/// [`crate::Kms`]'s `via_service_keys`); a request that reaches the API is a direct call.
 pub(crate) fn condition_keys(env: &Env<'_>, input: &Value) -> Vec<(String, Vec<String>)> {
     let mut keys = vec![(
         "kms:CallerAccount".to_owned(),

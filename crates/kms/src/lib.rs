@@ -7,8 +7,8 @@
 //! Decrypt, ReEncrypt, data keys, GenerateRandom), `asymmetric.rs` (Sign, Verify, GetPublicKey, data key pairs, RSA-OAEP),
 //! `mac.rs`, `grants.rs` (with `grant_policy.rs`: what grants add to a key policy per
 //! request), `rotation.rs`, `quotas.rs`. `blob.rs` defines the ciphertext
-//! format; `material.rs` makes and seals key material. `service_calls.rs` serves Rampart's
-//! own services (CloudTrail encrypting trail files), which call KMS without the HTTP API.
+//! format; `material.rs` makes and seals key material. Other services (CloudTrail encrypting
+//! its log files) call KMS's operations through the spine, as AWS's services do.
 //!
 //! Key material never leaves Rampart except where AWS returns it (a data key's plaintext, a
 //! public key); it is sealed under the root key in the store, and never logged.
@@ -35,7 +35,6 @@ mod quotas;
 mod records;
 mod resolve;
 mod rotation;
-pub mod service_calls;
 mod spec;
 mod tags;
 
@@ -222,6 +221,11 @@ impl Service for Kms {
             name: arn,
             account: parts.account,
         })
+    }
+
+    /// `kms:ViaService`: a call a service makes on a principal's behalf names it.
+    fn via_service_keys(&self, via: &str) -> Vec<(String, Vec<String>)> {
+        vec![("kms:ViaService".to_owned(), vec![via.to_owned()])]
     }
 
     /// A key's last cryptographic use is written with the event that records it, naming the

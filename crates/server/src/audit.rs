@@ -61,7 +61,7 @@ pub(crate) struct CallRecord {
     pub(crate) recipient_account: Option<String>,
     /// For a call an AWS service made itself (CloudTrail's data keys for its log files): the
     /// service, named as `userIdentity.invokedBy`.
-    pub(crate) invoked_by: Option<&'static str>,
+    pub(crate) invoked_by: Option<String>,
 }
 
 /// What a service declares that the spine needs about its calls (see
@@ -586,8 +586,9 @@ impl CallRecord {
     }
 
     fn user_identity(&self) -> UserIdentity<'_> {
-        let Some(caller) = &self.caller else {
-            if let Some(service) = self.invoked_by {
+        let caller = self.caller.as_ref().filter(|c| !c.is_service());
+        let Some(caller) = caller else {
+            if let Some(service) = self.invoked_by.as_deref() {
                 return UserIdentity {
                     access_key_id: None,
                     account_id: None,
@@ -620,6 +621,7 @@ impl CallRecord {
             PrincipalKind::FederatedUser => "FederatedUser",
             PrincipalKind::WebIdentityUser => "WebIdentityUser",
             PrincipalKind::SamlUser => "SAMLUser",
+            PrincipalKind::AwsService => "AWSService",
         };
         if caller.is_federated_by_provider() {
             // AWS names these callers by their provider and subject only: they have no ARN,
@@ -642,7 +644,8 @@ impl CallRecord {
             account_id: Some(&caller.account_id),
             arn: Some(&caller.arn),
             identity_provider: None,
-            invoked_by: None,
+            // A service calling on the caller's behalf (Parameter Store encrypting with KMS).
+            invoked_by: self.invoked_by.as_deref(),
             principal_id: Some(&caller.principal_id),
             session_context: self.session.as_ref().map(|s| SessionContext {
                 attributes: SessionAttributes {
@@ -682,6 +685,7 @@ fn lookup_username(caller: &Caller) -> String {
         PrincipalKind::AssumedRole | PrincipalKind::FederatedUser => {
             caller.arn.rsplit('/').next().unwrap_or_default().to_owned()
         }
+        PrincipalKind::AwsService => caller.arn.clone(),
     }
 }
 

@@ -324,6 +324,9 @@ impl Authorizer {
         let principal = match request.session.and_then(|s| s.role_arn.as_deref()) {
             // A web identity or SAML user is its provider, as trust policies name it.
             _ if caller.is_federated_by_provider() => Ok(Principal::web_identity(&caller.arn)),
+            // A service's own principal (`cloudtrail.amazonaws.com`) holds no identity
+            // policies: only what a resource policy grants it.
+            _ if caller.is_service() => Ok(Principal::service(&caller.arn)),
             Some(role_arn) => Principal::assumed_role(&caller.arn, role_arn),
             None => Principal::parse(&caller.arn),
         }
@@ -400,9 +403,11 @@ impl Authorizer {
         resource_account: &str,
     ) -> Result<RequestGuardrails, AwsError> {
         let caller = request.caller;
-        // An identity provider's user is no principal of an account: no SCP binds it and it
-        // has no organization keys, while the RCPs of the role it assumes still apply.
-        let principal = if caller.is_federated_by_provider() {
+        // An identity provider's user and a service's own principal are no principals of an
+        // account: no SCP binds them and they have no organization keys, while the RCPs of
+        // what they touch still apply.
+        let account_principal = !caller.is_federated_by_provider() && !caller.is_service();
+        let principal = if !account_principal {
             Arc::new(CompiledMembership {
                 generation: 0,
                 organization: None,
@@ -410,12 +415,11 @@ impl Authorizer {
         } else {
             self.membership(store, &caller.account_id)?
         };
-        let resource =
-            if resource_account == caller.account_id && !caller.is_federated_by_provider() {
-                Arc::clone(&principal)
-            } else {
-                self.membership(store, resource_account)?
-            };
+        let resource = if resource_account == caller.account_id && account_principal {
+            Arc::clone(&principal)
+        } else {
+            self.membership(store, resource_account)?
+        };
         Ok(RequestGuardrails {
             principal,
             resource,
@@ -631,8 +635,11 @@ fn request_context(
         PrincipalKind::AssumedRole => Some("AssumedRole"),
         PrincipalKind::FederatedUser => Some("FederatedUser"),
         // An identity provider's user is no principal of AWS's: the trust policy sees its
-        // provider's keys instead.
-        PrincipalKind::WebIdentityUser | PrincipalKind::SamlUser => None,
+        // provider's keys instead. A service's own principal has its own keys
+        // (aws:PrincipalServiceName), which the evaluation derives from the principal.
+        PrincipalKind::WebIdentityUser | PrincipalKind::SamlUser | PrincipalKind::AwsService => {
+            None
+        }
     };
     if let Some(principal_type) = principal_type {
         context.insert("aws:PrincipalArn", principal_arn);

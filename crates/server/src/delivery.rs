@@ -19,18 +19,18 @@ use std::time::Duration;
 
 use aws_lc_rs::signature::{Ed25519KeyPair, KeyPair};
 use rampart_cloudtrail::encryption::{
-    EncryptLogError, SERVICE_PRINCIPAL, encrypt_log_file, log_file_context,
+    EncryptLogError, data_key_call, log_file_context, seal_log_file,
 };
 use rampart_cloudtrail::files::{self, Digest, DigestLogFile};
 use rampart_cloudtrail::{DELIVERY_NS, DeliveryState, TrailRecord, all_trails};
 use rampart_crypto::RootKey;
-use rampart_service::{OsEntropy, aws_timestamp};
+use rampart_service::aws_timestamp;
 use rampart_store::{Store, StoreError, get_json, put_json};
 use serde_json::Value;
 use time::OffsetDateTime;
 
-use crate::audit::{CallRecord, RecordedResource, ServiceFacts};
-use crate::pipeline::new_id;
+use crate::calls::call_as_service;
+use crate::state::AppState;
 
 /// AWS delivers about every five minutes.
 const DEFAULT_INTERVAL: Duration = Duration::from_secs(300);
@@ -126,11 +126,7 @@ impl Deliverer {
 
 /// Starts the deliverer on a thread of its own, so that compressing and writing files never
 /// takes a worker from the requests.
-pub fn spawn(
-    store: Arc<dyn Store>,
-    root_key: Arc<RootKey>,
-    config: DeliveryConfig,
-) -> std::io::Result<Deliverer> {
+pub fn spawn(app: Arc<AppState>, config: DeliveryConfig) -> std::io::Result<Deliverer> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_time()
         .build()?;
@@ -148,7 +144,7 @@ pub fn spawn(
                         _ = &mut stopped => return,
                     }
                     let now = OffsetDateTime::now_utc();
-                    if let Err(e) = deliver_once(&store, &root_key, &config, now).await {
+                    if let Err(e) = deliver_once(&app, &config, now).await {
                         tracing::warn!(error = %e, "trail delivery failed; retrying next round");
                     }
                 }
@@ -209,11 +205,11 @@ pub async fn public_key(
 /// whose delivery fails keeps its undelivered range for the next round, with the failure in
 /// its status; the other trails are delivered regardless.
 pub async fn deliver_once(
-    store: &Arc<dyn Store>,
-    root_key: &Arc<RootKey>,
+    app: &Arc<AppState>,
     config: &DeliveryConfig,
     now: OffsetDateTime,
 ) -> Result<usize, DeliveryError> {
+    let store = &app.store;
     let trails = store.read_with(all_trails).map_err(|e: StoreError| e)?;
     let mut written = 0;
     for trail in trails {
@@ -221,7 +217,7 @@ pub async fn deliver_once(
         if trail.start_logging_time.is_none() {
             continue;
         }
-        match deliver_trail(store, root_key, config, &trail, now).await {
+        match deliver_trail(app, config, &trail, now).await {
             Ok(files) => written += files,
             Err(e) => {
                 tracing::warn!(trail = %trail.arn(), error = %e, "trail delivery failed; retrying next round");
@@ -249,12 +245,12 @@ async fn record_failure(
 }
 
 async fn deliver_trail(
-    store: &Arc<dyn Store>,
-    root_key: &Arc<RootKey>,
+    app: &Arc<AppState>,
     config: &DeliveryConfig,
     trail: &TrailRecord,
     now: OffsetDateTime,
 ) -> Result<usize, DeliveryError> {
+    let (store, root_key) = (&app.store, &app.root_key);
     let key = trail.key();
     let mut state: DeliveryState = store
         .read_with(|tx| get_json(tx, DELIVERY_NS, &key))
@@ -280,23 +276,7 @@ async fn deliver_trail(
         for file in &files {
             let stored = match &trail.kms_key_id {
                 None => std::borrow::Cow::Borrowed(file.gz.as_slice()),
-                Some(key_arn) => {
-                    let sealed = store.read_with(|tx| {
-                        Ok::<_, StoreError>(encrypt_log_file(
-                            tx, root_key, &OsEntropy, trail, &file.key, &file.gz, now,
-                        ))
-                    })?;
-                    record_data_key_call(
-                        store,
-                        trail,
-                        key_arn,
-                        &file.key,
-                        sealed.as_ref().err(),
-                        now,
-                    )
-                    .await?;
-                    std::borrow::Cow::Owned(sealed?)
-                }
+                Some(key_arn) => std::borrow::Cow::Owned(encrypt(app, trail, key_arn, file).await?),
             };
             write_file(
                 &config
@@ -340,63 +320,23 @@ async fn deliver_trail(
     Ok(written)
 }
 
-/// Journals CloudTrail's `GenerateDataKey` call for a log file's data key in the key's account,
-/// as AWS logs the calls its services make: `userIdentity` of type `AWSService`, invoked by
-/// CloudTrail, whether KMS answered or refused. Its own event then reaches the trail's next
-/// file, as AWS's do.
-async fn record_data_key_call(
-    store: &Arc<dyn Store>,
+/// `file` encrypted as S3 stores an SSE-KMS object CloudTrail writes: its data key from a
+/// GenerateDataKey call CloudTrail makes through the spine (authorized by the key's policy and
+/// journaled in the key's account), via S3 on its behalf.
+async fn encrypt(
+    app: &Arc<AppState>,
     trail: &TrailRecord,
     key_arn: &str,
-    object_key: &str,
-    error: Option<&EncryptLogError>,
-    now: OffsetDateTime,
-) -> Result<(), StoreError> {
-    let key_account = key_arn.split(':').nth(4).unwrap_or(&trail.account_id);
-    let record = CallRecord {
-        request_id: new_id(),
-        event_id: new_id(),
-        event_time: now,
-        event_source: "kms.amazonaws.com".to_owned(),
-        event_name: "GenerateDataKey".to_owned(),
-        region: trail.home_region.clone(),
-        source_ip: SERVICE_PRINCIPAL.to_owned(),
-        user_agent: SERVICE_PRINCIPAL.to_owned(),
-        access_key_id: None,
-        caller: None,
-        request_parameters: Some(serde_json::json!({
-            "keyId": key_arn,
-            "encryptionContext": log_file_context(trail, object_key),
-            "keySpec": "AES_256",
-        })),
-        read_only: true,
-        usage: None,
-        session: None,
-        resources: vec![key_arn.to_owned()],
-        event_resources: vec![RecordedResource {
-            arn: key_arn.to_owned(),
-            kind: "AWS::KMS::Key",
-            name: key_arn.to_owned(),
-            account: key_account.to_owned(),
-        }],
-        facts: ServiceFacts::default(),
-        identity_provider: None,
-        recipient_account: Some(key_account.to_owned()),
-        invoked_by: Some(SERVICE_PRINCIPAL),
-    };
-    // Delivery errors name KMS's refusals as S3 reports them (`KMS.DisabledException`); the
-    // KMS call's own event names them as KMS answered.
-    let refusal = error.map(|e| {
-        let code = e.code.strip_prefix("KMS.").unwrap_or(&e.code).to_owned();
-        rampart_service::AwsError::new(code, 400, e.message.clone())
-    });
-    let event = record.event(match &refusal {
-        Some(e) => Err(e),
-        None => Ok(None),
-    });
-    store
-        .write_single_change_with(move |tx| tx.append_journal(&event.entry()).map(|_| ()))
+    file: &LogFile,
+) -> Result<Vec<u8>, EncryptLogError> {
+    let context = log_file_context(trail, &file.key);
+    let trail_arn = trail.arn();
+    let via = format!("s3.{}.amazonaws.com", trail.home_region);
+    let call = data_key_call(key_arn, &context, &trail_arn, &trail.account_id, Some(&via));
+    let generated = call_as_service(app, "cloudtrail", &trail.home_region, call)
         .await
+        .map_err(|e| EncryptLogError::of_kms(&e))?;
+    seal_log_file(&generated, context, app.entropy.as_ref(), &file.gz)
 }
 
 async fn save(store: &Arc<dyn Store>, key: &str, state: &DeliveryState) -> Result<(), StoreError> {

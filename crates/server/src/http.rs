@@ -265,19 +265,6 @@ mod tests {
     use super::*;
     use tower::ServiceExt;
 
-    fn state(dir: &tempfile::TempDir) -> Arc<AppState> {
-        let store = rampart_store::SqliteStore::open(&dir.path().join("rampart.db")).unwrap();
-        Arc::new(AppState::new(
-            Arc::new(store),
-            Arc::new(rampart_crypto::RootKey::generate()),
-            crate::Registry::with_all_services(),
-            crate::ServerConfig {
-                region: "us-east-1".into(),
-                enable_reset: false,
-            },
-        ))
-    }
-
     async fn send(state: &Arc<AppState>, request: http::Request<Body>) -> (u16, Vec<u8>) {
         let mut request = request;
         request
@@ -299,7 +286,7 @@ mod tests {
     #[tokio::test(flavor = "multi_thread")]
     async fn an_undeclared_body_over_the_bound_gets_the_protocols_error() {
         let dir = tempfile::tempdir().unwrap();
-        let state = state(&dir);
+        let state = AppState::for_tests(&dir);
         let big = vec![b'k'; 2 * 1024 * 1024];
         let request = kms_request().body(Body::from(big)).unwrap();
         let (status, body) = send(&state, request).await;
@@ -326,7 +313,7 @@ mod tests {
     #[tokio::test(flavor = "multi_thread")]
     async fn a_body_within_the_bound_reaches_the_spine() {
         let dir = tempfile::tempdir().unwrap();
-        let state = state(&dir);
+        let state = AppState::for_tests(&dir);
         let body = br#"{"KeyId":"alias/x"}"#.to_vec();
         let request = kms_request().body(Body::from(body)).unwrap();
         let (status, body) = send(&state, request).await;

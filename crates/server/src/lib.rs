@@ -11,6 +11,7 @@
 mod audit;
 mod authn;
 mod authz;
+mod calls;
 #[cfg(test)]
 mod conformance_tests;
 pub mod delivery;
@@ -22,6 +23,7 @@ mod route;
 mod state;
 mod usage;
 
+pub use calls::call_as_service;
 pub use http::{router, serve};
 pub use registry::Registry;
 pub use state::{AppState, ServerConfig};

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use http::request::Parts;
 use rampart_service::{
     Access, AfterSuccess, Authentication, AuthorizationTarget, AwsError, Caller, CompletedCall,
-    Env, Federation, Handler, Inheritance, Operation, Service, Value,
+    Env, Federation, Handler, Inheritance, NoServiceCalls, Operation, Service, Value,
 };
 use rampart_store::{ReadTx, StoreError};
 use rampart_sts::Session;
@@ -21,6 +21,7 @@ use time::OffsetDateTime;
 use crate::audit::{AuditEvent, CallRecord, RecordedResource, ServiceFacts, SessionFacts};
 use crate::authn;
 use crate::authz::AuthzRequest;
+use crate::calls::{Calling, CallsOf, Recorded};
 use crate::route::{self, Route};
 use crate::state::AppState;
 
@@ -90,10 +91,12 @@ pub(crate) async fn handle(
         Ok(call) => execute(&state, call, &route, record).await,
         Err(e) => match crate::failure_throttle::failure_event(&state, &record, &e) {
             None => Err(e),
-            Some(event) => match append_event(&state, event, record.usage, None).await {
-                Ok(()) => Err(e),
-                Err(audit_failure) => Err(audit_failure),
-            },
+            Some(event) => {
+                match append_event(&state, event, record.usage, Recorded::default()).await {
+                    Ok(()) => Err(e),
+                    Err(audit_failure) => Err(audit_failure),
+                }
+            }
         },
     };
     match outcome {
@@ -158,16 +161,16 @@ struct ReadyCall {
 }
 
 /// Who makes a call, and what that brings to its authorization and its handler.
-struct Party {
-    caller: Caller,
+pub(crate) struct Party {
+    pub(crate) caller: Caller,
     /// The session, when the call was signed with temporary credentials.
-    session: Option<Arc<Session>>,
+    pub(crate) session: Option<Arc<Session>>,
     /// What the calling session passes on to sessions the handler makes.
-    inherited: Option<Inheritance>,
+    pub(crate) inherited: Option<Inheritance>,
     /// What an identity provider vouched for, for calls authenticated by their input.
-    federation: Option<Federation>,
+    pub(crate) federation: Option<Federation>,
     /// The request's own condition keys: the operation's, and an identity provider's.
-    condition_keys: Vec<(String, Vec<String>)>,
+    pub(crate) condition_keys: Vec<(String, Vec<String>)>,
 }
 
 fn prepare(
@@ -308,7 +311,7 @@ pub(crate) fn authorization_targets(
 
 /// The ARNs an event names: each target's resources, once each (a role authorized for
 /// sts:AssumeRole and sts:TagSession is one resource of the event).
-fn event_resources(targets: &[AuthorizationTarget]) -> Vec<String> {
+pub(crate) fn event_resources(targets: &[AuthorizationTarget]) -> Vec<String> {
     let mut arns: Vec<String> = Vec::new();
     for resource in targets.iter().flat_map(|t| &t.resources) {
         if !arns.contains(&resource.arn) {
@@ -319,7 +322,7 @@ fn event_resources(targets: &[AuthorizationTarget]) -> Vec<String> {
 }
 
 /// Decides every target of a call `party` makes with `input`, each of which must allow.
-fn authorize(
+pub(crate) fn authorize(
     state: &AppState,
     party: &Party,
     input: &Value,
@@ -424,7 +427,7 @@ fn not_implemented(model: &ServiceModel, operation: &str) -> AwsError {
     )
 }
 
-fn env<'a>(
+pub(crate) fn env<'a>(
     state: &'a AppState,
     caller: &'a Caller,
     region: &'a str,
@@ -441,6 +444,7 @@ fn env<'a>(
         inherited: None,
         federation: None,
         rate_limits: &state.rate_limits,
+        calls: &NoServiceCalls,
     }
 }
 
@@ -475,8 +479,19 @@ async fn execute(
         return Err(AwsError::new("InternalFailure", 500, INTERNAL_MESSAGE));
     };
     let mut resources = Vec::new();
+    let calls = CallsOf::new(
+        state,
+        Calling {
+            party: Some(&party),
+            service: service.name(),
+            region: &record.region,
+            request_id: &record.request_id,
+            now: record.event_time,
+        },
+    );
     let outcome = {
-        let env = party.env(state, &record);
+        let mut env = party.env(state, &record);
+        env.calls = &calls;
         state
             .store
             .read_with(|tx| {
@@ -496,16 +511,18 @@ async fn execute(
     record.event_resources = RecordedResource::of(&resources, &state.registry);
     record.resources = resources;
     let event = record.event(outcome.as_ref().map(|_| None));
-    let after = outcome
-        .as_ref()
-        .ok()
-        .and_then(|_| after_success(service.as_ref(), &record, &event));
-    append_event(state, event, record.usage, after).await?;
+    let recorded = calls.into_recorded(
+        outcome
+            .as_ref()
+            .ok()
+            .and_then(|_| after_success(service.as_ref(), &record, &event)),
+    );
+    append_event(state, event, record.usage, recorded).await?;
     outcome
 }
 
 /// What the service does after its call succeeded, in the transaction of the call's event.
-fn after_success(
+pub(crate) fn after_success(
     service: &dyn Service,
     record: &CallRecord,
     event: &AuditEvent,
@@ -560,7 +577,13 @@ async fn execute_write(
     let decided = match decided {
         Ok(targets) => targets,
         Err(e) => {
-            append_event(state, record.event(Err(&e)), record.usage, None).await?;
+            append_event(
+                state,
+                record.event(Err(&e)),
+                record.usage,
+                Recorded::default(),
+            )
+            .await?;
             return Err(e);
         }
     };
@@ -572,8 +595,20 @@ async fn execute_write(
         let mut outcome = None;
         let mut resources = None;
         let mut input = Some(input);
+        let (region, request_id) = (record.region.clone(), record.request_id.clone());
+        let calls = CallsOf::new(
+            &shared,
+            Calling {
+                party: Some(&party),
+                service: service.name(),
+                region: &region,
+                request_id: &request_id,
+                now: record.event_time,
+            },
+        );
         {
-            let env = party.env(&shared, &record);
+            let mut env = party.env(&shared, &record);
+            env.calls = &calls;
             let operation = service.operation(op_model.name());
             tx.atomically(&mut |tx| {
                 let result = match (operation, input.take()) {
@@ -621,13 +656,13 @@ async fn execute_write(
         if let Some(usage) = &record.usage {
             usage.record(tx)?;
         }
-        let after = outcome
-            .as_ref()
-            .ok()
-            .and_then(|_| after_success(service.as_ref(), &record, &event));
-        if let Some(after) = after {
-            after(tx)?;
-        }
+        let recorded = calls.into_recorded(
+            outcome
+                .as_ref()
+                .ok()
+                .and_then(|_| after_success(service.as_ref(), &record, &event)),
+        );
+        recorded.write(tx)?;
         Ok::<_, StoreError>(outcome)
     };
     let outcome = state
@@ -648,11 +683,11 @@ async fn append_event(
     state: &AppState,
     event: AuditEvent,
     usage: Option<crate::usage::Usage>,
-    after: Option<AfterSuccess>,
+    recorded: Recorded,
 ) -> Result<(), AwsError> {
     let outcome = match usage {
         // The append alone is one statement: it needs no savepoint of its own.
-        None if event.is_single() && after.is_none() => {
+        None if event.is_single() && recorded.is_empty() => {
             state
                 .store
                 .write_single_change_with(move |tx| tx.append_journal(&event.entry()).map(|_| ()))
@@ -665,9 +700,7 @@ async fn append_event(
                     for entry in event.entries() {
                         tx.append_journal(&entry)?;
                     }
-                    if let Some(after) = after {
-                        after(tx)?;
-                    }
+                    recorded.write(tx)?;
                     usage.map_or(Ok(()), |usage| usage.record(tx))
                 })
                 .await

@@ -114,4 +114,20 @@ impl AppState {
             self.guardrail_generation.bump();
         }
     }
+
+    /// A server on a fresh store in `dir`, with every service, in us-east-1.
+    #[cfg(test)]
+    #[allow(clippy::unwrap_used, reason = "tests")]
+    pub(crate) fn for_tests(dir: &tempfile::TempDir) -> Arc<Self> {
+        let store = rampart_store::SqliteStore::open(&dir.path().join("rampart.db")).unwrap();
+        Arc::new(Self::new(
+            Arc::new(store),
+            Arc::new(rampart_crypto::RootKey::generate()),
+            crate::Registry::with_all_services(),
+            ServerConfig {
+                region: "us-east-1".into(),
+                enable_reset: false,
+            },
+        ))
+    }
 }

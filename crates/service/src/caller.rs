@@ -19,6 +19,10 @@ pub enum PrincipalKind {
     /// Someone a SAML identity provider vouches for, calling `AssumeRoleWithSAML`.
     #[serde(rename = "SAMLUser")]
     SamlUser,
+    /// An AWS service acting as its own principal (`cloudtrail.amazonaws.com`), in a call one
+    /// service makes to another.
+    #[serde(rename = "AWSService")]
+    AwsService,
 }
 
 /// A caller that an identity provider vouches for (a web identity token or a SAML assertion
@@ -81,6 +85,24 @@ impl Caller {
             user_name: None,
             access_key_id: access_key_id.to_owned(),
         }
+    }
+
+    /// The service principal `principal` (`cloudtrail.amazonaws.com`), acting for a resource of
+    /// `account_id` (where bare key IDs and names of its call resolve).
+    pub fn service(principal: &str, account_id: &str) -> Self {
+        Self {
+            account_id: account_id.to_owned(),
+            arn: principal.to_owned(),
+            principal_id: principal.to_owned(),
+            kind: PrincipalKind::AwsService,
+            user_name: None,
+            access_key_id: String::new(),
+        }
+    }
+
+    /// Whether this caller is an AWS service's own principal.
+    pub fn is_service(&self) -> bool {
+        self.kind == PrincipalKind::AwsService
     }
 
     /// Whether this caller was authenticated by an identity provider's token or assertion

@@ -4,7 +4,7 @@
 use rampart_crypto::RootKey;
 use time::OffsetDateTime;
 
-use crate::{Caller, Federation, Inheritance, RateLimits};
+use crate::{Caller, Federation, Inheritance, RateLimits, ServiceCalls};
 
 /// A source of random bytes for identifiers and secrets.
 pub trait Entropy: Send + Sync {
@@ -44,6 +44,8 @@ pub struct Env<'a> {
     pub federation: Option<&'a Federation>,
     /// The server's request-rate quotas.
     pub rate_limits: &'a RateLimits,
+    /// Runs the handler's calls to other services, through the spine.
+    pub calls: &'a dyn ServiceCalls,
 }
 
 impl Env<'_> {

@@ -8,6 +8,7 @@
 #![deny(missing_docs)]
 
 mod caller;
+mod calls;
 mod env;
 mod operation;
 mod rate_limits;
@@ -16,6 +17,7 @@ mod service;
 pub mod testing;
 
 pub use caller::{Caller, Federation, Inheritance, PrincipalKind};
+pub use calls::{CallPrincipal, NoServiceCalls, ServiceCall, ServiceCalls};
 pub use env::{Entropy, Env, OsEntropy};
 pub use operation::{
     Access, Addressee, Authentication, Authorization, AuthorizationTarget, AuthorizationTargets,

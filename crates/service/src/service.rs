@@ -52,6 +52,13 @@ pub trait Service: Send + Sync {
         false
     }
 
+    /// The condition keys a call this service receives through another service carries, as
+    /// the service names them (`kms:ViaService` = `ssm.us-east-1.amazonaws.com`).
+    fn via_service_keys(&self, via: &str) -> Vec<(String, Vec<String>)> {
+        let _ = via;
+        Vec::new()
+    }
+
     /// Work to do after a successful call, in the transaction that records its event (KMS's
     /// key last-use).
     fn after_success(&self, call: &CompletedCall<'_>) -> Option<AfterSuccess> {

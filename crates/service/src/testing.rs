@@ -9,7 +9,7 @@ use rampart_crypto::RootKey;
 use rampart_store::{ReadTx, SqliteStore, Store, StoreError, WriteTx};
 use time::OffsetDateTime;
 
-use crate::{Caller, Env, OsEntropy, RateLimits};
+use crate::{Caller, Env, NoServiceCalls, OsEntropy, RateLimits, ServiceCalls};
 
 /// The account the tests act in unless they choose another.
 pub const ACCOUNT: &str = "123456789012";
@@ -27,6 +27,8 @@ pub struct TestEnv {
     pub now: OffsetDateTime,
     /// The request-rate quotas the handlers count against.
     pub rate_limits: Arc<RateLimits>,
+    /// What runs the handlers' calls to other services: none unless a test gives one.
+    pub calls: Arc<dyn ServiceCalls>,
     runtime: tokio::runtime::Runtime,
 }
 
@@ -53,6 +55,7 @@ impl TestEnv {
             caller: Caller::root(account, "AKIAROOT"),
             now: time::macros::datetime!(2026-11-24 12:00:00 UTC),
             rate_limits: Arc::new(RateLimits::new()),
+            calls: Arc::new(NoServiceCalls),
             runtime: tokio::runtime::Builder::new_current_thread()
                 .build()
                 .unwrap(),
@@ -73,6 +76,7 @@ impl TestEnv {
         let now = self.now;
         let key = Arc::clone(&self.root_key);
         let limits = Arc::clone(&self.rate_limits);
+        let calls = Arc::clone(&self.calls);
         let request_id = request_id();
         self.runtime.block_on(self.store.write_with(move |tx| {
             let env = Env {
@@ -85,6 +89,7 @@ impl TestEnv {
                 inherited: None,
                 federation: None,
                 rate_limits: &limits,
+                calls: calls.as_ref(),
             };
             f(&env, tx)
         }))
@@ -117,6 +122,7 @@ impl TestEnv {
             inherited: None,
             federation: None,
             rate_limits: &self.rate_limits,
+            calls: self.calls.as_ref(),
         };
         f(&env)
     }

@@ -83,6 +83,7 @@ mod tests {
                 inherited: None,
                 federation: None,
                 rate_limits: &rampart_service::RateLimits::new(),
+                calls: &rampart_service::NoServiceCalls,
             };
             struct NoReads;
             impl ReadTx for NoReads {

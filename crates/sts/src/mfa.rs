@@ -88,6 +88,7 @@ mod tests {
                 inherited: None,
                 federation: None,
                 rate_limits: &rampart_service::RateLimits::new(),
+                calls: &rampart_service::NoServiceCalls,
             };
             let iam = Iam::new();
             let Handler::Write(handler) = &iam.operation(name).unwrap().handler else {

@@ -56,6 +56,7 @@ impl ProviderStore {
                     inherited: None,
                     federation: None,
                     rate_limits: &rampart_service::RateLimits::new(),
+                    calls: &rampart_service::NoServiceCalls,
                 };
                 let result = match &op.handler {
                     Handler::Write(f) => f(&env, tx, input),

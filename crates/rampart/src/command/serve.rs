@@ -104,13 +104,6 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     let local = listener.local_addr()?;
-    // The deliverer writes each logging trail's files in the background.
-    let deliverer = rampart_server::delivery::spawn(
-        Arc::clone(&store),
-        Arc::clone(&root_key),
-        rampart_server::delivery::DeliveryConfig::from_env(&data_dir),
-    )
-    .context("cannot start the trail deliverer")?;
     let state = Arc::new(AppState::new(
         Arc::clone(&store),
         root_key,
@@ -120,6 +113,12 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             enable_reset: args.enable_reset,
         },
     ));
+    // The deliverer writes each logging trail's files in the background.
+    let deliverer = rampart_server::delivery::spawn(
+        Arc::clone(&state),
+        rampart_server::delivery::DeliveryConfig::from_env(&data_dir),
+    )
+    .context("cannot start the trail deliverer")?;
     tracing::info!(
         listen = %local,
         data_dir = %data_dir.display(),

@@ -1,0 +1,452 @@
+//! The calls services make to each other, run by the spine as AWS's services call each other
+//! (see `rampart_service::ServiceCall`): authorized here, once, as any request is (the callee's
+//! resource policy, the caller's identity policies, guardrails), handled on the calling
+//! request's snapshot or transaction, and recorded beside the calling request's event, with
+//! the calling service as `invokedBy`.
+
+use std::sync::{Arc, Mutex};
+
+use rampart_service::{
+    AfterSuccess, AwsError, CallPrincipal, Caller, Handler, ServiceCall, ServiceCalls, Value,
+};
+use rampart_store::{ReadTx, StoreError, WriteTx};
+use rampart_wire::ServiceModel;
+use time::OffsetDateTime;
+
+use crate::audit::{AuditEvent, CallRecord, RecordedResource, ServiceFacts};
+use crate::pipeline::{self, Party};
+use crate::state::AppState;
+
+/// What a call leaves to record with its own event: the events of the calls it made to other
+/// services, and the work their services (and its own) do after success.
+#[derive(Default)]
+pub(crate) struct Recorded {
+    pub(crate) events: Vec<AuditEvent>,
+    pub(crate) after: Vec<AfterSuccess>,
+}
+
+impl Recorded {
+    pub(crate) fn is_empty(&self) -> bool {
+        self.events.is_empty() && self.after.is_empty()
+    }
+
+    /// Appends the events and runs the work in `tx`.
+    pub(crate) fn write(self, tx: &mut dyn WriteTx) -> Result<(), StoreError> {
+        for event in &self.events {
+            for entry in event.entries() {
+                tx.append_journal(&entry)?;
+            }
+        }
+        for after in self.after {
+            after(tx)?;
+        }
+        Ok(())
+    }
+}
+
+/// The calling request, as the calls it makes see it.
+pub(crate) struct Calling<'a> {
+    /// Who makes the request; `None` for Rampart's own work (the trail deliverer).
+    pub(crate) party: Option<&'a Party>,
+    /// The calling service's endpoint prefix (`ssm`), for `invokedBy` and the callee's
+    /// via-service keys.
+    pub(crate) service: &'a str,
+    pub(crate) region: &'a str,
+    pub(crate) request_id: &'a str,
+    pub(crate) now: OffsetDateTime,
+}
+
+/// Runs one request's calls to other services and keeps what they leave to record.
+pub(crate) struct CallsOf<'a> {
+    state: &'a AppState,
+    calling: Calling<'a>,
+    recorded: Mutex<Recorded>,
+}
+
+impl<'a> CallsOf<'a> {
+    pub(crate) fn new(state: &'a AppState, calling: Calling<'a>) -> Self {
+        Self {
+            state,
+            calling,
+            recorded: Mutex::new(Recorded::default()),
+        }
+    }
+
+    /// What the calls left to record, with the calling request's own after-success work
+    /// (`after`) last.
+    pub(crate) fn into_recorded(self, after: Option<AfterSuccess>) -> Recorded {
+        let mut recorded = self.recorded.into_inner().unwrap_or_default();
+        recorded.after.extend(after);
+        recorded
+    }
+
+    fn keep(&self, event: AuditEvent, after: Option<AfterSuccess>) {
+        if let Ok(mut recorded) = self.recorded.lock() {
+            recorded.events.push(event);
+            recorded.after.extend(after);
+        }
+    }
+}
+
+fn not_implemented(service: &str, operation: &str) -> AwsError {
+    AwsError::new(
+        "NotImplemented",
+        501,
+        format!("Rampart does not implement {service}:{operation} yet (see docs/COVERAGE.md)"),
+    )
+}
+
+impl ServiceCalls for CallsOf<'_> {
+    fn call(&self, tx: &mut dyn ReadTx, call: ServiceCall<'_>) -> Result<Value, AwsError> {
+        let state = self.state;
+        let calling = &self.calling;
+        let (Some(service), Some(model)) = (
+            state.registry.get(call.service),
+            ServiceModel::by_endpoint_prefix(call.service),
+        ) else {
+            return Err(not_implemented(call.service, call.operation));
+        };
+        let (Some(operation), Some(op_model)) = (
+            service.operation(call.operation),
+            model.operation(call.operation),
+        ) else {
+            return Err(not_implemented(call.service, call.operation));
+        };
+        let Handler::Read(handler) = &operation.handler else {
+            // A call runs on the calling request's snapshot: it may only read.
+            return Err(AwsError::new(
+                "InternalFailure",
+                500,
+                format!(
+                    "{}:{} changes state and cannot be called by another service",
+                    call.service, call.operation
+                ),
+            ));
+        };
+        let calling_principal = format!("{}.amazonaws.com", calling.service);
+        let via = |via: &str| service.via_service_keys(via);
+        let (caller, session, invoked_by, mut keys) = match &call.principal {
+            CallPrincipal::OnBehalfOfCaller => {
+                let Some(party) = calling.party else {
+                    return Err(AwsError::new(
+                        "InternalFailure",
+                        500,
+                        "a call on behalf of a caller needs a calling request",
+                    ));
+                };
+                (
+                    party.caller.clone(),
+                    party.session.clone(),
+                    calling_principal.clone(),
+                    via(&format!(
+                        "{}.{}.amazonaws.com",
+                        calling.service, calling.region
+                    )),
+                )
+            }
+            CallPrincipal::Service {
+                principal,
+                source_arn,
+                source_account,
+                via: through,
+            } => {
+                let mut keys = vec![
+                    ("aws:SourceArn".to_owned(), vec![(*source_arn).to_owned()]),
+                    (
+                        "aws:SourceAccount".to_owned(),
+                        vec![(*source_account).to_owned()],
+                    ),
+                ];
+                keys.extend(through.map(via).unwrap_or_default());
+                (
+                    Caller::service(principal, source_account),
+                    None,
+                    (*principal).to_owned(),
+                    keys,
+                )
+            }
+        };
+        let mut record = CallRecord {
+            request_id: calling.request_id.to_owned(),
+            event_id: pipeline::new_id(),
+            event_time: calling.now,
+            event_source: service.event_source().to_owned(),
+            event_name: call.operation.to_owned(),
+            region: calling.region.to_owned(),
+            // AWS names the calling service as the source of calls it makes.
+            source_ip: invoked_by.clone(),
+            user_agent: invoked_by.clone(),
+            access_key_id: None,
+            caller: (!caller.is_service()).then(|| caller.clone()),
+            request_parameters: Some(rampart_wire::redact_input(op_model, &call.input)),
+            read_only: true,
+            usage: None,
+            session: session.as_deref().map(crate::audit::SessionFacts::of),
+            resources: Vec::new(),
+            event_resources: Vec::new(),
+            facts: ServiceFacts::of(service.as_ref()),
+            identity_provider: None,
+            recipient_account: None,
+            invoked_by: Some(invoked_by),
+        };
+        let mut env = pipeline::env(
+            state,
+            &caller,
+            calling.region,
+            calling.request_id,
+            calling.now,
+        );
+        env.calls = self;
+        if let Some(keys_of) = operation.condition_keys {
+            keys.extend(keys_of(&env, &call.input));
+        }
+        let party = Party {
+            caller: caller.clone(),
+            session,
+            inherited: None,
+            federation: None,
+            condition_keys: keys,
+        };
+        let protocol = model.protocol();
+        let outcome =
+            pipeline::authorization_targets(operation, &env, tx, &call.input).and_then(|targets| {
+                record.resources = pipeline::event_resources(&targets);
+                record.event_resources = RecordedResource::of(&record.resources, &state.registry);
+                // A service principal's call belongs to the account of what it touches.
+                record.recipient_account = record
+                    .event_resources
+                    .first()
+                    .map(|r| r.account.clone())
+                    .or_else(|| Some(caller.account_id.clone()));
+                pipeline::authorize(
+                    state,
+                    &party,
+                    &call.input,
+                    operation,
+                    &targets,
+                    &record,
+                    protocol,
+                )?;
+                handler(&env, tx, call.input.clone())
+            });
+        let event = record.event(outcome.as_ref().map(|_| None));
+        let after = outcome
+            .as_ref()
+            .ok()
+            .and_then(|_| pipeline::after_success(service.as_ref(), &record, &event));
+        self.keep(event, after);
+        outcome
+    }
+}
+
+/// Rampart's own work calling a service as a service principal, outside any request (the trail
+/// deliverer asking KMS for a log file's data key): run on a snapshot, its event and
+/// after-success work recorded at once.
+pub async fn call_as_service(
+    state: &Arc<AppState>,
+    calling_service: &str,
+    region: &str,
+    call: ServiceCall<'_>,
+) -> Result<Value, AwsError> {
+    let request_id = pipeline::new_id();
+    let calls = CallsOf::new(
+        state,
+        Calling {
+            party: None,
+            service: calling_service,
+            region,
+            request_id: &request_id,
+            now: OffsetDateTime::now_utc(),
+        },
+    );
+    let outcome = state
+        .store
+        .read_with(|tx| Ok::<_, StoreError>(calls.call(tx, call)))
+        .map_err(|e| {
+            tracing::error!(error = %e, "a service call's snapshot failed");
+            AwsError::new("InternalFailure", 500, "the service call failed")
+        })?;
+    let recorded = calls.into_recorded(None);
+    state
+        .store
+        .write_with(move |tx| recorded.write(tx))
+        .await
+        .map_err(|e: StoreError| {
+            tracing::error!(error = %e, "a service call's event could not be written");
+            AwsError::new(
+                "InternalFailure",
+                500,
+                "the service call's event could not be written",
+            )
+        })?;
+    outcome
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing, reason = "tests")]
+
+    use std::collections::BTreeMap;
+
+    use rampart_cloudtrail::encryption::data_key_call;
+    use serde_json::json;
+
+    use super::*;
+
+    const ACCOUNT: &str = "123456789012";
+    const TRAIL: &str = "arn:aws:cloudtrail:us-east-1:123456789012:trail/enc";
+
+    /// Runs a KMS operation's handler as the account's root user (set-up, not under test).
+    async fn kms(state: &Arc<AppState>, operation: &'static str, input: Value) -> Value {
+        let state = Arc::clone(state);
+        state
+            .store
+            .clone()
+            .write_with(move |tx| {
+                let caller = Caller::root(ACCOUNT, "AKIAROOT");
+                let env =
+                    pipeline::env(&state, &caller, "us-east-1", "r", OffsetDateTime::now_utc());
+                let service = state.registry.get("kms").unwrap();
+                let out = match &service.operation(operation).unwrap().handler {
+                    Handler::Write(h) => h(&env, tx, input),
+                    Handler::Read(h) => h(&env, tx, input),
+                };
+                Ok::<_, StoreError>(out.unwrap())
+            })
+            .await
+            .unwrap()
+    }
+
+    /// A key policy: the account administers the key; CloudTrail may make data keys for the
+    /// trail `enc` under `condition`.
+    fn policy(condition: Value) -> String {
+        json!({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Principal": {"AWS": format!("arn:aws:iam::{ACCOUNT}:root")},
+             "Action": "kms:*", "Resource": "*"},
+            {"Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"},
+             "Action": "kms:GenerateDataKey*", "Resource": "*", "Condition": condition},
+        ]})
+        .to_string()
+    }
+
+    async fn data_key(
+        state: &Arc<AppState>,
+        key: &str,
+        trail: &str,
+        via: Option<&str>,
+    ) -> Result<Value, AwsError> {
+        let context = BTreeMap::from([("aws:cloudtrail:arn".to_owned(), trail.to_owned())]);
+        let call = data_key_call(key, &context, trail, ACCOUNT, via);
+        call_as_service(state, "cloudtrail", "us-east-1", call).await
+    }
+
+    fn journal(state: &AppState) -> Vec<Value> {
+        state
+            .store
+            .read_with(|tx| tx.journal_after(0, 1000))
+            .unwrap()
+            .iter()
+            .map(|e| serde_json::from_slice(&e.event).unwrap())
+            .collect()
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_service_principal_gets_only_what_the_key_policy_grants_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = AppState::for_tests(&dir);
+        let key = kms(&state, "CreateKey", json!({})).await["KeyMetadata"]["Arn"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        // The default key policy names the account, not CloudTrail: denied by default, as
+        // no identity policy can speak for a service principal.
+        let refused = data_key(&state, &key, TRAIL, None).await.unwrap_err();
+        assert_eq!(refused.code, "AccessDeniedException");
+        // AWS's documented statement, bound to the trail by aws:SourceArn.
+        let bound = json!({"StringEquals": {"aws:SourceArn": TRAIL, "aws:SourceAccount": ACCOUNT}});
+        kms(
+            &state,
+            "PutKeyPolicy",
+            json!({"KeyId": key, "Policy": policy(bound)}),
+        )
+        .await;
+        let generated = data_key(&state, &key, TRAIL, None).await.unwrap();
+        assert_eq!(generated["KeyId"], key.as_str());
+        let other = TRAIL.replace("trail/enc", "trail/other");
+        let refused = data_key(&state, &key, &other, None).await.unwrap_err();
+        assert_eq!(refused.code, "AccessDeniedException");
+        // kms:ViaService names the service making the call on CloudTrail's behalf.
+        let via_s3 = json!({"StringEquals": {"kms:ViaService": "s3.us-east-1.amazonaws.com"}});
+        kms(
+            &state,
+            "PutKeyPolicy",
+            json!({"KeyId": key, "Policy": policy(via_s3)}),
+        )
+        .await;
+        let direct = data_key(&state, &key, TRAIL, None).await.unwrap_err();
+        assert_eq!(direct.code, "AccessDeniedException");
+        data_key(&state, &key, TRAIL, Some("s3.us-east-1.amazonaws.com"))
+            .await
+            .unwrap();
+        // A Deny on the service principal wins over the Allow.
+        let deny = json!({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"},
+             "Action": "kms:*", "Resource": "*"},
+            {"Effect": "Deny", "Principal": "*", "Action": "kms:GenerateDataKey",
+             "Resource": "*", "Condition": {"Bool": {"aws:PrincipalIsAWSService": "true"}}},
+            {"Effect": "Allow", "Principal": {"AWS": format!("arn:aws:iam::{ACCOUNT}:root")},
+             "Action": "kms:*", "Resource": "*"},
+        ]});
+        kms(
+            &state,
+            "PutKeyPolicy",
+            json!({"KeyId": key, "Policy": deny.to_string()}),
+        )
+        .await;
+        let denied = data_key(&state, &key, TRAIL, None).await.unwrap_err();
+        assert_eq!(denied.code, "AccessDeniedException");
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_service_call_is_journaled_as_the_service_in_the_keys_account() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = AppState::for_tests(&dir);
+        let bound = json!({"StringEquals": {"aws:SourceArn": TRAIL}});
+        let key =
+            kms(&state, "CreateKey", json!({"Policy": policy(bound)})).await["KeyMetadata"]["Arn"]
+                .as_str()
+                .unwrap()
+                .to_owned();
+        data_key(&state, &key, TRAIL, None).await.unwrap();
+        let other = TRAIL.replace("trail/enc", "trail/other");
+        data_key(&state, &key, &other, None).await.unwrap_err();
+        let events = journal(&state);
+        let [allowed, refused] = events.as_slice() else {
+            panic!("two events: {events:?}")
+        };
+        for event in [allowed, refused] {
+            assert_eq!(
+                event["userIdentity"],
+                json!({"type": "AWSService", "invokedBy": "cloudtrail.amazonaws.com"})
+            );
+            assert_eq!(event["eventSource"], "kms.amazonaws.com");
+            assert_eq!(event["eventName"], "GenerateDataKey");
+            assert_eq!(event["sourceIPAddress"], "cloudtrail.amazonaws.com");
+            assert_eq!(event["recipientAccountId"], ACCOUNT);
+            assert_eq!(event["resources"][0]["ARN"], key.as_str());
+            assert_eq!(event["resources"][0]["type"], "AWS::KMS::Key");
+            // The data key never reaches the trail.
+            assert!(event["responseElements"].is_null(), "{event}");
+        }
+        assert!(allowed.get("errorCode").is_none(), "{allowed}");
+        assert_eq!(refused["errorCode"], "AccessDenied");
+        // The key's last use is the allowed call's.
+        let key_id = key.rsplit('/').next().unwrap();
+        let last = kms(&state, "GetKeyLastUsage", json!({"KeyId": key_id})).await;
+        assert_eq!(last["KeyLastUsage"]["Operation"], "GenerateDataKey");
+        assert_eq!(
+            last["KeyLastUsage"]["CloudTrailEventId"],
+            allowed["eventID"]
+        );
+    }
+}

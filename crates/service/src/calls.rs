@@ -1,0 +1,74 @@
+//! Calls one service makes to another, as AWS's services call each other: on behalf of the
+//! request's caller (Parameter Store encrypting a SecureString with the caller's KMS key, under
+//! `kms:ViaService`), or as the calling service's own principal (CloudTrail asking KMS for the
+//! data key of a log file). The spine runs them: it authorizes the call as AWS would (the
+//! callee's resource policy, the caller's identity policies, guardrails), runs the callee's
+//! handler on the calling request's transaction, and records the callee's event (with
+//! `invokedBy`) beside the calling request's. A handler never evaluates another service's
+//! policies itself.
+
+use rampart_store::ReadTx;
+use rampart_wire::{AwsError, Value};
+
+/// One call of another service's operation.
+#[derive(Debug, Clone)]
+pub struct ServiceCall<'a> {
+    /// The called service's endpoint prefix, e.g. `kms`.
+    pub service: &'a str,
+    /// The operation, e.g. `GenerateDataKey`.
+    pub operation: &'a str,
+    /// Its input, as the API model names the members.
+    pub input: Value,
+    /// Who makes it.
+    pub principal: CallPrincipal<'a>,
+}
+
+/// Who a service's call to another service runs as.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CallPrincipal<'a> {
+    /// The calling request's caller, through the calling service: the callee sees the
+    /// caller's identity and `kms:ViaService` = `<calling service>.<region>.amazonaws.com`;
+    /// its event names the caller, invoked by the calling service.
+    OnBehalfOfCaller,
+    /// A service's own principal (`cloudtrail.amazonaws.com`), acting for one of its
+    /// resources: only a resource policy can allow it, with `aws:SourceArn` and
+    /// `aws:SourceAccount` naming the resource; `via` names a service that makes the call on
+    /// its behalf (`s3.us-east-1.amazonaws.com` writing CloudTrail's objects).
+    Service {
+        /// The service principal, e.g. `cloudtrail.amazonaws.com`.
+        principal: &'a str,
+        /// The resource the service acts for (`aws:SourceArn`).
+        source_arn: &'a str,
+        /// That resource's account (`aws:SourceAccount`).
+        source_account: &'a str,
+        /// The service that makes the call on the principal's behalf, as `kms:ViaService`
+        /// names it.
+        via: Option<&'a str>,
+    },
+}
+
+/// What runs a handler's calls to other services.
+pub trait ServiceCalls: Send + Sync {
+    /// Runs `call` on `tx`, the calling request's own snapshot or transaction, and returns
+    /// the callee's output or its error (an AccessDenied included), as AWS would answer it.
+    /// The callee must be an operation that only reads.
+    fn call(&self, tx: &mut dyn ReadTx, call: ServiceCall<'_>) -> Result<Value, AwsError>;
+}
+
+/// For contexts with no spine to run calls (unit tests of a service that makes none): every
+/// call is refused, naming it.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct NoServiceCalls;
+
+impl ServiceCalls for NoServiceCalls {
+    fn call(&self, _: &mut dyn ReadTx, call: ServiceCall<'_>) -> Result<Value, AwsError> {
+        Err(AwsError::new(
+            "InternalFailure",
+            500,
+            format!(
+                "{}:{} was called where no spine runs service calls",
+                call.service, call.operation
+            ),
+        ))
+    }
+}
