@@ -148,3 +148,119 @@ fn is_form(parts: &Parts) -> bool {
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.to_ascii_lowercase().starts_with(FORM_CONTENT_TYPE))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn json_request(target: &str) -> Parts {
+        http::Request::post("/")
+            .header(X_AMZ_TARGET, target)
+            .header(http::header::CONTENT_TYPE, "application/x-amz-json-1.1")
+            .body(())
+            .unwrap()
+            .into_parts()
+            .0
+    }
+
+    fn routed(target: &str) -> (&'static str, &'static str) {
+        let route = resolve(&json_request(target), b"{}", None)
+            .unwrap_or_else(|e| panic!("`{target}` was refused: {}", e.code));
+        (route.model.endpoint_prefix(), route.operation.name())
+    }
+
+    fn refused(target: &str) -> AwsError {
+        match resolve(&json_request(target), b"{}", None) {
+            Ok(route) => panic!(
+                "`{target}` routed to {}:{}",
+                route.model.endpoint_prefix(),
+                route.operation.name()
+            ),
+            Err(e) => e,
+        }
+    }
+
+    #[test]
+    fn every_target_prefix_the_sdks_send_for_a_served_json_service() {
+        // botocore and the JavaScript SDK v3 send KMS's and Organizations' prefixes alike.
+        assert_eq!(routed("TrentService.Encrypt"), ("kms", "Encrypt"));
+        assert_eq!(
+            routed("AWSOrganizationsV20161128.DescribeOrganization"),
+            ("organizations", "DescribeOrganization")
+        );
+        // CloudTrail: botocore's qualified prefix, and the Smithy service name that the
+        // JavaScript SDK v3 sends (`serviceTarget: "CloudTrail_20131101"`).
+        assert_eq!(
+            routed("com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.CreateTrail"),
+            ("cloudtrail", "CreateTrail")
+        );
+        assert_eq!(
+            routed("CloudTrail_20131101.CreateTrail"),
+            ("cloudtrail", "CreateTrail")
+        );
+        assert_eq!(
+            routed("CloudTrail_20131101.LookupEvents"),
+            ("cloudtrail", "LookupEvents")
+        );
+    }
+
+    #[test]
+    fn a_target_no_sdk_sends_is_an_unknown_operation() {
+        for target in [
+            // an operation the service does not have, under each CloudTrail prefix
+            "CloudTrail_20131101.CreateKey",
+            "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.CreateKey",
+            // an operation of another service, under the wrong service's prefix
+            "TrentService.CreateTrail",
+            // prefixes no AWS SDK sends: other qualifications, other case, a bare name
+            "com.amazonaws.cloudtrail.CreateTrail",
+            "cloudtrail_20131101.CreateTrail",
+            "CloudTrail.CreateTrail",
+            "CloudTrail_20131101",
+            ".CreateTrail",
+            "",
+            // a Query service has no target prefix
+            "AWSSecurityTokenServiceV20110615.GetCallerIdentity",
+        ] {
+            let error = refused(target);
+            assert_eq!(error.code, "UnknownOperationException", "{target}");
+            assert_eq!(error.status, 400, "{target}");
+        }
+    }
+
+    #[test]
+    fn a_target_header_makes_the_request_json() {
+        let parts = json_request("CloudTrail_20131101.DescribeTrails");
+        assert!(matches!(protocol_of(&parts), Protocol::Json(_)));
+        let query = http::Request::post("/").body(()).unwrap().into_parts().0;
+        assert_eq!(protocol_of(&query), Protocol::Query);
+    }
+
+    #[test]
+    fn query_services_route_by_action_and_signing_service() {
+        let parts = http::Request::post("/")
+            .header(
+                http::header::CONTENT_TYPE,
+                "application/x-www-form-urlencoded; charset=utf-8",
+            )
+            .body(())
+            .unwrap()
+            .into_parts()
+            .0;
+        let body = b"Action=GetUser&Version=2010-05-08&UserName=alice";
+        let route = resolve(&parts, body, Some("iam")).unwrap();
+        assert_eq!(
+            (route.model.endpoint_prefix(), route.operation.name()),
+            ("iam", "GetUser")
+        );
+        assert_eq!(route.params, vec![("UserName".into(), "alice".into())]);
+        let body = b"Action=GetCallerIdentity&Version=2011-06-15";
+        let route = resolve(&parts, body, Some("sts")).unwrap();
+        assert_eq!(route.operation.name(), "GetCallerIdentity");
+        // A JSON service signed for is no Query service.
+        let error = resolve(&parts, b"Action=Encrypt", Some("kms"))
+            .err()
+            .unwrap();
+        assert_eq!(error.code, "InvalidAction");
+    }
+}

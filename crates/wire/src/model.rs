@@ -80,59 +80,68 @@ pub struct OperationModel {
     pub(crate) shapes: Arc<ShapeTable>,
 }
 
-/// The vendored models: (endpoint prefix, signing name, target prefix, model text).
+/// The vendored models: (endpoint prefix, signing name, `X-Amz-Target` prefixes, model text).
 ///
 /// The names are repeated here so that a lookup parses only the model it finds;
 /// `tests::registry_matches_models` checks them against the models' metadata.
-const VENDORED: &[(&str, &str, Option<&str>, &str)] = &[
-    ("sts", "sts", None, include_str!("../models/sts.json")),
-    ("iam", "iam", None, include_str!("../models/iam.json")),
+///
+/// The target prefixes are every one AWS accepts for the service, the model's `targetPrefix`
+/// first. Most SDKs (the JavaScript SDK v3, generated from AWS's Smithy models, among them)
+/// send the Smithy service shape's name, which differs from botocore's `targetPrefix` only
+/// for CloudTrail: `CloudTrail_20131101` beside
+/// `com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101`. AWS serves both.
+const VENDORED: &[(&str, &str, &[&str], &str)] = &[
+    ("sts", "sts", &[], include_str!("../models/sts.json")),
+    ("iam", "iam", &[], include_str!("../models/iam.json")),
     (
         "kms",
         "kms",
-        Some("TrentService"),
+        &["TrentService"],
         include_str!("../models/kms.json"),
     ),
     (
         "cloudtrail",
         "cloudtrail",
-        Some("com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101"),
+        &[
+            "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101",
+            "CloudTrail_20131101",
+        ],
         include_str!("../models/cloudtrail.json"),
     ),
     (
         "organizations",
         "organizations",
-        Some("AWSOrganizationsV20161128"),
+        &["AWSOrganizationsV20161128"],
         include_str!("../models/organizations.json"),
     ),
     (
         "ssm",
         "ssm",
-        Some("AmazonSSM"),
+        &["AmazonSSM"],
         include_str!("../models/ssm.json"),
     ),
     (
         "secretsmanager",
         "secretsmanager",
-        Some("secretsmanager"),
+        &["secretsmanager"],
         include_str!("../models/secretsmanager.json"),
     ),
     (
         "cognito-idp",
         "cognito-idp",
-        Some("AWSCognitoIdentityProviderService"),
+        &["AWSCognitoIdentityProviderService"],
         include_str!("../models/cognito-idp.json"),
     ),
     (
         "acm",
         "acm",
-        Some("CertificateManager"),
+        &["CertificateManager"],
         include_str!("../models/acm.json"),
     ),
     (
         "wafv2",
         "wafv2",
-        Some("AWSWAF_20190729"),
+        &["AWSWAF_20190729"],
         include_str!("../models/wafv2.json"),
     ),
 ];
@@ -160,12 +169,13 @@ impl ServiceModel {
         vendored(index)
     }
 
-    /// The vendored model whose `targetPrefix` is `prefix`, the part of `X-Amz-Target` before
-    /// the dot (`TrentService` for KMS). Only awsJson services have one.
+    /// The vendored model that AWS serves under `prefix`, the part of `X-Amz-Target` before
+    /// the operation's name: the model's `targetPrefix` (`TrentService` for KMS) or another
+    /// form AWS's SDKs send (`CloudTrail_20131101`). Only awsJson services have one.
     pub fn by_target_prefix(prefix: &str) -> Option<&'static ServiceModel> {
         let index = VENDORED
             .iter()
-            .position(|(_, _, t, _)| *t == Some(prefix))?;
+            .position(|(_, _, targets, _)| targets.contains(&prefix))?;
         vendored(index)
     }
 
@@ -528,12 +538,16 @@ mod tests {
 
     #[test]
     fn registry_matches_models() {
-        for (prefix, signing, target, text) in VENDORED {
+        for (prefix, signing, targets, text) in VENDORED {
             let model = ServiceModel::from_json(text).unwrap();
             assert_eq!(model.endpoint_prefix(), *prefix);
             assert_eq!(model.signing_name(), *signing);
-            assert_eq!(model.target_prefix(), *target);
+            assert_eq!(model.target_prefix(), targets.first().copied());
             assert!(ServiceModel::by_endpoint_prefix(prefix).is_some());
+            for target in *targets {
+                let found = ServiceModel::by_target_prefix(target).unwrap();
+                assert_eq!(found.endpoint_prefix(), *prefix);
+            }
         }
         assert_eq!(all_services().count(), VENDORED.len());
     }
