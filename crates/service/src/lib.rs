@@ -21,6 +21,8 @@ pub use operation::{
     ResourcePolicyLookup, Service,
 };
 pub use rampart_wire::{AwsError, Value};
+#[cfg(feature = "reflection")]
+pub use {operation::InputFormat, serde_reflection};
 
 /// Formats a time as AWS does in its APIs: RFC 3339 in UTC, seconds precision, `Z`.
 pub fn aws_timestamp(t: time::OffsetDateTime) -> String {

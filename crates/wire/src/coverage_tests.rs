@@ -8,8 +8,8 @@ use serde_json::{Map, Value, json};
 use crate::model::{OperationModel, Protocol, ServiceModel, all_services};
 use crate::shape::{ShapeId, ShapeKind, ShapeTable};
 use crate::{
-    check_output, decode_json, decode_query, encode_json_response, encode_query_response, json::read_json,
-    query_decode::read_query, redact_input, redact_output,
+    check_output, decode_json, decode_query, encode_json_response, encode_query_response,
+    json::read_json, query_decode::read_query, redact_input, redact_output,
 };
 
 /// An example value of a shape: every member present, one item per list and map, recursion

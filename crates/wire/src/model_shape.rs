@@ -95,6 +95,15 @@ impl<'a> ModelShape<'a> {
         self.members().find(|(n, _)| *n == name).map(|(_, s)| s)
     }
 
+    /// The names of a structure's required members; none for other shapes.
+    pub fn required_members(&self) -> impl Iterator<Item = &'a str> + 'a {
+        let required: &'a [String] = match self.kind() {
+            Some(ShapeKind::Structure { required, .. }) => required,
+            _ => &[],
+        };
+        required.iter().map(String::as_str)
+    }
+
     /// A list's element shape.
     pub fn element(&self) -> Option<ModelShape<'a>> {
         match self.kind() {
@@ -163,6 +172,7 @@ mod tests {
         let tag = tags.element().unwrap();
         assert_eq!(tag.member("Key").unwrap().shape_type(), ShapeType::String);
         assert!(input.member("Username").is_none(), "names are exact");
+        assert_eq!(input.required_members().collect::<Vec<_>>(), ["UserName"]);
         assert!(tags.member("Key").is_none() && tag.element().is_none());
         let output = iam.operation("CreateUser").unwrap().output().unwrap();
         let user = output.member("User").unwrap();

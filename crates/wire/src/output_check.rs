@@ -106,7 +106,10 @@ fn check(
         (kind, v) => {
             if let Some(problem) = scalar_problem(shape, v) {
                 let expected = type_name(kind);
-                problems.insert(format!("`{path}`: {problem} where `{}` is {expected}", shape.name));
+                problems.insert(format!(
+                    "`{path}`: {problem} where `{}` is {expected}",
+                    shape.name
+                ));
             }
         }
     }

@@ -272,8 +272,7 @@ fn kms_json_error_and_output() {
         "EncryptionAlgorithms": ["SYMMETRIC_DEFAULT"], "MultiRegion": false}});
     let create_key = kms.operation("CreateKey").unwrap();
     check_output(create_key, &out).unwrap();
-    let body: Value =
-        serde_json::from_slice(&encode_json_response(kms, create_key, &out)).unwrap();
+    let body: Value = serde_json::from_slice(&encode_json_response(kms, create_key, &out)).unwrap();
     assert_eq!(
         body["KeyMetadata"]["CreationDate"],
         json!(1_499_263_495.123)
