@@ -388,7 +388,7 @@ pub(crate) struct GenerateDataKeyPairInput {
     encryption_context: Option<BTreeMap<String, String>>,
     key_pair_spec: String,
     grant_tokens: Option<Vec<String>>,
-    recipient: Option<serde_json::Value>,
+    recipient: Option<crate::crypto_symmetric::RecipientInfo>,
     dry_run: Option<bool>,
 }
 

@@ -39,8 +39,14 @@ pub(crate) fn dry_run(requested: Option<bool>) -> Result<(), KmsError> {
     Ok(())
 }
 
+/// The `Recipient` of Decrypt, GenerateDataKey*, GenerateRandom and DeriveSharedSecret: an
+/// attested Nitro enclave (the model's `RecipientInfo`). Only its presence is read: Rampart
+/// refuses it.
+#[derive(Debug, Deserialize)]
+pub(crate) struct RecipientInfo {}
+
 /// Recipient (Nitro Enclaves attestation) is not supported.
-pub(crate) fn no_recipient(recipient: Option<&serde_json::Value>) -> Result<(), KmsError> {
+pub(crate) fn no_recipient(recipient: Option<&RecipientInfo>) -> Result<(), KmsError> {
     if recipient.is_some() {
         return Err(KmsError::UnsupportedOperation(
             "Rampart does not support Recipient (attested enclaves)".to_owned(),
@@ -252,7 +258,7 @@ pub(crate) struct DecryptInput {
     grant_tokens: Option<Vec<String>>,
     key_id: Option<String>,
     encryption_algorithm: Option<String>,
-    recipient: Option<serde_json::Value>,
+    recipient: Option<crate::crypto_symmetric::RecipientInfo>,
     dry_run: Option<bool>,
 }
 
@@ -387,7 +393,7 @@ pub(crate) struct GenerateDataKeyInput {
     number_of_bytes: Option<i64>,
     key_spec: Option<String>,
     grant_tokens: Option<Vec<String>>,
-    recipient: Option<serde_json::Value>,
+    recipient: Option<crate::crypto_symmetric::RecipientInfo>,
     dry_run: Option<bool>,
 }
 
@@ -469,7 +475,7 @@ pub(crate) fn generate_data_key_without_plaintext(
 pub(crate) struct GenerateRandomInput {
     number_of_bytes: Option<i64>,
     custom_key_store_id: Option<String>,
-    recipient: Option<serde_json::Value>,
+    recipient: Option<crate::crypto_symmetric::RecipientInfo>,
 }
 
 /// GenerateRandom's output.

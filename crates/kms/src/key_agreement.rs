@@ -36,7 +36,7 @@ pub(crate) struct DeriveSharedSecretInput {
     public_key: String,
     grant_tokens: Option<Vec<String>>,
     dry_run: Option<bool>,
-    recipient: Option<serde_json::Value>,
+    recipient: Option<crate::crypto_symmetric::RecipientInfo>,
 }
 
 /// DeriveSharedSecret's output.

@@ -27,6 +27,8 @@ pub use operation::{
 pub use rampart_wire::{AwsError, Value};
 pub use rate_limits::RateLimits;
 pub use service::{AfterSuccess, ArnParts, CompletedCall, EventResource, Operations, Service};
+#[cfg(feature = "reflection")]
+pub use {operation::InputFormat, serde_reflection};
 
 /// Formats a time as AWS does in its APIs: RFC 3339 in UTC, seconds precision, `Z`.
 pub fn aws_timestamp(t: time::OffsetDateTime) -> String {

@@ -1,7 +1,7 @@
 //! Operation descriptors: what the spine needs to know about each AWS operation.
 
 use rampart_store::{ReadTx, WriteTx};
-use rampart_wire::{AwsError, Value};
+use rampart_wire::{AwsError, OperationModel, ServiceModel, Value, check_output};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -141,6 +141,12 @@ pub struct AuthorizationTarget {
 pub type AuthorizationTargets =
     fn(&Env<'_>, &mut dyn ReadTx, &Value) -> Result<Vec<AuthorizationTarget>, AwsError>;
 
+/// The serde format of an operation's typed input and of every type inside it, traced from
+/// its `Deserialize` implementation (behind the `reflection` feature, for conformance tests).
+#[cfg(feature = "reflection")]
+pub type InputFormat =
+    Result<(serde_reflection::Format, serde_reflection::Registry), serde_reflection::Error>;
+
 type ReadFn = dyn Fn(&Env<'_>, &mut dyn ReadTx, Value) -> Result<Value, AwsError> + Send + Sync;
 type WriteFn = dyn Fn(&Env<'_>, &mut dyn WriteTx, Value) -> Result<Value, AwsError> + Send + Sync;
 
@@ -176,6 +182,9 @@ pub struct Operation {
     /// decides its resource policy with its resources; they then replace `resources` and
     /// `resource_policy`.
     pub authorization_targets: Option<AuthorizationTargets>,
+    /// Traces the typed input's format; a plain function, so registering costs nothing.
+    #[cfg(feature = "reflection")]
+    trace_input: fn() -> InputFormat,
 }
 
 fn no_resource(_: &Env<'_>, _: &mut dyn ReadTx, _: &Value) -> Result<Vec<Resource>, AwsError> {
@@ -194,13 +203,18 @@ impl Operation {
         O: Serialize + 'static,
         E: Into<AwsError> + 'static,
     {
+        let model = strict_output_model(name, action);
         let erased = move |env: &Env<'_>, tx: &mut dyn ReadTx, input: Value| {
             let input = typed_input(input)?;
             handler(env, tx, input)
                 .map_err(Into::into)
-                .and_then(|o| untyped_output(&o))
+                .and_then(|o| untyped_output(&o, model))
         };
-        Self::new(name, action, Handler::Read(Box::new(erased)))
+        Self {
+            #[cfg(feature = "reflection")]
+            trace_input: trace_input::<I>,
+            ..Self::new(name, action, Handler::Read(Box::new(erased)))
+        }
     }
 
     /// An operation that changes state, with typed input and output.
@@ -214,13 +228,18 @@ impl Operation {
         O: Serialize + 'static,
         E: Into<AwsError> + 'static,
     {
+        let model = strict_output_model(name, action);
         let erased = move |env: &Env<'_>, tx: &mut dyn WriteTx, input: Value| {
             let input = typed_input(input)?;
             handler(env, tx, input)
                 .map_err(Into::into)
-                .and_then(|o| untyped_output(&o))
+                .and_then(|o| untyped_output(&o, model))
         };
-        Self::new(name, action, Handler::Write(Box::new(erased)))
+        Self {
+            #[cfg(feature = "reflection")]
+            trace_input: trace_input::<I>,
+            ..Self::new(name, action, Handler::Write(Box::new(erased)))
+        }
     }
 
     fn new(name: &'static str, action: &'static str, handler: Handler) -> Self {
@@ -235,6 +254,8 @@ impl Operation {
             resource_policy: None,
             condition_keys: None,
             authorization_targets: None,
+            #[cfg(feature = "reflection")]
+            trace_input: no_input_format,
         }
     }
 
@@ -287,6 +308,15 @@ impl Operation {
         self
     }
 
+    /// The serde format of the typed input, traced from its `Deserialize` implementation:
+    /// its struct and field names as the handler reads them, to hold against the API model.
+    /// An error for a type serde-reflection cannot trace (`#[serde(flatten)]`, untagged or
+    /// internally tagged enums, a `serde_json::Value`, a deserializer that validates).
+    #[cfg(feature = "reflection")]
+    pub fn input_format(&self) -> InputFormat {
+        (self.trace_input)()
+    }
+
     /// Whether the operation only reads.
     pub fn access(&self) -> Access {
         match self.handler {
@@ -308,12 +338,89 @@ fn typed_input<I: DeserializeOwned>(input: Value) -> Result<I, AwsError> {
     })
 }
 
-fn untyped_output<O: Serialize>(output: &O) -> Result<Value, AwsError> {
-    serde_json::to_value(output).map_err(|e| {
+/// In debug builds, the model an operation's output is checked against (found by the
+/// action's service prefix, which the model conformance test holds equal to the service's
+/// signing name); `None` in release builds.
+///
+/// A member the model lacks is left out of the response by the encoders, which a client
+/// cannot tell from a member Rampart never sets: debug builds (every test, and the server the
+/// end-to-end tests run) answer InternalFailure instead, so the test that calls the
+/// operation fails; a release server answers without the member and logs a warning.
+fn strict_output_model(name: &str, action: &str) -> Option<&'static OperationModel> {
+    if !cfg!(debug_assertions) {
+        return None;
+    }
+    let prefix = action.split(':').next()?;
+    ServiceModel::by_signing_name(prefix)?.operation(name)
+}
+
+fn untyped_output<O: Serialize>(
+    output: &O,
+    model: Option<&OperationModel>,
+) -> Result<Value, AwsError> {
+    let value = serde_json::to_value(output).map_err(|e| {
         AwsError::new(
             "InternalFailure",
             500,
             format!("the response could not be encoded: {e}"),
         )
-    })
+    })?;
+    if let Some(model) = model {
+        check_output(model, &value)
+            .map_err(|e| AwsError::new("InternalFailure", 500, e.to_string()))?;
+    }
+    Ok(value)
+}
+
+#[cfg(feature = "reflection")]
+fn trace_input<I: DeserializeOwned>() -> InputFormat {
+    use serde_reflection::{Error, Samples, Tracer, TracerConfig};
+    // serde_json is a human-readable format: types that serialize differently for it (times,
+    // for one) are traced as the handlers read them.
+    let config = || TracerConfig::default().is_human_readable(true);
+    let samples = Samples::new();
+    // Each pass reads one variant of every enum not yet complete; serde-reflection repeats
+    // passes by itself only for a top-level enum, so the nested ones it reports missing are
+    // named for the next attempt, which repeats passes until they are complete too.
+    let mut enums: Vec<String> = Vec::new();
+    loop {
+        let mut tracer = Tracer::new(config());
+        let mut format;
+        let mut passes = 0;
+        loop {
+            (format, _) = tracer.trace_type_once::<I>(&samples)?;
+            passes += 1;
+            let top = match &format {
+                serde_reflection::Format::TypeName(name) => Some(name.clone()),
+                _ => None,
+            };
+            let mut incomplete = false;
+            for name in enums.iter().chain(top.as_ref()) {
+                incomplete |= tracer.check_incomplete_enum(name).is_some();
+            }
+            if !incomplete || passes > MAX_TRACE_PASSES {
+                break;
+            }
+        }
+        match tracer.registry() {
+            Err(Error::MissingVariants(missing))
+                if missing.iter().any(|name| !enums.contains(name)) =>
+            {
+                enums.extend(missing);
+            }
+            registry => return Ok((format, registry?)),
+        }
+    }
+}
+
+/// More passes than any input needs: each pass reads one more variant of each enum.
+#[cfg(feature = "reflection")]
+const MAX_TRACE_PASSES: usize = 256;
+
+#[cfg(feature = "reflection")]
+fn no_input_format() -> InputFormat {
+    Ok((
+        serde_reflection::Format::Unit,
+        serde_reflection::Registry::new(),
+    ))
 }

@@ -8,8 +8,8 @@ use serde_json::{Map, Value, json};
 use crate::model::{OperationModel, Protocol, ServiceModel, all_services};
 use crate::shape::{ShapeId, ShapeKind, ShapeTable};
 use crate::{
-    decode_json, decode_query, encode_json_response, encode_query_response, json::read_json,
-    query_decode::read_query, redact_input, redact_output,
+    check_output, decode_json, decode_query, encode_json_response, encode_query_response,
+    json::read_json, query_decode::read_query, redact_input, redact_output,
 };
 
 /// An example value of a shape: every member present, one item per list and map, recursion
@@ -160,6 +160,8 @@ fn every_operation_encodes_example_output() {
     for service in all_services() {
         for op in service.operations() {
             let output = example_of(op, op.output_id());
+            // An output with every member the model has is one it describes.
+            check_output(op, &output).unwrap_or_else(|e| panic!("{e}"));
             let body: Value = serde_json::from_slice(&encode_json_response(service, op, &output))
                 .unwrap_or_else(|e| panic!("{}: {e}", op.name()));
             assert!(body.is_object(), "{}", op.name());

@@ -89,6 +89,39 @@ pub enum ModelError {
     UnsupportedProtocol(String),
 }
 
+/// An operation's output that does not match its API model: members the model does not
+/// name, or values not of their member's type. The encoders leave those out of the response
+/// (and log it); [`crate::check_output`] reports them, so tests fail on them.
+///
+/// Each problem names a path (`User.Tags[].Key`; `[]` for list elements, `{}` for map
+/// values) and never a value, so a problem can be logged without leaking what the output
+/// holds.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the output of `{operation}` does not match its API model: {}", .problems.join("; "))]
+pub struct OutputMismatchError {
+    operation: String,
+    problems: Vec<String>,
+}
+
+impl OutputMismatchError {
+    pub(crate) fn new(operation: &str, problems: Vec<String>) -> Self {
+        Self {
+            operation: operation.to_owned(),
+            problems,
+        }
+    }
+
+    /// The operation whose output it is.
+    pub fn operation(&self) -> &str {
+        &self.operation
+    }
+
+    /// Each mismatch, with the path of the member it is at, in path order.
+    pub fn problems(&self) -> &[String] {
+        &self.problems
+    }
+}
+
 /// Which kind of constraint an input broke.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Constraint {

@@ -181,65 +181,88 @@ fn expected_name(kind: &ShapeKind) -> &'static str {
 
 /// Encode an operation's canonical output as an awsJson response body: members the model
 /// does not name and `null`s are dropped, timestamps become epoch seconds.
+///
+/// What the model does not describe is left out and logged as a warning; [`crate::check_output`]
+/// says what it was.
 pub fn encode_json_response(
     _service: &ServiceModel,
     op: &OperationModel,
     output: &Value,
 ) -> Vec<u8> {
+    let mut dropped = false;
     let value = match op.output_id() {
-        Some(id) => {
-            write(&op.shapes, id, None, output, 0).unwrap_or_else(|| Value::Object(Map::new()))
+        Some(id) => write(&op.shapes, id, None, output, 0, &mut dropped)
+            .unwrap_or_else(|| Value::Object(Map::new())),
+        None => {
+            dropped = output.as_object().is_some_and(|o| !o.is_empty());
+            Value::Object(Map::new())
         }
-        None => Value::Object(Map::new()),
     };
+    if dropped {
+        crate::output_check::warn_dropped(op, output);
+    }
     serde_json::to_vec(&value).unwrap_or_else(|_| b"{}".to_vec())
 }
 
 /// Render a canonical value as shape `id` for the wire; `None` when it has nothing to write
-/// (null, or a value that is not of the shape's type — dropped rather than sent malformed).
+/// (null, or a value that is not of the shape's type — dropped rather than sent malformed,
+/// and `dropped` set).
 fn write(
     shapes: &ShapeTable,
     id: ShapeId,
     member: Option<&Member>,
     value: &Value,
     depth: usize,
+    dropped: &mut bool,
 ) -> Option<Value> {
     let shape = shapes.get(id)?;
-    if depth > MAX_DEPTH {
+    if value.is_null() {
         return None;
     }
-    match (&shape.kind, value) {
-        (_, Value::Null) => None,
+    if depth > MAX_DEPTH {
+        *dropped = true;
+        return None;
+    }
+    let written = match (&shape.kind, value) {
         (ShapeKind::Structure { members, .. }, Value::Object(object)) => {
             let mut out = Map::new();
+            let mut named = 0;
             for m in members {
-                if let Some(v) = object
-                    .get(&m.name)
-                    .and_then(|v| write(shapes, m.shape, Some(m), v, depth + 1))
-                {
-                    out.insert(m.wire_name().to_owned(), v);
+                if let Some(v) = object.get(&m.name) {
+                    named += 1;
+                    if let Some(v) = write(shapes, m.shape, Some(m), v, depth + 1, dropped) {
+                        out.insert(m.wire_name().to_owned(), v);
+                    }
                 }
+            }
+            // Counting is enough to notice a member the model lacks: naming it is the slow path.
+            if named < object.len() {
+                *dropped = true;
             }
             Some(Value::Object(out))
         }
         (ShapeKind::List { member: m }, Value::Array(items)) => Some(Value::Array(
             items
                 .iter()
-                .filter_map(|v| write(shapes, m.shape, Some(m), v, depth + 1))
+                .filter_map(|v| write(shapes, m.shape, Some(m), v, depth + 1, dropped))
                 .collect(),
         )),
         (ShapeKind::Map { value: m, .. }, Value::Object(object)) => Some(Value::Object(
             object
                 .iter()
                 .filter_map(|(k, v)| {
-                    write(shapes, m.shape, Some(m), v, depth + 1).map(|v| (k.clone(), v))
+                    write(shapes, m.shape, Some(m), v, depth + 1, dropped).map(|v| (k.clone(), v))
                 })
                 .collect(),
         )),
+        (ShapeKind::Structure { .. } | ShapeKind::List { .. } | ShapeKind::Map { .. }, _) => None,
         (ShapeKind::Timestamp, v) => write_timestamp(shape, member, v),
-        (ShapeKind::Document, v) => Some(v.clone()),
         (_, v) => Some(v.clone()),
+    };
+    if written.is_none() {
+        *dropped = true;
     }
+    written
 }
 
 fn write_timestamp(shape: &Shape, member: Option<&Member>, value: &Value) -> Option<Value> {
@@ -366,6 +389,22 @@ mod tests {
             body,
             json!({"KeyMetadata": {"KeyId": "1234", "CreationDate": 1_795_533_828, "Enabled": true}})
         );
+        // The release server still answers without the unknown member; tests see it.
+        let err = crate::check_output(op, &output).unwrap_err();
+        assert_eq!(
+            err.problems(),
+            ["`KeyMetadata.Extra`: not a member of `KeyMetadata`"]
+        );
+    }
+
+    #[test]
+    fn a_structure_that_is_not_an_object_is_dropped_not_sent() {
+        let op = kms().operation("DescribeKey").unwrap();
+        let output = json!({"KeyMetadata": "not a structure"});
+        let body: Value =
+            serde_json::from_slice(&encode_json_response(kms(), op, &output)).unwrap();
+        assert_eq!(body, json!({}));
+        assert!(crate::check_output(op, &output).is_err());
     }
 
     #[test]

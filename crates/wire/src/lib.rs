@@ -16,6 +16,10 @@
 //! [`encode_query_response`], [`encode_json_response`] and the error encoders. For the audit
 //! trail, [`redact_input`] and [`redact_output`] hide `sensitive` members.
 //!
+//! An output member the model does not name cannot be sent: the encoders leave it out and
+//! log a warning, and [`check_output`] reports it as an error, for tests and debug builds to
+//! fail on. [`ModelShape`] walks a model's shapes, for tests that hold Rust types against it.
+//!
 //! No input makes this crate panic, and nesting is bounded ([`MAX_DEPTH`]).
 
 #![deny(missing_docs)]
@@ -23,6 +27,8 @@
 mod error;
 mod json;
 mod model;
+mod model_shape;
+mod output_check;
 mod pattern;
 mod query_decode;
 mod raw;
@@ -38,9 +44,11 @@ mod coverage_tests;
 
 pub use serde_json::Value;
 
-pub use error::{AwsError, ModelError, SERIALIZATION_EXCEPTION};
+pub use error::{AwsError, ModelError, OutputMismatchError, SERIALIZATION_EXCEPTION};
 pub use json::{decode_json, encode_json_error, encode_json_response};
 pub use model::{JsonVersion, ModeledError, OperationModel, Protocol, ServiceModel, all_services};
+pub use model_shape::{ModelShape, ShapeType};
+pub use output_check::check_output;
 pub use query_decode::decode_query;
 pub use redact::{REDACTED, redact_input, redact_output};
 pub use sample::sample_input;

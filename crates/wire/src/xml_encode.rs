@@ -17,25 +17,41 @@ use crate::{MAX_DEPTH, timestamp};
 /// Encode an operation's canonical output as an awsQuery XML response:
 /// `<OpResponse xmlns=…><OpResult>…</OpResult><ResponseMetadata><RequestId>…</RequestId>
 /// </ResponseMetadata></OpResponse>`, with no `<OpResult>` when the operation has no output.
+///
+/// What the model does not describe is left out and logged as a warning; [`crate::check_output`]
+/// says what it was.
 pub fn encode_query_response(
     service: &ServiceModel,
     op: &OperationModel,
     output: &Value,
     request_id: &str,
 ) -> String {
-    let mut xml = String::with_capacity(512);
+    let mut writer = Writer {
+        shapes: &op.shapes,
+        xml: String::with_capacity(512),
+        dropped: false,
+    };
     let namespace = service.xml_namespace().unwrap_or_default();
-    let _ = write!(xml, "<{}Response xmlns=\"", op.name());
-    escape_into(&mut xml, namespace);
-    xml.push_str("\">");
-    if let Some(id) = op.output_id() {
-        let wrapper = op.result_wrapper();
-        open(&mut xml, &wrapper);
-        if let (Some(shape), Value::Object(_)) = (op.shapes.get(id), output) {
-            structure_members(&op.shapes, shape, output, &mut xml, 0);
+    let _ = write!(writer.xml, "<{}Response xmlns=\"", op.name());
+    escape_into(&mut writer.xml, namespace);
+    writer.xml.push_str("\">");
+    match op.output_id() {
+        Some(id) => {
+            let wrapper = op.result_wrapper();
+            open(&mut writer.xml, &wrapper);
+            match (op.shapes.get(id), output) {
+                (Some(shape), Value::Object(_)) => writer.structure_members(shape, output, 0),
+                (_, Value::Null) => {}
+                _ => writer.dropped = true,
+            }
+            close(&mut writer.xml, &wrapper);
         }
-        close(&mut xml, &wrapper);
+        None => writer.dropped = output.as_object().is_some_and(|o| !o.is_empty()),
     }
+    if writer.dropped {
+        crate::output_check::warn_dropped(op, output);
+    }
+    let mut xml = writer.xml;
     xml.push_str("<ResponseMetadata><RequestId>");
     escape_into(&mut xml, request_id);
     let _ = write!(
@@ -90,92 +106,103 @@ fn close(xml: &mut String, name: &str) {
     xml.push('>');
 }
 
-/// The members of a structure in model order; absent and null members are omitted.
-fn structure_members(
-    shapes: &ShapeTable,
-    shape: &Shape,
-    value: &Value,
-    xml: &mut String,
-    depth: usize,
-) {
-    let (ShapeKind::Structure { members, .. }, Value::Object(object)) = (&shape.kind, value) else {
-        return;
-    };
-    for member in members {
-        if let Some(v) = object.get(&member.name) {
-            element(shapes, member, member.wire_name(), v, xml, depth + 1);
-        }
-    }
+/// The XML being written, and whether anything of the output was left out of it.
+struct Writer<'a> {
+    shapes: &'a ShapeTable,
+    xml: String,
+    dropped: bool,
 }
 
-/// One member as `<name>…</name>` (or as repeated elements when it is a flattened list/map).
-fn element(
-    shapes: &ShapeTable,
-    member: &Member,
-    name: &str,
-    value: &Value,
-    xml: &mut String,
-    depth: usize,
-) {
-    let Some(shape) = shapes.get(member.shape) else {
-        return;
-    };
-    if value.is_null() || depth > MAX_DEPTH {
-        return;
+impl Writer<'_> {
+    /// The members of a structure in model order; absent and null members are omitted, and
+    /// members the model does not name are left out.
+    fn structure_members(&mut self, shape: &Shape, value: &Value, depth: usize) {
+        let (ShapeKind::Structure { members, .. }, Value::Object(object)) = (&shape.kind, value)
+        else {
+            return;
+        };
+        let mut written = 0;
+        for member in members {
+            if let Some(v) = object.get(&member.name) {
+                written += 1;
+                self.element(member, member.wire_name(), v, depth + 1);
+            }
+        }
+        // Counting is enough to notice a member the model lacks: naming it is the slow path.
+        if written < object.len() {
+            self.dropped = true;
+        }
     }
-    match (&shape.kind, value) {
-        (ShapeKind::Structure { .. }, Value::Object(_)) => {
-            open(xml, name);
-            structure_members(shapes, shape, value, xml, depth);
-            close(xml, name);
+
+    /// One member as `<name>…</name>` (or as repeated elements when it is a flattened
+    /// list/map).
+    fn element(&mut self, member: &Member, name: &str, value: &Value, depth: usize) {
+        let Some(shape) = self.shapes.get(member.shape) else {
+            return;
+        };
+        if value.is_null() {
+            return;
         }
-        (ShapeKind::List { member: item }, Value::Array(items)) => {
-            // IAM and STS never flatten; a flattened list repeats the member's own element.
-            if shape.flattened || member.flattened {
-                let item_name = item.location_name.as_deref().unwrap_or(name);
-                for v in items {
-                    element(shapes, item, item_name, v, xml, depth + 1);
-                }
-            } else {
-                open(xml, name);
-                for v in items {
-                    element(shapes, item, item.wire_name(), v, xml, depth + 1);
-                }
-                close(xml, name);
+        if depth > MAX_DEPTH {
+            self.dropped = true;
+            return;
+        }
+        match (&shape.kind, value) {
+            (ShapeKind::Structure { .. }, Value::Object(_)) => {
+                open(&mut self.xml, name);
+                self.structure_members(shape, value, depth);
+                close(&mut self.xml, name);
             }
-        }
-        (
-            ShapeKind::Map {
-                key,
-                value: map_value,
+            (ShapeKind::List { member: item }, Value::Array(items)) => {
+                // IAM and STS never flatten; a flattened list repeats the member's own element.
+                if shape.flattened || member.flattened {
+                    let item_name = item.location_name.as_deref().unwrap_or(name);
+                    for v in items {
+                        self.element(item, item_name, v, depth + 1);
+                    }
+                } else {
+                    open(&mut self.xml, name);
+                    for v in items {
+                        self.element(item, item.wire_name(), v, depth + 1);
+                    }
+                    close(&mut self.xml, name);
+                }
+            }
+            (
+                ShapeKind::Map {
+                    key,
+                    value: map_value,
+                },
+                Value::Object(entries),
+            ) => {
+                let flattened = shape.flattened || member.flattened;
+                if !flattened {
+                    open(&mut self.xml, name);
+                }
+                for (k, v) in entries {
+                    if v.is_null() {
+                        continue;
+                    }
+                    let entry = if flattened { name } else { "entry" };
+                    open(&mut self.xml, entry);
+                    open(&mut self.xml, key.wire_name());
+                    escape_into(&mut self.xml, k);
+                    close(&mut self.xml, key.wire_name());
+                    self.element(map_value, map_value.wire_name(), v, depth + 1);
+                    close(&mut self.xml, entry);
+                }
+                if !flattened {
+                    close(&mut self.xml, name);
+                }
+            }
+            _ => match scalar_text(shape, member, value) {
+                Some(text) => {
+                    open(&mut self.xml, name);
+                    escape_into(&mut self.xml, &text);
+                    close(&mut self.xml, name);
+                }
+                None => self.dropped = true,
             },
-            Value::Object(entries),
-        ) => {
-            let flattened = shape.flattened || member.flattened;
-            if !flattened {
-                open(xml, name);
-            }
-            for (k, v) in entries {
-                if v.is_null() {
-                    continue;
-                }
-                open(xml, if flattened { name } else { "entry" });
-                open(xml, key.wire_name());
-                escape_into(xml, k);
-                close(xml, key.wire_name());
-                element(shapes, map_value, map_value.wire_name(), v, xml, depth + 1);
-                close(xml, if flattened { name } else { "entry" });
-            }
-            if !flattened {
-                close(xml, name);
-            }
-        }
-        _ => {
-            if let Some(text) = scalar_text(shape, member, value) {
-                open(xml, name);
-                escape_into(xml, &text);
-                close(xml, name);
-            }
         }
     }
 }

@@ -6,8 +6,8 @@
 //! order is free in XML structures (SDKs read by name), list order is not.
 
 use rampart_wire::{
-    AwsError, ServiceModel, Value, encode_json_error, encode_json_response, encode_query_error,
-    encode_query_response,
+    AwsError, ServiceModel, Value, check_output, encode_json_error, encode_json_response,
+    encode_query_error, encode_query_response,
 };
 use serde_json::json;
 
@@ -57,7 +57,10 @@ fn service(prefix: &str) -> &'static ServiceModel {
 
 fn query_response(prefix: &str, op: &str, output: &Value, request_id: &str) -> String {
     let svc = service(prefix);
-    encode_query_response(svc, svc.operation(op).unwrap(), output, request_id)
+    let op = svc.operation(op).unwrap();
+    // Strict: a member the model lacks would be left out of the XML, so it fails here.
+    check_output(op, output).unwrap();
+    encode_query_response(svc, op, output, request_id)
 }
 
 #[test]
@@ -267,12 +270,9 @@ fn kms_json_error_and_output() {
     let out = json!({"KeyMetadata": {"KeyId": "1234abcd-12ab-34cd-56ef-1234567890ab", "AWSAccountId": "111122223333",
         "CreationDate": "2017-07-05T14:04:55.123Z", "Enabled": true, "KeyState": "Enabled",
         "EncryptionAlgorithms": ["SYMMETRIC_DEFAULT"], "MultiRegion": false}});
-    let body: Value = serde_json::from_slice(&encode_json_response(
-        kms,
-        kms.operation("CreateKey").unwrap(),
-        &out,
-    ))
-    .unwrap();
+    let create_key = kms.operation("CreateKey").unwrap();
+    check_output(create_key, &out).unwrap();
+    let body: Value = serde_json::from_slice(&encode_json_response(kms, create_key, &out)).unwrap();
     assert_eq!(
         body["KeyMetadata"]["CreationDate"],
         json!(1_499_263_495.123)
@@ -282,4 +282,26 @@ fn kms_json_error_and_output() {
         json!(["SYMMETRIC_DEFAULT"])
     );
     assert_eq!(body["KeyMetadata"]["MultiRegion"], json!(false));
+}
+
+#[test]
+fn a_member_the_model_lacks_is_left_out_and_reported() {
+    let sts = service("sts");
+    let op = sts.operation("GetCallerIdentity").unwrap();
+    let output = json!({"Arn": "arn:aws:iam::123456789012:user/Alice",
+        "UserId": "AIDACKCEVSQ6C2EXAMPLE", "Account": "123456789012", "AccountId": "123456789012"});
+    let xml = encode_query_response(sts, op, &output, "r");
+    assert!(xml.contains("<Account>123456789012</Account>"), "{xml}");
+    assert!(!xml.contains("AccountId"), "{xml}");
+    let err = check_output(op, &output).unwrap_err();
+    assert_eq!(err.operation(), "GetCallerIdentity");
+    assert_eq!(
+        err.problems(),
+        ["`AccountId`: not a member of `GetCallerIdentityResponse`"]
+    );
+    assert_eq!(
+        err.to_string(),
+        "the output of `GetCallerIdentity` does not match its API model: \
+         `AccountId`: not a member of `GetCallerIdentityResponse`"
+    );
 }
