@@ -1,6 +1,7 @@
 //! LookupEvents: the caller's account's events of the last 90 days, newest first, answered
 //! from the journal's indexes.
 
+use rampart_service::paging::PageSize;
 use rampart_service::{Env, Value, aws_timestamp};
 use rampart_store::{JournalAttribute, JournalHit, JournalQuery, ReadTx};
 use serde::{Deserialize, Serialize};
@@ -11,8 +12,8 @@ use crate::error::CloudTrailError;
 
 /// How far back LookupEvents reaches, as AWS documents.
 const LOOKBACK_SECONDS: i64 = 90 * 24 * 3600;
-/// AWS's page size when MaxResults is not given (and its maximum).
-const PAGE: usize = 50;
+/// AWS's page size when MaxResults is not given, and its maximum.
+const PAGE_SIZE: PageSize = PageSize::new(50, 50);
 
 /// LookupEvents' input.
 #[derive(Debug, Deserialize)]
@@ -146,7 +147,10 @@ pub(crate) fn lookup_events(
         ));
     }
     let before = input.next_token.as_deref().map(decode_token).transpose()?;
-    let limit = input.max_results.unwrap_or(PAGE).clamp(1, PAGE);
+    let requested = input
+        .max_results
+        .map(|n| i64::try_from(n).unwrap_or(i64::MAX));
+    let limit = PAGE_SIZE.of(requested);
     let query = JournalQuery {
         account: env.caller.account_id.clone(),
         attribute,

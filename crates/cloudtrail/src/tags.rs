@@ -1,6 +1,10 @@
 //! Trail tags: AddTags, RemoveTags, ListTags (and the checks CreateTrail's `TagsList` shares).
 //! Tags are kept on the trail's record, in AWS's `{"Key", "Value"}` shape.
 
+use rampart_service::paging::{PageError, single_page};
+use rampart_service::tagging::{
+    DuplicateKeys, KeyCase, ReservedPrefix, TagError, TagRules, TagTextError, check_text,
+};
 use rampart_service::{AwsError, Env, Resource, Value};
 use rampart_store::{ReadTx, WriteTx, put_json};
 use serde::{Deserialize, Serialize};
@@ -8,8 +12,14 @@ use serde::{Deserialize, Serialize};
 use crate::error::CloudTrailError;
 use crate::trails::{Empty, TRAILS_NS, TrailRecord, invalid_arn, load};
 
-/// AWS's quota of tags per trail.
-const MAX_TAGS_PER_TRAIL: usize = 50;
+/// CloudTrail's tag rules: keys compare exactly, `aws:` in any case is AWS's, a later tag of a
+/// request replaces an earlier one with its key, at most 50 tags per trail.
+const RULES: TagRules = TagRules {
+    max_tags: 50,
+    key_case: KeyCase::Sensitive,
+    reserved_prefix: ReservedPrefix::AnyCase,
+    duplicate_keys: DuplicateKeys::LastWins,
+};
 /// ListTags names at most this many resources per call.
 const MAX_RESOURCES_PER_LIST: usize = 20;
 
@@ -38,56 +48,56 @@ pub(crate) fn store_tags(trail: &mut TrailRecord, tags: &[Tag]) {
         .collect();
 }
 
-/// The checks every tag key and value pass, as AWS applies them to tags: keys of 1 to 128
-/// characters and values of up to 256, of letters, digits, spaces and `_ . : / = + - @`; the
-/// `aws:` prefix is AWS's own.
-fn check_tag(tag: &Tag) -> Result<(), CloudTrailError> {
-    let allowed = |s: &str| {
-        s.chars()
-            .all(|c| c.is_alphanumeric() || c.is_whitespace() || "_.:/=+-@".contains(c))
-    };
-    let key_length = tag.key.chars().count();
-    if key_length == 0 || key_length > 128 || !allowed(&tag.key) {
-        return Err(CloudTrailError::InvalidTagParameter(format!(
-            "Tag key {:?} is not valid: 1 to 128 letters, digits, spaces and _ . : / = + - @.",
-            tag.key
-        )));
+impl rampart_service::tagging::Tag for Tag {
+    fn key(&self) -> &str {
+        &self.key
     }
-    if tag.key.to_ascii_lowercase().starts_with("aws:") {
-        return Err(CloudTrailError::InvalidTagParameter(format!(
-            "Tag key {:?} is not valid: the aws: prefix is reserved for AWS.",
-            tag.key
-        )));
+    fn value(&self) -> Option<&str> {
+        self.value.as_deref()
     }
-    if let Some(value) = &tag.value
-        && (value.chars().count() > 256 || !allowed(value))
-    {
-        return Err(CloudTrailError::InvalidTagParameter(format!(
-            "Tag value {value:?} of key {:?} is not valid: up to 256 letters, digits, spaces \
-             and _ . : / = + - @.",
-            tag.key
-        )));
+}
+
+impl From<TagTextError> for CloudTrailError {
+    fn from(e: TagTextError) -> Self {
+        CloudTrailError::InvalidTagParameter(match e {
+            TagTextError::InvalidKey { key } => format!(
+                "Tag key {key:?} is not valid: 1 to 128 letters, digits, spaces and _ . : / = + - @."
+            ),
+            TagTextError::InvalidValue { key, value } => format!(
+                "Tag value {value:?} of key {key:?} is not valid: up to 256 letters, digits, \
+                 spaces and _ . : / = + - @."
+            ),
+        })
     }
-    Ok(())
+}
+
+impl From<TagError> for CloudTrailError {
+    fn from(e: TagError) -> Self {
+        match e {
+            TagError::ReservedKey { key } => CloudTrailError::InvalidTagParameter(format!(
+                "Tag key {key:?} is not valid: the aws: prefix is reserved for AWS."
+            )),
+            TagError::TooMany { count, max } => CloudTrailError::TagsLimitExceeded(format!(
+                "The number of tags per trail would be {count}; the limit is {max}."
+            )),
+            // CloudTrail lets the last of a repeated key win; kept for completeness.
+            TagError::DuplicateKey { key } => CloudTrailError::InvalidTagParameter(format!(
+                "Tag key {key:?} is given more than once."
+            )),
+        }
+    }
 }
 
 /// `tags` with `added` set on them (a key given again takes the new value), checked against
-/// the tag rules and the per-trail quota.
+/// the tag rules (keys of 1 to 128 characters and values of up to 256, of letters, digits,
+/// spaces and `_ . : / = + - @`; the `aws:` prefix is AWS's own) and the per-trail quota.
 pub(crate) fn with_tags(tags: &[Tag], added: &[Tag]) -> Result<Vec<Tag>, CloudTrailError> {
-    let mut merged = tags.to_vec();
     for tag in added {
-        check_tag(tag)?;
-        match merged.iter_mut().find(|t| t.key == tag.key) {
-            Some(existing) => existing.value = tag.value.clone(),
-            None => merged.push(tag.clone()),
-        }
+        check_text(tag)?;
+        RULES.check(std::slice::from_ref(tag))?;
     }
-    if merged.len() > MAX_TAGS_PER_TRAIL {
-        return Err(CloudTrailError::TagsLimitExceeded(format!(
-            "The number of tags per trail would be {}; the limit is {MAX_TAGS_PER_TRAIL}.",
-            merged.len()
-        )));
-    }
+    let mut merged = tags.to_vec();
+    RULES.merge(&mut merged, added.to_vec())?;
     Ok(merged)
 }
 
@@ -137,7 +147,8 @@ pub(crate) fn remove_tags(
 ) -> Result<Empty, CloudTrailError> {
     let mut trail = tagged_trail(env, tx, &input.resource_id)?;
     let mut tags = tags_of(&trail);
-    tags.retain(|tag| !input.tags_list.iter().any(|gone| gone.key == tag.key));
+    let gone: Vec<&str> = input.tags_list.iter().map(|tag| tag.key.as_str()).collect();
+    RULES.remove(&mut tags, &gone);
     store_tags(&mut trail, &tags);
     put_json(tx, TRAILS_NS, &trail.key(), &trail)?;
     Ok(Empty {})
@@ -172,11 +183,15 @@ pub(crate) fn list_tags(
     tx: &mut dyn ReadTx,
     input: ListTagsInput,
 ) -> Result<ListTagsOutput, CloudTrailError> {
-    if input.next_token.is_some() {
-        // One page holds every answer, so Rampart never hands out a token.
-        return Err(CloudTrailError::InvalidToken(
-            "The NextToken is not valid: ListTags answered every resource in one page.".to_owned(),
-        ));
+    // One page holds every answer, so Rampart never hands out a token.
+    if let Err(e) = single_page(input.next_token.as_deref()) {
+        return Err(match e {
+            PageError::InvalidToken => CloudTrailError::InvalidToken(
+                "The NextToken is not valid: ListTags answered every resource in one page."
+                    .to_owned(),
+            ),
+            PageError::Store(e) => CloudTrailError::Store(e),
+        });
     }
     if input.resource_id_list.len() > MAX_RESOURCES_PER_LIST {
         return Err(CloudTrailError::InvalidParameter(format!(
@@ -259,5 +274,42 @@ mod tests {
             with_tags(&fifty, &[tag("one-more", None)]),
             Err(CloudTrailError::TagsLimitExceeded(_))
         ));
+    }
+
+    #[test]
+    fn the_reserved_prefix_is_refused_in_any_case_with_its_own_message() {
+        for key in ["aws:owner", "AWS:owner", "Aws:x"] {
+            let e = with_tags(&[], &[tag(key, Some("v"))]).unwrap_err();
+            assert!(
+                matches!(&e, CloudTrailError::InvalidTagParameter(m)
+                    if *m == format!("Tag key {key:?} is not valid: the aws: prefix is reserved for AWS.")),
+                "{e:?}"
+            );
+        }
+        // A key that only contains the word is an ordinary key.
+        assert!(with_tags(&[], &[tag("my-aws:key", None)]).is_ok());
+        // Characters outside letters, digits, spaces and `_ . : / = + - @` (a tab is not a
+        // space separator) are refused, with the key named.
+        let e = with_tags(&[], &[tag("a\tb", None)]).unwrap_err();
+        assert!(
+            matches!(&e, CloudTrailError::InvalidTagParameter(m) if m.starts_with("Tag key \"a\\tb\" is not valid")),
+            "{e:?}"
+        );
+    }
+
+    #[test]
+    fn list_tags_takes_no_token() {
+        let t = rampart_service::testing::TestEnv::new();
+        let input = |v| serde_json::from_value::<ListTagsInput>(v).unwrap();
+        let given = input(serde_json::json!({"ResourceIdList": [], "NextToken": "x"}));
+        let e = t.read(|env, tx| list_tags(env, tx, given)).unwrap_err();
+        assert!(
+            matches!(&e, CloudTrailError::InvalidToken(m)
+                if m == "The NextToken is not valid: ListTags answered every resource in one page."),
+            "{e:?}"
+        );
+        let none = input(serde_json::json!({"ResourceIdList": []}));
+        let listed = t.read(|env, tx| list_tags(env, tx, none)).unwrap();
+        assert!(listed.resource_tag_list.is_empty());
     }
 }

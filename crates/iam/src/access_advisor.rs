@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::IamError;
 use crate::authorization::{self, NamedDocument};
+use crate::pagination::page_by_index;
 use crate::records::{self, GROUPS, GroupRecord, ROLES, RoleRecord, USERS, UserRecord};
 
 /// Namespace of last-access records: `<account>/<entity ARN>/<service namespace>`.
@@ -376,27 +377,15 @@ fn get_details(
     let job: Job = get_json(tx, JOBS, &input.job_id)?
         .filter(|j: &Job| j.account_id == env.caller.account_id)
         .ok_or_else(|| IamError::NoSuchEntity(format!("No such job: {}", input.job_id)))?;
-    let start = match input.marker.as_deref() {
-        Some(m) => m
-            .parse::<usize>()
-            .map_err(|_| IamError::InvalidInput("Invalid Marker.".into()))?,
-        None => 0,
-    };
-    let max = input
-        .max_items
-        .and_then(|m| usize::try_from(m).ok())
-        .unwrap_or(crate::pagination::DEFAULT_MAX_ITEMS);
-    let total = job.services.len();
-    let page: Vec<_> = job.services.into_iter().skip(start).take(max).collect();
-    let next = start + page.len();
+    let page = page_by_index(job.services, input.marker.as_deref(), input.max_items)?;
     Ok(GetDetailsOutput {
         job_status: "COMPLETED",
         job_type: job.job_type,
         job_creation_date: job.created.clone(),
-        services_last_accessed: page,
+        is_truncated: page.is_truncated(),
+        services_last_accessed: page.items,
         job_completion_date: job.created,
-        is_truncated: next < total,
-        marker: (next < total).then(|| next.to_string()),
+        marker: page.next,
     })
 }
 
@@ -528,26 +517,14 @@ fn get_details_with_entities(
         });
     }
     details.sort_by(|a, b| b.last_authenticated.cmp(&a.last_authenticated));
-    let start = match input.marker.as_deref() {
-        Some(m) => m
-            .parse::<usize>()
-            .map_err(|_| IamError::InvalidInput("Invalid Marker.".into()))?,
-        None => 0,
-    };
-    let max = input
-        .max_items
-        .and_then(|m| usize::try_from(m).ok())
-        .unwrap_or(crate::pagination::DEFAULT_MAX_ITEMS);
-    let total = details.len();
-    let page: Vec<_> = details.into_iter().skip(start).take(max).collect();
-    let next = start + page.len();
+    let page = page_by_index(details, input.marker.as_deref(), input.max_items)?;
     Ok(GetDetailsWithEntitiesOutput {
         job_status: "COMPLETED",
         job_creation_date: job.created.clone(),
         job_completion_date: job.created,
-        entity_details_list: page,
-        is_truncated: next < total,
-        marker: (next < total).then(|| next.to_string()),
+        is_truncated: page.is_truncated(),
+        entity_details_list: page.items,
+        marker: page.next,
     })
 }
 

@@ -540,10 +540,7 @@ fn list_access_keys(
                 + 1
         }
     };
-    let max = input
-        .max_items
-        .and_then(|m| usize::try_from(m).ok())
-        .unwrap_or(crate::pagination::DEFAULT_MAX_ITEMS);
+    let max = crate::pagination::PAGE_SIZE.of(input.max_items);
     let page: Vec<AccessKeyRecord> = keys.iter().skip(start).take(max).cloned().collect();
     let truncated = start + page.len() < keys.len();
     Ok(ListAccessKeysOutput {

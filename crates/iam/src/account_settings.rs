@@ -12,7 +12,7 @@ use crate::IamError;
 use crate::access_keys;
 use crate::managed_policies;
 use crate::mfa;
-use crate::pagination::DEFAULT_MAX_ITEMS;
+use crate::pagination::page_by_index;
 use crate::policies::{self, encode_document};
 use crate::records::{
     self, GROUPS, GroupRecord, POLICIES, PolicyRecord, ROLES, RoleLastUsed, RoleRecord, Tag, USERS,
@@ -555,21 +555,13 @@ fn get_account_authorization_details(
     }
     // The marker is the index of the next entry: the answer is rebuilt on each call, in a
     // stable order, so an index continues where the previous page stopped.
-    let start = match input.marker.as_deref() {
-        Some(m) => m
-            .parse::<usize>()
-            .map_err(|_| IamError::InvalidInput("Invalid Marker.".into()))?,
-        None => 0,
+    let page = page_by_index(details, input.marker.as_deref(), input.max_items)?;
+    let mut out = AuthorizationDetailsOutput {
+        is_truncated: page.is_truncated(),
+        marker: page.next,
+        ..AuthorizationDetailsOutput::default()
     };
-    let max = input
-        .max_items
-        .and_then(|m| usize::try_from(m).ok())
-        .unwrap_or(DEFAULT_MAX_ITEMS);
-    let total = details.len();
-    let mut out = AuthorizationDetailsOutput::default();
-    let mut next = start;
-    for detail in details.into_iter().skip(start).take(max) {
-        next += 1;
+    for detail in page.items {
         match detail {
             Detail::User(d) => out.user_detail_list.push(d),
             Detail::Group(d) => out.group_detail_list.push(d),
@@ -577,8 +569,6 @@ fn get_account_authorization_details(
             Detail::Policy(d) => out.policies.push(d),
         }
     }
-    out.is_truncated = next < total;
-    out.marker = out.is_truncated.then(|| next.to_string());
     Ok(out)
 }
 

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::IamError;
 use crate::ids::{IdPrefix, unique_id};
-use crate::pagination::{DEFAULT_MAX_ITEMS, page};
+use crate::pagination::{Page, page, page_sorted};
 use crate::records::{self, GROUPS, GroupRecord};
 use crate::users::User;
 
@@ -102,53 +102,16 @@ impl Group {
 /// One page of items already in memory (a group's members, a user's groups), in
 /// case-insensitive name order. The marker is the last name returned, encoded, so the next
 /// page continues after it even if members change in between.
-pub(crate) struct NamedPage<T> {
-    pub(crate) items: Vec<T>,
-    pub(crate) marker: Option<String>,
-}
-
 pub(crate) fn page_by_name<T>(
-    mut items: Vec<(String, T)>,
+    items: Vec<(String, T)>,
     marker: Option<&str>,
     max_items: Option<i64>,
-) -> Result<NamedPage<T>, IamError> {
-    for (name, _) in &mut items {
-        *name = name.to_ascii_lowercase();
-    }
-    items.sort_by(|a, b| a.0.cmp(&b.0));
-    let after = marker
-        .map(|m| {
-            data_encoding::BASE64URL_NOPAD
-                .decode(m.as_bytes())
-                .ok()
-                .and_then(|bytes| String::from_utf8(bytes).ok())
-                .ok_or_else(|| IamError::InvalidInput("Invalid Marker.".into()))
-        })
-        .transpose()?;
-    let max = max_items
-        .and_then(|m| usize::try_from(m).ok())
-        .unwrap_or(DEFAULT_MAX_ITEMS);
-    let mut rest = items
+) -> Result<Page<T>, IamError> {
+    let items = items
         .into_iter()
-        .filter(|(name, _)| after.as_ref().is_none_or(|a| name > a))
-        .peekable();
-    let mut page = Vec::new();
-    let mut last = None;
-    while page.len() < max {
-        let Some((name, item)) = rest.next() else {
-            break;
-        };
-        page.push(item);
-        last = Some(name);
-    }
-    let marker = match (rest.peek(), last) {
-        (Some(_), Some(last)) => Some(data_encoding::BASE64URL_NOPAD.encode(last.as_bytes())),
-        _ => None,
-    };
-    Ok(NamedPage {
-        items: page,
-        marker,
-    })
+        .map(|(name, item)| (name.to_ascii_lowercase(), item))
+        .collect();
+    page_sorted(items, marker, max_items)
 }
 
 #[derive(Debug, Deserialize)]
@@ -229,8 +192,8 @@ fn get_group(
         group: Group::of(&group),
         // GetGroup lists members as ListUsers does: without tags or boundary.
         users: page.items.iter().map(User::listed).collect(),
-        is_truncated: page.marker.is_some(),
-        marker: page.marker,
+        is_truncated: page.is_truncated(),
+        marker: page.next,
     })
 }
 
@@ -268,7 +231,7 @@ fn list_groups(
     Ok(ListGroupsOutput {
         is_truncated: page.is_truncated(),
         groups: page.items.iter().map(Group::of).collect(),
-        marker: page.marker,
+        marker: page.next,
     })
 }
 
@@ -430,8 +393,8 @@ fn list_groups_for_user(
     let page = page_by_name(groups, input.marker.as_deref(), input.max_items)?;
     Ok(ListGroupsOutput {
         groups: page.items.iter().map(Group::of).collect(),
-        is_truncated: page.marker.is_some(),
-        marker: page.marker,
+        is_truncated: page.is_truncated(),
+        marker: page.next,
     })
 }
 
@@ -700,9 +663,9 @@ mod tests {
         let items: Vec<(String, u32)> = vec![("b".into(), 2), ("C".into(), 3), ("a".into(), 1)];
         let first = page_by_name(items.clone(), None, Some(2)).unwrap();
         assert_eq!(first.items, [1, 2]);
-        let second = page_by_name(items.clone(), first.marker.as_deref(), Some(2)).unwrap();
+        let second = page_by_name(items.clone(), first.next.as_deref(), Some(2)).unwrap();
         assert_eq!(second.items, [3]);
-        assert_eq!(second.marker, None);
+        assert_eq!(second.next, None);
         assert!(page_by_name(items, Some("%%%"), None).is_err());
     }
 }

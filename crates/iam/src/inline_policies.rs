@@ -207,7 +207,7 @@ fn list(
     Ok(ListInlinePoliciesOutput {
         is_truncated: page.is_truncated(),
         policy_names: page.items,
-        marker: page.marker,
+        marker: page.next,
     })
 }
 

@@ -343,7 +343,7 @@ fn list_instance_profiles(
     Ok(ListInstanceProfilesOutput {
         is_truncated: page.is_truncated(),
         instance_profiles: profiles,
-        marker: page.marker,
+        marker: page.next,
     })
 }
 
@@ -439,7 +439,7 @@ fn list_instance_profiles_for_role(
     Ok(ListInstanceProfilesOutput {
         is_truncated: page.is_truncated(),
         instance_profiles: profiles,
-        marker: page.marker,
+        marker: page.next,
     })
 }
 

@@ -660,7 +660,7 @@ fn list_mfa_devices(
     Ok(ListMfaDevicesOutput {
         is_truncated: serials.is_truncated(),
         mfa_devices: devices,
-        marker: serials.marker,
+        marker: serials.next,
     })
 }
 
@@ -721,7 +721,7 @@ fn list_virtual_mfa_devices(
     Ok(ListVirtualMfaDevicesOutput {
         is_truncated: devices.is_truncated(),
         virtual_mfa_devices: shown,
-        marker: devices.marker,
+        marker: devices.next,
     })
 }
 

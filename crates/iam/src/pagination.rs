@@ -1,46 +1,25 @@
-//! IAM's pagination: `Marker` / `MaxItems` in, `IsTruncated` / `Marker` out.
-//!
-//! The marker is opaque to clients; here it is the last key returned, base64-encoded, so a
-//! page continues exactly after it even when entities are added or removed in between.
+//! IAM's pagination: `Marker` / `MaxItems` in, `IsTruncated` / `Marker` out, on the shared
+//! paging of `rampart_service::paging`. What is IAM's own: its page size and its answer to a
+//! marker it did not hand out.
 
-use rampart_store::{ReadTx, scan_json};
+use rampart_service::paging::{self, PageError, PageSize};
+use rampart_store::{ReadTx, StoreError};
 use serde::de::DeserializeOwned;
 
 use crate::IamError;
 
-/// AWS's default page size for IAM lists.
-pub const DEFAULT_MAX_ITEMS: usize = 100;
+pub use rampart_service::paging::Page;
 
-/// One page of a listing.
-#[derive(Debug)]
-pub struct Page<T> {
-    /// The items on this page.
-    pub items: Vec<T>,
-    /// Where the next page starts, if there is one.
-    pub marker: Option<String>,
-}
+/// `MaxItems`: AWS's default of 100 unless given, at most 1000 (the model's range).
+pub const PAGE_SIZE: PageSize = PageSize::new(100, 1000);
 
-impl<T> Page<T> {
-    /// Whether more items follow.
-    pub fn is_truncated(&self) -> bool {
-        self.marker.is_some()
+impl From<PageError> for IamError {
+    fn from(e: PageError) -> Self {
+        match e {
+            PageError::InvalidToken => IamError::InvalidInput("Invalid Marker.".into()),
+            PageError::Store(e) => IamError::Store(e),
+        }
     }
-}
-
-fn decode_marker(marker: Option<&str>) -> Result<Option<String>, IamError> {
-    marker
-        .map(|m| {
-            data_encoding::BASE64URL_NOPAD
-                .decode(m.as_bytes())
-                .ok()
-                .and_then(|bytes| String::from_utf8(bytes).ok())
-                .ok_or_else(|| IamError::InvalidInput("Invalid Marker.".into()))
-        })
-        .transpose()
-}
-
-fn encode_marker(key: &str) -> String {
-    data_encoding::BASE64URL_NOPAD.encode(key.as_bytes())
 }
 
 /// A page of the documents of `ns` under `prefix` that `keep` accepts, in key order.
@@ -52,63 +31,31 @@ pub fn page<T: DeserializeOwned>(
     max_items: Option<i64>,
     keep: impl Fn(&T) -> bool,
 ) -> Result<Page<T>, IamError> {
-    let max = max_of(max_items);
-    let mut after = decode_marker(marker)?;
-    let mut items = Vec::new();
-    loop {
-        let batch = scan_json::<T>(tx, ns, prefix, after.as_deref(), max + 1)?;
-        let exhausted = batch.len() <= max;
-        for (key, item) in batch {
-            if !keep(&item) {
-                after = Some(key);
-                continue;
-            }
-            if items.len() == max {
-                // One more match exists: this page ends at the previous key.
-                let last = after.unwrap_or_default();
-                return Ok(Page {
-                    items,
-                    marker: Some(encode_marker(&last)),
-                });
-            }
-            items.push(item);
-            after = Some(key);
-        }
-        if exhausted {
-            return Ok(Page {
-                items,
-                marker: None,
-            });
-        }
-    }
+    paging::scan_page(
+        tx,
+        ns,
+        prefix,
+        marker,
+        PAGE_SIZE.of(max_items),
+        |_, key, bytes| {
+            let item: T = serde_json::from_slice(bytes).map_err(|e| StoreError::Malformed {
+                ns: ns.to_owned(),
+                key: key.to_owned(),
+                reason: e.to_string(),
+            })?;
+            Ok(keep(&item).then_some(item))
+        },
+    )
 }
 
-/// One page of `items`, which are in ascending order of their keys (unique). The marker is the
-/// last key returned, base64-encoded, so a page continues after it even when items come and go.
+/// One page of `items`, each with a unique key, in key order; the marker names the last key
+/// returned, so a page continues after it even when items come and go.
 pub(crate) fn page_sorted<T>(
     items: Vec<(String, T)>,
     marker: Option<&str>,
     max_items: Option<i64>,
 ) -> Result<Page<T>, IamError> {
-    let after = decode_marker(marker)?;
-    let max = max_of(max_items);
-    let mut rest = items
-        .into_iter()
-        .filter(|(key, _)| after.as_ref().is_none_or(|after| key > after));
-    let mut page = Vec::new();
-    let mut last = None;
-    for (key, item) in rest.by_ref().take(max) {
-        page.push(item);
-        last = Some(key);
-    }
-    let marker = match (rest.next(), last) {
-        (Some(_), Some(last)) => Some(encode_marker(&last)),
-        _ => None,
-    };
-    Ok(Page {
-        items: page,
-        marker,
-    })
+    Ok(paging::page_sorted(items, marker, PAGE_SIZE.of(max_items))?)
 }
 
 /// One page of `items`, an answer rebuilt in the same order on every call: the marker is the
@@ -118,27 +65,76 @@ pub(crate) fn page_by_index<T>(
     marker: Option<&str>,
     max_items: Option<i64>,
 ) -> Result<Page<T>, IamError> {
-    let start = match marker {
-        Some(m) => m
-            .parse::<usize>()
-            .map_err(|_| IamError::InvalidInput("Invalid Marker.".into()))?,
-        None => 0,
-    };
-    let total = items.len();
-    let page: Vec<T> = items
-        .into_iter()
-        .skip(start)
-        .take(max_of(max_items))
-        .collect();
-    let next = start + page.len();
-    Ok(Page {
-        items: page,
-        marker: (next < total).then(|| next.to_string()),
-    })
+    Ok(paging::page_by_index(
+        items,
+        marker,
+        PAGE_SIZE.of(max_items),
+    )?)
 }
 
-fn max_of(max_items: Option<i64>) -> usize {
-    max_items
-        .and_then(|m| usize::try_from(m).ok())
-        .unwrap_or(DEFAULT_MAX_ITEMS)
+#[cfg(test)]
+mod tests {
+    use rampart_service::testing::TestEnv;
+    use rampart_store::put_json;
+
+    use super::*;
+
+    const NS: &str = "paging-test";
+
+    fn store(t: &TestEnv, documents: &'static [(&'static str, u32)]) {
+        t.write(move |_, tx| {
+            for (key, n) in documents {
+                put_json(tx, NS, key, n)?;
+            }
+            Ok::<_, StoreError>(())
+        })
+        .unwrap();
+    }
+
+    fn list(
+        t: &TestEnv,
+        prefix: &'static str,
+        marker: Option<String>,
+    ) -> Result<Page<u32>, IamError> {
+        t.read(move |_, tx| page::<u32>(tx, NS, prefix, marker.as_deref(), Some(1), |_| true))
+    }
+
+    /// A marker is a store key: one naming another account's records is refused with IAM's
+    /// answer, never used to start the scan there; the account's own markers go on.
+    #[test]
+    fn a_marker_outside_the_listing_is_refused() {
+        let t = TestEnv::new();
+        store(
+            &t,
+            &[
+                ("111111111111/a", 1),
+                ("222222222222/a", 2),
+                ("222222222222/b", 3),
+            ],
+        );
+        let foreign = data_encoding::BASE64URL_NOPAD.encode(b"111111111111/");
+        let e = list(&t, "222222222222/", Some(foreign)).unwrap_err();
+        assert!(
+            matches!(&e, IamError::InvalidInput(m) if m == "Invalid Marker."),
+            "{e:?}"
+        );
+        let first = list(&t, "222222222222/", None).unwrap();
+        assert_eq!(first.items, [2]);
+        let second = list(&t, "222222222222/", first.next).unwrap();
+        assert_eq!(second.items, [3]);
+        assert!(!second.is_truncated());
+    }
+
+    /// IAM's own choice, kept on the shared paging: a record it cannot read fails the
+    /// listing as a store failure.
+    #[test]
+    fn an_unreadable_record_fails_the_listing() {
+        let t = TestEnv::new();
+        t.write(|_, tx| tx.put(NS, "222222222222/a", b"{not json"))
+            .unwrap();
+        assert!(matches!(
+            list(&t, "222222222222/", None),
+            Err(IamError::Store(StoreError::Malformed { .. }))
+        ));
+    }
 }

@@ -610,7 +610,7 @@ fn list_policies(
     Ok(ListPoliciesOutput {
         is_truncated: page.is_truncated(),
         policies: page.items,
-        marker: page.marker,
+        marker: page.next,
     })
 }
 

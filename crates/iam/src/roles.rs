@@ -285,7 +285,7 @@ fn list_roles(
     Ok(ListRolesOutput {
         is_truncated: page.is_truncated(),
         roles: page.items.iter().map(Role::listed).collect(),
-        marker: page.marker,
+        marker: page.next,
     })
 }
 

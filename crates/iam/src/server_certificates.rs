@@ -466,7 +466,7 @@ fn list_server_certificates(
             .iter()
             .map(ServerCertificateMetadata::new)
             .collect(),
-        marker: page.marker,
+        marker: page.next,
     })
 }
 

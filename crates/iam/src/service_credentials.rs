@@ -414,7 +414,7 @@ fn list_service_specific_credentials(
                 service_name: c.service_name,
             })
             .collect(),
-        marker: page.marker,
+        marker: page.next,
     })
 }
 

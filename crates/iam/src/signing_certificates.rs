@@ -276,7 +276,7 @@ fn list_signing_certificates(
             .into_iter()
             .map(SigningCertificate::new)
             .collect(),
-        marker: page.marker,
+        marker: page.next,
     })
 }
 

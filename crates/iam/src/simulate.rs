@@ -447,7 +447,7 @@ fn paginate(
     Ok(SimulatePolicyOutput {
         is_truncated: page.is_truncated(),
         evaluation_results: page.items,
-        marker: page.marker,
+        marker: page.next,
     })
 }
 

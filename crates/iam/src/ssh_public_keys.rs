@@ -570,7 +570,7 @@ fn list_ssh_public_keys(
                 upload_date: k.upload_date,
             })
             .collect(),
-        marker: page.marker,
+        marker: page.next,
     })
 }
 

@@ -1,5 +1,6 @@
 //! Tags on IAM entities, and the permissions-boundary view shared by users and roles.
 
+use rampart_service::tagging::{DuplicateKeys, KeyCase, ReservedPrefix, TagError, TagRules};
 use serde::Serialize;
 
 use crate::IamError;
@@ -26,53 +27,55 @@ impl PermissionsBoundary {
     }
 }
 
+/// IAM's tag rules: keys compare without regard to case, a key given twice is refused, at
+/// most [`MAX_TAGS`] per entity.
+const RULES: TagRules = TagRules {
+    max_tags: MAX_TAGS,
+    key_case: KeyCase::Insensitive,
+    reserved_prefix: ReservedPrefix::Allowed,
+    duplicate_keys: DuplicateKeys::Refused,
+};
+
+impl rampart_service::tagging::Tag for Tag {
+    fn key(&self) -> &str {
+        &self.key
+    }
+    fn value(&self) -> Option<&str> {
+        Some(&self.value)
+    }
+}
+
+impl From<TagError> for IamError {
+    fn from(e: TagError) -> Self {
+        match e {
+            TagError::DuplicateKey { .. } => IamError::InvalidInput(
+                "Duplicate tag keys found. Please note that Tag keys are case insensitive.".into(),
+            ),
+            TagError::TooMany { max, .. } => IamError::LimitExceeded(format!(
+                "The number of tags has reached the maximum limit of {max}."
+            )),
+            // IAM's rules reserve no prefix; kept for completeness of the mapping.
+            TagError::ReservedKey { key } => IamError::InvalidInput(format!(
+                "The tag key {key} begins with aws:, which is reserved for AWS."
+            )),
+        }
+    }
+}
+
 /// Checks tags given at creation: no key twice (keys compare without regard to case, as IAM
 /// does), at most 50.
 pub fn check_new(tags: &[Tag]) -> Result<(), IamError> {
-    for (i, tag) in tags.iter().enumerate() {
-        if tags
-            .iter()
-            .skip(i + 1)
-            .any(|other| other.key.eq_ignore_ascii_case(&tag.key))
-        {
-            return Err(IamError::InvalidInput(
-                "Duplicate tag keys found. Please note that Tag keys are case insensitive.".into(),
-            ));
-        }
-    }
-    if tags.len() > MAX_TAGS {
-        return Err(too_many());
-    }
-    Ok(())
-}
-
-fn too_many() -> IamError {
-    IamError::LimitExceeded(format!(
-        "The number of tags has reached the maximum limit of {MAX_TAGS}."
-    ))
+    Ok(RULES.check_new(tags)?)
 }
 
 /// Adds `new` to `tags`, replacing the value of a key already there.
 pub fn merge(tags: &mut Vec<Tag>, new: Vec<Tag>) -> Result<(), IamError> {
-    check_new(&new)?;
-    for tag in new {
-        match tags
-            .iter_mut()
-            .find(|t| t.key.eq_ignore_ascii_case(&tag.key))
-        {
-            Some(existing) => *existing = tag,
-            None => tags.push(tag),
-        }
-    }
-    if tags.len() > MAX_TAGS {
-        return Err(too_many());
-    }
-    Ok(())
+    Ok(RULES.merge(tags, new)?)
 }
 
 /// Removes the tags whose keys are in `keys`.
 pub fn remove(tags: &mut Vec<Tag>, keys: &[String]) {
-    tags.retain(|t| !keys.iter().any(|k| k.eq_ignore_ascii_case(&t.key)));
+    RULES.remove(tags, keys);
 }
 
 /// A page of tags (`List*Tags`).
@@ -95,7 +98,7 @@ pub fn page(
     Ok(TagPage {
         is_truncated: page.is_truncated(),
         tags: page.items,
-        marker: page.marker,
+        marker: page.next,
     })
 }
 

@@ -235,7 +235,7 @@ fn list_users(
     Ok(ListUsersOutput {
         is_truncated: page.is_truncated(),
         users: page.items.iter().map(User::listed).collect(),
-        marker: page.marker,
+        marker: page.next,
     })
 }
 

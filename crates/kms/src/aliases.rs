@@ -208,8 +208,8 @@ pub(crate) fn list_aliases(
         },
     )?;
     Ok(ListAliasesOutput {
-        truncated: page.next_marker.is_some(),
+        truncated: page.is_truncated(),
         aliases: page.items,
-        next_marker: page.next_marker,
+        next_marker: page.next,
     })
 }

@@ -293,9 +293,9 @@ pub(crate) fn list_grants(
         },
     )?;
     Ok(ListGrantsOutput {
-        truncated: page.next_marker.is_some(),
+        truncated: page.is_truncated(),
         grants: page.items,
-        next_marker: page.next_marker,
+        next_marker: page.next,
     })
 }
 
@@ -371,9 +371,9 @@ pub(crate) fn list_retirable_grants(
         },
     )?;
     Ok(ListGrantsOutput {
-        truncated: page.next_marker.is_some(),
+        truncated: page.is_truncated(),
         grants: page.items,
-        next_marker: page.next_marker,
+        next_marker: page.next,
     })
 }
 

@@ -260,7 +260,7 @@ pub(crate) fn create_key(
         }
         None => policy::default_policy(&account),
     };
-    tags::validate(&input.tags)?;
+    let new_tags = tags::of_new_key(input.tags)?;
     resolve::purge_deleted(tx, env)?;
     // An EXTERNAL key starts without material: it waits for ImportKeyMaterial (import.rs).
     let generated = match origin {
@@ -298,7 +298,7 @@ pub(crate) fn create_key(
         deletion_date: None,
         pending_window_days: None,
         policy,
-        tags: tags::merged(Vec::new(), input.tags),
+        tags: new_tags,
         materials: first.into_iter().collect(),
         public_key: generated
             .and_then(|g| g.public_key)
@@ -378,7 +378,8 @@ pub(crate) fn list_keys(
         &prefix,
         input.marker.as_deref(),
         input.limit,
-        1000,
+        // AWS's default when `Limit` is not given.
+        100,
         |_, key: KeyRecord| {
             if key.is_deleted(env.now) {
                 return Ok(None);
@@ -390,9 +391,9 @@ pub(crate) fn list_keys(
         },
     )?;
     Ok(ListKeysOutput {
-        truncated: page.next_marker.is_some(),
+        truncated: page.is_truncated(),
         keys: page.items,
-        next_marker: page.next_marker,
+        next_marker: page.next,
     })
 }
 

@@ -201,7 +201,7 @@ pub(crate) fn replicate_key(
         }
         None => policy::default_policy(&primary.account_id),
     };
-    tags::validate(&input.tags)?;
+    let new_tags = tags::of_new_key(input.tags)?;
     let mut replica = KeyRecord {
         region: region.clone(),
         arn: records::key_arn(&region, &primary.account_id, &primary.key_id),
@@ -211,7 +211,7 @@ pub(crate) fn replicate_key(
         deletion_date: None,
         pending_window_days: None,
         policy,
-        tags: tags::merged(Vec::new(), input.tags),
+        tags: new_tags,
         ..primary.clone()
     };
     copy_material(env, &primary, &mut replica)?;

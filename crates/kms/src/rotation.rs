@@ -22,6 +22,7 @@ use time::{Duration, OffsetDateTime};
 use crate::error::KmsError;
 use crate::keys::{Empty, KeyIdInput, load_for_write};
 use crate::material;
+use crate::pagination;
 use crate::records::{self, KeyRecord, Material, Origin};
 use crate::resolve::{self, find_own_key};
 use crate::spec::KeySpec;
@@ -372,22 +373,11 @@ pub(crate) fn list_key_rotations(
         });
     }
     all.sort_by_key(|m| m.date);
-    let start = match input.marker.as_deref() {
-        Some(m) => m
-            .parse::<usize>()
-            .map_err(|_| KmsError::InvalidMarker("Invalid marker".to_owned()))?,
-        None => 0,
-    };
-    let limit = input
-        .limit
-        .and_then(|l| usize::try_from(l).ok())
-        .unwrap_or(100);
-    let total = all.len();
+    let page = pagination::page_by_index(all, input.marker.as_deref(), input.limit, 100)?;
     let external = key.origin == Origin::External;
-    let rotations: Vec<RotationsListEntry> = all
+    let rotations: Vec<RotationsListEntry> = page
+        .items
         .into_iter()
-        .skip(start)
-        .take(limit)
         .map(|m| RotationsListEntry {
             key_id: key.key_id.clone(),
             key_material_state: if Some(&m.id) == current.as_ref() || (external && !m.present) {
@@ -412,11 +402,9 @@ pub(crate) fn list_key_rotations(
             rotation_type: m.rotation_type,
         })
         .collect();
-    let next = start + rotations.len();
-    let truncated = next < total;
     Ok(ListKeyRotationsOutput {
         rotations,
-        next_marker: truncated.then(|| next.to_string()),
-        truncated,
+        truncated: page.next.is_some(),
+        next_marker: page.next,
     })
 }

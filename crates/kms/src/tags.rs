@@ -1,36 +1,62 @@
 //! Tags: TagResource, UntagResource, ListResourceTags.
 
 use rampart_service::Env;
+use rampart_service::tagging::{DuplicateKeys, KeyCase, ReservedPrefix, TagError, TagRules};
 use rampart_store::{ReadTx, WriteTx};
 use serde::{Deserialize, Serialize};
 
 use crate::error::KmsError;
 use crate::keys::{Empty, load_for_write};
+use crate::pagination;
 use crate::records::{self, Tag};
 use crate::resolve::{self, find_own_key};
 
-/// AWS's quota of tags per key.
-const MAX_TAGS: usize = 50;
+/// KMS's tag rules: keys compare exactly, a later tag of a request replaces an earlier one
+/// with its key, `aws:` (as written) is AWS's, at most 50 tags per key.
+const RULES: TagRules = TagRules {
+    max_tags: 50,
+    key_case: KeyCase::Sensitive,
+    reserved_prefix: ReservedPrefix::ExactCase,
+    duplicate_keys: DuplicateKeys::LastWins,
+};
+
+impl rampart_service::tagging::Tag for Tag {
+    fn key(&self) -> &str {
+        &self.key
+    }
+    fn value(&self) -> Option<&str> {
+        Some(&self.value)
+    }
+}
+
+impl From<TagError> for KmsError {
+    fn from(e: TagError) -> Self {
+        match e {
+            TagError::ReservedKey { .. } => {
+                KmsError::Tag("Tags beginning with aws: are reserved".to_owned())
+            }
+            TagError::TooMany { max, .. } => KmsError::LimitExceeded(format!(
+                "The request would exceed the quota of {max} tags per KMS key."
+            )),
+            // KMS lets the last of a repeated key win; kept for completeness of the mapping.
+            TagError::DuplicateKey { key } => {
+                KmsError::Tag(format!("The tag key {key} is given more than once"))
+            }
+        }
+    }
+}
 
 /// Refuses tags AWS refuses: keys beginning with `aws:` are AWS's own.
 pub(crate) fn validate(tags: &[Tag]) -> Result<(), KmsError> {
-    if tags.iter().any(|t| t.key.starts_with("aws:")) {
-        return Err(KmsError::Tag(
-            "Tags beginning with aws: are reserved".to_owned(),
-        ));
-    }
-    Ok(())
+    Ok(RULES.check(tags)?)
 }
 
-/// `existing` with `new` added; a new tag replaces one with the same key.
-pub(crate) fn merged(mut existing: Vec<Tag>, new: Vec<Tag>) -> Vec<Tag> {
-    for tag in new {
-        match existing.iter_mut().find(|t| t.key == tag.key) {
-            Some(t) => t.value = tag.value,
-            None => existing.push(tag),
-        }
-    }
-    existing
+/// The tags of a key being created (CreateKey, ReplicateKey): a later tag replaces an earlier
+/// one with its key, within the quota of tags per key.
+pub(crate) fn of_new_key(given: Vec<Tag>) -> Result<Vec<Tag>, KmsError> {
+    let mut tags = Vec::new();
+    RULES.merge(&mut tags, given)?;
+    Ok(tags)
 }
 
 /// TagResource's input.
@@ -50,13 +76,7 @@ pub(crate) fn tag_resource(
     validate(&input.tags)?;
     let mut key = load_for_write(env, tx, &input.key_id)?;
     resolve::require_not_pending_deletion(&key)?;
-    let tags = merged(key.tags.clone(), input.tags);
-    if tags.len() > MAX_TAGS {
-        return Err(KmsError::LimitExceeded(format!(
-            "The request would exceed the quota of {MAX_TAGS} tags per KMS key."
-        )));
-    }
-    key.tags = tags;
+    RULES.merge(&mut key.tags, input.tags)?;
     records::save_key(tx, &key)?;
     Ok(Empty {})
 }
@@ -77,7 +97,7 @@ pub(crate) fn untag_resource(
 ) -> Result<Empty, KmsError> {
     let mut key = load_for_write(env, tx, &input.key_id)?;
     resolve::require_not_pending_deletion(&key)?;
-    key.tags.retain(|t| !input.tag_keys.contains(&t.key));
+    RULES.remove(&mut key.tags, &input.tag_keys);
     records::save_key(tx, &key)?;
     Ok(Empty {})
 }
@@ -108,22 +128,82 @@ pub(crate) fn list_resource_tags(
     input: ListResourceTagsInput,
 ) -> Result<ListResourceTagsOutput, KmsError> {
     let key = find_own_key(tx, env, &input.key_id)?;
-    let start = match input.marker.as_deref() {
-        Some(m) => m
-            .parse::<usize>()
-            .map_err(|_| KmsError::InvalidMarker("Invalid marker".to_owned()))?,
-        None => 0,
-    };
-    let limit = input
-        .limit
-        .and_then(|l| usize::try_from(l).ok())
-        .unwrap_or(50);
-    let tags: Vec<Tag> = key.tags.iter().skip(start).take(limit).cloned().collect();
-    let next = start + tags.len();
-    let truncated = next < key.tags.len();
+    let page = pagination::page_by_index(key.tags, input.marker.as_deref(), input.limit, 50)?;
     Ok(ListResourceTagsOutput {
-        tags,
-        next_marker: truncated.then(|| next.to_string()),
-        truncated,
+        truncated: page.is_truncated(),
+        tags: page.items,
+        next_marker: page.next,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use rampart_service::Value;
+    use rampart_service::testing::TestEnv;
+    use serde_json::json;
+
+    use super::*;
+    use crate::keys;
+    use crate::tests::{create, r, w};
+
+    fn numbered(n: usize) -> Value {
+        (0..n)
+            .map(|i| json!({"TagKey": format!("k{i}"), "TagValue": "v"}))
+            .collect()
+    }
+
+    /// CreateKey used to take any number of tags: a key now carries at most 50 however they
+    /// come, as TagResource has always kept it.
+    #[test]
+    fn a_new_key_keeps_the_quota_of_tags() {
+        let t = TestEnv::new();
+        let e = w(&t, keys::create_key, json!({"Tags": numbered(51)})).unwrap_err();
+        assert!(
+            matches!(&e, KmsError::LimitExceeded(m)
+                if m == "The request would exceed the quota of 50 tags per KMS key."),
+            "{e:?}"
+        );
+        let id = create(&t, json!({"Tags": numbered(50)}));
+        let listed = r(&t, list_resource_tags, json!({"KeyId": id})).unwrap();
+        assert_eq!(listed["Tags"].as_array().unwrap().len(), 50);
+        // A repeated key counts once: the later value wins, as TagResource does it.
+        let mut repeated = numbered(50);
+        if let Value::Array(tags) = &mut repeated {
+            tags.push(json!({"TagKey": "k0", "TagValue": "again"}));
+        }
+        let id = create(&t, json!({"Tags": repeated}));
+        let listed = r(&t, list_resource_tags, json!({"KeyId": id, "Limit": 1})).unwrap();
+        assert_eq!(
+            listed["Tags"],
+            json!([{"TagKey": "k0", "TagValue": "again"}])
+        );
+    }
+
+    #[test]
+    fn resource_tags_page_by_index() {
+        let t = TestEnv::new();
+        let id = create(&t, json!({"Tags": numbered(5)}));
+        let first = r(&t, list_resource_tags, json!({"KeyId": id, "Limit": 2})).unwrap();
+        assert_eq!(first["Truncated"], true);
+        assert_eq!(first["NextMarker"], "2");
+        let rest = r(
+            &t,
+            list_resource_tags,
+            json!({"KeyId": id, "Limit": 10, "Marker": "2"}),
+        )
+        .unwrap();
+        assert_eq!(rest["Tags"].as_array().unwrap().len(), 3);
+        assert_eq!(rest["Truncated"], false);
+        assert!(rest.get("NextMarker").is_none());
+        let e = r(
+            &t,
+            list_resource_tags,
+            json!({"KeyId": id, "Marker": "not-an-index"}),
+        )
+        .unwrap_err();
+        assert!(
+            matches!(&e, KmsError::InvalidMarker(m) if m == "Invalid marker"),
+            "{e:?}"
+        );
+    }
 }

@@ -251,7 +251,7 @@ pub(crate) fn list_create_account_status(
     )?;
     Ok(ListCreateAccountStatusOutput {
         create_account_statuses: page.items.iter().map(CreateAccountStatus::of).collect(),
-        next_token: page.next_token,
+        next_token: page.next,
     })
 }
 
@@ -352,7 +352,7 @@ fn accounts_page(
     }
     Ok(AccountsOutput {
         accounts: out,
-        next_token: page.next_token,
+        next_token: page.next,
     })
 }
 

@@ -286,7 +286,7 @@ pub(crate) fn list_policies_for_target(
     )?;
     Ok(PoliciesOutput {
         policies: page.items.iter().map(AnyPolicy::summary).collect(),
-        next_token: page.next_token,
+        next_token: page.next,
     })
 }
 
@@ -342,6 +342,6 @@ pub(crate) fn list_targets_for_policy(
     )?;
     Ok(ListTargetsForPolicyOutput {
         targets: page.items,
-        next_token: page.next_token,
+        next_token: page.next,
     })
 }

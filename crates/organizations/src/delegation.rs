@@ -271,7 +271,7 @@ pub(crate) fn list_aws_service_access_for_organization(
                 date_enabled: s.date_enabled,
             })
             .collect(),
-        next_token: page.next_token,
+        next_token: page.next,
     })
 }
 
@@ -422,7 +422,7 @@ pub(crate) fn list_delegated_administrators(
     }
     Ok(DelegatedAdministratorsOutput {
         delegated_administrators: out,
-        next_token: page.next_token,
+        next_token: page.next,
     })
 }
 
@@ -475,6 +475,6 @@ pub(crate) fn list_delegated_services_for_account(
                 delegation_enabled_date: d.delegation_enabled_date,
             })
             .collect(),
-        next_token: page.next_token,
+        next_token: page.next,
     })
 }

@@ -657,7 +657,7 @@ fn list(
             .iter()
             .map(|h| Handshake::of(h, env.now))
             .collect(),
-        next_token: page.next_token,
+        next_token: page.next,
     })
 }
 

@@ -1,63 +1,45 @@
 //! Paging as Organizations does it: `MaxResults` (1–20, checked by the model) and
-//! `NextToken` in, `NextToken` out while more remain.
+//! `NextToken` in, `NextToken` out while more remain, on the shared paging of
+//! `rampart_service::paging`.
 //!
 //! Listings are small (an organization holds at most thousands of entities), so each is
-//! built whole, sorted by a stable key, and cut into pages. A token is the key of the last
-//! item returned, base64-encoded so callers treat it as opaque; the next page starts after
-//! it, so items added or removed between pages neither repeat nor hide others.
+//! built whole and cut into pages in the order of a stable key; the token names the last key
+//! returned. What is Organizations' own: its page size and its answer to a token it did not
+//! hand out.
+
+use rampart_service::paging::{self, Page, PageError, PageSize};
 
 use crate::OrganizationsError;
 use crate::error::InvalidInput;
 
-/// Items per page when the caller does not say (AWS's documented maximum).
-const DEFAULT_PAGE: usize = 20;
+/// Items per page when the caller does not say (AWS's documented maximum), and at most.
+const PAGE_SIZE: PageSize = PageSize::new(20, 20);
 
-/// One page of a listing.
-#[derive(Debug)]
-pub(crate) struct Page<T> {
-    pub(crate) items: Vec<T>,
-    pub(crate) next_token: Option<String>,
-}
-
-fn invalid_token() -> OrganizationsError {
-    OrganizationsError::InvalidInput(InvalidInput::InvalidNextToken)
+impl From<PageError> for OrganizationsError {
+    fn from(e: PageError) -> Self {
+        match e {
+            PageError::InvalidToken => {
+                OrganizationsError::InvalidInput(InvalidInput::InvalidNextToken)
+            }
+            PageError::Store(e) => OrganizationsError::Store(e),
+        }
+    }
 }
 
 /// The page of `items` after `next_token`, at most `max_results` long; `key` names an item
 /// uniquely.
 pub(crate) fn page<T>(
-    mut items: Vec<T>,
+    items: Vec<T>,
     key: impl Fn(&T) -> String,
     next_token: Option<&str>,
     max_results: Option<i64>,
 ) -> Result<Page<T>, OrganizationsError> {
-    let limit = max_results
-        .and_then(|n| usize::try_from(n).ok())
-        .filter(|n| *n > 0)
-        .unwrap_or(DEFAULT_PAGE);
-    items.sort_by_key(&key);
-    let start = match next_token {
-        None => 0,
-        Some(token) => {
-            let raw = data_encoding::BASE64URL_NOPAD
-                .decode(token.as_bytes())
-                .map_err(|_| invalid_token())?;
-            let after = String::from_utf8(raw).map_err(|_| invalid_token())?;
-            items.partition_point(|item| key(item) <= after)
-        }
-    };
-    let mut rest: Vec<T> = items.into_iter().skip(start).collect();
-    let next_token = if rest.len() > limit {
-        rest.truncate(limit);
-        rest.last()
-            .map(|last| data_encoding::BASE64URL_NOPAD.encode(key(last).as_bytes()))
-    } else {
-        None
-    };
-    Ok(Page {
-        items: rest,
+    let keyed = items.into_iter().map(|item| (key(&item), item)).collect();
+    Ok(paging::page_sorted(
+        keyed,
         next_token,
-    })
+        PAGE_SIZE.of(max_results),
+    )?)
 }
 
 #[cfg(test)]
@@ -71,7 +53,7 @@ mod tests {
         loop {
             let page = page(items.clone(), Clone::clone, token.as_deref(), Some(size)).unwrap();
             pages.push(page.items);
-            match page.next_token {
+            match page.next {
                 Some(t) => token = Some(t),
                 None => break,
             }
@@ -101,7 +83,7 @@ mod tests {
         let next = page(
             vec!["b".to_owned(), "c".to_owned()],
             Clone::clone,
-            first.next_token.as_deref(),
+            first.next.as_deref(),
             Some(1),
         )
         .unwrap();

@@ -423,6 +423,6 @@ pub(crate) fn list_policies(
     )?;
     Ok(PoliciesOutput {
         policies: page.items.iter().map(AnyPolicy::summary).collect(),
-        next_token: page.next_token,
+        next_token: page.next,
     })
 }

@@ -1,6 +1,8 @@
 //! Tags on roots, OUs, accounts and policies: TagResource, UntagResource,
 //! ListTagsForResource.
 
+use rampart_service::paging::single_page;
+use rampart_service::tagging::{DuplicateKeys, KeyCase, ReservedPrefix, TagError, TagRules};
 use rampart_service::{Env, Operation};
 use rampart_store::{ReadTx, WriteTx};
 use serde::{Deserialize, Serialize};
@@ -33,30 +35,43 @@ pub(crate) fn operations() -> Vec<Operation> {
     ]
 }
 
-/// The most tags a resource may carry, as AWS allows.
-const MAX_TAGS: usize = 50;
+/// Organizations' tag rules: keys compare exactly, `aws:` in any case is AWS's, a key given
+/// twice is refused, at most 50 tags per resource.
+const RULES: TagRules = TagRules {
+    max_tags: 50,
+    key_case: KeyCase::Sensitive,
+    reserved_prefix: ReservedPrefix::AnyCase,
+    duplicate_keys: DuplicateKeys::Refused,
+};
 
-/// Refuses tags AWS refuses when they are given: `aws:` keys and repeated keys.
-pub(crate) fn check_new(tags: &[Tag]) -> Result<(), OrganizationsError> {
-    if tags
-        .iter()
-        .any(|t| t.key.to_ascii_lowercase().starts_with("aws:"))
-    {
-        return Err(OrganizationsError::InvalidInput(InvalidInput::SystemTag));
+impl rampart_service::tagging::Tag for Tag {
+    fn key(&self) -> &str {
+        &self.key
     }
-    for (i, tag) in tags.iter().enumerate() {
-        if tags.iter().skip(i + 1).any(|other| other.key == tag.key) {
-            return Err(OrganizationsError::InvalidInput(
-                InvalidInput::DuplicateTagKey,
-            ));
+    fn value(&self) -> Option<&str> {
+        Some(&self.value)
+    }
+}
+
+impl From<TagError> for OrganizationsError {
+    fn from(e: TagError) -> Self {
+        match e {
+            TagError::ReservedKey { .. } => {
+                OrganizationsError::InvalidInput(InvalidInput::SystemTag)
+            }
+            TagError::DuplicateKey { .. } => {
+                OrganizationsError::InvalidInput(InvalidInput::DuplicateTagKey)
+            }
+            TagError::TooMany { .. } => {
+                OrganizationsError::ConstraintViolation(Constraint::MaxTagLimit)
+            }
         }
     }
-    if tags.len() > MAX_TAGS {
-        return Err(OrganizationsError::ConstraintViolation(
-            Constraint::MaxTagLimit,
-        ));
-    }
-    Ok(())
+}
+
+/// Refuses tags AWS refuses when they are given: `aws:` keys, repeated keys, more than 50.
+pub(crate) fn check_new(tags: &[Tag]) -> Result<(), OrganizationsError> {
+    Ok(RULES.check_new(tags)?)
 }
 
 /// Something that carries tags.
@@ -150,18 +165,7 @@ pub(crate) fn tag_resource(
     let mut org = managed_organization(env, tx)?;
     check_new(&input.tags)?;
     let mut tagged = Tagged::load(tx, &org, &input.resource_id)?;
-    let tags = tagged.tags_mut(&mut org);
-    for tag in input.tags {
-        match tags.iter_mut().find(|t| t.key == tag.key) {
-            Some(existing) => existing.value = tag.value,
-            None => tags.push(tag),
-        }
-    }
-    if tags.len() > MAX_TAGS {
-        return Err(OrganizationsError::ConstraintViolation(
-            Constraint::MaxTagLimit,
-        ));
-    }
+    RULES.merge(tagged.tags_mut(&mut org), input.tags)?;
     tagged.save(tx, &org)?;
     Ok(Empty {})
 }
@@ -179,17 +183,9 @@ pub(crate) fn untag_resource(
     input: UntagResourceInput,
 ) -> Result<Empty, OrganizationsError> {
     let mut org = managed_organization(env, tx)?;
-    if input
-        .tag_keys
-        .iter()
-        .any(|k| k.to_ascii_lowercase().starts_with("aws:"))
-    {
-        return Err(OrganizationsError::InvalidInput(InvalidInput::SystemTag));
-    }
+    RULES.check_keys(&input.tag_keys)?;
     let mut tagged = Tagged::load(tx, &org, &input.resource_id)?;
-    tagged
-        .tags_mut(&mut org)
-        .retain(|t| !input.tag_keys.contains(&t.key));
+    RULES.remove(tagged.tags_mut(&mut org), &input.tag_keys);
     tagged.save(tx, &org)?;
     Ok(Empty {})
 }
@@ -217,11 +213,7 @@ pub(crate) fn list_tags_for_resource(
     let org = crate::delegation::readable_organization(env, tx)?;
     let tagged = Tagged::load(tx, &org, &input.resource_id)?;
     // A resource holds at most 50 tags: one page, and no token is ever issued.
-    if input.next_token.is_some() {
-        return Err(OrganizationsError::InvalidInput(
-            InvalidInput::InvalidNextToken,
-        ));
-    }
+    single_page(input.next_token.as_deref())?;
     Ok(ListTagsForResourceOutput {
         tags: tagged.tags(&org).to_vec(),
         next_token: None,

@@ -778,6 +778,70 @@ fn tags_on_accounts_ous_roots_and_policies() {
 }
 
 #[test]
+fn tag_rules_and_the_single_page_of_tags() {
+    let t = TestEnv::in_account(MANAGEMENT);
+    let root = organization(&t);
+    let unit = create_unit(&t, &root, "rules").unwrap();
+    let tag = |tags: Value| {
+        write(
+            &t,
+            tags::tag_resource,
+            json!({"ResourceId": unit, "Tags": tags}),
+        )
+    };
+    let numbered = |from: usize, to: usize| -> Value {
+        (from..to)
+            .map(|i| json!({"Key": format!("k{i}"), "Value": "v"}))
+            .collect()
+    };
+    assert!(matches!(
+        tag(json!([{"Key": "env", "Value": "a"}, {"Key": "env", "Value": "b"}])).unwrap_err(),
+        OrganizationsError::InvalidInput(InvalidInput::DuplicateTagKey)
+    ));
+    // Keys compare exactly: these are two tags.
+    tag(json!([{"Key": "env", "Value": "a"}, {"Key": "Env", "Value": "b"}])).unwrap();
+    assert!(matches!(
+        tag(numbered(0, 49)).unwrap_err(),
+        OrganizationsError::ConstraintViolation(Constraint::MaxTagLimit)
+    ));
+    tag(numbered(0, 48)).unwrap();
+    // A new value for a key the resource has adds no tag.
+    tag(json!([{"Key": "k0", "Value": "again"}])).unwrap();
+    assert!(matches!(
+        tag(numbered(48, 49)).unwrap_err(),
+        OrganizationsError::ConstraintViolation(Constraint::MaxTagLimit)
+    ));
+    let untag = write(
+        &t,
+        tags::untag_resource,
+        json!({"ResourceId": unit, "TagKeys": ["k0", "AWS:x"]}),
+    )
+    .unwrap_err();
+    assert!(matches!(
+        untag,
+        OrganizationsError::InvalidInput(InvalidInput::SystemTag)
+    ));
+    let listed = read(
+        &t,
+        tags::list_tags_for_resource,
+        json!({"ResourceId": unit}),
+    )
+    .unwrap();
+    assert_eq!(listed["Tags"].as_array().unwrap().len(), 50);
+    assert!(listed.get("NextToken").is_none());
+    let token = read(
+        &t,
+        tags::list_tags_for_resource,
+        json!({"ResourceId": unit, "NextToken": "x"}),
+    )
+    .unwrap_err();
+    assert!(matches!(
+        token,
+        OrganizationsError::InvalidInput(InvalidInput::InvalidNextToken)
+    ));
+}
+
+#[test]
 fn delegated_administrators_need_trusted_access_and_may_read_the_organization() {
     let mut t = TestEnv::in_account(MANAGEMENT);
     organization(&t);

@@ -91,7 +91,7 @@ pub(crate) fn list_roots(
     )?;
     Ok(ListRootsOutput {
         roots: page.items.iter().map(Root::of).collect(),
-        next_token: page.next_token,
+        next_token: page.next,
     })
 }
 
@@ -324,7 +324,7 @@ pub(crate) fn list_organizational_units_for_parent(
     }
     Ok(UnitsOutput {
         organizational_units: units,
-        next_token: page.next_token,
+        next_token: page.next,
     })
 }
 
@@ -389,7 +389,7 @@ pub(crate) fn list_children(
                 child_type: input.child_type.clone(),
             })
             .collect(),
-        next_token: page.next_token,
+        next_token: page.next,
     })
 }
 
@@ -448,6 +448,6 @@ pub(crate) fn list_parents(
     )?;
     Ok(ListParentsOutput {
         parents: page.items,
-        next_token: page.next_token,
+        next_token: page.next,
     })
 }

@@ -5,14 +5,19 @@
 //! handler. The spine (the server crate) routes, decodes, authenticates, authorizes, runs the
 //! handler inside a store transaction, audits and encodes; a handler only does the service's
 //! logic on typed input, with everything from outside passed in through [`Env`].
+//!
+//! What every service does alike lives here once: paging list answers ([`paging`]) and
+//! checking and merging tags ([`tagging`]).
 #![deny(missing_docs)]
 
 mod caller;
 mod calls;
 mod env;
 mod operation;
+pub mod paging;
 mod rate_limits;
 mod service;
+pub mod tagging;
 #[cfg(feature = "testing")]
 pub mod testing;
 

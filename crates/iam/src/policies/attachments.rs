@@ -282,7 +282,7 @@ fn list_attached(
     Ok(ListAttachedPoliciesOutput {
         is_truncated: page.is_truncated(),
         attached_policies: page.items,
-        marker: page.marker,
+        marker: page.next,
     })
 }
 
@@ -469,7 +469,7 @@ fn list_entities_for_policy(
         policy_users: Vec::new(),
         policy_roles: Vec::new(),
         is_truncated: page.is_truncated(),
-        marker: page.marker,
+        marker: page.next,
     };
     for entity in page.items {
         match entity {

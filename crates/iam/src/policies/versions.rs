@@ -212,7 +212,7 @@ fn list_policy_versions(
     Ok(ListPolicyVersionsOutput {
         is_truncated: page.is_truncated(),
         versions: page.items,
-        marker: page.marker,
+        marker: page.next,
     })
 }
 
