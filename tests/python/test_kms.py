@@ -446,7 +446,7 @@ def test_a_key_policy_without_the_account_denies_iam_allowed_users(rampart, kms,
     user.kms.encrypt(KeyId=key_id, Plaintext=b"x")
     kms.put_key_policy(KeyId=key_id, PolicyName="default", Policy=json.dumps({
         "Version": "2012-10-17",
-        "Statement": [{"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT_ID}:user/nobody"},
+        "Statement": [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:user/nobody"},
                        "Action": "kms:*", "Resource": "*"}]}), BypassPolicyLockoutSafetyCheck=True)
     assert is_denied(lambda: user.kms.encrypt(KeyId=key_id, Plaintext=b"x"))
 

@@ -84,7 +84,7 @@ def test_re_encrypt_needs_from_on_the_source_and_to_on_the_destination(rampart, 
         allow("kms:ReEncrypt*", "*")))
     re_encrypt()
     kms.put_key_policy(KeyId=destination, PolicyName="default", BypassPolicyLockoutSafetyCheck=True,
-                       Policy=doc({"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT_ID}:user/nobody"},
+                       Policy=doc({"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::999988887777:user/nobody"},
                                    "Action": "kms:*", "Resource": "*"}))
     assert is_denied(re_encrypt)
     # The request is audited once, naming both keys, source first.
@@ -218,7 +218,7 @@ def test_a_key_policy_that_would_lock_the_caller_out_is_refused_unless_bypassed(
             call()
         return excinfo.value.response["Error"]
 
-    locked = doc({"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT_ID}:user/nobody"},
+    locked = doc({"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::999988887777:user/nobody"},
                   "Action": "kms:*", "Resource": "*"})
     key = kms.create_key()["KeyMetadata"]["Arn"]
     refused = error(lambda: kms.put_key_policy(KeyId=key, PolicyName="default", Policy=locked))

@@ -491,7 +491,7 @@ def test_a_user_assumes_a_role_in_another_account_when_both_sides_allow(rampart)
     assert me["Arn"] == f"arn:aws:sts::{other}:assumed-role/{role}/visitor"
 
     # A's side allows, B's trust policy names someone else: denied.
-    _, stranger_role = role_trusting(other_iam, f"arn:aws:iam::{ACCOUNT_ID}:user/somebody-else")
+    _, stranger_role = role_trusting(other_iam, "arn:aws:iam::111122223333:user/somebody-else")
     iam.put_user_policy(UserName=user_arn.rsplit("/", 1)[1], PolicyName="p",
                         PolicyDocument=doc(allow("sts:AssumeRole")))
     assert error_of(lambda: without_policy.assume_role(

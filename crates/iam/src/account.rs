@@ -228,6 +228,7 @@ pub fn create_member_account(
         path: "/".to_owned(),
         create_date: now.to_owned(),
         assume_role_policy_document: trust,
+        trust_principal_ids: Default::default(),
         description: None,
         max_session_duration: crate::roles::DEFAULT_MAX_SESSION_DURATION,
         permissions_boundary: None,

@@ -487,7 +487,9 @@ fn get_account_authorization_details(
     }
     if wants("Role") {
         for r in all::<RoleRecord>(tx, ROLES, &account)? {
-            details.push(Detail::Role(role_detail(r)));
+            details.push(Detail::Role(role_detail(crate::roles::with_trust_shown(
+                tx, r,
+            )?)));
         }
     }
     let usage = policies::usage_by_arn(tx, &account)?;

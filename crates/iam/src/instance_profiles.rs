@@ -203,7 +203,7 @@ struct InstanceProfile {
 
 impl InstanceProfile {
     /// The full view (Create, Get): with tags. Roles are shown as ListRoles shows them.
-    fn full(tx: &mut (impl ReadTx + ?Sized), p: &InstanceProfileRecord) -> Result<Self, IamError> {
+    fn full(tx: &mut dyn ReadTx, p: &InstanceProfileRecord) -> Result<Self, IamError> {
         Ok(Self {
             tags: p.tags.clone(),
             ..Self::listed(tx, p)?
@@ -211,10 +211,7 @@ impl InstanceProfile {
     }
 
     /// The view lists give: without tags, as AWS's list operations omit them.
-    fn listed(
-        tx: &mut (impl ReadTx + ?Sized),
-        p: &InstanceProfileRecord,
-    ) -> Result<Self, IamError> {
+    fn listed(tx: &mut dyn ReadTx, p: &InstanceProfileRecord) -> Result<Self, IamError> {
         let mut roles = Vec::with_capacity(p.roles.len());
         for name in &p.roles {
             // INVARIANT: a role in a profile exists (DeleteRole refuses it); a missing one is
@@ -222,7 +219,7 @@ impl InstanceProfile {
             if let Some(role) =
                 get_json::<RoleRecord>(tx, ROLES, &records::key(&p.account_id, name))?
             {
-                roles.push(Role::listed(&role));
+                roles.push(Role::listed(&crate::roles::with_trust_shown(tx, role)?));
             }
         }
         Ok(Self {

@@ -12,6 +12,7 @@ mod account_settings;
 pub mod authorization;
 mod boundaries;
 mod credential_report;
+pub mod directory;
 mod error;
 mod groups;
 pub mod ids;
@@ -40,10 +41,9 @@ mod ssh_public_keys;
 pub mod tags;
 mod users;
 
+pub use directory::IamDirectory;
 pub use error::IamError;
 pub use resources::role_by_arn;
-pub use root_access::{OrganizationFacts, OrganizationLookup};
-pub use simulate::{ScpLevels, ServiceControlPolicyLookup};
 
 use rampart_service::{EventResource, Operation, Operations, Service};
 
@@ -53,18 +53,8 @@ pub struct Iam {
 }
 
 impl Iam {
-    /// IAM with every operation Rampart implements, for a Rampart that serves no
-    /// Organizations (no account is in an organization).
+    /// IAM with every operation Rampart implements.
     pub fn new() -> Self {
-        Self::with_organizations(simulate::no_organizations, root_access::no_organization)
-    }
-
-    /// IAM whose policy simulator reads the SCPs binding a principal with `scps`, and whose
-    /// organization features read an account's organization with `organizations`.
-    pub fn with_organizations(
-        scps: ServiceControlPolicyLookup,
-        organizations: OrganizationLookup,
-    ) -> Self {
         let mut operations = Vec::new();
         // One line per family; each family's file declares its operations.
         operations.extend(users::operations());
@@ -80,7 +70,7 @@ impl Iam {
         operations.extend(mfa::operations());
         operations.extend(account_settings::operations());
         operations.extend(credential_report::operations());
-        operations.extend(simulate::operations(scps));
+        operations.extend(simulate::operations());
         operations.extend(access_advisor::operations());
         operations.extend(oidc_providers::operations());
         operations.extend(saml_providers::operations());
@@ -90,7 +80,7 @@ impl Iam {
         operations.extend(server_certificates::operations());
         operations.extend(service_linked_roles::operations());
         operations.extend(mfa_device_details::operations());
-        operations.extend(root_access::operations(organizations));
+        operations.extend(root_access::operations());
         // IAM's request keys (iam:PolicyARN, iam:PermissionsBoundary, …) come from input
         // members; the spine keeps each only for the actions AWS lists it for.
         for operation in &mut operations {

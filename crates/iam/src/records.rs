@@ -132,6 +132,12 @@ pub struct RoleRecord {
     pub create_date: String,
     /// The trust policy (JSON text as given, URL-decoded).
     pub assume_role_policy_document: String,
+    /// The users and roles the trust policy names, bound to their unique IDs when it was set.
+    #[serde(
+        default,
+        skip_serializing_if = "rampart_service::PrincipalIds::is_empty"
+    )]
+    pub trust_principal_ids: rampart_service::PrincipalIds,
     /// The description.
     #[serde(default)]
     pub description: Option<String>,

@@ -6,10 +6,11 @@
 
 use crate::resources;
 use rampart_policy::{Policy, PolicyKind};
-use rampart_service::{AwsError, Env, Operation, Resource, Value, aws_timestamp};
+use rampart_service::{AwsError, Env, Operation, Resource, Value, aws_timestamp, principal_ids};
 use rampart_store::{ReadTx, WriteTx, get_json};
 use serde::{Deserialize, Serialize};
 
+use crate::directory::IamDirectory;
 use crate::ids::{IdPrefix, unique_id};
 use crate::pagination::page;
 use crate::records::{self, ROLES, RoleRecord, Tag};
@@ -162,6 +163,40 @@ fn check_trust_policy(document: &str) -> Result<(), IamError> {
     Ok(())
 }
 
+/// Binds the users and roles `document` names to their unique IDs, as IAM does when it saves
+/// a trust policy; a principal that names no existing user or role is refused with AWS's text.
+fn bind_trust_principals(
+    tx: &mut dyn ReadTx,
+    document: &str,
+) -> Result<rampart_service::PrincipalIds, IamError> {
+    principal_ids::bind(&IamDirectory, tx, document).map_err(|e| match e {
+        principal_ids::BindError::InvalidPrincipal(value) => IamError::MalformedPolicyDocument(
+            format!("Invalid principal in policy: \"AWS\":\"{value}\""),
+        ),
+        principal_ids::BindError::Store(e) => e.into(),
+    })
+}
+
+/// `role` with its trust policy as IAM shows it: a named user or role deleted since shows as
+/// its unique ID, one renamed or moved under its new ARN.
+pub(crate) fn with_trust_shown(
+    tx: &mut dyn ReadTx,
+    mut role: RoleRecord,
+) -> Result<RoleRecord, IamError> {
+    if !role.trust_principal_ids.is_empty() {
+        let shown = principal_ids::shown(
+            &IamDirectory,
+            tx,
+            &role.assume_role_policy_document,
+            &role.trust_principal_ids,
+        )?;
+        if let std::borrow::Cow::Owned(shown) = shown {
+            role.assume_role_policy_document = shown;
+        }
+    }
+    Ok(role)
+}
+
 /// Rampart does not keep a role's console sign-in session length yet; refusing it is
 /// honest where ignoring it would fake success.
 fn refuse_signin_duration(value: Option<i64>) -> Result<(), IamError> {
@@ -204,6 +239,7 @@ fn create_role(
     }
     refuse_signin_duration(input.max_signin_session_duration)?;
     check_trust_policy(&input.assume_role_policy_document)?;
+    let trust_principal_ids = bind_trust_principals(tx, &input.assume_role_policy_document)?;
     tags::check_new(&input.tags)?;
     if let Some(boundary) = &input.permissions_boundary {
         policies::require_boundary_policy(tx, &account, boundary)?;
@@ -217,6 +253,7 @@ fn create_role(
         path,
         create_date: aws_timestamp(env.now),
         assume_role_policy_document: input.assume_role_policy_document,
+        trust_principal_ids,
         description: input.description,
         // The model bounds it to 3600..=43200 before the handler runs.
         max_session_duration: input
@@ -247,7 +284,7 @@ fn get_role(
 ) -> Result<RoleOutput, IamError> {
     let role = records::role(tx, &env.caller.account_id, &input.role_name)?;
     Ok(RoleOutput {
-        role: Role::full(&role),
+        role: Role::full(&with_trust_shown(tx, role)?),
     })
 }
 
@@ -282,9 +319,14 @@ fn list_roles(
         input.max_items,
         |r| r.path.starts_with(&prefix),
     )?;
+    let is_truncated = page.is_truncated();
+    let mut roles = Vec::with_capacity(page.items.len());
+    for role in page.items {
+        roles.push(Role::listed(&with_trust_shown(tx, role)?));
+    }
     Ok(ListRolesOutput {
-        is_truncated: page.is_truncated(),
-        roles: page.items.iter().map(Role::listed).collect(),
+        is_truncated,
+        roles,
         marker: page.next,
     })
 }
@@ -337,7 +379,7 @@ fn update_role_description(
     role.description = Some(input.description);
     records::put_role(tx, &role)?;
     Ok(RoleOutput {
-        role: Role::full(&role),
+        role: Role::full(&with_trust_shown(tx, role)?),
     })
 }
 
@@ -355,6 +397,7 @@ fn update_assume_role_policy(
 ) -> Result<Empty, IamError> {
     let mut role = records::role(tx, &env.caller.account_id, &input.role_name)?;
     check_trust_policy(&input.policy_document)?;
+    role.trust_principal_ids = bind_trust_principals(tx, &input.policy_document)?;
     role.assume_role_policy_document = input.policy_document;
     records::put_role(tx, &role)?;
     Ok(Empty {})

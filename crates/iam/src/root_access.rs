@@ -4,10 +4,10 @@
 //! ([`enabled_features`]).
 //!
 //! The features belong to the organization; they are kept here, keyed by its ID. What IAM
-//! needs to know of an organization comes from AWS Organizations through an
-//! [`OrganizationLookup`]: Organizations is built on IAM, so IAM cannot read its records.
+//! needs to know of an organization it asks the directory (`Env::directory`): Organizations
+//! keeps those records.
 
-use rampart_service::{Env, Operation};
+use rampart_service::{Env, Operation, OrganizationFacts};
 use rampart_store::{ReadTx, StoreError, WriteTx, get_json, put_json};
 use serde::{Deserialize, Serialize};
 
@@ -25,44 +25,6 @@ pub const ROOT_CREDENTIALS_MANAGEMENT: &str = "RootCredentialsManagement";
 /// Privileged root sessions in member accounts (AssumeRoot's S3 and SQS tasks).
 pub const ROOT_SESSIONS: &str = "RootSessions";
 
-/// What IAM needs to know of the organization an account belongs to.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OrganizationFacts {
-    /// The organization's ID (`o-…`).
-    pub organization_id: String,
-    /// Its management account.
-    pub management_account: String,
-    /// Whether all features are enabled (not only consolidated billing).
-    pub all_features: bool,
-    /// Whether trusted access for IAM (`iam.amazonaws.com`) is enabled.
-    pub iam_trusted_access: bool,
-    /// The accounts registered as delegated administrators for IAM.
-    pub iam_delegated_administrators: Vec<String>,
-}
-
-impl OrganizationFacts {
-    /// Whether `account` may administer IAM features for the organization.
-    pub fn administers(&self, account: &str) -> bool {
-        self.management_account == account
-            || self
-                .iam_delegated_administrators
-                .iter()
-                .any(|a| a == account)
-    }
-}
-
-/// The organization an account belongs to; `None` when it is in none.
-pub type OrganizationLookup =
-    fn(&mut dyn ReadTx, &str) -> Result<Option<OrganizationFacts>, StoreError>;
-
-/// The lookup when Organizations is not served: no account is in an organization.
-pub fn no_organization(
-    _: &mut dyn ReadTx,
-    _: &str,
-) -> Result<Option<OrganizationFacts>, StoreError> {
-    Ok(None)
-}
-
 #[derive(Debug, Default, Serialize, Deserialize)]
 struct FeaturesRecord {
     /// In AWS's order (credentials management first).
@@ -79,14 +41,12 @@ pub fn enabled_features(
         .features)
 }
 
-pub(crate) fn operations(organizations: OrganizationLookup) -> Vec<Operation> {
+pub(crate) fn operations() -> Vec<Operation> {
     let change = |name: &'static str, action: &'static str, feature: &'static str, on: bool| {
         Operation::write(
             name,
             action,
-            move |env: &Env<'_>, tx: &mut dyn WriteTx, _: Empty| {
-                set_feature(env, tx, organizations, feature, on)
-            },
+            move |env: &Env<'_>, tx: &mut dyn WriteTx, _: Empty| set_feature(env, tx, feature, on),
         )
     };
     vec![
@@ -118,7 +78,7 @@ pub(crate) fn operations(organizations: OrganizationLookup) -> Vec<Operation> {
             "ListOrganizationsFeatures",
             "iam:ListOrganizationsFeatures",
             move |env: &Env<'_>, tx: &mut dyn ReadTx, _: Empty| {
-                let facts = administered(env, tx, organizations)?;
+                let facts = administered(env, tx)?;
                 features_output(tx, facts.organization_id)
             },
         ),
@@ -150,13 +110,12 @@ fn features_output(
 /// The caller's organization, once it is one whose IAM features the caller administers: an
 /// organization with all features and IAM's trusted access, and the caller its management
 /// account or a delegated administrator for IAM.
-fn administered(
-    env: &Env<'_>,
-    tx: &mut dyn ReadTx,
-    organizations: OrganizationLookup,
-) -> Result<OrganizationFacts, IamError> {
+fn administered(env: &Env<'_>, tx: &mut dyn ReadTx) -> Result<OrganizationFacts, IamError> {
     let account = &env.caller.account_id;
-    let Some(facts) = organizations(tx, account)? else {
+    let Some(facts) = env
+        .directory
+        .organization(tx, account, IAM_SERVICE_PRINCIPAL)?
+    else {
         return Err(IamError::OrganizationNotFound(format!(
             "Account {account} is not a member of an organization."
         )));
@@ -167,7 +126,7 @@ fn administered(
             facts.organization_id
         )));
     }
-    if !facts.iam_trusted_access {
+    if !facts.trusted_access {
         return Err(IamError::ServiceAccessNotEnabled(format!(
             "Trusted access for {IAM_SERVICE_PRINCIPAL} is not enabled in the organization {}.",
             facts.organization_id
@@ -189,11 +148,10 @@ fn administered(
 fn set_feature(
     env: &Env<'_>,
     tx: &mut dyn WriteTx,
-    organizations: OrganizationLookup,
     feature: &str,
     on: bool,
 ) -> Result<FeaturesOutput, IamError> {
-    let facts = administered(env, tx, organizations)?;
+    let facts = administered(env, tx)?;
     if on && facts.management_account != env.caller.account_id {
         return Err(IamError::CallerIsNotManagementAccount(format!(
             "Only the management account {} can enable {feature}.",
@@ -221,6 +179,7 @@ mod tests {
     #![allow(clippy::unwrap_used, reason = "tests")]
 
     use super::*;
+    use rampart_service::Directory;
     use rampart_service::testing::{ACCOUNT, TestEnv};
 
     const DELEGATE: &str = "222233334444";
@@ -230,26 +189,39 @@ mod tests {
     /// ACCOUNT manages an organization with IAM's trusted access where DELEGATE administers
     /// IAM and OUTSIDER is a plain member; BILLING_ONLY's organization has consolidated
     /// billing only; any other account is in none.
-    fn organizations(
-        _: &mut dyn ReadTx,
-        account: &str,
-    ) -> Result<Option<OrganizationFacts>, StoreError> {
-        let facts = |id: &str, all_features| OrganizationFacts {
-            organization_id: id.to_owned(),
-            management_account: ACCOUNT.to_owned(),
-            all_features,
-            iam_trusted_access: true,
-            iam_delegated_administrators: vec![DELEGATE.to_owned()],
-        };
-        Ok(match account {
-            ACCOUNT | DELEGATE | OUTSIDER => Some(facts("o-aaaaaaaaaa", true)),
-            BILLING_ONLY => Some(facts("o-bbbbbbbbbb", false)),
-            _ => None,
-        })
+    struct Organizations;
+
+    impl Directory for Organizations {
+        fn organization(
+            &self,
+            _: &mut dyn ReadTx,
+            account: &str,
+            service_principal: &str,
+        ) -> Result<Option<OrganizationFacts>, StoreError> {
+            assert_eq!(service_principal, IAM_SERVICE_PRINCIPAL);
+            let facts = |id: &str, all_features| OrganizationFacts {
+                organization_id: id.to_owned(),
+                management_account: ACCOUNT.to_owned(),
+                all_features,
+                trusted_access: true,
+                delegated_administrators: vec![DELEGATE.to_owned()],
+            };
+            Ok(match account {
+                ACCOUNT | DELEGATE | OUTSIDER => Some(facts("o-aaaaaaaaaa", true)),
+                BILLING_ONLY => Some(facts("o-bbbbbbbbbb", false)),
+                _ => None,
+            })
+        }
+    }
+
+    fn env() -> TestEnv {
+        let mut t = TestEnv::new();
+        t.directory = std::sync::Arc::new(Organizations);
+        t
     }
 
     fn set(t: &TestEnv, feature: &'static str, on: bool) -> Result<Vec<String>, IamError> {
-        t.write(move |env, tx| set_feature(env, tx, organizations, feature, on))
+        t.write(move |env, tx| set_feature(env, tx, feature, on))
             .map(|o| o.enabled_features)
     }
 
@@ -259,7 +231,7 @@ mod tests {
 
     #[test]
     fn the_management_account_enables_and_a_delegated_administrator_may_only_disable() {
-        let mut t = TestEnv::new();
+        let mut t = env();
         assert_eq!(set(&t, ROOT_SESSIONS, true).unwrap(), [ROOT_SESSIONS]);
         assert_eq!(
             set(&t, ROOT_CREDENTIALS_MANAGEMENT, true).unwrap(),
@@ -282,7 +254,7 @@ mod tests {
 
     #[test]
     fn other_accounts_get_the_reason_they_may_not() {
-        let mut t = TestEnv::new();
+        let mut t = env();
         for (account, expected) in [
             (
                 OUTSIDER,

@@ -195,6 +195,7 @@ fn create_service_linked_role(
         path,
         create_date: aws_timestamp(env.now),
         assume_role_policy_document: trust_policy(&service),
+        trust_principal_ids: Default::default(),
         description: input.description,
         max_session_duration: DEFAULT_MAX_SESSION_DURATION,
         permissions_boundary: None,

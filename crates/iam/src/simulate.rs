@@ -10,39 +10,19 @@ use rampart_policy::{
     Principal, Request,
 };
 use rampart_service::{AwsError, Env, Operation, Resource, ResourcePolicy, Value};
-use rampart_store::{ReadTx, StoreError};
+use rampart_store::ReadTx;
 use serde::{Deserialize, Serialize};
 
 use crate::IamError;
 use crate::authorization::{self, NamedDocument, PrincipalPolicies};
 
-/// The service control policies that bind an account's principals: one list of (policy ID,
-/// document) per level, from the organization's root to the account; empty when none apply
-/// (the management account, SCPs not enabled).
-pub type ScpLevels = Vec<Vec<(String, String)>>;
-
-/// Reads an account's [`ScpLevels`]; `None` when the account is in no organization. AWS
-/// Organizations supplies it: it is built on IAM, so IAM cannot read its records itself.
-pub type ServiceControlPolicyLookup =
-    fn(&mut dyn ReadTx, &str) -> Result<Option<ScpLevels>, StoreError>;
-
-/// The lookup when Organizations is not served: no account is in an organization.
-pub(crate) fn no_organizations(
-    _: &mut dyn ReadTx,
-    _: &str,
-) -> Result<Option<ScpLevels>, StoreError> {
-    Ok(None)
-}
-
-/// The operations of this family; `scps` reads the SCPs a simulated principal is bound by.
-pub(crate) fn operations(scps: ServiceControlPolicyLookup) -> Vec<Operation> {
+/// The operations of this family.
+pub(crate) fn operations() -> Vec<Operation> {
     vec![
         Operation::read(
             "SimulatePrincipalPolicy",
             "iam:SimulatePrincipalPolicy",
-            move |env: &Env<'_>, tx: &mut dyn ReadTx, input: SimulatePrincipalPolicyInput| {
-                simulate_principal_policy(env, tx, input, scps)
-            },
+            simulate_principal_policy,
         )
         .resources(policy_source_resource)
         .resource_policy(policy_source_owner)
@@ -108,6 +88,7 @@ pub(crate) fn other_account_policy(env: &Env<'_>, arn: &str) -> Option<ResourceP
         account_id,
         must_allow: true,
         description: "resource-based policy",
+        principal_ids: rampart_service::PrincipalIds::default(),
     })
 }
 
@@ -505,25 +486,28 @@ fn simulate_principal_policy(
     env: &Env<'_>,
     tx: &mut dyn ReadTx,
     input: SimulatePrincipalPolicyInput,
-    scps: ServiceControlPolicyLookup,
 ) -> Result<SimulatePolicyOutput, IamError> {
     let (account_id, stored_policies) = principal_policies(env, tx, &input.policy_source_arn)?;
-    let service_control_policies = scps(tx, &account_id)?.map(|levels| {
-        levels
-            .iter()
-            .map(|level| {
-                let documents: Vec<NamedDocument> = level
-                    .iter()
-                    .map(|(id, document)| NamedDocument {
-                        id: id.clone(),
-                        source: authorization::PolicySource::AwsManaged,
-                        document: document.clone(),
-                    })
-                    .collect();
-                set_of_documents(&documents)
-            })
-            .collect()
-    });
+    // AWS Organizations keeps the SCPs; the directory reads them for IAM.
+    let service_control_policies = env
+        .directory
+        .service_control_policies(tx, &account_id)?
+        .map(|levels| {
+            levels
+                .iter()
+                .map(|level| {
+                    let documents: Vec<NamedDocument> = level
+                        .iter()
+                        .map(|(id, document)| NamedDocument {
+                            id: id.clone(),
+                            source: authorization::PolicySource::AwsManaged,
+                            document: document.clone(),
+                        })
+                        .collect();
+                    set_of_documents(&documents)
+                })
+                .collect()
+        });
     let mut identity = parse_all(stored(stored_policies.identity), PolicyKind::Identity)?;
     identity.extend(parse_all(
         given(input.policy_input_list, "PolicyInputList"),
@@ -779,7 +763,7 @@ mod tests {
                 marker: None,
             },
         };
-        t.read(|env, tx| simulate_principal_policy(env, tx, input, no_organizations))
+        t.read(|env, tx| simulate_principal_policy(env, tx, input))
     }
 
     fn context_keys(t: &TestEnv, arn: &str) -> Result<ContextKeysOutput, IamError> {

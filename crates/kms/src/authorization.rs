@@ -192,6 +192,8 @@ fn lockout_target(
             account_id: account.to_owned(),
             must_allow: true,
             description: "key policy",
+            // Bound to the principals as they are now, which is what saving it will bind.
+            principal_ids: rampart_service::PrincipalIds::default(),
         }),
         condition_keys,
         denial: Some(AwsError::new(
@@ -380,6 +382,7 @@ fn key_target_for(
             account_id: key.account_id,
             must_allow: true,
             description: "key policy",
+            principal_ids: key.policy_principal_ids,
         }),
         condition_keys,
         denial: None,

@@ -183,7 +183,6 @@ pub(crate) fn grant_statements(
     if !constrained.is_empty() {
         statements.push(statement(
             &format!("Grant{}", grant.grant_id),
-            caller_arn,
             &constrained,
             constraint_conditions(grant.constraints.as_ref()),
         ));
@@ -191,7 +190,6 @@ pub(crate) fn grant_statements(
     if !free.is_empty() {
         statements.push(statement(
             &format!("Grant{}Unconstrained", grant.grant_id),
-            caller_arn,
             &free,
             serde_json::Map::new(),
         ));
@@ -224,17 +222,15 @@ fn constraint_conditions(constraints: Option<&GrantConstraints>) -> serde_json::
     condition
 }
 
-fn statement(
-    sid: &str,
-    caller_arn: &str,
-    operations: &[&str],
-    condition: serde_json::Map<String, Value>,
-) -> Value {
+/// A statement of a grant that names the caller. The document it joins is built for this
+/// caller alone, so `*` names exactly the caller; its ARN would instead be bound to whatever
+/// entity the key policy bound that ARN to when it was saved (a user since re-created).
+fn statement(sid: &str, operations: &[&str], condition: serde_json::Map<String, Value>) -> Value {
     let actions: Vec<String> = operations.iter().map(|op| format!("kms:{op}")).collect();
     let mut statement = json!({
         "Sid": sid,
         "Effect": "Allow",
-        "Principal": {"AWS": caller_arn},
+        "Principal": "*",
         "Action": actions,
         "Resource": "*",
     });

@@ -332,6 +332,7 @@ pub(crate) fn retiring_principal_owner(
         account_id: account.unwrap_or(&env.caller.account_id).to_owned(),
         must_allow: true,
         description: "resource-based policy",
+        principal_ids: rampart_service::PrincipalIds::default(),
     }))
 }
 

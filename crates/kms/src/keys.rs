@@ -253,13 +253,10 @@ pub(crate) fn create_key(
     let account = env.caller.account_id.clone();
     let key_id = new_key_id(env, multi_region);
     let arn = records::key_arn(env.region, &account, &key_id);
-    let policy = match input.policy {
-        Some(p) => {
-            policy::validate(&p)?;
-            p
-        }
-        None => policy::default_policy(&account),
-    };
+    let policy = input
+        .policy
+        .unwrap_or_else(|| policy::default_policy(&account));
+    let policy_principal_ids = policy::checked(env, tx, &policy)?;
     let new_tags = tags::of_new_key(input.tags)?;
     resolve::purge_deleted(tx, env)?;
     // An EXTERNAL key starts without material: it waits for ImportKeyMaterial (import.rs).
@@ -298,6 +295,7 @@ pub(crate) fn create_key(
         deletion_date: None,
         pending_window_days: None,
         policy,
+        policy_principal_ids,
         tags: new_tags,
         materials: first.into_iter().collect(),
         public_key: generated

@@ -194,13 +194,10 @@ pub(crate) fn replicate_key(
             primary.arn
         )));
     }
-    let policy = match input.policy {
-        Some(p) => {
-            policy::validate(&p)?;
-            p
-        }
-        None => policy::default_policy(&primary.account_id),
-    };
+    let policy = input
+        .policy
+        .unwrap_or_else(|| policy::default_policy(&primary.account_id));
+    let policy_principal_ids = policy::checked(env, tx, &policy)?;
     let new_tags = tags::of_new_key(input.tags)?;
     let mut replica = KeyRecord {
         region: region.clone(),
@@ -211,6 +208,7 @@ pub(crate) fn replicate_key(
         deletion_date: None,
         pending_window_days: None,
         policy,
+        policy_principal_ids,
         tags: new_tags,
         ..primary.clone()
     };

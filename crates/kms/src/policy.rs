@@ -2,7 +2,7 @@
 //! their validation. What the authorize step makes of them is in authorization.rs.
 
 use rampart_policy::{Policy, PolicyKind};
-use rampart_service::Env;
+use rampart_service::{Env, PrincipalIds, principal_ids};
 use rampart_store::{ReadTx, WriteTx};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -32,11 +32,37 @@ pub(crate) fn default_policy(account: &str) -> String {
     .to_string()
 }
 
+/// KMS's text for a principal it cannot use: malformed, a bare unique ID, or no such entity.
+const INVALID_PRINCIPALS: &str = "Policy contains a statement with one or more invalid principals.";
+
 /// Checks a key policy document with the policy engine's key-policy rules.
 pub(crate) fn validate(document: &str) -> Result<(), KmsError> {
     Policy::parse_as(document, PolicyKind::KeyPolicy)
         .map(|_| ())
-        .map_err(|e| KmsError::MalformedPolicyDocument(e.aws_message().to_owned()))
+        .map_err(|e| {
+            let message = e.aws_message();
+            KmsError::MalformedPolicyDocument(if message.starts_with("Invalid principal") {
+                INVALID_PRINCIPALS.to_owned()
+            } else {
+                message.to_owned()
+            })
+        })
+}
+
+/// Checks a key policy about to be saved and binds the users and roles it names to their
+/// unique IDs, as AWS does: one that names no existing user or role is refused.
+pub(crate) fn checked(
+    env: &Env<'_>,
+    tx: &mut dyn ReadTx,
+    document: &str,
+) -> Result<PrincipalIds, KmsError> {
+    validate(document)?;
+    principal_ids::bind(env.directory, tx, document).map_err(|e| match e {
+        principal_ids::BindError::InvalidPrincipal(_) => {
+            KmsError::MalformedPolicyDocument(INVALID_PRINCIPALS.to_owned())
+        }
+        principal_ids::BindError::Store(e) => e.into(),
+    })
 }
 
 fn check_policy_name(name: Option<&str>) -> Result<(), KmsError> {
@@ -72,8 +98,10 @@ pub(crate) fn get_key_policy(
 ) -> Result<GetKeyPolicyOutput, KmsError> {
     check_policy_name(input.policy_name.as_deref())?;
     let key = find_own_key(tx, env, &input.key_id)?;
+    let policy = principal_ids::shown(env.directory, tx, &key.policy, &key.policy_principal_ids)?
+        .into_owned();
     Ok(GetKeyPolicyOutput {
-        policy: key.policy,
+        policy,
         policy_name: DEFAULT_POLICY_NAME,
     })
 }
@@ -94,9 +122,10 @@ pub(crate) fn put_key_policy(
     input: PutKeyPolicyInput,
 ) -> Result<Empty, KmsError> {
     check_policy_name(input.policy_name.as_deref())?;
-    validate(&input.policy)?;
+    let principal_ids = checked(env, tx, &input.policy)?;
     let mut key = load_for_write(env, tx, &input.key_id)?;
     key.policy = input.policy;
+    key.policy_principal_ids = principal_ids;
     records::save_key(tx, &key)?;
     Ok(Empty {})
 }

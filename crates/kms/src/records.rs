@@ -140,6 +140,12 @@ pub(crate) struct KeyRecord {
     pub(crate) deletion_date: Option<OffsetDateTime>,
     pub(crate) pending_window_days: Option<i64>,
     pub(crate) policy: String,
+    /// The users and roles the key policy names, bound to their unique IDs when it was put.
+    #[serde(
+        default,
+        skip_serializing_if = "rampart_service::PrincipalIds::is_empty"
+    )]
+    pub(crate) policy_principal_ids: rampart_service::PrincipalIds,
     pub(crate) tags: Vec<Tag>,
     /// Oldest first; the last is the current one (scheduled rotations not yet written
     /// excepted: see rotation.rs).

@@ -597,7 +597,21 @@ fn grants_become_key_policy_statements() {
     let statements = doc["Statement"].as_array().unwrap();
     assert_eq!(statements.len(), 2);
     let grant = &statements[1];
-    assert_eq!(grant["Principal"]["AWS"], bob.as_str());
+    // Only grants naming the caller add statements, so they name it as `*`.
+    assert_eq!(grant["Principal"], "*");
+    let alice = bob.replace("bob", "alice");
+    let others = t.read_infallible(|env, tx| {
+        let key = crate::resolve::find_key(tx, env, &id).unwrap();
+        authorization::policy_with_grants(
+            tx,
+            &key,
+            &alice,
+            crate::grant_policy::GrantUse::Operation,
+        )
+        .unwrap()
+    });
+    let others: Value = serde_json::from_str(&others).unwrap();
+    assert_eq!(others["Statement"].as_array().unwrap().len(), 1);
     // Retiring is for RetireGrant requests about this grant only (see grant_tests.rs).
     assert_eq!(grant["Action"], json!(["kms:Decrypt", "kms:Encrypt"]));
     assert_eq!(

@@ -99,34 +99,37 @@ fn delegations(
         .collect())
 }
 
-/// What IAM needs to know of `account`'s organization (IAM is below Organizations, so it
-/// reads it through this function; see `rampart_iam::root_access`).
+/// What `service_principal` (`iam.amazonaws.com`) needs to know of `account`'s organization,
+/// for the directory (`rampart_service::Directory::organization`).
 pub fn organization_facts(
     tx: &mut dyn ReadTx,
     account: &str,
-) -> Result<Option<rampart_iam::OrganizationFacts>, StoreError> {
+    service_principal: &str,
+) -> Result<Option<rampart_service::OrganizationFacts>, StoreError> {
     let Some(member) = records::account(tx, account)? else {
         return Ok(None);
     };
     let Some(org) = records::organization(tx, &member.organization_id)? else {
         return Ok(None);
     };
-    let principal = rampart_iam::root_access::IAM_SERVICE_PRINCIPAL;
-    let iam_trusted_access =
-        get_json::<ServiceAccessRecord>(tx, SERVICE_ACCESS, &format!("{}/{principal}", org.id))?
-            .is_some();
-    let iam_delegated_administrators =
+    let trusted_access = get_json::<ServiceAccessRecord>(
+        tx,
+        SERVICE_ACCESS,
+        &format!("{}/{service_principal}", org.id),
+    )?
+    .is_some();
+    let delegated_administrators =
         scan_json::<DelegationRecord>(tx, DELEGATIONS, &format!("{}/", org.id), None, usize::MAX)?
             .into_iter()
-            .filter(|(_, d)| d.service_principal == principal)
+            .filter(|(_, d)| d.service_principal == service_principal)
             .map(|(_, d)| d.account_id)
             .collect();
-    Ok(Some(rampart_iam::OrganizationFacts {
+    Ok(Some(rampart_service::OrganizationFacts {
         all_features: org.feature_set == "ALL",
         organization_id: org.id,
         management_account: org.management_account_id,
-        iam_trusted_access,
-        iam_delegated_administrators,
+        trusted_access,
+        delegated_administrators,
     }))
 }
 

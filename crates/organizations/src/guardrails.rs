@@ -115,7 +115,7 @@ fn attached(
 pub fn simulated_service_control_policies(
     tx: &mut dyn ReadTx,
     account_id: &str,
-) -> Result<Option<rampart_iam::ScpLevels>, StoreError> {
+) -> Result<Option<rampart_service::ScpLevels>, StoreError> {
     Ok(membership(tx, account_id)?.map(|m| {
         m.service_control_policies
             .into_iter()

@@ -9,7 +9,9 @@
 //! and the delegation policy allow it. The handlers then let a member through when the
 //! organization has a delegation policy: the spine has already checked that it allows.
 
-use rampart_service::{AwsError, Env, Operation, Resource, ResourcePolicy, Value};
+use rampart_service::{
+    AwsError, Env, Operation, PrincipalIds, Resource, ResourcePolicy, Value, principal_ids,
+};
 use rampart_store::{ReadTx, WriteTx, get_json, put_json};
 use serde::{Deserialize, Serialize};
 
@@ -68,6 +70,9 @@ struct ResourcePolicyRecord {
     id: String,
     arn: String,
     content: String,
+    /// The users and roles the policy names, bound to their unique IDs when it was put.
+    #[serde(default, skip_serializing_if = "PrincipalIds::is_empty")]
+    principal_ids: PrincipalIds,
     tags: Vec<Tag>,
 }
 
@@ -138,10 +143,20 @@ fn put_resource_policy(
     tags::check_new(&input.tags)?;
     rampart_policy::Policy::parse_as(&input.content, rampart_policy::PolicyKind::Resource)
         .map_err(|e| OrganizationsError::MalformedPolicyDocument(e.to_string()))?;
+    let principal_ids =
+        principal_ids::bind(env.directory, tx, &input.content).map_err(|e| match e {
+            principal_ids::BindError::InvalidPrincipal(value) => {
+                OrganizationsError::MalformedPolicyDocument(format!(
+                    "Invalid principal in policy: \"AWS\":\"{value}\""
+                ))
+            }
+            principal_ids::BindError::Store(e) => e.into(),
+        })?;
     // The policy keeps its ID and ARN when its content is replaced.
     let record = match load(tx, &org)? {
         Some(existing) => ResourcePolicyRecord {
             content: input.content,
+            principal_ids,
             tags: if input.tags.is_empty() {
                 existing.tags
             } else {
@@ -155,6 +170,7 @@ fn put_resource_policy(
                 arn: ids::resource_policy_arn(&org.management_account_id, &org.id, &id),
                 id,
                 content: input.content,
+                principal_ids,
                 tags: input.tags,
             }
         }
@@ -175,9 +191,11 @@ fn describe_resource_policy(
     {
         return Err(OrganizationsError::AccessDenied);
     }
-    load(tx, &org)?
-        .map(ResourcePolicyOutput::of)
-        .ok_or(OrganizationsError::ResourcePolicyNotFound)
+    let mut policy = load(tx, &org)?.ok_or(OrganizationsError::ResourcePolicyNotFound)?;
+    policy.content =
+        principal_ids::shown(env.directory, tx, &policy.content, &policy.principal_ids)?
+            .into_owned();
+    Ok(ResourcePolicyOutput::of(policy))
 }
 
 fn delete_resource_policy(
@@ -214,6 +232,7 @@ fn delegation(
         account_id: org.management_account_id.clone(),
         must_allow: false,
         description: "resource-based delegation policy",
+        principal_ids: policy.principal_ids,
     }))
 }
 

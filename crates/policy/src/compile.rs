@@ -56,11 +56,29 @@ impl PolicySet {
 
     /// Compiles and adds a policy.
     pub fn add(&mut self, id: &str, policy: &Policy) {
+        self.add_bound(id, policy, &[]);
+    }
+
+    /// A set holding one stored resource policy whose user and role principals were bound,
+    /// when it was saved, to unique IDs: `principal_ids` pairs each principal value as
+    /// written with the ID of the entity it named then (see [`PrincipalMatcher`]).
+    pub fn single_bound(id: &str, policy: &Policy, principal_ids: &[(String, String)]) -> Self {
+        let mut set = Self::new();
+        set.add_bound(id, policy, principal_ids);
+        set
+    }
+
+    fn add_bound(&mut self, id: &str, policy: &Policy, principal_ids: &[(String, String)]) {
         let policy_number = u32::try_from(self.ids.len()).unwrap_or(u32::MAX);
         self.ids.push(id.into());
         for (i, statement) in policy.statements.iter().enumerate() {
-            let compiled =
-                CompiledStatement::new(statement, policy_number, i, policy.expands_variables());
+            let compiled = CompiledStatement::new(
+                statement,
+                policy_number,
+                i,
+                policy.expands_variables(),
+                principal_ids,
+            );
             let number = u32::try_from(self.statements.len()).unwrap_or(u32::MAX);
             self.index.insert(number, &compiled);
             self.statements.push(compiled);
@@ -177,7 +195,19 @@ pub(crate) struct CompiledStatement {
 }
 
 impl CompiledStatement {
-    fn new(statement: &Statement, policy: u32, index: usize, variables: bool) -> Self {
+    fn new(
+        statement: &Statement,
+        policy: u32,
+        index: usize,
+        variables: bool,
+        principal_ids: &[(String, String)],
+    ) -> Self {
+        let bound = |value: &str| {
+            principal_ids
+                .iter()
+                .find(|(written, _)| written == value)
+                .map(|(_, id)| id.as_str())
+        };
         let principal = match &statement.principal {
             None => PrincipalClause::Absent,
             Some((negated, spec)) => {
@@ -186,7 +216,9 @@ impl CompiledStatement {
                     PrincipalSpec::Typed(entries) => entries
                         .iter()
                         .flat_map(|(t, list)| {
-                            list.values.iter().map(|v| PrincipalMatcher::new(*t, v))
+                            list.values
+                                .iter()
+                                .map(|v| PrincipalMatcher::new(*t, v, bound(v.as_str())))
                         })
                         .collect(),
                 };

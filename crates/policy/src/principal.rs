@@ -39,6 +39,10 @@ pub struct Principal {
     name: Option<Box<str>>,
     /// For sessions: the role's ARN (with its path when known).
     role_arn: Option<Box<str>>,
+    /// The unique ID of the IAM entity behind the caller, when known: the user's (`AIDA…`),
+    /// or the role's (`AROA…`) for a role and its sessions. Resource policies bind the users
+    /// and roles they name to these IDs.
+    unique_id: Option<Box<str>>,
 }
 
 /// A principal string that names no caller Rampart knows.
@@ -130,6 +134,7 @@ impl Principal {
             account: None,
             name: None,
             role_arn: None,
+            unique_id: None,
         }
     }
 
@@ -141,6 +146,7 @@ impl Principal {
             account: Some(account.into()),
             name: None,
             role_arn: None,
+            unique_id: None,
         }
     }
 
@@ -152,6 +158,7 @@ impl Principal {
             account: None,
             name: None,
             role_arn: None,
+            unique_id: None,
         }
     }
 
@@ -163,6 +170,7 @@ impl Principal {
             account: None,
             name: None,
             role_arn: None,
+            unique_id: None,
         }
     }
 
@@ -175,6 +183,13 @@ impl Principal {
         }
         principal.role_arn = Some(role_arn.into());
         Ok(principal)
+    }
+
+    /// This principal, known to be the IAM entity with unique ID `id` (the user's `AIDA…`,
+    /// or the role's `AROA…` for a role or one of its sessions).
+    pub fn with_unique_id(mut self, id: &str) -> Self {
+        self.unique_id = Some(id.into());
+        self
     }
 
     fn with(
@@ -190,6 +205,7 @@ impl Principal {
             account: Some(account.into()),
             name: Some(name.into()),
             role_arn: role_arn.map(String::into_boxed_str),
+            unique_id: None,
         }
     }
 
@@ -281,6 +297,13 @@ pub(crate) enum PrincipalMatcher {
         name: Box<str>,
     },
     Arn(Box<str>),
+    /// A user or role named by ARN in a stored policy, bound when the policy was saved to
+    /// the entity's unique ID: only that entity matches, whatever holds the name now (AWS's
+    /// guard against deleting and re-creating a principal). An empty ID matches nothing.
+    Bound {
+        id: Box<str>,
+        role: bool,
+    },
     Service(Box<str>),
     Federated(Box<str>),
     /// Canonical user ids name S3 owners, which Rampart's callers never are.
@@ -288,9 +311,20 @@ pub(crate) enum PrincipalMatcher {
 }
 
 impl PrincipalMatcher {
-    pub(crate) fn new(principal_type: PrincipalType, value: &str) -> Self {
+    /// The matcher of `value`; `bound` is the unique ID a stored policy bound it to.
+    pub(crate) fn new(principal_type: PrincipalType, value: &str, bound: Option<&str>) -> Self {
         match principal_type {
-            PrincipalType::Aws => Self::aws(value),
+            PrincipalType::Aws => match (Self::aws(value), bound) {
+                (Self::Role { .. }, Some(id)) => Self::Bound {
+                    id: id.into(),
+                    role: true,
+                },
+                (Self::Arn(_), Some(id)) => Self::Bound {
+                    id: id.into(),
+                    role: false,
+                },
+                (matcher, _) => matcher,
+            },
             PrincipalType::Service => Self::Service(value.into()),
             PrincipalType::Federated => Self::Federated(value.into()),
             PrincipalType::CanonicalUser => Self::Never,
@@ -336,6 +370,15 @@ impl PrincipalMatcher {
                 return match p.kind {
                     PrincipalKind::AssumedRole if same_role => Grant::Role,
                     PrincipalKind::Role if same_role => Grant::Direct,
+                    _ => Grant::None,
+                };
+            }
+            Self::Bound { id, role } => {
+                let same = !id.is_empty() && p.unique_id.as_deref() == Some(&**id);
+                return match p.kind {
+                    PrincipalKind::AssumedRole if same && *role => Grant::Role,
+                    PrincipalKind::Role if same && *role => Grant::Direct,
+                    PrincipalKind::User if same && !*role => Grant::Direct,
                     _ => Grant::None,
                 };
             }
@@ -431,18 +474,20 @@ mod tests {
         let role = PrincipalMatcher::new(
             PrincipalType::Aws,
             "arn:aws:iam::123456789012:role/ops/Admin",
+            None,
         );
         assert_eq!(role.grant(&session), Grant::Role);
-        let account = PrincipalMatcher::new(PrincipalType::Aws, "123456789012");
+        let account = PrincipalMatcher::new(PrincipalType::Aws, "123456789012", None);
         assert_eq!(account.grant(&session), Grant::Account);
         assert_eq!(account.grant(&p("123456789012")), Grant::Direct);
         let exact = PrincipalMatcher::new(
             PrincipalType::Aws,
             "arn:aws:sts::123456789012:assumed-role/Admin/alice",
+            None,
         );
         assert_eq!(exact.grant(&session), Grant::Direct);
         let other_account =
-            PrincipalMatcher::new(PrincipalType::Aws, "arn:aws:iam::210987654321:root");
+            PrincipalMatcher::new(PrincipalType::Aws, "arn:aws:iam::210987654321:root", None);
         assert_eq!(other_account.grant(&session), Grant::None);
         assert_eq!(
             PrincipalMatcher::Any.grant(&Principal::anonymous()),
@@ -451,16 +496,74 @@ mod tests {
     }
 
     #[test]
+    fn a_bound_principal_matches_its_entity_only() {
+        let role_arn = "arn:aws:iam::123456789012:role/Admin";
+        let session = |id: &str| {
+            Principal::assumed_role(
+                "arn:aws:sts::123456789012:assumed-role/Admin/alice",
+                role_arn,
+            )
+            .unwrap()
+            .with_unique_id(id)
+        };
+        let bound = PrincipalMatcher::new(PrincipalType::Aws, role_arn, Some("AROAOLD"));
+        assert_eq!(bound.grant(&session("AROAOLD")), Grant::Role);
+        // The same name, re-created: a new ID, not trusted.
+        assert_eq!(bound.grant(&session("AROANEW")), Grant::None);
+        assert_eq!(
+            bound.grant(&p("arn:aws:sts::123456789012:assumed-role/Admin/alice")),
+            Grant::None
+        );
+        assert_eq!(
+            bound.grant(&p(role_arn).with_unique_id("AROAOLD")),
+            Grant::Direct
+        );
+        let user_arn = "arn:aws:iam::123456789012:user/bob";
+        let user = PrincipalMatcher::new(PrincipalType::Aws, user_arn, Some("AIDAOLD"));
+        assert_eq!(
+            user.grant(&p(user_arn).with_unique_id("AIDAOLD")),
+            Grant::Direct
+        );
+        assert_eq!(
+            user.grant(&p(user_arn).with_unique_id("AIDANEW")),
+            Grant::None
+        );
+        // A user's ID never stands for a role's session, nor the reverse.
+        assert_eq!(user.grant(&session("AIDAOLD")), Grant::None);
+        // A principal of an account Rampart does not serve is bound to nothing.
+        let nobody = PrincipalMatcher::new(PrincipalType::Aws, user_arn, Some(""));
+        assert_eq!(nobody.grant(&p(user_arn).with_unique_id("")), Grant::None);
+        // NotPrincipal lists a bound entity only while it is that entity.
+        let listed = [
+            PrincipalMatcher::new(PrincipalType::Aws, user_arn, Some("AIDAOLD")),
+            PrincipalMatcher::new(PrincipalType::Aws, "123456789012", None),
+        ];
+        assert!(not_principal_excludes(
+            &listed,
+            &p(user_arn).with_unique_id("AIDAOLD")
+        ));
+        assert!(!not_principal_excludes(
+            &listed,
+            &p(user_arn).with_unique_id("AIDANEW")
+        ));
+    }
+
+    #[test]
     fn not_principal_needs_the_whole_chain() {
         let user = p("arn:aws:iam::123456789012:user/bob");
         let only_user = [PrincipalMatcher::new(
             PrincipalType::Aws,
             "arn:aws:iam::123456789012:user/bob",
+            None,
         )];
         assert!(!not_principal_excludes(&only_user, &user));
         let user_and_account = [
-            PrincipalMatcher::new(PrincipalType::Aws, "arn:aws:iam::123456789012:user/bob"),
-            PrincipalMatcher::new(PrincipalType::Aws, "123456789012"),
+            PrincipalMatcher::new(
+                PrincipalType::Aws,
+                "arn:aws:iam::123456789012:user/bob",
+                None,
+            ),
+            PrincipalMatcher::new(PrincipalType::Aws, "123456789012", None),
         ];
         assert!(not_principal_excludes(&user_and_account, &user));
     }
@@ -489,12 +592,12 @@ mod tests {
         ] {
             let caller = p(provider);
             assert_eq!(caller.kind(), PrincipalKind::WebIdentity);
-            let named = PrincipalMatcher::new(PrincipalType::Federated, provider);
+            let named = PrincipalMatcher::new(PrincipalType::Federated, provider, None);
             assert_eq!(named.grant(&caller), Grant::Direct);
-            let elsewhere = PrincipalMatcher::new(PrincipalType::Federated, other);
+            let elsewhere = PrincipalMatcher::new(PrincipalType::Federated, other, None);
             assert_eq!(elsewhere.grant(&caller), Grant::None);
             // The provider's account does not stand for the people it vouches for.
-            let account = PrincipalMatcher::new(PrincipalType::Aws, "123456789012");
+            let account = PrincipalMatcher::new(PrincipalType::Aws, "123456789012", None);
             assert_eq!(account.grant(&caller), Grant::None);
             assert_eq!(caller.derived_value("aws:principalarn"), None);
         }

@@ -331,11 +331,19 @@ impl Authorizer {
             None => Principal::parse(&caller.arn),
         }
         .map_err(internal)?;
+        // Resource policies bind the users and roles they name to unique IDs: the caller is
+        // its user (AIDA…) or its role (AROA…, before a session's `:<name>`).
+        let principal = match holder {
+            PolicyHolder::User { id, .. } | PolicyHolder::Role { id, .. } => {
+                principal.with_unique_id(id)
+            }
+            PolicyHolder::Root | PolicyHolder::Nobody => principal,
+        };
         let session_policies = session_policies(request.session);
         let resource_policy = request
             .resource_policy
             .map(|p| match Policy::parse(&p.document) {
-                Ok(policy) => PolicySet::single(p.description, &policy),
+                Ok(policy) => PolicySet::single_bound(p.description, &policy, &p.principal_ids.0),
                 // A stored resource policy that no longer parses allows nothing.
                 Err(_) => PolicySet::new(),
             });

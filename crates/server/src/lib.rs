@@ -15,6 +15,7 @@ mod calls;
 #[cfg(test)]
 mod conformance_tests;
 pub mod delivery;
+mod directory;
 mod failure_throttle;
 mod http;
 mod pipeline;

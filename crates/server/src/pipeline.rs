@@ -445,6 +445,7 @@ pub(crate) fn env<'a>(
         federation: None,
         rate_limits: &state.rate_limits,
         calls: &NoServiceCalls,
+        directory: &crate::directory::ServedAccounts,
     }
 }
 

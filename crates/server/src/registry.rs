@@ -21,15 +21,10 @@ impl Registry {
     pub fn with_all_services() -> Self {
         let mut registry = Self::new();
         registry.add(Arc::new(rampart_cloudtrail::CloudTrail::new()));
-        registry.add(Arc::new(rampart_iam::Iam::with_organizations(
-            rampart_organizations::guardrails::simulated_service_control_policies,
-            rampart_organizations::organization_facts,
-        )));
+        registry.add(Arc::new(rampart_iam::Iam::new()));
         registry.add(Arc::new(rampart_kms::Kms::new()));
         registry.add(Arc::new(rampart_organizations::Organizations::new()));
-        registry.add(Arc::new(rampart_sts::Sts::with_organizations(
-            rampart_organizations::organization_facts,
-        )));
+        registry.add(Arc::new(rampart_sts::Sts::new()));
         registry
     }
 

@@ -4,7 +4,7 @@
 use rampart_crypto::RootKey;
 use time::OffsetDateTime;
 
-use crate::{Caller, Federation, Inheritance, RateLimits, ServiceCalls};
+use crate::{Caller, Directory, Federation, Inheritance, RateLimits, ServiceCalls};
 
 /// A source of random bytes for identifiers and secrets.
 pub trait Entropy: Send + Sync {
@@ -46,6 +46,8 @@ pub struct Env<'a> {
     pub rate_limits: &'a RateLimits,
     /// Runs the handler's calls to other services, through the spine.
     pub calls: &'a dyn ServiceCalls,
+    /// The accounts Rampart serves: principals' unique IDs, accounts' organizations.
+    pub directory: &'a dyn Directory,
 }
 
 impl Env<'_> {

@@ -12,9 +12,11 @@
 
 mod caller;
 mod calls;
+mod directory;
 mod env;
 mod operation;
 pub mod paging;
+pub mod principal_ids;
 mod rate_limits;
 mod service;
 pub mod tagging;
@@ -23,12 +25,14 @@ pub mod testing;
 
 pub use caller::{Caller, Federation, Inheritance, PrincipalKind};
 pub use calls::{CallPrincipal, NoServiceCalls, ServiceCall, ServiceCalls};
+pub use directory::{Directory, NoDirectory, OrganizationFacts, PrincipalLookup, ScpLevels};
 pub use env::{Entropy, Env, OsEntropy};
 pub use operation::{
     Access, Addressee, Authentication, Authorization, AuthorizationTarget, AuthorizationTargets,
     ConditionKeys, Handler, InputAuthenticator, Operation, Resource, ResourceNames, ResourcePolicy,
     ResourcePolicyLookup,
 };
+pub use principal_ids::PrincipalIds;
 pub use rampart_wire::{AwsError, Value};
 pub use rate_limits::RateLimits;
 pub use service::{AfterSuccess, ArnParts, CompletedCall, EventResource, Operations, Service};

@@ -105,6 +105,9 @@ pub struct ResourcePolicy {
     pub must_allow: bool,
     /// What AccessDenied messages call the policy, e.g. "trust policy".
     pub description: &'static str,
+    /// The users and roles the stored policy names, bound to their unique IDs when it was
+    /// saved (empty for a policy the request itself carries).
+    pub principal_ids: crate::PrincipalIds,
 }
 
 /// Looks up the resource policy that governs a request, if any.

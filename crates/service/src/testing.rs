@@ -9,7 +9,9 @@ use rampart_crypto::RootKey;
 use rampart_store::{ReadTx, SqliteStore, Store, StoreError, WriteTx};
 use time::OffsetDateTime;
 
-use crate::{Caller, Env, NoServiceCalls, OsEntropy, RateLimits, ServiceCalls};
+use crate::{
+    Caller, Directory, Env, NoDirectory, NoServiceCalls, OsEntropy, RateLimits, ServiceCalls,
+};
 
 /// The account the tests act in unless they choose another.
 pub const ACCOUNT: &str = "123456789012";
@@ -29,6 +31,8 @@ pub struct TestEnv {
     pub rate_limits: Arc<RateLimits>,
     /// What runs the handlers' calls to other services: none unless a test gives one.
     pub calls: Arc<dyn ServiceCalls>,
+    /// The accounts the handlers see: none served unless a test gives a directory.
+    pub directory: Arc<dyn Directory>,
     runtime: tokio::runtime::Runtime,
 }
 
@@ -56,6 +60,7 @@ impl TestEnv {
             now: time::macros::datetime!(2026-11-24 12:00:00 UTC),
             rate_limits: Arc::new(RateLimits::new()),
             calls: Arc::new(NoServiceCalls),
+            directory: Arc::new(NoDirectory),
             runtime: tokio::runtime::Builder::new_current_thread()
                 .build()
                 .unwrap(),
@@ -77,6 +82,7 @@ impl TestEnv {
         let key = Arc::clone(&self.root_key);
         let limits = Arc::clone(&self.rate_limits);
         let calls = Arc::clone(&self.calls);
+        let directory = Arc::clone(&self.directory);
         let request_id = request_id();
         self.runtime.block_on(self.store.write_with(move |tx| {
             let env = Env {
@@ -90,6 +96,7 @@ impl TestEnv {
                 federation: None,
                 rate_limits: &limits,
                 calls: calls.as_ref(),
+                directory: directory.as_ref(),
             };
             f(&env, tx)
         }))
@@ -123,6 +130,7 @@ impl TestEnv {
             federation: None,
             rate_limits: &self.rate_limits,
             calls: self.calls.as_ref(),
+            directory: self.directory.as_ref(),
         };
         f(&env)
     }

@@ -167,11 +167,12 @@ fn trust_policy(
     let Some((account, name)) = parse_role_arn(arn) else {
         return Err(StsError::Validation(format!("{arn} is not a valid role ARN")).into());
     };
-    let document = match records::role(tx, account, name) {
-        Ok(role) if role.arn == arn => role.assume_role_policy_document,
-        Ok(_) | Err(rampart_iam::IamError::NoSuchEntity(_)) => {
-            r#"{"Version":"2012-10-17","Statement":[]}"#.to_owned()
-        }
+    let (document, principal_ids) = match records::role(tx, account, name) {
+        Ok(role) if role.arn == arn => (role.assume_role_policy_document, role.trust_principal_ids),
+        Ok(_) | Err(rampart_iam::IamError::NoSuchEntity(_)) => (
+            r#"{"Version":"2012-10-17","Statement":[]}"#.to_owned(),
+            rampart_service::PrincipalIds::default(),
+        ),
         Err(e) => return Err(StsError::from(e).into()),
     };
     Ok(Some(ResourcePolicy {
@@ -179,6 +180,7 @@ fn trust_policy(
         account_id: account.to_owned(),
         must_allow: true,
         description: "trust policy",
+        principal_ids,
     }))
 }
 

@@ -8,9 +8,10 @@
 //! target's root user: identity policies do not bind it, its task policy and the account's
 //! SCPs do (the authorize step reads `Session::root_task_policy`).
 
-use rampart_iam::OrganizationLookup;
 use rampart_iam::managed_policies::{ROOT_TASK_ARN_PREFIX, root_task_policy};
-use rampart_iam::root_access::{ROOT_CREDENTIALS_MANAGEMENT, ROOT_SESSIONS, enabled_features};
+use rampart_iam::root_access::{
+    IAM_SERVICE_PRINCIPAL, ROOT_CREDENTIALS_MANAGEMENT, ROOT_SESSIONS, enabled_features,
+};
 use rampart_service::{Caller, Env, Operation, Resource, Value};
 use rampart_store::ReadTx;
 use serde::{Deserialize, Serialize};
@@ -22,31 +23,25 @@ use crate::session::Session;
 /// AWS's default and longest root session: 15 minutes.
 const MAX_SECONDS: i64 = 900;
 
-pub(crate) fn operation(organizations: OrganizationLookup) -> Operation {
-    Operation::read(
-        "AssumeRoot",
-        "sts:AssumeRoot",
-        move |env: &Env<'_>, tx: &mut dyn ReadTx, input: AssumeRootInput| {
-            assume_root(env, tx, input, organizations)
-        },
-    )
-    .resources(|_, _, input| {
-        let target = input
-            .get("TargetPrincipal")
-            .and_then(Value::as_str)
-            .unwrap_or_default();
-        Ok(vec![Resource::named(
-            target_account(target).map_or_else(|| "*".to_owned(), |a| root_arn(&a)),
-        )])
-    })
-    .condition_keys(|_, input| {
-        input
-            .get("TaskPolicyArn")
-            .and_then(|p| p.get("arn"))
-            .and_then(Value::as_str)
-            .map(|arn| vec![("sts:TaskPolicyArn".to_owned(), vec![arn.to_owned()])])
-            .unwrap_or_default()
-    })
+pub(crate) fn operation() -> Operation {
+    Operation::read("AssumeRoot", "sts:AssumeRoot", assume_root)
+        .resources(|_, _, input| {
+            let target = input
+                .get("TargetPrincipal")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            Ok(vec![Resource::named(
+                target_account(target).map_or_else(|| "*".to_owned(), |a| root_arn(&a)),
+            )])
+        })
+        .condition_keys(|_, input| {
+            input
+                .get("TaskPolicyArn")
+                .and_then(|p| p.get("arn"))
+                .and_then(Value::as_str)
+                .map(|arn| vec![("sts:TaskPolicyArn".to_owned(), vec![arn.to_owned()])])
+                .unwrap_or_default()
+        })
 }
 
 fn root_arn(account: &str) -> String {
@@ -88,7 +83,6 @@ fn assume_root(
     env: &Env<'_>,
     tx: &mut dyn ReadTx,
     input: AssumeRootInput,
-    organizations: OrganizationLookup,
 ) -> Result<AssumeRootOutput, StsError> {
     if env.caller.is_root() {
         return Err(StsError::AccessDenied(
@@ -114,14 +108,18 @@ fn assume_root(
     };
     let account = &env.caller.account_id;
     let denied = |why: String| StsError::AccessDenied(format!("AssumeRoot is not allowed: {why}"));
-    let facts = organizations(tx, account)?
+    let organization = |tx: &mut dyn ReadTx, account: &str| {
+        env.directory
+            .organization(tx, account, IAM_SERVICE_PRINCIPAL)
+    };
+    let facts = organization(tx, account)?
         .ok_or_else(|| denied(format!("account {account} is in no organization.")))?;
-    if !facts.all_features || !facts.iam_trusted_access || !facts.administers(account) {
+    if !facts.all_features || !facts.trusted_access || !facts.administers(account) {
         return Err(denied(format!(
             "account {account} is neither the management account nor a delegated administrator for IAM of an organization with trusted access for IAM."
         )));
     }
-    let member = organizations(tx, &target)?
+    let member = organization(tx, &target)?
         .is_some_and(|t| t.organization_id == facts.organization_id)
         && target != facts.management_account;
     if !member {

@@ -84,6 +84,7 @@ mod tests {
                 federation: None,
                 rate_limits: &rampart_service::RateLimits::new(),
                 calls: &rampart_service::NoServiceCalls,
+                directory: &rampart_service::NoDirectory,
             };
             struct NoReads;
             impl ReadTx for NoReads {

@@ -37,14 +37,8 @@ pub struct Sts {
 }
 
 impl Sts {
-    /// STS with every operation Rampart implements, for a Rampart that serves no
-    /// Organizations (AssumeRoot then finds no organization).
+    /// STS with every operation Rampart implements.
     pub fn new() -> Self {
-        Self::with_organizations(rampart_iam::root_access::no_organization)
-    }
-
-    /// STS whose AssumeRoot reads an account's organization with `organizations`.
-    pub fn with_organizations(organizations: rampart_iam::OrganizationLookup) -> Self {
         Self {
             operations: Operations::new(
                 vec![
@@ -63,7 +57,7 @@ impl Sts {
                     assume_role::operation(),
                     assume_role_with_web_identity::operation(),
                     assume_role_with_saml::operation(),
-                    assume_root::operation(organizations),
+                    assume_root::operation(),
                     decode::operation(),
                 ]
                 .into_iter()

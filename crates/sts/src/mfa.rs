@@ -89,6 +89,7 @@ mod tests {
                 federation: None,
                 rate_limits: &rampart_service::RateLimits::new(),
                 calls: &rampart_service::NoServiceCalls,
+                directory: &rampart_service::NoDirectory,
             };
             let iam = Iam::new();
             let Handler::Write(handler) = &iam.operation(name).unwrap().handler else {

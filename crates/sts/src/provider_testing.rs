@@ -57,6 +57,7 @@ impl ProviderStore {
                     federation: None,
                     rate_limits: &rampart_service::RateLimits::new(),
                     calls: &rampart_service::NoServiceCalls,
+                    directory: &rampart_service::NoDirectory,
                 };
                 let result = match &op.handler {
                     Handler::Write(f) => f(&env, tx, input),

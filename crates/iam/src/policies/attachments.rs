@@ -504,6 +504,7 @@ mod tests {
             arn: format!("arn:aws:iam::{ACCOUNT}:role/svc/{name}"),
             create_date: "2026-11-24T12:00:00Z".into(),
             assume_role_policy_document: "{}".into(),
+            trust_principal_ids: Default::default(),
             description: None,
             max_session_duration: 3600,
             permissions_boundary: None,
