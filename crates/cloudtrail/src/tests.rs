@@ -337,6 +337,14 @@ impl rampart_service::ServiceCalls for Kms {
             .clone()
             .map_err(|code| rampart_service::AwsError::new(code, 400, "refused"))
     }
+
+    fn call_write(
+        &self,
+        tx: &mut dyn rampart_store::WriteTx,
+        call: rampart_service::ServiceCall<'_>,
+    ) -> Result<serde_json::Value, rampart_service::AwsError> {
+        self.call(tx, call)
+    }
 }
 
 fn answering(answer: Result<serde_json::Value, &'static str>) -> (Harness, Arc<Kms>) {

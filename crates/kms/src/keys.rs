@@ -121,7 +121,7 @@ pub(crate) fn metadata(env: &Env<'_>, key: &KeyRecord) -> KeyMetadata {
             .as_ref()
             .filter(|_| !key.materials.is_empty())
             .map(|i| crate::import::expiration_model(i.valid_to)),
-        key_manager: "CUSTOMER",
+        key_manager: if key.aws_managed { "AWS" } else { "CUSTOMER" },
         customer_master_key_spec: key.key_spec.clone(),
         key_spec: key.key_spec.clone(),
         encryption_algorithms: spec.encryption_algorithms(&key.key_usage),
@@ -153,11 +153,37 @@ pub(crate) struct CreateKeyInput {
     xks_key_id: Option<String>,
 }
 
+impl CreateKeyInput {
+    /// A symmetric encryption key with `description` and `policy`, as KMS makes its AWS
+    /// managed keys.
+    pub(crate) fn symmetric(description: String, policy: String) -> Self {
+        Self {
+            policy: Some(policy),
+            description: Some(description),
+            key_usage: None,
+            customer_master_key_spec: None,
+            key_spec: None,
+            origin: None,
+            custom_key_store_id: None,
+            tags: Vec::new(),
+            multi_region: None,
+            xks_key_id: None,
+        }
+    }
+}
+
 /// DescribeKey's and CreateKey's output.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub(crate) struct KeyMetadataOutput {
     key_metadata: KeyMetadata,
+}
+
+impl KeyMetadataOutput {
+    /// The key's ID.
+    pub(crate) fn key_id(&self) -> &str {
+        &self.key_metadata.key_id
+    }
 }
 
 fn unsupported(what: &str) -> KmsError {
@@ -311,6 +337,7 @@ pub(crate) fn create_key(
             primary_region: env.region.to_owned(),
             replica_regions: Vec::new(),
         }),
+        aws_managed: false,
     };
     records::save_key(tx, &key)?;
     Ok(KeyMetadataOutput {

@@ -27,6 +27,7 @@ mod key_agreement;
 mod keys;
 pub mod last_usage;
 mod mac;
+mod managed;
 mod material;
 mod multi_region;
 mod pagination;
@@ -55,6 +56,8 @@ use rampart_service::{AfterSuccess, CompletedCall, EventResource, Operation, Ope
 /// The KMS service: its operations, for the registry.
 pub struct Kms {
     operations: Operations,
+    /// What services call through the spine and no client can (managed.rs).
+    internal: Operations,
 }
 
 /// An operation on one key: authorized on the key (an alias resolved to it), against its key
@@ -176,6 +179,7 @@ impl Kms {
                 on_key(Op::write("RotateKeyOnDemand", "kms:RotateKeyOnDemand", rotation::rotate_key_on_demand)),
                 on_key(Op::read("ListKeyRotations", "kms:ListKeyRotations", rotation::list_key_rotations)),
             ]),
+            internal: Operations::new(managed::operations()),
         }
     }
 }
@@ -197,6 +201,10 @@ impl Service for Kms {
 
     fn operation(&self, name: &str) -> Option<&Operation> {
         self.operations.get(name)
+    }
+
+    fn internal_operation(&self, name: &str) -> Option<&Operation> {
+        self.internal.get(name)
     }
 
     fn guarded_by_resource_control_policies(&self) -> bool {

@@ -161,6 +161,9 @@ pub(crate) struct KeyRecord {
     /// For multi-Region keys (`mrk-…`): the set this key belongs to.
     #[serde(default)]
     pub(crate) multi_region: Option<MultiRegion>,
+    /// An AWS managed key (`alias/aws/<service>`, made by KMS for a service: managed.rs).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub(crate) aws_managed: bool,
 }
 
 impl KeyRecord {

@@ -7,7 +7,8 @@
 use std::sync::{Arc, Mutex};
 
 use rampart_service::{
-    AfterSuccess, AwsError, CallPrincipal, Caller, Handler, ServiceCall, ServiceCalls, Value,
+    Access, AfterSuccess, AwsError, CallPrincipal, Caller, Env, Handler, ServiceCall, ServiceCalls,
+    Value,
 };
 use rampart_store::{ReadTx, StoreError, WriteTx};
 use rampart_wire::ServiceModel;
@@ -96,32 +97,51 @@ fn not_implemented(service: &str, operation: &str) -> AwsError {
     )
 }
 
-impl ServiceCalls for CallsOf<'_> {
-    fn call(&self, tx: &mut dyn ReadTx, call: ServiceCall<'_>) -> Result<Value, AwsError> {
-        let state = self.state;
-        let calling = &self.calling;
-        let (Some(service), Some(model)) = (
-            state.registry.get(call.service),
-            ServiceModel::by_endpoint_prefix(call.service),
-        ) else {
-            return Err(not_implemented(call.service, call.operation));
-        };
-        let (Some(operation), Some(op_model)) = (
-            service.operation(call.operation),
-            model.operation(call.operation),
-        ) else {
-            return Err(not_implemented(call.service, call.operation));
-        };
-        let Handler::Read(handler) = &operation.handler else {
-            // A call runs on the calling request's snapshot: it may only read.
-            return Err(AwsError::new(
+/// The calling request's snapshot or transaction, as a call runs on it.
+enum CallTx<'t> {
+    Read(&'t mut dyn ReadTx),
+    Write(&'t mut dyn WriteTx),
+}
+
+impl CallTx<'_> {
+    fn read(&mut self) -> &mut dyn ReadTx {
+        match self {
+            Self::Read(tx) => &mut **tx,
+            Self::Write(tx) => &mut **tx,
+        }
+    }
+
+    /// Runs `handler` on this snapshot or transaction; a handler that writes needs the
+    /// calling request's transaction.
+    fn run(&mut self, handler: &Handler, env: &Env<'_>, input: Value) -> Result<Value, AwsError> {
+        match (handler, self) {
+            (Handler::Read(handler), tx) => handler(env, tx.read(), input),
+            (Handler::Write(handler), Self::Write(tx)) => handler(env, &mut **tx, input),
+            (Handler::Write(_), Self::Read(_)) => Err(AwsError::new(
                 "InternalFailure",
                 500,
-                format!(
-                    "{}:{} changes state and cannot be called by another service",
-                    call.service, call.operation
-                ),
-            ));
+                "an operation that changes state was called from one that only reads",
+            )),
+        }
+    }
+}
+
+impl ServiceCalls for CallsOf<'_> {
+    fn call(&self, tx: &mut dyn ReadTx, call: ServiceCall<'_>) -> Result<Value, AwsError> {
+        self.run(CallTx::Read(tx), call)
+    }
+
+    fn call_write(&self, tx: &mut dyn WriteTx, call: ServiceCall<'_>) -> Result<Value, AwsError> {
+        self.run(CallTx::Write(tx), call)
+    }
+}
+
+impl CallsOf<'_> {
+    fn run(&self, mut tx: CallTx<'_>, call: ServiceCall<'_>) -> Result<Value, AwsError> {
+        let state = self.state;
+        let calling = &self.calling;
+        let Some(service) = state.registry.get(call.service) else {
+            return Err(not_implemented(call.service, call.operation));
         };
         let calling_principal = format!("{}.amazonaws.com", calling.service);
         let via = |via: &str| service.via_service_keys(via);
@@ -166,6 +186,28 @@ impl ServiceCalls for CallsOf<'_> {
                 )
             }
         };
+        let mut env = pipeline::env(
+            state,
+            &caller,
+            calling.region,
+            calling.request_id,
+            calling.now,
+        );
+        env.calls = self;
+        // Work a service does inside AWS for another: no client calls it, AWS records no
+        // event of it and evaluates no policy for it.
+        if let Some(internal) = service.internal_operation(call.operation) {
+            return tx.run(&internal.handler, &env, call.input);
+        }
+        let (Some(model), Some(operation)) = (
+            ServiceModel::by_endpoint_prefix(call.service),
+            service.operation(call.operation),
+        ) else {
+            return Err(not_implemented(call.service, call.operation));
+        };
+        let Some(op_model) = model.operation(call.operation) else {
+            return Err(not_implemented(call.service, call.operation));
+        };
         let mut record = CallRecord {
             request_id: calling.request_id.to_owned(),
             event_id: pipeline::new_id(),
@@ -179,7 +221,7 @@ impl ServiceCalls for CallsOf<'_> {
             access_key_id: None,
             caller: (!caller.is_service()).then(|| caller.clone()),
             request_parameters: Some(rampart_wire::redact_input(op_model, &call.input)),
-            read_only: true,
+            read_only: operation.access() == Access::Read,
             usage: None,
             session: session.as_deref().map(crate::audit::SessionFacts::of),
             resources: Vec::new(),
@@ -189,14 +231,6 @@ impl ServiceCalls for CallsOf<'_> {
             recipient_account: None,
             invoked_by: Some(invoked_by),
         };
-        let mut env = pipeline::env(
-            state,
-            &caller,
-            calling.region,
-            calling.request_id,
-            calling.now,
-        );
-        env.calls = self;
         if let Some(keys_of) = operation.condition_keys {
             keys.extend(keys_of(&env, &call.input));
         }
@@ -208,8 +242,8 @@ impl ServiceCalls for CallsOf<'_> {
             condition_keys: keys,
         };
         let protocol = model.protocol();
-        let outcome =
-            pipeline::authorization_targets(operation, &env, tx, &call.input).and_then(|targets| {
+        let outcome = pipeline::authorization_targets(operation, &env, tx.read(), &call.input)
+            .and_then(|targets| {
                 record.resources = pipeline::event_resources(&targets);
                 record.event_resources = RecordedResource::of(&record.resources, &state.registry);
                 // A service principal's call belongs to the account of what it touches.
@@ -227,7 +261,7 @@ impl ServiceCalls for CallsOf<'_> {
                     &record,
                     protocol,
                 )?;
-                handler(&env, tx, call.input.clone())
+                tx.run(&operation.handler, &env, call.input.clone())
             });
         let event = record.event(outcome.as_ref().map(|_| None));
         let after = outcome
@@ -298,6 +332,16 @@ mod tests {
 
     /// Runs a KMS operation's handler as the account's root user (set-up, not under test).
     async fn kms(state: &Arc<AppState>, operation: &'static str, input: Value) -> Value {
+        as_root(state, "kms", operation, input).await
+    }
+
+    /// Runs a service's handler as the account's root user (set-up, not under test).
+    async fn as_root(
+        state: &Arc<AppState>,
+        service: &'static str,
+        operation: &'static str,
+        input: Value,
+    ) -> Value {
         let state = Arc::clone(state);
         state
             .store
@@ -306,7 +350,7 @@ mod tests {
                 let caller = Caller::root(ACCOUNT, "AKIAROOT");
                 let env =
                     pipeline::env(&state, &caller, "us-east-1", "r", OffsetDateTime::now_utc());
-                let service = state.registry.get("kms").unwrap();
+                let service = state.registry.get(service).unwrap();
                 let out = match &service.operation(operation).unwrap().handler {
                     Handler::Write(h) => h(&env, tx, input),
                     Handler::Read(h) => h(&env, tx, input),
@@ -448,5 +492,164 @@ mod tests {
             last["KeyLastUsage"]["CloudTrailEventId"],
             allowed["eventID"]
         );
+    }
+
+    /// Runs `calls` as `calling_service` would for `caller`, in one write transaction, and
+    /// keeps what they record.
+    async fn through(
+        state: &Arc<AppState>,
+        calling_service: &'static str,
+        caller: Caller,
+        calls: Vec<(&'static str, Value)>,
+    ) -> Vec<Result<Value, AwsError>> {
+        let state = Arc::clone(state);
+        state
+            .store
+            .clone()
+            .write_with(move |tx| {
+                let party = Party {
+                    caller,
+                    session: None,
+                    inherited: None,
+                    federation: None,
+                    condition_keys: Vec::new(),
+                };
+                let request_id = pipeline::new_id();
+                let spine = CallsOf::new(
+                    &state,
+                    Calling {
+                        party: Some(&party),
+                        service: calling_service,
+                        region: "us-east-1",
+                        request_id: &request_id,
+                        now: OffsetDateTime::now_utc(),
+                    },
+                );
+                let outcomes: Vec<_> = calls
+                    .into_iter()
+                    .map(|(operation, input)| {
+                        spine.call_write(
+                            tx,
+                            ServiceCall {
+                                service: "kms",
+                                operation,
+                                input,
+                                principal: CallPrincipal::OnBehalfOfCaller,
+                            },
+                        )
+                    })
+                    .collect();
+                spine.into_recorded(None).write(tx)?;
+                Ok::<_, StoreError>(outcomes)
+            })
+            .await
+            .unwrap()
+    }
+
+    fn alice() -> Caller {
+        Caller {
+            account_id: ACCOUNT.to_owned(),
+            arn: format!("arn:aws:iam::{ACCOUNT}:user/alice"),
+            principal_id: "AIDAALICE".to_owned(),
+            kind: rampart_service::PrincipalKind::IamUser,
+            user_name: Some("alice".to_owned()),
+            access_key_id: "AKIAALICE".to_owned(),
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_service_uses_its_aws_managed_key_on_its_callers_behalf() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = AppState::for_tests(&dir);
+        let user = as_root(&state, "iam", "CreateUser", json!({"UserName": "alice"})).await;
+        let alice = Caller {
+            principal_id: user["User"]["UserId"].as_str().unwrap().to_owned(),
+            ..alice()
+        };
+        let managed = json!({"Service": "ssm"});
+        let encrypt = json!({"KeyId": "alias/aws/ssm", "Plaintext": "eA=="});
+        // Parameter Store's first SecureString: KMS makes alias/aws/ssm, then encrypts with it
+        // for alice, who holds no KMS permission: the key's policy lets the account's
+        // principals use it through Parameter Store.
+        let outcomes = through(
+            &state,
+            "ssm",
+            alice.clone(),
+            vec![
+                ("AwsManagedKey", managed.clone()),
+                ("Encrypt", encrypt.clone()),
+            ],
+        )
+        .await;
+        let key = outcomes[0].as_ref().unwrap()["Arn"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        assert_eq!(outcomes[1].as_ref().unwrap()["KeyId"], key.as_str());
+        // Asked again, KMS answers the same key.
+        let again = through(
+            &state,
+            "ssm",
+            alice.clone(),
+            vec![("AwsManagedKey", managed)],
+        )
+        .await;
+        assert_eq!(again[0].as_ref().unwrap()["Arn"], key.as_str());
+        let described = kms(&state, "DescribeKey", json!({"KeyId": "alias/aws/ssm"})).await;
+        assert_eq!(described["KeyMetadata"]["KeyManager"], "AWS");
+        let rotation = kms(&state, "GetKeyRotationStatus", json!({"KeyId": key})).await;
+        assert_eq!(rotation["KeyRotationEnabled"], true);
+        // Through another service, the key is not Parameter Store's to use.
+        let elsewhere = through(
+            &state,
+            "logs",
+            alice.clone(),
+            vec![("Encrypt", encrypt.clone())],
+        )
+        .await;
+        assert_eq!(
+            elsewhere[0].as_ref().unwrap_err().code,
+            "AccessDeniedException"
+        );
+        // An explicit Deny in alice's own policies still stops her, through the service too.
+        let deny = json!({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Deny", "Action": "kms:Encrypt", "Resource": "*"}]});
+        as_root(
+            &state,
+            "iam",
+            "PutUserPolicy",
+            json!({"UserName": "alice", "PolicyName": "no-kms", "PolicyDocument": deny.to_string()}),
+        )
+        .await;
+        state.state_changed();
+        let denied = through(&state, "ssm", alice.clone(), vec![("Encrypt", encrypt)]).await;
+        assert_eq!(
+            denied[0].as_ref().unwrap_err().code,
+            "AccessDeniedException"
+        );
+        // Nobody changes an AWS managed key, the account's root user included.
+        let root = Caller::root(ACCOUNT, "AKIAROOT");
+        let disabled = through(
+            &state,
+            "ssm",
+            root,
+            vec![("DisableKey", json!({"KeyId": key}))],
+        )
+        .await;
+        assert_eq!(
+            disabled[0].as_ref().unwrap_err().code,
+            "AccessDeniedException"
+        );
+        // The encryption is journaled as alice's, invoked by Parameter Store; the key's
+        // making is not an API call and is not journaled.
+        let events = journal(&state);
+        let first = &events[0];
+        assert_eq!(first["eventName"], "Encrypt");
+        assert_eq!(first["userIdentity"]["type"], "IAMUser");
+        assert_eq!(first["userIdentity"]["userName"], "alice");
+        assert_eq!(first["userIdentity"]["invokedBy"], "ssm.amazonaws.com");
+        assert_eq!(first["sourceIPAddress"], "ssm.amazonaws.com");
+        assert!(events.iter().all(|e| e["eventName"] != "AwsManagedKey"));
+        assert!(events.iter().all(|e| e["eventName"] != "CreateKey"));
     }
 }

@@ -7,7 +7,7 @@
 //! `invokedBy`) beside the calling request's. A handler never evaluates another service's
 //! policies itself.
 
-use rampart_store::ReadTx;
+use rampart_store::{ReadTx, WriteTx};
 use rampart_wire::{AwsError, Value};
 
 /// One call of another service's operation.
@@ -53,6 +53,11 @@ pub trait ServiceCalls: Send + Sync {
     /// the callee's output or its error (an AccessDenied included), as AWS would answer it.
     /// The callee must be an operation that only reads.
     fn call(&self, tx: &mut dyn ReadTx, call: ServiceCall<'_>) -> Result<Value, AwsError>;
+
+    /// [`ServiceCalls::call`] from a handler that writes: the callee may write too, in the
+    /// calling request's transaction, so both changes commit or neither does. The callee may
+    /// also be one of its service's internal operations ([`crate::Service::internal_operation`]).
+    fn call_write(&self, tx: &mut dyn WriteTx, call: ServiceCall<'_>) -> Result<Value, AwsError>;
 }
 
 /// For contexts with no spine to run calls (unit tests of a service that makes none): every
@@ -62,13 +67,21 @@ pub struct NoServiceCalls;
 
 impl ServiceCalls for NoServiceCalls {
     fn call(&self, _: &mut dyn ReadTx, call: ServiceCall<'_>) -> Result<Value, AwsError> {
-        Err(AwsError::new(
-            "InternalFailure",
-            500,
-            format!(
-                "{}:{} was called where no spine runs service calls",
-                call.service, call.operation
-            ),
-        ))
+        Err(no_spine(&call))
     }
+
+    fn call_write(&self, _: &mut dyn WriteTx, call: ServiceCall<'_>) -> Result<Value, AwsError> {
+        Err(no_spine(&call))
+    }
+}
+
+fn no_spine(call: &ServiceCall<'_>) -> AwsError {
+    AwsError::new(
+        "InternalFailure",
+        500,
+        format!(
+            "{}:{} was called where no spine runs service calls",
+            call.service, call.operation
+        ),
+    )
 }

@@ -20,6 +20,15 @@ pub trait Service: Send + Sync {
     /// The names of the operations this service implements.
     fn operation_names(&self) -> Vec<&'static str>;
 
+    /// An operation other services may call through the spine but no client can (it is in
+    /// no API model): work AWS does inside a service on another's behalf, such as KMS making
+    /// the AWS managed key `alias/aws/ssm` when Parameter Store first needs it. Unaudited, as
+    /// AWS records no event for it; its action is never evaluated.
+    fn internal_operation(&self, name: &str) -> Option<&Operation> {
+        let _ = name;
+        None
+    }
+
     /// Whether this service's writes change the organization guardrails authorization
     /// caches per account (SCPs, RCPs, an account's place in its organization). Only AWS
     /// Organizations' do.
