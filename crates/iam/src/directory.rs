@@ -33,27 +33,35 @@ pub fn principal(tx: &mut dyn ReadTx, arn: &str) -> Result<PrincipalLookup, Stor
     Ok(found.map_or(PrincipalLookup::NotFound, PrincipalLookup::Found))
 }
 
-/// The current ARN of `account`'s user or role whose unique ID is `unique_id`. Read by
-/// scanning the account's users or roles: only a policy naming an entity that was deleted,
-/// renamed or moved since it was saved asks.
-pub fn principal_arn(
+/// The current ARNs of `account`'s users and roles whose unique IDs are in `unique_ids`, as
+/// (unique ID, ARN). Read by scanning the account's users and roles once each: only a policy
+/// naming entities deleted, renamed or moved since it was saved asks.
+pub fn principal_arns(
     tx: &mut dyn ReadTx,
     account: &str,
-    unique_id: &str,
-) -> Result<Option<String>, StoreError> {
+    unique_ids: &[&str],
+) -> Result<Vec<(String, String)>, StoreError> {
     let prefix = records::account_prefix(account);
-    if unique_id.starts_with("AROA") {
+    let mut found = Vec::new();
+    if unique_ids.iter().any(|id| id.starts_with("AROA")) {
         let roles = scan_json::<RoleRecord>(tx, records::ROLES, &prefix, None, usize::MAX)?;
-        return Ok(roles
-            .into_iter()
-            .find(|(_, r)| r.role_id == unique_id)
-            .map(|(_, r)| r.arn));
+        found.extend(
+            roles
+                .into_iter()
+                .filter(|(_, r)| unique_ids.contains(&r.role_id.as_str()))
+                .map(|(_, r)| (r.role_id, r.arn)),
+        );
     }
-    let users = scan_json::<UserRecord>(tx, records::USERS, &prefix, None, usize::MAX)?;
-    Ok(users
-        .into_iter()
-        .find(|(_, u)| u.user_id == unique_id)
-        .map(|(_, u)| u.arn))
+    if unique_ids.iter().any(|id| !id.starts_with("AROA")) {
+        let users = scan_json::<UserRecord>(tx, records::USERS, &prefix, None, usize::MAX)?;
+        found.extend(
+            users
+                .into_iter()
+                .filter(|(_, u)| unique_ids.contains(&u.user_id.as_str()))
+                .map(|(_, u)| (u.user_id, u.arn)),
+        );
+    }
+    Ok(found)
 }
 
 fn found<T>(record: Result<T, IamError>) -> Result<Option<T>, StoreError> {
@@ -74,12 +82,12 @@ impl Directory for IamDirectory {
         principal(tx, arn)
     }
 
-    fn principal_arn(
+    fn principal_arns(
         &self,
         tx: &mut dyn ReadTx,
         account: &str,
-        unique_id: &str,
-    ) -> Result<Option<String>, StoreError> {
-        principal_arn(tx, account, unique_id)
+        unique_ids: &[&str],
+    ) -> Result<Vec<(String, String)>, StoreError> {
+        principal_arns(tx, account, unique_ids)
     }
 }

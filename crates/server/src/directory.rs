@@ -14,13 +14,13 @@ impl Directory for ServedAccounts {
         rampart_iam::directory::principal(tx, arn)
     }
 
-    fn principal_arn(
+    fn principal_arns(
         &self,
         tx: &mut dyn ReadTx,
         account: &str,
-        unique_id: &str,
-    ) -> Result<Option<String>, StoreError> {
-        rampart_iam::directory::principal_arn(tx, account, unique_id)
+        unique_ids: &[&str],
+    ) -> Result<Vec<(String, String)>, StoreError> {
+        rampart_iam::directory::principal_arns(tx, account, unique_ids)
     }
 
     fn organization(

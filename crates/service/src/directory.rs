@@ -54,15 +54,16 @@ pub trait Directory: Send + Sync {
         Ok(PrincipalLookup::AccountNotServed)
     }
 
-    /// The current ARN of the user or role of `account` whose unique ID is `unique_id`, if it
-    /// still exists (renamed or moved, it has a new ARN).
-    fn principal_arn(
+    /// The current ARNs of those of `account`'s users and roles whose unique IDs are in
+    /// `unique_ids` and that still exist (renamed or moved, they have new ARNs), as
+    /// (unique ID, ARN).
+    fn principal_arns(
         &self,
         _tx: &mut dyn ReadTx,
         _account: &str,
-        _unique_id: &str,
-    ) -> Result<Option<String>, StoreError> {
-        Ok(None)
+        _unique_ids: &[&str],
+    ) -> Result<Vec<(String, String)>, StoreError> {
+        Ok(Vec::new())
     }
 
     /// The organization `account` is in, as `service_principal` (`iam.amazonaws.com`) sees

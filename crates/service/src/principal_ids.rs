@@ -79,16 +79,38 @@ pub fn shown<'d>(
     document: &'d str,
     ids: &PrincipalIds,
 ) -> Result<Cow<'d, str>, StoreError> {
-    let mut replaced: Vec<(&str, String)> = Vec::new();
+    // The bound entities no longer under the name written, by account.
+    let mut broken: Vec<(&str, &str, &str)> = Vec::new();
     for (written, id) in &ids.0 {
         if id.is_empty() || directory.principal(tx, written)? == PrincipalLookup::Found(id.clone())
         {
             continue;
         }
         let account = written.split(':').nth(4).unwrap_or_default();
-        let now = directory.principal_arn(tx, account, id)?;
-        replaced.push((written, now.unwrap_or_else(|| id.clone())));
+        broken.push((account, written, id));
     }
+    let mut accounts: Vec<&str> = broken.iter().map(|(account, _, _)| *account).collect();
+    accounts.sort_unstable();
+    accounts.dedup();
+    let mut now_named: Vec<(String, String)> = Vec::new();
+    for account in accounts {
+        let wanted: Vec<&str> = broken
+            .iter()
+            .filter(|(a, _, _)| *a == account)
+            .map(|(_, _, id)| *id)
+            .collect();
+        now_named.extend(directory.principal_arns(tx, account, &wanted)?);
+    }
+    let replaced: Vec<(&str, String)> = broken
+        .iter()
+        .map(|(_, written, id)| {
+            let now = now_named.iter().find(|(found, _)| found == id);
+            (
+                *written,
+                now.map_or_else(|| (*id).to_owned(), |(_, arn)| arn.clone()),
+            )
+        })
+        .collect();
     if replaced.is_empty() {
         return Ok(Cow::Borrowed(document));
     }
@@ -198,17 +220,18 @@ mod tests {
                 None => PrincipalLookup::NotFound,
             })
         }
-        fn principal_arn(
+        fn principal_arns(
             &self,
             _: &mut dyn ReadTx,
             _: &str,
-            unique_id: &str,
-        ) -> Result<Option<String>, StoreError> {
+            unique_ids: &[&str],
+        ) -> Result<Vec<(String, String)>, StoreError> {
             let entities = self.0.lock().unwrap();
             Ok(entities
                 .iter()
-                .find(|(_, id)| *id == unique_id)
-                .map(|(arn, _)| arn.clone()))
+                .filter(|(_, id)| unique_ids.contains(&id.as_str()))
+                .map(|(arn, id)| (id.clone(), arn.clone()))
+                .collect())
         }
     }
 
