@@ -170,8 +170,7 @@ pub(crate) fn forget_entity(
     entity_arn: &str,
 ) -> Result<(), StoreError> {
     let prefix = entity_prefix(account_id, entity_arn);
-    let found: Vec<(String, LastAccess)> =
-        scan_json(tx, LAST_ACCESSED, &prefix, None, usize::MAX)?;
+    let found: Vec<(String, LastAccess)> = scan_json(tx, LAST_ACCESSED, &prefix, None, usize::MAX)?;
     for (key, access) in found {
         if access.entity_arn == entity_arn {
             tx.delete(LAST_ACCESSED, &key)?;
@@ -607,7 +606,11 @@ fn get_details_with_entities(
         let access: Option<LastAccess> = get_json(
             tx,
             LAST_ACCESSED,
-            &format!("{}{}", entity_prefix(&account, arn), input.service_namespace),
+            &format!(
+                "{}{}",
+                entity_prefix(&account, arn),
+                input.service_namespace
+            ),
         )?;
         let last_authenticated = access.filter(|a| a.is_of(arn, &info.id)).map(|a| a.date);
         details.push(EntityDetails {

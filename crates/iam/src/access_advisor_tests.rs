@@ -365,7 +365,10 @@ fn a_user_is_not_credited_with_the_calls_of_users_under_its_name_as_a_path() {
     assert!(iam_used.is_some());
     assert_eq!(kms_used, None, "x's KMS call reported as bob's");
     // x's own report has its call.
-    assert_eq!(last_accessed(&t, &x), (None, Some("2026-11-24T12:00:00Z".into())));
+    assert_eq!(
+        last_accessed(&t, &x),
+        (None, Some("2026-11-24T12:00:00Z".into()))
+    );
     // The per-entity view of bob's report agrees.
     let input = GenerateInput {
         arn: bob.clone(),

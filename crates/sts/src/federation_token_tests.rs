@@ -140,7 +140,10 @@ fn tags_make_the_request_need_tag_session_on_the_calling_user() {
         format!("arn:aws:sts::{ACCOUNT}:federated-user/carol")
     );
     // An empty list passes no tag.
-    assert_eq!(targets(json!({"Name": "carol", "Tags": []})).unwrap().len(), 1);
+    assert_eq!(
+        targets(json!({"Name": "carol", "Tags": []})).unwrap().len(),
+        1
+    );
     let tagged = targets(json!({"Name": "carol", "Tags": tags(&[("Project", "apollo")])})).unwrap();
     assert_eq!(tagged.len(), 2);
     assert_eq!(tagged[0].action, None);
