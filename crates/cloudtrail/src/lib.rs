@@ -19,7 +19,10 @@ mod trails;
 mod tests;
 
 pub use error::CloudTrailError;
-pub use trails::{DELIVERY_NS, DeliveryState, TRAILS_NS, TrailRecord, all_trails, trail_arn};
+pub use trails::{
+    DELIVERY_NS, DeliveryState, TRAILS_NS, TrailRecord, all_trails, delivery_state,
+    save_delivery_state, trail_arn,
+};
 
 use rampart_service::{EventResource, Operation, Operations, Service};
 

@@ -3,7 +3,7 @@
 //! tags.rs').
 
 use rampart_service::{AwsError, Env, Resource, Value, aws_timestamp};
-use rampart_store::{ReadTx, WriteTx, get_json, put_json, scan_json};
+use rampart_store::{ReadTx, StoreError, WriteTx, get_json, put_json, scan_json};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
@@ -12,7 +12,9 @@ use crate::error::CloudTrailError;
 
 /// Where trails are kept: `<account>/<name>`.
 pub const TRAILS_NS: &str = "cloudtrail/trails";
-/// Where the deliverer keeps each trail's progress: `<account>/<name>`.
+/// Where the deliverer keeps each trail's progress: `<account>/<name>`, tagged with the
+/// trail's [`TrailRecord::trail_id`] (read and written through [`delivery_state`] and
+/// [`save_delivery_state`]).
 pub const DELIVERY_NS: &str = "cloudtrail/delivery";
 
 /// AWS's quota: five trails per region per account.
@@ -65,6 +67,11 @@ pub struct TrailRecord {
     /// The Insights the trail asks for (insights.rs); empty when Insights are off.
     #[serde(default)]
     pub insight_selectors: Vec<crate::insights::InsightSelector>,
+    /// Which trail of its name this is: random, made by CreateTrail. A trail deleted and made
+    /// again has another, so the new one never takes on the old one's delivery state. Empty
+    /// for trails made before it was kept.
+    #[serde(default)]
+    pub trail_id: String,
 }
 
 impl TrailRecord {
@@ -188,6 +195,9 @@ fn advanced_field_matches(field: &Value, event: &Value) -> bool {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DeliveryState {
+    /// The [`TrailRecord::trail_id`] of the trail whose progress this is.
+    #[serde(default)]
+    pub trail_id: String,
     /// The last journal sequence number already delivered (or skipped) for the trail.
     pub position: u64,
     /// A delivery under way: the range it covers, redone identically after a crash.
@@ -217,6 +227,42 @@ pub struct DeliveryState {
     pub undigested: Vec<(String, String, i64, i64)>,
     /// When the current digest period began (Unix seconds).
     pub digest_period_start: Option<i64>,
+}
+
+/// `trail`'s delivery progress: the stored one if it is this trail's, else none yet (a state
+/// left by a deleted trail of the same name is no one's).
+pub fn delivery_state(
+    tx: &mut (impl ReadTx + ?Sized),
+    trail: &TrailRecord,
+) -> Result<DeliveryState, StoreError> {
+    let stored: Option<DeliveryState> = get_json(tx, DELIVERY_NS, &trail.key())?;
+    Ok(stored
+        .filter(|state| state.trail_id == trail.trail_id)
+        .unwrap_or_else(|| DeliveryState {
+            trail_id: trail.trail_id.clone(),
+            ..DeliveryState::default()
+        }))
+}
+
+/// Stores `state` as `trail`'s delivery progress if `trail` still exists as the same trail
+/// (neither deleted nor deleted and made again); whether it did. The deliverer works from a
+/// snapshot of the trails: checking in the write's own transaction is what keeps a round
+/// that outlives its trail from writing the state back.
+pub fn save_delivery_state(
+    tx: &mut (impl WriteTx + ?Sized),
+    trail: &TrailRecord,
+    state: &DeliveryState,
+) -> Result<bool, StoreError> {
+    let current: Option<TrailRecord> = get_json(tx, TRAILS_NS, &trail.key())?;
+    if current.is_none_or(|current| current.trail_id != trail.trail_id) {
+        return Ok(false);
+    }
+    let state = DeliveryState {
+        trail_id: trail.trail_id.clone(),
+        ..state.clone()
+    };
+    put_json(tx, DELIVERY_NS, &trail.key(), &state)?;
+    Ok(true)
 }
 
 /// `arn:aws:cloudtrail:<region>:<account>:trail/<name>`.
@@ -543,6 +589,7 @@ pub(crate) fn create_trail(
         tags: Vec::new(),
         kms_key_id: None,
         insight_selectors: Vec::new(),
+        trail_id: data_encoding::HEXLOWER.encode(&env.random(16)),
     };
     if let Some(tags) = &input.tags_list {
         let tags = crate::tags::with_tags(&[], tags)?;
@@ -552,6 +599,8 @@ pub(crate) fn create_trail(
         trail.kms_key_id = Some(check_key(env, tx, &trail.arn(), &key_id)?);
     }
     put_json(tx, TRAILS_NS, &key, &trail)?;
+    // A state a deleted trail of this name left (see `save_delivery_state`) is no one's.
+    tx.delete(DELIVERY_NS, &key)?;
     Ok(TrailOutput::of(&trail))
 }
 
@@ -801,7 +850,7 @@ pub(crate) fn get_trail_status(
     input: NameInput,
 ) -> Result<TrailStatusOutput, CloudTrailError> {
     let trail = load(env, tx, &input.name)?;
-    let delivery: DeliveryState = get_json(tx, DELIVERY_NS, &trail.key())?.unwrap_or_default();
+    let delivery = delivery_state(tx, &trail)?;
     Ok(TrailStatusOutput {
         is_logging: trail.is_logging,
         latest_delivery_time: timestamp(delivery.latest_delivery_time),

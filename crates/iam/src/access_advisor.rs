@@ -2,6 +2,12 @@
 //! `GetServiceLastAccessedDetails`, answered from the calls Rampart really served. The audit
 //! step records, for each authenticated call by an IAM user or role, when it last reached
 //! each service ([`record_access`]).
+//!
+//! A record is one entity's: it is read back only for the entity whose ARN it names exactly
+//! (the key `<account>/<ARN>/<service>` of user `bob` is also a prefix of the keys of the users
+//! at path `/bob/`) and whose unique ID made the calls, and IAM forgets it when it deletes
+//! the entity ([`forget_entity`]). An entity made again under the same ARN starts with no
+//! history, as AWS's reports are per entity.
 
 use std::collections::BTreeMap;
 
@@ -81,12 +87,55 @@ fn arn_owner(
 #[serde(rename_all = "camelCase")]
 struct LastAccess {
     entity_arn: String,
+    /// The unique ID (`AIDA…`, `AROA…`) of the entity that made the calls, so that another
+    /// entity that later holds the ARN (made again, or renamed to it) does not inherit them.
+    /// Records from before it was kept have none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    entity_id: Option<String>,
     service: String,
     date: String,
     region: String,
 }
 
-/// Records that `entity_arn` (an IAM user or role of `account_id`) reached `service`.
+impl LastAccess {
+    /// Whether this is a record of the entity `arn` whose unique ID is `id`.
+    fn is_of(&self, arn: &str, id: &str) -> bool {
+        self.entity_arn == arn && self.entity_id.as_deref().is_none_or(|own| own == id)
+    }
+}
+
+/// The keys of `entity_arn`'s records start with this (and so do those of the entities under
+/// the path it ends with: a record's own ARN decides whose it is).
+fn entity_prefix(account_id: &str, entity_arn: &str) -> String {
+    format!("{account_id}/{entity_arn}/")
+}
+
+/// The unique ID of the user or role of `account_id` whose ARN is `entity_arn`, if there is
+/// one now.
+fn entity_id(
+    tx: &mut (impl ReadTx + ?Sized),
+    account_id: &str,
+    entity_arn: &str,
+) -> Result<Option<String>, StoreError> {
+    let Some((_, resource)) = entity_arn.rsplit_once(':') else {
+        return Ok(None);
+    };
+    let name = resource.rsplit('/').next().unwrap_or_default();
+    let key = records::key(account_id, name);
+    if resource.starts_with("user/") {
+        let user: Option<UserRecord> = get_json(tx, USERS, &key)?;
+        Ok(user.filter(|u| u.arn == entity_arn).map(|u| u.user_id))
+    } else if resource.starts_with("role/") {
+        let role: Option<RoleRecord> = get_json(tx, ROLES, &key)?;
+        Ok(role.filter(|r| r.arn == entity_arn).map(|r| r.role_id))
+    } else {
+        Ok(None)
+    }
+}
+
+/// Records that `entity_arn` (an IAM user or role of `account_id`) reached `service`. A call
+/// whose entity is gone by the time it is recorded (deleted in the same transaction) leaves
+/// nothing behind.
 pub fn record_access(
     tx: &mut (impl WriteTx + ?Sized),
     account_id: &str,
@@ -95,8 +144,12 @@ pub fn record_access(
     region: &str,
     date: time::OffsetDateTime,
 ) -> Result<(), StoreError> {
+    let Some(id) = entity_id(tx, account_id, entity_arn)? else {
+        return Ok(());
+    };
     let access = LastAccess {
         entity_arn: entity_arn.to_owned(),
+        entity_id: Some(id),
         service: service.to_owned(),
         date: aws_timestamp(date),
         region: region.to_owned(),
@@ -104,25 +157,45 @@ pub fn record_access(
     put_json(
         tx,
         LAST_ACCESSED,
-        &format!("{account_id}/{entity_arn}/{service}"),
+        &format!("{}{service}", entity_prefix(account_id, entity_arn)),
         &access,
     )
 }
 
+/// Forgets every call of the entity `entity_arn` names. IAM calls it in the transaction that
+/// deletes the entity, so that one made again under the same ARN starts with no history.
+pub(crate) fn forget_entity(
+    tx: &mut (impl WriteTx + ?Sized),
+    account_id: &str,
+    entity_arn: &str,
+) -> Result<(), StoreError> {
+    let prefix = entity_prefix(account_id, entity_arn);
+    let found: Vec<(String, LastAccess)> = scan_json(tx, LAST_ACCESSED, &prefix, None, usize::MAX)?;
+    for (key, access) in found {
+        if access.entity_arn == entity_arn {
+            tx.delete(LAST_ACCESSED, &key)?;
+        }
+    }
+    Ok(())
+}
+
+/// The calls of the entity whose ARN is `entity_arn` and unique ID `entity_id`.
 fn accesses_of(
     tx: &mut (impl ReadTx + ?Sized),
     account_id: &str,
     entity_arn: &str,
+    entity_id: &str,
 ) -> Result<Vec<LastAccess>, StoreError> {
     Ok(scan_json(
         tx,
         LAST_ACCESSED,
-        &format!("{account_id}/{entity_arn}/"),
+        &entity_prefix(account_id, entity_arn),
         None,
         usize::MAX,
     )?
     .into_iter()
-    .map(|(_, a)| a)
+    .map(|(_, a): (String, LastAccess)| a)
+    .filter(|a| a.is_of(entity_arn, entity_id))
     .collect())
 }
 
@@ -205,6 +278,22 @@ fn allowed_services(documents: &[NamedDocument]) -> Vec<&'static str> {
     allowed
 }
 
+/// A user or role whose calls a report counts.
+struct Counted {
+    arn: String,
+    /// Its unique ID: only its own calls count, not those of an earlier holder of its ARN.
+    id: String,
+}
+
+impl Counted {
+    fn user(user: UserRecord) -> Self {
+        Self {
+            arn: user.arn,
+            id: user.user_id,
+        }
+    }
+}
+
 /// The entities of `account` whose calls count for `arn`, and the policies that grant it
 /// services. `arn` names an entity of `account` (the caller's) or an AWS managed policy;
 /// another account's entity is never read, and answers as one that does not exist.
@@ -212,7 +301,7 @@ fn subject(
     tx: &mut dyn WriteTx,
     account: &str,
     arn: &str,
-) -> Result<(Vec<String>, Vec<NamedDocument>), IamError> {
+) -> Result<(Vec<Counted>, Vec<NamedDocument>), IamError> {
     let invalid = || IamError::InvalidInput(format!("Invalid ARN {arn}."));
     let rest = arn.strip_prefix("arn:aws:iam::").ok_or_else(invalid)?;
     let (owner, resource) = rest.split_once(':').ok_or_else(invalid)?;
@@ -232,19 +321,23 @@ fn subject(
         "user" => {
             let user: UserRecord = records::user(tx, account, name)?;
             let policies = authorization::user_policies(tx, account, name)?;
-            Ok((vec![user.arn], policies.identity))
+            Ok((vec![Counted::user(user)], policies.identity))
         }
         "role" => {
             let role: RoleRecord = records::role(tx, account, name)?;
             let policies = authorization::role_policies(tx, account, name)?;
-            Ok((vec![role.arn], policies.identity))
+            let counted = Counted {
+                arn: role.arn,
+                id: role.role_id,
+            };
+            Ok((vec![counted], policies.identity))
         }
         "group" => {
             let group: GroupRecord = records::group(tx, account, name)?;
             let policies = authorization::group_policies(tx, account, name)?;
             let mut members = Vec::new();
             for member in &group.members {
-                members.push(records::user(tx, account, member)?.arn);
+                members.push(Counted::user(records::user(tx, account, member)?));
             }
             Ok((members, policies.identity))
         }
@@ -256,18 +349,21 @@ fn subject(
             let attached = |list: &[String]| list.iter().any(|a| a == arn);
             for (_, u) in scan_json::<UserRecord>(tx, USERS, &prefix, None, usize::MAX)? {
                 if attached(&u.attached_policies) {
-                    entities.push(u.arn);
+                    entities.push(Counted::user(u));
                 }
             }
             for (_, r) in scan_json::<RoleRecord>(tx, ROLES, &prefix, None, usize::MAX)? {
                 if attached(&r.attached_policies) {
-                    entities.push(r.arn);
+                    entities.push(Counted {
+                        arn: r.arn,
+                        id: r.role_id,
+                    });
                 }
             }
             for (_, g) in scan_json::<GroupRecord>(tx, GROUPS, &prefix, None, usize::MAX)? {
                 if attached(&g.attached_policies) {
                     for member in &g.members {
-                        entities.push(records::user(tx, account, member)?.arn);
+                        entities.push(Counted::user(records::user(tx, account, member)?));
                     }
                 }
             }
@@ -291,7 +387,7 @@ fn generate(
     let (entities, documents) = subject(tx, &account, &input.arn)?;
     let mut latest: BTreeMap<String, (LastAccess, i64)> = BTreeMap::new();
     for entity in &entities {
-        for access in accesses_of(tx, &account, entity)? {
+        for access in accesses_of(tx, &account, &entity.arn, &entity.id)? {
             let entry = latest
                 .entry(access.service.clone())
                 .or_insert((access.clone(), 0));
@@ -328,7 +424,7 @@ fn generate(
             .unwrap_or_else(|| "SERVICE_LEVEL".to_owned()),
         created: aws_timestamp(env.now),
         services,
-        entities,
+        entities: entities.into_iter().map(|e| e.arn).collect(),
     };
     put_json(tx, JOBS, &job_id, &job)?;
     Ok(GenerateOutput { job_id })
@@ -456,7 +552,8 @@ struct GetDetailsWithEntitiesOutput {
     marker: Option<String>,
 }
 
-/// The user or role an ARN of the report names, as `EntityInfo`; `None` once it is deleted.
+/// The user or role an ARN of the report names, as `EntityInfo`; `None` once no entity has
+/// that ARN (deleted, or moved to another path).
 fn entity_info(
     tx: &mut (impl ReadTx + ?Sized),
     account: &str,
@@ -468,7 +565,7 @@ fn entity_info(
     let name = resource.rsplit('/').next().unwrap_or_default();
     if resource.starts_with("user/") {
         let user: Option<UserRecord> = get_json(tx, USERS, &records::key(account, name))?;
-        Ok(user.map(|u| EntityInfo {
+        Ok(user.filter(|u| u.arn == arn).map(|u| EntityInfo {
             arn: u.arn,
             name: u.user_name,
             kind: "USER",
@@ -477,7 +574,7 @@ fn entity_info(
         }))
     } else if resource.starts_with("role/") {
         let role: Option<RoleRecord> = get_json(tx, ROLES, &records::key(account, name))?;
-        Ok(role.map(|r| EntityInfo {
+        Ok(role.filter(|r| r.arn == arn).map(|r| EntityInfo {
             arn: r.arn,
             name: r.role_name,
             kind: "ROLE",
@@ -509,11 +606,16 @@ fn get_details_with_entities(
         let access: Option<LastAccess> = get_json(
             tx,
             LAST_ACCESSED,
-            &format!("{account}/{arn}/{}", input.service_namespace),
+            &format!(
+                "{}{}",
+                entity_prefix(&account, arn),
+                input.service_namespace
+            ),
         )?;
+        let last_authenticated = access.filter(|a| a.is_of(arn, &info.id)).map(|a| a.date);
         details.push(EntityDetails {
             entity_info: info,
-            last_authenticated: access.map(|a| a.date),
+            last_authenticated,
         });
     }
     details.sort_by(|a, b| b.last_authenticated.cmp(&a.last_authenticated));
@@ -681,279 +783,5 @@ fn list_policies_granting_service_access(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use rampart_service::testing::{ACCOUNT, TestEnv};
-
-    #[test]
-    fn the_report_lists_allowed_services_with_their_last_access() {
-        let t = TestEnv::new();
-        t.write(|env, tx| {
-            let arn = format!("arn:aws:iam::{ACCOUNT}:user/bob");
-            let mut user = UserRecord {
-                account_id: ACCOUNT.into(),
-                user_name: "bob".into(),
-                user_id: "AIDAEXAMPLE".into(),
-                path: "/".into(),
-                arn: arn.clone(),
-                create_date: aws_timestamp(env.now),
-                password_last_used: None,
-                permissions_boundary: None,
-                tags: Vec::new(),
-                attached_policies: Vec::new(),
-                inline_policies: Default::default(),
-                groups: Vec::new(),
-            };
-            user.inline_policies.insert(
-                "p".into(),
-                r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["iam:ListUsers","kms:*"],"Resource":"*"}]}"#.into(),
-            );
-            records::put_user(tx, &user)?;
-            record_access(tx, ACCOUNT, &arn, "iam", "us-east-1", env.now)?;
-            Ok::<_, IamError>(())
-        })
-        .unwrap();
-        let input = GenerateInput {
-            arn: format!("arn:aws:iam::{ACCOUNT}:user/bob"),
-            granularity: None,
-        };
-        let job = t.write(move |env, tx| generate(env, tx, input)).unwrap();
-        assert_eq!(job.job_id.len(), 36);
-        let input = GetDetailsInput {
-            job_id: job.job_id,
-            max_items: None,
-            marker: None,
-        };
-        let report = t.read(|env, tx| get_details(env, tx, input)).unwrap();
-        let namespaces: Vec<_> = report
-            .services_last_accessed
-            .iter()
-            .map(|s| s.service_namespace.as_str())
-            .collect();
-        assert_eq!(namespaces, ["iam", "kms"]);
-        assert_eq!(
-            report.services_last_accessed[0]
-                .last_authenticated
-                .as_deref(),
-            Some("2026-11-24T12:00:00Z")
-        );
-        assert_eq!(
-            report.services_last_accessed[0].total_authenticated_entities,
-            1
-        );
-        assert!(
-            report.services_last_accessed[1]
-                .last_authenticated
-                .is_none()
-        );
-    }
-
-    fn bob_with_policy(t: &TestEnv) {
-        t.write(|env, tx| {
-            let arn = format!("arn:aws:iam::{ACCOUNT}:user/bob");
-            let mut user = UserRecord {
-                account_id: ACCOUNT.into(),
-                user_name: "bob".into(),
-                user_id: "AIDAEXAMPLE".into(),
-                path: "/".into(),
-                arn: arn.clone(),
-                create_date: aws_timestamp(env.now),
-                password_last_used: None,
-                permissions_boundary: None,
-                tags: Vec::new(),
-                attached_policies: vec!["arn:aws:iam::aws:policy/ReadOnlyAccess".into()],
-                inline_policies: Default::default(),
-                groups: Vec::new(),
-            };
-            user.inline_policies.insert(
-                "keys".into(),
-                r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"kms:Decrypt","Resource":"*"}]}"#.into(),
-            );
-            records::put_user(tx, &user)?;
-            record_access(tx, ACCOUNT, &arn, "iam", "us-east-1", env.now)?;
-            Ok::<_, IamError>(())
-        })
-        .unwrap();
-    }
-
-    #[test]
-    fn policies_granting_a_namespace_are_listed_per_namespace() {
-        let t = TestEnv::new();
-        bob_with_policy(&t);
-        let input = ListPoliciesGrantingInput {
-            arn: format!("arn:aws:iam::{ACCOUNT}:user/bob"),
-            service_namespaces: vec!["kms".into(), "nosuchservice".into()],
-            marker: None,
-        };
-        let out = t
-            .read(move |env, tx| list_policies_granting_service_access(env, tx, input))
-            .unwrap();
-        let kms = &out.policies_granting_service_access[0];
-        assert_eq!(kms.service_namespace, "kms");
-        let names: Vec<_> = kms
-            .policies
-            .iter()
-            .map(|p| p.policy_name.as_str())
-            .collect();
-        assert!(names.contains(&"keys"), "{names:?}");
-        let inline = kms
-            .policies
-            .iter()
-            .find(|p| p.policy_name == "keys")
-            .unwrap();
-        assert_eq!(inline.policy_type, "INLINE");
-        assert_eq!(inline.entity_type, Some("USER"));
-        assert!(out.policies_granting_service_access[1].policies.is_empty());
-        let input = ListPoliciesGrantingInput {
-            arn: "arn:aws:s3:::bucket".into(),
-            service_namespaces: vec!["kms".into()],
-            marker: None,
-        };
-        assert!(matches!(
-            t.read(move |env, tx| list_policies_granting_service_access(env, tx, input)),
-            Err(IamError::InvalidInput(_))
-        ));
-    }
-
-    #[test]
-    fn entities_of_a_report_with_their_last_access_to_one_service() {
-        let t = TestEnv::new();
-        bob_with_policy(&t);
-        let input = GenerateInput {
-            arn: format!("arn:aws:iam::{ACCOUNT}:user/bob"),
-            granularity: None,
-        };
-        let job = t
-            .write(move |env, tx| generate(env, tx, input))
-            .unwrap()
-            .job_id;
-        let details = |namespace: &str| {
-            let input = GetDetailsWithEntitiesInput {
-                job_id: job.clone(),
-                service_namespace: namespace.into(),
-                max_items: None,
-                marker: None,
-            };
-            t.read(move |env, tx| get_details_with_entities(env, tx, input))
-                .unwrap()
-        };
-        let iam = details("iam");
-        assert_eq!(iam.entity_details_list.len(), 1);
-        assert_eq!(iam.entity_details_list[0].entity_info.name, "bob");
-        assert_eq!(iam.entity_details_list[0].entity_info.kind, "USER");
-        assert_eq!(
-            iam.entity_details_list[0].last_authenticated.as_deref(),
-            Some("2026-11-24T12:00:00Z")
-        );
-        assert!(
-            details("kms").entity_details_list[0]
-                .last_authenticated
-                .is_none()
-        );
-    }
-
-    /// The report and the lookup for an ARN, as `account`'s root user sees them.
-    fn generate_as(t: &mut TestEnv, account: &str, arn: &str) -> Result<GenerateOutput, IamError> {
-        t.act_as(account);
-        let input = GenerateInput {
-            arn: arn.to_owned(),
-            granularity: None,
-        };
-        t.write(move |env, tx| generate(env, tx, input))
-    }
-
-    #[test]
-    fn another_accounts_entities_are_refused_as_if_they_did_not_exist() {
-        let mut t = TestEnv::new();
-        bob_with_policy(&t);
-        let other = "999988887777";
-        let bob = format!("arn:aws:iam::{ACCOUNT}:user/bob");
-        let ghost = format!("arn:aws:iam::{ACCOUNT}:user/ghost");
-        // The authorize step refuses the request: a policy of bob's account that allows
-        // nothing, without reading the store (the same for bob and for no one).
-        t.act_as(other);
-        for arn in [&bob, &ghost] {
-            let policy = t
-                .with_env(|env| crate::simulate::other_account_policy(env, arn))
-                .expect("a resource policy for another account's entity");
-            assert_eq!(policy.account_id, ACCOUNT);
-            assert!(policy.must_allow);
-            assert!(!policy.document.contains("Allow"));
-        }
-        // Without it, the handler still answers as for an entity that does not exist.
-        let refused = |arn: &str, t: &mut TestEnv| match generate_as(t, other, arn) {
-            Err(IamError::NoSuchEntity(m)) => m,
-            unexpected => panic!("{unexpected:?}"),
-        };
-        assert_eq!(
-            refused(&bob, &mut t),
-            "The user with name bob cannot be found."
-        );
-        assert_eq!(
-            refused(&ghost, &mut t),
-            "The user with name ghost cannot be found."
-        );
-        let policy = format!("arn:aws:iam::{ACCOUNT}:policy/anything");
-        assert_eq!(
-            refused(&policy, &mut t),
-            format!("Policy {policy} does not exist or is not attachable.")
-        );
-        // Listing the policies that grant bob a service is refused alike.
-        t.act_as(other);
-        let input = ListPoliciesGrantingInput {
-            arn: bob.clone(),
-            service_namespaces: vec!["kms".into()],
-            marker: None,
-        };
-        assert!(matches!(
-            t.read(move |env, tx| list_policies_granting_service_access(env, tx, input)),
-            Err(IamError::InvalidInput(_))
-        ));
-        // Bob's own account gets its report.
-        assert!(generate_as(&mut t, ACCOUNT, &bob).is_ok());
-        assert!(
-            t.with_env(|env| crate::simulate::other_account_policy(env, &bob))
-                .is_none()
-        );
-    }
-
-    #[test]
-    fn an_aws_managed_policy_reports_on_the_callers_entities() {
-        let mut t = TestEnv::new();
-        bob_with_policy(&t);
-        let aws = "arn:aws:iam::aws:policy/ReadOnlyAccess";
-        // Every account may name an AWS managed policy.
-        assert!(
-            t.with_env(|env| crate::simulate::other_account_policy(env, aws))
-                .is_none()
-        );
-        let job = generate_as(&mut t, ACCOUNT, aws).unwrap().job_id;
-        let input = GetDetailsWithEntitiesInput {
-            job_id: job,
-            service_namespace: "iam".into(),
-            max_items: None,
-            marker: None,
-        };
-        let details = t
-            .read(move |env, tx| get_details_with_entities(env, tx, input))
-            .unwrap();
-        let entities: Vec<_> = details
-            .entity_details_list
-            .iter()
-            .map(|d| d.entity_info.name.as_str())
-            .collect();
-        assert_eq!(entities, ["bob"]);
-        // Another account's report on the same policy counts only its own entities.
-        let job = generate_as(&mut t, "999988887777", aws).unwrap().job_id;
-        let input = GetDetailsWithEntitiesInput {
-            job_id: job,
-            service_namespace: "iam".into(),
-            max_items: None,
-            marker: None,
-        };
-        let details = t
-            .read(move |env, tx| get_details_with_entities(env, tx, input))
-            .unwrap();
-        assert!(details.entity_details_list.is_empty());
-    }
-}
+#[path = "access_advisor_tests.rs"]
+mod tests;

@@ -425,6 +425,7 @@ fn delete_role(
         return conflict("delete policies");
     }
     tx.delete(ROLES, &records::key(&account, &role.role_name))?;
+    crate::access_advisor::forget_entity(tx, &account, &role.arn)?;
     Ok(Empty {})
 }
 

@@ -267,6 +267,7 @@ fn delete_service_linked_role(
     );
     // The role's own policies go with it, as AWS's deletion cleans them up.
     tx.delete(ROLES, &records::key(&account, &role.role_name))?;
+    crate::access_advisor::forget_entity(tx, &account, &role.arn)?;
     put_json(
         tx,
         TASKS,

@@ -345,6 +345,7 @@ fn delete_user(
         return conflict("delete policies");
     }
     tx.delete(USERS, &records::key(&account, &user.user_name))?;
+    crate::access_advisor::forget_entity(tx, &account, &user.arn)?;
     Ok(Empty {})
 }
 

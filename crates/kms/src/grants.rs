@@ -6,11 +6,15 @@
 //! grant_policy.rs says for the request at hand. Grants are visible as soon as they are
 //! committed, so a grant token is usable immediately; tokens are still checked to be ones
 //! Rampart issued (sealed under the root key), as AWS rejects malformed tokens.
+//!
+//! CreateGrant, RetireGrant and RevokeGrant take `DryRun`: the request is authorized and
+//! checked in full, then answers DryRunOperationException instead of changing anything.
 
 use rampart_service::{AwsError, Env, ResourcePolicy, Value, aws_timestamp};
 use rampart_store::{ReadTx, WriteTx, get_json, put_json};
 use serde::{Deserialize, Serialize};
 
+use crate::crypto_symmetric::dry_run;
 use crate::error::KmsError;
 use crate::keys::Empty;
 use crate::pagination;
@@ -126,6 +130,7 @@ pub(crate) struct CreateGrantInput {
     grant_tokens: Option<Vec<String>>,
     name: Option<String>,
     grantee_service_principal: Option<String>,
+    dry_run: Option<bool>,
 }
 
 /// CreateGrant's output.
@@ -175,6 +180,8 @@ pub(crate) fn create_grant(
                 .to_owned(),
         ));
     }
+    // Every check passed: a dry run stops here, before the grant is made (or found again).
+    dry_run(input.dry_run)?;
     let prefix = records::grants_prefix(&key.account_id, &key.region, &key.key_id);
     // AWS: a CreateGrant with the same name and parameters as an existing grant returns
     // that grant, so retried requests do not pile up grants.
@@ -396,6 +403,7 @@ pub(crate) struct RetireGrantInput {
     grant_token: Option<String>,
     key_id: Option<String>,
     grant_id: Option<String>,
+    dry_run: Option<bool>,
 }
 
 /// RetireGrant: by grant token, or by key and grant id.
@@ -425,16 +433,20 @@ pub(crate) fn retire_grant(
                 ));
             }
         };
-    delete_grant(tx, &account, &region, &key_id, &grant_id)
+    let doc = existing_grant(tx, &account, &region, &key_id, &grant_id)?;
+    dry_run(input.dry_run)?;
+    tx.delete(GRANTS, &doc)?;
+    Ok(Empty {})
 }
 
-fn delete_grant(
+/// The store key of a grant that exists, or AWS's NotFoundException.
+fn existing_grant(
     tx: &mut dyn WriteTx,
     account: &str,
     region: &str,
     key_id: &str,
     grant_id: &str,
-) -> Result<Empty, KmsError> {
+) -> Result<String, KmsError> {
     let doc = format!(
         "{}{grant_id}",
         records::grants_prefix(account, region, key_id)
@@ -442,8 +454,7 @@ fn delete_grant(
     if get_json::<GrantRecord>(tx, GRANTS, &doc)?.is_none() {
         return Err(grant_not_found(grant_id));
     }
-    tx.delete(GRANTS, &doc)?;
-    Ok(Empty {})
+    Ok(doc)
 }
 
 /// RevokeGrant's input.
@@ -452,6 +463,7 @@ fn delete_grant(
 pub(crate) struct RevokeGrantInput {
     key_id: String,
     grant_id: String,
+    dry_run: Option<bool>,
 }
 
 /// RevokeGrant.
@@ -462,11 +474,14 @@ pub(crate) fn revoke_grant(
 ) -> Result<Empty, KmsError> {
     check_grant_id(&input.grant_id)?;
     let key = find_key(tx, env, &input.key_id)?;
-    delete_grant(
+    let doc = existing_grant(
         tx,
         &key.account_id,
         &key.region,
         &key.key_id,
         &input.grant_id,
-    )
+    )?;
+    dry_run(input.dry_run)?;
+    tx.delete(GRANTS, &doc)?;
+    Ok(Empty {})
 }

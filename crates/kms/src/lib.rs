@@ -42,6 +42,8 @@ mod tags;
 #[cfg(test)]
 mod authorization_tests;
 #[cfg(test)]
+mod grant_dry_run_tests;
+#[cfg(test)]
 mod grant_tests;
 #[cfg(test)]
 mod import_tests;

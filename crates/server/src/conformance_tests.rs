@@ -102,6 +102,12 @@ const CONDITIONAL: &[(&str, &str, &str)] = &[
         "organizations:PolicyType",
         "only when the resource is a policy (crates/organizations tests)",
     ),
+    (
+        "sts:TagSession",
+        "sts:TransitiveTagKeys",
+        "only for role sessions: GetFederationToken's tags cannot be transitive (AssumeRole's \
+         own action carries the key here)",
+    ),
 ];
 
 /// Actions AWS serves that the vendored reference does not list yet, with the reason each is

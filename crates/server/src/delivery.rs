@@ -7,6 +7,12 @@
 //! after a crash the same files are written again over any partial ones, and only then is the
 //! position advanced. A restart neither loses nor repeats an event.
 //!
+//! A round works from a snapshot of the trails, so a trail can be deleted (and made again
+//! under its name) while it is delivered: its progress is written only if the trail is still
+//! the same trail (`save_delivery_state` checks in the write's transaction), and the round
+//! stops for it otherwise, so a deleted trail's position, digest chain and undigested files
+//! never outlive it or pass to a new trail of its name.
+//!
 //! A trail with a KMS key gets its log files encrypted (rampart_cloudtrail::encryption): a
 //! fresh data key per file, so a redone file's bytes differ while its plaintext, which its
 //! digest hashes, does not. When KMS refuses (key disabled, policy changed), the round fails
@@ -22,10 +28,12 @@ use rampart_cloudtrail::encryption::{
     EncryptLogError, data_key_call, log_file_context, seal_log_file,
 };
 use rampart_cloudtrail::files::{self, Digest, DigestLogFile};
-use rampart_cloudtrail::{DELIVERY_NS, DeliveryState, TrailRecord, all_trails};
+use rampart_cloudtrail::{
+    DeliveryState, TrailRecord, all_trails, delivery_state, save_delivery_state,
+};
 use rampart_crypto::RootKey;
 use rampart_service::aws_timestamp;
-use rampart_store::{Store, StoreError, get_json, put_json};
+use rampart_store::{Store, StoreError};
 use serde_json::Value;
 use time::OffsetDateTime;
 
@@ -235,13 +243,11 @@ async fn record_failure(
     error: &DeliveryError,
     now: OffsetDateTime,
 ) -> Result<(), StoreError> {
-    let key = trail.key();
-    let mut state: DeliveryState = store
-        .read_with(|tx| get_json(tx, DELIVERY_NS, &key))?
-        .unwrap_or_default();
+    let mut state = store.read_with(|tx| delivery_state(tx, trail))?;
     state.latest_delivery_attempt_time = Some(now.unix_timestamp());
     state.latest_delivery_error = Some(error.delivery_error());
-    save(store, &key, &state).await
+    save(store, trail, &state).await?;
+    Ok(())
 }
 
 async fn deliver_trail(
@@ -251,11 +257,9 @@ async fn deliver_trail(
     now: OffsetDateTime,
 ) -> Result<usize, DeliveryError> {
     let (store, root_key) = (&app.store, &app.root_key);
-    let key = trail.key();
-    let mut state: DeliveryState = store
-        .read_with(|tx| get_json(tx, DELIVERY_NS, &key))
-        .map_err(|e: StoreError| e)?
-        .unwrap_or_default();
+    let mut state = store
+        .read_with(|tx| delivery_state(tx, trail))
+        .map_err(|e: StoreError| e)?;
     let mut written = 0;
     loop {
         let (from, to) = match state.pending {
@@ -268,7 +272,9 @@ async fn deliver_trail(
                 let Some(last) = batch.last() else { break };
                 let range = (position, last.seq);
                 state.pending = Some(range);
-                save(store, &key, &state).await?;
+                if !save(store, trail, &state).await? {
+                    return Ok(written);
+                }
                 range
             }
         };
@@ -301,7 +307,9 @@ async fn deliver_trail(
             state.latest_delivery_attempt_succeeded = Some(now.unix_timestamp());
             state.latest_delivery_error = None;
         }
-        save(store, &key, &state).await?;
+        if !save(store, trail, &state).await? {
+            return Ok(written);
+        }
         if to - from < BATCH as u64 {
             break;
         }
@@ -315,7 +323,7 @@ async fn deliver_trail(
         if due {
             write_digest(store, root_key, config, trail, &mut state, now).await?;
         }
-        save(store, &key, &state).await?;
+        save(store, trail, &state).await?;
     }
     Ok(written)
 }
@@ -339,11 +347,21 @@ async fn encrypt(
     seal_log_file(&generated, context, app.entropy.as_ref(), &file.gz)
 }
 
-async fn save(store: &Arc<dyn Store>, key: &str, state: &DeliveryState) -> Result<(), StoreError> {
-    let (key, state) = (key.to_owned(), state.clone());
-    store
-        .write_with(move |tx| put_json(tx, DELIVERY_NS, &key, &state))
-        .await
+/// Stores `trail`'s progress unless the trail is gone (deleted, or deleted and made again)
+/// since the round's snapshot; whether it did. A round stops delivering a trail that is gone.
+async fn save(
+    store: &Arc<dyn Store>,
+    trail: &TrailRecord,
+    state: &DeliveryState,
+) -> Result<bool, StoreError> {
+    let (trail, state) = (trail.clone(), state.clone());
+    let saved = store
+        .write_with(move |tx| save_delivery_state(tx, &trail, &state))
+        .await?;
+    if !saved {
+        tracing::debug!("trail deleted during its delivery; its progress is dropped");
+    }
+    Ok(saved)
 }
 
 /// One rendered log file.
@@ -576,4 +594,212 @@ async fn write_digest(
     state.digest_period_start = Some(now.unix_timestamp());
     state.latest_digest_time = Some(now.unix_timestamp());
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    //! The deliverer's progress against trails deleted, and made again, while it works.
+    #![allow(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::indexing_slicing,
+        clippy::panic,
+        reason = "tests"
+    )]
+
+    use rampart_service::{Caller, Handler, Value};
+    use rampart_store::JournalAppend;
+    use serde_json::json;
+
+    use super::*;
+    use crate::pipeline;
+
+    const ACCOUNT: &str = "123456789012";
+    const TRAIL: &str = "audit";
+
+    fn t0() -> OffsetDateTime {
+        time::macros::datetime!(2026-11-24 12:00:00 UTC)
+    }
+
+    /// Runs a CloudTrail operation's handler as the account's root user at `now`.
+    async fn cloudtrail(
+        app: &Arc<AppState>,
+        operation: &'static str,
+        input: Value,
+        now: OffsetDateTime,
+    ) -> Value {
+        let state = Arc::clone(app);
+        app.store
+            .clone()
+            .write_with(move |tx| {
+                let caller = Caller::root(ACCOUNT, "AKIAROOT");
+                let env = pipeline::env(&state, &caller, "us-east-1", "r", now);
+                let service = state.registry.get("cloudtrail").unwrap();
+                let out = match &service.operation(operation).unwrap().handler {
+                    Handler::Write(h) => h(&env, tx, input),
+                    Handler::Read(h) => h(&env, tx, input),
+                };
+                Ok::<_, StoreError>(
+                    out.unwrap_or_else(|e| panic!("{operation}: {} {}", e.code, e.message)),
+                )
+            })
+            .await
+            .unwrap()
+    }
+
+    /// A trail named `TRAIL`, logging from `t0` on, with digests.
+    async fn make_trail(app: &Arc<AppState>) -> TrailRecord {
+        let input = json!({"Name": TRAIL, "S3BucketName": "audit-bucket",
+                           "EnableLogFileValidation": true});
+        cloudtrail(app, "CreateTrail", input, t0()).await;
+        cloudtrail(app, "StartLogging", json!({"Name": TRAIL}), t0()).await;
+        snapshot(app)
+    }
+
+    /// The trail as a round's snapshot holds it.
+    fn snapshot(app: &Arc<AppState>) -> TrailRecord {
+        let trails = app.store.read_with(all_trails).unwrap();
+        trails.into_iter().find(|t| t.name == TRAIL).unwrap()
+    }
+
+    /// Appends a management event of the account to the journal, `seconds` after `t0`.
+    async fn event(app: &Arc<AppState>, seconds: i64) {
+        let at = t0() + time::Duration::seconds(seconds);
+        let id = format!("event-{seconds}");
+        let body = json!({"eventVersion": "1.11", "eventTime": aws_timestamp(at),
+                          "eventSource": "iam.amazonaws.com", "eventName": "ListUsers",
+                          "awsRegion": "us-east-1", "recipientAccountId": ACCOUNT,
+                          "readOnly": true, "eventID": id})
+        .to_string();
+        app.store
+            .write_with(move |tx| {
+                tx.append_journal(&JournalAppend {
+                    event: body.as_bytes(),
+                    event_time: at.unix_timestamp(),
+                    account: Some(ACCOUNT),
+                    event_id: &id,
+                    event_name: "ListUsers",
+                    event_source: "iam.amazonaws.com",
+                    username: Some("root"),
+                    access_key_id: Some("AKIAROOT"),
+                    read_only: true,
+                    resources: &[],
+                })
+            })
+            .await
+            .unwrap();
+    }
+
+    fn config(dir: &tempfile::TempDir) -> DeliveryConfig {
+        DeliveryConfig {
+            buckets_dir: dir.path().join("buckets"),
+            interval: Duration::from_secs(1),
+            // Every round writes a digest.
+            digest_interval: Duration::ZERO,
+        }
+    }
+
+    /// The delivery state stored for the trail's name, whoever's it is.
+    fn stored_state(app: &Arc<AppState>) -> Option<DeliveryState> {
+        app.store
+            .read_with(|tx| {
+                rampart_store::get_json(
+                    tx,
+                    rampart_cloudtrail::DELIVERY_NS,
+                    &format!("{ACCOUNT}/{TRAIL}"),
+                )
+            })
+            .unwrap()
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_round_that_outlives_its_trail_writes_no_state_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let app = AppState::for_tests(&dir);
+        let trail = make_trail(&app).await;
+        event(&app, 10).await;
+        // The round took its snapshot; the trail is deleted before it writes anything.
+        cloudtrail(&app, "DeleteTrail", json!({"Name": TRAIL}), t0()).await;
+        let now = t0() + time::Duration::minutes(5);
+        let written = deliver_trail(&app, &config(&dir), &trail, now)
+            .await
+            .unwrap();
+        assert_eq!(written, 0);
+        assert_eq!(stored_state(&app), None);
+        // Its failure path does not write it back either.
+        let failure = DeliveryError::Key;
+        record_failure(&app.store, &trail, &failure, now)
+            .await
+            .unwrap();
+        assert_eq!(stored_state(&app), None);
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_trail_made_again_under_a_deleted_ones_name_starts_afresh() {
+        let dir = tempfile::tempdir().unwrap();
+        let app = AppState::for_tests(&dir);
+        let config = config(&dir);
+        let old = make_trail(&app).await;
+        event(&app, 10).await;
+        let now = t0() + time::Duration::minutes(5);
+        // The legitimate path: a living trail's round keeps its progress.
+        assert_eq!(deliver_once(&app, &config, now).await.unwrap(), 1);
+        let delivered = stored_state(&app).unwrap();
+        assert!(delivered.position > 0);
+        assert!(delivered.previous_digest.is_some());
+        assert_eq!(delivered.trail_id, old.trail_id);
+        assert!(!old.trail_id.is_empty());
+        let status = cloudtrail(&app, "GetTrailStatus", json!({"Name": TRAIL}), now).await;
+        assert!(status.get("LatestDeliveryTime").is_some(), "{status}");
+        // A round still holding the old trail is under way while it is deleted and made
+        // again; its last write comes after.
+        cloudtrail(&app, "DeleteTrail", json!({"Name": TRAIL}), now).await;
+        let new = make_trail(&app).await;
+        assert_ne!(new.trail_id, old.trail_id);
+        let mut late = delivered.clone();
+        late.undigested
+            .push(("stale.json.gz".into(), "00".into(), 0, 0));
+        assert!(!save(&app.store, &old, &late).await.unwrap());
+        assert_eq!(stored_state(&app), None);
+        // A state left under the name by another trail (as before trails had IDs) is not
+        // the new trail's either.
+        app.store
+            .write_with(move |tx| {
+                rampart_store::put_json(
+                    tx,
+                    rampart_cloudtrail::DELIVERY_NS,
+                    &format!("{ACCOUNT}/{TRAIL}"),
+                    &late,
+                )
+            })
+            .await
+            .unwrap();
+        let seen = app.store.read_with(|tx| delivery_state(tx, &new)).unwrap();
+        assert_eq!(
+            seen,
+            DeliveryState {
+                trail_id: new.trail_id.clone(),
+                ..DeliveryState::default()
+            }
+        );
+        let status = cloudtrail(&app, "GetTrailStatus", json!({"Name": TRAIL}), now).await;
+        for inherited in [
+            "LatestDeliveryTime",
+            "LatestDigestDeliveryTime",
+            "LatestDeliveryAttemptTime",
+        ] {
+            assert!(status.get(inherited).is_none(), "{inherited} in {status}");
+        }
+        // The new trail's first round starts its own digest chain.
+        let later = now + time::Duration::minutes(5);
+        deliver_once(&app, &config, later).await.unwrap();
+        let own = stored_state(&app).unwrap();
+        assert_eq!(own.trail_id, new.trail_id);
+        assert!(own.undigested.is_empty());
+        let first_digest = own.previous_digest.unwrap().0;
+        let bucket = config.buckets_dir.join("audit-bucket");
+        let gz = std::fs::read(bucket.join(&first_digest)).unwrap();
+        let digest: Value = serde_json::from_slice(&files::gunzip(&gz).unwrap()).unwrap();
+        assert!(digest["previousDigestS3Object"].is_null(), "{digest}");
+    }
 }

@@ -220,11 +220,13 @@ fn condition_keys(env: &Env<'_>, input: &Value) -> Vec<(String, Vec<String>)> {
     keys
 }
 
+/// A session tag as a request passes it (`Tags.member.N`), for every operation that takes
+/// session tags.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Tag {
-    key: String,
-    value: String,
+    pub(crate) key: String,
+    pub(crate) value: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -424,8 +426,9 @@ pub(crate) fn make_role_session(
 type SessionTags = (Vec<(String, String)>, Vec<String>);
 
 /// The new session's tags and transitive keys: the calling session's transitive tags first
-/// (which a request may not set again), then the request's own.
-fn session_tags(
+/// (which a request may not set again), then the request's own. GetFederationToken's tags are
+/// checked here too, with nothing inherited.
+pub(crate) fn session_tags(
     inherited: Option<&Inheritance>,
     tags: Vec<(String, String)>,
     transitive_tag_keys: Vec<String>,

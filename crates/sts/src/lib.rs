@@ -14,6 +14,8 @@ mod assume_root;
 mod credentials;
 mod decode;
 mod error;
+#[cfg(test)]
+mod federation_token_tests;
 mod identity;
 mod mfa;
 #[cfg(test)]

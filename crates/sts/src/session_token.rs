@@ -1,11 +1,15 @@
 //! `GetSessionToken` and `GetFederationToken`: sessions of an IAM user (or the root user)
-//! itself, with MFA, or as a federated user limited by session policies.
+//! itself, with MFA, or as a federated user limited by session policies and carrying session
+//! tags.
 
-use rampart_service::{Caller, Env, Operation, PrincipalKind, Resource};
+use rampart_service::{
+    AuthorizationTarget, AwsError, Caller, Env, Operation, PrincipalKind, Resource, Value,
+};
 use rampart_store::{ReadTx, WriteTx};
 use serde::{Deserialize, Serialize};
 
 use crate::StsError;
+use crate::assume_role::{Tag, session_tags};
 use crate::credentials::{self, Credentials, PolicyArn};
 use crate::session::Session;
 
@@ -26,17 +30,46 @@ pub(crate) fn operations() -> Vec<Operation> {
             "sts:GetFederationToken",
             get_federation_token,
         )
-        .resources(|env, _, input| {
-            let name = input
-                .get("Name")
-                .and_then(|v| v.as_str())
-                .unwrap_or_default();
-            Ok(vec![Resource::named(format!(
-                "arn:aws:sts::{}:federated-user/{name}",
-                env.caller.account_id
-            ))])
-        }),
+        .authorization_targets(federation_targets),
     ]
+}
+
+/// What a GetFederationToken request must be allowed: `sts:GetFederationToken` on the
+/// federated user it names and, when it passes session tags, `sts:TagSession` too ("in
+/// addition to the action that matches the API operation", AWS's session tags guide) on the
+/// calling user, the resource type the Service Authorization Reference lists for TagSession
+/// besides roles. Both see the tags as `aws:RequestTag/*` and `aws:TagKeys`.
+pub(crate) fn federation_targets(
+    env: &Env<'_>,
+    _: &mut dyn ReadTx,
+    input: &Value,
+) -> Result<Vec<AuthorizationTarget>, AwsError> {
+    let name = input
+        .get("Name")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let target = |action, arn| AuthorizationTarget {
+        action,
+        resources: vec![Resource::named(arn)],
+        resource_policy: None,
+        condition_keys: Vec::new(),
+        denial: None,
+    };
+    let mut targets = vec![target(
+        None,
+        format!(
+            "arn:aws:sts::{}:federated-user/{name}",
+            env.caller.account_id
+        ),
+    )];
+    let tagged = input
+        .get("Tags")
+        .and_then(Value::as_array)
+        .is_some_and(|tags| !tags.is_empty());
+    if tagged {
+        targets.push(target(Some("sts:TagSession"), env.caller.arn.clone()));
+    }
+    Ok(targets)
 }
 
 fn long_term_only(env: &Env<'_>, operation: &str) -> Result<(), StsError> {
@@ -117,6 +150,8 @@ pub struct GetFederationTokenInput {
     #[serde(default)]
     policy_arns: Vec<PolicyArn>,
     duration_seconds: Option<i64>,
+    #[serde(default)]
+    tags: Vec<Tag>,
 }
 
 #[derive(Debug, Serialize)]
@@ -136,8 +171,10 @@ pub struct GetFederationTokenOutput {
 }
 
 /// The federated user can do what both the calling user's policies and the session policies
-/// allow; with no session policy it can do nothing, as AWS documents.
-fn get_federation_token(
+/// allow; with no session policy it can do nothing, as AWS documents. Its session tags are
+/// checked as AssumeRole's are (none can be transitive: a federated user cannot assume a
+/// role) and become its `aws:PrincipalTag/*`, over the calling user's tags of the same key.
+pub(crate) fn get_federation_token(
     env: &Env<'_>,
     tx: &mut dyn ReadTx,
     input: GetFederationTokenInput,
@@ -149,9 +186,11 @@ fn get_federation_token(
         max_seconds(env),
         "The requested DurationSeconds exceeds the allowed maximum for this caller.",
     )?;
+    let tags = input.tags.into_iter().map(|t| (t.key, t.value)).collect();
+    let (tags, _) = session_tags(None, tags, Vec::new())?;
     let policies =
         credentials::session_policies(tx, &env.caller.account_id, input.policy, input.policy_arns)?;
-    let packed_policy_size = policies.packed_size(&[]);
+    let packed_policy_size = policies.packed_size(&tags);
     let account = env.caller.account_id.clone();
     let (access_key_id, secret_access_key) = credentials::new_key(env, &account);
     let arn = format!("arn:aws:sts::{account}:federated-user/{}", input.name);
@@ -172,6 +211,7 @@ fn get_federation_token(
         user_name: env.caller.user_name.clone(),
         user_id,
         policies: policies.documents,
+        tags,
         ..Session::new(caller, secret_access_key, issued_at, issued_at + seconds)
     };
     Ok(GetFederationTokenOutput {
