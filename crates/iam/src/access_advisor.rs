@@ -179,6 +179,30 @@ pub(crate) fn forget_entity(
     Ok(())
 }
 
+/// Moves the calls of the entity `old_arn` names to `new_arn`, its ARN once renamed or moved.
+pub(crate) fn move_entity(
+    tx: &mut (impl WriteTx + ?Sized),
+    account_id: &str,
+    old_arn: &str,
+    new_arn: &str,
+) -> Result<(), StoreError> {
+    if old_arn == new_arn {
+        return Ok(());
+    }
+    let prefix = entity_prefix(account_id, old_arn);
+    let found: Vec<(String, LastAccess)> = scan_json(tx, LAST_ACCESSED, &prefix, None, usize::MAX)?;
+    for (key, mut access) in found {
+        if access.entity_arn != old_arn {
+            continue;
+        }
+        tx.delete(LAST_ACCESSED, &key)?;
+        access.entity_arn = new_arn.to_owned();
+        let moved = format!("{}{}", entity_prefix(account_id, new_arn), access.service);
+        put_json(tx, LAST_ACCESSED, &moved, &access)?;
+    }
+    Ok(())
+}
+
 /// The calls of the entity whose ARN is `entity_arn` and unique ID `entity_id`.
 fn accesses_of(
     tx: &mut (impl ReadTx + ?Sized),

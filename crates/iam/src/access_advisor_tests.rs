@@ -412,15 +412,18 @@ fn a_user_made_again_starts_with_no_history() {
 }
 
 #[test]
-fn a_user_renamed_leaves_its_old_arns_history_to_no_one() {
+fn a_renamed_user_keeps_its_history_and_a_new_user_of_its_old_name_has_none() {
     let t = TestEnv::new();
     let bob = user(&t, "bob", "/");
     access(&t, &bob, "kms");
     iam(
         &t,
         "UpdateUser",
-        serde_json::json!({"UserName": "bob", "NewUserName": "carol"}),
+        serde_json::json!({"UserName": "bob", "NewUserName": "carol", "NewPath": "/team/"}),
     );
+    // The history follows the user to its new name and path, as AWS keeps it by entity.
+    let carol = bob.replace("user/bob", "user/team/carol");
+    assert!(last_accessed(&t, &carol).1.is_some());
     // Another user now holds bob's ARN; the records made by the first bob are not its.
     assert_eq!(user(&t, "bob", "/"), bob);
     assert_eq!(last_accessed(&t, &bob), (None, None));

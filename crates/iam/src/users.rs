@@ -275,7 +275,12 @@ fn update_user(
     if let Some(path) = input.new_path {
         user.path = path;
     }
-    user.arn = records::arn(&account, "user", &user.path, &user.user_name);
+    let old_arn = std::mem::replace(
+        &mut user.arn,
+        records::arn(&account, "user", &user.path, &user.user_name),
+    );
+    // The user's access history follows it to its new name or path.
+    crate::access_advisor::move_entity(tx, &account, &old_arn, &user.arn)?;
     tx.delete(USERS, &old_key)?;
     records::put_user(tx, &user)?;
     Ok(Empty {})
