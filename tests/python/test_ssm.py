@@ -245,7 +245,7 @@ def test_no_secure_string_in_clear_in_the_data_directory_trail_files_or_log(serv
         if path.suffix == ".gz":
             data = gzip.decompress(data)
         for form in forms:
-            assert form not in data, f"{form!r} in {path}"
+            assert form not in data, f"a SecureString value (in some form) is in {path}"
     for data in delivered:
         for form in forms:
             assert form not in data

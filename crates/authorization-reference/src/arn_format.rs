@@ -42,7 +42,10 @@ impl<'a> ArnFormat<'a> {
                 "Account" => "(?:[0-9]{12}|aws)",
                 "Region" => "[a-z]{2}(?:-[a-z]+)+-[0-9]",
                 v if v.ends_with("WithPath")
-                    || matches!(v, "Alias" | "ParameterNameWithoutLeadingSlash" | "ResourceId") =>
+                    || matches!(
+                        v,
+                        "Alias" | "ParameterNameWithoutLeadingSlash" | "ResourceId"
+                    ) =>
                 {
                     "[^:]+"
                 }
@@ -92,8 +95,9 @@ mod tests {
         assert!(parameter.matches("arn:aws:ssm:us-east-1:123456789012:parameter/top"));
         assert!(parameter.matches("arn:aws:ssm:us-east-1:123456789012:parameter/a/b/c"));
         assert!(!parameter.matches("arn:aws:ssm:us-east-1:123456789012:document/a"));
-        let setting =
-            ArnFormat::new("arn:${Partition}:ssm:${Region}:${Account}:servicesetting/${ResourceId}");
+        let setting = ArnFormat::new(
+            "arn:${Partition}:ssm:${Region}:${Account}:servicesetting/${ResourceId}",
+        );
         assert!(setting.matches(
             "arn:aws:ssm:us-east-1:123456789012:servicesetting/ssm/parameter-store/high-throughput-enabled"
         ));

@@ -212,12 +212,27 @@ mod tests {
 
     #[test]
     fn the_tag_key_placeholder_is_a_template() {
-        assert!(key_matches_template("ssm:resourceTag/team", "ssm:resourceTag/tag-key"));
-        assert!(key_matches_template("ssm:ResourceTag/team", "ssm:resourceTag/tag-key"));
-        assert!(!key_matches_template("ssm:resourceTag/", "ssm:resourceTag/tag-key"));
-        assert!(!key_matches_template("ssm:Overwrite", "ssm:resourceTag/tag-key"));
+        assert!(key_matches_template(
+            "ssm:resourceTag/team",
+            "ssm:resourceTag/tag-key"
+        ));
+        assert!(key_matches_template(
+            "ssm:ResourceTag/team",
+            "ssm:resourceTag/tag-key"
+        ));
+        assert!(!key_matches_template(
+            "ssm:resourceTag/",
+            "ssm:resourceTag/tag-key"
+        ));
+        assert!(!key_matches_template(
+            "ssm:Overwrite",
+            "ssm:resourceTag/tag-key"
+        ));
         assert_eq!(template_prefix("ssm:Overwrite"), None);
-        assert_eq!(template_prefix("aws:ResourceTag/${TagKey}"), Some("aws:ResourceTag/"));
+        assert_eq!(
+            template_prefix("aws:ResourceTag/${TagKey}"),
+            Some("aws:ResourceTag/")
+        );
     }
 
     #[test]

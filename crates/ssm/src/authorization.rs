@@ -33,10 +33,12 @@ fn parameter(env: &Env<'_>, tx: &mut dyn ReadTx, given: &str) -> Result<Resource
         return Ok(Resource::named(arn));
     };
     let resource = Resource::named(name.arn(env));
-    Ok(match records::load(tx, env, &name.key).map_err(store)? {
-        Some(record) => described(resource, &record.tags),
-        None => resource,
-    })
+    Ok(
+        match records::load_tags(tx, env, &name.key).map_err(store)? {
+            Some(tags) => described(resource, &tags),
+            None => resource,
+        },
+    )
 }
 
 /// `resource` with its tags, as both tag keys name them.

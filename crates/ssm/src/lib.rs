@@ -64,14 +64,16 @@ impl Ssm {
                 on_parameter(Op::read("GetParameter", "ssm:GetParameter", get::get_parameter))
                     .partial("no AWS public parameters (/aws/service/…) and no Secrets Manager references (/aws/reference/secretsmanager/…)"),
                 Op::read("GetParameters", "ssm:GetParameters", get::get_parameters)
-                    .resources(authorization::named_parameters),
+                    .resources(authorization::named_parameters)
+                    .partial("no AWS public parameters (/aws/service/…) and no Secrets Manager references (/aws/reference/secretsmanager/…)"),
                 Op::read(
                     "GetParametersByPath",
                     "ssm:GetParametersByPath",
                     by_path::get_parameters_by_path,
                 )
                 .resources(authorization::path)
-                .condition_keys(authorization::by_path_keys),
+                .condition_keys(authorization::by_path_keys)
+                .partial("no AWS public parameters (/aws/service/…): Rampart holds none"),
                 Op::read(
                     "DescribeParameters",
                     "ssm:DescribeParameters",

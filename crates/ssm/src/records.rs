@@ -162,6 +162,22 @@ pub(crate) fn load(
     get_json(tx, PARAMETERS, &parameter_key(env, key))
 }
 
+/// A parameter's tags, read without building the rest of its record (the authorize step's
+/// lookup, on every call).
+#[derive(Deserialize)]
+struct TagsOnly {
+    tags: Vec<(String, String)>,
+}
+
+/// The tags of the parameter kept under `key`, if there is one.
+pub(crate) fn load_tags(
+    tx: &mut dyn ReadTx,
+    env: &Env<'_>,
+    key: &str,
+) -> Result<Option<Vec<(String, String)>>, StoreError> {
+    Ok(get_json::<TagsOnly>(tx, PARAMETERS, &parameter_key(env, key))?.map(|t| t.tags))
+}
+
 /// Saves a parameter (not its versions).
 pub(crate) fn save(
     tx: &mut dyn WriteTx,
