@@ -48,7 +48,7 @@ enum Opt {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum Key {
+enum FilterKey {
     Name,
     Type,
     KeyId,
@@ -62,21 +62,21 @@ enum Key {
 /// A checked filter.
 #[derive(Debug, Clone)]
 pub(crate) struct Filter {
-    key: Key,
+    key: FilterKey,
     option: Opt,
     values: Vec<String>,
 }
 
-fn key_of(given: &str) -> Option<Key> {
+fn key_of(given: &str) -> Option<FilterKey> {
     Some(match given {
-        "Name" => Key::Name,
-        "Type" => Key::Type,
-        "KeyId" => Key::KeyId,
-        "Path" => Key::Path,
-        "Label" => Key::Label,
-        "Tier" => Key::Tier,
-        "DataType" => Key::DataType,
-        other => Key::Tag(other.strip_prefix("tag:")?.to_owned()),
+        "Name" => FilterKey::Name,
+        "Type" => FilterKey::Type,
+        "KeyId" => FilterKey::KeyId,
+        "Path" => FilterKey::Path,
+        "Label" => FilterKey::Label,
+        "Tier" => FilterKey::Tier,
+        "DataType" => FilterKey::DataType,
+        other => FilterKey::Tag(other.strip_prefix("tag:")?.to_owned()),
     })
 }
 
@@ -91,11 +91,14 @@ pub(crate) fn parse(
         let name = filter.key.as_str();
         let (valid, list) = match place {
             Use::Describe => (
-                !matches!(key_of(name), Some(Key::Label) | None),
+                !matches!(key_of(name), Some(FilterKey::Label) | None),
                 "[Path, Name, Type, KeyId, Tier]",
             ),
             Use::ByPath => (
-                matches!(key_of(name), Some(Key::Type | Key::KeyId | Key::Label)),
+                matches!(
+                    key_of(name),
+                    Some(FilterKey::Type | FilterKey::KeyId | FilterKey::Label)
+                ),
                 "[Type, KeyId, Label]",
             ),
         };
@@ -113,7 +116,7 @@ pub(crate) fn parse(
         given_keys.push(name);
         let values = match (&filter.values, &key) {
             (Some(values), _) => values.clone(),
-            (None, Key::Tag(_)) => Vec::new(),
+            (None, FilterKey::Tag(_)) => Vec::new(),
             (None, _) => {
                 return Err(SsmError::InvalidFilterValue(format!(
                     "The following filter values are missing : null for filter key {name}."
@@ -123,7 +126,7 @@ pub(crate) fn parse(
         let option = option_of(&key, filter.option.as_deref(), place)?;
         check_values(&key, &values)?;
         let values = match key {
-            Key::Path => values
+            FilterKey::Path => values
                 .iter()
                 .map(|v| names::path(v))
                 .collect::<Result<_, _>>()?,
@@ -138,18 +141,18 @@ pub(crate) fn parse(
     Ok(checked)
 }
 
-fn option_of(key: &Key, given: Option<&str>, place: Use) -> Result<Opt, SsmError> {
+fn option_of(key: &FilterKey, given: Option<&str>, place: Use) -> Result<Opt, SsmError> {
     let (allowed, list): (&[Opt], &str) = match key {
-        Key::Path => (&[Opt::OneLevel, Opt::Recursive], "[Recursive, OneLevel]"),
-        Key::Label => (&[Opt::Equals], "[Equals]"),
-        Key::Name if place == Use::Describe => (
+        FilterKey::Path => (&[Opt::OneLevel, Opt::Recursive], "[Recursive, OneLevel]"),
+        FilterKey::Label => (&[Opt::Equals], "[Equals]"),
+        FilterKey::Name if place == Use::Describe => (
             &[Opt::Equals, Opt::BeginsWith, Opt::Contains],
             "[BeginsWith, Equals, Contains]",
         ),
         _ => (&[Opt::Equals, Opt::BeginsWith], "[BeginsWith, Equals]"),
     };
     let option = match given {
-        None if *key == Key::Path => Some(Opt::OneLevel),
+        None if *key == FilterKey::Path => Some(Opt::OneLevel),
         None => Some(Opt::Equals),
         Some("Equals") => Some(Opt::Equals),
         Some("BeginsWith") => Some(Opt::BeginsWith),
@@ -167,13 +170,13 @@ fn option_of(key: &Key, given: Option<&str>, place: Use) -> Result<Opt, SsmError
     }
 }
 
-fn check_values(key: &Key, values: &[String]) -> Result<(), SsmError> {
+fn check_values(key: &FilterKey, values: &[String]) -> Result<(), SsmError> {
     let (allowed, list): (&[&str], &str) = match key {
-        Key::Type => (
+        FilterKey::Type => (
             &["String", "StringList", "SecureString"],
             "[String, StringList, SecureString]",
         ),
-        Key::Tier => (
+        FilterKey::Tier => (
             &["Standard", "Advanced", "Intelligent-Tiering"],
             "[Standard, Advanced, Intelligent-Tiering]",
         ),
@@ -206,7 +209,7 @@ impl Filter {
         let current = &record.current;
         let any = |what: &str| self.values.iter().any(|v| compare(self.option, what, v));
         match &self.key {
-            Key::Name => {
+            FilterKey::Name => {
                 let name = slashed(&record.name);
                 match self.option {
                     Opt::Contains => any(&record.name),
@@ -216,19 +219,19 @@ impl Filter {
                         .any(|v| compare(self.option, &name, &slashed(v))),
                 }
             }
-            Key::Type => any(current.parameter_type.as_str()),
-            Key::KeyId => current.key_id.as_deref().is_some_and(any),
-            Key::Tier => any(current.tier.as_str()),
-            Key::DataType => any(&current.data_type),
-            Key::Path => self
+            FilterKey::Type => any(current.parameter_type.as_str()),
+            FilterKey::KeyId => current.key_id.as_deref().is_some_and(any),
+            FilterKey::Tier => any(current.tier.as_str()),
+            FilterKey::DataType => any(&current.data_type),
+            FilterKey::Path => self
                 .values
                 .iter()
                 .any(|path| names::under(key, path, self.option == Opt::Recursive)),
-            Key::Label => record
+            FilterKey::Label => record
                 .labels
                 .keys()
                 .any(|label| self.values.contains(label)),
-            Key::Tag(tag) => record
+            FilterKey::Tag(tag) => record
                 .tags
                 .iter()
                 .any(|(k, v)| k == tag && (self.values.is_empty() || any(v))),
@@ -237,7 +240,7 @@ impl Filter {
 
     /// The label this filter selects versions by, when it is a `Label` filter.
     pub(crate) fn labels(&self) -> Option<&[String]> {
-        (self.key == Key::Label).then_some(self.values.as_slice())
+        (self.key == FilterKey::Label).then_some(self.values.as_slice())
     }
 }
 
@@ -248,9 +251,9 @@ pub(crate) fn parse_legacy(filters: &[ParametersFilter]) -> Result<Vec<Filter>, 
         .map(|f| {
             let (key, option) = match f.key.as_str() {
                 // The older Name filter compares beginnings.
-                "Name" => (Key::Name, Opt::BeginsWith),
-                "Type" => (Key::Type, Opt::Equals),
-                "KeyId" => (Key::KeyId, Opt::Equals),
+                "Name" => (FilterKey::Name, Opt::BeginsWith),
+                "Type" => (FilterKey::Type, Opt::Equals),
+                "KeyId" => (FilterKey::KeyId, Opt::Equals),
                 other => {
                     return Err(SsmError::InvalidFilterKey(format!(
                         "The following filter key is not valid: {other}. Valid filter keys \

@@ -321,7 +321,7 @@ mod tests {
     fn bad_policies_get_aws_error_kinds() {
         let expiration = r#"{"Type":"Expiration","Version":"1.0","Attributes":{"Timestamp":"2030-12-02T21:34:33Z"}}"#;
         assert_eq!(
-            parse(&format!("[{}]", vec![expiration; 11].join(",")), NOW),
+            parse(&format!("[{}]", [expiration; 11].join(",")), NOW),
             Err(PolicyError::TooMany)
         );
         assert!(matches!(

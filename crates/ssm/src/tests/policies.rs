@@ -191,7 +191,7 @@ fn bad_policies_get_their_own_errors() {
     assert_eq!(put(&twice), "IncompatiblePolicyException");
     let eleven = format!(
         "[{}]",
-        vec![expiration.trim_start_matches('[').trim_end_matches(']'); 11].join(",")
+        [expiration.trim_start_matches('[').trim_end_matches(']'); 11].join(",")
     );
     assert_eq!(put(&eleven), "PoliciesLimitExceededException");
 }
