@@ -78,10 +78,8 @@ fn build() -> HashMap<String, ActionKeys> {
             };
             for template in service.condition_keys_of(action) {
                 let template = template.to_ascii_lowercase();
-                match template.find("${") {
-                    Some(at) => keys
-                        .prefixes
-                        .push(template.get(..at).unwrap_or_default().to_owned()),
+                match crate::template_prefix(&template) {
+                    Some(prefix) => keys.prefixes.push(prefix.to_owned()),
                     None => {
                         keys.exact.insert(template);
                     }
@@ -135,6 +133,14 @@ pub fn is_multivalued(key: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_tag_key_placeholder_supplies_every_tag() {
+        let get = action_keys("ssm:GetParameter").unwrap();
+        assert!(get.supplies("ssm:resourcetag/team"));
+        assert!(get.supplies("aws:resourcetag/team"));
+        assert!(!get.supplies("ssm:overwrite"));
+    }
 
     #[test]
     fn service_and_tag_keys_are_supplied_where_listed_only() {

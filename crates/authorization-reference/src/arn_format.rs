@@ -22,8 +22,9 @@ impl<'a> ArnFormat<'a> {
 
     /// Whether `arn` is an ARN of this format. Variables take what AWS puts there: a
     /// partition, a 12-digit account (or `aws` for AWS-owned resources such as AWS managed
-    /// policies), a region; a name `…WithPath` and a KMS alias may hold `/`, other names
-    /// may not.
+    /// policies), a region; a name `…WithPath`, a KMS alias, a Parameter Store parameter's
+    /// name (its hierarchy) and a Systems Manager resource ID (a service setting's path) may
+    /// hold `/`, other names may not.
     pub fn matches(&self, arn: &str) -> bool {
         self.regex().is_some_and(|re| re.is_match(arn))
     }
@@ -40,7 +41,14 @@ impl<'a> ArnFormat<'a> {
                 "Partition" => "aws(?:-[a-z]+)*",
                 "Account" => "(?:[0-9]{12}|aws)",
                 "Region" => "[a-z]{2}(?:-[a-z]+)+-[0-9]",
-                v if v.ends_with("WithPath") || v == "Alias" => "[^:]+",
+                v if v.ends_with("WithPath")
+                    || matches!(
+                        v,
+                        "Alias" | "ParameterNameWithoutLeadingSlash" | "ResourceId"
+                    ) =>
+                {
+                    "[^:]+"
+                }
                 _ => "[^:/]+",
             });
             rest = after.get(end + 1..)?;
@@ -77,5 +85,21 @@ mod tests {
         assert!(policy.matches("arn:aws:iam::aws:policy/job-function/ViewOnlyAccess"));
         let alias = ArnFormat::new("arn:${Partition}:kms:${Region}:${Account}:alias/${Alias}");
         assert!(alias.matches("arn:aws:kms:us-east-1:123456789012:alias/aws/ssm"));
+    }
+
+    #[test]
+    fn parameters_and_settings_hold_their_paths() {
+        let parameter = ArnFormat::new(
+            "arn:${Partition}:ssm:${Region}:${Account}:parameter/${ParameterNameWithoutLeadingSlash}",
+        );
+        assert!(parameter.matches("arn:aws:ssm:us-east-1:123456789012:parameter/top"));
+        assert!(parameter.matches("arn:aws:ssm:us-east-1:123456789012:parameter/a/b/c"));
+        assert!(!parameter.matches("arn:aws:ssm:us-east-1:123456789012:document/a"));
+        let setting = ArnFormat::new(
+            "arn:${Partition}:ssm:${Region}:${Account}:servicesetting/${ResourceId}",
+        );
+        assert!(setting.matches(
+            "arn:aws:ssm:us-east-1:123456789012:servicesetting/ssm/parameter-store/high-throughput-enabled"
+        ));
     }
 }

@@ -176,14 +176,28 @@ impl ServiceReference {
     }
 }
 
-/// Whether the concrete key `key` is an instance of `template`: equal (case-insensitively, as
-/// IAM compares key names), or `template` ends in a `${Variable}` and `key` has its prefix and
-/// something after it.
-pub fn key_matches_template(key: &str, template: &str) -> bool {
+/// The fixed part of a key template: what comes before its `${Variable}`, or before the
+/// `tag-key` placeholder some services' rows write instead (`ssm:resourceTag/tag-key`,
+/// `secretsmanager:ResourceTag/tag-key`: one key per tag, as `${TagKey}` says elsewhere);
+/// `None` for a key that is no template.
+pub fn template_prefix(template: &str) -> Option<&str> {
     match template.find("${") {
+        Some(at) => template.get(..at),
+        None => {
+            let cut = template.len().checked_sub("tag-key".len())?;
+            let (prefix, tail) = (template.get(..cut)?, template.get(cut..)?);
+            (tail.eq_ignore_ascii_case("tag-key") && prefix.ends_with('/')).then_some(prefix)
+        }
+    }
+}
+
+/// Whether the concrete key `key` is an instance of `template`: equal (case-insensitively, as
+/// IAM compares key names), or `template` is a template (see [`template_prefix`]) and `key`
+/// has its prefix and something after it.
+pub fn key_matches_template(key: &str, template: &str) -> bool {
+    match template_prefix(template) {
         None => key.eq_ignore_ascii_case(template),
-        Some(at) => {
-            let prefix = template.get(..at).unwrap_or(template);
+        Some(prefix) => {
             key.len() > prefix.len()
                 && key
                     .get(..prefix.len())
@@ -195,6 +209,31 @@ pub fn key_matches_template(key: &str, template: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_tag_key_placeholder_is_a_template() {
+        assert!(key_matches_template(
+            "ssm:resourceTag/team",
+            "ssm:resourceTag/tag-key"
+        ));
+        assert!(key_matches_template(
+            "ssm:ResourceTag/team",
+            "ssm:resourceTag/tag-key"
+        ));
+        assert!(!key_matches_template(
+            "ssm:resourceTag/",
+            "ssm:resourceTag/tag-key"
+        ));
+        assert!(!key_matches_template(
+            "ssm:Overwrite",
+            "ssm:resourceTag/tag-key"
+        ));
+        assert_eq!(template_prefix("ssm:Overwrite"), None);
+        assert_eq!(
+            template_prefix("aws:ResourceTag/${TagKey}"),
+            Some("aws:ResourceTag/")
+        );
+    }
 
     #[test]
     fn the_vendored_data_parses_with_every_served_service() {

@@ -172,6 +172,10 @@ const UNTYPED_IN_EVENTS: &[(&str, &str)] = &[
         "organizations:resourcepolicy",
         "no CloudTrail resource type recorded yet",
     ),
+    (
+        "ssm:servicesetting",
+        "a Parameter Store setting: CloudTrail records no resource type for it",
+    ),
 ];
 
 /// The service prefix of `action`.
@@ -233,6 +237,7 @@ impl Fixture {
         fixture.kms();
         fixture.cloudtrail();
         fixture.organizations();
+        fixture.ssm();
         // The fixture's root made everything; an IAM user makes the requests looked up.
         fixture.env.caller = Caller {
             account_id: ACCOUNT.to_owned(),
@@ -525,6 +530,31 @@ impl Fixture {
             "organizations",
             "ServicePrincipal",
             json!("cloudtrail.amazonaws.com"),
+        );
+    }
+
+    fn ssm(&mut self) {
+        // A String parameter under a path, tagged; SecureStrings need KMS through the spine,
+        // which the fixture has not (tests/python/test_ssm*.py cover their kms:Decrypt).
+        self.call(
+            "ssm",
+            "PutParameter",
+            json!({"Name": "/team/db/host", "Value": "db.internal", "Type": "String",
+                   "Tags": tags()}),
+        );
+        let arn = format!("arn:aws:ssm:us-east-1:{ACCOUNT}:parameter/team/db/host");
+        self.arns.push(arn);
+        for member in ["Name", "ResourceId"] {
+            self.name("ssm", member, json!("/team/db/host"));
+        }
+        self.name("ssm", "Names", json!(["/team/db/host"]));
+        self.name("ssm", "Path", json!("/team/db"));
+        self.name("ssm", "ResourceType", json!("Parameter"));
+        self.name("ssm", "Type", json!("String"));
+        self.name(
+            "ssm",
+            "SettingId",
+            json!("/ssm/parameter-store/default-parameter-tier"),
         );
     }
 

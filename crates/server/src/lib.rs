@@ -21,6 +21,7 @@ mod http;
 mod pipeline;
 mod registry;
 mod route;
+pub mod scheduler;
 mod state;
 mod usage;
 

@@ -6,10 +6,12 @@
 //! handler inside a store transaction, audits and encodes; a handler only does the service's
 //! logic on typed input, with everything from outside passed in through [`Env`].
 //!
-//! What every service does alike lives here once: paging list answers ([`paging`]) and
-//! checking and merging tags ([`tagging`]).
+//! What every service does alike lives here once: paging list answers ([`paging`]),
+//! checking and merging tags ([`tagging`]), work that falls due by itself ([`Timers`]) and
+//! events for EventBridge ([`bus_events`]).
 #![deny(missing_docs)]
 
+pub mod bus_events;
 mod caller;
 mod calls;
 mod directory;
@@ -22,6 +24,7 @@ mod service;
 pub mod tagging;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod timers;
 
 pub use caller::{Caller, Federation, Inheritance, PrincipalKind};
 pub use calls::{CallPrincipal, NoServiceCalls, ServiceCall, ServiceCalls};
@@ -36,6 +39,7 @@ pub use principal_ids::PrincipalIds;
 pub use rampart_wire::{AwsError, Value};
 pub use rate_limits::RateLimits;
 pub use service::{AfterSuccess, ArnParts, CompletedCall, EventResource, Operations, Service};
+pub use timers::{DueWork, Timers};
 #[cfg(feature = "reflection")]
 pub use {operation::InputFormat, serde_reflection};
 

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use rampart_store::{StoreError, WriteTx};
 use time::OffsetDateTime;
 
-use crate::Operation;
+use crate::{Operation, Timers};
 
 /// An AWS service as the registry sees it.
 pub trait Service: Send + Sync {
@@ -72,6 +72,13 @@ pub trait Service: Send + Sync {
     /// key last-use).
     fn after_success(&self, call: &CompletedCall<'_>) -> Option<AfterSuccess> {
         let _ = call;
+        None
+    }
+
+    /// Work the service does by itself when it falls due (Parameter Store's parameter
+    /// policies, Secrets Manager's scheduled rotations), which the server's scheduler runs as
+    /// the service's own principal; `None` for a service that has none.
+    fn timers(&self) -> Option<&dyn Timers> {
         None
     }
 }

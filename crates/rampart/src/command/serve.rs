@@ -119,6 +119,12 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         rampart_server::delivery::DeliveryConfig::from_env(&data_dir),
     )
     .context("cannot start the trail deliverer")?;
+    // The scheduler runs the work services schedule for themselves (parameter policies).
+    let scheduler = rampart_server::scheduler::spawn(
+        Arc::clone(&state),
+        rampart_server::scheduler::SchedulerConfig::from_env(),
+    )
+    .context("cannot start the scheduler")?;
     tracing::info!(
         listen = %local,
         data_dir = %data_dir.display(),
@@ -130,6 +136,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     println!("rampart listening on http://{local}");
     rampart_server::serve(listener, state, shutdown).await?;
     tracing::info!("stopped serving; in-flight requests drained");
+    scheduler.stop();
     deliverer.stop();
     drop(store);
     drop(ephemeral_dir);
