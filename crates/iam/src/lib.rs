@@ -14,6 +14,7 @@ mod boundaries;
 mod credential_report;
 pub mod directory;
 mod error;
+mod events;
 mod groups;
 pub mod ids;
 mod inline_policies;
@@ -115,6 +116,14 @@ impl Service for Iam {
 
     fn operation_names(&self) -> Vec<&'static str> {
         self.operations.names()
+    }
+
+    fn event_style(&self) -> rampart_service::EventStyle {
+        events::EVENT_STYLE
+    }
+
+    fn event_shaper(&self) -> Option<rampart_service::EventShaper> {
+        Some(events::shape_event)
     }
 
     fn global(&self) -> bool {

@@ -20,6 +20,7 @@ mod authorization;
 pub mod blob;
 mod crypto_symmetric;
 mod error;
+mod events;
 mod grant_policy;
 mod grants;
 mod import;
@@ -207,6 +208,14 @@ impl Service for Kms {
 
     fn internal_operation(&self, name: &str) -> Option<&Operation> {
         self.internal.get(name)
+    }
+
+    fn event_style(&self) -> rampart_service::EventStyle {
+        events::EVENT_STYLE
+    }
+
+    fn event_shaper(&self) -> Option<rampart_service::EventShaper> {
+        Some(events::shape_event)
     }
 
     fn guarded_by_resource_control_policies(&self) -> bool {

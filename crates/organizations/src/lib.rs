@@ -113,6 +113,15 @@ impl Service for Organizations {
         self.operations.names()
     }
 
+    /// Organizations' events lower each member's first letter and write response dates as
+    /// `Jun 21, 2018 10:06:27 PM` (the Organizations User Guide's CreateAccount example).
+    fn event_style(&self) -> rampart_service::EventStyle {
+        rampart_service::EventStyle {
+            naming: rampart_service::recorded::MemberNaming::LowerFirst,
+            response_timestamps: rampart_service::recorded::TimestampStyle::MediumDateTime,
+        }
+    }
+
     fn global(&self) -> bool {
         true
     }

@@ -1,7 +1,8 @@
 //! Audit: every call becomes a CloudTrail-format event, appended to the journal in the same
 //! transaction as the call's changes (the full CloudTrail service builds on this journal).
 
-use rampart_service::{Caller, PrincipalKind, aws_timestamp};
+use rampart_service::recorded::{EventShaper, EventStyle};
+use rampart_service::{Caller, PrincipalKind, RecordedCall, aws_timestamp};
 use rampart_store::JournalAppend;
 use rampart_wire::{AwsError, Value};
 use serde::Serialize;
@@ -66,7 +67,7 @@ pub(crate) struct CallRecord {
 
 /// What a service declares that the spine needs about its calls (see
 /// [`rampart_service::Service`]); all `false` for a call no service serves.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct ServiceFacts {
     /// Its events are recorded in us-east-1 (a global service).
     pub(crate) global: bool,
@@ -74,6 +75,10 @@ pub(crate) struct ServiceFacts {
     pub(crate) shared_with_resource_owners: bool,
     /// Resource control policies guard its resources.
     pub(crate) guarded_by_rcps: bool,
+    /// How its events name members and write response timestamps.
+    pub(crate) style: EventStyle,
+    /// What AWS records differently in its events, per operation.
+    pub(crate) shaper: Option<EventShaper>,
 }
 
 impl ServiceFacts {
@@ -82,6 +87,8 @@ impl ServiceFacts {
             global: service.global(),
             shared_with_resource_owners: service.records_in_resource_owner_accounts(),
             guarded_by_rcps: service.guarded_by_resource_control_policies(),
+            style: service.event_style(),
+            shaper: service.event_shaper(),
         }
     }
 }
@@ -236,9 +243,6 @@ struct EventCopy<'a> {
     recipient: Option<&'a str>,
     shared_event_id: Option<&'a str>,
     for_owner: bool,
-    /// Failed unauthenticated calls from the same source that were counted, not recorded,
-    /// since its previous recorded one (see `crate::failure_throttle`).
-    unrecorded_failures: u64,
 }
 
 /// One CloudTrail event, serialized straight from borrowed fields (no intermediate JSON
@@ -248,7 +252,7 @@ struct EventCopy<'a> {
 #[serde(rename_all = "camelCase")]
 struct Event<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
-    additional_event_data: Option<AdditionalEventData>,
+    additional_event_data: Option<&'a serde_json::Map<String, Value>>,
     aws_region: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     error_code: Option<&'a str>,
@@ -279,14 +283,6 @@ struct Event<'a> {
     source_ip_address: &'a str,
     user_agent: &'a str,
     user_identity: UserIdentity<'a>,
-}
-
-/// `additionalEventData` of a failed unauthenticated call's event: how many more such calls
-/// from the same source were counted but not recorded before it.
-#[derive(Serialize)]
-struct AdditionalEventData {
-    #[serde(rename = "unrecordedAuthenticationFailures")]
-    unrecorded_authentication_failures: u64,
 }
 
 /// The event's `userIdentity`, fields in sorted order like [`Event`]'s.
@@ -388,16 +384,16 @@ impl CallRecord {
         outcome: Result<Option<&Value>, &AwsError>,
         unrecorded: u64,
     ) -> AuditEvent {
-        // Session tokens are bearer credentials the API model does not mark sensitive: hide
-        // them here, so no event (and no trail file) ever carries one.
-        let scrubbed = match outcome {
-            Ok(Some(output)) => without_session_tokens(output),
-            _ => None,
-        };
-        let outcome = match (&scrubbed, outcome) {
-            (Some(hidden), Ok(_)) => Ok(Some(hidden)),
-            (_, outcome) => outcome,
-        };
+        let mut recorded = self.recorded(outcome);
+        if unrecorded > 0 {
+            // A failed unauthenticated call's event: how many more such calls from the same
+            // source were counted but not recorded before it.
+            recorded.additional_event_data.insert(
+                "unrecordedAuthenticationFailures".to_owned(),
+                Value::from(unrecorded),
+            );
+        }
+        let error = outcome.err();
         let resources: Vec<_> = self
             .event_resources
             .iter()
@@ -418,10 +414,9 @@ impl CallRecord {
                     recipient: Some(owner),
                     shared_event_id: shared_event_id.as_deref(),
                     for_owner: true,
-                    unrecorded_failures: 0,
                 };
                 AuditEvent {
-                    event: self.event_json(outcome, &resources, &copy),
+                    event: self.event_json(&recorded, error, &resources, &copy),
                     event_time: self.event_time.unix_timestamp(),
                     account: Some((*owner).to_owned()),
                     event_id: event_id.clone(),
@@ -440,10 +435,9 @@ impl CallRecord {
             recipient: self.recipient_account(),
             shared_event_id: shared_event_id.as_deref(),
             for_owner: false,
-            unrecorded_failures: unrecorded,
         };
         AuditEvent {
-            event: self.event_json(outcome, &resources, &own),
+            event: self.event_json(&recorded, error, &resources, &own),
             event_time: self.event_time.unix_timestamp(),
             account: self.recipient_account().map(str::to_owned),
             event_id: self.event_id.clone(),
@@ -485,21 +479,42 @@ impl CallRecord {
         owners
     }
 
+    /// What the event records of the call's input and output, as AWS records them for its
+    /// service: the service's adjustments applied, and no session token left in it.
+    fn recorded(&self, outcome: Result<Option<&Value>, &AwsError>) -> RecordedCall {
+        let mut call = RecordedCall {
+            operation: self.event_name.clone(),
+            succeeded: outcome.is_ok(),
+            request_parameters: self.request_parameters.clone(),
+            response_elements: outcome.ok().flatten().cloned(),
+            additional_event_data: serde_json::Map::new(),
+        };
+        if let Some(shape) = self.facts.shaper {
+            shape(&mut call);
+        }
+        // Session tokens are bearer credentials the API model does not mark sensitive (AWS
+        // records them): hide them here, so no event (and no trail file) ever carries one.
+        if let Some(response) = &mut call.response_elements {
+            hide_session_tokens(response);
+        }
+        call
+    }
+
     fn event_json(
         &self,
-        outcome: Result<Option<&Value>, &AwsError>,
+        recorded: &RecordedCall,
+        error: Option<&AwsError>,
         resources: &[(&String, &'static str, &str, &str)],
         copy: &EventCopy<'_>,
     ) -> Vec<u8> {
-        let error = outcome.err();
-        let response_elements = match outcome {
-            Ok(output) if !self.read_only => non_empty(output),
+        // A read-only call's response is never recorded, as AWS writes `null` for them all.
+        let response_elements = match error {
+            None if !self.read_only => non_empty(recorded.response_elements.as_ref()),
             _ => None,
         };
+        let additional = &recorded.additional_event_data;
         let event = Event {
-            additional_event_data: (copy.unrecorded_failures > 0).then_some(AdditionalEventData {
-                unrecorded_authentication_failures: copy.unrecorded_failures,
-            }),
+            additional_event_data: (!additional.is_empty()).then_some(additional),
             aws_region: recorded_region(self.facts.global, &self.region),
             // CloudTrail records every denial as `AccessDenied`, also for the JSON services
             // whose callers get `AccessDeniedException`.
@@ -519,7 +534,7 @@ impl CallRecord {
             read_only: self.read_only,
             recipient_account_id: copy.recipient,
             request_id: &self.request_id,
-            request_parameters: non_empty(self.request_parameters.as_ref()),
+            request_parameters: non_empty(recorded.request_parameters.as_ref()),
             resources: resources
                 .iter()
                 .map(|(arn, kind, _, account)| Resource {
@@ -692,38 +707,21 @@ fn lookup_username(caller: &Caller) -> String {
 /// Members that hold session tokens, whatever the service's casing.
 const SESSION_TOKEN_MEMBERS: [&str; 2] = ["SessionToken", "sessionToken"];
 
-/// A copy of `value` with every session token replaced, or `None` when it holds none.
-fn without_session_tokens(value: &Value) -> Option<Value> {
-    fn holds(value: &Value) -> bool {
-        match value {
-            Value::Object(map) => map
-                .iter()
-                .any(|(k, v)| SESSION_TOKEN_MEMBERS.contains(&k.as_str()) || holds(v)),
-            Value::Array(items) => items.iter().any(holds),
-            _ => false,
-        }
-    }
-    fn hide(value: &mut Value) {
-        match value {
-            Value::Object(map) => {
-                for (k, v) in map.iter_mut() {
-                    if SESSION_TOKEN_MEMBERS.contains(&k.as_str()) {
-                        *v = Value::String(rampart_wire::REDACTED.to_owned());
-                    } else {
-                        hide(v);
-                    }
+/// Replaces every session token in `value`.
+fn hide_session_tokens(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            for (k, v) in map.iter_mut() {
+                if SESSION_TOKEN_MEMBERS.contains(&k.as_str()) {
+                    *v = Value::String(rampart_wire::REDACTED.to_owned());
+                } else {
+                    hide_session_tokens(v);
                 }
             }
-            Value::Array(items) => items.iter_mut().for_each(hide),
-            _ => {}
         }
+        Value::Array(items) => items.iter_mut().for_each(hide_session_tokens),
+        _ => {}
     }
-    if !holds(value) {
-        return None;
-    }
-    let mut copy = value.clone();
-    hide(&mut copy);
-    Some(copy)
 }
 
 /// `text`, or its longest prefix of at most `max` bytes that ends at a character boundary.

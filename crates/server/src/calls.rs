@@ -220,7 +220,11 @@ impl CallsOf<'_> {
             user_agent: invoked_by.clone(),
             access_key_id: None,
             caller: (!caller.is_service()).then(|| caller.clone()),
-            request_parameters: Some(rampart_wire::redact_input(op_model, &call.input)),
+            request_parameters: Some(rampart_wire::record_input(
+                op_model,
+                &call.input,
+                service.event_style(),
+            )),
             read_only: operation.access() == Access::Read,
             usage: None,
             session: session.as_deref().map(crate::audit::SessionFacts::of),

@@ -220,7 +220,11 @@ fn prepare(
         Protocol::Query => rampart_wire::decode_query(model, route.operation, &route.params),
         Protocol::Json(_) => rampart_wire::decode_json(model, route.operation, body),
     }?;
-    record.request_parameters = Some(rampart_wire::redact_input(route.operation, &input));
+    record.request_parameters = Some(rampart_wire::record_input(
+        route.operation,
+        &input,
+        record.facts.style,
+    ));
     let (caller, session, federation) = match (by_input, signer) {
         (Some((authenticate, addressee)), _) => {
             let federation = authn::authenticate_input(state, authenticate, &input, record)
@@ -646,7 +650,7 @@ async fn execute_write(
         let redacted = outcome
             .as_ref()
             .ok()
-            .map(|output| rampart_wire::redact_output(op_model, output));
+            .map(|output| rampart_wire::record_output(op_model, output, record.facts.style));
         let event = record.event(match &outcome {
             Ok(_) => Ok(redacted.as_ref()),
             Err(e) => Err(e),

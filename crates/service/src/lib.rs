@@ -20,6 +20,7 @@ mod operation;
 pub mod paging;
 pub mod principal_ids;
 mod rate_limits;
+pub mod recorded;
 mod service;
 pub mod tagging;
 #[cfg(feature = "testing")]
@@ -38,6 +39,7 @@ pub use operation::{
 pub use principal_ids::PrincipalIds;
 pub use rampart_wire::{AwsError, Value};
 pub use rate_limits::RateLimits;
+pub use recorded::{EventShaper, EventStyle, RecordedCall};
 pub use service::{AfterSuccess, ArnParts, CompletedCall, EventResource, Operations, Service};
 pub use timers::{DueWork, Timers};
 #[cfg(feature = "reflection")]

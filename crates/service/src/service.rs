@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use rampart_store::{StoreError, WriteTx};
 use time::OffsetDateTime;
 
-use crate::{Operation, Timers};
+use crate::{EventShaper, EventStyle, Operation, Timers};
 
 /// An AWS service as the registry sees it.
 pub trait Service: Send + Sync {
@@ -52,6 +52,18 @@ pub trait Service: Send + Sync {
     /// LookupEvents finds it by), or `None` for an ARN CloudTrail records no type for.
     fn event_resource<'a>(&self, arn: &'a str) -> Option<EventResource<'a>> {
         let _ = arn;
+        None
+    }
+
+    /// How CloudTrail names the members of this service's events and writes the timestamps
+    /// of its responses (see [`EventStyle`]).
+    fn event_style(&self) -> EventStyle {
+        EventStyle::default()
+    }
+
+    /// What AWS records differently in this service's events, per operation, from what the
+    /// model alone gives (see [`crate::recorded`]); `None` when nothing differs.
+    fn event_shaper(&self) -> Option<EventShaper> {
         None
     }
 

@@ -14,6 +14,7 @@ mod assume_root;
 mod credentials;
 mod decode;
 mod error;
+mod events;
 #[cfg(test)]
 mod federation_token_tests;
 mod identity;
@@ -87,6 +88,14 @@ impl Service for Sts {
 
     fn operation(&self, name: &str) -> Option<&Operation> {
         self.operations.get(name)
+    }
+
+    fn event_style(&self) -> rampart_service::EventStyle {
+        events::EVENT_STYLE
+    }
+
+    fn event_shaper(&self) -> Option<rampart_service::EventShaper> {
+        Some(events::shape_event)
     }
 
     fn guarded_by_resource_control_policies(&self) -> bool {

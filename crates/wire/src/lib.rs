@@ -14,7 +14,8 @@
 //! Requests: [`decode_query`] and [`decode_json`] read the wire format into that tree and
 //! validate it against the model, answering AWS's own validation errors. Responses:
 //! [`encode_query_response`], [`encode_json_response`] and the error encoders. For the audit
-//! trail, [`redact_input`] and [`redact_output`] hide `sensitive` members.
+//! trail, [`record_input`] and [`record_output`] hide `sensitive` members and name members as
+//! CloudTrail writes them ([`EventStyle`]); [`redact_input`] and [`redact_output`] only hide.
 //!
 //! An output member the model does not name cannot be sent: the encoders leave it out and
 //! log a warning, and [`check_output`] reports it as an error, for tests and debug builds to
@@ -50,7 +51,10 @@ pub use model::{JsonVersion, ModeledError, OperationModel, Protocol, ServiceMode
 pub use model_shape::{ModelShape, ShapeType};
 pub use output_check::check_output;
 pub use query_decode::decode_query;
-pub use redact::{REDACTED, redact_input, redact_output};
+pub use redact::{
+    EventStyle, MemberNaming, REDACTED, TimestampStyle, record_input, record_output, redact_input,
+    redact_output,
+};
 pub use sample::sample_input;
 pub use xml_encode::{encode_query_error, encode_query_response};
 

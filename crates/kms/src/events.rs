@@ -1,0 +1,33 @@
+//! How CloudTrail records KMS's calls beyond what the API model gives (see
+//! `rampart_service::recorded`), from the KMS Developer Guide's example events
+//! (<https://docs.aws.amazon.com/kms/latest/developerguide/ct-decrypt.html> and its siblings).
+
+use rampart_service::recorded::{EventStyle, MemberNaming, TimestampStyle};
+use rampart_service::{RecordedCall, Value};
+
+/// KMS's events name members as Java beans do (`keyId`, but `AWSAccountId` kept) and write
+/// response timestamps as `Aug 10, 2022, 10:38:27 PM` (the CreateKey example).
+pub(crate) const EVENT_STYLE: EventStyle = EventStyle {
+    naming: MemberNaming::JavaBean,
+    response_timestamps: TimestampStyle::MediumDateCommaTime,
+};
+
+/// The algorithm KMS uses when a call names none.
+const SYMMETRIC_DEFAULT: &str = "SYMMETRIC_DEFAULT";
+
+/// "The CloudTrail log entry for a Decrypt operation always includes the
+/// encryptionAlgorithm in the requestParameters even if the encryption algorithm wasn't
+/// specified in the request" — and so do Encrypt's and ReEncrypt's examples. Their
+/// responses are `null` because KMS records them read-only: no ciphertext or plaintext
+/// ever reaches an event.
+pub(crate) fn shape_event(call: &mut RecordedCall) {
+    let default = || Value::String(SYMMETRIC_DEFAULT.to_owned());
+    match call.operation.as_str() {
+        "Encrypt" | "Decrypt" => call.default_parameter("encryptionAlgorithm", default()),
+        "ReEncrypt" => {
+            call.default_parameter("sourceEncryptionAlgorithm", default());
+            call.default_parameter("destinationEncryptionAlgorithm", default());
+        }
+        _ => {}
+    }
+}
