@@ -112,6 +112,9 @@ test("LookupEvents finds the calls this SDK made", async () => {
     },
   ]);
   assert.match(record.userAgent, /aws-sdk-js\/3\./);
+  // Members as CloudTrail names them (issue 19).
+  assert.deepEqual(record.requestParameters, { name, s3BucketName: "audit-logs" });
+  assert.equal(record.responseElements.trailARN, created.TrailARN);
 
   // A failed call of another service is recorded too, with its error code.
   const iam = rampart.client(IAMClient);

@@ -157,8 +157,7 @@ def test_lookup_finds_root_calls(rampart):
     assert identity["accountId"] == ACCOUNT_ID and identity["principalId"] == ACCOUNT_ID
     assert record["awsRegion"] == "us-east-1" and record["eventType"] == "AwsApiCall"
     assert record["recipientAccountId"] == ACCOUNT_ID and "tlsDetails" not in record
-    assert record["requestParameters"] == {"userName": name} or \
-        record["requestParameters"] == {"UserName": name}
+    assert record["requestParameters"] == {"userName": name}
     # Each lookup attribute finds it.
     for key, value in [("EventId", record["eventID"]), ("EventName", "CreateUser"),
                        ("ResourceName", name), ("ResourceType", "AWS::IAM::User"),
@@ -473,3 +472,43 @@ def test_no_secret_reaches_any_file(delivering):
                          plaintext.decode(), base64.b64encode(plaintext).decode(),
                          base64.b64encode(data_key).decode()]:
         assert secret_value not in text
+
+
+def test_events_name_members_as_cloudtrail_does(rampart):
+    """Issue 19: a metric filter such as `{ $.requestParameters.userName = "bob" }` reads the
+    event LookupEvents returns (`CloudTrailEvent`): members are named as CloudTrail names them,
+    nested ones too, map keys and policy documents kept as sent, IAM's dates as CloudTrail
+    writes them, and no secret access key."""
+    iam = rampart.client("iam")
+    name = f"u-{uuid.uuid4().hex[:8]}"
+    response = iam.create_user(UserName=name, Tags=[{"Key": "Team", "Value": "web"}])
+    _, record = event_for(rampart, response["ResponseMetadata"]["RequestId"])
+
+    def path(record, expression):
+        """A metric filter's `$.a.b` selector."""
+        value = record
+        for part in expression.removeprefix("$.").split("."):
+            value = value[part]
+        return value
+
+    assert path(record, "$.requestParameters.userName") == name
+    assert record["requestParameters"]["tags"] == [{"key": "Team", "value": "web"}]
+    user = record["responseElements"]["user"]
+    assert user["userName"] == name and user["arn"].endswith(f":user/{name}")
+    assert user["userId"].startswith("AIDA")
+    # "Aug 1, 2024 1:37:41 PM", as IAM's events write dates.
+    month, day, year, clock, period = user["createDate"].split(" ")
+    assert month[:3].isalpha() and day.endswith(",") and year.isdigit() and period in ("AM", "PM")
+
+    policy = doc({"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"})
+    response = iam.put_user_policy(UserName=name, PolicyName="p", PolicyDocument=policy)
+    _, record = event_for(rampart, response["ResponseMetadata"]["RequestId"])
+    assert record["requestParameters"] == {"userName": name, "policyName": "p",
+                                           "policyDocument": policy}
+
+    response = iam.create_access_key(UserName=name)
+    secret = response["AccessKey"]["SecretAccessKey"]
+    _, record = event_for(rampart, response["ResponseMetadata"]["RequestId"])
+    key = record["responseElements"]["accessKey"]
+    assert key["accessKeyId"] == response["AccessKey"]["AccessKeyId"] and key["status"] == "Active"
+    assert "secretAccessKey" not in key and secret not in json.dumps(record)

@@ -152,9 +152,9 @@ def test_log_files_are_encrypted_and_decrypt_to_their_records(server, trail, key
     assert call["userIdentity"] == {"type": "AWSService", "invokedBy": "cloudtrail.amazonaws.com"}
     assert call["sourceIPAddress"] == "cloudtrail.amazonaws.com"
     assert call["readOnly"] is True and "errorCode" not in call
-    # Members named as the API names them, as every Rampart event does until issue 19.
-    assert call["requestParameters"]["KeyId"] == key
-    assert call["requestParameters"]["EncryptionContext"]["aws:cloudtrail:arn"] == TRAIL_ARN
+    # Members named as CloudTrail names KMS's; the context's keys kept as sent.
+    assert call["requestParameters"]["keyId"] == key
+    assert call["requestParameters"]["encryptionContext"]["aws:cloudtrail:arn"] == TRAIL_ARN
     assert call.get("responseElements") is None  # the data key never reaches the trail
     assert call["resources"] == [{"ARN": key, "accountId": key.split(":")[4], "type": "AWS::KMS::Key"}]
     assert call["recipientAccountId"] == key.split(":")[4]

@@ -195,22 +195,23 @@ def test_kms_calls_are_the_callers_invoked_by_ssm_and_values_are_hidden(server, 
             {"AttributeKey": "EventName", "AttributeValue": event_name}])["Events"]
         return [json.loads(e["CloudTrailEvent"]) for e in found]
 
-    put = next(e for e in events("PutParameter") if e["requestParameters"]["Name"] == name)
+    put = next(e for e in events("PutParameter") if e["requestParameters"]["name"] == name)
     assert put["eventSource"] == "ssm.amazonaws.com"
-    assert put["requestParameters"]["Value"] == "HIDDEN_DUE_TO_SECURITY_REASONS"
-    assert put["requestParameters"]["Type"] == "SecureString"
+    assert put["requestParameters"]["value"] == "HIDDEN_DUE_TO_SECURITY_REASONS"
+    assert put["requestParameters"]["type"] == "SecureString"
     arn = f"arn:aws:ssm:us-east-1:{ACCOUNT_ID}:parameter{name}"
     assert put["resources"] == [{"ARN": arn, "accountId": ACCOUNT_ID, "type": "AWS::SSM::Parameter"}]
     for kms_event, by in [("Encrypt", put)]:
         event = next(e for e in events(kms_event)
-                     if e["requestParameters"].get("EncryptionContext", {}).get("PARAMETER_ARN") == arn)
+                     if e["requestParameters"].get("encryptionContext", {}).get("PARAMETER_ARN") == arn)
         assert event["userIdentity"]["invokedBy"] == "ssm.amazonaws.com"
         assert event["userIdentity"]["type"] == "Root"
         assert event["sourceIPAddress"] == "ssm.amazonaws.com"
         assert event["requestID"] == by["requestID"]
+        assert "plaintext" not in event["requestParameters"]
         assert "Plaintext" not in event["requestParameters"]
     decrypt = next(e for e in events("Decrypt")
-                   if e["requestParameters"].get("EncryptionContext", {}).get("PARAMETER_ARN") == arn)
+                   if e["requestParameters"].get("encryptionContext", {}).get("PARAMETER_ARN") == arn)
     assert decrypt["userIdentity"]["invokedBy"] == "ssm.amazonaws.com"
     assert decrypt["readOnly"] is True
     assert secret not in json.dumps(events("PutParameter") + events("GetParameter") + events("Decrypt"))

@@ -103,7 +103,6 @@ fn delivered_creates(bucket: &Path) -> BTreeMap<String, usize> {
                 if record["eventName"] == "CreateUser" && record.get("errorCode").is_none() {
                     let name = record["requestParameters"]["userName"]
                         .as_str()
-                        .or_else(|| record["requestParameters"]["UserName"].as_str())
                         .unwrap()
                         .to_owned();
                     *found.entry(name).or_default() += 1;

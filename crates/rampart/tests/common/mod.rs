@@ -169,6 +169,8 @@ pub struct Signing<'a> {
     pub time: SystemTime,
     /// Presign into the query string, valid for this long.
     pub presign: Option<Duration>,
+    /// The session token of temporary credentials.
+    pub session_token: Option<&'a str>,
 }
 
 impl Default for Signing<'_> {
@@ -179,6 +181,7 @@ impl Default for Signing<'_> {
             service: "sts",
             time: SystemTime::now(),
             presign: None,
+            session_token: None,
         }
     }
 }
@@ -186,8 +189,14 @@ impl Default for Signing<'_> {
 impl Signing<'_> {
     /// Signs `request` in place.
     pub fn sign(&self, request: &mut http::Request<Vec<u8>>) {
-        let identity: Identity =
-            Credentials::new(self.access_key_id, self.secret, None, None, "test").into();
+        let identity: Identity = Credentials::new(
+            self.access_key_id,
+            self.secret,
+            self.session_token.map(str::to_owned),
+            None,
+            "test",
+        )
+        .into();
         let mut settings = SigningSettings::default();
         if let Some(expires) = self.presign {
             settings.signature_location = SignatureLocation::QueryParams;
