@@ -25,12 +25,11 @@ ROUNDS="${BENCH_ROUNDS:-3}"
 DURATION="${BENCH_DURATION:-10}"
 SIZE="${BENCH_SIZE:-4096}"
 OPENSSL_SECONDS="${BENCH_OPENSSL_SECONDS:-3}"
-KEY=AKIAIOSFODNN7EXAMPLE
-SECRET=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY
 WORK="$(mktemp -d)"
 PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$WORK"; }
 trap cleanup EXIT
+source bench/lib/e2e.sh
 
 [[ -n "${RAMPART_BIN:-}" ]] || cargo build --quiet --release -p rampart
 cargo bench --quiet -p rampart-kms --bench aes_gcm --no-run 2>/dev/null
@@ -38,37 +37,9 @@ cargo bench --quiet -p rampart-kms --bench aes_gcm --no-run 2>/dev/null
 echo "== machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
 
 # 1. End to end.
-RAMPART_ROOT_ACCESS_KEY_ID=$KEY RAMPART_ROOT_SECRET_ACCESS_KEY=$SECRET RAMPART_LOG=warn \
-    RAMPART_KMS_SYMMETRIC_RPS=1000000000 \
-    "$BIN" serve --listen 127.0.0.1:0 --data-dir "$WORK/data" --account-id 444455556666 \
-    >"$WORK/out" 2>"$WORK/err" &
-PIDS+=("$!")
-for _ in $(seq 1 200); do
-    PORT="$(sed -nE 's|rampart listening on http://127.0.0.1:([0-9]+)|\1|p' "$WORK/out")"
-    [[ -n "$PORT" ]] && break
-    sleep 0.05
-done
-[[ -n "${PORT:-}" ]] || { echo "rampart did not start" >&2; cat "$WORK/err" >&2; exit 1; }
-HOST="127.0.0.1:$PORT"
+start_rampart RAMPART_KMS_SYMMETRIC_RPS=1000000000
 { "$PYTHON" bench/lib/kms.py encrypt "$HOST" $KEY $SECRET "$SIZE"; cat bench/lib/report.lua; } >"$WORK/encrypt.lua"
 { "$PYTHON" bench/lib/sign.py header "$HOST" $KEY $SECRET; cat bench/lib/report.lua; } >"$WORK/identity.lua"
-
-seq_now() { curl -sf "http://$HOST/_rampart/health" | "$PYTHON" -c 'import json, sys; print(json.load(sys.stdin)["store"]["journal_seq"])'; }
-
-rps() { # NAME -> prints requests/s; fails on any error, or on requests not audited
-    local before after line requests
-    wrk -t2 -c64 -d2s --timeout 10s -s "$WORK/$1.lua" "http://$HOST/" >/dev/null
-    before="$(seq_now)"
-    wrk -t2 -c64 -d"${DURATION}s" --timeout 10s -s "$WORK/$1.lua" "http://$HOST/" >"$WORK/$1.txt"
-    after="$(seq_now)"
-    line="$(grep '^BENCH ' "$WORK/$1.txt")"
-    grep -qE 'status_errors=0 connect=0 read=0 write=0 timeout=0 ' <<<"$line" || { cat "$WORK/$1.txt" >&2; exit 1; }
-    requests="$(sed -E 's/.* requests=([0-9]+).*/\1/' <<<"$line")"
-    (( after - before >= requests )) || { echo "$1: $requests requests, $((after - before)) events" >&2; exit 1; }
-    awk -v r="$requests" -v d="$(sed -E 's/.* duration_us=([0-9]+).*/\1/' <<<"$line")" \
-        -v p="$(sed -E 's/.* p99_us=([0-9]+).*/\1/' <<<"$line")" \
-        'BEGIN { printf "%.0f req/s (p99 %.1f ms)", r / (d / 1e6), p / 1000 }'
-}
 
 echo "== end to end, wrk -t2 -c64 -d${DURATION}s, $ROUNDS alternating rounds (each request audited)"
 for round in $(seq 1 "$ROUNDS"); do

@@ -9,20 +9,12 @@ Usage: kms.py encrypt HOST:PORT ACCESS_KEY_ID SECRET_ACCESS_KEY SIZE
 """
 
 import base64
-import http.client
 import json
 import sys
 
 import boto3
-from botocore.auth import SigV4Auth
-from botocore.awsrequest import AWSRequest
-from botocore.credentials import Credentials
 
-REGION = "us-east-1"
-
-
-def lua_string(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+from json_call import REGION, print_lua, send
 
 
 def main() -> None:
@@ -35,25 +27,14 @@ def main() -> None:
     plaintext = bytes(i % 251 for i in range(int(size)))
     body = json.dumps({"KeyId": key_id, "Plaintext": base64.b64encode(plaintext).decode(),
                        "EncryptionContext": {"purpose": "bench"}})
-    request = AWSRequest(method="POST", url=f"http://{host}/", data=body, headers={
-        "Content-Type": "application/x-amz-json-1.1",
-        "X-Amz-Target": "TrentService.Encrypt",
-    })
-    SigV4Auth(Credentials(access_key_id, secret), "kms", REGION).add_auth(request)
-    conn = http.client.HTTPConnection(host, timeout=30)
-    conn.request("POST", "/", body=body, headers=dict(request.headers.items()))
-    response = conn.getresponse()
-    answer = response.read()
-    if response.status != 200:
-        sys.exit(f"Encrypt answered {response.status}: {answer[:300]!r}")
+    status, answer, headers = send(host, access_key_id, secret, "kms", "TrentService.Encrypt", body)
+    if status != 200:
+        sys.exit(f"Encrypt answered {status}: {answer[:300]!r}")
     blob = base64.b64decode(json.loads(answer)["CiphertextBlob"])
     decrypted = kms.decrypt(CiphertextBlob=blob, EncryptionContext={"purpose": "bench"})
     if decrypted["Plaintext"] != plaintext:
         sys.exit("the benchmark's ciphertext does not decrypt to its plaintext")
-    print('wrk.method = "POST"')
-    print(f"wrk.body = {lua_string(body)}")
-    for name, value in request.headers.items():
-        print(f"wrk.headers[{lua_string(name)}] = {lua_string(value)}")
+    print_lua(body, headers)
 
 
 if __name__ == "__main__":
