@@ -74,7 +74,10 @@ fn secret_target(
         ));
     }
     let policy = match found.as_ref().and_then(|r| r.policy.as_ref()) {
-        Some(document) => Some((document.clone(), found.as_ref().map(|r| r.policy_principal_ids.clone()))),
+        Some(document) => Some((
+            document.clone(),
+            found.as_ref().map(|r| r.policy_principal_ids.clone()),
+        )),
         None if owner != env.caller.account_id => Some((EMPTY_POLICY.to_owned(), None)),
         None => None,
     };
@@ -157,7 +160,9 @@ pub(crate) fn batch_get_secret_value(
         condition_keys: Vec::new(),
         denial: None,
     }];
-    let ids = input.get("SecretIdList").map(|_| strings(input, "SecretIdList"));
+    let ids = input
+        .get("SecretIdList")
+        .map(|_| strings(input, "SecretIdList"));
     let filters: Option<Vec<Filter>> = input
         .get("Filters")
         .and_then(|f| serde_json::from_value(f.clone()).ok());
@@ -208,7 +213,11 @@ fn key_arn(env: &Env<'_>, key: &str) -> String {
     if key.starts_with("arn:") {
         return key.to_owned();
     }
-    let kind = if key.starts_with("alias/") { "" } else { "key/" };
+    let kind = if key.starts_with("alias/") {
+        ""
+    } else {
+        "key/"
+    };
     format!(
         "arn:aws:kms:{}:{}:{kind}{key}",
         env.region, env.caller.account_id
@@ -218,7 +227,10 @@ fn key_arn(env: &Env<'_>, key: &str) -> String {
 fn kms_keys(env: &Env<'_>, input: &Value, keys: &mut Vec<(String, Vec<String>)>) {
     if let Some(key) = string(input, "KmsKeyId") {
         keys.push(("secretsmanager:KmsKeyId".to_owned(), vec![key.to_owned()]));
-        keys.push(("secretsmanager:KmsKeyArn".to_owned(), vec![key_arn(env, key)]));
+        keys.push((
+            "secretsmanager:KmsKeyArn".to_owned(),
+            vec![key_arn(env, key)],
+        ));
     }
 }
 
@@ -226,7 +238,12 @@ fn kms_keys(env: &Env<'_>, input: &Value, keys: &mut Vec<(String, Vec<String>)>)
 pub(crate) fn create_secret_keys(env: &Env<'_>, input: &Value) -> Vec<(String, Vec<String>)> {
     let mut keys = Vec::new();
     text(input, "Name", &mut keys, "secretsmanager:Name");
-    text(input, "Description", &mut keys, "secretsmanager:Description");
+    text(
+        input,
+        "Description",
+        &mut keys,
+        "secretsmanager:Description",
+    );
     text(input, "Type", &mut keys, "secretsmanager:Type");
     kms_keys(env, input, &mut keys);
     request_tags(input, &mut keys);
@@ -253,7 +270,12 @@ pub(crate) fn create_secret_keys(env: &Env<'_>, input: &Value) -> Vec<(String, V
 /// UpdateSecret's keys.
 pub(crate) fn update_secret_keys(env: &Env<'_>, input: &Value) -> Vec<(String, Vec<String>)> {
     let mut keys = Vec::new();
-    text(input, "Description", &mut keys, "secretsmanager:Description");
+    text(
+        input,
+        "Description",
+        &mut keys,
+        "secretsmanager:Description",
+    );
     text(input, "Type", &mut keys, "secretsmanager:Type");
     kms_keys(env, input, &mut keys);
     keys
@@ -263,14 +285,24 @@ pub(crate) fn update_secret_keys(env: &Env<'_>, input: &Value) -> Vec<(String, V
 pub(crate) fn get_secret_value_keys(_env: &Env<'_>, input: &Value) -> Vec<(String, Vec<String>)> {
     let mut keys = Vec::new();
     text(input, "VersionId", &mut keys, "secretsmanager:VersionId");
-    text(input, "VersionStage", &mut keys, "secretsmanager:VersionStage");
+    text(
+        input,
+        "VersionStage",
+        &mut keys,
+        "secretsmanager:VersionStage",
+    );
     keys
 }
 
 /// UpdateSecretVersionStage's key: the label it moves.
 pub(crate) fn version_stage_keys(_env: &Env<'_>, input: &Value) -> Vec<(String, Vec<String>)> {
     let mut keys = Vec::new();
-    text(input, "VersionStage", &mut keys, "secretsmanager:VersionStage");
+    text(
+        input,
+        "VersionStage",
+        &mut keys,
+        "secretsmanager:VersionStage",
+    );
     keys
 }
 

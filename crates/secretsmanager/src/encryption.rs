@@ -42,7 +42,9 @@ fn call<'a>(operation: &'a str, input: Value) -> ServiceCall<'a> {
 /// KMS's refusal or failure as Secrets Manager answers it.
 fn from_kms(e: AwsError, encrypting: bool) -> SecretsError {
     match e.code.as_ref() {
-        "AccessDeniedException" => SecretsError::AccessDenied("Access to KMS is not allowed".into()),
+        "AccessDeniedException" => {
+            SecretsError::AccessDenied("Access to KMS is not allowed".into())
+        }
         "NotFoundException"
         | "DisabledException"
         | "KMSInvalidStateException"

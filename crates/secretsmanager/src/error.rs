@@ -102,9 +102,9 @@ impl From<SecretsError> for AwsError {
 impl From<rampart_service::paging::PageError> for SecretsError {
     fn from(e: rampart_service::paging::PageError) -> Self {
         match e {
-            rampart_service::paging::PageError::InvalidToken => SecretsError::InvalidNextToken(
-                "The NextToken value is invalid.".to_owned(),
-            ),
+            rampart_service::paging::PageError::InvalidToken => {
+                SecretsError::InvalidNextToken("The NextToken value is invalid.".to_owned())
+            }
             rampart_service::paging::PageError::Store(e) => SecretsError::Store(e),
         }
     }

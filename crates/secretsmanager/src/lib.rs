@@ -29,6 +29,9 @@ mod secrets;
 mod values;
 mod versions;
 
+#[cfg(test)]
+mod tests;
+
 pub use error::SecretsError;
 
 use rampart_service::{EventResource, Operation, Operations, Service, Timers};

@@ -218,12 +218,9 @@ pub(crate) fn list_secrets(
     match input.sort_by.as_deref() {
         Some("name") => found.sort_by(|a, b| a.name.cmp(&b.name)),
         Some("last-changed-date") => found.sort_by_key(|r| r.last_changed),
-        Some("last-accessed-date") => found.sort_by_key(|r| {
-            r.versions
-                .iter()
-                .filter_map(|v| v.last_accessed)
-                .max()
-        }),
+        Some("last-accessed-date") => {
+            found.sort_by_key(|r| r.versions.iter().filter_map(|v| v.last_accessed).max())
+        }
         _ => found.sort_by_key(|r| (r.created, r.name.clone())),
     }
     if input.sort_order.as_deref() == Some("desc") {

@@ -194,7 +194,10 @@ mod tests {
             assert_eq!(found[0].name, "db/pw");
             assert_eq!(found[0].arn, ArnMatch::Exact(full.to_owned()));
             assert_eq!(found[1].name, "db/pw-AbC123");
-            let partial = candidates(env, "arn:aws:secretsmanager:eu-west-1:210987654321:secret:db");
+            let partial = candidates(
+                env,
+                "arn:aws:secretsmanager:eu-west-1:210987654321:secret:db",
+            );
             assert_eq!(partial.len(), 1);
             assert_eq!(
                 (partial[0].account.as_str(), partial[0].region.as_str()),

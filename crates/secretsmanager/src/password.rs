@@ -67,12 +67,11 @@ pub(crate) fn generate(
         .ok()
         .filter(|l| (1..=4096).contains(l))
         .ok_or_else(|| {
-            SecretsError::InvalidParameter(
-                "Password length must be between 1 and 4096.".to_owned(),
-            )
+            SecretsError::InvalidParameter("Password length must be between 1 and 4096.".to_owned())
         })?;
     let excluded = input.exclude_characters.as_deref().unwrap_or_default();
-    let keep = |set: &str| -> Vec<char> { set.chars().filter(|c| !excluded.contains(*c)).collect() };
+    let keep =
+        |set: &str| -> Vec<char> { set.chars().filter(|c| !excluded.contains(*c)).collect() };
     let mut classes: Vec<Vec<char>> = Vec::new();
     for (set, excluded) in [
         (LOWER, input.exclude_lowercase),
@@ -169,7 +168,10 @@ mod tests {
         assert_eq!(p.len(), 200);
         assert!(p.contains(' '));
         assert!(!p.chars().any(|c| "abc123".contains(c)));
-        assert!(p.chars().all(|c| c == ' ' || c.is_ascii_lowercase() || c.is_ascii_digit()));
+        assert!(
+            p.chars()
+                .all(|c| c == ' ' || c.is_ascii_lowercase() || c.is_ascii_digit())
+        );
         let digits = password(GetRandomPasswordInput {
             password_length: Some(12),
             exclude_lowercase: Some(true),

@@ -74,9 +74,10 @@ fn narrowed(condition: Option<&Value>) -> bool {
             && keys.as_object().is_some_and(|keys| {
                 keys.iter().any(|(key, values)| {
                     NARROWING_KEYS.contains(&key.to_ascii_lowercase().as_str())
-                        && as_list(values)
-                            .iter()
-                            .all(|v| v.as_str().is_some_and(|s| !s.contains('*') && !s.is_empty()))
+                        && as_list(values).iter().all(|v| {
+                            v.as_str()
+                                .is_some_and(|s| !s.contains('*') && !s.is_empty())
+                        })
                 })
             })
     })
@@ -127,20 +128,16 @@ pub(crate) fn put_resource_policy(
     }
     let mut record = names::live(env, tx, &input.secret_id)?;
     validate(&input.resource_policy)?;
-    if input.block_public_policy.unwrap_or(false) && grants_public_access(&input.resource_policy)
-    {
+    if input.block_public_policy.unwrap_or(false) && grants_public_access(&input.resource_policy) {
         return Err(SecretsError::PublicPolicy(PUBLIC.to_owned()));
     }
-    let ids = principal_ids::bind(env.directory, tx, &input.resource_policy).map_err(|e| {
-        match e {
-            principal_ids::BindError::InvalidPrincipal(_) => {
-                SecretsError::MalformedPolicyDocument(
-                    "This resource policy contains an unsupported principal.".to_owned(),
-                )
-            }
+    let ids =
+        principal_ids::bind(env.directory, tx, &input.resource_policy).map_err(|e| match e {
+            principal_ids::BindError::InvalidPrincipal(_) => SecretsError::MalformedPolicyDocument(
+                "This resource policy contains an unsupported principal.".to_owned(),
+            ),
             principal_ids::BindError::Store(e) => e.into(),
-        }
-    })?;
+        })?;
     record.policy = Some(input.resource_policy);
     record.policy_principal_ids = ids;
     record.last_changed = env.now;
@@ -247,7 +244,9 @@ pub(crate) fn validate_resource_policy(
             Ok(_) => {}
             Err(principal_ids::BindError::InvalidPrincipal(p)) => errors.push(ValidationError {
                 check_name: "PRINCIPAL_CHECK",
-                error_message: format!("This resource policy contains an unsupported principal: {p}"),
+                error_message: format!(
+                    "This resource policy contains an unsupported principal: {p}"
+                ),
             }),
             Err(principal_ids::BindError::Store(e)) => return Err(e.into()),
         }
@@ -280,7 +279,10 @@ mod tests {
     fn wildcard_principals_are_public_unless_narrowed() {
         assert!(grants_public_access(&statement(r#""*""#, "")));
         assert!(grants_public_access(&statement(r#"{"AWS":"*"}"#, "")));
-        assert!(grants_public_access(&statement(r#"{"AWS":["arn:aws:iam::1:root","*"]}"#, "")));
+        assert!(grants_public_access(&statement(
+            r#"{"AWS":["arn:aws:iam::1:root","*"]}"#,
+            ""
+        )));
         assert!(!grants_public_access(&statement(
             r#"{"AWS":"arn:aws:iam::111122223333:root"}"#,
             ""

@@ -105,7 +105,9 @@ fn run(tx: &mut dyn WriteTx, work: &DueWork) -> Result<(), SecretsError> {
     let Some(record) = records::load(tx, &timer.account, &timer.region, &timer.name)? else {
         return Ok(());
     };
-    if record.arn == timer.arn && record.deleted.is_some() && key_of(&record) == Some(work.key.clone())
+    if record.arn == timer.arn
+        && record.deleted.is_some()
+        && key_of(&record) == Some(work.key.clone())
     {
         records::remove(tx, &record)?;
     }

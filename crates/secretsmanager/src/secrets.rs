@@ -163,7 +163,9 @@ pub(crate) fn create_secret(
         return Err(not_implemented("managed external secrets (Type)"));
     }
     if input.cross_account_primary_arn.is_some() {
-        return Err(not_implemented("cross-account replicas (CrossAccountPrimaryARN)"));
+        return Err(not_implemented(
+            "cross-account replicas (CrossAccountPrimaryARN)",
+        ));
     }
     names::check_name(&input.name)?;
     let value = GivenValue::from_request(input.secret_string, input.secret_binary)?;
@@ -326,7 +328,11 @@ fn reencrypt_labelled(
     let labelled: Vec<String> = record
         .versions
         .iter()
-        .filter(|v| v.stages.iter().any(|s| [CURRENT, PREVIOUS, PENDING].contains(&s.as_str())))
+        .filter(|v| {
+            v.stages
+                .iter()
+                .any(|s| [CURRENT, PREVIOUS, PENDING].contains(&s.as_str()))
+        })
         .map(|v| v.id.clone())
         .collect();
     for id in labelled {

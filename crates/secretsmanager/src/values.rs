@@ -60,12 +60,12 @@ pub(crate) fn pick<'r>(
                 .version(id)
                 .ok_or_else(|| versions::version_not_found(id))?;
             match stage {
-                Some(stage) if !version.stages.iter().any(|s| s == stage) => Err(
-                    SecretsError::InvalidRequest(format!(
+                Some(stage) if !version.stages.iter().any(|s| s == stage) => {
+                    Err(SecretsError::InvalidRequest(format!(
                         "You provided a VersionStage that is not associated to the provided \
                          VersionId: {stage}"
-                    )),
-                ),
+                    )))
+                }
                 _ => Ok(version),
             }
         }
@@ -251,13 +251,12 @@ pub(crate) fn put_secret_value(
         ));
     }
     let mut record = names::live(env, tx, &input.secret_id)?;
-    let value = GivenValue::from_request(input.secret_string, input.secret_binary)?.ok_or_else(
-        || {
+    let value =
+        GivenValue::from_request(input.secret_string, input.secret_binary)?.ok_or_else(|| {
             SecretsError::InvalidRequest(
                 "You must provide either SecretString or SecretBinary.".to_owned(),
             )
-        },
-    )?;
+        })?;
     if let Some(stages) = &input.version_stages
         && stages.is_empty()
     {

@@ -261,7 +261,11 @@ mod tests {
 
     #[test]
     fn current_moving_leaves_previous_behind() {
-        let mut r = record(&[("v1", &["AWSPREVIOUS"]), ("v2", &["AWSCURRENT", "blue"]), ("v3", &[])]);
+        let mut r = record(&[
+            ("v1", &["AWSPREVIOUS"]),
+            ("v2", &["AWSCURRENT", "blue"]),
+            ("v3", &[]),
+        ]);
         attach(&mut r, "v3", CURRENT).unwrap();
         assert_eq!(stages(&r, "v1"), Vec::<String>::new());
         assert_eq!(stages(&r, "v2"), vec!["blue", "AWSPREVIOUS"]);
