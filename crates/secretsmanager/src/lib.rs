@@ -24,6 +24,7 @@ mod names;
 mod password;
 mod policy;
 mod records;
+pub mod schedule;
 mod scheduled;
 mod secrets;
 mod values;
