@@ -72,6 +72,12 @@ fn secret_target(
             "secretsmanager:SecretPrimaryRegion".to_owned(),
             vec![record.region.clone()],
         ));
+        if let Some(rotation) = &record.rotation {
+            resource = resource.with_key(
+                "secretsmanager:resource/AllowRotationLambdaArn",
+                vec![rotation.lambda_arn.clone()],
+            );
+        }
     }
     let policy = match found.as_ref().and_then(|r| r.policy.as_ref()) {
         Some(document) => Some((
@@ -321,6 +327,37 @@ pub(crate) fn delete_secret_keys(_env: &Env<'_>, input: &Value) -> Vec<(String, 
         &mut keys,
         "secretsmanager:ForceDeleteWithoutRecovery",
     );
+    keys
+}
+
+/// RotateSecret's keys: the function, whether it rotates now, whether it changes the rules.
+pub(crate) fn rotate_secret_keys(_env: &Env<'_>, input: &Value) -> Vec<(String, Vec<String>)> {
+    let mut keys = Vec::new();
+    text(
+        input,
+        "RotationLambdaARN",
+        &mut keys,
+        "secretsmanager:RotationLambdaARN",
+    );
+    text(
+        input,
+        "ExternalSecretRotationRoleArn",
+        &mut keys,
+        "secretsmanager:ExternalSecretRotationRoleArn",
+    );
+    let now = input
+        .get("RotateImmediately")
+        .and_then(Value::as_bool)
+        .unwrap_or(true);
+    keys.push((
+        "secretsmanager:RotateImmediately".to_owned(),
+        vec![now.to_string()],
+    ));
+    let modifies = input.get("RotationRules").is_some();
+    keys.push((
+        "secretsmanager:ModifyRotationRules".to_owned(),
+        vec![modifies.to_string()],
+    ));
     keys
 }
 

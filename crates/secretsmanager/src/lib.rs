@@ -1,16 +1,18 @@
 //! AWS Secrets Manager: versioned secrets encrypted by KMS through the spine on the caller's
 //! behalf, staging labels moved as AWS moves them, resource policies evaluated with IAM for
 //! callers of the secret's account and of others, deletion with a recovery window that a
-//! timer of the server's scheduler ends.
+//! timer of the server's scheduler ends, rotation by the built-in `rampart-random-password`
+//! function, now or on a schedule.
 //!
 //! Operations are declared in [`SecretsManager::new`]; each lives in the file of its family:
 //! `secrets.rs` (CreateSecret, UpdateSecret, DescribeSecret, DeleteSecret, RestoreSecret,
 //! TagResource, UntagResource), `values.rs` (GetSecretValue, BatchGetSecretValue,
 //! PutSecretValue, ListSecretVersionIds, UpdateSecretVersionStage), `listing.rs`
 //! (ListSecrets), `policy.rs` (the resource-policy operations), `password.rs`
-//! (GetRandomPassword). `names.rs` holds names and ARNs, `records.rs` how secrets are kept,
+//! (GetRandomPassword), `rotation.rs` (RotateSecret, CancelRotateSecret, the rotation steps)
+//! with `schedule.rs` (rotation schedules). `names.rs` holds names and ARNs, `records.rs` how secrets are kept,
 //! `versions.rs` versions and labels, `encryption.rs` the KMS calls, `scheduled.rs` the
-//! deletion timers, `authorization.rs` what the authorize step needs.
+//! deletion and rotation timers, `authorization.rs` what the authorize step needs.
 //!
 //! A value never reaches the store, a log or the trail in clear: it is kept sealed under a
 //! KMS data key, and the model marks values sensitive, so the trail hides them.
@@ -24,6 +26,7 @@ mod names;
 mod password;
 mod policy;
 mod records;
+mod rotation;
 pub mod schedule;
 mod scheduled;
 mod secrets;
@@ -40,7 +43,7 @@ use rampart_service::{EventResource, Operation, Operations, Service, Timers};
 /// Secrets Manager, for the registry.
 pub struct SecretsManager {
     operations: Operations,
-    timers: scheduled::DeletionTimers,
+    timers: scheduled::SecretTimers,
 }
 
 /// An operation on the secret in `SecretId`.
@@ -124,6 +127,18 @@ impl SecretsManager {
                     secrets::untag_resource,
                 ))
                 .condition_keys(authorization::untag_resource_keys),
+                on_secret(Op::write(
+                    "RotateSecret",
+                    "secretsmanager:RotateSecret",
+                    rotation::rotate_secret,
+                ))
+                .condition_keys(authorization::rotate_secret_keys)
+                .partial("rotation functions: only the built-in rampart-random-password; other functions fail as AWS fails one it cannot invoke (no --rotation-handler yet); no managed external secrets"),
+                on_secret(Op::write(
+                    "CancelRotateSecret",
+                    "secretsmanager:CancelRotateSecret",
+                    rotation::cancel_rotate_secret,
+                )),
                 Op::read(
                     "GetRandomPassword",
                     "secretsmanager:GetRandomPassword",
@@ -154,7 +169,7 @@ impl SecretsManager {
                 .authorization_targets(authorization::validate_resource_policy)
                 .partial("broad access is decided by documented shapes (wildcard principals not narrowed by a fixed account, organization or source), not by AWS's automated reasoner"),
             ]),
-            timers: scheduled::DeletionTimers,
+            timers: scheduled::SecretTimers,
         }
     }
 }
@@ -197,7 +212,8 @@ impl Service for SecretsManager {
         })
     }
 
-    /// Deletions at the end of their recovery window, run by the server's scheduler.
+    /// Deletions at the end of their recovery window and scheduled rotations, run by the
+    /// server's scheduler.
     fn timers(&self) -> Option<&dyn Timers> {
         Some(&self.timers)
     }

@@ -192,6 +192,8 @@ pub(crate) struct SecretListEntry {
     secret_versions_to_stages: std::collections::BTreeMap<String, Vec<String>>,
     created_date: String,
     primary_region: String,
+    #[serde(flatten)]
+    rotation: crate::rotation::RotationShown,
 }
 
 #[derive(Debug, Serialize)]
@@ -229,6 +231,7 @@ pub(crate) fn list_secrets(
     let entries = found
         .into_iter()
         .map(|r| SecretListEntry {
+            rotation: crate::rotation::shown(&r),
             tags: secrets::tag_entries(&r),
             secret_versions_to_stages: secrets::versions_to_stages(&r),
             arn: r.arn,

@@ -73,6 +73,25 @@ pub(crate) struct SecretRecord {
     #[serde(default, skip_serializing_if = "PrincipalIds::is_empty")]
     pub(crate) policy_principal_ids: PrincipalIds,
     pub(crate) replicas: Vec<ReplicaRecord>,
+    /// Rotation, once RotateSecret has configured it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) rotation: Option<RotationRecord>,
+}
+
+/// A secret's rotation configuration and state.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct RotationRecord {
+    /// Whether scheduled rotations run (CancelRotateSecret turns them off).
+    pub(crate) enabled: bool,
+    pub(crate) lambda_arn: String,
+    pub(crate) after_days: Option<i64>,
+    pub(crate) expression: Option<String>,
+    pub(crate) duration: Option<String>,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub(crate) last_rotated: Option<OffsetDateTime>,
+    /// When the next scheduled rotation falls due (its timer's time).
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub(crate) next_rotation: Option<OffsetDateTime>,
 }
 
 impl SecretRecord {

@@ -220,6 +220,7 @@ pub(crate) fn create_secret(
         policy: None,
         policy_principal_ids: Default::default(),
         replicas,
+        rotation: None,
     };
     let version_id = match &value {
         Some(value) => Some(
@@ -377,6 +378,8 @@ pub(crate) struct DescribeSecretOutput {
     primary_region: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     replication_status: Vec<ReplicationStatus>,
+    #[serde(flatten)]
+    rotation: crate::rotation::RotationShown,
 }
 
 /// DescribeSecret.
@@ -387,6 +390,7 @@ pub(crate) fn describe_secret(
 ) -> Result<DescribeSecretOutput, SecretsError> {
     let record = names::existing(env, tx, &input.secret_id)?;
     Ok(DescribeSecretOutput {
+        rotation: crate::rotation::shown(&record),
         tags: tag_entries(&record),
         version_ids_to_stages: versions_to_stages(&record),
         replication_status: replication_status(&record),

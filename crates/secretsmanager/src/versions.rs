@@ -252,6 +252,7 @@ mod tests {
             policy: None,
             policy_principal_ids: Default::default(),
             replicas: Vec::new(),
+            rotation: None,
         }
     }
 

@@ -79,10 +79,6 @@ const NEVER_SUPPLIED: &[(&str, &str)] = &[
         "from a verified web identity token (crates/sts web identity tests)",
     ),
     (
-        "secretsmanager:resource/AllowRotationLambdaArn",
-        "set on secrets with rotation configured: Rampart does not serve rotation yet",
-    ),
-    (
         "secretsmanager:resource/Type",
         "set on managed external secrets (Type), which Rampart does not create",
     ),
@@ -588,6 +584,15 @@ impl Fixture {
             json!({"Name": "team/db", "Tags": tags()}),
         );
         let arn = created["ARN"].as_str().unwrap().to_owned();
+        // Rotation configured (not run), so that secretsmanager:resource/AllowRotationLambdaArn
+        // has a value.
+        self.call(
+            "secretsmanager",
+            "RotateSecret",
+            json!({"SecretId": arn, "RotateImmediately": false,
+                   "RotationLambdaARN": format!("arn:aws:lambda:us-east-1:{ACCOUNT}:function:rampart-random-password"),
+                   "RotationRules": {"AutomaticallyAfterDays": 30}}),
+        );
         self.arns.push(arn.clone());
         self.name("secretsmanager", "SecretId", json!(arn));
         self.name("secretsmanager", "SecretIdList", json!([arn]));

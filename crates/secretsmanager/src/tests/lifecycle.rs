@@ -7,7 +7,7 @@ use serde_json::json;
 use time::Duration;
 
 use super::{Harness, token};
-use crate::scheduled::DeletionTimers;
+use crate::scheduled::SecretTimers;
 
 #[test]
 fn a_secret_is_read_by_name_full_arn_and_partial_arn_and_kept_encrypted() {
@@ -134,7 +134,7 @@ fn deletion_waits_for_its_window_and_can_be_restored() {
         "DeleteSecret",
         json!({"SecretId": "db", "RecoveryWindowInDays": 7}),
     );
-    let timers = DeletionTimers;
+    let timers = SecretTimers;
     let due_at = |h: &Harness, now| {
         h.env
             .read_infallible(|_, tx| timers.due(tx, now, 10).unwrap())
@@ -147,7 +147,7 @@ fn deletion_waits_for_its_window_and_can_be_restored() {
         let work = due[0].clone();
         h.env
             .write(move |env, tx: &mut dyn WriteTx| {
-                DeletionTimers.run(env, tx, &work).unwrap();
+                SecretTimers.run(env, tx, &work).unwrap();
                 Ok::<_, rampart_store::StoreError>(())
             })
             .unwrap();

@@ -11,6 +11,7 @@
 
 mod labels;
 mod lifecycle;
+mod rotation;
 
 use std::sync::Arc;
 
