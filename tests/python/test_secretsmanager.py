@@ -193,6 +193,7 @@ def test_get_random_password_honours_every_option(sm):
 
 
 def test_aws_caching_client_reads_and_sees_a_new_value_after_refresh(sm):
+    # (test_secretsmanager_rotation.py has it see a rotation.)
     name = unique("cached")
     sm.create_secret(Name=name, SecretString="first")
     cache = SecretCache(config=SecretCacheConfig(), client=sm)
@@ -229,6 +230,7 @@ def test_resource_policies_are_validated_and_public_ones_blocked(sm):
 def test_operations_not_served_answer_not_implemented_by_name(sm):
     name = unique()
     sm.create_secret(Name=name, SecretString="x")
-    refused = error_of(lambda: sm.rotate_secret(SecretId=name))
+    refused = error_of(lambda: sm.replicate_secret_to_regions(
+        SecretId=name, AddReplicaRegions=[{"Region": "eu-west-1"}]))
     assert refused["Code"] == "NotImplemented"
-    assert "RotateSecret" in refused["Message"]
+    assert "ReplicateSecretToRegions" in refused["Message"]

@@ -21,6 +21,7 @@
 mod authorization;
 mod encryption;
 mod error;
+mod handlers;
 mod listing;
 mod names;
 mod password;
@@ -37,6 +38,9 @@ mod versions;
 mod tests;
 
 pub use error::SecretsError;
+pub use handlers::{RotationHandler, RotationHandlers};
+
+use std::sync::Arc;
 
 use rampart_service::{EventResource, Operation, Operations, Service, Timers};
 
@@ -52,9 +56,17 @@ fn on_secret(op: Operation) -> Operation {
 }
 
 impl SecretsManager {
-    /// Secrets Manager with every operation Rampart implements.
+    /// Secrets Manager with every operation Rampart implements, and the built-in rotation
+    /// function only.
     pub fn new() -> Self {
+        Self::with_rotation_handlers(RotationHandlers::default())
+    }
+
+    /// Secrets Manager whose rotation functions are `handlers` besides the built-in one.
+    pub fn with_rotation_handlers(handlers: RotationHandlers) -> Self {
         use Operation as Op;
+        let handlers = Arc::new(handlers);
+        let for_rotate = Arc::clone(&handlers);
         Self {
             operations: Operations::new(vec![
                 Op::write("CreateSecret", "secretsmanager:CreateSecret", secrets::create_secret)
@@ -86,7 +98,7 @@ impl SecretsManager {
                     "secretsmanager:PutSecretValue",
                     values::put_secret_value,
                 ))
-                .partial("RotationToken answers NotImplemented until rotation is served"),
+                .partial("RotationToken is accepted, not checked against the rotation that issued it"),
                 on_secret(Op::write(
                     "UpdateSecret",
                     "secretsmanager:UpdateSecret",
@@ -130,10 +142,12 @@ impl SecretsManager {
                 on_secret(Op::write(
                     "RotateSecret",
                     "secretsmanager:RotateSecret",
-                    rotation::rotate_secret,
+                    move |env: &rampart_service::Env<'_>, tx: &mut dyn rampart_store::WriteTx, input| {
+                        rotation::rotate_secret(&for_rotate, env, tx, input)
+                    },
                 ))
                 .condition_keys(authorization::rotate_secret_keys)
-                .partial("rotation functions: only the built-in rampart-random-password; other functions fail as AWS fails one it cannot invoke (no --rotation-handler yet); no managed external secrets"),
+                .partial("no managed external secrets (ExternalSecretRotationMetadata); a handler's steps run on the scheduler, after RotateSecret answers"),
                 on_secret(Op::write(
                     "CancelRotateSecret",
                     "secretsmanager:CancelRotateSecret",
@@ -169,7 +183,7 @@ impl SecretsManager {
                 .authorization_targets(authorization::validate_resource_policy)
                 .partial("broad access is decided by documented shapes (wildcard principals not narrowed by a fixed account, organization or source), not by AWS's automated reasoner"),
             ]),
-            timers: scheduled::SecretTimers,
+            timers: scheduled::SecretTimers::new(handlers),
         }
     }
 }

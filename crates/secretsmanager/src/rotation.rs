@@ -21,6 +21,7 @@ use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
 use crate::error::SecretsError;
+use crate::handlers::RotationHandlers;
 use crate::names;
 use crate::password::{self, GetRandomPasswordInput};
 use crate::records::{self, CURRENT, RotationRecord, SecretRecord};
@@ -61,17 +62,45 @@ fn unfinished(record: &SecretRecord) -> Option<String> {
         .map(|v| v.id.clone())
 }
 
-/// Runs a rotation of `record` with `token` through its function, in `tx`.
-pub(crate) fn rotate(
+/// The four steps, in order.
+pub(crate) const STEPS: [&str; 4] = ["createSecret", "setSecret", "testSecret", "finishSecret"];
+
+/// Whether `lambda_arn` names the built-in function.
+pub(crate) fn is_built_in(lambda_arn: &str) -> bool {
+    function_name(lambda_arn) == Some(BUILT_IN)
+}
+
+/// A UUID derived from `seed`: the same for the scheduler's two parts of one item.
+pub(crate) fn derived_uuid(seed: &str) -> String {
+    let hash = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, seed.as_bytes());
+    let mut bytes = [0u8; 16];
+    for (out, b) in bytes.iter_mut().zip(hash.as_ref()) {
+        *out = *b;
+    }
+    uuid::Builder::from_random_bytes(bytes)
+        .into_uuid()
+        .to_string()
+}
+
+/// Marks a rotation with `token` done if its version became current (a handler's
+/// finishSecret, or the built-in one's).
+pub(crate) fn finished(env: &Env<'_>, record: &mut SecretRecord, token: &str) -> bool {
+    let done = record
+        .version(token)
+        .is_some_and(|v| v.stages.iter().any(|s| s == CURRENT));
+    if done && let Some(rotation) = record.rotation.as_mut() {
+        rotation.last_rotated = Some(env.now);
+    }
+    done
+}
+
+/// Runs a rotation of `record` with `token` through the built-in function, in `tx`.
+pub(crate) fn rotate_built_in(
     env: &Env<'_>,
     tx: &mut dyn WriteTx,
     record: &mut SecretRecord,
-    lambda_arn: &str,
     token: &str,
 ) -> Result<(), SecretsError> {
-    if function_name(lambda_arn) != Some(BUILT_IN) {
-        return Err(SecretsError::AccessDenied(CANNOT_INVOKE.to_owned()));
-    }
     // createSecret: a fresh password staged AWSPENDING, unless this token made it already.
     if record.version(token).is_none() {
         let password = password::generate(env, &GetRandomPasswordInput::default())?;
@@ -88,9 +117,7 @@ pub(crate) fn rotate(
     // setSecret, testSecret: the built-in function has no system to set or test.
     // finishSecret: AWSCURRENT to the new version (AWSPREVIOUS to the old one).
     versions::attach(record, token, CURRENT)?;
-    if let Some(rotation) = record.rotation.as_mut() {
-        rotation.last_rotated = Some(env.now);
-    }
+    finished(env, record, token);
     record.last_changed = env.now;
     Ok(())
 }
@@ -198,6 +225,7 @@ pub(crate) struct RotateSecretOutput {
 
 /// RotateSecret: configures rotation and, unless `RotateImmediately` is false, rotates now.
 pub(crate) fn rotate_secret(
+    handlers: &RotationHandlers,
     env: &Env<'_>,
     tx: &mut dyn WriteTx,
     input: RotateSecretInput,
@@ -255,7 +283,9 @@ pub(crate) fn rotate_secret(
             .map_err(|e| SecretsError::InvalidParameter(e.to_string()))?;
     }
     // The function must be one Rampart can invoke, whether it runs now or later.
-    if function_name(&lambda_arn) != Some(BUILT_IN) {
+    let invokable =
+        function_name(&lambda_arn).is_some_and(|name| name == BUILT_IN || handlers.has(name));
+    if !invokable {
         return Err(SecretsError::AccessDenied(CANNOT_INVOKE.to_owned()));
     }
     record.rotation = Some(RotationRecord {
@@ -271,7 +301,12 @@ pub(crate) fn rotate_secret(
         let token = input
             .client_request_token
             .unwrap_or_else(|| versions::new_version_id(env));
-        rotate(env, tx, &mut record, &lambda_arn, &token)?;
+        if is_built_in(&lambda_arn) {
+            rotate_built_in(env, tx, &mut record, &token)?;
+        } else {
+            // A handler's steps call back into Rampart: they run on the scheduler, now.
+            scheduled::schedule_rotation_now(tx, &record, env.now, &token)?;
+        }
         Some(token)
     } else {
         None
@@ -312,19 +347,8 @@ pub(crate) fn cancel_rotate_secret(
     })
 }
 
-/// A scheduled rotation of the secret kept under (`account`, `region`, `name`), run by the
-/// scheduler in `tx`: an unfinished rotation is taken up again with its token.
-pub(crate) fn run_scheduled(
-    env: &Env<'_>,
-    tx: &mut dyn WriteTx,
-    record: &mut SecretRecord,
-) -> Result<(), SecretsError> {
-    let Some(rotation) = record.rotation.clone().filter(|r| r.enabled) else {
-        return Ok(());
-    };
-    if record.deleted.is_some() {
-        return Ok(());
-    }
-    let token = unfinished(record).unwrap_or_else(|| versions::new_version_id(env));
-    rotate(env, tx, record, &rotation.lambda_arn, &token)
+/// The token a scheduled rotation of `record` runs with: an unfinished rotation's, taken up
+/// again, else one derived from the timer's key (`seed`).
+pub(crate) fn scheduled_token(record: &SecretRecord, seed: &str) -> String {
+    unfinished(record).unwrap_or_else(|| derived_uuid(seed))
 }

@@ -10,13 +10,17 @@
 //! A timer runs once, in the transaction that removes it; work that fails is undone and the
 //! timer stays due, tried again on a later round.
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
 use rampart_service::timers::{earliest_due, parse_timer_key, scan_due, timer_key};
 use rampart_service::{AwsError, DueWork, Env, Timers};
-use rampart_store::{ReadTx, StoreError, WriteTx, get_json, put_json};
+use rampart_store::{ReadTx, Store, StoreError, WriteTx, get_json, put_json};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::error::SecretsError;
+use crate::handlers::RotationHandlers;
 use crate::records::{self, SecretRecord};
 use crate::rotation;
 
@@ -32,6 +36,9 @@ struct TimerRecord {
     arn: String,
     #[serde(default)]
     kind: TimerKind,
+    /// A rotation RotateSecret started: its token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    token: Option<String>,
 }
 
 /// What a timer does.
@@ -39,7 +46,10 @@ struct TimerRecord {
 enum TimerKind {
     #[default]
     Deletion,
+    /// A scheduled rotation.
     Rotation,
+    /// A rotation RotateSecret asked for, through a handler.
+    RotationNow,
 }
 
 fn key_of(record: &SecretRecord) -> Option<String> {
@@ -68,6 +78,7 @@ fn timer(record: &SecretRecord, kind: TimerKind) -> TimerRecord {
         name: record.name.clone(),
         arn: record.arn.clone(),
         kind,
+        token: None,
     }
 }
 
@@ -90,6 +101,22 @@ pub(crate) fn schedule_rotation(
     put_json(tx, DELETIONS, &key, &timer(record, TimerKind::Rotation))
 }
 
+/// Sets a timer due `now` for the rotation with `token` RotateSecret asked of a handler.
+pub(crate) fn schedule_rotation_now(
+    tx: &mut dyn WriteTx,
+    record: &SecretRecord,
+    now: time::OffsetDateTime,
+    token: &str,
+) -> Result<(), StoreError> {
+    let key = timer_key(
+        now,
+        &format!("{}|{}|{}|now", record.account, record.region, record.name),
+    );
+    let mut doc = timer(record, TimerKind::RotationNow);
+    doc.token = Some(token.to_owned());
+    put_json(tx, DELETIONS, &key, &doc)
+}
+
 /// Removes the timer of `record`'s next scheduled rotation, if it has one.
 pub(crate) fn unschedule_rotation(
     tx: &mut dyn WriteTx,
@@ -109,8 +136,39 @@ pub(crate) fn unschedule(tx: &mut dyn WriteTx, record: &SecretRecord) -> Result<
     Ok(())
 }
 
+/// What a handler's steps came to, by timer: the token they ran with, and their outcome.
+type Outcomes = HashMap<String, (String, Result<(), String>)>;
+
 /// The deletion and rotation timers, for the scheduler.
-pub(crate) struct SecretTimers;
+#[derive(Default)]
+pub(crate) struct SecretTimers {
+    handlers: Arc<RotationHandlers>,
+    outcomes: Mutex<Outcomes>,
+}
+
+impl SecretTimers {
+    /// Timers that rotate through `handlers`.
+    pub(crate) fn new(handlers: Arc<RotationHandlers>) -> Self {
+        Self {
+            handlers,
+            outcomes: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn outcome(&self, key: &str) -> Option<(String, Result<(), String>)> {
+        self.outcomes
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .remove(key)
+    }
+
+    fn keep(&self, key: &str, token: String, outcome: Result<(), String>) {
+        self.outcomes
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(key.to_owned(), (token, outcome));
+    }
+}
 
 impl Timers for SecretTimers {
     fn due(
@@ -143,40 +201,128 @@ impl Timers for SecretTimers {
     }
 
     fn run(&self, env: &Env<'_>, tx: &mut dyn WriteTx, work: &DueWork) -> Result<(), AwsError> {
-        run(env, tx, work).map_err(AwsError::from)
+        self.run_in(env, tx, work).map_err(AwsError::from)
+    }
+
+    /// A handler's steps, with no transaction open: they call back into Rampart.
+    fn run_outside(&self, store: &dyn Store, work: &DueWork) {
+        let found = store.read_with(|tx| {
+            let Some(timer) = get_json::<TimerRecord>(tx, DELETIONS, &work.key)? else {
+                return Ok::<_, StoreError>(None);
+            };
+            let record = records::load(tx, &timer.account, &timer.region, &timer.name)?;
+            Ok(record.map(|r| (timer, r)))
+        });
+        let Ok(Some((timer, record))) = found else {
+            return;
+        };
+        if timer.kind == TimerKind::Deletion || record.arn != timer.arn {
+            return;
+        }
+        let Some(rotation) = record.rotation.clone() else {
+            return;
+        };
+        if rotation::is_built_in(&rotation.lambda_arn) {
+            return;
+        }
+        let token = timer
+            .token
+            .clone()
+            .unwrap_or_else(|| rotation::scheduled_token(&record, &work.key));
+        let rotation_token = rotation::derived_uuid(&format!("{}|{token}", work.key));
+        let name = rotation::function_name(&rotation.lambda_arn).unwrap_or_default();
+        let outcome = rotation::STEPS.iter().try_for_each(|step| {
+            self.handlers
+                .invoke(name, step, &record.arn, &token, &rotation_token)
+        });
+        self.keep(&work.key, token, outcome);
     }
 }
 
-fn run(env: &Env<'_>, tx: &mut dyn WriteTx, work: &DueWork) -> Result<(), SecretsError> {
-    let Some(timer) = get_json::<TimerRecord>(tx, DELETIONS, &work.key)? else {
-        return Ok(());
-    };
-    tx.delete(DELETIONS, &work.key)?;
-    let Some(mut record) = records::load(tx, &timer.account, &timer.region, &timer.name)? else {
-        return Ok(());
-    };
-    if record.arn != timer.arn {
-        return Ok(());
-    }
-    match timer.kind {
-        TimerKind::Deletion => {
-            if record.deleted.is_some() && key_of(&record).as_deref() == Some(work.key.as_str()) {
-                unschedule_rotation(tx, &record)?;
-                records::remove(tx, &record)?;
+impl SecretTimers {
+    fn run_in(
+        &self,
+        env: &Env<'_>,
+        tx: &mut dyn WriteTx,
+        work: &DueWork,
+    ) -> Result<(), SecretsError> {
+        let Some(timer) = get_json::<TimerRecord>(tx, DELETIONS, &work.key)? else {
+            return Ok(());
+        };
+        tx.delete(DELETIONS, &work.key)?;
+        let Some(mut record) = records::load(tx, &timer.account, &timer.region, &timer.name)?
+        else {
+            return Ok(());
+        };
+        if record.arn != timer.arn {
+            return Ok(());
+        }
+        match timer.kind {
+            TimerKind::Deletion => {
+                if record.deleted.is_some() && key_of(&record).as_deref() == Some(work.key.as_str())
+                {
+                    unschedule_rotation(tx, &record)?;
+                    records::remove(tx, &record)?;
+                }
+            }
+            TimerKind::Rotation | TimerKind::RotationNow => {
+                let scheduled = timer.kind == TimerKind::Rotation;
+                if scheduled && rotation_key_of(&record).as_deref() != Some(work.key.as_str()) {
+                    return Ok(());
+                }
+                let Some(config) = record.rotation.clone() else {
+                    return Ok(());
+                };
+                let live = record.deleted.is_none() && (config.enabled || !scheduled);
+                if live {
+                    self.rotate(env, tx, work, &timer, &mut record, &config.lambda_arn)?;
+                }
+                if scheduled {
+                    // This timer is gone already; the next is set after the rotation.
+                    if let Some(r) = record.rotation.as_mut() {
+                        r.next_rotation = None;
+                    }
+                    rotation::reschedule(env, tx, &mut record)?;
+                }
+                records::save(tx, &record)?;
             }
         }
-        TimerKind::Rotation => {
-            if rotation_key_of(&record).as_deref() != Some(work.key.as_str()) {
-                return Ok(());
-            }
-            // This timer is gone already; the next is set after the rotation.
-            if let Some(r) = record.rotation.as_mut() {
-                r.next_rotation = None;
-            }
-            rotation::run_scheduled(env, tx, &mut record)?;
-            rotation::reschedule(env, tx, &mut record)?;
-            records::save(tx, &record)?;
-        }
+        Ok(())
     }
-    Ok(())
+
+    /// One rotation: the built-in function's in `tx`; a handler's from what its steps came
+    /// to outside (none yet: the item stays due).
+    fn rotate(
+        &self,
+        env: &Env<'_>,
+        tx: &mut dyn WriteTx,
+        work: &DueWork,
+        timer: &TimerRecord,
+        record: &mut SecretRecord,
+        lambda_arn: &str,
+    ) -> Result<(), SecretsError> {
+        if rotation::is_built_in(lambda_arn) {
+            let token = timer
+                .token
+                .clone()
+                .unwrap_or_else(|| rotation::scheduled_token(record, &work.key));
+            return rotation::rotate_built_in(env, tx, record, &token);
+        }
+        let Some((token, outcome)) = self.outcome(&work.key) else {
+            return Err(SecretsError::Kms(AwsError::new(
+                "InternalServiceError",
+                500,
+                "the rotation function has not run yet",
+            )));
+        };
+        match outcome {
+            Ok(()) if rotation::finished(env, record, &token) => {}
+            Ok(()) => {
+                tracing::warn!(secret = %record.arn, "rotation steps succeeded but finishSecret left AWSCURRENT where it was")
+            }
+            // As AWS: the failed rotation leaves AWSPENDING where its steps put it.
+            Err(reason) => tracing::warn!(secret = %record.arn, %reason, "rotation failed"),
+        }
+        Ok(())
+    }
 }

@@ -243,13 +243,9 @@ pub(crate) fn put_secret_value(
     tx: &mut dyn WriteTx,
     input: PutSecretValueInput,
 ) -> Result<PutSecretValueOutput, SecretsError> {
-    if input.rotation_token.is_some() {
-        return Err(SecretsError::NotImplemented(
-            "Rampart does not implement rotation yet, so no RotationToken is valid (see \
-             docs/COVERAGE.md)"
-                .to_owned(),
-        ));
-    }
+    // A rotation function passes the event's RotationToken on; AWS checks it for callers
+    // with assumed-role credentials. Rampart accepts it without checking it.
+    let _rotation_token = input.rotation_token;
     let mut record = names::live(env, tx, &input.secret_id)?;
     let value =
         GivenValue::from_request(input.secret_string, input.secret_binary)?.ok_or_else(|| {

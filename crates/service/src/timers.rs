@@ -9,7 +9,7 @@
 //! transaction as the work, so an item runs exactly once however often the scheduler asks
 //! and whenever the server stops. Time is passed in, so tests use a fixed clock.
 
-use rampart_store::{ReadTx, StoreError, WriteTx};
+use rampart_store::{ReadTx, Store, StoreError, WriteTx};
 use rampart_wire::AwsError;
 use time::OffsetDateTime;
 
@@ -49,6 +49,16 @@ pub trait Timers: Send + Sync {
     /// (an item found done already is no error: nothing is left to do). An error undoes the
     /// work's writes; the item stays due and is tried again on a later round.
     fn run(&self, env: &Env<'_>, tx: &mut dyn WriteTx, work: &DueWork) -> Result<(), AwsError>;
+
+    /// The part of `work` that must run outside any transaction, just before [`Timers::run`]:
+    /// a call out of the process that may call back into Rampart (a Secrets Manager rotation
+    /// function), whose writes would wait for the writer a transaction holds. It reads what it
+    /// needs from `store` and keeps its outcome for `run`, which finds the item still due and
+    /// finishes it (a `run` that finds no outcome, after a restart, leaves the item due: both
+    /// parts are tried again). None by default.
+    fn run_outside(&self, store: &dyn Store, work: &DueWork) {
+        let _ = (store, work);
+    }
 }
 
 /// The key of an item in a timer index: its due time first, so that a scan in key order

@@ -134,7 +134,7 @@ fn deletion_waits_for_its_window_and_can_be_restored() {
         "DeleteSecret",
         json!({"SecretId": "db", "RecoveryWindowInDays": 7}),
     );
-    let timers = SecretTimers;
+    let timers = SecretTimers::default();
     let due_at = |h: &Harness, now| {
         h.env
             .read_infallible(|_, tx| timers.due(tx, now, 10).unwrap())
@@ -147,7 +147,7 @@ fn deletion_waits_for_its_window_and_can_be_restored() {
         let work = due[0].clone();
         h.env
             .write(move |env, tx: &mut dyn WriteTx| {
-                SecretTimers.run(env, tx, &work).unwrap();
+                SecretTimers::default().run(env, tx, &work).unwrap();
                 Ok::<_, rampart_store::StoreError>(())
             })
             .unwrap();

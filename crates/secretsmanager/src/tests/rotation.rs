@@ -116,7 +116,7 @@ fn scheduled_rotations_run_once_when_due_and_set_the_next() {
     assert_eq!(h.value("db", "AWSCURRENT")["SecretString"], "initial");
     let described = h.ok("DescribeSecret", json!({"SecretId": "db"}));
     assert_eq!(described["NextRotationDate"], "2026-11-25T06:00:00Z");
-    let timers = SecretTimers;
+    let timers = SecretTimers::default();
     let due_at = |h: &Harness, now| {
         h.env
             .read_infallible(|_, tx| timers.due(tx, now, 10).unwrap())
@@ -129,7 +129,7 @@ fn scheduled_rotations_run_once_when_due_and_set_the_next() {
         let work = due[0].clone();
         h.env
             .write(move |env, tx: &mut dyn WriteTx| {
-                SecretTimers.run(env, tx, &work).unwrap();
+                SecretTimers::default().run(env, tx, &work).unwrap();
                 Ok::<_, rampart_store::StoreError>(())
             })
             .unwrap();
