@@ -13,8 +13,8 @@
 //! and the key policy, under `kms:ViaService = secretsmanager.<region>.amazonaws.com`, and
 //! records them with `invokedBy: secretsmanager.amazonaws.com`.
 
-use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
 use data_encoding::BASE64;
+use rampart_crypto::{DATA_KEY_NONCE_LEN, open_with_data_key, seal_with_data_key};
 use rampart_service::{AwsError, CallPrincipal, Env, ServiceCall, Value};
 use rampart_store::{ReadTx, WriteTx};
 use serde_json::json;
@@ -142,9 +142,10 @@ pub(crate) fn seal(
         .ok_or_else(unreadable)?
         .to_owned();
     let plaintext_key = blob(&output, "Plaintext")?;
-    let nonce = env.random(NONCE_LEN);
+    let nonce = env.random(DATA_KEY_NONCE_LEN);
     let aad = format!("{}|{version}", record.arn);
-    let sealed = seal_locally(&plaintext_key, &nonce, &aad, value)?;
+    let sealed = seal_with_data_key(&plaintext_key, &nonce, aad.as_bytes(), value)
+        .map_err(|_| unreadable())?;
     Ok(SealedValue {
         data_key,
         sealed: BASE64.encode(&sealed),
@@ -172,66 +173,10 @@ pub(crate) fn open(
     let sealed = BASE64
         .decode(stored.sealed.as_bytes())
         .map_err(|_| unreadable())?;
-    open_locally(&key, &format!("{}|{version}", record.arn), &sealed)
-}
-
-fn aead_key(key: &[u8]) -> Result<LessSafeKey, SecretsError> {
-    UnboundKey::new(&AES_256_GCM, key)
-        .map(LessSafeKey::new)
-        .map_err(|_| unreadable())
-}
-
-/// AES-256-GCM under the data key, bound to the secret's ARN and version: nonce, ciphertext,
-/// tag.
-fn seal_locally(
-    key: &[u8],
-    nonce: &[u8],
-    aad: &str,
-    plaintext: &[u8],
-) -> Result<Vec<u8>, SecretsError> {
-    let key = aead_key(key)?;
-    let nonce_value = Nonce::try_assume_unique_for_key(nonce).map_err(|_| unreadable())?;
-    let mut body = plaintext.to_vec();
-    key.seal_in_place_append_tag(nonce_value, Aad::from(aad.as_bytes()), &mut body)
-        .map_err(|_| unreadable())?;
-    let mut out = Vec::with_capacity(nonce.len() + body.len());
-    out.extend_from_slice(nonce);
-    out.extend_from_slice(&body);
-    Ok(out)
-}
-
-fn open_locally(key: &[u8], aad: &str, sealed: &[u8]) -> Result<Zeroizing<Vec<u8>>, SecretsError> {
-    let key = aead_key(key)?;
-    if sealed.len() < NONCE_LEN {
-        return Err(unreadable());
-    }
-    let (nonce, body) = sealed.split_at(NONCE_LEN);
-    let nonce = Nonce::try_assume_unique_for_key(nonce).map_err(|_| unreadable())?;
-    let mut body = Zeroizing::new(body.to_vec());
-    let plain = key
-        .open_in_place(nonce, Aad::from(aad.as_bytes()), &mut body)
-        .map_err(|_| unreadable())?;
-    Ok(Zeroizing::new(plain.to_vec()))
-}
-
-#[cfg(test)]
-mod tests {
-    #![allow(clippy::unwrap_used, reason = "tests")]
-
-    use super::*;
-
-    #[test]
-    fn a_sealed_value_opens_only_for_its_version() {
-        let key = [7u8; 32];
-        let nonce = [1u8; NONCE_LEN];
-        let sealed = seal_locally(&key, &nonce, "arn:a|v1", b"hunter2").unwrap();
-        assert!(!sealed.windows(7).any(|w| w == b"hunter2"));
-        assert_eq!(
-            open_locally(&key, "arn:a|v1", &sealed).unwrap().as_slice(),
-            b"hunter2"
-        );
-        assert!(open_locally(&key, "arn:a|v2", &sealed).is_err());
-        assert!(open_locally(&[8u8; 32], "arn:a|v1", &sealed).is_err());
-        assert!(open_locally(&key, "arn:a|v1", &sealed[..5]).is_err());
-    }
+    open_with_data_key(
+        &key,
+        format!("{}|{version}", record.arn).as_bytes(),
+        &sealed,
+    )
+    .map_err(|_| unreadable())
 }

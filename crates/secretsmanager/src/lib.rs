@@ -147,7 +147,7 @@ impl SecretsManager {
                     },
                 ))
                 .condition_keys(authorization::rotate_secret_keys)
-                .partial("no managed external secrets (ExternalSecretRotationMetadata); a handler's steps run on the scheduler, after RotateSecret answers"),
+                .partial("scheduled rotations run through registered handlers; the built-in function rotates when RotateSecret asks, not on schedule (the scheduler has no caller to call KMS on behalf of); a handler's steps run on the scheduler, after RotateSecret answers; no managed external secrets"),
                 on_secret(Op::write(
                     "CancelRotateSecret",
                     "secretsmanager:CancelRotateSecret",

@@ -13,7 +13,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use rampart_service::timers::{earliest_due, parse_timer_key, scan_due, timer_key};
+use rampart_service::timers::{due_work, earliest_due, timer_key};
 use rampart_service::{AwsError, DueWork, Env, Timers};
 use rampart_store::{ReadTx, Store, StoreError, WriteTx, get_json, put_json};
 use serde::{Deserialize, Serialize};
@@ -177,23 +177,7 @@ impl Timers for SecretTimers {
         now: OffsetDateTime,
         limit: usize,
     ) -> Result<Vec<DueWork>, StoreError> {
-        let mut due = Vec::new();
-        for (key, _) in scan_due(tx, DELETIONS, now, limit)? {
-            let Some((at, rest)) = parse_timer_key(&key) else {
-                continue;
-            };
-            let mut parts = rest.split('|');
-            let (Some(account), Some(region)) = (parts.next(), parts.next()) else {
-                continue;
-            };
-            due.push(DueWork {
-                account: account.to_owned(),
-                region: region.to_owned(),
-                due: at,
-                key,
-            });
-        }
-        Ok(due)
+        due_work(tx, DELETIONS, now, limit)
     }
 
     fn next_due(&self, tx: &mut dyn ReadTx) -> Result<Option<OffsetDateTime>, StoreError> {
@@ -306,7 +290,18 @@ impl SecretTimers {
                 .token
                 .clone()
                 .unwrap_or_else(|| rotation::scheduled_token(record, &work.key));
-            return rotation::rotate_built_in(env, tx, record, &token);
+            // On the scheduler there is no caller for Secrets Manager to call KMS on behalf of
+            // (a Lambda function's role, in AWS), so the built-in function's createSecret is
+            // refused by KMS: the rotation fails, as AWS records a failed rotation, and the
+            // next window is set. It has written nothing: its first write is KMS's.
+            let before = record.clone();
+            if let Err(e) = rotation::rotate_built_in(env, tx, record, &token) {
+                *record = before;
+                let e = AwsError::from(e);
+                tracing::warn!(secret = %record.arn, code = %e.code, reason = %e.message,
+                    "scheduled rotation by the built-in function failed");
+            }
+            return Ok(());
         }
         let Some((token, outcome)) = self.outcome(&work.key) else {
             return Err(SecretsError::Kms(AwsError::new(

@@ -93,6 +93,34 @@ pub fn scan_due(
     Ok(due)
 }
 
+/// The items of the timer index `ns` due at or before `now`, earliest first, at most `limit`,
+/// for a service whose keys' rest begins `<account>|<region>|` (the account and region the
+/// work acts in); keys of another form are skipped.
+pub fn due_work(
+    tx: &mut dyn ReadTx,
+    ns: &str,
+    now: OffsetDateTime,
+    limit: usize,
+) -> Result<Vec<DueWork>, StoreError> {
+    let mut due = Vec::new();
+    for (key, _) in scan_due(tx, ns, now, limit)? {
+        let Some((at, rest)) = parse_timer_key(&key) else {
+            continue;
+        };
+        let mut parts = rest.split('|');
+        let (Some(account), Some(region)) = (parts.next(), parts.next()) else {
+            continue;
+        };
+        due.push(DueWork {
+            account: account.to_owned(),
+            region: region.to_owned(),
+            due: at,
+            key: key.clone(),
+        });
+    }
+    Ok(due)
+}
+
 /// When the earliest item of the timer index `ns` falls due.
 pub fn earliest_due(tx: &mut dyn ReadTx, ns: &str) -> Result<Option<OffsetDateTime>, StoreError> {
     Ok(tx

@@ -103,6 +103,10 @@ fn a_function_rampart_cannot_invoke_fails_the_rotation() {
     assert_eq!(e.code, "InvalidParameterException");
 }
 
+/// On the server, the scheduler has no caller for KMS calls on behalf of one, so a scheduled
+/// rotation by the built-in function is refused by KMS (`deny` stands for that below): it
+/// fails, writes nothing, and the next window is set, once per window. The handler's path is
+/// tested end to end (test_secretsmanager_rotation.py).
 #[test]
 fn scheduled_rotations_run_once_when_due_and_set_the_next() {
     let mut h = Harness::new();
@@ -123,6 +127,7 @@ fn scheduled_rotations_run_once_when_due_and_set_the_next() {
     };
     assert!(due_at(&h, h.env.now + Duration::hours(17)).is_empty());
     h.env.now += Duration::hours(18);
+    *h.kms.deny.lock().unwrap() = true;
     let due = due_at(&h, h.env.now);
     assert_eq!(due.len(), 1);
     for _ in 0..2 {
@@ -134,11 +139,13 @@ fn scheduled_rotations_run_once_when_due_and_set_the_next() {
             })
             .unwrap();
     }
-    // Rotated once: the old value is AWSPREVIOUS, and no second rotation pushed it out.
-    assert_eq!(h.value("db", "AWSPREVIOUS")["SecretString"], "initial");
+    *h.kms.deny.lock().unwrap() = false;
+    // Failed, leaving nothing behind; the next window is set, and the timer ran once.
+    assert_eq!(h.value("db", "AWSCURRENT")["SecretString"], "initial");
+    assert_eq!(h.stages("db").as_object().unwrap().len(), 1);
     let described = h.ok("DescribeSecret", json!({"SecretId": "db"}));
     assert_eq!(described["NextRotationDate"], "2026-11-26T06:00:00Z");
-    assert_eq!(described["LastRotatedDate"], "2026-11-25T06:00:00Z");
+    assert!(described.get("LastRotatedDate").is_none());
     assert_eq!(due_at(&h, h.env.now).len(), 0);
     // Cancelled: no timer left, rotation off.
     h.ok("CancelRotateSecret", json!({"SecretId": "db"}));
