@@ -23,8 +23,8 @@ impl<'a> ArnFormat<'a> {
     /// Whether `arn` is an ARN of this format. Variables take what AWS puts there: a
     /// partition, a 12-digit account (or `aws` for AWS-owned resources such as AWS managed
     /// policies), a region; a name `…WithPath`, a KMS alias, a Parameter Store parameter's
-    /// name (its hierarchy) and a Systems Manager resource ID (a service setting's path) may
-    /// hold `/`, other names may not.
+    /// name (its hierarchy), a Systems Manager resource ID (a service setting's path) and a
+    /// secret's name may hold `/`, other names may not.
     pub fn matches(&self, arn: &str) -> bool {
         self.regex().is_some_and(|re| re.is_match(arn))
     }
@@ -44,7 +44,7 @@ impl<'a> ArnFormat<'a> {
                 v if v.ends_with("WithPath")
                     || matches!(
                         v,
-                        "Alias" | "ParameterNameWithoutLeadingSlash" | "ResourceId"
+                        "Alias" | "ParameterNameWithoutLeadingSlash" | "ResourceId" | "SecretId"
                     ) =>
                 {
                     "[^:]+"

@@ -6,8 +6,10 @@
 //! directory, or is handed in by environment.
 #![deny(missing_docs)]
 
+mod data_key;
 mod root_key;
 mod secret;
 
+pub use data_key::{DATA_KEY_NONCE_LEN, DataKeyError, open_with_data_key, seal_with_data_key};
 pub use root_key::{RootKey, RootKeyError};
 pub use secret::{SecretBytes, constant_time_eq, random_bytes};

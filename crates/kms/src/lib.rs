@@ -39,6 +39,8 @@ mod resolve;
 mod rotation;
 mod spec;
 mod tags;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 #[cfg(test)]
 mod authorization_tests;

@@ -24,6 +24,7 @@ impl Registry {
         registry.add(Arc::new(rampart_iam::Iam::new()));
         registry.add(Arc::new(rampart_kms::Kms::new()));
         registry.add(Arc::new(rampart_organizations::Organizations::new()));
+        registry.add(Arc::new(rampart_secretsmanager::SecretsManager::new()));
         registry.add(Arc::new(rampart_ssm::Ssm::new()));
         registry.add(Arc::new(rampart_sts::Sts::new()));
         registry

@@ -3,7 +3,9 @@
 //! scheduled rotations). It names no service: it asks every registered service for its due
 //! work.
 //!
-//! Each item runs in a write transaction of its own, through the spine's store, with an `Env`
+//! Each item runs in a write transaction of its own (after the part of it that calls out of the
+//! process, [`rampart_service::Timers::run_outside`], with none open), through the spine's
+//! store, with an `Env`
 //! whose caller is the service's principal (`ssm.amazonaws.com`) in the item's account and
 //! region. Calls the work makes to other services go through the spine (authorized as AWS
 //! authorizes a service principal, journaled with the work). The service marks the item done
@@ -144,6 +146,8 @@ pub async fn run_due(app: &Arc<AppState>, now: OffsetDateTime) -> Result<Round, 
         round.more |= due.len() >= BATCH;
         for work in due {
             let key = work.key.clone();
+            // Calls out of the process first, with no transaction open (they may call back).
+            timers.run_outside(app.store.as_ref(), &work);
             match run_one(app, &service, work, now).await {
                 Ok(Ok(())) => round.ran += 1,
                 Ok(Err(e)) => {

@@ -1,7 +1,12 @@
 //! Calling handlers in service crates' unit tests: a real SQLite store in a temporary
 //! directory, the root caller of a fixed account (changeable), a clock the test moves.
 //! Behind the `testing` feature, which only dev-dependencies turn on.
-#![allow(clippy::unwrap_used, clippy::expect_used, reason = "test support")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test support"
+)]
 
 use std::sync::Arc;
 
@@ -10,7 +15,8 @@ use rampart_store::{ReadTx, SqliteStore, Store, StoreError, WriteTx};
 use time::OffsetDateTime;
 
 use crate::{
-    Caller, Directory, Env, NoDirectory, NoServiceCalls, OsEntropy, RateLimits, ServiceCalls,
+    AwsError, Caller, Directory, Env, Handler, NoDirectory, NoServiceCalls, OsEntropy, RateLimits,
+    Service, ServiceCalls,
 };
 
 /// The account the tests act in unless they choose another.
@@ -114,6 +120,36 @@ impl TestEnv {
     pub fn read_infallible<T>(&self, f: impl FnOnce(&Env<'_>, &mut dyn ReadTx) -> T) -> T {
         self.read(|env, tx| Ok::<_, StoreError>(f(env, tx)))
             .unwrap()
+    }
+
+    /// Calls `service`'s `operation` with `input`: a write in a transaction committed only
+    /// when the handler succeeds, a read on a snapshot.
+    pub fn call(
+        &self,
+        service: &Arc<dyn Service>,
+        operation: &str,
+        input: serde_json::Value,
+    ) -> Result<serde_json::Value, AwsError> {
+        let found = service
+            .operation(operation)
+            .unwrap_or_else(|| panic!("{operation} is not implemented"));
+        match &found.handler {
+            Handler::Write(_) => {
+                let service = Arc::clone(service);
+                let name = operation.to_owned();
+                self.write(move |env, tx| {
+                    let Some(Handler::Write(h)) = service.operation(&name).map(|o| &o.handler)
+                    else {
+                        unreachable!("{name} writes")
+                    };
+                    Ok::<_, StoreError>(h(env, tx, input))
+                })
+                .unwrap()
+            }
+            Handler::Read(h) => self
+                .read(|env, tx| Ok::<_, StoreError>(h(env, tx, input)))
+                .unwrap(),
+        }
     }
 
     /// Runs `f` with this test's `Env`.

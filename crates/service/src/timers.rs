@@ -9,7 +9,7 @@
 //! transaction as the work, so an item runs exactly once however often the scheduler asks
 //! and whenever the server stops. Time is passed in, so tests use a fixed clock.
 
-use rampart_store::{ReadTx, StoreError, WriteTx};
+use rampart_store::{ReadTx, Store, StoreError, WriteTx};
 use rampart_wire::AwsError;
 use time::OffsetDateTime;
 
@@ -49,6 +49,16 @@ pub trait Timers: Send + Sync {
     /// (an item found done already is no error: nothing is left to do). An error undoes the
     /// work's writes; the item stays due and is tried again on a later round.
     fn run(&self, env: &Env<'_>, tx: &mut dyn WriteTx, work: &DueWork) -> Result<(), AwsError>;
+
+    /// The part of `work` that must run outside any transaction, just before [`Timers::run`]:
+    /// a call out of the process that may call back into Rampart (a Secrets Manager rotation
+    /// function), whose writes would wait for the writer a transaction holds. It reads what it
+    /// needs from `store` and keeps its outcome for `run`, which finds the item still due and
+    /// finishes it (a `run` that finds no outcome, after a restart, leaves the item due: both
+    /// parts are tried again). None by default.
+    fn run_outside(&self, store: &dyn Store, work: &DueWork) {
+        let _ = (store, work);
+    }
 }
 
 /// The key of an item in a timer index: its due time first, so that a scan in key order
@@ -80,6 +90,34 @@ pub fn scan_due(
 ) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
     let mut due = tx.scan(ns, "", None, limit)?;
     due.retain(|(key, _)| parse_timer_key(key).is_some_and(|(at, _)| at <= now));
+    Ok(due)
+}
+
+/// The items of the timer index `ns` due at or before `now`, earliest first, at most `limit`,
+/// for a service whose keys' rest begins `<account>|<region>|` (the account and region the
+/// work acts in); keys of another form are skipped.
+pub fn due_work(
+    tx: &mut dyn ReadTx,
+    ns: &str,
+    now: OffsetDateTime,
+    limit: usize,
+) -> Result<Vec<DueWork>, StoreError> {
+    let mut due = Vec::new();
+    for (key, _) in scan_due(tx, ns, now, limit)? {
+        let Some((at, rest)) = parse_timer_key(&key) else {
+            continue;
+        };
+        let mut parts = rest.split('|');
+        let (Some(account), Some(region)) = (parts.next(), parts.next()) else {
+            continue;
+        };
+        due.push(DueWork {
+            account: account.to_owned(),
+            region: region.to_owned(),
+            due: at,
+            key: key.clone(),
+        });
+    }
     Ok(due)
 }
 

@@ -18,8 +18,8 @@
 //! on: `InvalidKeyId` for a key it cannot use, `AccessDeniedException` when the caller may not
 //! use the key, each with KMS's message and AWS's `(Service: AWSKMS; …)` suffix.
 
-use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
 use data_encoding::BASE64;
+use rampart_crypto::{DATA_KEY_NONCE_LEN, open_with_data_key, seal_with_data_key};
 use rampart_service::{AwsError, CallPrincipal, Env, ServiceCall, Value};
 use rampart_store::{ReadTx, WriteTx};
 use serde_json::json;
@@ -133,8 +133,10 @@ pub(crate) fn seal(
                 .ok_or_else(|| unexpected("GenerateDataKey"))?
                 .to_owned();
             let plaintext_key = blob(&output, "Plaintext")?;
-            let nonce = env.random(NONCE_LEN);
-            let sealed = seal_locally(&plaintext_key, &nonce, arn, value.as_bytes())?;
+            let nonce = env.random(DATA_KEY_NONCE_LEN);
+            let sealed =
+                seal_with_data_key(&plaintext_key, &nonce, arn.as_bytes(), value.as_bytes())
+                    .map_err(|_| unreadable())?;
             StoredValue::Envelope {
                 data_key,
                 sealed: BASE64.encode(&sealed),
@@ -169,7 +171,7 @@ pub(crate) fn open(
                 .map_err(|e| from_kms(env, e))?;
             let key = blob(&output, "Plaintext")?;
             let sealed = BASE64.decode(sealed.as_bytes()).map_err(|_| unreadable())?;
-            open_locally(&key, arn, &sealed)?
+            open_with_data_key(&key, arn.as_bytes(), &sealed).map_err(|_| unreadable())?
         }
     };
     String::from_utf8(plaintext.to_vec()).map_err(|_| unreadable())
@@ -209,64 +211,4 @@ fn unreadable() -> SsmError {
         500,
         "A stored SecureString value could not be decrypted.",
     ))
-}
-
-fn aead_key(key: &[u8]) -> Result<LessSafeKey, SsmError> {
-    UnboundKey::new(&AES_256_GCM, key)
-        .map(LessSafeKey::new)
-        .map_err(|_| unexpected("GenerateDataKey"))
-}
-
-/// AES-256-GCM under the data key, bound to the parameter's ARN: nonce, ciphertext, tag.
-fn seal_locally(
-    key: &[u8],
-    nonce: &[u8],
-    arn: &str,
-    plaintext: &[u8],
-) -> Result<Vec<u8>, SsmError> {
-    let key = aead_key(key)?;
-    let nonce_value = Nonce::try_assume_unique_for_key(nonce).map_err(|_| unreadable())?;
-    let mut body = plaintext.to_vec();
-    key.seal_in_place_append_tag(nonce_value, Aad::from(arn.as_bytes()), &mut body)
-        .map_err(|_| unreadable())?;
-    let mut out = Vec::with_capacity(nonce.len() + body.len());
-    out.extend_from_slice(nonce);
-    out.extend_from_slice(&body);
-    Ok(out)
-}
-
-fn open_locally(key: &[u8], arn: &str, sealed: &[u8]) -> Result<Zeroizing<Vec<u8>>, SsmError> {
-    let key = aead_key(key)?;
-    if sealed.len() < NONCE_LEN {
-        return Err(unreadable());
-    }
-    let (nonce, body) = sealed.split_at(NONCE_LEN);
-    let nonce = Nonce::try_assume_unique_for_key(nonce).map_err(|_| unreadable())?;
-    let mut body = Zeroizing::new(body.to_vec());
-    let plain = key
-        .open_in_place(nonce, Aad::from(arn.as_bytes()), &mut body)
-        .map_err(|_| unreadable())?;
-    Ok(Zeroizing::new(plain.to_vec()))
-}
-
-#[cfg(test)]
-mod tests {
-    #![allow(clippy::unwrap_used, reason = "tests")]
-
-    use super::*;
-
-    #[test]
-    fn a_sealed_value_opens_only_for_its_parameter() {
-        let key = [7u8; 32];
-        let nonce = [1u8; NONCE_LEN];
-        let sealed = seal_locally(&key, &nonce, "arn:a", b"hunter2").unwrap();
-        assert!(!sealed.windows(7).any(|w| w == b"hunter2"));
-        assert_eq!(
-            open_locally(&key, "arn:a", &sealed).unwrap().as_slice(),
-            b"hunter2"
-        );
-        assert!(open_locally(&key, "arn:b", &sealed).is_err());
-        assert!(open_locally(&[8u8; 32], "arn:a", &sealed).is_err());
-        assert!(open_locally(&key, "arn:a", &sealed[..5]).is_err());
-    }
 }

@@ -12,7 +12,7 @@
 //! longer lists it.
 
 use rampart_service::bus_events::{BusEvent, put_bus_event};
-use rampart_service::timers::{earliest_due, parse_timer_key, scan_due, timer_key};
+use rampart_service::timers::{due_work, earliest_due, timer_key};
 use rampart_service::{AwsError, DueWork, Env, Timers, aws_timestamp};
 use rampart_store::{ReadTx, StoreError, WriteTx, get_json, put_json};
 use serde::{Deserialize, Serialize};
@@ -112,23 +112,7 @@ impl Timers for PolicyTimers {
         now: OffsetDateTime,
         limit: usize,
     ) -> Result<Vec<DueWork>, StoreError> {
-        let mut due = Vec::new();
-        for (key, _) in scan_due(tx, TIMERS, now, limit)? {
-            let Some((at, rest)) = parse_timer_key(&key) else {
-                continue;
-            };
-            let mut parts = rest.split('|');
-            let (Some(account), Some(region)) = (parts.next(), parts.next()) else {
-                continue;
-            };
-            due.push(DueWork {
-                account: account.to_owned(),
-                region: region.to_owned(),
-                due: at,
-                key,
-            });
-        }
-        Ok(due)
+        due_work(tx, TIMERS, now, limit)
     }
 
     fn next_due(&self, tx: &mut dyn ReadTx) -> Result<Option<OffsetDateTime>, StoreError> {

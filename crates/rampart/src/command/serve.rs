@@ -11,6 +11,7 @@ use std::sync::Arc;
 use anyhow::{Context, bail};
 use rampart_crypto::{RootKey, SecretBytes};
 use rampart_iam::account::{self, BootstrapRequest, Deployment};
+use rampart_secretsmanager::{RotationHandlers, SecretsManager};
 use rampart_server::{AppState, Registry, ServerConfig};
 use rampart_store::{SqliteStore, Store, StoreError};
 
@@ -46,6 +47,15 @@ pub struct ServeArgs {
         hide_env_values = true
     )]
     root_secret_access_key: Option<String>,
+    /// A Secrets Manager rotation function served by a handler: `NAME=http://HOST:PORT/PATH`
+    /// (each step's event POSTed as JSON) or `NAME=exec:COMMAND` (the event on its standard
+    /// input). Repeatable; the variable takes a comma-separated list.
+    #[arg(
+        long = "rotation-handler",
+        env = "RAMPART_ROTATION_HANDLERS",
+        value_delimiter = ','
+    )]
+    rotation_handlers: Vec<String>,
     /// The root key sealing secrets at rest, base64 of 32 bytes (default: `<data-dir>/root.key`).
     #[arg(long, env = "RAMPART_ROOT_KEY", hide = true, hide_env_values = true)]
     root_key: Option<String>,
@@ -94,6 +104,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         }
     };
     let root_key = Arc::new(root_key);
+    let rotation_handlers = RotationHandlers::parse(&args.rotation_handlers)
+        .map_err(anyhow::Error::msg)
+        .context("--rotation-handler")?;
     let store: Arc<dyn Store> = Arc::new(
         SqliteStore::open(&data_dir.join(DB_FILE))
             .with_context(|| format!("opening the store in {}", data_dir.display()))?,
@@ -104,10 +117,15 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     let local = listener.local_addr()?;
+    let mut registry = Registry::with_all_services();
+    // Rotation functions are the server's configuration, given to Secrets Manager.
+    registry.add(Arc::new(SecretsManager::with_rotation_handlers(
+        rotation_handlers,
+    )));
     let state = Arc::new(AppState::new(
         Arc::clone(&store),
         root_key,
-        Registry::with_all_services(),
+        registry,
         ServerConfig {
             region: args.region.clone(),
             enable_reset: args.enable_reset,
