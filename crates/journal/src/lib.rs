@@ -1,10 +1,13 @@
 //! Rampart's audit log: an append-only journal of records in segment files, built for
 //! appending (issue 20).
 //!
-//! Records are opaque bytes (the store decides what an event looks like). One writer thread
-//! takes every append queued at a moment, writes the whole group with one `pwrite` and makes
-//! it durable with one `fdatasync`; an append's callback runs once its group is durable.
-//! Records get global, gap-free sequence numbers in the order they are written. Segments are
+//! Records are opaque bytes (the store decides what an event looks like). One [`Appender`],
+//! owned by one thread, numbers records as they are pushed, writes a whole group with one
+//! `pwrite` and makes it durable with one `fdatasync`; its owner publishes the group to
+//! [`Reader`]s when it chooses (the store: after the SQLite commit that depends on it). A
+//! [`Journal`] is an appender on a writer thread of its own that groups appends from any thread
+//! and answers each once its group is durable and published. Records get global, gap-free
+//! sequence numbers in the order they are written. Segments are
 //! preallocated with written zeros (segment.rs says why), so the sync writes data and no
 //! metadata. Opening scans the last segment, keeps every whole record and wipes a torn or
 //! corrupt tail. Records are read by sequence number from any point, across segments.
@@ -17,6 +20,7 @@
 //! Linux/Unix only: it relies on positioned writes (`pwrite`) and on `fdatasync` semantics.
 #![deny(missing_docs)]
 
+mod appender;
 mod error;
 mod format;
 mod reader;
@@ -29,6 +33,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, mpsc};
 use std::thread::JoinHandle;
 
+pub use appender::{Appender, Mark};
 pub use error::JournalError;
 pub use format::{
     RECORD_HEADER_BYTES, SEGMENT_HEADER_BYTES, SegmentScan, Stop, encode_record, scan_segment,
@@ -70,8 +75,8 @@ pub(crate) struct Shared {
     pub(crate) segment_bytes: u64,
     /// The effective maximum: the options' one, bounded by a segment's capacity.
     pub(crate) max_record_bytes: u64,
-    /// One past the last durable sequence number: readers read below it.
-    pub(crate) durable_end: AtomicU64,
+    /// One past the last published sequence number: readers read below it.
+    pub(crate) readable_end: AtomicU64,
     /// The segments' first sequence numbers, ascending.
     segments: Mutex<Vec<u64>>,
 }
@@ -102,18 +107,99 @@ impl Shared {
     }
 }
 
-/// An open journal: one writer thread appending, any number of readers.
-pub struct Journal {
+/// Reads a journal: by sequence number, its bounds, and retention. Cheap to clone.
+#[derive(Clone)]
+pub struct Reader {
     shared: Arc<Shared>,
+}
+
+impl Reader {
+    /// The highest readable sequence number (one less than the first, while there is none).
+    /// A record is readable once durable and published (see [`Appender::publish`]).
+    pub fn last_seq(&self) -> u64 {
+        self.shared
+            .readable_end
+            .load(Ordering::Acquire)
+            .saturating_sub(1)
+    }
+
+    /// The lowest sequence number still kept (retention removes older segments).
+    pub fn first_seq(&self) -> u64 {
+        self.shared
+            .segments()
+            .first()
+            .copied()
+            .unwrap_or_else(|| self.last_seq() + 1)
+    }
+
+    /// The readable records from `seq` on, in order, up to the last one readable now.
+    pub fn read_from(&self, seq: u64) -> Records {
+        Records::new(Arc::clone(&self.shared), seq)
+    }
+
+    /// Removes every segment whose records all precede `seq` (never the one being filled),
+    /// oldest first; returns how many. Readers already inside a removed segment finish it.
+    pub fn remove_before(&self, seq: u64) -> Result<usize, JournalError> {
+        let mut removed = 0;
+        {
+            let mut segments = self.shared.segments();
+            while let [oldest, next, ..] = *segments.as_slice()
+                && next <= seq
+            {
+                let path = segment::path(&self.shared.dir, oldest);
+                std::fs::remove_file(&path).map_err(JournalError::io("cannot remove", &path))?;
+                segments.remove(0);
+                removed += 1;
+            }
+        }
+        if removed > 0 {
+            segment::sync_dir(&self.shared.dir)?;
+        }
+        Ok(removed)
+    }
+}
+
+/// An open journal with a writer thread of its own: appends from any thread are grouped, and
+/// each is answered once durable and readable. It reads as a [`Reader`].
+pub struct Journal {
+    reader: Reader,
     jobs: Option<mpsc::Sender<writer::Job>>,
     writer: Option<JoinHandle<()>>,
 }
 
+impl std::ops::Deref for Journal {
+    type Target = Reader;
+
+    fn deref(&self) -> &Reader {
+        &self.reader
+    }
+}
+
 impl Journal {
-    /// Opens the journal in `dir`, creating it (owner-only) if needed. Recovery: the last
-    /// segment is scanned; every whole record is kept, and a torn or corrupt one after them
-    /// is wiped together with everything after it (a write that was never acknowledged).
+    /// Opens the journal in `dir` (see [`Journal::open_appender`]) and starts its writer.
     pub fn open(dir: &Path, options: &Options) -> Result<Self, JournalError> {
+        let (appender, reader) = Self::open_appender(dir, options)?;
+        let (jobs, receiver) = mpsc::channel();
+        let writer = std::thread::Builder::new()
+            .name("rampart-journal-writer".into())
+            .spawn(move || writer::run(appender, &receiver))
+            .map_err(JournalError::io("cannot start the writer for", dir))?;
+        Ok(Self {
+            reader,
+            jobs: Some(jobs),
+            writer: Some(writer),
+        })
+    }
+
+    /// Opens the journal in `dir`, creating it (owner-only) if needed, for a caller whose own
+    /// thread appends (the store's writer, which commits its transaction between a group's
+    /// sync and its publication). Recovery: the last segment is scanned; every whole record is
+    /// kept and readable, and a torn or corrupt one after them is wiped together with
+    /// everything after it (a write that was never acknowledged).
+    pub fn open_appender(
+        dir: &Path,
+        options: &Options,
+    ) -> Result<(Appender, Reader), JournalError> {
         let capacity = options
             .segment_bytes
             .checked_sub(SEGMENT_HEADER_BYTES + RECORD_HEADER_BYTES)
@@ -132,7 +218,7 @@ impl Journal {
         create_private_dir(dir)?;
         segment::remove_spares(dir)?;
         let mut segments = segment::list(dir)?;
-        let shared_max = options
+        let max_record_bytes = options
             .max_record_bytes
             .min(capacity)
             .min(u64::from(u32::MAX));
@@ -148,40 +234,33 @@ impl Journal {
                     options.first_seq,
                 )
             }
-            Some(&last) => recover(dir, last, options.segment_bytes, shared_max)?,
+            Some(&last) => recover(dir, last, options.segment_bytes, max_record_bytes)?,
         };
         let shared = Arc::new(Shared {
             dir: dir.to_owned(),
             segment_bytes: options.segment_bytes,
-            max_record_bytes: shared_max,
-            durable_end: AtomicU64::new(next_seq),
+            max_record_bytes,
+            readable_end: AtomicU64::new(next_seq),
             segments: Mutex::new(segments),
         });
-        let writer = writer::Writer {
+        let appender = Appender {
             spare: shared.spawn_spare(),
             shared: Arc::clone(&shared),
             file,
             file_first,
             offset,
-            next_seq,
+            durable_end: next_seq,
             buf: Vec::new(),
+            ends: Vec::new(),
             failed: None,
         };
-        let (jobs, receiver) = mpsc::channel();
-        let writer = std::thread::Builder::new()
-            .name("rampart-journal-writer".into())
-            .spawn(move || writer.run(&receiver))
-            .map_err(JournalError::io("cannot start the writer for", dir))?;
-        Ok(Self {
-            shared,
-            jobs: Some(jobs),
-            writer: Some(writer),
-        })
+        Ok((appender, Reader { shared }))
     }
 
     /// Queues `records` for the next group; `done` receives their sequence numbers
-    /// (consecutive, in order) once they are durable. A failed append leaves none of them
-    /// acknowledged (after a crash, a whole record of a failed group may still be found).
+    /// (consecutive, in order) once they are durable and readable. A failed append leaves
+    /// none of them acknowledged (after a crash, a whole record of a failed group may still be
+    /// found).
     pub fn submit(&self, records: Vec<Vec<u8>>, done: AppendDone) {
         let job = writer::Job { records, done };
         match &self.jobs {
@@ -213,49 +292,6 @@ impl Journal {
     /// Appends one record and waits until it is durable; returns its sequence number.
     pub fn append(&self, record: Vec<u8>) -> Result<u64, JournalError> {
         self.append_all(vec![record]).map(|seqs| seqs.start)
-    }
-
-    /// The highest durable sequence number (one less than the first, while there is none).
-    pub fn last_seq(&self) -> u64 {
-        self.shared
-            .durable_end
-            .load(Ordering::Acquire)
-            .saturating_sub(1)
-    }
-
-    /// The lowest sequence number still kept (retention removes older segments).
-    pub fn first_seq(&self) -> u64 {
-        self.shared
-            .segments()
-            .first()
-            .copied()
-            .unwrap_or_else(|| self.last_seq() + 1)
-    }
-
-    /// The durable records from `seq` on, in order, up to the last one durable now.
-    pub fn read_from(&self, seq: u64) -> Records {
-        Records::new(Arc::clone(&self.shared), seq)
-    }
-
-    /// Removes every segment whose records all precede `seq` (never the one being filled),
-    /// oldest first; returns how many. Readers already inside a removed segment finish it.
-    pub fn remove_before(&self, seq: u64) -> Result<usize, JournalError> {
-        let mut removed = 0;
-        {
-            let mut segments = self.shared.segments();
-            while let [oldest, next, ..] = *segments.as_slice()
-                && next <= seq
-            {
-                let path = segment::path(&self.shared.dir, oldest);
-                std::fs::remove_file(&path).map_err(JournalError::io("cannot remove", &path))?;
-                segments.remove(0);
-                removed += 1;
-            }
-        }
-        if removed > 0 {
-            segment::sync_dir(&self.shared.dir)?;
-        }
-        Ok(removed)
     }
 }
 

@@ -22,7 +22,7 @@ pub struct Record {
 }
 
 /// The records from a sequence number on, up to the last one durable when the iteration
-/// began (see [`Journal::read_from`](crate::Journal::read_from)). Stops after the first error.
+/// began (see [`Reader::read_from`](crate::Reader::read_from)). Stops after the first error.
 pub struct Records {
     shared: Arc<Shared>,
     next: u64,
@@ -43,7 +43,7 @@ struct Open {
 
 impl Records {
     pub(crate) fn new(shared: Arc<Shared>, from: u64) -> Self {
-        let end = shared.durable_end.load(Ordering::Acquire);
+        let end = shared.readable_end.load(Ordering::Acquire);
         Self {
             shared,
             next: from,
