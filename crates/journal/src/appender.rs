@@ -157,6 +157,11 @@ impl Appender {
             self.file
                 .sync_data()
                 .map_err(JournalError::io("cannot sync", path()))?;
+            let mut start = self.offset;
+            for (seq, end) in (self.durable_end..).zip(self.ends.iter().skip(records).take(fit)) {
+                self.shared.positions.note(self.file_first, seq, start);
+                start = self.offset + (end - written) as u64;
+            }
             self.offset += chunk.len() as u64;
             self.durable_end += fit as u64;
             written = end;

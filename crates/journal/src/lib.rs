@@ -23,6 +23,7 @@
 mod appender;
 mod error;
 mod format;
+mod positions;
 mod reader;
 mod segment;
 mod writer;
@@ -79,6 +80,8 @@ pub(crate) struct Shared {
     pub(crate) readable_end: AtomicU64,
     /// The segments' first sequence numbers, ascending.
     segments: Mutex<Vec<u64>>,
+    /// Where some records start, so reads need not scan a segment from its start.
+    pub(crate) positions: positions::Positions,
 }
 
 impl Shared {
@@ -149,6 +152,7 @@ impl Reader {
                 let path = segment::path(&self.shared.dir, oldest);
                 std::fs::remove_file(&path).map_err(JournalError::io("cannot remove", &path))?;
                 segments.remove(0);
+                self.shared.positions.forget(oldest);
                 removed += 1;
             }
         }
@@ -242,6 +246,7 @@ impl Journal {
             max_record_bytes,
             readable_end: AtomicU64::new(next_seq),
             segments: Mutex::new(segments),
+            positions: positions::Positions::default(),
         });
         let appender = Appender {
             spare: shared.spawn_spare(),

@@ -1,7 +1,7 @@
 //! Reading by sequence number, across segments.
 
 use std::fs::File;
-use std::io::{BufReader, Read};
+use std::io::{BufReader, Read, Seek, SeekFrom};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -35,6 +35,8 @@ pub struct Records {
 struct Open {
     reader: BufReader<File>,
     path: PathBuf,
+    /// The segment's first sequence number.
+    first: u64,
     /// Where the next record starts in it.
     offset: u64,
     /// The first sequence number of the segment after it (`u64::MAX` for the last).
@@ -69,6 +71,9 @@ impl Records {
         .map_err(JournalError::io("cannot read", &open.path))?;
         match step {
             Step::Record(bytes) => {
+                self.shared
+                    .positions
+                    .note(open.first, self.next, open.offset);
                 open.offset += bytes;
                 let seq = self.next;
                 self.next += 1;
@@ -120,8 +125,18 @@ impl Records {
         if crate::format::parse_segment_header(&header) != Some(first) {
             return Err(corrupt(0, "no valid segment header"));
         }
-        let mut offset = SEGMENT_HEADER_BYTES;
-        for expected in first..seq {
+        // From the nearest record the index knows, or else the segment's first.
+        let (from, mut offset) = match self.shared.positions.nearest(first, seq) {
+            Some((from, offset)) => {
+                reader
+                    .seek(SeekFrom::Start(offset))
+                    .map_err(JournalError::io("cannot read", &path))?;
+                (from, offset)
+            }
+            None => (first, SEGMENT_HEADER_BYTES),
+        };
+        for expected in from..seq {
+            self.shared.positions.note(first, expected, offset);
             let mut record = [0u8; RECORD_HEADER_BYTES as usize];
             reader
                 .read_exact(&mut record)
@@ -141,6 +156,7 @@ impl Records {
         Ok(Open {
             reader,
             path,
+            first,
             offset,
             following,
         })
