@@ -25,7 +25,7 @@ use crate::{JournalError, Shared, segment};
 /// A point in the appender's buffer to come back to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Mark {
-    records: usize,
+    /// The number the next record had when the mark was taken.
     seq: u64,
 }
 
@@ -82,7 +82,6 @@ impl Appender {
     /// Where the buffer stands now.
     pub fn mark(&self) -> Mark {
         Mark {
-            records: self.ends.len(),
             seq: self.next_seq(),
         }
     }
@@ -90,10 +89,16 @@ impl Appender {
     /// Takes back every record pushed since `mark`; their numbers are given again. A mark from
     /// before the last sync takes back nothing (what is durable stays).
     pub fn rollback_to(&mut self, mark: Mark) {
-        if mark.seq < self.durable_end || mark.records > self.ends.len() {
+        // By number, not by buffer position: a sync between the mark and now empties the
+        // buffer, and what was pushed after it still goes.
+        let Some(kept) = mark
+            .seq
+            .checked_sub(self.durable_end)
+            .and_then(|kept| usize::try_from(kept).ok())
+        else {
             return;
-        }
-        self.ends.truncate(mark.records);
+        };
+        self.ends.truncate(kept);
         self.buf.truncate(self.ends.last().copied().unwrap_or(0));
     }
 

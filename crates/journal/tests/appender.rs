@@ -41,13 +41,21 @@ fn a_rollback_takes_back_records_and_their_numbers() {
         payloads(&reader),
         vec![(1, b"kept".to_vec()), (2, b"second".to_vec())]
     );
-    // A mark from before a sync takes nothing durable back.
+    // A mark from before a sync takes nothing durable back...
     let old = appender.mark();
     appender.push(b"third").unwrap();
     appender.sync().unwrap();
     appender.rollback_to(mark);
     appender.rollback_to(old);
     assert_eq!(appender.next_seq(), 4);
+    // ...but takes back what was pushed after both the mark and the sync.
+    appender.push(b"fourth").unwrap();
+    let before_sync = appender.mark();
+    assert_eq!(appender.sync().unwrap(), 4..5);
+    appender.push(b"taken back").unwrap();
+    appender.rollback_to(before_sync);
+    assert_eq!(appender.next_seq(), 5);
+    assert_eq!(appender.sync().unwrap(), 5..5);
 }
 
 #[test]
