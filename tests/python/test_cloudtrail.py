@@ -302,7 +302,7 @@ import subprocess
 import time
 import urllib.request
 
-from conftest import Rampart
+from conftest import Rampart, public_keys_file
 
 LOG_KEY = re.compile(
     r"^(?:(?P<prefix>.+)/)?AWSLogs/(?P<account>\d{12})/CloudTrail/(?P<region>[a-z0-9-]+)/"
@@ -369,15 +369,10 @@ def test_files_appear_in_aws_layout_and_parse(delivering):
     assert "LatestDeliveryTime" in status
 
 
-def public_key(server):
-    with urllib.request.urlopen(server.endpoint + "/_rampart/trail-public-key") as response:
-        return json.load(response)["publicKey"]
-
-
 def validate(server, directory):
     return subprocess.run(
         [os.environ["RAMPART_BIN"], "trail", "validate", "--dir", str(directory),
-         "--public-key", public_key(server)],
+         "--public-keys", str(public_keys_file(server, directory.parent / f"{directory.name}-keys.json"))],
         capture_output=True, text=True)
 
 
@@ -442,7 +437,7 @@ def test_validate_catches_every_tamper(delivering, tmp_path):
 
     def delete_digest(d):
         (d / first_digest).unlink()
-        (d / (first_digest + ".sig")).unlink()
+        (d / (first_digest + ".metadata.json")).unlink()
 
     # Every digest after the first names its predecessor: a deleted one is missed by name.
     chained_to = second["previousDigestS3Object"]
