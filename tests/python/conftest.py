@@ -83,8 +83,8 @@ def totp(seed_base32, at, step=30, digits=6):
 
 def public_keys_file(server, path):
     """Writes ListPublicKeys' answer (every digest signing key since 2020, in the client's
-    region) to `path` as `aws cloudtrail list-public-keys` prints it, a blob base64-encoded as
-    the wire carries it: what `rampart trail validate --public-keys` reads. Returns `path`."""
+    region) to `path` as `aws cloudtrail list-public-keys` prints it (the DER key base64-encoded,
+    as the wire carries it): what `rampart trail validate --public-keys` reads. Returns `path`."""
     import datetime
     import json
 

@@ -325,9 +325,9 @@ pub type PublicKeys = BTreeMap<String, Vec<u8>>;
 pub struct PublicKeysError(String);
 
 /// The keys of a ListPublicKeys answer (`{"PublicKeyList": [{"Fingerprint", "Value"}, …]}`),
-/// as the AWS CLI prints it or as the wire carries it: `Value` is base64 of the key's base64
-/// text, which the CLI prints as it is; a `Value` that is base64 of the DER itself is taken
-/// too.
+/// as `aws cloudtrail list-public-keys` prints it: `Value` is base64 of the DER key, as the
+/// wire carries it. A `Value` encoded once more (as some SDKs print a decoded blob's text) is
+/// taken too.
 pub fn public_keys_from_list(json: &[u8]) -> Result<PublicKeys, PublicKeysError> {
     #[derive(Deserialize)]
     #[serde(rename_all = "PascalCase")]

@@ -30,8 +30,8 @@ pub(crate) struct ListPublicKeysOutput {
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub(crate) struct PublicKeyOutput {
-    /// A blob: base64 on the wire. Its bytes are the base64 text of the DER `RSAPublicKey`, as
-    /// AWS serves it (the AWS CLI's validator base64-decodes the value it gets once more).
+    /// A blob, base64 on the wire: the DER `RSAPublicKey` (PKCS #1). The AWS CLI leaves blobs
+    /// undecoded, and its validator base64-decodes this text into the DER it loads.
     value: String,
     validity_start_time: String,
     validity_end_time: String,
@@ -47,7 +47,7 @@ fn stamp(seconds: i64) -> String {
 impl From<SigningKey> for PublicKeyOutput {
     fn from(key: SigningKey) -> Self {
         Self {
-            value: data_encoding::BASE64.encode(key.public_key.as_bytes()),
+            value: key.public_key,
             validity_start_time: stamp(key.validity_start),
             validity_end_time: stamp(key.validity_end),
             fingerprint: key.fingerprint,

@@ -165,8 +165,10 @@ impl Deliverer {
 /// Starts the deliverer on a thread of its own, so that compressing and writing files never
 /// takes a worker from the requests.
 pub fn spawn(app: Arc<AppState>, config: DeliveryConfig) -> std::io::Result<Deliverer> {
+    // I/O for the S3-compatible endpoint's connections.
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_time()
+        .enable_io()
         .build()?;
     let (stop, mut stopped) = tokio::sync::oneshot::channel::<()>();
     let thread = std::thread::Builder::new()
