@@ -81,6 +81,20 @@ def totp(seed_base32, at, step=30, digits=6):
     return f"{value:0{digits}d}"
 
 
+def wait_for(predicate, timeout=60):
+    """Polls `predicate` until it returns something true, and returns that (a wait for work
+    the server does in the background; no timing is asserted)."""
+    import time
+
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError("timed out")
+
+
 def public_keys_file(server, path):
     """Writes ListPublicKeys' answer (every digest signing key since 2020, in the client's
     region) to `path` as `aws cloudtrail list-public-keys` prints it (the DER key base64-encoded,

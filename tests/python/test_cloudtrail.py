@@ -302,7 +302,7 @@ import subprocess
 import time
 import urllib.request
 
-from conftest import Rampart, public_keys_file
+from conftest import Rampart, public_keys_file, wait_for
 
 LOG_KEY = re.compile(
     r"^(?:(?P<prefix>.+)/)?AWSLogs/(?P<account>\d{12})/CloudTrail/(?P<region>[a-z0-9-]+)/"
@@ -330,16 +330,6 @@ def delivering(tmp_path_factory):
 
 def files_under(root, part):
     return sorted(str(p.relative_to(root)) for p in root.rglob("*.json.gz") if f"/{part}/" in str(p))
-
-
-def wait_for(predicate, timeout=20):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.25)
-    raise AssertionError("timed out")
 
 
 def delivered_records(bucket):

@@ -18,7 +18,8 @@ import botocore.exceptions
 import pytest
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from conftest import ACCESS_KEY_ID, ACCOUNT_ID, SECRET_ACCESS_KEY, Rampart, public_keys_file
+from conftest import (ACCESS_KEY_ID, ACCOUNT_ID, SECRET_ACCESS_KEY, Rampart, public_keys_file,
+                      wait_for)
 
 MAGIC = b"RAMPART-SSE-KMS/1\n"
 TRAIL = "sealed"
@@ -49,16 +50,6 @@ def error_code(call):
     with pytest.raises(botocore.exceptions.ClientError) as excinfo:
         call()
     return excinfo.value.response["Error"]["Code"]
-
-
-def wait_for(predicate, timeout=30):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError("timed out")
 
 
 @pytest.fixture(scope="module")

@@ -23,14 +23,13 @@ import os
 import socket
 import subprocess
 import sys
-import time
 import urllib.request
 import uuid
 
 import boto3
 import pytest
 
-from conftest import ACCESS_KEY_ID, ACCOUNT_ID, SECRET_ACCESS_KEY, Rampart
+from conftest import ACCESS_KEY_ID, ACCOUNT_ID, SECRET_ACCESS_KEY, Rampart, wait_for
 
 BUCKET = "trail-archive"
 TRAIL = "org-audit"
@@ -44,17 +43,6 @@ def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def wait_for(predicate, timeout=60):
-    """Polls `predicate` until it returns something true (no timing is asserted)."""
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.25)
-    raise AssertionError("timed out")
 
 
 @pytest.fixture(scope="module")
