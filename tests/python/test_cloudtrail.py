@@ -3,6 +3,7 @@ made with the right userIdentity (root, an IAM user, an assumed role), denied ca
 and no secret in any event."""
 
 import base64
+import datetime
 import json
 import uuid
 
@@ -497,3 +498,30 @@ def test_events_name_members_as_cloudtrail_does(rampart):
     key = record["responseElements"]["accessKey"]
     assert key["accessKeyId"] == response["AccessKey"]["AccessKeyId"] and key["status"] == "Active"
     assert "secretAccessKey" not in key and secret not in json.dumps(record)
+
+
+def test_list_public_keys_is_authorized_and_a_deny_stops_it(delivering):
+    wait_for(lambda: digests_with_files(delivering.bucket))
+    allowed, key_id, secret = make_user(delivering, doc(
+        {"Effect": "Allow", "Action": "cloudtrail:ListPublicKeys", "Resource": "*"}))
+    trail = delivering.client("cloudtrail", key=key_id, secret=secret)
+    keys = trail.list_public_keys()["PublicKeyList"]
+    # With no time range, the key signing now; it is the one the digests name.
+    assert len(keys) == 1
+    digest = digests_with_files(delivering.bucket)[-1][1]
+    assert keys[0]["Fingerprint"] == digest["digestPublicKeyFingerprint"]
+    assert keys[0]["Value"].startswith(b"\x30\x82")  # DER RSAPublicKey, 2048-bit
+    assert error_of(lambda: trail.list_public_keys(
+        StartTime=datetime.datetime(2026, 1, 2), EndTime=datetime.datetime(2026, 1, 1),
+    ))["Code"] == "InvalidTimeRangeException"
+    # An explicit Deny on the action stops it, as does having no Allow.
+    _, key_id, secret = make_user(delivering, doc(
+        {"Effect": "Allow", "Action": "cloudtrail:*", "Resource": "*"},
+        {"Effect": "Deny", "Action": "cloudtrail:ListPublicKeys", "Resource": "*"}))
+    denied = delivering.client("cloudtrail", key=key_id, secret=secret)
+    assert error_of(lambda: denied.list_public_keys())["Code"] == "AccessDeniedException"
+    assert denied.list_trails()["Trails"] is not None
+    _, key_id, secret = make_user(delivering, doc(
+        {"Effect": "Allow", "Action": "cloudtrail:LookupEvents", "Resource": "*"}))
+    unallowed = delivering.client("cloudtrail", key=key_id, secret=secret)
+    assert error_of(lambda: unallowed.list_public_keys())["Code"] == "AccessDeniedException"

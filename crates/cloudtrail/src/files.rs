@@ -544,6 +544,8 @@ fn file_time(key: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used, reason = "tests")]
+
     use super::*;
 
     #[test]
@@ -573,6 +575,23 @@ mod tests {
         assert_eq!(
             gunzip(&gzip(b"{\"Records\":[]}").unwrap()).unwrap(),
             b"{\"Records\":[]}"
+        );
+    }
+
+    #[test]
+    fn public_keys_read_as_the_cli_prints_them() {
+        let der = [0x30_u8, 0x82, 0x01, 0x0a, 0x02];
+        let once = data_encoding::BASE64.encode(&der);
+        let twice = data_encoding::BASE64.encode(once.as_bytes());
+        for value in [&once, &twice] {
+            let json = format!(r#"{{"PublicKeyList":[{{"Fingerprint":"ab","Value":"{value}"}}]}}"#);
+            let keys = public_keys_from_list(json.as_bytes()).unwrap();
+            assert_eq!(keys.get("ab").map(Vec::as_slice), Some(der.as_slice()));
+        }
+        assert!(public_keys_from_list(b"{}").is_err());
+        assert!(
+            public_keys_from_list(br#"{"PublicKeyList":[{"Fingerprint":"a","Value":"!"}]}"#)
+                .is_err()
         );
     }
 }
