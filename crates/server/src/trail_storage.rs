@@ -78,8 +78,19 @@ enum Target {
     Directory(PathBuf),
     S3 {
         endpoint: S3Endpoint,
-        clients: Arc<Mutex<HashMap<String, Arc<AmazonS3>>>>,
+        clients: Clients,
     },
+}
+
+/// One S3 client per bucket, kept for its connection pool.
+#[derive(Clone, Default)]
+struct Clients(Arc<Mutex<HashMap<String, Arc<AmazonS3>>>>);
+
+impl std::fmt::Debug for Clients {
+    // A client's own Debug shows its credentials: never printed.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Clients")
+    }
 }
 
 impl TrailStorage {
@@ -97,7 +108,7 @@ impl TrailStorage {
         Self {
             target: Target::S3 {
                 endpoint,
-                clients: Arc::default(),
+                clients: Clients::default(),
             },
             stored: Arc::default(),
             halt_after: None,
@@ -188,13 +199,14 @@ impl TrailStorage {
     }
 }
 
-/// The client of `bucket` (one per bucket, kept for the connection pool).
+/// The client of `bucket`.
 fn client(
     endpoint: &S3Endpoint,
-    clients: &Mutex<HashMap<String, Arc<AmazonS3>>>,
+    clients: &Clients,
     bucket: &str,
 ) -> Result<Arc<AmazonS3>, object_store::Error> {
     let mut clients = clients
+        .0
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
     if let Some(client) = clients.get(bucket) {
@@ -243,4 +255,27 @@ fn write_file(path: &Path, bytes: &[u8]) -> Result<(), StorageError> {
         file.sync_all().map_err(io)?;
     }
     std::fs::rename(&tmp, path).map_err(io)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::panic, reason = "tests")]
+
+    use super::*;
+
+    #[test]
+    fn no_secret_in_debug_output() {
+        let storage = TrailStorage::s3(S3Endpoint {
+            url: "http://127.0.0.1:9000".into(),
+            region: "us-east-1".into(),
+            access_key_id: "AKIDEXAMPLE".into(),
+            secret_access_key: "wJalrXUtnFEMIsecret".into(),
+        });
+        // With a bucket's client made (as after a first delivery).
+        if let Target::S3 { endpoint, clients } = &storage.target {
+            assert!(client(endpoint, clients, "trail-bucket").is_ok());
+        }
+        let shown = format!("{storage:?}");
+        assert!(shown.contains("AKIDEXAMPLE") && !shown.contains("wJalrXUtnFEMIsecret"));
+    }
 }
