@@ -361,8 +361,13 @@ async fn deliver_trail(
         let period_start = *state
             .digest_period_start
             .get_or_insert(now.unix_timestamp());
+        // A digest's key names its end to the second: never two in one second, or the second
+        // would replace the first.
         let due = now.unix_timestamp() - period_start
-            >= i64::try_from(config.digest_interval.as_secs()).unwrap_or(i64::MAX);
+            >= i64::try_from(config.digest_interval.as_secs()).unwrap_or(i64::MAX)
+            && state
+                .latest_digest_time
+                .is_none_or(|last| now.unix_timestamp() > last);
         if due {
             state.pending_digest = Some(now.unix_timestamp());
             if !save(store, trail, &state).await? {
@@ -948,6 +953,31 @@ mod tests {
         let digest: Digest = serde_json::from_slice(&files::gunzip(&bytes).unwrap()).unwrap();
         assert_eq!(digest.log_files.len(), 1);
         assert!(digest.previous_digest_signature.is_some());
+        let report = validate_clean(&app, &bucket);
+        assert_eq!((report.valid_digests, report.valid_logs), (2, 2));
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn two_rounds_in_one_second_write_one_digest() {
+        let dir = tempfile::tempdir().unwrap();
+        let app = AppState::for_tests(&dir);
+        let config = config(&dir);
+        make_trail(&app).await;
+        event(&app, 10).await;
+        let now = t0() + time::Duration::minutes(5);
+        deliver_once(&app, &config, now).await.unwrap();
+        let first = stored_state(&app).unwrap().digest_chains["us-east-1"].clone();
+        event(&app, 20).await;
+        deliver_once(&app, &config, now).await.unwrap();
+        let state = stored_state(&app).unwrap();
+        // The same second's digest key is not written again; the new file waits for the next.
+        assert_eq!(state.digest_chains["us-east-1"], first);
+        assert_eq!(state.undigested.len(), 1);
+        let later = now + time::Duration::seconds(1);
+        deliver_once(&app, &config, later).await.unwrap();
+        let state = stored_state(&app).unwrap();
+        assert!(state.undigested.is_empty());
+        let bucket = config.storage.bucket_dir("audit-bucket").unwrap();
         let report = validate_clean(&app, &bucket);
         assert_eq!((report.valid_digests, report.valid_logs), (2, 2));
     }
