@@ -79,3 +79,33 @@ def totp(seed_base32, at, step=30, digits=6):
     offset = mac[-1] & 0x0F
     value = (struct.unpack(">I", mac[offset:offset + 4])[0] & 0x7FFFFFFF) % 10**digits
     return f"{value:0{digits}d}"
+
+
+def wait_for(predicate, timeout=60):
+    """Polls `predicate` until it returns something true, and returns that (a wait for work
+    the server does in the background; no timing is asserted)."""
+    import time
+
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError("timed out")
+
+
+def public_keys_file(server, path):
+    """Writes ListPublicKeys' answer (every digest signing key since 2020, in the client's
+    region) to `path` as `aws cloudtrail list-public-keys` prints it (the DER key base64-encoded,
+    as the wire carries it): what `rampart trail validate --public-keys` reads. Returns `path`."""
+    import datetime
+    import json
+
+    keys = server.client("cloudtrail").list_public_keys(
+        StartTime=datetime.datetime(2020, 1, 1, tzinfo=datetime.timezone.utc))["PublicKeyList"]
+    assert keys, "ListPublicKeys lists no key"
+    path.write_text(json.dumps({"PublicKeyList": [
+        {"Fingerprint": k["Fingerprint"], "Value": base64.b64encode(k["Value"]).decode()}
+        for k in keys]}))
+    return path

@@ -3,6 +3,7 @@ made with the right userIdentity (root, an IAM user, an assumed role), denied ca
 and no secret in any event."""
 
 import base64
+import datetime
 import json
 import uuid
 
@@ -302,7 +303,7 @@ import subprocess
 import time
 import urllib.request
 
-from conftest import Rampart
+from conftest import Rampart, public_keys_file, wait_for
 
 LOG_KEY = re.compile(
     r"^(?:(?P<prefix>.+)/)?AWSLogs/(?P<account>\d{12})/CloudTrail/(?P<region>[a-z0-9-]+)/"
@@ -332,16 +333,6 @@ def files_under(root, part):
     return sorted(str(p.relative_to(root)) for p in root.rglob("*.json.gz") if f"/{part}/" in str(p))
 
 
-def wait_for(predicate, timeout=20):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.25)
-    raise AssertionError("timed out")
-
-
 def delivered_records(bucket):
     records = []
     for key in files_under(bucket, "CloudTrail"):
@@ -369,15 +360,10 @@ def test_files_appear_in_aws_layout_and_parse(delivering):
     assert "LatestDeliveryTime" in status
 
 
-def public_key(server):
-    with urllib.request.urlopen(server.endpoint + "/_rampart/trail-public-key") as response:
-        return json.load(response)["publicKey"]
-
-
 def validate(server, directory):
     return subprocess.run(
         [os.environ["RAMPART_BIN"], "trail", "validate", "--dir", str(directory),
-         "--public-key", public_key(server)],
+         "--public-keys", str(public_keys_file(server, directory.parent / f"{directory.name}-keys.json"))],
         capture_output=True, text=True)
 
 
@@ -442,7 +428,7 @@ def test_validate_catches_every_tamper(delivering, tmp_path):
 
     def delete_digest(d):
         (d / first_digest).unlink()
-        (d / (first_digest + ".sig")).unlink()
+        (d / (first_digest + ".metadata.json")).unlink()
 
     # Every digest after the first names its predecessor: a deleted one is missed by name.
     chained_to = second["previousDigestS3Object"]
@@ -512,3 +498,30 @@ def test_events_name_members_as_cloudtrail_does(rampart):
     key = record["responseElements"]["accessKey"]
     assert key["accessKeyId"] == response["AccessKey"]["AccessKeyId"] and key["status"] == "Active"
     assert "secretAccessKey" not in key and secret not in json.dumps(record)
+
+
+def test_list_public_keys_is_authorized_and_a_deny_stops_it(delivering):
+    wait_for(lambda: digests_with_files(delivering.bucket))
+    allowed, key_id, secret = make_user(delivering, doc(
+        {"Effect": "Allow", "Action": "cloudtrail:ListPublicKeys", "Resource": "*"}))
+    trail = delivering.client("cloudtrail", key=key_id, secret=secret)
+    keys = trail.list_public_keys()["PublicKeyList"]
+    # With no time range, the key signing now; it is the one the digests name.
+    assert len(keys) == 1
+    digest = digests_with_files(delivering.bucket)[-1][1]
+    assert keys[0]["Fingerprint"] == digest["digestPublicKeyFingerprint"]
+    assert keys[0]["Value"].startswith(b"\x30\x82")  # DER RSAPublicKey, 2048-bit
+    assert error_of(lambda: trail.list_public_keys(
+        StartTime=datetime.datetime(2026, 1, 2), EndTime=datetime.datetime(2026, 1, 1),
+    ))["Code"] == "InvalidTimeRangeException"
+    # An explicit Deny on the action stops it, as does having no Allow.
+    _, key_id, secret = make_user(delivering, doc(
+        {"Effect": "Allow", "Action": "cloudtrail:*", "Resource": "*"},
+        {"Effect": "Deny", "Action": "cloudtrail:ListPublicKeys", "Resource": "*"}))
+    denied = delivering.client("cloudtrail", key=key_id, secret=secret)
+    assert error_of(lambda: denied.list_public_keys())["Code"] == "AccessDeniedException"
+    assert denied.list_trails()["Trails"] is not None
+    _, key_id, secret = make_user(delivering, doc(
+        {"Effect": "Allow", "Action": "cloudtrail:LookupEvents", "Resource": "*"}))
+    unallowed = delivering.client("cloudtrail", key=key_id, secret=secret)
+    assert error_of(lambda: unallowed.list_public_keys())["Code"] == "AccessDeniedException"

@@ -18,7 +18,8 @@ import botocore.exceptions
 import pytest
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from conftest import ACCESS_KEY_ID, ACCOUNT_ID, SECRET_ACCESS_KEY, Rampart
+from conftest import (ACCESS_KEY_ID, ACCOUNT_ID, SECRET_ACCESS_KEY, Rampart, public_keys_file,
+                      wait_for)
 
 MAGIC = b"RAMPART-SSE-KMS/1\n"
 TRAIL = "sealed"
@@ -49,16 +50,6 @@ def error_code(call):
     with pytest.raises(botocore.exceptions.ClientError) as excinfo:
         call()
     return excinfo.value.response["Error"]["Code"]
-
-
-def wait_for(predicate, timeout=30):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError("timed out")
 
 
 @pytest.fixture(scope="module")
@@ -179,11 +170,6 @@ def test_log_files_are_encrypted_and_decrypt_to_their_records(server, trail, key
         EncryptionContext={"aws:cloudtrail:arn": TRAIL_ARN})) == "InvalidCiphertextException"
 
 
-def public_key(server):
-    with urllib.request.urlopen(server.endpoint + "/_rampart/trail-public-key") as response:
-        return json.load(response)["publicKey"]
-
-
 def rampart_trail(server, *args, key=ACCESS_KEY_ID, secret=SECRET_ACCESS_KEY):
     env = dict(os.environ, AWS_ACCESS_KEY_ID=key, AWS_SECRET_ACCESS_KEY=secret)
     env.pop("AWS_PROFILE", None)
@@ -198,12 +184,12 @@ def test_validate_and_decrypt_read_encrypted_files_through_kms(server, trail, tm
         for p in server.bucket.rglob("*.json.gz") if "/CloudTrail-Digest/" in str(p)))
     copy = tmp_path / "copy"
     shutil.copytree(server.bucket, copy)
-    validated = rampart_trail(server, "validate", "--dir", str(copy), "--public-key",
-                              public_key(server), "--endpoint", server.endpoint)
+    validated = rampart_trail(server, "validate", "--dir", str(copy), "--public-keys",
+                              str(public_keys_file(server, tmp_path / "keys.json")), "--endpoint", server.endpoint)
     assert validated.returncode == 0, validated.stdout + validated.stderr
     assert "0 invalid" in validated.stdout
     # Without KMS, encrypted files cannot be checked, and validate says so.
-    blind = rampart_trail(server, "validate", "--dir", str(copy), "--public-key", public_key(server))
+    blind = rampart_trail(server, "validate", "--dir", str(copy), "--public-keys", str(public_keys_file(server, tmp_path / "keys.json")))
     assert blind.returncode == 1 and "cannot be decrypted" in blind.stdout
     # `rampart trail decrypt` writes the gzip files S3 would return; they validate offline.
     out = tmp_path / "plain"
@@ -212,15 +198,15 @@ def test_validate_and_decrypt_read_encrypted_files_through_kms(server, trail, tm
     assert decrypted.returncode == 0, decrypted.stderr
     for path in log_files(out):
         assert json.loads(gzip.open(path).read())["Records"]
-    offline = rampart_trail(server, "validate", "--dir", str(out), "--public-key", public_key(server))
+    offline = rampart_trail(server, "validate", "--dir", str(out), "--public-keys", str(public_keys_file(server, tmp_path / "keys.json")))
     assert offline.returncode == 0, offline.stdout
     # A changed byte of an encrypted file is caught.
     target = log_files(copy)[0]
     raw = bytearray(target.read_bytes())
     raw[-20] ^= 1
     target.write_bytes(bytes(raw))
-    tampered = rampart_trail(server, "validate", "--dir", str(copy), "--public-key",
-                             public_key(server), "--endpoint", server.endpoint)
+    tampered = rampart_trail(server, "validate", "--dir", str(copy), "--public-keys",
+                             str(public_keys_file(server, tmp_path / "keys.json")), "--endpoint", server.endpoint)
     name = str(target.relative_to(copy))
     assert tampered.returncode == 1 and f"Log file {name} INVALID: hash value" in tampered.stdout
     # A reader the key policy does not allow to decrypt cannot read the files.
@@ -231,7 +217,7 @@ def test_validate_and_decrypt_read_encrypted_files_through_kms(server, trail, tm
     unchanged = tmp_path / "unchanged"
     shutil.copytree(server.bucket, unchanged)
     denied = rampart_trail(server, "validate", "--dir", str(unchanged),
-                           "--public-key", public_key(server), "--endpoint", server.endpoint,
+                           "--public-keys", str(public_keys_file(server, tmp_path / "keys.json")), "--endpoint", server.endpoint,
                            key=access["AccessKeyId"], secret=access["SecretAccessKey"])
     assert denied.returncode == 1 and "AccessDeniedException" in denied.stdout
 

@@ -18,7 +18,7 @@ import boto3
 import botocore.exceptions
 import pytest
 
-from conftest import ACCOUNT_ID, Rampart
+from conftest import ACCOUNT_ID, Rampart, wait_for
 
 DRY_RUN_MESSAGE = "The request would have succeeded, but the DryRun option is set."
 
@@ -39,16 +39,6 @@ def error_of(call):
     with pytest.raises(botocore.exceptions.ClientError) as excinfo:
         call()
     return excinfo.value.response["Error"]
-
-
-def wait_for(predicate, timeout=20):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError("timed out")
 
 
 class User:

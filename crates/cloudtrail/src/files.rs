@@ -1,9 +1,12 @@
-//! Trail files as AWS lays them out in a bucket: gzip JSON log files, hourly digest files that
-//! list each log file's SHA-256 and chain to the previous digest, their signatures, and the
-//! offline check of the whole chain (`rampart trail validate`).
+//! Trail files as AWS lays them out in a bucket: gzip JSON log files, hourly digest files per
+//! region that list each log file's SHA-256 and chain to that region's previous digest, their
+//! SHA256withRSA signatures, and the offline check of the whole chain (`rampart trail
+//! validate`).
 //!
-//! S3 keeps a digest's signature in the object's metadata; a directory has none, so the
-//! signature sits beside the digest in `<digest key>.sig` (hex), standing for that metadata.
+//! S3 keeps a digest's signature and algorithm in the object's user metadata
+//! (`x-amz-meta-signature`, `x-amz-meta-signature-algorithm`); a directory has none, so they sit
+//! beside the digest in `<digest key>.metadata.json`, `{"signature": …, "signature-algorithm":
+//! …}`, the metadata as S3 returns it.
 //!
 //! A trail with a KMS key has its log files encrypted (sse_kms.rs); digests are not, as AWS
 //! encrypts them with S3-managed keys only. Digests hash a log file's uncompressed plaintext,
@@ -15,14 +18,30 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 use aws_lc_rs::digest::{SHA256, digest};
-use aws_lc_rs::signature::{ED25519, UnparsedPublicKey};
+use aws_lc_rs::signature::{RSA_PKCS1_2048_8192_SHA256, UnparsedPublicKey};
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
 use crate::sse_kms;
 
-/// The signing algorithm digests name.
-pub const SIGNATURE_ALGORITHM: &str = "Ed25519";
+pub use crate::signing_keys::SIGNATURE_ALGORITHM;
+
+/// The user metadata names (after `x-amz-meta-`) of a digest's signature and algorithm.
+pub const SIGNATURE_METADATA: &str = "signature";
+/// See [`SIGNATURE_METADATA`].
+pub const SIGNATURE_ALGORITHM_METADATA: &str = "signature-algorithm";
+/// What a bucket directory keeps beside a digest for its object metadata.
+pub const METADATA_SUFFIX: &str = ".metadata.json";
+
+/// A digest object's metadata: its signature (hex) and the algorithm.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DigestMetadata {
+    /// The signature, hex.
+    pub signature: String,
+    /// `SHA256withRSA`.
+    #[serde(rename = "signature-algorithm")]
+    pub signature_algorithm: String,
+}
 
 /// `[prefix/]AWSLogs/<account>/CloudTrail/<region>/YYYY/MM/DD/<account>_CloudTrail_<region>_<YYYYMMDDTHHmmZ>_<id>.json.gz`.
 pub fn log_file_key(
@@ -40,12 +59,14 @@ pub fn log_file_key(
     )
 }
 
-/// `[prefix/]AWSLogs/<account>/CloudTrail-Digest/<region>/YYYY/MM/DD/<account>_CloudTrail-Digest_<region>_<trail>_<region>_<YYYYMMDDTHHmmssZ>.json.gz`.
+/// `[prefix/]AWSLogs/<account>/CloudTrail-Digest/<region>/YYYY/MM/DD/<account>_CloudTrail-Digest_<region>_<trail>_<home region>_<YYYYMMDDTHHmmssZ>.json.gz`:
+/// `region` is the region whose log files the digest lists, `home_region` the trail's.
 pub fn digest_key(
     prefix: Option<&str>,
     account: &str,
     region: &str,
     trail: &str,
+    home_region: &str,
     time: time::OffsetDateTime,
 ) -> String {
     let (y, m, d) = (time.year(), u8::from(time.month()), time.day());
@@ -56,9 +77,15 @@ pub fn digest_key(
         time.second()
     );
     format!(
-        "{}AWSLogs/{account}/CloudTrail-Digest/{region}/{y:04}/{m:02}/{d:02}/{account}_CloudTrail-Digest_{region}_{trail}_{region}_{stamp}.json.gz",
+        "{}AWSLogs/{account}/CloudTrail-Digest/{region}/{y:04}/{m:02}/{d:02}/{account}_CloudTrail-Digest_{region}_{trail}_{home_region}_{stamp}.json.gz",
         prefix_path(prefix)
     )
+}
+
+/// The region of a log file, from its key (`…/CloudTrail/<region>/…`).
+pub fn log_file_region(key: &str) -> Option<&str> {
+    let (_, rest) = key.split_once("/CloudTrail/")?;
+    rest.split('/').next().filter(|r| !r.is_empty())
 }
 
 fn prefix_path(prefix: Option<&str>) -> String {
@@ -105,7 +132,7 @@ pub struct DigestLogFile {
     pub oldest_event_time: String,
 }
 
-/// A digest file's content, in AWS's field names.
+/// A digest file's content: AWS's fields, in the order AWS writes them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Digest {
@@ -113,27 +140,31 @@ pub struct Digest {
     pub aws_account_id: String,
     /// Start of the period covered.
     pub digest_start_time: String,
-    /// End of the period covered.
+    /// End of the period covered (the time in the digest's key).
     pub digest_end_time: String,
     /// The bucket of this digest.
     pub digest_s3_bucket: String,
     /// This digest's key.
     pub digest_s3_object: String,
-    /// The previous digest's bucket (`null` for the first).
+    /// Hex fingerprint of the public key that verifies this digest.
+    pub digest_public_key_fingerprint: String,
+    /// `SHA256withRSA`.
+    pub digest_signature_algorithm: String,
+    /// The newest event time of the listed log files (`null` when none).
+    pub newest_event_time: Option<String>,
+    /// The oldest event time of the listed log files (`null` when none).
+    pub oldest_event_time: Option<String>,
+    /// The previous digest's bucket (`null` for the first of a chain).
     pub previous_digest_s3_bucket: Option<String>,
     /// The previous digest's key (`null` for the first).
     pub previous_digest_s3_object: Option<String>,
     /// SHA-256 (hex) of the previous digest's uncompressed content.
     pub previous_digest_hash_value: Option<String>,
-    /// Always `SHA-256` when there is a previous digest.
+    /// `SHA-256` when there is a previous digest.
     pub previous_digest_hash_algorithm: Option<String>,
     /// The previous digest's signature (hex).
     pub previous_digest_signature: Option<String>,
-    /// SHA-256 (hex) of the public key that verifies this digest.
-    pub digest_public_key_fingerprint: String,
-    /// The signature algorithm.
-    pub digest_signature_algorithm: String,
-    /// The log files delivered in the period.
+    /// The log files of the region delivered in the period.
     pub log_files: Vec<DigestLogFile>,
 }
 
@@ -285,14 +316,79 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), ValidateError> {
     Ok(())
 }
 
-/// Checks the trail files under `dir` (a bucket directory) against `public_key` (the raw
-/// Ed25519 public key Rampart serves): every digest's signature, the chain of digests, every
-/// listed log file's hash (encrypted files decrypted with data keys from `keys`), and that no
-/// unlisted log file sits in a digested period. Only digests whose end time falls in
-/// [`start`, `end`] (RFC 3339, compared as text) are checked.
+/// The public keys a validation trusts: fingerprint → DER `RSAPublicKey`.
+pub type PublicKeys = BTreeMap<String, Vec<u8>>;
+
+/// Why a list of public keys could not be read.
+#[derive(Debug, thiserror::Error)]
+#[error("not a ListPublicKeys answer: {0}")]
+pub struct PublicKeysError(String);
+
+/// The keys of a ListPublicKeys answer (`{"PublicKeyList": [{"Fingerprint", "Value"}, …]}`),
+/// as `aws cloudtrail list-public-keys` prints it: `Value` is base64 of the DER key, as the
+/// wire carries it. A `Value` encoded once more (as some SDKs print a decoded blob's text) is
+/// taken too.
+pub fn public_keys_from_list(json: &[u8]) -> Result<PublicKeys, PublicKeysError> {
+    #[derive(Deserialize)]
+    #[serde(rename_all = "PascalCase")]
+    struct Answer {
+        public_key_list: Vec<Entry>,
+    }
+    #[derive(Deserialize)]
+    #[serde(rename_all = "PascalCase")]
+    struct Entry {
+        fingerprint: String,
+        value: String,
+    }
+    let answer: Answer =
+        serde_json::from_slice(json).map_err(|e| PublicKeysError(e.to_string()))?;
+    let b64 = |text: &[u8]| {
+        data_encoding::BASE64
+            .decode(text)
+            .map_err(|_| PublicKeysError("a Value is not base64".to_owned()))
+    };
+    let mut keys = PublicKeys::new();
+    for entry in answer.public_key_list {
+        let once = b64(entry.value.as_bytes())?;
+        // A DER key starts with a SEQUENCE tag; base64 text never does.
+        let der = if once.first() == Some(&0x30) {
+            once
+        } else {
+            b64(&once)?
+        };
+        keys.insert(entry.fingerprint, der);
+    }
+    Ok(keys)
+}
+
+/// The metadata stored beside the digest at `path`, if any.
+fn digest_metadata(path: &Path) -> Option<DigestMetadata> {
+    let bytes = std::fs::read(format!("{}{METADATA_SUFFIX}", path.display())).ok()?;
+    serde_json::from_slice(&bytes).ok()
+}
+
+/// Whether `signature` (hex) is `key`'s SHA256withRSA signature of the string to sign of
+/// `digest` whose uncompressed content hashes to `hash`.
+pub fn signature_verifies(key: &[u8], digest: &Digest, hash: &str, signature: &str) -> bool {
+    let verifier = UnparsedPublicKey::new(&RSA_PKCS1_2048_8192_SHA256, key);
+    data_encoding::HEXLOWER_PERMISSIVE
+        .decode(signature.as_bytes())
+        .is_ok_and(|raw| {
+            verifier
+                .verify(string_to_sign(digest, hash).as_bytes(), &raw)
+                .is_ok()
+        })
+}
+
+/// Checks the trail files under `dir` (a bucket directory) against `public_keys` (what
+/// ListPublicKeys serves, by fingerprint): every digest's signature with the key its
+/// fingerprint names, each region's chain of digests, every listed log file's hash (encrypted
+/// files decrypted with data keys from `keys`), and that no unlisted log file sits in a
+/// digested period. Only digests whose end time falls in [`start`, `end`] (RFC 3339, compared
+/// as text) are checked.
 pub fn validate(
     dir: &Path,
-    public_key: &[u8],
+    public_keys: &PublicKeys,
     start: Option<&str>,
     end: Option<&str>,
     keys: &mut dyn DataKeys,
@@ -314,8 +410,6 @@ pub fn validate(
             logs.insert(key);
         }
     }
-    let verifier = UnparsedPublicKey::new(&ED25519, public_key);
-    let fingerprint = sha256_hex(public_key);
     let mut report = Report::default();
     // key → (digest, content hash, signature), for digests whose signature verifies.
     let mut verified: BTreeMap<String, (Digest, String, String)> = BTreeMap::new();
@@ -327,26 +421,22 @@ pub fn validate(
                 let digest: Digest = serde_json::from_slice(&raw).ok()?;
                 Some((digest, sha256_hex(&raw)))
             });
-        let signature = std::fs::read_to_string(format!("{}.sig", path.display()))
-            .ok()
-            .map(|s| s.trim().to_owned());
-        let ok = match (&parsed, &signature) {
-            (Some((digest, hash)), Some(sig)) => {
+        let metadata = digest_metadata(path);
+        let ok = match (&parsed, &metadata) {
+            (Some((digest, hash)), Some(meta)) => {
                 digest.digest_s3_object == *key
-                    && digest.digest_public_key_fingerprint == fingerprint
-                    && data_encoding::HEXLOWER
-                        .decode(sig.as_bytes())
-                        .is_ok_and(|raw| {
-                            verifier
-                                .verify(string_to_sign(digest, hash).as_bytes(), &raw)
-                                .is_ok()
+                    && meta.signature_algorithm == SIGNATURE_ALGORITHM
+                    && public_keys
+                        .get(&digest.digest_public_key_fingerprint)
+                        .is_some_and(|public| {
+                            signature_verifies(public, digest, hash, &meta.signature)
                         })
             }
             _ => false,
         };
-        match (ok, parsed, signature) {
-            (true, Some((digest, hash)), Some(sig)) => {
-                verified.insert(key.clone(), (digest, hash, sig));
+        match (ok, parsed, metadata) {
+            (true, Some((digest, hash)), Some(meta)) => {
+                verified.insert(key.clone(), (digest, hash, meta.signature));
             }
             _ => report.findings.push(Finding::DigestInvalid(key.clone())),
         }
@@ -356,16 +446,20 @@ pub fn validate(
             && end.is_none_or(|e| d.digest_end_time.as_str() <= e)
     };
     let mut listed = BTreeSet::new();
-    let mut newest_end: Option<String> = None;
+    // The start of the newest digest's period.
+    let mut newest: Option<(String, String)> = None;
     for (key, (digest, _, _)) in &verified {
         for file in &digest.log_files {
             listed.insert(file.s3_object.clone());
         }
-        if newest_end
+        if newest
             .as_ref()
-            .is_none_or(|n| digest.digest_end_time > *n)
+            .is_none_or(|(end, _)| digest.digest_end_time > *end)
         {
-            newest_end = Some(digest.digest_end_time.clone());
+            newest = Some((
+                digest.digest_end_time.clone(),
+                digest.digest_start_time.clone(),
+            ));
         }
         if !in_range(digest) {
             continue;
@@ -416,11 +510,13 @@ pub fn validate(
             }
         }
     }
-    // A log file named for a time the newest digest already covers, yet listed nowhere, was
-    // put there by someone else.
-    if let Some(newest_end) = newest_end {
+    // A log file whose events all precede the newest digest's period (its name gives the
+    // minute of its newest event), yet listed nowhere, was put there by someone else. One
+    // delivered after the newest digest (events of its period still being delivered) is not
+    // counted.
+    if let Some((_, newest_start)) = newest {
         for key in logs.difference(&listed) {
-            if file_time(key).is_some_and(|t| t.as_str() < newest_end.as_str()) {
+            if file_time(key).is_some_and(|t| t.as_str() < newest_start.as_str()) {
                 report.findings.push(Finding::LogInserted(key.clone()));
             }
         }
@@ -428,8 +524,8 @@ pub fn validate(
     Ok(report)
 }
 
-/// The `YYYY-MM-DDTHH:MM` of a log file's name (its `_YYYYMMDDTHHmmZ_` part), as RFC 3339
-/// text for comparisons with digest times.
+/// The last second of the minute a log file's name gives (its `_YYYYMMDDTHHmmZ_` part), as
+/// RFC 3339 text for comparisons with digest times.
 fn file_time(key: &str) -> Option<String> {
     let name = key.rsplit('/').next()?;
     let stamp = name
@@ -437,7 +533,7 @@ fn file_time(key: &str) -> Option<String> {
         .find(|p| p.len() == 14 && p.ends_with('Z') && p.contains('T'))?;
     let (date, time) = stamp.split_once('T')?;
     Some(format!(
-        "{}-{}-{}T{}:{}:00Z",
+        "{}-{}-{}T{}:{}:59Z",
         date.get(0..4)?,
         date.get(4..6)?,
         date.get(6..8)?,
@@ -448,6 +544,8 @@ fn file_time(key: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used, reason = "tests")]
+
     use super::*;
 
     #[test]
@@ -458,12 +556,17 @@ mod tests {
             "p/AWSLogs/123456789012/CloudTrail/us-east-1/2026/11/24/123456789012_CloudTrail_us-east-1_20261124T1205Z_abc.json.gz"
         );
         assert_eq!(
-            digest_key(None, "123456789012", "us-east-1", "main", t),
-            "AWSLogs/123456789012/CloudTrail-Digest/us-east-1/2026/11/24/123456789012_CloudTrail-Digest_us-east-1_main_us-east-1_20261124T120509Z.json.gz"
+            digest_key(None, "123456789012", "eu-west-1", "main", "us-east-1", t),
+            "AWSLogs/123456789012/CloudTrail-Digest/eu-west-1/2026/11/24/123456789012_CloudTrail-Digest_eu-west-1_main_us-east-1_20261124T120509Z.json.gz"
         );
         assert_eq!(
+            log_file_region("p/AWSLogs/1/CloudTrail/eu-west-1/2026/11/24/x.json.gz"),
+            Some("eu-west-1")
+        );
+        assert_eq!(log_file_region("AWSLogs/1/CloudTrail-Digest/x"), None);
+        assert_eq!(
             file_time("x/123456789012_CloudTrail_us-east-1_20261124T1205Z_abc.json.gz").as_deref(),
-            Some("2026-11-24T12:05:00Z")
+            Some("2026-11-24T12:05:59Z")
         );
     }
 
@@ -472,6 +575,23 @@ mod tests {
         assert_eq!(
             gunzip(&gzip(b"{\"Records\":[]}").unwrap()).unwrap(),
             b"{\"Records\":[]}"
+        );
+    }
+
+    #[test]
+    fn public_keys_read_as_the_cli_prints_them() {
+        let der = [0x30_u8, 0x82, 0x01, 0x0a, 0x02];
+        let once = data_encoding::BASE64.encode(&der);
+        let twice = data_encoding::BASE64.encode(once.as_bytes());
+        for value in [&once, &twice] {
+            let json = format!(r#"{{"PublicKeyList":[{{"Fingerprint":"ab","Value":"{value}"}}]}}"#);
+            let keys = public_keys_from_list(json.as_bytes()).unwrap();
+            assert_eq!(keys.get("ab").map(Vec::as_slice), Some(der.as_slice()));
+        }
+        assert!(public_keys_from_list(b"{}").is_err());
+        assert!(
+            public_keys_from_list(br#"{"PublicKeyList":[{"Fingerprint":"a","Value":"!"}]}"#)
+                .is_err()
         );
     }
 }

@@ -2,7 +2,8 @@
 //! that the server's audit step appends to (one event per call, in the call's transaction).
 //!
 //! Operations are declared in [`CloudTrail::new`]: `trails.rs` holds the trail family,
-//! `tags.rs` their tags, `insights.rs` their Insights selectors, `lookup.rs` LookupEvents. The server's deliverer reads [`TrailRecord`]s and keeps a
+//! `tags.rs` their tags, `insights.rs` their Insights selectors, `lookup.rs` LookupEvents, `public_keys.rs` ListPublicKeys (the digest signing keys of
+//! `signing_keys.rs`). The server's deliverer reads [`TrailRecord`]s and keeps a
 //! [`DeliveryState`] per trail.
 #![deny(missing_docs)]
 
@@ -11,6 +12,8 @@ mod error;
 pub mod files;
 mod insights;
 mod lookup;
+mod public_keys;
+pub mod signing_keys;
 pub mod sse_kms;
 mod tags;
 mod trails;
@@ -20,7 +23,7 @@ mod tests;
 
 pub use error::CloudTrailError;
 pub use trails::{
-    DELIVERY_NS, DeliveryState, TRAILS_NS, TrailRecord, all_trails, delivery_state,
+    DELIVERY_NS, DeliveryState, DigestLink, TRAILS_NS, TrailRecord, all_trails, delivery_state,
     save_delivery_state, trail_arn,
 };
 
@@ -114,6 +117,11 @@ impl CloudTrail {
                     .resources(tags::tagged_resources),
                 Operation::read("ListTags", "cloudtrail:ListTags", tags::list_tags)
                     .resources(tags::tagged_resources),
+                Operation::read(
+                    "ListPublicKeys",
+                    "cloudtrail:ListPublicKeys",
+                    public_keys::list_public_keys,
+                ),
                 Operation::read(
                     "LookupEvents",
                     "cloudtrail:LookupEvents",

@@ -96,7 +96,7 @@ fn attribute(attribute: &LookupAttribute) -> Result<JournalAttribute, CloudTrail
     })
 }
 
-fn seconds(text: &str) -> Result<i64, CloudTrailError> {
+pub(crate) fn seconds(text: &str) -> Result<i64, CloudTrailError> {
     OffsetDateTime::parse(text, &Rfc3339)
         .map(OffsetDateTime::unix_timestamp)
         .map_err(|_| CloudTrailError::InvalidTimeRange(format!("Invalid time: {text}")))

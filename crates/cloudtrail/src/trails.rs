@@ -206,11 +206,14 @@ pub struct DeliveryState {
     pub latest_delivery_time: Option<i64>,
     /// When a digest file was last delivered (Unix seconds).
     pub latest_digest_time: Option<i64>,
-    /// The last digest's object key and signature, which the next digest chains to.
-    pub previous_digest: Option<(String, String)>,
-    /// SHA-256 (hex) of the last digest's uncompressed content.
+    /// Each region's last digest, which that region's next digest chains to (AWS keeps one
+    /// chain per region a trail logs).
     #[serde(default)]
-    pub previous_digest_hash: Option<String>,
+    pub digest_chains: std::collections::BTreeMap<String, DigestLink>,
+    /// A digest round under way: its end time (Unix seconds). Set before any digest is
+    /// written, so a round cut by a crash is redone with the same time, names and bytes.
+    #[serde(default)]
+    pub pending_digest: Option<i64>,
     /// When delivery was last attempted (Unix seconds).
     #[serde(default)]
     pub latest_delivery_attempt_time: Option<i64>,
@@ -222,11 +225,23 @@ pub struct DeliveryState {
     #[serde(default)]
     pub latest_delivery_error: Option<String>,
     /// Log files delivered since the last digest: (key, SHA-256 hex, first and last event
-    /// times in Unix seconds).
+    /// times in Unix seconds). Each file's region is in its key.
     #[serde(default)]
     pub undigested: Vec<(String, String, i64, i64)>,
     /// When the current digest period began (Unix seconds).
     pub digest_period_start: Option<i64>,
+}
+
+/// A region's last digest: what the next digest of the region names as its previous one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DigestLink {
+    /// Its object key.
+    pub key: String,
+    /// Its signature (hex).
+    pub signature: String,
+    /// SHA-256 (hex) of its uncompressed content.
+    pub hash: String,
 }
 
 /// `trail`'s delivery progress: the stored one if it is this trail's, else none yet (a state

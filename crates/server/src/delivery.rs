@@ -1,11 +1,16 @@
 //! The deliverer: a background task that turns the journal into each logging trail's log
-//! files (gzip JSON `{"Records":[…]}` in AWS's key layout, in a directory standing for the
-//! trail's bucket) and, with log file validation on, signed digest files chaining to each other.
+//! files (gzip JSON `{"Records":[…]}` in AWS's key layout, in the trail's bucket: a directory
+//! standing for it, or the bucket of an S3-compatible store, trail_storage.rs) and, with log
+//! file validation on, digest files per region, signed SHA256withRSA with the region's key
+//! (rampart_cloudtrail::signing_keys), each chaining to the region's previous digest.
 //!
 //! Exactly once across crashes: before writing files the deliverer records the journal range
 //! it is delivering (`pending`); file names and contents are a pure function of that range, so
-//! after a crash the same files are written again over any partial ones, and only then is the
-//! position advanced. A restart neither loses nor repeats an event.
+//! after a crash the same files are written again over any partial ones (the same keys, the
+//! same bytes), and only then is the position advanced. Digests likewise: the round's end time
+//! is recorded first (`pending_digest`), and a cut round is finished with it, before anything
+//! else, giving the same keys and bytes (PKCS #1 v1.5 signatures are deterministic). A restart
+//! neither loses nor repeats an event or a file.
 //!
 //! A round works from a snapshot of the trails, so a trail can be deleted (and made again
 //! under its name) while it is delivered: its progress is written only if the trail is still
@@ -23,13 +28,13 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use aws_lc_rs::signature::{Ed25519KeyPair, KeyPair};
 use rampart_cloudtrail::encryption::{
     EncryptLogError, data_key_call, log_file_context, seal_log_file,
 };
 use rampart_cloudtrail::files::{self, Digest, DigestLogFile};
+use rampart_cloudtrail::signing_keys::{self, SigningKey, SigningKeyError};
 use rampart_cloudtrail::{
-    DeliveryState, TrailRecord, all_trails, delivery_state, save_delivery_state,
+    DeliveryState, DigestLink, TrailRecord, all_trails, delivery_state, save_delivery_state,
 };
 use rampart_crypto::RootKey;
 use rampart_service::aws_timestamp;
@@ -39,35 +44,39 @@ use time::OffsetDateTime;
 
 use crate::calls::call_as_service;
 use crate::state::AppState;
+use crate::trail_storage::{S3Endpoint, StorageError, TrailStorage};
 
 /// AWS delivers about every five minutes.
 const DEFAULT_INTERVAL: Duration = Duration::from_secs(300);
 /// AWS writes digests hourly.
 const DEFAULT_DIGEST_INTERVAL: Duration = Duration::from_secs(3600);
+/// How long a digest signing key signs before the next one replaces it (AWS states no
+/// period; it rotates its regional keys from time to time and lists each for its window).
+const DEFAULT_KEY_ROTATION: Duration = Duration::from_secs(30 * 24 * 3600);
 /// Journal entries read per batch.
 const BATCH: usize = 5000;
-/// Where the digest signing key is kept (sealed under the root key).
-const KEY_NS: &str = "cloudtrail/signing";
-const KEY_ID: &str = "ed25519";
-/// Binds the sealed signing key to its purpose.
-const KEY_CONTEXT: &[u8] = b"rampart cloudtrail digest signing key";
 
 /// Where and how often to deliver.
 #[derive(Debug, Clone)]
 pub struct DeliveryConfig {
-    /// The directory holding one directory per bucket.
-    pub buckets_dir: PathBuf,
+    /// Where the files go: bucket directories, or an S3-compatible store.
+    pub storage: TrailStorage,
     /// Time between deliveries.
     pub interval: Duration,
     /// Time between digest files.
     pub digest_interval: Duration,
+    /// How long each digest signing key signs.
+    pub key_rotation: Duration,
 }
 
 impl DeliveryConfig {
-    /// `<data-dir>/buckets`, every 5 minutes, digests hourly; overridden by
-    /// `RAMPART_BUCKETS_DIR`, `RAMPART_TRAIL_DELIVERY_SECONDS` and
-    /// `RAMPART_TRAIL_DIGEST_SECONDS` (for tests).
-    pub fn from_env(data_dir: &Path) -> Self {
+    /// Bucket directories under `<data-dir>/buckets` (or `RAMPART_BUCKETS_DIR`), or the
+    /// buckets of the S3-compatible `s3` endpoint when given; every 5 minutes, digests hourly,
+    /// signing keys replaced every 30 days; overridden by `RAMPART_TRAIL_DELIVERY_SECONDS`,
+    /// `RAMPART_TRAIL_DIGEST_SECONDS` and `RAMPART_TRAIL_KEY_ROTATION_SECONDS`.
+    /// `RAMPART_TRAIL_TEST_HALT_AFTER_OBJECTS` stops delivery dead after that many objects, for
+    /// crash tests.
+    pub fn from_env(data_dir: &Path, s3: Option<S3Endpoint>) -> Self {
         let seconds = |name: &str, default: Duration| {
             std::env::var(name)
                 .ok()
@@ -75,11 +84,21 @@ impl DeliveryConfig {
                 .filter(|v| *v > 0.0)
                 .map_or(default, Duration::from_secs_f64)
         };
+        let storage = match s3 {
+            Some(endpoint) => TrailStorage::s3(endpoint),
+            None => TrailStorage::directory(
+                std::env::var_os("RAMPART_BUCKETS_DIR")
+                    .map_or_else(|| data_dir.join("buckets"), PathBuf::from),
+            ),
+        };
+        let halt_after = std::env::var("RAMPART_TRAIL_TEST_HALT_AFTER_OBJECTS")
+            .ok()
+            .and_then(|v| v.parse().ok());
         Self {
-            buckets_dir: std::env::var_os("RAMPART_BUCKETS_DIR")
-                .map_or_else(|| data_dir.join("buckets"), PathBuf::from),
+            storage: storage.halting_after(halt_after),
             interval: seconds("RAMPART_TRAIL_DELIVERY_SECONDS", DEFAULT_INTERVAL),
             digest_interval: seconds("RAMPART_TRAIL_DIGEST_SECONDS", DEFAULT_DIGEST_INTERVAL),
+            key_rotation: seconds("RAMPART_TRAIL_KEY_ROTATION_SECONDS", DEFAULT_KEY_ROTATION),
         }
     }
 }
@@ -90,17 +109,20 @@ pub enum DeliveryError {
     /// The store failed.
     #[error("store: {0}")]
     Store(#[from] StoreError),
-    /// A file could not be written.
-    #[error("writing {path}: {source}")]
+    /// A file could not be made.
+    #[error("making {path}: {source}")]
     Io {
         /// The file.
         path: String,
         /// The cause.
         source: std::io::Error,
     },
+    /// A file could not be stored.
+    #[error("{0}")]
+    Storage(#[from] StorageError),
     /// The signing key could not be made or opened.
-    #[error("the digest signing key is unusable")]
-    Key,
+    #[error("{0}")]
+    Key(#[from] SigningKeyError),
     /// KMS would not encrypt a log file with the trail's key.
     #[error("encrypting a log file: {0}")]
     Encryption(#[from] EncryptLogError),
@@ -111,7 +133,15 @@ impl DeliveryError {
     fn delivery_error(&self) -> String {
         match self {
             Self::Encryption(e) => e.code.clone(),
-            Self::Store(_) | Self::Io { .. } | Self::Key => "InternalError".to_owned(),
+            Self::Storage(StorageError::S3 { source, .. }) => match source.as_ref() {
+                object_store::Error::NotFound { .. } => "NoSuchBucket".to_owned(),
+                object_store::Error::PermissionDenied { .. }
+                | object_store::Error::Unauthenticated { .. } => "AccessDenied".to_owned(),
+                _ => "InternalError".to_owned(),
+            },
+            Self::Store(_) | Self::Io { .. } | Self::Storage(_) | Self::Key(_) => {
+                "InternalError".to_owned()
+            }
         }
     }
 }
@@ -135,8 +165,10 @@ impl Deliverer {
 /// Starts the deliverer on a thread of its own, so that compressing and writing files never
 /// takes a worker from the requests.
 pub fn spawn(app: Arc<AppState>, config: DeliveryConfig) -> std::io::Result<Deliverer> {
+    // I/O for the S3-compatible endpoint's connections.
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_time()
+        .enable_io()
         .build()?;
     let (stop, mut stopped) = tokio::sync::oneshot::channel::<()>();
     let thread = std::thread::Builder::new()
@@ -164,49 +196,56 @@ pub fn spawn(app: Arc<AppState>, config: DeliveryConfig) -> std::io::Result<Deli
     })
 }
 
-/// The digest signing key pair, made on first use.
+/// The key that signs `region`'s digests at `at`: the stored one valid then, else a new one
+/// valid from `at` for the rotation period (the first one stored wins).
 async fn signing_key(
-    store: &Arc<dyn Store>,
-    root_key: &Arc<RootKey>,
-) -> Result<Ed25519KeyPair, DeliveryError> {
-    let sealed = store
-        .read_with(|tx| tx.get(KEY_NS, KEY_ID))
-        .map_err(|e: StoreError| e)?;
-    let sealed = match sealed {
-        Some(sealed) => sealed,
-        None => {
-            let rng = aws_lc_rs::rand::SystemRandom::new();
-            let pkcs8 = Ed25519KeyPair::generate_pkcs8(&rng).map_err(|_| DeliveryError::Key)?;
-            let fresh = root_key.seal(pkcs8.as_ref(), KEY_CONTEXT);
-            // Writes are serialized: the first key stored wins, whoever made it.
-            store
-                .write_with(move |tx| match tx.get(KEY_NS, KEY_ID)? {
-                    Some(existing) => Ok::<_, StoreError>(existing),
-                    None => {
-                        tx.put(KEY_NS, KEY_ID, &fresh)?;
-                        Ok(fresh)
-                    }
-                })
-                .await?
-        }
-    };
-    let pkcs8 = root_key
-        .open(&sealed, KEY_CONTEXT)
-        .map_err(|_| DeliveryError::Key)?;
-    Ed25519KeyPair::from_pkcs8(pkcs8.expose()).map_err(|_| DeliveryError::Key)
+    app: &Arc<AppState>,
+    config: &DeliveryConfig,
+    region: &str,
+    at: i64,
+) -> Result<SigningKey, DeliveryError> {
+    if let Some(key) = app
+        .store
+        .read_with(|tx| signing_keys::key_at(tx, region, at))
+        .map_err(|e: StoreError| e)?
+    {
+        return Ok(key);
+    }
+    let period = i64::try_from(config.key_rotation.as_secs()).unwrap_or(i64::MAX);
+    let fresh = signing_keys::generate(&app.root_key, region, at, period)?;
+    let key = app
+        .store
+        .write_with(move |tx| signing_keys::install(tx, fresh))
+        .await?;
+    Ok(key)
 }
 
-/// The raw Ed25519 public key that verifies digest signatures (what `rampart trail validate`
-/// takes), made on first use.
-pub async fn public_key(
+/// Replaces the digest signing key of every region that has one (and of `regions`) now: the
+/// current keys end their windows, new ones sign from now on (`rampart admin
+/// rotate-trail-keys`). Returns the new keys.
+pub async fn rotate_signing_keys(
     store: &Arc<dyn Store>,
-    root_key: &Arc<RootKey>,
-) -> Result<Vec<u8>, DeliveryError> {
-    Ok(signing_key(store, root_key)
-        .await?
-        .public_key()
-        .as_ref()
-        .to_vec())
+    root_key: &RootKey,
+    regions: &[String],
+    now: OffsetDateTime,
+    period: Duration,
+) -> Result<Vec<SigningKey>, DeliveryError> {
+    let mut all = store
+        .read_with(|tx| signing_keys::regions(tx))
+        .map_err(|e: StoreError| e)?;
+    all.extend(regions.iter().cloned());
+    all.sort();
+    all.dedup();
+    let period = i64::try_from(period.as_secs()).unwrap_or(i64::MAX);
+    let mut rotated = Vec::new();
+    for region in all {
+        let fresh = signing_keys::generate(root_key, &region, now.unix_timestamp(), period)?;
+        let key = store
+            .write_with(move |tx| signing_keys::rotate(tx, fresh))
+            .await?;
+        rotated.push(key);
+    }
+    Ok(rotated)
 }
 
 /// One delivery round for every trail; returns the number of log files written. A trail
@@ -256,10 +295,17 @@ async fn deliver_trail(
     trail: &TrailRecord,
     now: OffsetDateTime,
 ) -> Result<usize, DeliveryError> {
-    let (store, root_key) = (&app.store, &app.root_key);
+    let store = &app.store;
     let mut state = store
         .read_with(|tx| delivery_state(tx, trail))
         .map_err(|e: StoreError| e)?;
+    // A digest round a crash cut short is finished first, before new log files join the
+    // undigested ones, so it is redone with the same content.
+    if let Some(at) = state.pending_digest
+        && !write_digests(app, config, trail, &mut state, at).await?
+    {
+        return Ok(0);
+    }
     let mut written = 0;
     loop {
         let (from, to) = match state.pending {
@@ -284,13 +330,10 @@ async fn deliver_trail(
                 None => std::borrow::Cow::Borrowed(file.gz.as_slice()),
                 Some(key_arn) => std::borrow::Cow::Owned(encrypt(app, trail, key_arn, file).await?),
             };
-            write_file(
-                &config
-                    .buckets_dir
-                    .join(&trail.s3_bucket_name)
-                    .join(&file.key),
-                &stored,
-            )?;
+            config
+                .storage
+                .put(&trail.s3_bucket_name, &file.key, stored.into_owned(), &[])
+                .await?;
             state.undigested.push((
                 file.key.clone(),
                 file.sha256.clone(),
@@ -318,12 +361,22 @@ async fn deliver_trail(
         let period_start = *state
             .digest_period_start
             .get_or_insert(now.unix_timestamp());
+        // A digest's key names its end to the second: never two in one second, or the second
+        // would replace the first.
         let due = now.unix_timestamp() - period_start
-            >= i64::try_from(config.digest_interval.as_secs()).unwrap_or(i64::MAX);
+            >= i64::try_from(config.digest_interval.as_secs()).unwrap_or(i64::MAX)
+            && state
+                .latest_digest_time
+                .is_none_or(|last| now.unix_timestamp() > last);
         if due {
-            write_digest(store, root_key, config, trail, &mut state, now).await?;
+            state.pending_digest = Some(now.unix_timestamp());
+            if !save(store, trail, &state).await? {
+                return Ok(written);
+            }
+            write_digests(app, config, trail, &mut state, now.unix_timestamp()).await?;
+        } else {
+            save(store, trail, &state).await?;
         }
-        save(store, trail, &state).await?;
     }
     Ok(written)
 }
@@ -495,70 +548,91 @@ fn logging_at(trail: &TrailRecord, time: i64) -> bool {
     started && not_stopped
 }
 
-/// Writes `bytes` to `path` whole: into a temporary file, synced, then renamed, so a reader
-/// never sees half a file and a crash leaves either nothing or the file.
-fn write_file(path: &Path, bytes: &[u8]) -> Result<(), DeliveryError> {
-    let io = |source| DeliveryError::Io {
-        path: path.display().to_string(),
-        source,
-    };
-    if let Some(parent) = path.parent() {
-        // Trail files hold every account's events: owner-only, like the data directory.
-        let mut dirs = std::fs::DirBuilder::new();
-        dirs.recursive(true);
-        #[cfg(unix)]
-        std::os::unix::fs::DirBuilderExt::mode(&mut dirs, 0o700);
-        dirs.create(parent).map_err(io)?;
-    }
-    let tmp = path.with_extension("tmp");
-    {
-        use std::io::Write;
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create(true).truncate(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        let mut file = options.open(&tmp).map_err(io)?;
-        file.write_all(bytes).map_err(io)?;
-        file.sync_all().map_err(io)?;
-    }
-    std::fs::rename(&tmp, path).map_err(io)
+/// The regions that get a digest this round: the trail's home region, every region with a
+/// chain, and every region with undigested files (AWS keeps a chain per region the trail logs,
+/// and delivers a region's digest even when no log file came in the period).
+fn digest_regions(trail: &TrailRecord, state: &DeliveryState) -> Vec<String> {
+    let mut regions: Vec<String> = std::iter::once(trail.home_region.clone())
+        .chain(state.digest_chains.keys().cloned())
+        .chain(
+            state
+                .undigested
+                .iter()
+                .filter_map(|(key, ..)| files::log_file_region(key).map(str::to_owned)),
+        )
+        .collect();
+    regions.sort();
+    regions.dedup();
+    regions
 }
 
-async fn write_digest(
-    store: &Arc<dyn Store>,
-    root_key: &Arc<RootKey>,
+/// Writes the digest of every region ending at `at` (the round recorded in
+/// `state.pending_digest`), then records the new chain links and clears the round; whether the
+/// trail still exists.
+async fn write_digests(
+    app: &Arc<AppState>,
     config: &DeliveryConfig,
     trail: &TrailRecord,
     state: &mut DeliveryState,
-    now: OffsetDateTime,
-) -> Result<(), DeliveryError> {
-    let key_pair = signing_key(store, root_key).await?;
-    let stamp = |t: i64| aws_timestamp(OffsetDateTime::from_unix_timestamp(t).unwrap_or(now));
+    at: i64,
+) -> Result<bool, DeliveryError> {
+    let mut links = Vec::new();
+    for region in digest_regions(trail, state) {
+        let key = signing_key(app, config, &region, at).await?;
+        let link = write_digest(app, config, trail, state, &region, &key, at).await?;
+        links.push((region, link));
+    }
+    state.digest_chains.extend(links);
+    state.undigested.clear();
+    state.digest_period_start = Some(at);
+    state.latest_digest_time = Some(at);
+    state.pending_digest = None;
+    Ok(save(&app.store, trail, state).await?)
+}
+
+/// Writes `region`'s digest ending at `at`, signed with `key`; the link the next one names.
+async fn write_digest(
+    app: &Arc<AppState>,
+    config: &DeliveryConfig,
+    trail: &TrailRecord,
+    state: &DeliveryState,
+    region: &str,
+    key: &SigningKey,
+    at: i64,
+) -> Result<DigestLink, DeliveryError> {
+    let time = OffsetDateTime::from_unix_timestamp(at).unwrap_or(OffsetDateTime::UNIX_EPOCH);
+    let stamp = |t: i64| aws_timestamp(OffsetDateTime::from_unix_timestamp(t).unwrap_or(time));
     let bucket = trail.s3_bucket_name.clone();
     let object = files::digest_key(
         trail.s3_key_prefix.as_deref(),
         &trail.account_id,
-        &trail.home_region,
+        region,
         &trail.name,
-        now,
+        &trail.home_region,
+        time,
     );
-    let previous = state.previous_digest.clone();
-    let previous_hash = state.previous_digest_hash.clone();
+    let previous = state.digest_chains.get(region);
+    let log_files: Vec<&(String, String, i64, i64)> = state
+        .undigested
+        .iter()
+        .filter(|(key, ..)| files::log_file_region(key) == Some(region))
+        .collect();
     let digest = Digest {
         aws_account_id: trail.account_id.clone(),
-        digest_start_time: stamp(state.digest_period_start.unwrap_or(now.unix_timestamp())),
-        digest_end_time: aws_timestamp(now),
+        digest_start_time: stamp(state.digest_period_start.unwrap_or(at)),
+        digest_end_time: aws_timestamp(time),
         digest_s3_bucket: bucket.clone(),
         digest_s3_object: object.clone(),
-        previous_digest_s3_bucket: previous.as_ref().map(|_| bucket.clone()),
-        previous_digest_s3_object: previous.as_ref().map(|(k, _)| k.clone()),
-        previous_digest_hash_value: previous_hash,
-        previous_digest_hash_algorithm: previous.as_ref().map(|_| "SHA-256".to_owned()),
-        previous_digest_signature: previous.as_ref().map(|(_, s)| s.clone()),
-        digest_public_key_fingerprint: files::sha256_hex(key_pair.public_key().as_ref()),
+        digest_public_key_fingerprint: key.fingerprint.clone(),
         digest_signature_algorithm: files::SIGNATURE_ALGORITHM.to_owned(),
-        log_files: state
-            .undigested
+        newest_event_time: log_files.iter().map(|f| f.3).max().map(stamp),
+        oldest_event_time: log_files.iter().map(|f| f.2).min().map(stamp),
+        previous_digest_s3_bucket: previous.map(|_| bucket.clone()),
+        previous_digest_s3_object: previous.map(|p| p.key.clone()),
+        previous_digest_hash_value: previous.map(|p| p.hash.clone()),
+        previous_digest_hash_algorithm: previous.map(|_| "SHA-256".to_owned()),
+        previous_digest_signature: previous.map(|p| p.signature.clone()),
+        log_files: log_files
             .iter()
             .map(|(key, hash, oldest, newest)| DigestLogFile {
                 s3_bucket: bucket.clone(),
@@ -575,25 +649,27 @@ async fn write_digest(
         source: e.into(),
     })?;
     let hash = files::sha256_hex(&raw);
-    let signature = key_pair.sign(files::string_to_sign(&digest, &hash).as_bytes());
-    let signature = data_encoding::HEXLOWER.encode(signature.as_ref());
+    let signature = key.sign(
+        &app.root_key,
+        files::string_to_sign(&digest, &hash).as_bytes(),
+    )?;
     let gz = files::gzip(&raw).map_err(|source| DeliveryError::Io {
         path: object.clone(),
         source,
     })?;
-    let path = config.buckets_dir.join(&bucket).join(&object);
-    // The signature first: a digest without its signature would read as forged.
-    write_file(
-        &PathBuf::from(format!("{}.sig", path.display())),
-        signature.as_bytes(),
-    )?;
-    write_file(&path, &gz)?;
-    state.previous_digest = Some((object, signature));
-    state.previous_digest_hash = Some(hash);
-    state.undigested.clear();
-    state.digest_period_start = Some(now.unix_timestamp());
-    state.latest_digest_time = Some(now.unix_timestamp());
-    Ok(())
+    let metadata = [
+        (files::SIGNATURE_METADATA, signature.clone()),
+        (
+            files::SIGNATURE_ALGORITHM_METADATA,
+            files::SIGNATURE_ALGORITHM.to_owned(),
+        ),
+    ];
+    config.storage.put(&bucket, &object, gz, &metadata).await?;
+    Ok(DigestLink {
+        key: object,
+        signature,
+        hash,
+    })
 }
 
 #[cfg(test)]
@@ -692,10 +768,11 @@ mod tests {
 
     fn config(dir: &tempfile::TempDir) -> DeliveryConfig {
         DeliveryConfig {
-            buckets_dir: dir.path().join("buckets"),
+            storage: TrailStorage::directory(dir.path().join("buckets")),
             interval: Duration::from_secs(1),
             // Every round writes a digest.
             digest_interval: Duration::ZERO,
+            key_rotation: Duration::from_secs(3600),
         }
     }
 
@@ -727,7 +804,7 @@ mod tests {
         assert_eq!(written, 0);
         assert_eq!(stored_state(&app), None);
         // Its failure path does not write it back either.
-        let failure = DeliveryError::Key;
+        let failure = DeliveryError::Key(SigningKeyError::Unusable);
         record_failure(&app.store, &trail, &failure, now)
             .await
             .unwrap();
@@ -746,7 +823,7 @@ mod tests {
         assert_eq!(deliver_once(&app, &config, now).await.unwrap(), 1);
         let delivered = stored_state(&app).unwrap();
         assert!(delivered.position > 0);
-        assert!(delivered.previous_digest.is_some());
+        assert!(delivered.digest_chains.contains_key("us-east-1"));
         assert_eq!(delivered.trail_id, old.trail_id);
         assert!(!old.trail_id.is_empty());
         let status = cloudtrail(&app, "GetTrailStatus", json!({"Name": TRAIL}), now).await;
@@ -796,10 +873,161 @@ mod tests {
         let own = stored_state(&app).unwrap();
         assert_eq!(own.trail_id, new.trail_id);
         assert!(own.undigested.is_empty());
-        let first_digest = own.previous_digest.unwrap().0;
-        let bucket = config.buckets_dir.join("audit-bucket");
+        let first_digest = own.digest_chains["us-east-1"].key.clone();
+        let bucket = config.storage.bucket_dir("audit-bucket").unwrap();
         let gz = std::fs::read(bucket.join(&first_digest)).unwrap();
         let digest: Value = serde_json::from_slice(&files::gunzip(&gz).unwrap()).unwrap();
         assert!(digest["previousDigestS3Object"].is_null(), "{digest}");
+    }
+
+    /// The keys ListPublicKeys would serve for us-east-1, as the offline validator takes them.
+    fn public_keys(app: &Arc<AppState>) -> files::PublicKeys {
+        app.store
+            .read_with(|tx| signing_keys::region_keys(tx, "us-east-1"))
+            .unwrap()
+            .into_iter()
+            .map(|k| (k.fingerprint.clone(), k.public_der().unwrap()))
+            .collect()
+    }
+
+    /// The offline validator's report on `bucket` with the listed keys; no finding expected.
+    fn validate_clean(app: &Arc<AppState>, bucket: &Path) -> files::Report {
+        let report = files::validate(
+            bucket,
+            &public_keys(app),
+            None,
+            None,
+            &mut files::NoDataKeys,
+        )
+        .unwrap();
+        assert!(report.findings.is_empty(), "{:?}", report.findings);
+        report
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn digests_verify_and_a_cut_digest_round_is_redone_byte_for_byte() {
+        let dir = tempfile::tempdir().unwrap();
+        let app = AppState::for_tests(&dir);
+        let config = config(&dir);
+        let trail = make_trail(&app).await;
+        event(&app, 10).await;
+        let first = t0() + time::Duration::minutes(5);
+        deliver_once(&app, &config, first).await.unwrap();
+        let bucket = config.storage.bucket_dir("audit-bucket").unwrap();
+        let report = validate_clean(&app, &bucket);
+        assert_eq!((report.valid_digests, report.valid_logs), (1, 1));
+
+        // A round that delivered its log file and recorded its digest time, then crashed
+        // while writing the digest: the redo writes the same key with the same bytes.
+        event(&app, 400).await;
+        let second = first + time::Duration::minutes(5);
+        let slow = DeliveryConfig {
+            digest_interval: Duration::from_secs(3600),
+            ..config.clone()
+        };
+        deliver_once(&app, &slow, second).await.unwrap();
+        let mut cut = stored_state(&app).unwrap();
+        assert_eq!(cut.undigested.len(), 1);
+        cut.pending_digest = Some(second.unix_timestamp());
+        let mut redo = cut.clone();
+        assert!(
+            write_digests(&app, &config, &trail, &mut cut, second.unix_timestamp())
+                .await
+                .unwrap()
+        );
+        let link = cut.digest_chains["us-east-1"].clone();
+        let bytes = std::fs::read(bucket.join(&link.key)).unwrap();
+        let metadata =
+            std::fs::read(bucket.join(format!("{}{}", link.key, files::METADATA_SUFFIX))).unwrap();
+        assert!(
+            write_digests(&app, &config, &trail, &mut redo, second.unix_timestamp())
+                .await
+                .unwrap()
+        );
+        assert_eq!(redo.digest_chains["us-east-1"], link);
+        assert_eq!(std::fs::read(bucket.join(&link.key)).unwrap(), bytes);
+        assert_eq!(
+            std::fs::read(bucket.join(format!("{}{}", link.key, files::METADATA_SUFFIX))).unwrap(),
+            metadata
+        );
+        let digest: Digest = serde_json::from_slice(&files::gunzip(&bytes).unwrap()).unwrap();
+        assert_eq!(digest.log_files.len(), 1);
+        assert!(digest.previous_digest_signature.is_some());
+        let report = validate_clean(&app, &bucket);
+        assert_eq!((report.valid_digests, report.valid_logs), (2, 2));
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn two_rounds_in_one_second_write_one_digest() {
+        let dir = tempfile::tempdir().unwrap();
+        let app = AppState::for_tests(&dir);
+        let config = config(&dir);
+        make_trail(&app).await;
+        event(&app, 10).await;
+        let now = t0() + time::Duration::minutes(5);
+        deliver_once(&app, &config, now).await.unwrap();
+        let first = stored_state(&app).unwrap().digest_chains["us-east-1"].clone();
+        event(&app, 20).await;
+        deliver_once(&app, &config, now).await.unwrap();
+        let state = stored_state(&app).unwrap();
+        // The same second's digest key is not written again; the new file waits for the next.
+        assert_eq!(state.digest_chains["us-east-1"], first);
+        assert_eq!(state.undigested.len(), 1);
+        let later = now + time::Duration::seconds(1);
+        deliver_once(&app, &config, later).await.unwrap();
+        let state = stored_state(&app).unwrap();
+        assert!(state.undigested.is_empty());
+        let bucket = config.storage.bucket_dir("audit-bucket").unwrap();
+        let report = validate_clean(&app, &bucket);
+        assert_eq!((report.valid_digests, report.valid_logs), (2, 2));
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_rotated_key_signs_what_follows_and_the_old_one_stays_listed() {
+        let dir = tempfile::tempdir().unwrap();
+        let app = AppState::for_tests(&dir);
+        let config = config(&dir);
+        make_trail(&app).await;
+        event(&app, 10).await;
+        let first = t0() + time::Duration::minutes(5);
+        deliver_once(&app, &config, first).await.unwrap();
+        let old = public_keys(&app);
+        assert_eq!(old.len(), 1);
+        let rotation = first + time::Duration::minutes(1);
+        let rotated = rotate_signing_keys(
+            &app.store,
+            &app.root_key,
+            &[],
+            rotation,
+            config.key_rotation,
+        )
+        .await
+        .unwrap();
+        assert_eq!(rotated.len(), 1);
+        event(&app, 500).await;
+        deliver_once(&app, &config, first + time::Duration::minutes(10))
+            .await
+            .unwrap();
+        // Both keys are listed for the period; each window ends where the next begins.
+        let listed = app
+            .store
+            .read_with(|tx| {
+                signing_keys::keys_overlapping(
+                    tx,
+                    "us-east-1",
+                    t0().unix_timestamp(),
+                    (first + time::Duration::minutes(10)).unix_timestamp(),
+                )
+            })
+            .unwrap();
+        assert_eq!(listed.len(), 2);
+        assert_eq!(listed[0].validity_end, rotation.unix_timestamp());
+        assert_eq!(listed[1].validity_start, rotation.unix_timestamp());
+        let bucket = config.storage.bucket_dir("audit-bucket").unwrap();
+        let report = validate_clean(&app, &bucket);
+        assert_eq!(report.valid_digests, 2);
+        // With the old key alone, the digest the new key signed does not verify.
+        let report = files::validate(&bucket, &old, None, None, &mut files::NoDataKeys).unwrap();
+        assert_eq!(report.findings.len(), 1, "{:?}", report.findings);
     }
 }

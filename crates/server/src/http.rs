@@ -28,7 +28,6 @@ pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/_rampart/health", get(health))
         .route("/_rampart/reset", post(reset))
-        .route("/_rampart/trail-public-key", get(trail_public_key))
         .fallback(aws)
         .with_state(state)
 }
@@ -61,27 +60,6 @@ async fn health(State(state): State<Arc<AppState>>) -> Response {
         "store": store,
     });
     (status, axum::Json(body)).into_response()
-}
-
-/// The public half of the key that signs trail digest files, for `rampart trail validate
-/// --public-key` (as AWS serves ListPublicKeys). Public by nature: no authentication.
-async fn trail_public_key(State(state): State<Arc<AppState>>) -> Response {
-    match crate::delivery::public_key(&state.store, &state.root_key).await {
-        Ok(key) => axum::Json(json!({
-            "algorithm": rampart_cloudtrail::files::SIGNATURE_ALGORITHM,
-            "publicKey": data_encoding::BASE64.encode(&key),
-            "fingerprint": rampart_cloudtrail::files::sha256_hex(&key),
-        }))
-        .into_response(),
-        Err(e) => {
-            tracing::error!(error = %e, "the trail signing key is unavailable");
-            (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                axum::Json(json!({"error": "the trail signing key is unavailable"})),
-            )
-                .into_response()
-        }
-    }
 }
 
 async fn reset(

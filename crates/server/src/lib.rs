@@ -23,6 +23,7 @@ mod registry;
 mod route;
 pub mod scheduler;
 mod state;
+pub mod trail_storage;
 mod usage;
 
 pub use calls::call_as_service;

@@ -32,6 +32,17 @@ pub enum AdminCommand {
         #[arg(long)]
         account_id: String,
     },
+    /// Replace the key that signs trail digest files, in every region that has one and in
+    /// each `--region` given, now: the current keys stop signing (ListPublicKeys still lists
+    /// each for its window), new ones sign from now on. Prints the new keys' fingerprints.
+    RotateTrailKeys {
+        /// The data directory of the Rampart whose keys to replace.
+        #[arg(long, env = "RAMPART_DATA_DIR", default_value = ".rampart")]
+        data_dir: PathBuf,
+        /// A region to give a new key even if it has none yet (repeatable).
+        #[arg(long)]
+        region: Vec<String>,
+    },
 }
 
 /// Carries bootstrap's refusal or a store failure out of the write transaction.
@@ -56,7 +67,29 @@ pub fn run(command: AdminCommand) -> anyhow::Result<ExitCode> {
             data_dir,
             account_id,
         } => runtime.block_on(create_root_access_key(data_dir, account_id)),
+        AdminCommand::RotateTrailKeys { data_dir, region } => {
+            runtime.block_on(rotate_trail_keys(data_dir, region))
+        }
     }
+}
+
+async fn rotate_trail_keys(data_dir: PathBuf, regions: Vec<String>) -> anyhow::Result<ExitCode> {
+    let (root_key, store) = open(&data_dir)?;
+    // The same period as the server's (RAMPART_TRAIL_KEY_ROTATION_SECONDS).
+    let period = rampart_server::delivery::DeliveryConfig::from_env(&data_dir, None).key_rotation;
+    let keys = rampart_server::delivery::rotate_signing_keys(
+        &store,
+        &root_key,
+        &regions,
+        time::OffsetDateTime::now_utc(),
+        period,
+    )
+    .await
+    .context("cannot replace the trail signing keys")?;
+    for key in &keys {
+        println!("{}\t{}", key.region, key.fingerprint);
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// The root key and the store of the Rampart in `data_dir`.

@@ -59,6 +59,55 @@ pub struct ServeArgs {
     /// The root key sealing secrets at rest, base64 of 32 bytes (default: `<data-dir>/root.key`).
     #[arg(long, env = "RAMPART_ROOT_KEY", hide = true, hide_env_values = true)]
     root_key: Option<String>,
+    #[command(flatten)]
+    trail_s3: TrailS3Args,
+}
+
+/// Where trail files go when not to `<data-dir>/buckets`: the trails' buckets in an
+/// S3-compatible store.
+#[derive(Debug, clap::Args)]
+pub struct TrailS3Args {
+    /// Deliver trail log and digest files to the trails' buckets at this S3-compatible endpoint
+    /// (e.g. http://127.0.0.1:9000) instead of `<data-dir>/buckets`.
+    #[arg(long, env = "RAMPART_TRAIL_S3_ENDPOINT")]
+    trail_s3_endpoint: Option<String>,
+    /// The region the S3-compatible endpoint signs for.
+    #[arg(long, env = "RAMPART_TRAIL_S3_REGION", default_value = "us-east-1")]
+    trail_s3_region: String,
+    /// The access key ID Rampart writes the trail files with.
+    #[arg(long, env = "RAMPART_TRAIL_S3_ACCESS_KEY_ID")]
+    trail_s3_access_key_id: Option<String>,
+    /// Its secret access key (from the environment, so it never shows in a process list).
+    #[arg(
+        long,
+        env = "RAMPART_TRAIL_S3_SECRET_ACCESS_KEY",
+        hide_env_values = true
+    )]
+    trail_s3_secret_access_key: Option<String>,
+}
+
+impl TrailS3Args {
+    /// The endpoint, when one is named; its credentials are required then.
+    fn endpoint(&self) -> anyhow::Result<Option<rampart_server::trail_storage::S3Endpoint>> {
+        let Some(url) = &self.trail_s3_endpoint else {
+            return Ok(None);
+        };
+        let (Some(access_key_id), Some(secret_access_key)) = (
+            &self.trail_s3_access_key_id,
+            &self.trail_s3_secret_access_key,
+        ) else {
+            bail!(
+                "--trail-s3-endpoint needs RAMPART_TRAIL_S3_ACCESS_KEY_ID and \
+                 RAMPART_TRAIL_S3_SECRET_ACCESS_KEY"
+            );
+        };
+        Ok(Some(rampart_server::trail_storage::S3Endpoint {
+            url: url.clone(),
+            region: self.trail_s3_region.clone(),
+            access_key_id: access_key_id.clone(),
+            secret_access_key: secret_access_key.clone(),
+        }))
+    }
 }
 
 pub(crate) const DB_FILE: &str = "rampart.db";
@@ -92,6 +141,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         None => args.data_dir.clone(),
     };
     create_private_dir(&data_dir)?;
+    let trail_s3 = args.trail_s3.endpoint()?;
 
     let root_key = match &args.root_key {
         Some(text) => RootKey::from_base64(text).context("RAMPART_ROOT_KEY")?,
@@ -134,7 +184,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     // The deliverer writes each logging trail's files in the background.
     let deliverer = rampart_server::delivery::spawn(
         Arc::clone(&state),
-        rampart_server::delivery::DeliveryConfig::from_env(&data_dir),
+        rampart_server::delivery::DeliveryConfig::from_env(&data_dir, trail_s3),
     )
     .context("cannot start the trail deliverer")?;
     // The scheduler runs the work services schedule for themselves (parameter policies).

@@ -1,6 +1,7 @@
-//! `rampart trail validate`: checks a trail's files offline, like `aws cloudtrail
-//! validate-logs`: every digest's signature, the chain between digests, every log file's hash,
-//! and no unlisted file in a digested period. Reports each modified, deleted or inserted file.
+//! `rampart trail validate`: checks a trail's files in a bucket directory offline, like `aws
+//! cloudtrail validate-logs` does in S3: every digest's SHA256withRSA signature (with the keys
+//! ListPublicKeys served, saved to a file), each region's chain of digests, every log file's
+//! hash, and no unlisted file in a digested period. Reports each modified, deleted or inserted file.
 //! Log files encrypted with a KMS key are decrypted through KMS at `--endpoint`.
 //!
 //! `rampart trail decrypt`: copies a bucket directory with every encrypted log file decrypted
@@ -46,10 +47,11 @@ pub enum TrailCommand {
         /// The bucket directory (`<data-dir>/buckets/<bucket>` by default).
         #[arg(long)]
         dir: PathBuf,
-        /// The digest signing public key, base64 (`publicKey` of
-        /// `GET /_rampart/trail-public-key`).
-        #[arg(long, env = "RAMPART_TRAIL_PUBLIC_KEY")]
-        public_key: String,
+        /// A file holding ListPublicKeys' answer for the period, as `aws cloudtrail
+        /// list-public-keys --start-time … > keys.json` prints it (the keys of several regions
+        /// may be merged into its `PublicKeyList`).
+        #[arg(long, env = "RAMPART_TRAIL_PUBLIC_KEYS")]
+        public_keys: PathBuf,
         /// Only digests ending at or after this time (RFC 3339, e.g. 2026-11-24T00:00:00Z).
         #[arg(long)]
         start_time: Option<String>,
@@ -78,14 +80,15 @@ pub fn run(command: TrailCommand) -> anyhow::Result<ExitCode> {
     match command {
         TrailCommand::Validate {
             dir,
-            public_key,
+            public_keys,
             start_time,
             end_time,
             kms,
         } => {
-            let key = data_encoding::BASE64
-                .decode(public_key.trim().as_bytes())
-                .context("--public-key is not base64")?;
+            let listed = std::fs::read(&public_keys)
+                .with_context(|| format!("cannot read {}", public_keys.display()))?;
+            let key = files::public_keys_from_list(&listed)
+                .with_context(|| format!("--public-keys {}", public_keys.display()))?;
             let mut keys = kms.data_keys()?;
             let report = files::validate(
                 &dir,
