@@ -5,6 +5,7 @@ idempotency; deletion with a recovery window, restore, and forced deletion; list
 GetRandomPassword; the operations Rampart does not serve answering NotImplemented by name."""
 
 import base64
+import datetime
 import json
 import uuid
 
@@ -176,6 +177,33 @@ def test_batch_get_secret_value(sm):
     got = sm.batch_get_secret_value(SecretIdList=[a, b, unique("missing")])
     assert sorted(v["SecretString"] for v in got["SecretValues"]) == ["A", "B"]
     assert [e["ErrorCode"] for e in got["Errors"]] == ["ResourceNotFoundException"]
+
+
+def test_reads_note_the_day_each_version_was_last_accessed(sm):
+    name = unique()
+    first = sm.create_secret(Name=name, SecretString="v1")["VersionId"]
+    unread = sm.create_secret(Name=unique(), SecretString="x")["ARN"]
+    second = sm.put_secret_value(SecretId=name, SecretString="v2")["VersionId"]
+    assert "LastAccessedDate" not in sm.describe_secret(SecretId=name)
+
+    before = datetime.datetime.now(datetime.timezone.utc).date()
+    sm.get_secret_value(SecretId=name, VersionId=first)
+    after = datetime.datetime.now(datetime.timezone.utc).date()
+
+    def accessed(version_id):
+        versions = sm.list_secret_version_ids(SecretId=name)["Versions"]
+        return next(v for v in versions if v["VersionId"] == version_id).get("LastAccessedDate")
+
+    # AWS keeps the date only: midnight UTC of the day of the read.
+    day = accessed(first)
+    assert day is not None and before <= day.astimezone(datetime.timezone.utc).date() <= after
+    assert day.astimezone(datetime.timezone.utc).time() == datetime.time(0, 0)
+    assert accessed(second) is None
+    assert sm.describe_secret(SecretId=name)["LastAccessedDate"] == day
+    # BatchGetSecretValue reads count too; a secret never read shows no date.
+    sm.batch_get_secret_value(SecretIdList=[name])
+    assert accessed(second) == day
+    assert "LastAccessedDate" not in sm.describe_secret(SecretId=unread)
 
 
 def test_get_random_password_honours_every_option(sm):

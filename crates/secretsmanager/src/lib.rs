@@ -10,14 +10,16 @@
 //! PutSecretValue, ListSecretVersionIds, UpdateSecretVersionStage), `listing.rs`
 //! (ListSecrets), `policy.rs` (the resource-policy operations), `password.rs`
 //! (GetRandomPassword), `rotation.rs` (RotateSecret, CancelRotateSecret, the rotation steps)
-//! with `schedule.rs` (rotation schedules). `names.rs` holds names and ARNs, `records.rs` how secrets are kept,
-//! `versions.rs` versions and labels, `encryption.rs` the KMS calls, `scheduled.rs` the
-//! deletion and rotation timers, `authorization.rs` what the authorize step needs.
+//! with `schedule.rs` (rotation schedules). `names.rs` holds names and ARNs, `records.rs` how
+//! secrets are kept, `versions.rs` versions and labels, `accessed.rs` the day each version was
+//! last read, `encryption.rs` the KMS calls, `scheduled.rs` the deletion and rotation timers,
+//! `authorization.rs` what the authorize step needs.
 //!
 //! A value never reaches the store, a log or the trail in clear: it is kept sealed under a
 //! KMS data key, and the model marks values sensitive, so the trail hides them.
 #![deny(missing_docs)]
 
+mod accessed;
 mod authorization;
 mod encryption;
 mod error;
@@ -42,7 +44,9 @@ pub use handlers::{RotationHandler, RotationHandlers};
 
 use std::sync::Arc;
 
-use rampart_service::{EventResource, Operation, Operations, Service, Timers};
+use rampart_service::{
+    AfterSuccess, CompletedCall, EventResource, Operation, Operations, Service, Timers,
+};
 
 /// Secrets Manager, for the registry.
 pub struct SecretsManager {
@@ -90,8 +94,7 @@ impl SecretsManager {
                     "DescribeSecret",
                     "secretsmanager:DescribeSecret",
                     secrets::describe_secret,
-                ))
-                .partial("no last-accessed date: reads are not recorded on the secret"),
+                )),
                 Op::read("ListSecrets", "secretsmanager:ListSecrets", listing::list_secrets),
                 on_secret(Op::write(
                     "PutSecretValue",
@@ -224,6 +227,11 @@ impl Service for SecretsManager {
             name: arn,
             account: parts.account,
         })
+    }
+
+    /// The day each version was last read (LastAccessedDate), noted with the read's event.
+    fn after_success(&self, call: &CompletedCall<'_>) -> Option<AfterSuccess> {
+        accessed::after_read(call)
     }
 
     /// Deletions at the end of their recovery window and scheduled rotations, run by the

@@ -271,7 +271,7 @@ impl CallsOf<'_> {
         let after = outcome
             .as_ref()
             .ok()
-            .and_then(|_| pipeline::after_success(service.as_ref(), &record, &event));
+            .and_then(|output| pipeline::after_success(service.as_ref(), &record, &event, output));
         self.keep(event, after);
         outcome
     }

@@ -520,7 +520,7 @@ async fn execute(
         outcome
             .as_ref()
             .ok()
-            .and_then(|_| after_success(service.as_ref(), &record, &event)),
+            .and_then(|output| after_success(service.as_ref(), &record, &event, output)),
     );
     append_event(state, event, record.usage, recorded).await?;
     outcome
@@ -531,6 +531,7 @@ pub(crate) fn after_success(
     service: &dyn Service,
     record: &CallRecord,
     event: &AuditEvent,
+    output: &Value,
 ) -> Option<AfterSuccess> {
     let event_id_in = |account: &str| {
         event
@@ -544,6 +545,7 @@ pub(crate) fn after_success(
         time: record.event_time,
         request_id: &record.request_id,
         event_id_in: &event_id_in,
+        output,
     })
 }
 
@@ -665,7 +667,7 @@ async fn execute_write(
             outcome
                 .as_ref()
                 .ok()
-                .and_then(|_| after_success(service.as_ref(), &record, &event)),
+                .and_then(|output| after_success(service.as_ref(), &record, &event, output)),
         );
         recorded.write(tx)?;
         Ok::<_, StoreError>(outcome)

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use rampart_store::{StoreError, WriteTx};
 use time::OffsetDateTime;
 
-use crate::{EventShaper, EventStyle, Operation, Timers};
+use crate::{EventShaper, EventStyle, Operation, Timers, Value};
 
 /// An AWS service as the registry sees it.
 pub trait Service: Send + Sync {
@@ -157,6 +157,8 @@ pub struct CompletedCall<'a> {
     /// The ID of the event recording it in `account`'s trail (a cross-account call has one
     /// event per account).
     pub event_id_in: &'a dyn Fn(&str) -> String,
+    /// What the handler answered (Secrets Manager notes the version a read returned).
+    pub output: &'a Value,
 }
 
 /// Work a service does in the transaction that records a successful call's event.
