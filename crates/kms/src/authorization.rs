@@ -211,13 +211,7 @@ pub(crate) fn create_key_targets(
     _tx: &mut dyn ReadTx,
     input: &Value,
 ) -> Result<Vec<AuthorizationTarget>, AwsError> {
-    let mut targets = vec![AuthorizationTarget {
-        action: None,
-        resources: vec![Resource::any()],
-        resource_policy: None,
-        condition_keys: Vec::new(),
-        denial: None,
-    }];
+    let mut targets = vec![AuthorizationTarget::on(Resource::any())];
     let account = &env.caller.account_id;
     let multi_region = input.get("MultiRegion").and_then(Value::as_bool) == Some(true);
     let new_key = records::key_arn(
@@ -257,17 +251,11 @@ pub(crate) fn put_key_policy_targets(
 
 /// The alias a request names, as a target its caller's identity policies decide.
 fn alias_target(env: &Env<'_>, name: &str) -> AuthorizationTarget {
-    AuthorizationTarget {
-        action: None,
-        resources: vec![Resource::named(records::alias_arn(
-            env.region,
-            &env.caller.account_id,
-            name,
-        ))],
-        resource_policy: None,
-        condition_keys: Vec::new(),
-        denial: None,
-    }
+    AuthorizationTarget::on(Resource::named(records::alias_arn(
+        env.region,
+        &env.caller.account_id,
+        name,
+    )))
 }
 
 /// The key an existing alias of the caller's points at, as a `KeyId`.

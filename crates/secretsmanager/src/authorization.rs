@@ -125,13 +125,7 @@ pub(crate) fn create_secret(
         name,
         &names::new_suffix(env, name),
     );
-    Ok(vec![AuthorizationTarget {
-        action: None,
-        resources: vec![Resource::named(arn)],
-        resource_policy: None,
-        condition_keys: Vec::new(),
-        denial: None,
-    }])
+    Ok(vec![AuthorizationTarget::on(Resource::named(arn))])
 }
 
 /// ValidateResourcePolicy: on the secret when it names one.
@@ -142,13 +136,7 @@ pub(crate) fn validate_resource_policy(
 ) -> Result<Vec<AuthorizationTarget>, AwsError> {
     match string(input, "SecretId") {
         Some(given) => Ok(vec![secret_target(env, tx, given, None)?]),
-        None => Ok(vec![AuthorizationTarget {
-            action: None,
-            resources: vec![Resource::any()],
-            resource_policy: None,
-            condition_keys: Vec::new(),
-            denial: None,
-        }]),
+        None => Ok(vec![AuthorizationTarget::on(Resource::any())]),
     }
 }
 
@@ -159,13 +147,7 @@ pub(crate) fn batch_get_secret_value(
     tx: &mut dyn ReadTx,
     input: &Value,
 ) -> Result<Vec<AuthorizationTarget>, AwsError> {
-    let mut targets = vec![AuthorizationTarget {
-        action: None,
-        resources: vec![Resource::any()],
-        resource_policy: None,
-        condition_keys: Vec::new(),
-        denial: None,
-    }];
+    let mut targets = vec![AuthorizationTarget::on(Resource::any())];
     let ids = input
         .get("SecretIdList")
         .map(|_| strings(input, "SecretIdList"));

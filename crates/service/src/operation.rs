@@ -140,6 +140,19 @@ pub struct AuthorizationTarget {
     pub denial: Option<AwsError>,
 }
 
+impl AuthorizationTarget {
+    /// The operation's own action on `resource`, with no resource policy or extra keys.
+    pub fn on(resource: Resource) -> Self {
+        Self {
+            action: None,
+            resources: vec![resource],
+            resource_policy: None,
+            condition_keys: Vec::new(),
+            denial: None,
+        }
+    }
+}
+
 /// Looks up every authorization a request needs, each of which must allow.
 pub type AuthorizationTargets =
     fn(&Env<'_>, &mut dyn ReadTx, &Value) -> Result<Vec<AuthorizationTarget>, AwsError>;
