@@ -327,6 +327,9 @@ impl rampart_service::ServiceCalls for Kms {
                 via,
             } => format!("{principal} for {source_arn} of {source_account} via {via:?}"),
             rampart_service::CallPrincipal::OnBehalfOfCaller => "the caller".to_owned(),
+            rampart_service::CallPrincipal::Principal { principal, .. } => {
+                format!("principal {}", principal.unique_id)
+            }
         };
         self.asked.lock().unwrap().push((
             format!("{}:{}", call.service, call.operation),

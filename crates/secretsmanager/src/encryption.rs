@@ -30,12 +30,21 @@ fn context(arn: &str, version: &str) -> Value {
     json!({"SecretARN": arn, "SecretVersionId": version})
 }
 
-fn call<'a>(operation: &'a str, input: Value) -> ServiceCall<'a> {
+fn call<'a>(operation: &'a str, input: Value, principal: &CallPrincipal<'a>) -> ServiceCall<'a> {
     ServiceCall {
         service: "kms",
         operation,
         input,
-        principal: CallPrincipal::OnBehalfOfCaller,
+        principal: principal.clone(),
+    }
+}
+
+/// The account of whoever KMS is called for.
+fn acting_account<'a>(env: &'a Env<'_>, principal: &'a CallPrincipal<'_>) -> &'a str {
+    match principal {
+        CallPrincipal::OnBehalfOfCaller => &env.caller.account_id,
+        CallPrincipal::Principal { principal, .. } => &principal.account,
+        CallPrincipal::Service { source_account, .. } => source_account,
     }
 }
 
@@ -89,17 +98,18 @@ fn blob(output: &Value, member: &str) -> Result<Zeroizing<Vec<u8>>, SecretsError
 }
 
 /// The key a secret of `record`'s account encrypts with when it names `key_id`: the AWS
-/// managed key (made on first use, in the caller's own account) when it names none.
+/// managed key (made on first use, in the acting principal's own account) when it names none.
 fn key_for(
     env: &Env<'_>,
     tx: &mut dyn WriteTx,
     record: &SecretRecord,
     key_id: Option<&str>,
+    principal: &CallPrincipal<'_>,
 ) -> Result<String, SecretsError> {
     if let Some(key) = key_id {
         return Ok(key.to_owned());
     }
-    if record.account != env.caller.account_id {
+    if record.account != acting_account(env, principal) {
         // Another account's managed key: KMS refuses it to this caller, as AWS does.
         return Ok(format!(
             "arn:aws:kms:{}:{}:{DEFAULT_KEY}",
@@ -109,24 +119,28 @@ fn key_for(
     env.calls
         .call_write(
             tx,
-            call("AwsManagedKey", json!({"Service": "secretsmanager"})),
+            call(
+                "AwsManagedKey",
+                json!({"Service": "secretsmanager"}),
+                principal,
+            ),
         )
         .map_err(|e| from_kms(e, true))?;
     Ok(DEFAULT_KEY.to_owned())
 }
 
-/// Encrypts `value` for version `version` of `record` under `key_id` (the AWS managed key
-/// when `None`), in the caller's transaction.
+/// Encrypts `value` for version `version` of `record` under the secret's key (the AWS managed
+/// key when it names none), in the caller's transaction, calling KMS as `principal`.
 pub(crate) fn seal(
     env: &Env<'_>,
     tx: &mut dyn WriteTx,
     record: &SecretRecord,
-    key_id: Option<&str>,
     version: &str,
     value: &[u8],
     binary: bool,
+    principal: &CallPrincipal<'_>,
 ) -> Result<SealedValue, SecretsError> {
-    let key = key_for(env, tx, record, key_id)?;
+    let key = key_for(env, tx, record, record.kms_key_id.as_deref(), principal)?;
     let input = json!({
         "KeyId": key,
         "KeySpec": "AES_256",
@@ -134,7 +148,7 @@ pub(crate) fn seal(
     });
     let output = env
         .calls
-        .call_write(tx, call("GenerateDataKey", input))
+        .call_write(tx, call("GenerateDataKey", input, principal))
         .map_err(|e| from_kms(e, true))?;
     let data_key = output
         .get("CiphertextBlob")
@@ -167,7 +181,7 @@ pub(crate) fn open(
     });
     let output = env
         .calls
-        .call(tx, call("Decrypt", input))
+        .call(tx, call("Decrypt", input, &CallPrincipal::OnBehalfOfCaller))
         .map_err(|e| from_kms(e, false))?;
     let key = blob(&output, "Plaintext")?;
     let sealed = BASE64

@@ -150,7 +150,7 @@ impl SecretsManager {
                     },
                 ))
                 .condition_keys(authorization::rotate_secret_keys)
-                .partial("scheduled rotations run through registered handlers; the built-in function rotates when RotateSecret asks, not on schedule (the scheduler has no caller to call KMS on behalf of); a handler's steps run on the scheduler, after RotateSecret answers; no managed external secrets"),
+                .partial("no managed external secrets; no RotationStarted/RotationSucceeded/RotationFailed service events; the built-in function rampart-random-password runs as the principal that configured rotation (it has no Lambda execution role)"),
                 on_secret(Op::write(
                     "CancelRotateSecret",
                     "secretsmanager:CancelRotateSecret",

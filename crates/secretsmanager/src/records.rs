@@ -8,7 +8,7 @@
 //!
 //! A value never reaches the store in clear.
 
-use rampart_service::PrincipalIds;
+use rampart_service::{PrincipalIds, RunAs};
 use rampart_store::{ReadTx, StoreError, WriteTx, get_json, put_json};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -92,6 +92,10 @@ pub(crate) struct RotationRecord {
     /// When the next scheduled rotation falls due (its timer's time).
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub(crate) next_rotation: Option<OffsetDateTime>,
+    /// Who the built-in function's scheduled rotations call KMS as: the principal that last
+    /// configured rotation (a Lambda function's execution role, in AWS's terms).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) runs_as: Option<RunAs>,
 }
 
 impl SecretRecord {

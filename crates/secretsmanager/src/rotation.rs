@@ -14,8 +14,16 @@
 //! up again, with its token); after a rotation `AWSPENDING` stays on the new current version.
 //! Scheduled rotations are timers of the server's scheduler (scheduled.rs): each runs once,
 //! in the transaction that removes it, and sets the next.
+//!
+//! Who a rotation acts as: in AWS, the rotation function calls Secrets Manager with its
+//! execution role, and Secrets Manager calls KMS on that role's behalf. The built-in function
+//! has no role of its own, so it acts as the principal that last configured rotation
+//! (RotateSecret's caller: root, an IAM user, or for a role session its role, in a session
+//! named after the function), as that principal is when the rotation runs: deleted since,
+//! or without access to the key by then, the rotation fails. Run by RotateSecret itself, it
+//! acts as RotateSecret's caller, session policies included.
 
-use rampart_service::Env;
+use rampart_service::{CallPrincipal, Env, RunAs};
 use rampart_store::WriteTx;
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
@@ -94,12 +102,14 @@ pub(crate) fn finished(env: &Env<'_>, record: &mut SecretRecord, token: &str) ->
     done
 }
 
-/// Runs a rotation of `record` with `token` through the built-in function, in `tx`.
+/// Runs a rotation of `record` with `token` through the built-in function, in `tx`, calling
+/// KMS as `principal`.
 pub(crate) fn rotate_built_in(
     env: &Env<'_>,
     tx: &mut dyn WriteTx,
     record: &mut SecretRecord,
     token: &str,
+    principal: &CallPrincipal<'_>,
 ) -> Result<(), SecretsError> {
     // createSecret: a fresh password staged AWSPENDING, unless this token made it already.
     if record.version(token).is_none() {
@@ -112,6 +122,7 @@ pub(crate) fn rotate_built_in(
             Some(token.to_owned()),
             &value,
             Some(vec![PENDING.to_owned()]),
+            principal,
         )?;
     }
     // setSecret, testSecret: the built-in function has no system to set or test.
@@ -288,6 +299,19 @@ pub(crate) fn rotate_secret(
     if !invokable {
         return Err(SecretsError::AccessDenied(CANNOT_INVOKE.to_owned()));
     }
+    let runs_as = if is_built_in(&lambda_arn) {
+        let Some(runs_as) = RunAs::of(env.caller) else {
+            return Err(SecretsError::InvalidRequest(format!(
+                "Rampart's built-in rotation function {BUILT_IN} runs as the principal that \
+                 configures it, which must be the root user, an IAM user or a role session; \
+                 {} is none of these.",
+                env.caller.arn
+            )));
+        };
+        Some(runs_as)
+    } else {
+        None
+    };
     record.rotation = Some(RotationRecord {
         enabled: true,
         lambda_arn: lambda_arn.clone(),
@@ -296,13 +320,20 @@ pub(crate) fn rotate_secret(
         duration,
         last_rotated: previous.as_ref().and_then(|p| p.last_rotated),
         next_rotation: None,
+        runs_as,
     });
     let version_id = if input.rotate_immediately.unwrap_or(true) {
         let token = input
             .client_request_token
             .unwrap_or_else(|| versions::new_version_id(env));
         if is_built_in(&lambda_arn) {
-            rotate_built_in(env, tx, &mut record, &token)?;
+            rotate_built_in(
+                env,
+                tx,
+                &mut record,
+                &token,
+                &CallPrincipal::OnBehalfOfCaller,
+            )?;
         } else {
             // A handler's steps call back into Rampart: they run on the scheduler, now.
             scheduled::schedule_rotation_now(tx, &record, env.now, &token)?;

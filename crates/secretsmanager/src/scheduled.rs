@@ -14,7 +14,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use rampart_service::timers::{due_work, earliest_due, timer_key};
-use rampart_service::{AwsError, DueWork, Env, Timers};
+use rampart_service::{AwsError, CallPrincipal, DueWork, Env, Timers};
 use rampart_store::{ReadTx, Store, StoreError, WriteTx, get_json, put_json};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -290,12 +290,20 @@ impl SecretTimers {
                 .token
                 .clone()
                 .unwrap_or_else(|| rotation::scheduled_token(record, &work.key));
-            // On the scheduler there is no caller for Secrets Manager to call KMS on behalf of
-            // (a Lambda function's role, in AWS), so the built-in function's createSecret is
-            // refused by KMS: the rotation fails, as AWS records a failed rotation, and the
-            // next window is set. It has written nothing: its first write is KMS's.
+            // The built-in function acts as the principal that configured rotation (see
+            // rotation.rs). A rotation that fails (that principal gone, or refused by KMS)
+            // has written nothing, its first write being KMS's; the next window is set.
             let before = record.clone();
-            if let Err(e) = rotation::rotate_built_in(env, tx, record, &token) {
+            let Some(runs_as) = record.rotation.as_ref().and_then(|r| r.runs_as.clone()) else {
+                tracing::warn!(secret = %record.arn,
+                    "scheduled rotation by the built-in function has no principal to run as: configure it again with RotateSecret");
+                return Ok(());
+            };
+            let principal = CallPrincipal::Principal {
+                principal: &runs_as,
+                session_name: rotation::BUILT_IN,
+            };
+            if let Err(e) = rotation::rotate_built_in(env, tx, record, &token, &principal) {
                 *record = before;
                 let e = AwsError::from(e);
                 tracing::warn!(secret = %record.arn, code = %e.code, reason = %e.message,

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use rampart_service::tagging::{self, DuplicateKeys, KeyCase, ReservedPrefix, TagError, TagRules};
-use rampart_service::{Env, aws_timestamp};
+use rampart_service::{CallPrincipal, Env, aws_timestamp};
 use rampart_store::{ReadTx, WriteTx};
 use serde::{Deserialize, Serialize};
 use time::Duration;
@@ -231,6 +231,7 @@ pub(crate) fn create_secret(
                 input.client_request_token,
                 value,
                 None,
+                &CallPrincipal::OnBehalfOfCaller,
             )?
             .id,
         ),
@@ -299,6 +300,7 @@ pub(crate) fn update_secret(
                 input.client_request_token,
                 value,
                 None,
+                &CallPrincipal::OnBehalfOfCaller,
             )?
             .id,
         ),
@@ -341,7 +343,15 @@ fn reencrypt_labelled(
             continue;
         };
         let plain = encryption::open(env, tx, record, &id, &stored)?;
-        let sealed = encryption::seal(env, tx, record, key.as_deref(), &id, &plain, stored.binary)?;
+        let sealed = encryption::seal(
+            env,
+            tx,
+            record,
+            &id,
+            &plain,
+            stored.binary,
+            &CallPrincipal::OnBehalfOfCaller,
+        )?;
         records::save_value(tx, record, &id, &sealed)?;
         if let Some(v) = record.versions.iter_mut().find(|v| v.id == id) {
             v.kms_key_id.clone_from(&key);

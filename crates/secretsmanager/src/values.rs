@@ -7,7 +7,7 @@
 
 use data_encoding::BASE64;
 use rampart_service::paging::{PageSize, page_by_index};
-use rampart_service::{Env, aws_timestamp};
+use rampart_service::{CallPrincipal, Env, aws_timestamp};
 use rampart_store::{ReadTx, WriteTx};
 use serde::{Deserialize, Serialize};
 
@@ -267,6 +267,7 @@ pub(crate) fn put_secret_value(
         input.client_request_token,
         &value,
         input.version_stages,
+        &CallPrincipal::OnBehalfOfCaller,
     )?;
     records::save(tx, &record)?;
     Ok(PutSecretValueOutput {

@@ -12,7 +12,7 @@
 //! value is a no-op, with another value a ResourceExistsException.
 
 use data_encoding::BASE64;
-use rampart_service::Env;
+use rampart_service::{CallPrincipal, Env};
 use rampart_store::WriteTx;
 use zeroize::Zeroizing;
 
@@ -83,7 +83,8 @@ pub(crate) struct MadeVersion {
 }
 
 /// Makes version `token` of `record` holding `value`, labelled `stages` (`AWSCURRENT` when the
-/// request names none), under the secret's KMS key; `record` is saved by the caller.
+/// request names none), under the secret's KMS key, called as `principal`; `record` is saved
+/// by the caller.
 pub(crate) fn make(
     env: &Env<'_>,
     tx: &mut dyn WriteTx,
@@ -91,6 +92,7 @@ pub(crate) fn make(
     token: Option<String>,
     value: &GivenValue,
     stages: Option<Vec<String>>,
+    principal: &CallPrincipal<'_>,
 ) -> Result<MadeVersion, SecretsError> {
     let id = token.unwrap_or_else(|| new_version_id(env));
     if let Some(existing) = record.version(&id).cloned() {
@@ -107,10 +109,10 @@ pub(crate) fn make(
         env,
         tx,
         record,
-        key.as_deref(),
         &id,
         value.bytes(),
         value.is_binary(),
+        principal,
     )?;
     records::save_value(tx, record, &id, &sealed)?;
     record.versions.push(VersionRecord {

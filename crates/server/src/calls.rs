@@ -7,10 +7,11 @@
 use std::sync::{Arc, Mutex};
 
 use rampart_service::{
-    Access, AfterSuccess, AwsError, CallPrincipal, Caller, Env, Handler, ServiceCall, ServiceCalls,
-    Value,
+    Access, AfterSuccess, AwsError, CallPrincipal, Caller, Directory, Env, Handler, PrincipalKind,
+    PrincipalLookup, RunAs, ServiceCall, ServiceCalls, Value,
 };
 use rampart_store::{ReadTx, StoreError, WriteTx};
+use rampart_sts::Session;
 use rampart_wire::ServiceModel;
 use time::OffsetDateTime;
 
@@ -185,6 +186,22 @@ impl CallsOf<'_> {
                     keys,
                 )
             }
+            CallPrincipal::Principal {
+                principal,
+                session_name,
+            } => {
+                let (caller, session) =
+                    principal_now(tx.read(), principal, session_name, calling.now)?;
+                (
+                    caller,
+                    session,
+                    calling_principal.clone(),
+                    via(&format!(
+                        "{}.{}.amazonaws.com",
+                        calling.service, calling.region
+                    )),
+                )
+            }
         };
         let mut env = pipeline::env(
             state,
@@ -277,6 +294,82 @@ impl CallsOf<'_> {
     }
 }
 
+/// `principal` as it is now: the root user of a served account, an IAM user, or a session
+/// named `session_name` of a role (made here, as Lambda makes its execution role's session for
+/// each invocation; no credentials exist for it). Refused when the account is not served or
+/// the user or role no longer exists: a principal that took the name since is another one.
+fn principal_now(
+    tx: &mut dyn ReadTx,
+    principal: &RunAs,
+    session_name: &str,
+    now: OffsetDateTime,
+) -> Result<(Caller, Option<Arc<Session>>), AwsError> {
+    let directory = crate::directory::ServedAccounts;
+    let gone = || {
+        AwsError::new(
+            "AccessDeniedException",
+            400,
+            format!(
+                "the principal {} of account {} that this work runs as no longer exists",
+                principal.unique_id, principal.account
+            ),
+        )
+    };
+    let failed = |e: StoreError| {
+        tracing::error!(error = %e, "a principal could not be looked up");
+        AwsError::new(
+            "InternalFailure",
+            500,
+            "the principal could not be looked up",
+        )
+    };
+    let account = principal.account.as_str();
+    if principal.is_root() {
+        let root = format!("arn:aws:iam::{account}:root");
+        return match directory.principal(tx, &root).map_err(failed)? {
+            PrincipalLookup::AccountNotServed => Err(gone()),
+            _ => Ok((Caller::root(account, ""), None)),
+        };
+    }
+    let id = principal.unique_id.as_str();
+    let arn = directory
+        .principal_arns(tx, account, &[id])
+        .map_err(failed)?
+        .into_iter()
+        .find(|(found, _)| found == id)
+        .map(|(_, arn)| arn)
+        .ok_or_else(gone)?;
+    let name = arn.rsplit('/').next().unwrap_or_default().to_owned();
+    if id.starts_with("AROA") {
+        let caller = Caller {
+            account_id: account.to_owned(),
+            arn: format!("arn:aws:sts::{account}:assumed-role/{name}/{session_name}"),
+            principal_id: format!("{id}:{session_name}"),
+            kind: PrincipalKind::AssumedRole,
+            user_name: None,
+            access_key_id: String::new(),
+        };
+        let mut session = Session::new(
+            caller.clone(),
+            String::new(),
+            now.unix_timestamp(),
+            now.unix_timestamp() + 3600,
+        );
+        session.role_name = Some(name);
+        session.role_arn = Some(arn);
+        return Ok((caller, Some(Arc::new(session))));
+    }
+    let caller = Caller {
+        account_id: account.to_owned(),
+        arn,
+        principal_id: id.to_owned(),
+        kind: PrincipalKind::IamUser,
+        user_name: Some(name),
+        access_key_id: String::new(),
+    };
+    Ok((caller, None))
+}
+
 /// Rampart's own work calling a service as a service principal, outside any request (the trail
 /// deliverer asking KMS for a log file's data key): run on a snapshot, its event and
 /// after-success work recorded at once.
@@ -346,23 +439,8 @@ mod tests {
         operation: &'static str,
         input: Value,
     ) -> Value {
-        let state = Arc::clone(state);
-        state
-            .store
-            .clone()
-            .write_with(move |tx| {
-                let caller = Caller::root(ACCOUNT, "AKIAROOT");
-                let env =
-                    pipeline::env(&state, &caller, "us-east-1", "r", OffsetDateTime::now_utc());
-                let service = state.registry.get(service).unwrap();
-                let out = match &service.operation(operation).unwrap().handler {
-                    Handler::Write(h) => h(&env, tx, input),
-                    Handler::Read(h) => h(&env, tx, input),
-                };
-                Ok::<_, StoreError>(out.unwrap())
-            })
-            .await
-            .unwrap()
+        let at = ("us-east-1", OffsetDateTime::now_utc());
+        crate::test_support::as_root(state, ACCOUNT, at, (service, operation), input).await
     }
 
     /// A key policy: the account administers the key; CloudTrail may make data keys for the

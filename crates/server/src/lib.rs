@@ -23,6 +23,8 @@ mod registry;
 mod route;
 pub mod scheduler;
 mod state;
+#[cfg(test)]
+mod test_support;
 pub mod trail_storage;
 mod usage;
 

@@ -9,6 +9,9 @@
 
 use rampart_store::{ReadTx, WriteTx};
 use rampart_wire::{AwsError, Value};
+use serde::{Deserialize, Serialize};
+
+use crate::{Caller, PrincipalKind};
 
 /// One call of another service's operation.
 #[derive(Debug, Clone)]
@@ -45,6 +48,52 @@ pub enum CallPrincipal<'a> {
         /// names it.
         via: Option<&'a str>,
     },
+    /// A principal of an account, with its permissions as they are when the call runs,
+    /// through the calling service: what a Lambda function's calls are, made with its execution
+    /// role. Work a principal set up that runs later (a secret's scheduled rotation by
+    /// Rampart's built-in function) runs so: the callee sees that principal and
+    /// `kms:ViaService`; its event names the principal, invoked by the calling service. A
+    /// principal deleted since (or replaced by another of the same name) is refused.
+    Principal {
+        /// Who, by unique ID.
+        principal: &'a RunAs,
+        /// For a role: the name of the session it runs in (AWS names a Lambda function's
+        /// sessions after the function).
+        session_name: &'a str,
+    },
+}
+
+/// A principal that later work runs as, named by its unique ID so that it never becomes
+/// another principal that took the same name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunAs {
+    /// The principal's account.
+    pub account: String,
+    /// The account ID for the root user, `AIDA…` for an IAM user, `AROA…` for a role.
+    pub unique_id: String,
+}
+
+impl RunAs {
+    /// Who later work set up by `caller` runs as: the caller itself for root and IAM users,
+    /// the role for a role session. `None` for principals that no later work can be (a
+    /// federated user, whose permissions live only in its session, or a service).
+    pub fn of(caller: &Caller) -> Option<Self> {
+        let unique_id = match caller.kind {
+            PrincipalKind::Root => caller.account_id.clone(),
+            PrincipalKind::IamUser => caller.principal_id.clone(),
+            PrincipalKind::AssumedRole => caller.principal_id.split_once(':')?.0.to_owned(),
+            _ => return None,
+        };
+        Some(Self {
+            account: caller.account_id.clone(),
+            unique_id,
+        })
+    }
+
+    /// Whether this is an account's root user.
+    pub fn is_root(&self) -> bool {
+        self.unique_id == self.account
+    }
 }
 
 /// What runs a handler's calls to other services.

@@ -28,7 +28,7 @@ pub mod testing;
 pub mod timers;
 
 pub use caller::{Caller, Federation, Inheritance, PrincipalKind};
-pub use calls::{CallPrincipal, NoServiceCalls, ServiceCall, ServiceCalls};
+pub use calls::{CallPrincipal, NoServiceCalls, RunAs, ServiceCall, ServiceCalls};
 pub use directory::{Directory, NoDirectory, OrganizationFacts, PrincipalLookup, ScpLevels};
 pub use env::{Entropy, Env, OsEntropy};
 pub use operation::{

@@ -103,10 +103,11 @@ fn a_function_rampart_cannot_invoke_fails_the_rotation() {
     assert_eq!(e.code, "InvalidParameterException");
 }
 
-/// On the server, the scheduler has no caller for KMS calls on behalf of one, so a scheduled
-/// rotation by the built-in function is refused by KMS (`deny` stands for that below): it
-/// fails, writes nothing, and the next window is set, once per window. The handler's path is
-/// tested end to end (test_secretsmanager_rotation.py).
+/// A scheduled rotation by the built-in function that KMS refuses (`deny` below; the
+/// principal it runs as lost access to the key) fails, writes nothing, and the next window is
+/// set, once per window. One that succeeds, run as its principal through the spine, is tested
+/// in the server's scheduler tests; the handler's path end to end
+/// (test_secretsmanager_rotation.py).
 #[test]
 fn scheduled_rotations_run_once_when_due_and_set_the_next() {
     let mut h = Harness::new();
