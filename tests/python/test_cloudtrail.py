@@ -426,6 +426,20 @@ def test_validate_catches_every_tamper(delivering, tmp_path):
     result = tampered("digest-modified", modify_digest)
     assert result.returncode == 1 and f"Digest file {first_digest} INVALID" in result.stdout
 
+    def swap_digests(d):
+        for suffix in ("", ".metadata.json"):
+            a, b = d / (first_digest + suffix), d / (second_digest + suffix)
+            a_bytes, b_bytes = a.read_bytes(), b.read_bytes()
+            a.write_bytes(b_bytes)
+            b.write_bytes(a_bytes)
+
+    # Out of order: each digest is checked to be where it says it is, as AWS's validator does.
+    result = tampered("digests-swapped", swap_digests)
+    assert result.returncode == 1
+    for key in (first_digest, second_digest):
+        assert f"Digest file {key} INVALID: has been moved from its original location" \
+            in result.stdout
+
     def delete_digest(d):
         (d / first_digest).unlink()
         (d / (first_digest + ".metadata.json")).unlink()
