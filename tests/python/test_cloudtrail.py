@@ -455,10 +455,14 @@ def test_validate_catches_every_tamper(delivering, tmp_path):
 def test_no_secret_reaches_any_file(delivering):
     iam = delivering.client("iam")
     name, key_id, secret = make_user(delivering, doc(
-        {"Effect": "Allow", "Action": "sts:GetSessionToken", "Resource": "*"}))
+        {"Effect": "Allow", "Action": ["sts:GetSessionToken", "sts:GetFederationToken"],
+         "Resource": "*"}))
     password = "Corr3ct-Horse-Battery-" + uuid.uuid4().hex[:8]
     iam.create_login_profile(UserName=name, Password=password)
-    session = delivering.client("sts", key=key_id, secret=secret).get_session_token()["Credentials"]
+    sts = delivering.client("sts", key=key_id, secret=secret)
+    session = sts.get_session_token()["Credentials"]
+    # Its response is recorded, as AWS records it, but for the secret and the token.
+    federated = sts.get_federation_token(Name="fed-" + uuid.uuid4().hex[:8])["Credentials"]
     kms = delivering.client("kms")
     key = kms.create_key()["KeyMetadata"]["KeyId"]
     plaintext = b"kms-plaintext-" + uuid.uuid4().hex.encode()
@@ -468,7 +472,9 @@ def test_no_secret_reaches_any_file(delivering):
     wait_for(lambda: any(r["requestID"] == marker for r in delivered_records(delivering.bucket)))
     text = json.dumps(delivered_records(delivering.bucket))
     assert key_id in text
+    assert federated["AccessKeyId"] in text
     for secret_value in [secret, session["SecretAccessKey"], session["SessionToken"], password,
+                         federated["SecretAccessKey"], federated["SessionToken"],
                          plaintext.decode(), base64.b64encode(plaintext).decode(),
                          base64.b64encode(data_key).decode()]:
         assert secret_value not in text

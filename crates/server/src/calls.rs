@@ -7,7 +7,7 @@
 use std::sync::{Arc, Mutex};
 
 use rampart_service::{
-    Access, AfterSuccess, AwsError, CallPrincipal, Caller, Env, Handler, ServiceCall, ServiceCalls,
+    AfterSuccess, AwsError, CallPrincipal, Caller, Env, Handler, ServiceCall, ServiceCalls,
     Value,
 };
 use rampart_store::{ReadTx, StoreError, WriteTx};
@@ -225,7 +225,8 @@ impl CallsOf<'_> {
                 &call.input,
                 service.event_style(),
             )),
-            read_only: operation.access() == Access::Read,
+            read_only: operation.recording().read_only,
+            records_response: operation.recording().response,
             usage: None,
             session: session.as_deref().map(crate::audit::SessionFacts::of),
             resources: Vec::new(),
