@@ -158,6 +158,9 @@ def test_files_land_in_the_bucket_with_cloudtrails_keys_and_metadata(delivered, 
     for key in logs:
         assert key.startswith(f"AWSLogs/{ACCOUNT_ID}/CloudTrail/"), key
         assert "Records" in read_json(client, BUCKET, key)
+        # Gzip JSON, and its headers say so, as CloudTrail's objects' do.
+        head = client.head_object(Bucket=BUCKET, Key=key)
+        assert (head["ContentType"], head["ContentEncoding"]) == ("application/json", "gzip")
     for region in REGIONS:
         key, digest = digests_listing_files(client, BUCKET, region)[-1]
         name = f"{ACCOUNT_ID}_CloudTrail-Digest_{region}_{TRAIL}_us-east-1_"
@@ -166,6 +169,7 @@ def test_files_land_in_the_bucket_with_cloudtrails_keys_and_metadata(delivered, 
         assert f"/CloudTrail-Digest/{region}/" in digest["previousDigestS3Object"]
         assert all(f"/CloudTrail/{region}/" in f["s3Object"] for f in digest["logFiles"])
         head = client.head_object(Bucket=BUCKET, Key=key)
+        assert (head["ContentType"], head["ContentEncoding"]) == ("application/json", "gzip")
         assert head["Metadata"]["signature-algorithm"] == "SHA256withRSA"
         assert len(head["Metadata"]["signature"]) == 512
         assert digest["digestSignatureAlgorithm"] == "SHA256withRSA"

@@ -44,7 +44,7 @@ use time::OffsetDateTime;
 
 use crate::calls::call_as_service;
 use crate::state::AppState;
-use crate::trail_storage::{S3Endpoint, StorageError, TrailStorage};
+use crate::trail_storage::{Encoding, S3Endpoint, StorageError, TrailStorage};
 
 /// AWS delivers about every five minutes.
 const DEFAULT_INTERVAL: Duration = Duration::from_secs(300);
@@ -326,13 +326,13 @@ async fn deliver_trail(
         };
         let files = render(store, trail, from, to)?;
         for file in &files {
-            let stored = match &trail.kms_key_id {
-                None => std::borrow::Cow::Borrowed(file.gz.as_slice()),
-                Some(key_arn) => std::borrow::Cow::Owned(encrypt(app, trail, key_arn, file).await?),
+            let (stored, encoding) = match &trail.kms_key_id {
+                None => (file.gz.clone(), Encoding::GzipJson),
+                Some(key_arn) => (encrypt(app, trail, key_arn, file).await?, Encoding::Opaque),
             };
             config
                 .storage
-                .put(&trail.s3_bucket_name, &file.key, stored.into_owned(), &[])
+                .put(&trail.s3_bucket_name, &file.key, stored, encoding, &[])
                 .await?;
             state.undigested.push((
                 file.key.clone(),
@@ -664,7 +664,10 @@ async fn write_digest(
             files::SIGNATURE_ALGORITHM.to_owned(),
         ),
     ];
-    config.storage.put(&bucket, &object, gz, &metadata).await?;
+    config
+        .storage
+        .put(&bucket, &object, gz, Encoding::GzipJson, &metadata)
+        .await?;
     Ok(DigestLink {
         key: object,
         signature,
