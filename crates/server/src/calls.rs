@@ -7,8 +7,7 @@
 use std::sync::{Arc, Mutex};
 
 use rampart_service::{
-    AfterSuccess, AwsError, CallPrincipal, Caller, Env, Handler, ServiceCall, ServiceCalls,
-    Value,
+    AfterSuccess, AwsError, CallPrincipal, Caller, Env, Handler, ServiceCall, ServiceCalls, Value,
 };
 use rampart_store::{ReadTx, StoreError, WriteTx};
 use rampart_wire::ServiceModel;

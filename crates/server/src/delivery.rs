@@ -972,7 +972,11 @@ mod tests {
             deliver_once(&app, &config, t0() + time::Duration::minutes(5 * round))
                 .await
                 .unwrap();
-            chain.push(stored_state(&app).unwrap().digest_chains["us-east-1"].key.clone());
+            chain.push(
+                stored_state(&app).unwrap().digest_chains["us-east-1"]
+                    .key
+                    .clone(),
+            );
         }
         let bucket = config.storage.bucket_dir("audit-bucket").unwrap();
         let report = validate_clean(&app, &bucket);
@@ -985,9 +989,14 @@ mod tests {
             std::fs::write(from, y).unwrap();
             std::fs::write(to, x).unwrap();
         }
-        let report =
-            files::validate(&bucket, &public_keys(&app), None, None, &mut files::NoDataKeys)
-                .unwrap();
+        let report = files::validate(
+            &bucket,
+            &public_keys(&app),
+            None,
+            None,
+            &mut files::NoDataKeys,
+        )
+        .unwrap();
         assert_eq!(
             report.findings[..2],
             [
