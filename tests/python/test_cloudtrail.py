@@ -426,6 +426,20 @@ def test_validate_catches_every_tamper(delivering, tmp_path):
     result = tampered("digest-modified", modify_digest)
     assert result.returncode == 1 and f"Digest file {first_digest} INVALID" in result.stdout
 
+    def swap_digests(d):
+        for suffix in ("", ".metadata.json"):
+            a, b = d / (first_digest + suffix), d / (second_digest + suffix)
+            a_bytes, b_bytes = a.read_bytes(), b.read_bytes()
+            a.write_bytes(b_bytes)
+            b.write_bytes(a_bytes)
+
+    # Out of order: each digest is checked to be where it says it is, as AWS's validator does.
+    result = tampered("digests-swapped", swap_digests)
+    assert result.returncode == 1
+    for key in (first_digest, second_digest):
+        assert f"Digest file {key} INVALID: has been moved from its original location" \
+            in result.stdout
+
     def delete_digest(d):
         (d / first_digest).unlink()
         (d / (first_digest + ".metadata.json")).unlink()
@@ -441,10 +455,14 @@ def test_validate_catches_every_tamper(delivering, tmp_path):
 def test_no_secret_reaches_any_file(delivering):
     iam = delivering.client("iam")
     name, key_id, secret = make_user(delivering, doc(
-        {"Effect": "Allow", "Action": "sts:GetSessionToken", "Resource": "*"}))
+        {"Effect": "Allow", "Action": ["sts:GetSessionToken", "sts:GetFederationToken"],
+         "Resource": "*"}))
     password = "Corr3ct-Horse-Battery-" + uuid.uuid4().hex[:8]
     iam.create_login_profile(UserName=name, Password=password)
-    session = delivering.client("sts", key=key_id, secret=secret).get_session_token()["Credentials"]
+    sts = delivering.client("sts", key=key_id, secret=secret)
+    session = sts.get_session_token()["Credentials"]
+    # Its response is recorded, as AWS records it, but for the secret and the token.
+    federated = sts.get_federation_token(Name="fed-" + uuid.uuid4().hex[:8])["Credentials"]
     kms = delivering.client("kms")
     key = kms.create_key()["KeyMetadata"]["KeyId"]
     plaintext = b"kms-plaintext-" + uuid.uuid4().hex.encode()
@@ -454,7 +472,9 @@ def test_no_secret_reaches_any_file(delivering):
     wait_for(lambda: any(r["requestID"] == marker for r in delivered_records(delivering.bucket)))
     text = json.dumps(delivered_records(delivering.bucket))
     assert key_id in text
+    assert federated["AccessKeyId"] in text
     for secret_value in [secret, session["SecretAccessKey"], session["SessionToken"], password,
+                         federated["SecretAccessKey"], federated["SessionToken"],
                          plaintext.decode(), base64.b64encode(plaintext).decode(),
                          base64.b64encode(data_key).decode()]:
         assert secret_value not in text

@@ -2,8 +2,9 @@
 
 Rampart delivers to moto's S3 server (`--trail-s3-endpoint`, started here on a free port), and
 the real AWS CLI's `aws cloudtrail validate-logs` checks the files there, with Rampart as its
-CloudTrail endpoint: every file valid, then a modified log file, a deleted log file and a
-modified digest each reported as the CLI reports them on AWS. A multi-region trail gets a digest
+CloudTrail endpoint: every file valid, then a modified log file, a deleted log file, a
+modified digest, and files out of order (digests swapped, log files swapped, a digest taken
+out of its chain) each reported as the CLI reports them on AWS. A multi-region trail gets a digest
 chain per region, each checked with that region's keys. A deliverer killed (kill -9) after
 storing an object but before recording its progress delivers each file exactly once after a
 restart, and the files still validate.
@@ -157,6 +158,9 @@ def test_files_land_in_the_bucket_with_cloudtrails_keys_and_metadata(delivered, 
     for key in logs:
         assert key.startswith(f"AWSLogs/{ACCOUNT_ID}/CloudTrail/"), key
         assert "Records" in read_json(client, BUCKET, key)
+        # Gzip JSON, and its headers say so, as CloudTrail's objects' do.
+        head = client.head_object(Bucket=BUCKET, Key=key)
+        assert (head["ContentType"], head["ContentEncoding"]) == ("application/json", "gzip")
     for region in REGIONS:
         key, digest = digests_listing_files(client, BUCKET, region)[-1]
         name = f"{ACCOUNT_ID}_CloudTrail-Digest_{region}_{TRAIL}_us-east-1_"
@@ -165,6 +169,7 @@ def test_files_land_in_the_bucket_with_cloudtrails_keys_and_metadata(delivered, 
         assert f"/CloudTrail-Digest/{region}/" in digest["previousDigestS3Object"]
         assert all(f"/CloudTrail/{region}/" in f["s3Object"] for f in digest["logFiles"])
         head = client.head_object(Bucket=BUCKET, Key=key)
+        assert (head["ContentType"], head["ContentEncoding"]) == ("application/json", "gzip")
         assert head["Metadata"]["signature-algorithm"] == "SHA256withRSA"
         assert len(head["Metadata"]["signature"]) == 512
         assert digest["digestSignatureAlgorithm"] == "SHA256withRSA"
@@ -225,6 +230,62 @@ def test_validate_logs_reports_tampering_as_on_aws(delivered, s3_endpoint):
     check(f"Digest file\ts3://{BUCKET}/{digest_key}\tINVALID: signature verification failed")
     # Restored, everything is valid again: the checks above found the changes, nothing else.
     client.put_object(Bucket=BUCKET, Key=digest_key, Body=raw_digest, Metadata=head["Metadata"])
+    result = validate_logs(server, s3_endpoint, "us-east-1", start)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_validate_logs_reports_files_out_of_order_as_on_aws(delivered, s3_endpoint):
+    """Files out of their place or order: AWS's validator follows each digest's link to the
+    previous one and checks that a digest names the key it sits at, and each log file its hash.
+    Two digests swapped are each reported moved, two log files swapped each fail their hash,
+    and a digest taken out of the chain is reported missing where its successor points."""
+    server, client, start = delivered
+    digests = [k for k in objects(client, BUCKET, "CloudTrail-Digest") if "/us-east-1/" in k]
+    listing = digests_listing_files(client, BUCKET, "us-east-1")
+    # Two neighbours in the chain, the later one pointing at the earlier.
+    earlier, later = digests[-3], digests[-2]
+    assert read_json(client, BUCKET, later)["previousDigestS3Object"] == earlier
+
+    def fetch(key):
+        head = client.head_object(Bucket=BUCKET, Key=key)
+        return client.get_object(Bucket=BUCKET, Key=key)["Body"].read(), head["Metadata"]
+
+    def put(key, body_and_metadata):
+        body, metadata = body_and_metadata
+        client.put_object(Bucket=BUCKET, Key=key, Body=body, Metadata=metadata)
+
+    def check(*expected):
+        result = validate_logs(server, s3_endpoint, "us-east-1", start)
+        assert result.returncode == 1, result.stdout + result.stderr
+        for line in expected:
+            assert line in result.stderr, result.stderr
+        return result
+
+    moved = "INVALID: has been moved from its original location"
+    # Two digests trade places, each with its own signature metadata.
+    originals = {key: fetch(key) for key in (earlier, later)}
+    put(earlier, originals[later])
+    put(later, originals[earlier])
+    check(f"Digest file\ts3://{BUCKET}/{later}\t{moved}",
+          f"Digest file\ts3://{BUCKET}/{earlier}\t{moved}")
+    for key, original in originals.items():
+        put(key, original)
+    # Two log files trade places.
+    first, second = (listing[0][1]["logFiles"][0]["s3Object"],
+                     listing[-1][1]["logFiles"][0]["s3Object"])
+    assert first != second
+    logs = {key: client.get_object(Bucket=BUCKET, Key=key)["Body"].read() for key in (first, second)}
+    client.put_object(Bucket=BUCKET, Key=first, Body=logs[second])
+    client.put_object(Bucket=BUCKET, Key=second, Body=logs[first])
+    check(f"Log file\ts3://{BUCKET}/{first}\tINVALID: hash value doesn't match",
+          f"Log file\ts3://{BUCKET}/{second}\tINVALID: hash value doesn't match")
+    for key, body in logs.items():
+        client.put_object(Bucket=BUCKET, Key=key, Body=body)
+    # A digest taken out of the chain: the link of the one after it leads nowhere.
+    client.delete_object(Bucket=BUCKET, Key=earlier)
+    check(f"Digest file\ts3://{BUCKET}/{earlier}\tINVALID: not found")
+    put(earlier, originals[earlier])
+    # Everything back in place and order: valid again.
     result = validate_logs(server, s3_endpoint, "us-east-1", start)
     assert result.returncode == 0, result.stdout + result.stderr
 

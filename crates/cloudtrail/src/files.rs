@@ -188,6 +188,9 @@ pub fn string_to_sign(digest: &Digest, content_hash: &str) -> String {
 pub enum Finding {
     /// A digest's signature does not verify (the digest was modified or forged).
     DigestInvalid(String),
+    /// A digest whose content names another key than the one it sits at: copied, moved or
+    /// swapped with another digest (files out of order).
+    DigestMoved(String),
     /// A digest the chain names is missing.
     DigestMissing(String),
     /// A log file's hash differs from its digest's.
@@ -207,6 +210,10 @@ impl std::fmt::Display for Finding {
             Self::DigestInvalid(k) => {
                 write!(f, "Digest file {k} INVALID: signature verification failed")
             }
+            Self::DigestMoved(k) => write!(
+                f,
+                "Digest file {k} INVALID: has been moved from its original location"
+            ),
             Self::DigestMissing(k) => write!(f, "Digest file {k} INVALID: not found"),
             Self::LogModified(k) => write!(f, "Log file {k} INVALID: hash value doesn't match"),
             Self::LogDeleted(k) => write!(f, "Log file {k} INVALID: not found"),
@@ -422,10 +429,16 @@ pub fn validate(
                 Some((digest, sha256_hex(&raw)))
             });
         let metadata = digest_metadata(path);
+        // As AWS's validator, a digest is first checked to be where it says it is.
+        if let Some((digest, _)) = &parsed
+            && digest.digest_s3_object != *key
+        {
+            report.findings.push(Finding::DigestMoved(key.clone()));
+            continue;
+        }
         let ok = match (&parsed, &metadata) {
             (Some((digest, hash)), Some(meta)) => {
-                digest.digest_s3_object == *key
-                    && meta.signature_algorithm == SIGNATURE_ALGORITHM
+                meta.signature_algorithm == SIGNATURE_ALGORITHM
                     && public_keys
                         .get(&digest.digest_public_key_fingerprint)
                         .is_some_and(|public| {
@@ -464,7 +477,9 @@ pub fn validate(
         if !in_range(digest) {
             continue;
         }
-        // The chain: the previous digest must exist, and be the one this digest signed over.
+        // The chain: a verified previous digest must be the one this digest signed over. A
+        // previous digest that is missing, or fails its own check, is reported as itself
+        // (AWS's validator follows the link and reports the file it finds there, or not).
         let chain_ok = match (
             &digest.previous_digest_s3_object,
             &digest.previous_digest_signature,
@@ -480,15 +495,13 @@ pub fn validate(
                             .findings
                             .push(Finding::DigestMissing(previous.clone()));
                     }
-                    false
+                    true
                 }
             },
             _ => true,
         };
         if !chain_ok {
-            if digests.contains_key(digest.previous_digest_s3_object.as_deref().unwrap_or("")) {
-                report.findings.push(Finding::DigestInvalid(key.clone()));
-            }
+            report.findings.push(Finding::DigestInvalid(key.clone()));
             continue;
         }
         report.valid_digests += 1;

@@ -44,7 +44,11 @@ pub(crate) struct CallRecord {
     pub(crate) caller: Option<Caller>,
     /// The input with sensitive members hidden.
     pub(crate) request_parameters: Option<Value>,
+    /// The event's `readOnly`.
     pub(crate) read_only: bool,
+    /// Whether a successful call's response is recorded (`responseElements`), as AWS does
+    /// for changes and for the reads that hand out credentials.
+    pub(crate) records_response: bool,
     /// Usage to record with the event (key last used, service last accessed).
     pub(crate) usage: Option<crate::usage::Usage>,
     /// What the event says about the caller's temporary credentials, if any.
@@ -507,9 +511,9 @@ impl CallRecord {
         resources: &[(&String, &'static str, &str, &str)],
         copy: &EventCopy<'_>,
     ) -> Vec<u8> {
-        // A read-only call's response is never recorded, as AWS writes `null` for them all.
+        // Most reads' responses are not recorded: AWS writes `null` for them.
         let response_elements = match error {
-            None if !self.read_only => non_empty(recorded.response_elements.as_ref()),
+            None if self.records_response => non_empty(recorded.response_elements.as_ref()),
             _ => None,
         };
         let additional = &recorded.additional_event_data;
@@ -761,6 +765,7 @@ pub(crate) fn reset_event(
         caller: None,
         request_parameters: None,
         read_only: false,
+        records_response: true,
         usage: None,
         session: None,
         resources: Vec::new(),
@@ -797,6 +802,7 @@ mod tests {
             caller: Some(Caller::root("123456789012", "AKIAX")),
             request_parameters: Some(json!({})),
             read_only: false,
+            records_response: true,
             usage: None,
             session: None,
             resources: Vec::new(),

@@ -7,7 +7,7 @@
 use std::sync::{Arc, Mutex};
 
 use rampart_service::{
-    Access, AfterSuccess, AwsError, CallPrincipal, Caller, Directory, Env, Handler, PrincipalKind,
+    AfterSuccess, AwsError, CallPrincipal, Caller, Directory, Env, Handler, PrincipalKind,
     PrincipalLookup, RunAs, ServiceCall, ServiceCalls, Value,
 };
 use rampart_store::{ReadTx, StoreError, WriteTx};
@@ -242,7 +242,8 @@ impl CallsOf<'_> {
                 &call.input,
                 service.event_style(),
             )),
-            read_only: operation.access() == Access::Read,
+            read_only: operation.recording().read_only,
+            records_response: operation.recording().response,
             usage: None,
             session: session.as_deref().map(crate::audit::SessionFacts::of),
             resources: Vec::new(),

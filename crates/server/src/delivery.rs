@@ -44,7 +44,7 @@ use time::OffsetDateTime;
 
 use crate::calls::call_as_service;
 use crate::state::AppState;
-use crate::trail_storage::{S3Endpoint, StorageError, TrailStorage};
+use crate::trail_storage::{Encoding, S3Endpoint, StorageError, TrailStorage};
 
 /// AWS delivers about every five minutes.
 const DEFAULT_INTERVAL: Duration = Duration::from_secs(300);
@@ -326,13 +326,13 @@ async fn deliver_trail(
         };
         let files = render(store, trail, from, to)?;
         for file in &files {
-            let stored = match &trail.kms_key_id {
-                None => std::borrow::Cow::Borrowed(file.gz.as_slice()),
-                Some(key_arn) => std::borrow::Cow::Owned(encrypt(app, trail, key_arn, file).await?),
+            let (stored, encoding) = match &trail.kms_key_id {
+                None => (file.gz.clone(), Encoding::GzipJson),
+                Some(key_arn) => (encrypt(app, trail, key_arn, file).await?, Encoding::Opaque),
             };
             config
                 .storage
-                .put(&trail.s3_bucket_name, &file.key, stored.into_owned(), &[])
+                .put(&trail.s3_bucket_name, &file.key, stored, encoding, &[])
                 .await?;
             state.undigested.push((
                 file.key.clone(),
@@ -664,7 +664,10 @@ async fn write_digest(
             files::SIGNATURE_ALGORITHM.to_owned(),
         ),
     ];
-    config.storage.put(&bucket, &object, gz, &metadata).await?;
+    config
+        .storage
+        .put(&bucket, &object, gz, Encoding::GzipJson, &metadata)
+        .await?;
     Ok(DigestLink {
         key: object,
         signature,
@@ -955,6 +958,69 @@ mod tests {
         assert!(digest.previous_digest_signature.is_some());
         let report = validate_clean(&app, &bucket);
         assert_eq!((report.valid_digests, report.valid_logs), (2, 2));
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn swapped_digests_are_reported_moved_as_aws_reports_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let app = AppState::for_tests(&dir);
+        let config = config(&dir);
+        make_trail(&app).await;
+        let mut chain = Vec::new();
+        for round in 1..=3 {
+            event(&app, 300 * round - 200).await;
+            deliver_once(&app, &config, t0() + time::Duration::minutes(5 * round))
+                .await
+                .unwrap();
+            chain.push(
+                stored_state(&app).unwrap().digest_chains["us-east-1"]
+                    .key
+                    .clone(),
+            );
+        }
+        let bucket = config.storage.bucket_dir("audit-bucket").unwrap();
+        let report = validate_clean(&app, &bucket);
+        assert_eq!((report.valid_digests, report.valid_logs), (3, 3));
+        // The first two digests trade places, each with its metadata: out of order.
+        let (a, b) = (bucket.join(&chain[0]), bucket.join(&chain[1]));
+        let meta = |p: &Path| PathBuf::from(format!("{}{}", p.display(), files::METADATA_SUFFIX));
+        for (from, to) in [(&a, &b), (&meta(&a), &meta(&b))] {
+            let (x, y) = (std::fs::read(from).unwrap(), std::fs::read(to).unwrap());
+            std::fs::write(from, y).unwrap();
+            std::fs::write(to, x).unwrap();
+        }
+        let report = files::validate(
+            &bucket,
+            &public_keys(&app),
+            None,
+            None,
+            &mut files::NoDataKeys,
+        )
+        .unwrap();
+        assert_eq!(
+            report.findings[..2],
+            [
+                files::Finding::DigestMoved(chain[0].clone()),
+                files::Finding::DigestMoved(chain[1].clone()),
+            ]
+        );
+        // Their log files, which no valid digest lists any more, are named too (a finding of
+        // Rampart's own: AWS's validator checks only the files valid digests list).
+        assert_eq!(report.findings.len(), 4, "{:?}", report.findings);
+        assert!(
+            report.findings[2..]
+                .iter()
+                .all(|f| matches!(f, files::Finding::LogInserted(_)))
+        );
+        assert_eq!(
+            report.findings[0].to_string(),
+            format!(
+                "Digest file {} INVALID: has been moved from its original location",
+                chain[0]
+            )
+        );
+        // The newest digest is still valid, as it is to AWS's validator.
+        assert_eq!((report.valid_digests, report.valid_logs), (1, 1));
     }
 
     #[tokio::test(flavor = "multi_thread")]

@@ -75,6 +75,7 @@ pub(crate) async fn handle(
         caller: None,
         request_parameters: None,
         read_only: true,
+        records_response: false,
         usage: None,
         session: None,
         resources: Vec::new(),
@@ -215,7 +216,9 @@ fn prepare(
     let operation = service
         .operation(name)
         .ok_or_else(|| not_implemented(model, name))?;
-    record.read_only = operation.access() == Access::Read;
+    let recording = operation.recording();
+    record.read_only = recording.read_only;
+    record.records_response = recording.response;
     let input = match model.protocol() {
         Protocol::Query => rampart_wire::decode_query(model, route.operation, &route.params),
         Protocol::Json(_) => rampart_wire::decode_json(model, route.operation, body),
@@ -515,7 +518,16 @@ async fn execute(
     };
     record.event_resources = RecordedResource::of(&resources, &state.registry);
     record.resources = resources;
-    let event = record.event(outcome.as_ref().map(|_| None));
+    // A read's response is recorded only where AWS records it (GetFederationToken's).
+    let redacted = match &outcome {
+        Ok(output) if record.records_response => Some(rampart_wire::record_output(
+            op_model,
+            output,
+            record.facts.style,
+        )),
+        _ => None,
+    };
+    let event = record.event(outcome.as_ref().map(|_| redacted.as_ref()));
     let recorded = calls.into_recorded(
         outcome
             .as_ref()

@@ -5,6 +5,9 @@
 //! digest's `x-amz-meta-signature` and `x-amz-meta-signature-algorithm`). A directory keeps the
 //! metadata in `<key>.metadata.json` beside the object. Every write replaces the object whole,
 //! so the deliverer's redo after a crash writes the same key again rather than a second object.
+//!
+//! In S3-compatible storage an object also gets the content headers CloudTrail gives its files
+//! (`Content-Type: application/json`, `Content-Encoding: gzip`); a directory has no headers.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -14,6 +17,20 @@ use std::sync::{Arc, Mutex};
 use object_store::aws::{AmazonS3, AmazonS3Builder};
 use object_store::{Attribute, AttributeValue, Attributes, ObjectStore, PutOptions, PutPayload};
 use rampart_cloudtrail::files::METADATA_SUFFIX;
+
+/// How an object's bytes are encoded, which its `Content-Type` and `Content-Encoding` say.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Encoding {
+    /// Gzip JSON, as CloudTrail writes log and digest files: `application/json`, `gzip`.
+    GzipJson,
+    /// Bytes an HTTP client must not decode (a log file in Rampart's SSE-KMS envelope, which is
+    /// not gzip): no content headers.
+    Opaque,
+}
+
+/// The `Content-Type` and `Content-Encoding` of CloudTrail's gzip JSON files.
+const JSON_CONTENT_TYPE: &str = "application/json";
+const GZIP_CONTENT_ENCODING: &str = "gzip";
 
 /// An S3-compatible endpoint and the credentials Rampart writes there with.
 #[derive(Clone)]
@@ -135,6 +152,7 @@ impl TrailStorage {
         bucket: &str,
         key: &str,
         bytes: Vec<u8>,
+        encoding: Encoding,
         metadata: &[(&'static str, String)],
     ) -> Result<(), StorageError> {
         match &self.target {
@@ -163,17 +181,8 @@ impl TrailStorage {
                 let client = client(endpoint, clients, bucket).map_err(s3_error)?;
                 let location = object_store::path::Path::parse(key)
                     .map_err(|e| s3_error(object_store::Error::from(e)))?;
-                let attributes: Attributes = metadata
-                    .iter()
-                    .map(|(k, v)| {
-                        (
-                            Attribute::Metadata((*k).into()),
-                            AttributeValue::from(v.clone()),
-                        )
-                    })
-                    .collect();
                 let options = PutOptions {
-                    attributes,
+                    attributes: attributes(encoding, metadata),
                     ..PutOptions::default()
                 };
                 client
@@ -197,6 +206,27 @@ impl TrailStorage {
             std::future::pending::<()>().await;
         }
     }
+}
+
+/// An object's S3 attributes: the content headers of its encoding and its user metadata.
+fn attributes(encoding: Encoding, metadata: &[(&'static str, String)]) -> Attributes {
+    let content = match encoding {
+        Encoding::GzipJson => vec![
+            (Attribute::ContentType, JSON_CONTENT_TYPE),
+            (Attribute::ContentEncoding, GZIP_CONTENT_ENCODING),
+        ],
+        Encoding::Opaque => Vec::new(),
+    };
+    content
+        .into_iter()
+        .map(|(k, v)| (k, AttributeValue::from(v)))
+        .chain(metadata.iter().map(|(k, v)| {
+            (
+                Attribute::Metadata((*k).into()),
+                AttributeValue::from(v.clone()),
+            )
+        }))
+        .collect()
 }
 
 /// The client of `bucket`.
@@ -262,6 +292,30 @@ mod tests {
     #![allow(clippy::panic, reason = "tests")]
 
     use super::*;
+
+    #[test]
+    fn gzip_json_objects_say_so_and_envelopes_do_not() {
+        let signed = [("signature", "ab".to_owned())];
+        let digest = attributes(Encoding::GzipJson, &signed);
+        assert_eq!(
+            digest.get(&Attribute::ContentType).map(AsRef::as_ref),
+            Some("application/json")
+        );
+        assert_eq!(
+            digest.get(&Attribute::ContentEncoding).map(AsRef::as_ref),
+            Some("gzip")
+        );
+        assert_eq!(
+            digest
+                .get(&Attribute::Metadata("signature".into()))
+                .map(AsRef::as_ref),
+            Some("ab")
+        );
+        // An SSE-KMS envelope is not gzip: a client told so would fail to decode it.
+        let envelope = attributes(Encoding::Opaque, &[]);
+        assert!(envelope.get(&Attribute::ContentEncoding).is_none());
+        assert!(envelope.get(&Attribute::ContentType).is_none());
+    }
 
     #[test]
     fn no_secret_in_debug_output() {

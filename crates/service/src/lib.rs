@@ -33,8 +33,8 @@ pub use directory::{Directory, NoDirectory, OrganizationFacts, PrincipalLookup, 
 pub use env::{Entropy, Env, OsEntropy};
 pub use operation::{
     Access, Addressee, Authentication, Authorization, AuthorizationTarget, AuthorizationTargets,
-    ConditionKeys, Handler, InputAuthenticator, Operation, Resource, ResourceNames, ResourcePolicy,
-    ResourcePolicyLookup,
+    ConditionKeys, Handler, InputAuthenticator, Operation, Recording, Resource, ResourceNames,
+    ResourcePolicy, ResourcePolicyLookup,
 };
 pub use principal_ids::PrincipalIds;
 pub use rampart_wire::{AwsError, Value};

@@ -10,10 +10,34 @@ use crate::{Env, Federation};
 /// Whether a handler only reads state or also changes it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Access {
-    /// Runs on a read snapshot; CloudTrail records `readOnly: true`.
+    /// Runs on a read snapshot; CloudTrail records `readOnly: true` unless the operation
+    /// declares otherwise ([`Operation::recorded_as`]).
     Read,
     /// Runs inside the writer's transaction, with its audit event.
     Write,
+}
+
+/// What a CloudTrail event records of a call, beyond its input: its `readOnly`, and whether
+/// its response is written as `responseElements` (AWS writes `null` for most reads).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Recording {
+    /// The event's `readOnly`.
+    pub read_only: bool,
+    /// Whether a successful call's response is recorded.
+    pub response: bool,
+}
+
+impl Recording {
+    /// A read as AWS records most: `readOnly: true`, `responseElements: null`.
+    pub const READ: Self = Self {
+        read_only: true,
+        response: false,
+    };
+    /// A change as AWS records most: `readOnly: false`, the response recorded.
+    pub const WRITE: Self = Self {
+        read_only: false,
+        response: true,
+    };
 }
 
 /// How a request for the operation is authorized.
@@ -198,6 +222,9 @@ pub struct Operation {
     /// decides its resource policy with its resources; they then replace `resources` and
     /// `resource_policy`.
     pub authorization_targets: Option<AuthorizationTargets>,
+    /// What its events record, when AWS's differs from what the handler's kind gives (see
+    /// [`Operation::recording`]).
+    pub recorded_as: Option<Recording>,
     /// Traces the typed input's format; a plain function, so registering costs nothing.
     #[cfg(feature = "reflection")]
     trace_input: fn() -> InputFormat,
@@ -270,6 +297,7 @@ impl Operation {
             resource_policy: None,
             condition_keys: None,
             authorization_targets: None,
+            recorded_as: None,
             #[cfg(feature = "reflection")]
             trace_input: no_input_format,
         }
@@ -318,6 +346,14 @@ impl Operation {
         self
     }
 
+    /// Declares what AWS's events record of the operation where it is not what its handler's
+    /// kind gives: STS's AssumeRole runs as a write here (it keeps the session) but AWS
+    /// records it `readOnly: true`, with the credentials it returned.
+    pub fn recorded_as(mut self, recording: Recording) -> Self {
+        self.recorded_as = Some(recording);
+        self
+    }
+
     /// Declares the operation partly implemented, saying what is missing.
     pub fn partial(mut self, missing: &'static str) -> Self {
         self.partial = Some(missing);
@@ -339,6 +375,15 @@ impl Operation {
             Handler::Read(_) => Access::Read,
             Handler::Write(_) => Access::Write,
         }
+    }
+
+    /// What its events record: as declared, else by the handler's kind (a read
+    /// `readOnly: true` with no response, a change `readOnly: false` with its response).
+    pub fn recording(&self) -> Recording {
+        self.recorded_as.unwrap_or(match self.access() {
+            Access::Read => Recording::READ,
+            Access::Write => Recording::WRITE,
+        })
     }
 }
 

@@ -25,6 +25,7 @@ const MAX_SESSION_TAGS: usize = 50;
 
 pub(crate) fn operation() -> Operation {
     Operation::write("AssumeRole", "sts:AssumeRole", assume_role)
+        .recorded_as(crate::events::ISSUES_SESSION)
         .resources(role_resource)
         .authorization_targets(|env, tx, input| {
             let tagged = ["Tags", "TransitiveTagKeys"].iter().any(|m| {

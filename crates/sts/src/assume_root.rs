@@ -25,6 +25,7 @@ const MAX_SECONDS: i64 = 900;
 
 pub(crate) fn operation() -> Operation {
     Operation::read("AssumeRoot", "sts:AssumeRoot", assume_root)
+        .recorded_as(crate::events::ISSUES_SESSION)
         .resources(|_, _, input| {
             let target = input
                 .get("TargetPrincipal")

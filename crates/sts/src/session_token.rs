@@ -30,6 +30,7 @@ pub(crate) fn operations() -> Vec<Operation> {
             "sts:GetFederationToken",
             get_federation_token,
         )
+        .recorded_as(crate::events::ISSUES_FEDERATION_TOKEN)
         .authorization_targets(federation_targets),
     ]
 }
