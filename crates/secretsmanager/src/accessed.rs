@@ -1,5 +1,6 @@
 //! LastAccessedDate: the day each version was last read, noted after a successful
-//! GetSecretValue or BatchGetSecretValue, in the transaction of its event. AWS keeps the date
+//! GetSecretValue (BatchGetSecretValue's included: it reads each secret by a GetSecretValue
+//! call through the spine), in the transaction of its event. AWS keeps the date
 //! only (midnight UTC), so a version's record is written at most once a day.
 
 use rampart_service::{AfterSuccess, CompletedCall, EventResource, Value};
@@ -26,18 +27,11 @@ fn read_of(value: &Value) -> Option<Read> {
 
 /// The work of noting what a successful read returned, if `call` is one.
 pub(crate) fn after_read(call: &CompletedCall<'_>) -> Option<AfterSuccess> {
-    let reads: Vec<Read> = match call.operation {
-        "GetSecretValue" => read_of(call.output).into_iter().collect(),
-        "BatchGetSecretValue" => call
-            .output
-            .get("SecretValues")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .filter_map(read_of)
-            .collect(),
-        _ => return None,
-    };
+    // BatchGetSecretValue reads each secret by a GetSecretValue call of its own, which notes it.
+    if call.operation != "GetSecretValue" {
+        return None;
+    }
+    let reads: Vec<Read> = read_of(call.output).into_iter().collect();
     if reads.is_empty() {
         return None;
     }

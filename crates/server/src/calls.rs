@@ -55,6 +55,10 @@ pub(crate) struct Calling<'a> {
     pub(crate) region: &'a str,
     pub(crate) request_id: &'a str,
     pub(crate) now: OffsetDateTime,
+    /// Where the calling request came from (empty for Rampart's own work), for calls made
+    /// as its caller itself.
+    pub(crate) source_ip: &'a str,
+    pub(crate) user_agent: &'a str,
 }
 
 /// Runs one request's calls to other services and keeps what they leave to record.
@@ -145,19 +149,29 @@ impl CallsOf<'_> {
         };
         let calling_principal = format!("{}.amazonaws.com", calling.service);
         let via = |via: &str| service.via_service_keys(via);
+        let no_request = || {
+            AwsError::new(
+                "InternalFailure",
+                500,
+                "a call as or on behalf of a caller needs a calling request",
+            )
+        };
         let (caller, session, invoked_by, mut keys) = match &call.principal {
-            CallPrincipal::OnBehalfOfCaller => {
-                let Some(party) = calling.party else {
-                    return Err(AwsError::new(
-                        "InternalFailure",
-                        500,
-                        "a call on behalf of a caller needs a calling request",
-                    ));
-                };
+            CallPrincipal::CallerItself => {
+                let party = calling.party.ok_or_else(no_request)?;
                 (
                     party.caller.clone(),
                     party.session.clone(),
-                    calling_principal.clone(),
+                    None,
+                    Vec::new(),
+                )
+            }
+            CallPrincipal::OnBehalfOfCaller => {
+                let party = calling.party.ok_or_else(no_request)?;
+                (
+                    party.caller.clone(),
+                    party.session.clone(),
+                    Some(calling_principal.clone()),
                     via(&format!(
                         "{}.{}.amazonaws.com",
                         calling.service, calling.region
@@ -181,7 +195,7 @@ impl CallsOf<'_> {
                 (
                     Caller::service(principal, source_account),
                     None,
-                    (*principal).to_owned(),
+                    Some((*principal).to_owned()),
                     keys,
                 )
             }
@@ -215,9 +229,14 @@ impl CallsOf<'_> {
             event_source: service.event_source().to_owned(),
             event_name: call.operation.to_owned(),
             region: calling.region.to_owned(),
-            // AWS names the calling service as the source of calls it makes.
-            source_ip: invoked_by.clone(),
-            user_agent: invoked_by.clone(),
+            // AWS names the calling service as the source of calls it makes; a call as the
+            // caller itself comes from where the calling request came from.
+            source_ip: invoked_by
+                .clone()
+                .unwrap_or_else(|| calling.source_ip.to_owned()),
+            user_agent: invoked_by
+                .clone()
+                .unwrap_or_else(|| calling.user_agent.to_owned()),
             access_key_id: None,
             caller: (!caller.is_service()).then(|| caller.clone()),
             request_parameters: Some(rampart_wire::record_input(
@@ -233,7 +252,7 @@ impl CallsOf<'_> {
             facts: ServiceFacts::of(service.as_ref()),
             identity_provider: None,
             recipient_account: None,
-            invoked_by: Some(invoked_by),
+            invoked_by,
         };
         if let Some(keys_of) = operation.condition_keys {
             keys.extend(keys_of(&env, &call.input));
@@ -295,6 +314,8 @@ pub async fn call_as_service(
             region,
             request_id: &request_id,
             now: OffsetDateTime::now_utc(),
+            source_ip: "",
+            user_agent: "",
         },
     );
     let outcome = state
@@ -527,6 +548,8 @@ mod tests {
                         region: "us-east-1",
                         request_id: &request_id,
                         now: OffsetDateTime::now_utc(),
+                        source_ip: "",
+                        user_agent: "",
                     },
                 );
                 let outcomes: Vec<_> = calls
@@ -548,6 +571,90 @@ mod tests {
             })
             .await
             .unwrap()
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_call_as_the_caller_itself_is_decided_and_recorded_as_its_own() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = AppState::for_tests(&dir);
+        let user = as_root(&state, "iam", "CreateUser", json!({"UserName": "alice"})).await;
+        let alice = Caller {
+            principal_id: user["User"]["UserId"].as_str().unwrap().to_owned(),
+            ..alice()
+        };
+        let key = kms(&state, "CreateKey", json!({})).await["KeyMetadata"]["Arn"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let describe = |caller: Caller| {
+            let state = Arc::clone(&state);
+            let key = key.clone();
+            async move {
+                let shared = Arc::clone(&state);
+                shared
+                    .store
+                    .clone()
+                    .write_with(move |tx| {
+                        let party = Party {
+                            caller,
+                            session: None,
+                            inherited: None,
+                            federation: None,
+                            condition_keys: Vec::new(),
+                        };
+                        let spine = CallsOf::new(
+                            &state,
+                            Calling {
+                                party: Some(&party),
+                                service: "secretsmanager",
+                                region: "us-east-1",
+                                request_id: "batch-request",
+                                now: OffsetDateTime::now_utc(),
+                                source_ip: "192.0.2.7",
+                                user_agent: "batch-client",
+                            },
+                        );
+                        let outcome = spine.call(
+                            tx,
+                            ServiceCall {
+                                service: "kms",
+                                operation: "DescribeKey",
+                                input: json!({"KeyId": key}),
+                                principal: CallPrincipal::CallerItself,
+                            },
+                        );
+                        spine.into_recorded(None).write(tx)?;
+                        Ok::<_, StoreError>(outcome)
+                    })
+                    .await
+                    .unwrap()
+            }
+        };
+        // Alice's own policies decide: none allows, so she is refused; the account's root
+        // user is allowed by the key policy.
+        let refused = describe(alice.clone()).await.unwrap_err();
+        assert_eq!(refused.code, "AccessDeniedException");
+        assert!(
+            refused.message.contains("user/alice"),
+            "{}",
+            refused.message
+        );
+        describe(Caller::root(ACCOUNT, "AKIAROOT")).await.unwrap();
+        // Recorded as the caller's own call, from where the calling request came: no service
+        // invoked it, and no kms:ViaService made it a call through one.
+        let events = journal(&state);
+        let [refused, allowed] = events.as_slice() else {
+            panic!("two events: {events:?}")
+        };
+        assert_eq!(refused["userIdentity"]["userName"], "alice");
+        assert_eq!(refused["errorCode"], "AccessDenied");
+        for event in [refused, allowed] {
+            assert_eq!(event["eventName"], "DescribeKey");
+            assert!(event["userIdentity"].get("invokedBy").is_none(), "{event}");
+            assert_eq!(event["sourceIPAddress"], "192.0.2.7");
+            assert_eq!(event["userAgent"], "batch-client");
+            assert_eq!(event["requestID"], "batch-request");
+        }
     }
 
     fn alice() -> Caller {
