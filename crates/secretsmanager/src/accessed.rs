@@ -31,37 +31,31 @@ pub(crate) fn after_read(call: &CompletedCall<'_>) -> Option<AfterSuccess> {
     if call.operation != "GetSecretValue" {
         return None;
     }
-    let reads: Vec<Read> = read_of(call.output).into_iter().collect();
-    if reads.is_empty() {
-        return None;
-    }
+    let read = read_of(call.output)?;
     let day = call
         .time
         .to_offset(UtcOffset::UTC)
         .replace_time(Time::MIDNIGHT);
-    Some(Box::new(move |tx| note(tx, &reads, day)))
+    Some(Box::new(move |tx| note(tx, &read, day)))
 }
 
-fn note(tx: &mut dyn WriteTx, reads: &[Read], day: OffsetDateTime) -> Result<(), StoreError> {
-    for read in reads {
-        let Some(parts) = EventResource::parts(&read.arn) else {
-            continue;
-        };
-        let Some(mut record) = records::load(tx, parts.account, parts.region, &read.name)? else {
-            continue;
-        };
-        // The secret read, not one made since under its name.
-        if record.arn != read.arn {
-            continue;
-        }
-        let Some(version) = record.versions.iter_mut().find(|v| v.id == read.version) else {
-            continue;
-        };
-        if version.last_accessed == Some(day) {
-            continue;
-        }
-        version.last_accessed = Some(day);
-        records::save(tx, &record)?;
+fn note(tx: &mut dyn WriteTx, read: &Read, day: OffsetDateTime) -> Result<(), StoreError> {
+    let Some(parts) = EventResource::parts(&read.arn) else {
+        return Ok(());
+    };
+    let Some(mut record) = records::load(tx, parts.account, parts.region, &read.name)? else {
+        return Ok(());
+    };
+    // The secret read, not one made since under its name.
+    if record.arn != read.arn {
+        return Ok(());
     }
-    Ok(())
+    let Some(version) = record.versions.iter_mut().find(|v| v.id == read.version) else {
+        return Ok(());
+    };
+    if version.last_accessed == Some(day) {
+        return Ok(());
+    }
+    version.last_accessed = Some(day);
+    records::save(tx, &record)
 }

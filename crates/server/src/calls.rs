@@ -519,12 +519,19 @@ mod tests {
         );
     }
 
-    /// Runs `calls` as `calling_service` would for `caller`, in one write transaction, and
-    /// keeps what they record.
+    use rampart_service::CallPrincipal::OnBehalfOfCaller;
+
+    /// Where the calling requests of [`through`] come from.
+    const SOURCE_IP: &str = "192.0.2.7";
+    const USER_AGENT: &str = "test-client";
+
+    /// Runs `calls` of KMS as `calling_service` would for `caller`, as `principal`, in one
+    /// write transaction, and keeps what they record.
     async fn through(
         state: &Arc<AppState>,
         calling_service: &'static str,
         caller: Caller,
+        principal: CallPrincipal<'static>,
         calls: Vec<(&'static str, Value)>,
     ) -> Vec<Result<Value, AwsError>> {
         let state = Arc::clone(state);
@@ -548,8 +555,8 @@ mod tests {
                         region: "us-east-1",
                         request_id: &request_id,
                         now: OffsetDateTime::now_utc(),
-                        source_ip: "",
-                        user_agent: "",
+                        source_ip: SOURCE_IP,
+                        user_agent: USER_AGENT,
                     },
                 );
                 let outcomes: Vec<_> = calls
@@ -561,7 +568,7 @@ mod tests {
                                 service: "kms",
                                 operation,
                                 input,
-                                principal: CallPrincipal::OnBehalfOfCaller,
+                                principal: principal.clone(),
                             },
                         )
                     })
@@ -575,59 +582,25 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread")]
     async fn a_call_as_the_caller_itself_is_decided_and_recorded_as_its_own() {
-        let dir = tempfile::tempdir().unwrap();
-        let state = AppState::for_tests(&dir);
-        let user = as_root(&state, "iam", "CreateUser", json!({"UserName": "alice"})).await;
-        let alice = Caller {
-            principal_id: user["User"]["UserId"].as_str().unwrap().to_owned(),
-            ..alice()
-        };
+        let (_dir, state, alice) = with_alice().await;
         let key = kms(&state, "CreateKey", json!({})).await["KeyMetadata"]["Arn"]
             .as_str()
             .unwrap()
             .to_owned();
         let describe = |caller: Caller| {
+            let input = json!({"KeyId": key});
             let state = Arc::clone(&state);
-            let key = key.clone();
             async move {
-                let shared = Arc::clone(&state);
-                shared
-                    .store
-                    .clone()
-                    .write_with(move |tx| {
-                        let party = Party {
-                            caller,
-                            session: None,
-                            inherited: None,
-                            federation: None,
-                            condition_keys: Vec::new(),
-                        };
-                        let spine = CallsOf::new(
-                            &state,
-                            Calling {
-                                party: Some(&party),
-                                service: "secretsmanager",
-                                region: "us-east-1",
-                                request_id: "batch-request",
-                                now: OffsetDateTime::now_utc(),
-                                source_ip: "192.0.2.7",
-                                user_agent: "batch-client",
-                            },
-                        );
-                        let outcome = spine.call(
-                            tx,
-                            ServiceCall {
-                                service: "kms",
-                                operation: "DescribeKey",
-                                input: json!({"KeyId": key}),
-                                principal: CallPrincipal::CallerItself,
-                            },
-                        );
-                        spine.into_recorded(None).write(tx)?;
-                        Ok::<_, StoreError>(outcome)
-                    })
-                    .await
-                    .unwrap()
+                let principal = CallPrincipal::CallerItself;
+                let mut outcomes = through(
+                    &state,
+                    "secretsmanager",
+                    caller,
+                    principal,
+                    vec![("DescribeKey", input)],
+                )
+                .await;
+                outcomes.remove(0)
             }
         };
         // Alice's own policies decide: none allows, so she is refused; the account's root
@@ -651,10 +624,21 @@ mod tests {
         for event in [refused, allowed] {
             assert_eq!(event["eventName"], "DescribeKey");
             assert!(event["userIdentity"].get("invokedBy").is_none(), "{event}");
-            assert_eq!(event["sourceIPAddress"], "192.0.2.7");
-            assert_eq!(event["userAgent"], "batch-client");
-            assert_eq!(event["requestID"], "batch-request");
+            assert_eq!(event["sourceIPAddress"], SOURCE_IP);
+            assert_eq!(event["userAgent"], USER_AGENT);
         }
+    }
+
+    /// A test server whose account has the user alice, and alice as its caller.
+    async fn with_alice() -> (tempfile::TempDir, Arc<AppState>, Caller) {
+        let dir = tempfile::tempdir().unwrap();
+        let state = AppState::for_tests(&dir);
+        let user = as_root(&state, "iam", "CreateUser", json!({"UserName": "alice"})).await;
+        let alice = Caller {
+            principal_id: user["User"]["UserId"].as_str().unwrap().to_owned(),
+            ..alice()
+        };
+        (dir, state, alice)
     }
 
     fn alice() -> Caller {
@@ -670,13 +654,7 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread")]
     async fn a_service_uses_its_aws_managed_key_on_its_callers_behalf() {
-        let dir = tempfile::tempdir().unwrap();
-        let state = AppState::for_tests(&dir);
-        let user = as_root(&state, "iam", "CreateUser", json!({"UserName": "alice"})).await;
-        let alice = Caller {
-            principal_id: user["User"]["UserId"].as_str().unwrap().to_owned(),
-            ..alice()
-        };
+        let (_dir, state, alice) = with_alice().await;
         let managed = json!({"Service": "ssm"});
         let encrypt = json!({"KeyId": "alias/aws/ssm", "Plaintext": "eA=="});
         // Parameter Store's first SecureString: KMS makes alias/aws/ssm, then encrypts with it
@@ -686,6 +664,7 @@ mod tests {
             &state,
             "ssm",
             alice.clone(),
+            OnBehalfOfCaller,
             vec![
                 ("AwsManagedKey", managed.clone()),
                 ("Encrypt", encrypt.clone()),
@@ -702,6 +681,7 @@ mod tests {
             &state,
             "ssm",
             alice.clone(),
+            OnBehalfOfCaller,
             vec![("AwsManagedKey", managed)],
         )
         .await;
@@ -715,6 +695,7 @@ mod tests {
             &state,
             "logs",
             alice.clone(),
+            OnBehalfOfCaller,
             vec![("Encrypt", encrypt.clone())],
         )
         .await;
@@ -733,7 +714,14 @@ mod tests {
         )
         .await;
         state.state_changed();
-        let denied = through(&state, "ssm", alice.clone(), vec![("Encrypt", encrypt)]).await;
+        let denied = through(
+            &state,
+            "ssm",
+            alice.clone(),
+            OnBehalfOfCaller,
+            vec![("Encrypt", encrypt)],
+        )
+        .await;
         assert_eq!(
             denied[0].as_ref().unwrap_err().code,
             "AccessDeniedException"
@@ -744,6 +732,7 @@ mod tests {
             &state,
             "ssm",
             root,
+            OnBehalfOfCaller,
             vec![("DisableKey", json!({"KeyId": key}))],
         )
         .await;
