@@ -179,6 +179,19 @@ def test_batch_get_secret_value(sm):
     assert [e["ErrorCode"] for e in got["Errors"]] == ["ResourceNotFoundException"]
 
 
+def test_a_secret_keeps_at_most_a_hundred_versions_and_young_ones_are_not_removed(sm):
+    name = unique("versions")
+    sm.create_secret(Name=name, SecretString="v1")
+    for n in range(2, 101):
+        sm.put_secret_value(SecretId=name, SecretString=f"v{n}")
+    # Every unlabelled version is less than 24 hours old: none can go, so a new one is refused.
+    refused = error_of(lambda: sm.put_secret_value(SecretId=name, SecretString="v101"))
+    assert refused["Code"] == "LimitExceededException"
+    assert sm.get_secret_value(SecretId=name)["SecretString"] == "v100"
+    versions = sm.list_secret_version_ids(SecretId=name, IncludeDeprecated=True, MaxResults=100)
+    assert len(versions["Versions"]) == 100 and "NextToken" not in versions
+
+
 def test_reads_note_the_day_each_version_was_last_accessed(sm):
     name = unique()
     first = sm.create_secret(Name=name, SecretString="v1")["VersionId"]
@@ -204,6 +217,12 @@ def test_reads_note_the_day_each_version_was_last_accessed(sm):
     sm.batch_get_secret_value(SecretIdList=[name])
     assert accessed(second) == day
     assert "LastAccessedDate" not in sm.describe_secret(SecretId=unread)
+    # ListSecrets shows it too, as AWS's SecretListEntry does.
+    listed = {s["Name"]: s for s in sm.list_secrets(Filters=[{"Key": "name", "Values": [name]}])["SecretList"]}
+    assert listed[name]["LastAccessedDate"] == day
+    unread_name = sm.describe_secret(SecretId=unread)["Name"]
+    listed = sm.list_secrets(Filters=[{"Key": "name", "Values": [unread_name]}])["SecretList"]
+    assert [s["Name"] for s in listed] == [unread_name] and "LastAccessedDate" not in listed[0]
 
 
 def test_get_random_password_honours_every_option(sm):

@@ -117,7 +117,13 @@ def test_a_deny_on_the_secrets_tag_stops_each_operation(rampart, admin, operatio
         assert [v["Name"] for v in call(user.sm, blue)["SecretValues"]] == [blue]
     else:
         call(user.sm, blue)
-    refused = error_of(lambda: call(user.sm, red))
+    if operation == "BatchGetSecretValue":
+        # The batch is answered; the red secret is refused alone, in Errors.
+        answer = call(user.sm, red)
+        assert answer["SecretValues"] == []
+        refused = {"Code": answer["Errors"][0]["ErrorCode"], "Message": answer["Errors"][0]["Message"]}
+    else:
+        refused = error_of(lambda: call(user.sm, red))
     assert refused["Code"] == "AccessDeniedException"
     assert "with an explicit deny in an identity-based policy" in refused["Message"]
 
@@ -269,6 +275,87 @@ def test_an_scp_binds_a_member_accounts_secret_reads(rampart):
     refused = error_of(lambda: member_sm.get_secret_value(SecretId=name))
     assert refused["Code"] == "AccessDeniedException"
     assert refused["Message"].endswith("with an explicit deny in a service control policy")
+    # Through BatchGetSecretValue too: the SCP refuses the secret, in Errors.
+    batch = member_sm.batch_get_secret_value(SecretIdList=[name])
+    assert batch["SecretValues"] == []
+    assert batch["Errors"][0]["ErrorCode"] == "AccessDeniedException"
+    assert batch["Errors"][0]["Message"].endswith("with an explicit deny in a service control policy")
     member_sm.describe_secret(SecretId=name)
     orgs.detach_policy(PolicyId=scp, TargetId=member)
     assert member_sm.get_secret_value(SecretId=name)["SecretString"] == "m"
+
+
+def batch_events(rampart, request_id):
+    """The GetSecretValue events one BatchGetSecretValue request recorded, by secret."""
+    events = rampart.client("cloudtrail").lookup_events(LookupAttributes=[
+        {"AttributeKey": "EventName", "AttributeValue": "GetSecretValue"}], MaxResults=50)["Events"]
+    records = [json.loads(e["CloudTrailEvent"]) for e in events]
+    return {r["requestParameters"]["secretId"]: r for r in records if r["requestID"] == request_id}
+
+
+def test_batch_get_authorizes_each_secret_and_refuses_it_alone(rampart, admin):
+    kms = rampart.client("kms")
+    key = kms.create_key()["KeyMetadata"]["Arn"]
+    names = {kind: unique(f"batch-{kind}") for kind in ("open", "red", "guarded", "cmk")}
+    admin.create_secret(Name=names["open"], SecretString="open-value")
+    admin.create_secret(Name=names["red"], SecretString="red-value", Tags=[{"Key": "team", "Value": "red"}])
+    admin.create_secret(Name=names["guarded"], SecretString="guarded-value")
+    admin.create_secret(Name=names["cmk"], SecretString="cmk-value", KmsKeyId=key)
+    missing = unique("batch-missing")
+    user = User(rampart, allow(["secretsmanager:BatchGetSecretValue", "secretsmanager:GetSecretValue"]),
+                deny("secretsmanager:GetSecretValue", Condition={"StringEquals": {"aws:ResourceTag/team": "red"}}))
+    admin.put_resource_policy(SecretId=names["guarded"], ResourcePolicy=doc(
+        {"Effect": "Deny", "Principal": {"AWS": user.arn}, "Action": "secretsmanager:GetSecretValue",
+         "Resource": "*"}))
+    asked = [names["open"], names["red"], names["guarded"], names["cmk"], missing]
+    answer = user.sm.batch_get_secret_value(SecretIdList=asked)
+    assert [(v["Name"], v["SecretString"]) for v in answer["SecretValues"]] == [(names["open"], "open-value")]
+    errors = {e["SecretId"]: e for e in answer["Errors"]}
+    assert {k: e["ErrorCode"] for k, e in errors.items()} == {
+        names["red"]: "AccessDeniedException", names["guarded"]: "AccessDeniedException",
+        names["cmk"]: "AccessDeniedException", missing: "ResourceNotFoundException"}
+    assert errors[names["red"]]["Message"].endswith("with an explicit deny in an identity-based policy")
+    assert errors[names["guarded"]]["Message"].endswith("with an explicit deny in a resource-based policy")
+    assert errors[names["cmk"]]["Message"] == "Access to KMS is not allowed"
+    assert errors[missing]["Message"] == "Secrets Manager can't find the specified secret."
+    # No refused value anywhere in the answer.
+    assert not any(v in json.dumps(answer, default=str) for v in ("red-value", "guarded-value", "cmk-value"))
+
+    # Each secret is recorded as the caller's own GetSecretValue, with the batch's request ID.
+    events = batch_events(rampart, answer["ResponseMetadata"]["RequestId"])
+    assert set(events) == set(asked)
+    for name, event in events.items():
+        assert event["userIdentity"]["arn"] == user.arn
+        assert "invokedBy" not in event["userIdentity"]
+        assert event["sourceIPAddress"] == "127.0.0.1"
+        assert event.get("responseElements") is None
+    assert "errorCode" not in events[names["open"]]
+    for name in (names["red"], names["guarded"]):
+        assert events[name]["errorCode"] == "AccessDenied"
+    assert events[missing]["errorCode"] == "ResourceNotFoundException"
+
+    # Without secretsmanager:GetSecretValue every secret is refused, and the call answered.
+    reader = User(rampart, allow("secretsmanager:BatchGetSecretValue"))
+    answer = reader.sm.batch_get_secret_value(SecretIdList=[names["open"]])
+    assert answer["SecretValues"] == []
+    assert answer["Errors"][0]["ErrorCode"] == "AccessDeniedException"
+    # Without secretsmanager:BatchGetSecretValue the call itself is refused.
+    getter = User(rampart, allow("secretsmanager:GetSecretValue"))
+    assert denied(lambda: getter.sm.batch_get_secret_value(SecretIdList=[names["open"]]))
+
+
+def test_batch_get_by_filters_needs_list_secrets(rampart, admin):
+    tag = uuid.uuid4().hex[:8]
+    name = unique("filtered")
+    admin.create_secret(Name=name, SecretString="found", Tags=[{"Key": "batch", "Value": tag}])
+    filters = [{"Key": "tag-value", "Values": [tag]}]
+    user = User(rampart, allow(["secretsmanager:BatchGetSecretValue", "secretsmanager:GetSecretValue"]))
+    refused = error_of(lambda: user.sm.batch_get_secret_value(Filters=filters))
+    assert refused["Code"] == "AccessDeniedException"
+    assert "secretsmanager:ListSecrets" in refused["Message"]
+    # The list form needs no secretsmanager:ListSecrets.
+    assert user.sm.batch_get_secret_value(SecretIdList=[name])["SecretValues"][0]["SecretString"] == "found"
+    user.allow(allow(["secretsmanager:BatchGetSecretValue", "secretsmanager:GetSecretValue",
+                      "secretsmanager:ListSecrets"]))
+    found = user.sm.batch_get_secret_value(Filters=filters)
+    assert [v["Name"] for v in found["SecretValues"]] == [name]

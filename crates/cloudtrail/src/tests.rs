@@ -326,7 +326,8 @@ impl rampart_service::ServiceCalls for Kms {
                 source_account,
                 via,
             } => format!("{principal} for {source_arn} of {source_account} via {via:?}"),
-            rampart_service::CallPrincipal::OnBehalfOfCaller => "the caller".to_owned(),
+            rampart_service::CallPrincipal::OnBehalfOfCaller
+            | rampart_service::CallPrincipal::CallerItself => "the caller".to_owned(),
             rampart_service::CallPrincipal::Principal { principal, .. } => {
                 format!("principal {}", principal.unique_id)
             }

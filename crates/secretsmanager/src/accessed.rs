@@ -1,5 +1,6 @@
 //! LastAccessedDate: the day each version was last read, noted after a successful
-//! GetSecretValue or BatchGetSecretValue, in the transaction of its event. AWS keeps the date
+//! GetSecretValue (BatchGetSecretValue's included: it reads each secret by a GetSecretValue
+//! call through the spine), in the transaction of its event. AWS keeps the date
 //! only (midnight UTC), so a version's record is written at most once a day.
 
 use rampart_service::{AfterSuccess, CompletedCall, EventResource, Value};
@@ -26,48 +27,35 @@ fn read_of(value: &Value) -> Option<Read> {
 
 /// The work of noting what a successful read returned, if `call` is one.
 pub(crate) fn after_read(call: &CompletedCall<'_>) -> Option<AfterSuccess> {
-    let reads: Vec<Read> = match call.operation {
-        "GetSecretValue" => read_of(call.output).into_iter().collect(),
-        "BatchGetSecretValue" => call
-            .output
-            .get("SecretValues")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .filter_map(read_of)
-            .collect(),
-        _ => return None,
-    };
-    if reads.is_empty() {
+    // BatchGetSecretValue reads each secret by a GetSecretValue call of its own, which notes it.
+    if call.operation != "GetSecretValue" {
         return None;
     }
+    let read = read_of(call.output)?;
     let day = call
         .time
         .to_offset(UtcOffset::UTC)
         .replace_time(Time::MIDNIGHT);
-    Some(Box::new(move |tx| note(tx, &reads, day)))
+    Some(Box::new(move |tx| note(tx, &read, day)))
 }
 
-fn note(tx: &mut dyn WriteTx, reads: &[Read], day: OffsetDateTime) -> Result<(), StoreError> {
-    for read in reads {
-        let Some(parts) = EventResource::parts(&read.arn) else {
-            continue;
-        };
-        let Some(mut record) = records::load(tx, parts.account, parts.region, &read.name)? else {
-            continue;
-        };
-        // The secret read, not one made since under its name.
-        if record.arn != read.arn {
-            continue;
-        }
-        let Some(version) = record.versions.iter_mut().find(|v| v.id == read.version) else {
-            continue;
-        };
-        if version.last_accessed == Some(day) {
-            continue;
-        }
-        version.last_accessed = Some(day);
-        records::save(tx, &record)?;
+fn note(tx: &mut dyn WriteTx, read: &Read, day: OffsetDateTime) -> Result<(), StoreError> {
+    let Some(parts) = EventResource::parts(&read.arn) else {
+        return Ok(());
+    };
+    let Some(mut record) = records::load(tx, parts.account, parts.region, &read.name)? else {
+        return Ok(());
+    };
+    // The secret read, not one made since under its name.
+    if record.arn != read.arn {
+        return Ok(());
     }
-    Ok(())
+    let Some(version) = record.versions.iter_mut().find(|v| v.id == read.version) else {
+        return Ok(());
+    };
+    if version.last_accessed == Some(day) {
+        return Ok(());
+    }
+    version.last_accessed = Some(day);
+    records::save(tx, &record)
 }

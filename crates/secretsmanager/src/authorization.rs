@@ -14,9 +14,7 @@ use rampart_service::{AuthorizationTarget, AwsError, Env, Resource, ResourcePoli
 use rampart_store::ReadTx;
 
 use crate::error::SecretsError;
-use crate::listing::Filter;
 use crate::names;
-use crate::values;
 
 /// The policy a secret of another account with no policy of its own is decided by.
 const EMPTY_POLICY: &str = r#"{"Version":"2012-10-17","Statement":[]}"#;
@@ -140,31 +138,21 @@ pub(crate) fn validate_resource_policy(
     }
 }
 
-/// BatchGetSecretValue: the action itself (no resource), and `secretsmanager:GetSecretValue`
-/// on each secret it reads, as AWS requires.
+/// BatchGetSecretValue: the action itself (no resource), and `secretsmanager:ListSecrets` when
+/// its filters choose the secrets, as AWS requires. `secretsmanager:GetSecretValue` on each
+/// secret is the handler's call of GetSecretValue through the spine, so that a secret the
+/// caller may not read is an entry of `Errors`, not a refusal of the whole call.
 pub(crate) fn batch_get_secret_value(
-    env: &Env<'_>,
-    tx: &mut dyn ReadTx,
+    _env: &Env<'_>,
+    _tx: &mut dyn ReadTx,
     input: &Value,
 ) -> Result<Vec<AuthorizationTarget>, AwsError> {
     let mut targets = vec![AuthorizationTarget::on(Resource::any())];
-    let ids = input
-        .get("SecretIdList")
-        .map(|_| strings(input, "SecretIdList"));
-    let filters: Option<Vec<Filter>> = input
-        .get("Filters")
-        .and_then(|f| serde_json::from_value(f.clone()).ok());
-    // A request that names both or neither is the handler's to refuse.
-    let Ok(ids) = values::batch_ids(env, tx, ids.as_deref(), filters.as_deref()) else {
-        return Ok(targets);
-    };
-    for id in ids {
-        targets.push(secret_target(
-            env,
-            tx,
-            &id,
-            Some("secretsmanager:GetSecretValue"),
-        )?);
+    if input.get("Filters").is_some() {
+        targets.push(AuthorizationTarget {
+            action: Some("secretsmanager:ListSecrets"),
+            ..AuthorizationTarget::on(Resource::any())
+        });
     }
     Ok(targets)
 }

@@ -42,7 +42,7 @@ fn call<'a>(operation: &'a str, input: Value, principal: &CallPrincipal<'a>) -> 
 /// The account of whoever KMS is called for.
 fn acting_account<'a>(env: &'a Env<'_>, principal: &'a CallPrincipal<'_>) -> &'a str {
     match principal {
-        CallPrincipal::OnBehalfOfCaller => &env.caller.account_id,
+        CallPrincipal::OnBehalfOfCaller | CallPrincipal::CallerItself => &env.caller.account_id,
         CallPrincipal::Principal { principal, .. } => &principal.account,
         CallPrincipal::Service { source_account, .. } => source_account,
     }

@@ -48,6 +48,10 @@ pub enum SecretsError {
     /// Another error KMS answered, passed on as it came.
     #[error("{}", .0.message)]
     Kms(AwsError),
+    /// The failure of one of Secrets Manager's own operations called through the spine
+    /// (BatchGetSecretValue's GetSecretValue), passed on as it came.
+    #[error("{}", .0.message)]
+    Call(AwsError),
     /// Something AWS does that Rampart does not.
     #[error("{0}")]
     NotImplemented(String),
@@ -82,7 +86,7 @@ impl From<SecretsError> for AwsError {
             SecretsError::DecryptionFailure(_) => "DecryptionFailure",
             SecretsError::AccessDenied(_) => "AccessDeniedException",
             SecretsError::InvalidNextToken(_) => "InvalidNextTokenException",
-            SecretsError::Kms(error) => return error.clone(),
+            SecretsError::Kms(error) | SecretsError::Call(error) => return error.clone(),
             SecretsError::NotImplemented(message) => {
                 return AwsError::new("NotImplemented", 501, message.clone());
             }

@@ -88,8 +88,7 @@ impl SecretsManager {
                     "secretsmanager:BatchGetSecretValue",
                     values::batch_get_secret_value,
                 )
-                .authorization_targets(authorization::batch_get_secret_value)
-                .partial("a secret the caller may not read denies the whole call rather than appearing in Errors"),
+                .authorization_targets(authorization::batch_get_secret_value),
                 on_secret(Op::read(
                     "DescribeSecret",
                     "secretsmanager:DescribeSecret",
@@ -101,7 +100,7 @@ impl SecretsManager {
                     "secretsmanager:PutSecretValue",
                     values::put_secret_value,
                 ))
-                .partial("RotationToken is accepted, not checked against the rotation that issued it"),
+                .partial("RotationToken is accepted and not checked: AWS validates with it a rotation function that calls through an assumed role or from another account, and documents neither the check nor the error it answers"),
                 on_secret(Op::write(
                     "UpdateSecret",
                     "secretsmanager:UpdateSecret",

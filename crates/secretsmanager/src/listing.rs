@@ -186,6 +186,8 @@ pub(crate) struct SecretListEntry {
     kms_key_id: Option<String>,
     last_changed_date: String,
     #[serde(skip_serializing_if = "Option::is_none")]
+    last_accessed_date: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     deleted_date: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     tags: Vec<TagEntry>,
@@ -220,9 +222,7 @@ pub(crate) fn list_secrets(
     match input.sort_by.as_deref() {
         Some("name") => found.sort_by(|a, b| a.name.cmp(&b.name)),
         Some("last-changed-date") => found.sort_by_key(|r| r.last_changed),
-        Some("last-accessed-date") => {
-            found.sort_by_key(|r| r.versions.iter().filter_map(|v| v.last_accessed).max())
-        }
+        Some("last-accessed-date") => found.sort_by_key(secrets::last_accessed),
         _ => found.sort_by_key(|r| (r.created, r.name.clone())),
     }
     if input.sort_order.as_deref() == Some("desc") {
@@ -234,6 +234,7 @@ pub(crate) fn list_secrets(
             rotation: crate::rotation::shown(&r),
             tags: secrets::tag_entries(&r),
             secret_versions_to_stages: secrets::versions_to_stages(&r),
+            last_accessed_date: secrets::last_accessed(&r).map(aws_timestamp),
             arn: r.arn,
             name: r.name,
             description: r.description,

@@ -73,6 +73,11 @@ pub(crate) fn tag_entries(record: &SecretRecord) -> Vec<TagEntry> {
         .collect()
 }
 
+/// The day the secret was last read (its most recently read version's), if ever.
+pub(crate) fn last_accessed(record: &SecretRecord) -> Option<time::OffsetDateTime> {
+    record.versions.iter().filter_map(|v| v.last_accessed).max()
+}
+
 /// Each labelled version's labels.
 pub(crate) fn versions_to_stages(record: &SecretRecord) -> BTreeMap<String, Vec<String>> {
     record
@@ -404,12 +409,7 @@ pub(crate) fn describe_secret(
         tags: tag_entries(&record),
         version_ids_to_stages: versions_to_stages(&record),
         replication_status: replication_status(&record),
-        last_accessed_date: record
-            .versions
-            .iter()
-            .filter_map(|v| v.last_accessed)
-            .max()
-            .map(aws_timestamp),
+        last_accessed_date: last_accessed(&record).map(aws_timestamp),
         arn: record.arn,
         name: record.name,
         description: record.description,

@@ -7,9 +7,10 @@
 
 use data_encoding::BASE64;
 use rampart_service::paging::{PageSize, page_by_index};
-use rampart_service::{CallPrincipal, Env, aws_timestamp};
+use rampart_service::{AwsError, CallPrincipal, Env, ServiceCall, aws_timestamp};
 use rampart_store::{ReadTx, WriteTx};
 use serde::{Deserialize, Serialize};
+use serde_json::json;
 
 use crate::encryption;
 use crate::error::SecretsError;
@@ -19,7 +20,7 @@ use crate::records::{self, CURRENT, SecretRecord, VersionRecord};
 use crate::versions::{self, GivenValue};
 
 /// A version's value as GetSecretValue answers it. (No `Debug`: it holds the value.)
-#[derive(Serialize)]
+#[derive(Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub(crate) struct SecretValue {
     #[serde(rename = "ARN")]
@@ -148,17 +149,17 @@ pub(crate) struct BatchGetSecretValueOutput {
 }
 
 /// The secrets a BatchGetSecretValue request reads, as given or as its filters find them.
-pub(crate) fn batch_ids(
+fn batch_ids(
     env: &Env<'_>,
     tx: &mut dyn ReadTx,
-    ids: Option<&[String]>,
+    ids: Option<Vec<String>>,
     filters: Option<&[Filter]>,
 ) -> Result<Vec<String>, SecretsError> {
     match (ids, filters) {
         (Some(_), Some(_)) => Err(SecretsError::InvalidParameter(
             "Either 'SecretIdList' or 'Filters' must be provided, but not both.".to_owned(),
         )),
-        (Some(ids), None) => Ok(ids.to_vec()),
+        (Some(ids), None) => Ok(ids),
         (None, Some(filters)) => Ok(listing::matching(env, tx, filters, false)?
             .into_iter()
             .map(|r| r.arn)
@@ -169,8 +170,11 @@ pub(crate) fn batch_ids(
     }
 }
 
-/// BatchGetSecretValue: each secret's current value, and an error entry for each that cannot
-/// be read.
+/// BatchGetSecretValue: each secret's current value, and an entry in `Errors` for each the
+/// caller cannot read. Each secret is read by GetSecretValue, called through the spine as the
+/// caller itself, as AWS does it: the spine authorizes `secretsmanager:GetSecretValue` on that
+/// secret (identity and resource policies, SCPs, RCPs) and `kms:Decrypt` on its key, and
+/// records a GetSecretValue event for it; a refusal or failure is that secret's alone.
 pub(crate) fn batch_get_secret_value(
     env: &Env<'_>,
     tx: &mut dyn ReadTx,
@@ -181,32 +185,37 @@ pub(crate) fn batch_get_secret_value(
             "MaxResults can be used only with Filters.".to_owned(),
         ));
     }
-    let ids = batch_ids(
-        env,
-        tx,
-        input.secret_id_list.as_deref(),
-        input.filters.as_deref(),
-    )?;
+    let ids = batch_ids(env, tx, input.secret_id_list, input.filters.as_deref())?;
     let size = PageSize::new(20, 20).of(input.max_results);
     let page = page_by_index(ids, input.next_token.as_deref(), size)?;
     let mut secret_values = Vec::new();
     let mut errors = Vec::new();
     for id in page.items {
-        let read = names::live(env, tx, &id).and_then(|record| {
-            let version = pick(&record, None, None)?.clone();
-            read_value(env, tx, &record, &version)
-        });
+        let read = env.calls.call(
+            tx,
+            ServiceCall {
+                service: "secretsmanager",
+                operation: "GetSecretValue",
+                input: json!({ "SecretId": id }),
+                principal: CallPrincipal::CallerItself,
+            },
+        );
         match read {
-            Ok(value) => secret_values.push(value),
-            Err(SecretsError::Store(e)) => return Err(SecretsError::Store(e)),
-            Err(e) => {
-                let error = rampart_service::AwsError::from(e);
-                errors.push(ApiError {
-                    secret_id: id,
-                    error_code: error.code.to_string(),
-                    message: error.message.to_string(),
-                });
-            }
+            Ok(value) => secret_values.push(serde_json::from_value(value).map_err(|e| {
+                tracing::error!(error = %e, "GetSecretValue answered what it does not answer");
+                SecretsError::Call(AwsError::new(
+                    "InternalServiceError",
+                    500,
+                    "An error occurred on the server side.",
+                ))
+            })?),
+            // The service failing is the whole call's failure, not one secret's.
+            Err(error) if error.status >= 500 => return Err(SecretsError::Call(error)),
+            Err(error) => errors.push(ApiError {
+                secret_id: id,
+                error_code: error.code.to_string(),
+                message: error.message.to_string(),
+            }),
         }
     }
     Ok(BatchGetSecretValueOutput {

@@ -5,7 +5,9 @@
 //!   (taking `AWSPREVIOUS` off whichever version carried it);
 //! - the first version of a secret always gets `AWSCURRENT`;
 //! - a version may carry at most 20 labels;
-//! - about 100 versions are kept: unlabelled versions beyond that are removed, oldest first.
+//! - 100 versions are kept: unlabelled versions beyond that are removed, oldest first, once
+//!   they are 24 hours old; a version that would make 101 with none to remove is refused
+//!   (LimitExceededException).
 //!
 //! A new version is made from a request's value under its `ClientRequestToken` (its version
 //! ID), which makes the request idempotent as AWS defines it: the same token with the same
@@ -14,6 +16,7 @@
 use data_encoding::BASE64;
 use rampart_service::{CallPrincipal, Env};
 use rampart_store::WriteTx;
+use time::{Duration, OffsetDateTime};
 use zeroize::Zeroizing;
 
 use crate::encryption;
@@ -105,6 +108,20 @@ pub(crate) fn make(
     }
     check_stage_count(stages.len())?;
     let key = record.kms_key_id.clone();
+    // The labels moved and the quota decided before KMS is asked: a version the quota
+    // refuses makes no data key.
+    let mut after = record.clone();
+    after.versions.push(VersionRecord {
+        id: id.clone(),
+        created: env.now,
+        stages: Vec::new(),
+        kms_key_id: key.clone(),
+        last_accessed: None,
+    });
+    for stage in &stages {
+        attach(&mut after, &id, stage)?;
+    }
+    let removed = prune(&mut after, env.now)?;
     let sealed = encryption::seal(
         env,
         tx,
@@ -114,18 +131,11 @@ pub(crate) fn make(
         value.is_binary(),
         principal,
     )?;
-    records::save_value(tx, record, &id, &sealed)?;
-    record.versions.push(VersionRecord {
-        id: id.clone(),
-        created: env.now,
-        stages: Vec::new(),
-        kms_key_id: key,
-        last_accessed: None,
-    });
-    for stage in &stages {
-        attach(record, &id, stage)?;
+    records::save_value(tx, &after, &id, &sealed)?;
+    for version in &removed {
+        records::delete_value(tx, &after, &version.id)?;
     }
-    prune(tx, record)?;
+    *record = after;
     record.last_changed = env.now;
     let stages = record
         .version(&id)
@@ -209,16 +219,33 @@ pub(crate) fn version_not_found(id: &str) -> SecretsError {
     ))
 }
 
-/// Removes the oldest unlabelled versions beyond the ~100 AWS keeps.
-fn prune(tx: &mut dyn WriteTx, record: &mut SecretRecord) -> Result<(), SecretsError> {
+/// How old an unlabelled version must be before AWS removes it.
+const REMOVABLE_AFTER: Duration = Duration::hours(24);
+
+/// Takes off `record` the oldest unlabelled versions beyond the 100 AWS keeps, as AWS removes
+/// them: never a labelled version, never one made less than 24 hours before `now`. When that
+/// leaves more than 100, the new version is over the quota: AWS's LimitExceededException.
+fn prune(
+    record: &mut SecretRecord,
+    now: OffsetDateTime,
+) -> Result<Vec<VersionRecord>, SecretsError> {
+    let mut removed = Vec::new();
     while record.versions.len() > MAX_VERSIONS {
-        let Some(at) = record.versions.iter().position(|v| v.stages.is_empty()) else {
-            break;
+        // Versions are kept oldest first.
+        let Some(at) = record
+            .versions
+            .iter()
+            .position(|v| v.stages.is_empty() && v.created + REMOVABLE_AFTER <= now)
+        else {
+            return Err(SecretsError::LimitExceeded(format!(
+                "The secret {} has reached the quota of {MAX_VERSIONS} versions. Secrets \
+                 Manager removes versions without staging labels once they are 24 hours old.",
+                record.name
+            )));
         };
-        let removed = record.versions.remove(at);
-        records::delete_value(tx, record, &removed.id)?;
+        removed.push(record.versions.remove(at));
     }
-    Ok(())
+    Ok(removed)
 }
 
 #[cfg(test)]

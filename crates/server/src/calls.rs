@@ -56,6 +56,10 @@ pub(crate) struct Calling<'a> {
     pub(crate) region: &'a str,
     pub(crate) request_id: &'a str,
     pub(crate) now: OffsetDateTime,
+    /// Where the calling request came from (empty for Rampart's own work), for calls made
+    /// as its caller itself.
+    pub(crate) source_ip: &'a str,
+    pub(crate) user_agent: &'a str,
 }
 
 /// Runs one request's calls to other services and keeps what they leave to record.
@@ -146,19 +150,29 @@ impl CallsOf<'_> {
         };
         let calling_principal = format!("{}.amazonaws.com", calling.service);
         let via = |via: &str| service.via_service_keys(via);
+        let no_request = || {
+            AwsError::new(
+                "InternalFailure",
+                500,
+                "a call as or on behalf of a caller needs a calling request",
+            )
+        };
         let (caller, session, invoked_by, mut keys) = match &call.principal {
-            CallPrincipal::OnBehalfOfCaller => {
-                let Some(party) = calling.party else {
-                    return Err(AwsError::new(
-                        "InternalFailure",
-                        500,
-                        "a call on behalf of a caller needs a calling request",
-                    ));
-                };
+            CallPrincipal::CallerItself => {
+                let party = calling.party.ok_or_else(no_request)?;
                 (
                     party.caller.clone(),
                     party.session.clone(),
-                    calling_principal.clone(),
+                    None,
+                    Vec::new(),
+                )
+            }
+            CallPrincipal::OnBehalfOfCaller => {
+                let party = calling.party.ok_or_else(no_request)?;
+                (
+                    party.caller.clone(),
+                    party.session.clone(),
+                    Some(calling_principal.clone()),
                     via(&format!(
                         "{}.{}.amazonaws.com",
                         calling.service, calling.region
@@ -182,7 +196,7 @@ impl CallsOf<'_> {
                 (
                     Caller::service(principal, source_account),
                     None,
-                    (*principal).to_owned(),
+                    Some((*principal).to_owned()),
                     keys,
                 )
             }
@@ -195,7 +209,7 @@ impl CallsOf<'_> {
                 (
                     caller,
                     session,
-                    calling_principal.clone(),
+                    Some(calling_principal.clone()),
                     via(&format!(
                         "{}.{}.amazonaws.com",
                         calling.service, calling.region
@@ -232,9 +246,14 @@ impl CallsOf<'_> {
             event_source: service.event_source().to_owned(),
             event_name: call.operation.to_owned(),
             region: calling.region.to_owned(),
-            // AWS names the calling service as the source of calls it makes.
-            source_ip: invoked_by.clone(),
-            user_agent: invoked_by.clone(),
+            // AWS names the calling service as the source of calls it makes; a call as the
+            // caller itself comes from where the calling request came from.
+            source_ip: invoked_by
+                .clone()
+                .unwrap_or_else(|| calling.source_ip.to_owned()),
+            user_agent: invoked_by
+                .clone()
+                .unwrap_or_else(|| calling.user_agent.to_owned()),
             access_key_id: None,
             caller: (!caller.is_service()).then(|| caller.clone()),
             request_parameters: Some(rampart_wire::record_input(
@@ -251,7 +270,7 @@ impl CallsOf<'_> {
             facts: ServiceFacts::of(service.as_ref()),
             identity_provider: None,
             recipient_account: None,
-            invoked_by: Some(invoked_by),
+            invoked_by,
         };
         if let Some(keys_of) = operation.condition_keys {
             keys.extend(keys_of(&env, &call.input));
@@ -389,6 +408,8 @@ pub async fn call_as_service(
             region,
             request_id: &request_id,
             now: OffsetDateTime::now_utc(),
+            source_ip: "",
+            user_agent: "",
         },
     );
     let outcome = state
@@ -577,12 +598,19 @@ mod tests {
         );
     }
 
-    /// Runs `calls` as `calling_service` would for `caller`, in one write transaction, and
-    /// keeps what they record.
+    use rampart_service::CallPrincipal::OnBehalfOfCaller;
+
+    /// Where the calling requests of [`through`] come from.
+    const SOURCE_IP: &str = "192.0.2.7";
+    const USER_AGENT: &str = "test-client";
+
+    /// Runs `calls` of KMS as `calling_service` would for `caller`, as `principal`, in one
+    /// write transaction, and keeps what they record.
     async fn through(
         state: &Arc<AppState>,
         calling_service: &'static str,
         caller: Caller,
+        principal: CallPrincipal<'static>,
         calls: Vec<(&'static str, Value)>,
     ) -> Vec<Result<Value, AwsError>> {
         let state = Arc::clone(state);
@@ -606,6 +634,8 @@ mod tests {
                         region: "us-east-1",
                         request_id: &request_id,
                         now: OffsetDateTime::now_utc(),
+                        source_ip: SOURCE_IP,
+                        user_agent: USER_AGENT,
                     },
                 );
                 let outcomes: Vec<_> = calls
@@ -617,7 +647,7 @@ mod tests {
                                 service: "kms",
                                 operation,
                                 input,
-                                principal: CallPrincipal::OnBehalfOfCaller,
+                                principal: principal.clone(),
                             },
                         )
                     })
@@ -627,6 +657,67 @@ mod tests {
             })
             .await
             .unwrap()
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_call_as_the_caller_itself_is_decided_and_recorded_as_its_own() {
+        let (_dir, state, alice) = with_alice().await;
+        let key = kms(&state, "CreateKey", json!({})).await["KeyMetadata"]["Arn"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let describe = |caller: Caller| {
+            let input = json!({"KeyId": key});
+            let state = Arc::clone(&state);
+            async move {
+                let principal = CallPrincipal::CallerItself;
+                let mut outcomes = through(
+                    &state,
+                    "secretsmanager",
+                    caller,
+                    principal,
+                    vec![("DescribeKey", input)],
+                )
+                .await;
+                outcomes.remove(0)
+            }
+        };
+        // Alice's own policies decide: none allows, so she is refused; the account's root
+        // user is allowed by the key policy.
+        let refused = describe(alice.clone()).await.unwrap_err();
+        assert_eq!(refused.code, "AccessDeniedException");
+        assert!(
+            refused.message.contains("user/alice"),
+            "{}",
+            refused.message
+        );
+        describe(Caller::root(ACCOUNT, "AKIAROOT")).await.unwrap();
+        // Recorded as the caller's own call, from where the calling request came: no service
+        // invoked it, and no kms:ViaService made it a call through one.
+        let events = journal(&state);
+        let [refused, allowed] = events.as_slice() else {
+            panic!("two events: {events:?}")
+        };
+        assert_eq!(refused["userIdentity"]["userName"], "alice");
+        assert_eq!(refused["errorCode"], "AccessDenied");
+        for event in [refused, allowed] {
+            assert_eq!(event["eventName"], "DescribeKey");
+            assert!(event["userIdentity"].get("invokedBy").is_none(), "{event}");
+            assert_eq!(event["sourceIPAddress"], SOURCE_IP);
+            assert_eq!(event["userAgent"], USER_AGENT);
+        }
+    }
+
+    /// A test server whose account has the user alice, and alice as its caller.
+    async fn with_alice() -> (tempfile::TempDir, Arc<AppState>, Caller) {
+        let dir = tempfile::tempdir().unwrap();
+        let state = AppState::for_tests(&dir);
+        let user = as_root(&state, "iam", "CreateUser", json!({"UserName": "alice"})).await;
+        let alice = Caller {
+            principal_id: user["User"]["UserId"].as_str().unwrap().to_owned(),
+            ..alice()
+        };
+        (dir, state, alice)
     }
 
     fn alice() -> Caller {
@@ -642,13 +733,7 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread")]
     async fn a_service_uses_its_aws_managed_key_on_its_callers_behalf() {
-        let dir = tempfile::tempdir().unwrap();
-        let state = AppState::for_tests(&dir);
-        let user = as_root(&state, "iam", "CreateUser", json!({"UserName": "alice"})).await;
-        let alice = Caller {
-            principal_id: user["User"]["UserId"].as_str().unwrap().to_owned(),
-            ..alice()
-        };
+        let (_dir, state, alice) = with_alice().await;
         let managed = json!({"Service": "ssm"});
         let encrypt = json!({"KeyId": "alias/aws/ssm", "Plaintext": "eA=="});
         // Parameter Store's first SecureString: KMS makes alias/aws/ssm, then encrypts with it
@@ -658,6 +743,7 @@ mod tests {
             &state,
             "ssm",
             alice.clone(),
+            OnBehalfOfCaller,
             vec![
                 ("AwsManagedKey", managed.clone()),
                 ("Encrypt", encrypt.clone()),
@@ -674,6 +760,7 @@ mod tests {
             &state,
             "ssm",
             alice.clone(),
+            OnBehalfOfCaller,
             vec![("AwsManagedKey", managed)],
         )
         .await;
@@ -687,6 +774,7 @@ mod tests {
             &state,
             "logs",
             alice.clone(),
+            OnBehalfOfCaller,
             vec![("Encrypt", encrypt.clone())],
         )
         .await;
@@ -705,7 +793,14 @@ mod tests {
         )
         .await;
         state.state_changed();
-        let denied = through(&state, "ssm", alice.clone(), vec![("Encrypt", encrypt)]).await;
+        let denied = through(
+            &state,
+            "ssm",
+            alice.clone(),
+            OnBehalfOfCaller,
+            vec![("Encrypt", encrypt)],
+        )
+        .await;
         assert_eq!(
             denied[0].as_ref().unwrap_err().code,
             "AccessDeniedException"
@@ -716,6 +811,7 @@ mod tests {
             &state,
             "ssm",
             root,
+            OnBehalfOfCaller,
             vec![("DisableKey", json!({"KeyId": key}))],
         )
         .await;

@@ -495,6 +495,8 @@ async fn execute(
             region: &record.region,
             request_id: &record.request_id,
             now: record.event_time,
+            source_ip: &record.source_ip,
+            user_agent: &record.user_agent,
         },
     );
     let outcome = {
@@ -615,6 +617,7 @@ async fn execute_write(
         let mut resources = None;
         let mut input = Some(input);
         let (region, request_id) = (record.region.clone(), record.request_id.clone());
+        let (source_ip, user_agent) = (record.source_ip.clone(), record.user_agent.clone());
         let calls = CallsOf::new(
             &shared,
             Calling {
@@ -623,6 +626,8 @@ async fn execute_write(
                 region: &region,
                 request_id: &request_id,
                 now: record.event_time,
+                source_ip: &source_ip,
+                user_agent: &user_agent,
             },
         );
         {

@@ -202,6 +202,8 @@ async fn run_one(
                     region: &work.region,
                     request_id: &request_id,
                     now,
+                    source_ip: "",
+                    user_agent: "",
                 },
             );
             let mut outcome = None;

@@ -42,6 +42,8 @@ pub(crate) async fn as_caller(
                     region,
                     request_id: "r",
                     now,
+                    source_ip: "192.0.2.1",
+                    user_agent: "test-support",
                 },
             );
             let mut env = pipeline::env(&state, &caller, region, "r", now);

@@ -33,6 +33,12 @@ pub enum CallPrincipal<'a> {
     /// caller's identity and `kms:ViaService` = `<calling service>.<region>.amazonaws.com`;
     /// its event names the caller, invoked by the calling service.
     OnBehalfOfCaller,
+    /// The calling request's caller itself, for one item of a batch that AWS authorizes and
+    /// records as the caller's own call of another operation (BatchGetSecretValue's
+    /// GetSecretValue on each secret): the caller's identity, session and guardrails, the
+    /// request's source IP and user agent, no via-service keys; its event is the caller's,
+    /// invoked by no service.
+    CallerItself,
     /// A service's own principal (`cloudtrail.amazonaws.com`), acting for one of its
     /// resources: only a resource policy can allow it, with `aws:SourceArn` and
     /// `aws:SourceAccount` naming the resource; `via` names a service that makes the call on
