@@ -1,5 +1,9 @@
-//! `kill -9` while writes run: every acknowledged write is in the state and in the trail's
-//! files exactly once, and every write the state holds has its event delivered (issue 8).
+//! `kill -9` under mixed load (writes, reads, denied calls), with the journal in SQLite's
+//! table and in the audit log (issue 20): after each kill, the four promises of
+//! docs/ARCHITECTURE.md ("The audit log and the protocol that keeps state and its event
+//! atomic") hold. Every acknowledged write is in the state and its event in the trail's files;
+//! every delivered successful write is in the state; every acknowledged read and denied call is
+//! delivered; no request is delivered twice (issue 8).
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -20,28 +24,38 @@ use common::{Rampart, Signing};
 
 const TARGET: &str = "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101";
 
-fn start(dir: &Path) -> Rampart {
+/// Starts rampart on `dir` with its journal where `journal` says (`RAMPART_JOURNAL`).
+fn start(dir: &Path, journal: &str) -> Rampart {
     let buckets = dir.join("buckets");
     Rampart::start(
         &["--data-dir", dir.to_str().unwrap()],
         Some(&[
             ("RAMPART_TRAIL_DELIVERY_SECONDS", "0.2"),
             ("RAMPART_BUCKETS_DIR", buckets.to_str().unwrap()),
+            ("RAMPART_JOURNAL", journal),
         ]),
     )
 }
 
-/// Sends a signed request; `None` when the server is gone.
+/// Access key and secret of a caller.
+type Keys = (String, String);
+
+/// Sends a request signed by the root user, or by `keys`; `None` when the server is gone.
 fn send(
     endpoint: &str,
     mut request: http::Request<Vec<u8>>,
     service: &str,
+    keys: Option<&Keys>,
 ) -> Option<(u16, String)> {
-    Signing {
+    let mut signing = Signing {
         service,
         ..Signing::default()
+    };
+    if let Some((access_key_id, secret)) = keys {
+        signing.access_key_id = access_key_id;
+        signing.secret = secret;
     }
-    .sign(&mut request);
+    signing.sign(&mut request);
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
         .timeout_global(Some(Duration::from_secs(10)))
@@ -54,6 +68,16 @@ fn send(
 }
 
 fn query(endpoint: &str, form: &str) -> Option<(u16, String)> {
+    query_as(endpoint, form, "iam", None)
+}
+
+/// A Query-protocol call to `service`, signed by root or by `keys`.
+fn query_as(
+    endpoint: &str,
+    form: &str,
+    service: &str,
+    keys: Option<&Keys>,
+) -> Option<(u16, String)> {
     let request = http::Request::post(format!("{endpoint}/"))
         .header(
             "content-type",
@@ -62,7 +86,7 @@ fn query(endpoint: &str, form: &str) -> Option<(u16, String)> {
         .header("host", endpoint.trim_start_matches("http://"))
         .body(form.as_bytes().to_vec())
         .unwrap();
-    send(endpoint, request, "iam")
+    send(endpoint, request, service, keys)
 }
 
 fn cloudtrail(endpoint: &str, operation: &str, body: &str) -> (u16, String) {
@@ -72,12 +96,21 @@ fn cloudtrail(endpoint: &str, operation: &str, body: &str) -> (u16, String) {
         .header("host", endpoint.trim_start_matches("http://"))
         .body(body.as_bytes().to_vec())
         .unwrap();
-    send(endpoint, request, "cloudtrail").unwrap()
+    send(endpoint, request, "cloudtrail", None).unwrap()
 }
 
-/// Successful CreateUser events in the delivered files: user name → times delivered.
-fn delivered_creates(bucket: &Path) -> BTreeMap<String, usize> {
-    let mut found = BTreeMap::new();
+/// What the delivered files hold.
+#[derive(Default)]
+struct Delivered {
+    /// Successful CreateUser events of the load (users named `crash-…`): name → times
+    /// delivered.
+    creates: BTreeMap<String, usize>,
+    /// Every event's request ID → times delivered.
+    requests: BTreeMap<String, usize>,
+}
+
+fn delivered(bucket: &Path) -> Delivered {
+    let mut found = Delivered::default();
     let mut stack = vec![bucket.to_owned()];
     while let Some(dir) = stack.pop() {
         let Ok(entries) = std::fs::read_dir(&dir) else {
@@ -100,12 +133,17 @@ fn delivered_creates(bucket: &Path) -> BTreeMap<String, usize> {
                 .unwrap();
             let file: serde_json::Value = serde_json::from_str(&text).unwrap();
             for record in file["Records"].as_array().unwrap() {
+                if let Some(id) = record["requestID"].as_str() {
+                    *found.requests.entry(id.to_owned()).or_default() += 1;
+                }
                 if record["eventName"] == "CreateUser" && record.get("errorCode").is_none() {
                     let name = record["requestParameters"]["userName"]
                         .as_str()
                         .unwrap()
                         .to_owned();
-                    *found.entry(name).or_default() += 1;
+                    if name.starts_with("crash-") {
+                        *found.creates.entry(name).or_default() += 1;
+                    }
                 }
             }
         }
@@ -152,13 +190,52 @@ fn encode(value: &str) -> String {
 }
 
 #[test]
-fn kill_9_during_writes_loses_and_repeats_nothing_in_state_or_trail() {
+fn kill_9_under_mixed_load_with_the_journal_in_its_table() {
+    kill_9_under_mixed_load("table");
+}
+
+#[test]
+fn kill_9_under_mixed_load_with_the_journal_in_the_log() {
+    kill_9_under_mixed_load("log");
+}
+
+/// Request IDs of acknowledged calls that change no state: reads and denied calls.
+type Acknowledged = Arc<Mutex<Vec<String>>>;
+
+/// Calls `form` on `service` until `stop`, noting the request ID of each answer with
+/// `expected` status; returns how many were sent.
+fn call_until(
+    endpoint: String,
+    stop: Arc<AtomicBool>,
+    acknowledged: Acknowledged,
+    (service, form, keys, expected): (&'static str, &'static str, Option<Keys>, u16),
+) -> std::thread::JoinHandle<usize> {
+    std::thread::spawn(move || {
+        let mut n = 0;
+        while !stop.load(Ordering::Acquire) {
+            n += 1;
+            match query_as(&endpoint, form, service, keys.as_ref()) {
+                Some((status, body)) if status == expected => {
+                    let id = common::xml_text(&body, "RequestId").expect("a request ID");
+                    acknowledged.lock().unwrap().push(id.to_owned());
+                }
+                Some((status, body)) => panic!("{form} answered {status}: {body}"),
+                None => break,
+            }
+        }
+        n
+    })
+}
+
+fn kill_9_under_mixed_load(journal: &str) {
     let dir = tempfile::tempdir().unwrap();
     let bucket = dir.path().join("buckets").join("crash-bucket");
     let acknowledged = Arc::new(Mutex::new(Vec::<String>::new()));
+    let others: Acknowledged = Arc::default();
     let mut attempted = 0usize;
+    let mut denied_keys = None;
     for round in 0..4 {
-        let rampart = start(dir.path());
+        let rampart = start(dir.path(), journal);
         if round == 0 {
             let (status, body) = cloudtrail(
                 &rampart.endpoint,
@@ -170,6 +247,21 @@ fn kill_9_during_writes_loses_and_repeats_nothing_in_state_or_trail() {
                 cloudtrail(&rampart.endpoint, "StartLogging", r#"{"Name":"crash"}"#).0,
                 200
             );
+            // A user with no policy: every IAM call it makes is denied.
+            let create = "Action=CreateUser&UserName=denied-caller&Version=2010-05-08";
+            assert_eq!(query(&rampart.endpoint, create).unwrap().0, 200);
+            let (status, body) = query(
+                &rampart.endpoint,
+                "Action=CreateAccessKey&UserName=denied-caller&Version=2010-05-08",
+            )
+            .unwrap();
+            assert_eq!(status, 200, "{body}");
+            denied_keys = Some((
+                common::xml_text(&body, "AccessKeyId").unwrap().to_owned(),
+                common::xml_text(&body, "SecretAccessKey")
+                    .unwrap()
+                    .to_owned(),
+            ));
         }
         let stop = Arc::new(AtomicBool::new(false));
         let writer = {
@@ -195,24 +287,49 @@ fn kill_9_during_writes_loses_and_repeats_nothing_in_state_or_trail() {
                 n
             })
         };
+        let reader = call_until(
+            rampart.endpoint.clone(),
+            Arc::clone(&stop),
+            Arc::clone(&others),
+            (
+                "sts",
+                "Action=GetCallerIdentity&Version=2011-06-15",
+                None,
+                200,
+            ),
+        );
+        let denied = call_until(
+            rampart.endpoint.clone(),
+            Arc::clone(&stop),
+            Arc::clone(&others),
+            (
+                "iam",
+                "Action=ListUsers&Version=2010-05-08",
+                denied_keys.clone(),
+                403,
+            ),
+        );
         // Kill at a different moment each round, mid-write and mid-delivery.
         std::thread::sleep(Duration::from_millis(300 + 170 * round));
         rampart.kill9();
         stop.store(true, Ordering::Release);
-        attempted += writer.join().unwrap();
+        attempted += writer.join().unwrap() + reader.join().unwrap() + denied.join().unwrap();
     }
-    let rampart = start(dir.path());
+    let rampart = start(dir.path(), journal);
     let acknowledged_in_order = Arc::clone(&acknowledged);
     let acknowledged: BTreeSet<String> = acknowledged.lock().unwrap().iter().cloned().collect();
+    let others: BTreeSet<String> = others.lock().unwrap().iter().cloned().collect();
     assert!(
-        acknowledged.len() > 10,
-        "the loop wrote: {}",
-        acknowledged.len()
+        acknowledged.len() > 10 && others.len() > 10,
+        "the loops wrote {} and read or were denied {}",
+        acknowledged.len(),
+        others.len()
     );
     let state: BTreeSet<String> = users(&rampart.endpoint)
         .into_iter()
         .filter(|u| u.starts_with("crash-"))
         .collect();
+    // No acknowledged change without its state (and, below, its event).
     assert!(
         acknowledged.is_subset(&state),
         "acknowledged writes missing from the state: {:?}",
@@ -250,26 +367,45 @@ fn kill_9_during_writes_loses_and_repeats_nothing_in_state_or_trail() {
             );
         }
     }
-    // Delivery resumes where it stopped: every write the state holds reaches the trail once.
+    // Delivery resumes where it stopped: every write the state holds reaches the trail once,
+    // and so does every acknowledged read and denied call.
     let deadline = Instant::now() + Duration::from_secs(30);
     let delivered = loop {
-        let delivered = delivered_creates(&bucket);
-        let names: BTreeSet<String> = delivered.keys().cloned().collect();
-        if names == state || Instant::now() > deadline {
+        let delivered = delivered(&bucket);
+        let names: BTreeSet<String> = delivered.creates.keys().cloned().collect();
+        let complete = others.iter().all(|id| delivered.requests.contains_key(id));
+        if (names == state && complete) || Instant::now() > deadline {
             break delivered;
         }
         std::thread::sleep(Duration::from_millis(200));
     };
-    let names: BTreeSet<String> = delivered.keys().cloned().collect();
+    // No event claiming a change that is not there, and no write without its event.
+    let names: BTreeSet<String> = delivered.creates.keys().cloned().collect();
     assert_eq!(
         names, state,
         "the trail holds exactly the writes the state holds"
     );
-    let repeated: Vec<_> = delivered.iter().filter(|(_, n)| **n > 1).collect();
+    // No event lost.
+    let lost: Vec<_> = others
+        .iter()
+        .filter(|id| !delivered.requests.contains_key(*id))
+        .collect();
+    assert!(
+        lost.is_empty(),
+        "acknowledged calls never delivered: {lost:?}"
+    );
+    // None duplicated.
+    let repeated: Vec<_> = delivered.creates.iter().filter(|(_, n)| **n > 1).collect();
     assert!(repeated.is_empty(), "events delivered twice: {repeated:?}");
+    let repeated: Vec<_> = delivered.requests.iter().filter(|(_, n)| **n > 1).collect();
+    assert!(
+        repeated.is_empty(),
+        "requests delivered twice: {repeated:?}"
+    );
     eprintln!(
-        "attempted {attempted}, acknowledged {}, committed {}",
+        "{journal}: attempted {attempted}, acknowledged {} writes and {} other calls, committed {}",
         acknowledged.len(),
+        others.len(),
         state.len()
     );
 }
