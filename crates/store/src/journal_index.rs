@@ -204,7 +204,7 @@ pub(crate) fn index_pending(
 
 /// The journal table's rows after a number, in order. The limit is not bound into the SQL
 /// (`LIMIT ?` makes SQLite plan the statement again on every run): the caller stops stepping.
-const ROWS_AFTER: &str = "SELECT seq, event_time, event_id, event_name, event_source, username, \
+pub(crate) const ROWS_AFTER: &str = "SELECT seq, event_time, event_id, event_name, event_source, username, \
                           access_key_id, read_only, resources, account FROM journal \
                           WHERE seq > ?1 ORDER BY seq";
 

@@ -666,6 +666,48 @@ mod tests {
         }
     }
 
+    /// The table journal's reads with different limits keep one prepared statement each
+    /// (a bound `LIMIT ?` made SQLite plan them again on every run).
+    #[test]
+    fn journal_reads_are_never_prepared_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("rampart.db");
+        let mut conn = Connection::open(&path).unwrap();
+        configure(&conn).unwrap();
+        migrate(&mut conn).unwrap();
+        let mut tx = SqliteTx::new(&conn);
+        for n in 0..5u8 {
+            tx.append_journal(&JournalAppend {
+                event: &[n],
+                account: Some("A"),
+                ..JournalAppend::default()
+            })
+            .unwrap();
+        }
+        for (after, limit) in [(0, 2), (2, 10), (0, 1), (4, 3)] {
+            let seqs: Vec<u64> = tx
+                .journal_after(after, limit)
+                .unwrap()
+                .iter()
+                .map(|e| e.seq)
+                .collect();
+            let expected: Vec<u64> = (after + 1..=5).take(limit).collect();
+            assert_eq!(seqs, expected, "after {after}, at most {limit}");
+        }
+        for limit in [2, 1, 5] {
+            journal_index::index_pending(&conn, None, limit).unwrap();
+        }
+        assert_eq!(journal_index::indexed_seq(&conn).unwrap(), 5);
+        for sql in [JOURNAL_AFTER, journal_index::ROWS_AFTER] {
+            let stmt = conn.prepare_cached(sql).unwrap();
+            assert_eq!(
+                stmt.get_status(rusqlite::StatementStatus::RePrepare),
+                0,
+                "{sql}"
+            );
+        }
+    }
+
     #[tokio::test(flavor = "multi_thread")]
     async fn sqlite_passes_the_conformance_suite() {
         let (_dir, store) = open();
