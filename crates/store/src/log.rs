@@ -32,6 +32,8 @@ pub(crate) struct LogShared {
     pub(crate) reader: Reader,
     /// Numbers of records whose transaction never committed (a handful per crash).
     void: RwLock<BTreeSet<u64>>,
+    /// Held while the store is open (see [`lock`]).
+    _lock: std::fs::File,
 }
 
 impl LogShared {
@@ -195,6 +197,35 @@ pub(crate) fn dir_for(db: &Path) -> PathBuf {
     db.with_extension("journal")
 }
 
+/// Takes the log for this process: one appender only, or two would write over each other
+/// and one's recovery would void the other's records in flight. SQLite lets a second process
+/// (`rampart admin`) write state beside a serving one; with the journal in the log it is
+/// refused instead, until it can open the log read-only.
+fn lock(db: &Path) -> Result<std::fs::File, StoreError> {
+    let path = db.with_extension("journal.lock");
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let file = options
+        .open(&path)
+        .map_err(|e| StoreError::Open(format!("{}: {e}", path.display())))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(StoreError::Open(format!(
+            "the audit log beside `{}` is in use by another process (is rampart serving this \
+             data directory?)",
+            db.display()
+        ))),
+        Err(std::fs::TryLockError::Error(e)) => {
+            Err(StoreError::Open(format!("{}: {e}", path.display())))
+        }
+    }
+}
+
 fn applied_seq(conn: &Connection) -> Result<Option<u64>, StoreError> {
     Ok(conn
         .query_row("SELECT seq FROM journal_applied WHERE id = 1", [], |r| {
@@ -211,6 +242,7 @@ pub(crate) fn open(
     db: &Path,
     options: &Options,
 ) -> Result<(LogAppend, LogShared), StoreError> {
+    let lock = lock(db)?;
     let dir = dir_for(db);
     let applied = applied_seq(conn)?;
     let (first_row, next_row): (Option<i64>, i64) = conn.query_row(
@@ -244,6 +276,7 @@ pub(crate) fn open(
     let shared = LogShared {
         reader,
         void: RwLock::new(BTreeSet::new()),
+        _lock: lock,
     };
     recover(conn, &mut log, &shared)?;
     Ok((log, shared))

@@ -313,3 +313,23 @@ fn a_missing_log_is_refused() {
         }
     }
 }
+
+/// A second process opening the store while the first holds the log is refused: two
+/// appenders would write over each other.
+#[test]
+fn a_second_opener_of_the_log_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("rampart.db");
+    let first = SqliteStore::open_with(&path, Some(&small())).unwrap();
+    for asked in [Some(small()), None] {
+        match SqliteStore::open_with(&path, asked.as_ref()) {
+            Err(StoreError::Open(message)) => {
+                assert!(message.contains("another process"), "{message}");
+            }
+            Err(e) => panic!("{e}"),
+            Ok(_) => panic!("two stores share one log"),
+        }
+    }
+    drop(first);
+    SqliteStore::open_with(&path, None).unwrap();
+}
