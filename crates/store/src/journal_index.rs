@@ -51,7 +51,7 @@ fn id_bucket(id: &str) -> &str {
 const MAX_LIST_ENTRIES: usize = 256;
 
 /// The searchable columns of one journal row.
-struct Row {
+pub(crate) struct Row {
     seq: i64,
     /// `None` only in rows appended before the journal had lookup columns whose event was not
     /// JSON: no lookup can find those.
@@ -66,11 +66,11 @@ struct Row {
     resources: Vec<(String, String)>,
 }
 
-const ROW_COLUMNS: &str = "seq, event_time, event_id, event_name, event_source, username, \
+pub(crate) const ROW_COLUMNS: &str = "seq, event_time, event_id, event_name, event_source, username, \
                            access_key_id, read_only, resources";
 
 impl Row {
-    fn read(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+    pub(crate) fn read(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
         Ok(Self {
             seq: row.get(0)?,
             event_time: row.get(1)?,
@@ -82,6 +82,23 @@ impl Row {
             read_only: row.get(7)?,
             resources: decode_resources(row.get_ref(8)?.as_str_or_null()?),
         })
+    }
+
+    /// A table row's event as the log keeps it (the move of a table journal into the log).
+    pub(crate) fn into_log_event(self, account: Option<String>, event: Vec<u8>) -> LogEvent {
+        LogEvent {
+            event_time: self.event_time,
+            read_only: self.read_only,
+            account,
+            event_id: self.event_id,
+            event_name: self.event_name,
+            event_source: self.event_source,
+            username: self.username,
+            access_key_id: self.access_key_id,
+            resources: self.resources,
+            event,
+            ..LogEvent::default()
+        }
     }
 
     /// The searchable part of an event read from the log, and its account.

@@ -16,6 +16,7 @@ use std::sync::RwLock;
 use rampart_journal::{Appender, Journal, Options, Reader};
 use rusqlite::{Connection, OptionalExtension};
 
+use crate::journal_index::{ROW_COLUMNS, Row};
 use crate::log_record::{self, LogEvent};
 use crate::sqlite::run_cached;
 use crate::{JournalAppend, JournalEntry, StoreError};
@@ -295,33 +296,15 @@ fn has_segments(dir: &Path) -> Result<bool, StoreError> {
 /// transaction. A crash before that transaction finds the log holding a prefix of the rows
 /// and copies only the rest.
 fn migrate(conn: &Connection, log: &mut LogAppend) -> Result<(), StoreError> {
-    let mut select = conn.prepare(
-        "SELECT seq, event, event_time, account, event_id, event_name, event_source, username, \
-         access_key_id, read_only, resources FROM journal WHERE seq >= ?1 ORDER BY seq",
-    )?;
+    let mut select = conn.prepare(&format!(
+        "SELECT {ROW_COLUMNS}, account, event FROM journal WHERE seq >= ?1 ORDER BY seq"
+    ))?;
     let mut rows = select.query([to_i64(log.appender.next_seq())])?;
     let mut copied = 0u64;
     let mut pending = 0usize;
     while let Some(row) = rows.next()? {
         let seq = to_u64(row.get(0)?);
-        let event = LogEvent {
-            event: row.get(1)?,
-            event_time: row.get(2)?,
-            account: row.get(3)?,
-            event_id: row.get(4)?,
-            event_name: row.get(5)?,
-            event_source: row.get(6)?,
-            username: row.get(7)?,
-            access_key_id: row.get(8)?,
-            read_only: row.get(9)?,
-            resources: row
-                .get_ref(10)?
-                .as_str_or_null()
-                .map_err(rusqlite::Error::from)?
-                .and_then(|text| serde_json::from_str(text).ok())
-                .unwrap_or_default(),
-            ..LogEvent::default()
-        };
+        let event = Row::read(row)?.into_log_event(row.get(9)?, row.get(10)?);
         while log.appender.next_seq() < seq {
             log_record::encode_filler(&mut log.scratch);
             log.appender.push(&log.scratch)?;
