@@ -165,35 +165,19 @@ pub(crate) fn decode(payload: &[u8]) -> Option<LogEvent> {
     let present = input.byte()?;
     let event_time = i64::from_le_bytes(input.take(8)?.try_into().ok()?);
     let read_only = input.byte()? != 0;
-    let mut texts = [const { None }; 6];
-    for text in &mut texts {
-        *text = input.text()?;
-    }
-    let count = input.len()?;
-    let mut resources = Vec::with_capacity(count.min(64));
-    for _ in 0..count {
-        resources.push((input.text()??, input.text()??));
-    }
-    let [
-        account,
-        event_id,
-        event_name,
-        event_source,
-        username,
-        access_key_id,
-    ] = texts;
+    // Fields are evaluated in the order written, which is the order encoded.
     Some(LogEvent {
         depends: flags & DEPENDS != 0,
         filler: false,
         event_time: (present & HAS_TIME != 0).then_some(event_time),
         read_only: (present & HAS_READ_ONLY != 0).then_some(read_only),
-        account,
-        event_id,
-        event_name,
-        event_source,
-        username,
-        access_key_id,
-        resources,
+        account: input.text()?,
+        event_id: input.text()?,
+        event_name: input.text()?,
+        event_source: input.text()?,
+        username: input.text()?,
+        access_key_id: input.text()?,
+        resources: input.resources()?,
         event: input.0.to_vec(),
     })
 }
@@ -217,6 +201,15 @@ impl Input<'_> {
 
     fn len(&mut self) -> Option<usize> {
         usize::try_from(self.raw_len()?).ok()
+    }
+
+    fn resources(&mut self) -> Option<Vec<(String, String)>> {
+        let count = self.len()?;
+        let mut resources = Vec::with_capacity(count.min(64));
+        for _ in 0..count {
+            resources.push((self.text()??, self.text()??));
+        }
+        Some(resources)
     }
 
     /// `Some(None)` for an absent text, `None` for a malformed one.

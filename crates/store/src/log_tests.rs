@@ -47,6 +47,27 @@ fn get(store: &Arc<dyn Store>, key: &str) -> Option<Vec<u8>> {
         .unwrap()
 }
 
+/// Appends `(event, depends)` records to the log of the closed store at `path`, as a process
+/// that died before its commit (or in the middle of the move) left them.
+fn append_raw(path: &Path, records: &[(&str, bool)]) -> Vec<u64> {
+    let journal = Journal::open(&dir_for(path), &small()).unwrap();
+    let mut payload = Vec::new();
+    records
+        .iter()
+        .map(|(text, depends)| {
+            log_record::encode_append(&mut payload, &event(text), *depends);
+            journal.append(payload.clone()).unwrap()
+        })
+        .collect()
+}
+
+fn table_rows(path: &Path) -> i64 {
+    Connection::open(path)
+        .unwrap()
+        .query_row("SELECT COUNT(*) FROM journal", [], |r| r.get(0))
+        .unwrap()
+}
+
 fn lookup(store: &Arc<dyn Store>, attribute: Option<JournalAttribute>) -> Vec<Vec<u8>> {
     let query = JournalQuery {
         account: "A".into(),
@@ -102,11 +123,7 @@ async fn the_log_passes_the_conformance_suite() {
     let path = dir.path().join("rampart.db");
     conformance::run(open_log(&path)).await;
     assert!(dir_for(&path).is_dir(), "the events are in the log");
-    let conn = Connection::open(&path).unwrap();
-    let rows: i64 = conn
-        .query_row("SELECT COUNT(*) FROM journal", [], |r| r.get(0))
-        .unwrap();
-    assert_eq!(rows, 0, "and not in the table");
+    assert_eq!(table_rows(&path), 0, "and not in the table");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -173,11 +190,11 @@ async fn a_table_journal_moves_into_the_log_with_its_numbers() {
         Some(&b"v"[..]),
         "state untouched"
     );
-    let conn = Connection::open(&path).unwrap();
-    let rows: i64 = conn
-        .query_row("SELECT COUNT(*) FROM journal", [], |r| r.get(0))
-        .unwrap();
-    assert_eq!(rows, 0, "the table's rows are gone once copied");
+    assert_eq!(
+        table_rows(&path),
+        0,
+        "the table's rows are gone once copied"
+    );
 }
 
 /// A crash in the middle of the move leaves the log holding the first rows: the next open
@@ -192,15 +209,8 @@ async fn a_move_cut_short_is_finished_without_repeating() {
             write_with_event(&store, key).await;
         }
     }
-    {
-        // What the move had copied of the rows when the process died.
-        let journal = Journal::open(&dir_for(&path), &small()).unwrap();
-        let mut payload = Vec::new();
-        for key in ["m1", "m2"] {
-            log_record::encode_append(&mut payload, &event(key), false);
-            journal.append(payload.clone()).unwrap();
-        }
-    }
+    // What the move had copied of the rows when the process died.
+    append_raw(&path, &[("m1", false), ("m2", false)]);
     let store = open_log(&path);
     let events: Vec<_> = after(&store, 0).into_iter().map(|e| e.event).collect();
     assert_eq!(events, [b"m1", b"m2", b"m3", b"m4"]);
@@ -218,14 +228,11 @@ async fn an_event_whose_transaction_never_committed_is_void() {
         let store = open_log(&path);
         write_with_event(&store, "kept").await;
     }
-    {
-        let journal = Journal::open(&dir_for(&path), &small()).unwrap();
-        let mut payload = Vec::new();
-        log_record::encode_append(&mut payload, &event("lost-write"), true);
-        assert_eq!(journal.append(payload.clone()).unwrap(), 2);
-        log_record::encode_append(&mut payload, &event("read"), false);
-        assert_eq!(journal.append(payload).unwrap(), 3);
-    }
+    // The log's sync of a write's event and of a read's, then the crash before the commit.
+    assert_eq!(
+        append_raw(&path, &[("lost-write", true), ("read", false)]),
+        [2, 3]
+    );
     for _ in 0..2 {
         let store = open_log(&path);
         let events: Vec<_> = after(&store, 0).into_iter().map(|e| e.event).collect();
