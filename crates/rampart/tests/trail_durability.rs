@@ -1,4 +1,4 @@
-//! `kill -9` under mixed load (writes, reads, denied calls), with the journal in SQLite's
+//! `kill -9` under mixed load (writes, reads, denied calls, calls between services), with the journal in SQLite's
 //! table and in the audit log (issue 20): after each kill, the four promises of
 //! docs/ARCHITECTURE.md ("The audit log and the protocol that keeps state and its event
 //! atomic") hold. Every acknowledged write is in the state and its event in the trail's files;
@@ -41,13 +41,16 @@ fn start(dir: &Path, journal: &str) -> Rampart {
 /// Access key and secret of a caller.
 type Keys = (String, String);
 
+/// One answer.
+struct Answer {
+    status: u16,
+    body: String,
+    /// From the `x-amzn-RequestId` header.
+    request_id: Option<String>,
+}
+
 /// Sends a request signed by the root user, or by `keys`; `None` when the server is gone.
-fn send(
-    endpoint: &str,
-    mut request: http::Request<Vec<u8>>,
-    service: &str,
-    keys: Option<&Keys>,
-) -> Option<(u16, String)> {
+fn send(mut request: http::Request<Vec<u8>>, service: &str, keys: Option<&Keys>) -> Option<Answer> {
     let mut signing = Signing {
         service,
         ..Signing::default()
@@ -62,23 +65,26 @@ fn send(
         .timeout_global(Some(Duration::from_secs(10)))
         .build()
         .into();
-    let _ = endpoint;
     let response = agent.run(request).ok()?;
     let status = response.status().as_u16();
-    Some((status, response.into_body().read_to_string().ok()?))
+    let request_id = response
+        .headers()
+        .get("x-amzn-requestid")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    Some(Answer {
+        status,
+        body: response.into_body().read_to_string().ok()?,
+        request_id,
+    })
 }
 
 fn query(endpoint: &str, form: &str) -> Option<(u16, String)> {
-    query_as(endpoint, form, "iam", None)
+    query_as(endpoint, form, "iam", None).map(|a| (a.status, a.body))
 }
 
 /// A Query-protocol call to `service`, signed by root or by `keys`.
-fn query_as(
-    endpoint: &str,
-    form: &str,
-    service: &str,
-    keys: Option<&Keys>,
-) -> Option<(u16, String)> {
+fn query_as(endpoint: &str, form: &str, service: &str, keys: Option<&Keys>) -> Option<Answer> {
     let request = http::Request::post(format!("{endpoint}/"))
         .header(
             "content-type",
@@ -87,17 +93,29 @@ fn query_as(
         .header("host", endpoint.trim_start_matches("http://"))
         .body(form.as_bytes().to_vec())
         .unwrap();
-    send(endpoint, request, service, keys)
+    send(request, service, keys)
 }
 
-fn cloudtrail(endpoint: &str, operation: &str, body: &str) -> (u16, String) {
+/// A JSON-protocol call (`target` is the whole `X-Amz-Target`), signed by root.
+fn json(endpoint: &str, service: &str, target: &str, body: &str) -> Option<Answer> {
     let request = http::Request::post(format!("{endpoint}/"))
         .header("content-type", "application/x-amz-json-1.1")
-        .header("x-amz-target", format!("{TARGET}.{operation}"))
+        .header("x-amz-target", target)
         .header("host", endpoint.trim_start_matches("http://"))
         .body(body.as_bytes().to_vec())
         .unwrap();
-    send(endpoint, request, "cloudtrail", None).unwrap()
+    send(request, service, None)
+}
+
+fn cloudtrail(endpoint: &str, operation: &str, body: &str) -> (u16, String) {
+    let answer = json(
+        endpoint,
+        "cloudtrail",
+        &format!("{TARGET}.{operation}"),
+        body,
+    )
+    .unwrap();
+    (answer.status, answer.body)
 }
 
 /// What the delivered files hold.
@@ -106,8 +124,10 @@ struct Delivered {
     /// Successful CreateUser events of the load (users named `crash-…`): name → times
     /// delivered.
     creates: BTreeMap<String, usize>,
-    /// Every event's request ID → times delivered.
-    requests: BTreeMap<String, usize>,
+    /// Every event's request ID (a call between services records two events under one).
+    requests: BTreeSet<String>,
+    /// Every event's ID → times delivered.
+    events: BTreeMap<String, usize>,
 }
 
 fn delivered(bucket: &Path) -> Delivered {
@@ -135,8 +155,12 @@ fn delivered(bucket: &Path) -> Delivered {
             let file: serde_json::Value = serde_json::from_str(&text).unwrap();
             for record in file["Records"].as_array().unwrap() {
                 if let Some(id) = record["requestID"].as_str() {
-                    *found.requests.entry(id.to_owned()).or_default() += 1;
+                    found.requests.insert(id.to_owned());
                 }
+                *found
+                    .events
+                    .entry(record["eventID"].as_str().unwrap().to_owned())
+                    .or_default() += 1;
                 if record["eventName"] == "CreateUser" && record.get("errorCode").is_none() {
                     let name = record["requestParameters"]["userName"]
                         .as_str()
@@ -203,24 +227,28 @@ fn kill_9_under_mixed_load_with_the_journal_in_the_log() {
 /// Request IDs of acknowledged calls that change no state: reads and denied calls.
 type Acknowledged = Arc<Mutex<Vec<String>>>;
 
-/// Calls `form` on `service` until `stop`, noting the request ID of each answer with
-/// `expected` status; returns how many were sent.
+/// Makes `call` until `stop`, noting the request ID of each answer with `expected` status;
+/// returns how many were sent.
 fn call_until(
-    endpoint: String,
     stop: Arc<AtomicBool>,
     acknowledged: Acknowledged,
-    (service, form, keys, expected): (&'static str, &'static str, Option<Keys>, u16),
+    expected: u16,
+    call: impl Fn() -> Option<Answer> + Send + 'static,
 ) -> std::thread::JoinHandle<usize> {
     std::thread::spawn(move || {
         let mut n = 0;
         while !stop.load(Ordering::Acquire) {
             n += 1;
-            match query_as(&endpoint, form, service, keys.as_ref()) {
-                Some((status, body)) if status == expected => {
-                    let id = common::xml_text(&body, "RequestId").expect("a request ID");
-                    acknowledged.lock().unwrap().push(id.to_owned());
+            match call() {
+                Some(answer) if answer.status == expected => {
+                    let id = answer
+                        .request_id
+                        .clone()
+                        .or_else(|| common::xml_text(&answer.body, "RequestId").map(str::to_owned))
+                        .expect("a request ID");
+                    acknowledged.lock().unwrap().push(id);
                 }
-                Some((status, body)) => panic!("{form} answered {status}: {body}"),
+                Some(answer) => panic!("answered {}: {}", answer.status, answer.body),
                 None => break,
             }
         }
@@ -263,6 +291,14 @@ fn kill_9_under_mixed_load(journal: &str) {
                     .unwrap()
                     .to_owned(),
             ));
+            let put = json(
+                &rampart.endpoint,
+                "ssm",
+                "AmazonSSM.PutParameter",
+                r#"{"Name":"/crash/secret","Value":"not-a-real-secret","Type":"SecureString"}"#,
+            )
+            .unwrap();
+            assert_eq!(put.status, 200, "{}", put.body);
         }
         let stop = Arc::new(AtomicBool::new(false));
         let writer = {
@@ -288,33 +324,31 @@ fn kill_9_under_mixed_load(journal: &str) {
                 n
             })
         };
-        let reader = call_until(
-            rampart.endpoint.clone(),
-            Arc::clone(&stop),
-            Arc::clone(&others),
-            (
-                "sts",
-                "Action=GetCallerIdentity&Version=2011-06-15",
-                None,
-                200,
-            ),
-        );
-        let denied = call_until(
-            rampart.endpoint.clone(),
-            Arc::clone(&stop),
-            Arc::clone(&others),
-            (
-                "iam",
-                "Action=ListUsers&Version=2010-05-08",
-                denied_keys.clone(),
-                403,
-            ),
-        );
+        let endpoint = rampart.endpoint.clone();
+        let reader = call_until(Arc::clone(&stop), Arc::clone(&others), 200, move || {
+            let form = "Action=GetCallerIdentity&Version=2011-06-15";
+            query_as(&endpoint, form, "sts", None)
+        });
+        let (endpoint, keys) = (rampart.endpoint.clone(), denied_keys.clone());
+        let denied = call_until(Arc::clone(&stop), Arc::clone(&others), 403, move || {
+            let form = "Action=ListUsers&Version=2010-05-08";
+            query_as(&endpoint, form, "iam", keys.as_ref())
+        });
+        // A read that calls another service: Parameter Store decrypting with KMS on the
+        // caller's behalf, two events in one transaction.
+        let endpoint = rampart.endpoint.clone();
+        let between = call_until(Arc::clone(&stop), Arc::clone(&others), 200, move || {
+            let body = r#"{"Name":"/crash/secret","WithDecryption":true}"#;
+            json(&endpoint, "ssm", "AmazonSSM.GetParameter", body)
+        });
         // Kill at a different moment each round, mid-write and mid-delivery.
         std::thread::sleep(Duration::from_millis(300 + 170 * round));
         rampart.kill9();
         stop.store(true, Ordering::Release);
-        attempted += writer.join().unwrap() + reader.join().unwrap() + denied.join().unwrap();
+        attempted += writer.join().unwrap()
+            + reader.join().unwrap()
+            + denied.join().unwrap()
+            + between.join().unwrap();
     }
     let rampart = start(dir.path(), journal);
     let acknowledged_in_order = Arc::clone(&acknowledged);
@@ -374,7 +408,7 @@ fn kill_9_under_mixed_load(journal: &str) {
     let delivered = loop {
         let delivered = delivered(&bucket);
         let names: BTreeSet<String> = delivered.creates.keys().cloned().collect();
-        let complete = others.iter().all(|id| delivered.requests.contains_key(id));
+        let complete = others.iter().all(|id| delivered.requests.contains(id));
         if (names == state && complete) || Instant::now() > deadline {
             break delivered;
         }
@@ -389,7 +423,7 @@ fn kill_9_under_mixed_load(journal: &str) {
     // No event lost.
     let lost: Vec<_> = others
         .iter()
-        .filter(|id| !delivered.requests.contains_key(*id))
+        .filter(|id| !delivered.requests.contains(*id))
         .collect();
     assert!(
         lost.is_empty(),
@@ -397,12 +431,9 @@ fn kill_9_under_mixed_load(journal: &str) {
     );
     // None duplicated.
     let repeated: Vec<_> = delivered.creates.iter().filter(|(_, n)| **n > 1).collect();
+    assert!(repeated.is_empty(), "writes delivered twice: {repeated:?}");
+    let repeated: Vec<_> = delivered.events.iter().filter(|(_, n)| **n > 1).collect();
     assert!(repeated.is_empty(), "events delivered twice: {repeated:?}");
-    let repeated: Vec<_> = delivered.requests.iter().filter(|(_, n)| **n > 1).collect();
-    assert!(
-        repeated.is_empty(),
-        "requests delivered twice: {repeated:?}"
-    );
     eprintln!(
         "{journal}: attempted {attempted}, acknowledged {} writes and {} other calls, committed {}",
         acknowledged.len(),
