@@ -176,6 +176,15 @@ fn to_u64(v: i64) -> u64 {
     u64::try_from(v).unwrap_or(0)
 }
 
+/// The error of a journal operation in a store whose log another process holds.
+pub(crate) fn held_elsewhere() -> StoreError {
+    StoreError::Internal(
+        "the audit log is held by another process (the serving rampart); this one changes \
+         state only"
+            .into(),
+    )
+}
+
 /// Whether the environment asks for the journal in the log (`RAMPART_JOURNAL=log`).
 pub(crate) fn asked_for() -> bool {
     std::env::var(MODE_VARIABLE).is_ok_and(|mode| mode == MODE_LOG)
@@ -199,10 +208,10 @@ pub(crate) fn dir_for(db: &Path) -> PathBuf {
 }
 
 /// Takes the log for this process: one appender only, or two would write over each other
-/// and one's recovery would void the other's records in flight. SQLite lets a second process
-/// (`rampart admin`) write state beside a serving one; with the journal in the log it is
-/// refused instead, until it can open the log read-only.
-fn lock(db: &Path) -> Result<std::fs::File, StoreError> {
+/// and one's recovery would void the other's records in flight. `None` when another process
+/// holds it: SQLite lets a second process (`rampart admin`) change state beside a serving
+/// one, and it then does so without the journal (see [`open`]).
+fn lock(db: &Path) -> Result<Option<std::fs::File>, StoreError> {
     let path = db.with_extension("journal.lock");
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create(true).truncate(false);
@@ -215,12 +224,8 @@ fn lock(db: &Path) -> Result<std::fs::File, StoreError> {
         .open(&path)
         .map_err(|e| StoreError::Open(format!("{}: {e}", path.display())))?;
     match file.try_lock() {
-        Ok(()) => Ok(file),
-        Err(std::fs::TryLockError::WouldBlock) => Err(StoreError::Open(format!(
-            "the audit log beside `{}` is in use by another process (is rampart serving this \
-             data directory?)",
-            db.display()
-        ))),
+        Ok(()) => Ok(Some(file)),
+        Err(std::fs::TryLockError::WouldBlock) => Ok(None),
         Err(std::fs::TryLockError::Error(e)) => {
             Err(StoreError::Open(format!("{}: {e}", path.display())))
         }
@@ -237,13 +242,19 @@ fn applied_seq(conn: &Connection) -> Result<Option<u64>, StoreError> {
 }
 
 /// Opens the log beside `db`: migrates the table journal into it, then recovers (see the
-/// module's documentation). Returns the writer's side and the readers'.
+/// module's documentation). Returns the writer's side and the readers', or `None` when
+/// another process holds the log: this store then changes state only, and refuses every
+/// append and read of the journal (`rampart admin create-account` beside a serving rampart
+/// needs no more).
 pub(crate) fn open(
     conn: &Connection,
     db: &Path,
     options: &Options,
-) -> Result<(LogAppend, LogShared), StoreError> {
-    let lock = lock(db)?;
+) -> Result<Option<(LogAppend, LogShared)>, StoreError> {
+    let Some(lock) = lock(db)? else {
+        tracing::info!("the audit log is held by another process: this one changes state only");
+        return Ok(None);
+    };
     let dir = dir_for(db);
     let applied = applied_seq(conn)?;
     let (first_row, next_row): (Option<i64>, i64) = conn.query_row(
@@ -280,7 +291,7 @@ pub(crate) fn open(
         _lock: lock,
     };
     recover(conn, &mut log, &shared)?;
-    Ok((log, shared))
+    Ok(Some((log, shared)))
 }
 
 fn has_segments(dir: &Path) -> Result<bool, StoreError> {

@@ -90,6 +90,8 @@ pub struct SqliteStore {
     /// The audit log, when the journal is kept there rather than in the `journal` table
     /// (log.rs).
     log: Option<Arc<LogShared>>,
+    /// The journal is in a log another process holds: journal operations are refused.
+    journal_elsewhere: bool,
 }
 
 impl SqliteStore {
@@ -120,11 +122,12 @@ impl SqliteStore {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         migrate(&mut conn)?;
-        let (log_append, log) = if let Some(options) = crate::log::chosen(&conn, log)? {
-            let (append, shared) = crate::log::open(&conn, path, &options)?;
-            (Some(append), Some(Arc::new(shared)))
-        } else {
-            (None, None)
+        let (log_append, log, journal_elsewhere) = match crate::log::chosen(&conn, log)? {
+            Some(options) => match crate::log::open(&conn, path, &options)? {
+                Some((append, shared)) => (Some(append), Some(Arc::new(shared)), false),
+                None => (None, None, true),
+            },
+            None => (None, None, false),
         };
         let seq: u64 = match &log {
             Some(log) => log.last_seq(),
@@ -166,6 +169,7 @@ impl SqliteStore {
             indexed,
             committed,
             log: log_append.zip(log.clone()),
+            journal_elsewhere,
         };
         let writer = std::thread::Builder::new()
             .name("rampart-store-writer".into())
@@ -179,6 +183,7 @@ impl SqliteStore {
             checkpointer: Mutex::new(Some(checkpointer)),
             journal_seq,
             log,
+            journal_elsewhere,
         })
     }
 
@@ -346,7 +351,8 @@ impl LazyRead<'_> {
             self.conn = Some(conn);
         }
         match &self.conn {
-            Some(conn) => Ok(SqliteTx::reading(conn, self.store.log.as_deref())),
+            Some(conn) => Ok(SqliteTx::reading(conn, self.store.log.as_deref())
+                .journal_elsewhere(self.store.journal_elsewhere)),
             None => Err(StoreError::Internal("no read connection".into())),
         }
     }
@@ -389,6 +395,8 @@ pub(crate) struct SqliteTx<'c> {
     log: Option<&'c LogShared>,
     /// The writer's appender into it, in a write transaction.
     append: Option<&'c mut LogAppend>,
+    /// The journal is in a log another process holds: journal operations are refused.
+    elsewhere: bool,
 }
 
 impl<'c> SqliteTx<'c> {
@@ -404,7 +412,14 @@ impl<'c> SqliteTx<'c> {
             last_seq: None,
             log,
             append: None,
+            elsewhere: false,
         }
+    }
+
+    /// Refuses journal operations if `elsewhere` (the log is another process's).
+    pub(crate) fn journal_elsewhere(mut self, elsewhere: bool) -> Self {
+        self.elsewhere = elsewhere;
+        self
     }
 
     /// The writer's transaction with the journal in the log: each append is pushed into the
@@ -419,6 +434,7 @@ impl<'c> SqliteTx<'c> {
             last_seq: None,
             log: Some(log),
             append: Some(append),
+            elsewhere: false,
         }
     }
 }
@@ -488,6 +504,9 @@ impl ReadTx for SqliteTx<'_> {
     }
 
     fn journal_after(&mut self, after: u64, limit: usize) -> Result<Vec<JournalEntry>, StoreError> {
+        if self.elsewhere {
+            return Err(crate::log::held_elsewhere());
+        }
         if let Some(log) = self.log {
             return log.entries_after(after, limit);
         }
@@ -503,6 +522,9 @@ impl ReadTx for SqliteTx<'_> {
     }
 
     fn journal_lookup(&mut self, query: &JournalQuery) -> Result<Vec<JournalHit>, StoreError> {
+        if self.elsewhere {
+            return Err(crate::log::held_elsewhere());
+        }
         journal_index::lookup(self.conn, self.log, query)
     }
 }
@@ -534,6 +556,9 @@ impl WriteTx for SqliteTx<'_> {
             let seq = append.push(entry, true)?;
             self.last_seq = Some(seq);
             return Ok(seq);
+        }
+        if self.elsewhere {
+            return Err(crate::log::held_elsewhere());
         }
         if self.log.is_some() {
             return Err(StoreError::Internal(

@@ -56,6 +56,8 @@ pub(crate) struct Writer {
     pub(crate) committed: mpsc::SyncSender<()>,
     /// The audit log's appender and its readers' side, when the journal is kept there.
     pub(crate) log: Option<(LogAppend, Arc<LogShared>)>,
+    /// The journal is in a log another process holds: appends are refused.
+    pub(crate) journal_elsewhere: bool,
 }
 
 impl Writer {
@@ -99,7 +101,7 @@ impl Writer {
                 Some((append, shared)) => {
                     commit_log_group(&self.conn, append, shared, group, journal_seq);
                 }
-                None => commit_group(&self.conn, group, journal_seq),
+                None => commit_group(&self.conn, group, journal_seq, self.journal_elsewhere),
             }
             // Full means a checkpoint is already due, which will cover this commit too.
             let _ = self.committed.try_send(());
@@ -121,7 +123,12 @@ impl Writer {
     }
 }
 
-fn commit_group(conn: &Connection, group: Vec<Job>, journal_seq: &AtomicU64) {
+fn commit_group(
+    conn: &Connection,
+    group: Vec<Job>,
+    journal_seq: &AtomicU64,
+    journal_elsewhere: bool,
+) {
     if let Err(e) = run_cached(conn, "BEGIN IMMEDIATE") {
         for job in group {
             (job.done)(Err(e.clone()));
@@ -129,7 +136,7 @@ fn commit_group(conn: &Connection, group: Vec<Job>, journal_seq: &AtomicU64) {
         return;
     }
     let mut outcomes = Vec::with_capacity(group.len());
-    let mut tx = SqliteTx::new(conn);
+    let mut tx = SqliteTx::new(conn).journal_elsewhere(journal_elsewhere);
     for job in group {
         let outcome = if job.single_change {
             (job.work)(&mut tx)
