@@ -68,15 +68,20 @@ fn table_rows(path: &Path) -> i64 {
         .unwrap()
 }
 
-fn lookup(store: &Arc<dyn Store>, attribute: Option<JournalAttribute>) -> Vec<Vec<u8>> {
-    let query = JournalQuery {
+/// Account A's events with `attribute`, at any time.
+fn query(attribute: Option<JournalAttribute>) -> JournalQuery {
+    JournalQuery {
         account: "A".into(),
         attribute,
         start_time: 0,
         end_time: i64::MAX,
         before: None,
         limit: 100,
-    };
+    }
+}
+
+fn lookup(store: &Arc<dyn Store>, attribute: Option<JournalAttribute>) -> Vec<Vec<u8>> {
+    let query = query(attribute);
     store
         .read_with(|tx| tx.journal_lookup(&query))
         .map_err(|e: StoreError| e)
@@ -347,14 +352,7 @@ async fn a_second_opener_of_the_log_changes_state_only() {
         assert!(append.is_err(), "an append beside the log's holder");
         assert_eq!(get(&second, "with-event"), None, "its change is undone");
         assert!(second.read_with(|tx| tx.journal_after(0, 10)).is_err());
-        let query = JournalQuery {
-            account: "A".into(),
-            attribute: None,
-            start_time: 0,
-            end_time: i64::MAX,
-            before: None,
-            limit: 10,
-        };
+        let query = query(None);
         assert!(second.read_with(|tx| tx.journal_lookup(&query)).is_err());
     }
     assert_eq!(get(&first, "from-admin").as_deref(), Some(&b"v"[..]));
