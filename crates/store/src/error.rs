@@ -20,6 +20,9 @@ pub enum StoreError {
     /// Write work reported its own failure; its writes were undone.
     #[error("the write work failed and was rolled back")]
     WorkFailed,
+    /// The audit log (`rampart-journal`) could not be written or read.
+    #[error("audit log: {0}")]
+    Journal(#[from] rampart_journal::JournalError),
     /// A broken invariant inside the store.
     #[error("store internal error: {0}")]
     Internal(String),

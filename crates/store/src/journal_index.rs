@@ -17,6 +17,8 @@ use std::collections::BTreeMap;
 
 use rusqlite::{Connection, OptionalExtension, params};
 
+use crate::log::LogShared;
+use crate::log_record::LogEvent;
 use crate::sqlite::run_cached;
 use crate::{JournalAttribute, JournalEntry, JournalHit, JournalQuery, StoreError};
 
@@ -49,7 +51,7 @@ fn id_bucket(id: &str) -> &str {
 const MAX_LIST_ENTRIES: usize = 256;
 
 /// The searchable columns of one journal row.
-struct Row {
+pub(crate) struct Row {
     seq: i64,
     /// `None` only in rows appended before the journal had lookup columns whose event was not
     /// JSON: no lookup can find those.
@@ -64,11 +66,11 @@ struct Row {
     resources: Vec<(String, String)>,
 }
 
-const ROW_COLUMNS: &str = "seq, event_time, event_id, event_name, event_source, username, \
+pub(crate) const ROW_COLUMNS: &str = "seq, event_time, event_id, event_name, event_source, username, \
                            access_key_id, read_only, resources";
 
 impl Row {
-    fn read(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+    pub(crate) fn read(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
         Ok(Self {
             seq: row.get(0)?,
             event_time: row.get(1)?,
@@ -80,6 +82,39 @@ impl Row {
             read_only: row.get(7)?,
             resources: decode_resources(row.get_ref(8)?.as_str_or_null()?),
         })
+    }
+
+    /// A table row's event as the log keeps it (the move of a table journal into the log).
+    pub(crate) fn into_log_event(self, account: Option<String>, event: Vec<u8>) -> LogEvent {
+        LogEvent {
+            event_time: self.event_time,
+            read_only: self.read_only,
+            account,
+            event_id: self.event_id,
+            event_name: self.event_name,
+            event_source: self.event_source,
+            username: self.username,
+            access_key_id: self.access_key_id,
+            resources: self.resources,
+            event,
+            ..LogEvent::default()
+        }
+    }
+
+    /// The searchable part of an event read from the log, and its account.
+    fn from_log(seq: u64, event: LogEvent) -> (Self, Option<String>) {
+        let row = Self {
+            seq: i64::try_from(seq).unwrap_or(i64::MAX),
+            event_time: event.event_time,
+            event_id: event.event_id,
+            event_name: event.event_name,
+            event_source: event.event_source,
+            username: event.username,
+            access_key_id: event.access_key_id,
+            read_only: event.read_only,
+            resources: event.resources,
+        };
+        (row, event.account)
     }
 
     /// The (attribute, value) pairs this event is indexed under. The tail scan matches rows
@@ -164,10 +199,15 @@ pub(crate) fn indexed_seq(conn: &Connection) -> Result<u64, StoreError> {
 /// Indexes up to `limit` journal events after the watermark in one transaction on `conn`
 /// and returns the new watermark. Run by the writer thread between group commits, on a
 /// connection of its own whose commits skip the fsync: the index is derived from the durable
-/// journal, and an index transaction lost to a power cut is simply redone from it.
-pub(crate) fn index_pending(conn: &Connection, limit: u64) -> Result<u64, StoreError> {
+/// journal, and an index transaction lost to a power cut is simply redone from it. The events
+/// are the `journal` table's, or the log's when the store keeps its journal there.
+pub(crate) fn index_pending(
+    conn: &Connection,
+    log: Option<&LogShared>,
+    limit: u64,
+) -> Result<u64, StoreError> {
     run_cached(conn, "BEGIN IMMEDIATE")?;
-    match index_in_transaction(conn, limit) {
+    match index_in_transaction(conn, log, limit) {
         Ok(seq) => {
             run_cached(conn, "COMMIT")?;
             Ok(seq)
@@ -179,23 +219,55 @@ pub(crate) fn index_pending(conn: &Connection, limit: u64) -> Result<u64, StoreE
     }
 }
 
-fn index_in_transaction(conn: &Connection, limit: u64) -> Result<u64, StoreError> {
+/// The journal table's rows after a number, in order. The limit is not bound into the SQL
+/// (`LIMIT ?` makes SQLite plan the statement again on every run): the caller stops stepping.
+pub(crate) const ROWS_AFTER: &str = "SELECT seq, event_time, event_id, event_name, event_source, username, \
+                          access_key_id, read_only, resources, account FROM journal \
+                          WHERE seq > ?1 ORDER BY seq";
+
+fn index_in_transaction(
+    conn: &Connection,
+    log: Option<&LogShared>,
+    limit: u64,
+) -> Result<u64, StoreError> {
     let from = indexed_seq(conn)?;
-    let mut select = conn.prepare_cached(&format!(
-        "SELECT {ROW_COLUMNS}, account FROM journal WHERE seq > ?1 ORDER BY seq LIMIT ?2"
-    ))?;
-    let rows = select
-        .query_map(
-            params![
-                i64::try_from(from).unwrap_or(i64::MAX),
-                i64::try_from(limit).unwrap_or(i64::MAX)
-            ],
-            |r| Ok((Row::read(r)?, r.get::<_, Option<String>>(9)?)),
-        )?
-        .collect::<Result<Vec<_>, _>>()?;
-    let Some(last) = rows.last().map(|(row, _)| row.seq) else {
+    let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+    let (rows, end) = match log {
+        None => {
+            let mut select = conn.prepare_cached(ROWS_AFTER)?;
+            let rows = select
+                .query_map([i64::try_from(from).unwrap_or(i64::MAX)], |r| {
+                    Ok((Row::read(r)?, r.get::<_, Option<String>>(9)?))
+                })?
+                .take(limit)
+                .collect::<Result<Vec<_>, _>>()?;
+            (rows, None)
+        }
+        Some(log) => {
+            // Read to the end known now; if fewer than `limit` events remain, the watermark
+            // moves to that end, past any void number there (or the writer would keep
+            // finding a backlog that holds no event).
+            let end = log.last_seq();
+            let rows = log
+                .events_from(from.saturating_add(1))
+                .take_while(|item| item.as_ref().map_or(true, |(seq, _)| *seq <= end))
+                .take(limit)
+                .map(|item| item.map(|(seq, event)| Row::from_log(seq, event)))
+                .collect::<Result<Vec<_>, _>>()?;
+            let end = (rows.len() < limit).then_some(end);
+            (rows, end)
+        }
+    };
+    let Some(last) = rows
+        .last()
+        .map(|(row, _)| row.seq)
+        .max(end.map(|end| i64::try_from(end).unwrap_or(i64::MAX)))
+    else {
         return Ok(from);
     };
+    if u64::try_from(last).unwrap_or(0) <= from {
+        return Ok(from);
+    }
     // The batch's posting lists, by key; a batch of one caller's calls has few keys, and a
     // map in key order inserts the rows in index order.
     let mut postings: BTreeMap<ListKey<'_>, Vec<(i64, i64)>> = BTreeMap::new();
@@ -266,6 +338,7 @@ const POSTINGS: &str = "SELECT max_time, entries FROM journal_lookup \
 /// merged with a scan of the journal after it, all on the caller's snapshot.
 pub(crate) fn lookup(
     conn: &Connection,
+    log: Option<&LogShared>,
     query: &JournalQuery,
 ) -> Result<Vec<JournalHit>, StoreError> {
     let watermark = i64::try_from(indexed_seq(conn)?).unwrap_or(i64::MAX);
@@ -283,7 +356,6 @@ pub(crate) fn lookup(
 
     // The index.
     let (attribute, value) = query.attribute.as_ref().map_or((BY_TIME, ""), index_key);
-    let mut event_id = conn.prepare_cached("SELECT event_id IS ?2 FROM journal WHERE seq = ?1")?;
     let mut lists = conn.prepare_cached(POSTINGS)?;
     let mut rows = lists.query(params![
         query.account,
@@ -304,7 +376,7 @@ pub(crate) fn lookup(
                 continue;
             }
             if let Some(JournalAttribute::EventId(id)) = &query.attribute
-                && !event_id.query_row(params![position.1, id], |r| r.get::<_, bool>(0))?
+                && !has_event_id(conn, log, position.1, id)?
             {
                 continue;
             }
@@ -313,28 +385,45 @@ pub(crate) fn lookup(
     }
 
     // The tail: events committed after the watermark, not in the index yet.
-    let mut tail = conn.prepare_cached(&format!(
-        "SELECT {ROW_COLUMNS} FROM journal WHERE seq > ?1 AND account = ?2 \
-         AND event_time >= ?3 AND event_time <= ?4"
-    ))?;
-    let rows = tail.query_map(
-        params![watermark, query.account, query.start_time, query.end_time],
-        Row::read,
-    )?;
-    for row in rows {
-        let row = row?;
-        if let Some(time) = row.event_time
-            && in_range((time, row.seq))
-            && row.matches(query.attribute.as_ref())
-        {
-            page.offer((time, row.seq));
+    match log {
+        None => {
+            let mut tail = conn.prepare_cached(&format!(
+                "SELECT {ROW_COLUMNS} FROM journal WHERE seq > ?1 AND account = ?2 \
+                 AND event_time >= ?3 AND event_time <= ?4"
+            ))?;
+            let rows = tail.query_map(
+                params![watermark, query.account, query.start_time, query.end_time],
+                Row::read,
+            )?;
+            for row in rows {
+                offer_row(&mut page, &row?, query, in_range);
+            }
+        }
+        Some(log) => {
+            for item in log.events_from(u64::try_from(watermark).unwrap_or(0).saturating_add(1)) {
+                let (seq, event) = item?;
+                if event.account.as_deref() != Some(query.account.as_str()) {
+                    continue;
+                }
+                offer_row(&mut page, &Row::from_log(seq, event).0, query, in_range);
+            }
         }
     }
 
-    let mut event = conn.prepare_cached("SELECT event FROM journal WHERE seq = ?1")?;
     let mut hits = Vec::with_capacity(page.positions.len());
     for (event_time, seq) in page.positions {
-        let bytes: Vec<u8> = event.query_row([seq], |r| r.get(0))?;
+        let bytes = match log {
+            None => conn
+                .prepare_cached("SELECT event FROM journal WHERE seq = ?1")?
+                .query_row([seq], |r| r.get(0))?,
+            Some(log) => {
+                log.event(u64::try_from(seq).unwrap_or(0))?
+                    .ok_or_else(|| {
+                        StoreError::Internal(format!("indexed event {seq} is not in the audit log"))
+                    })?
+                    .event
+            }
+        };
         hits.push(JournalHit {
             entry: JournalEntry {
                 seq: u64::try_from(seq).unwrap_or(0),
@@ -344,6 +433,37 @@ pub(crate) fn lookup(
         });
     }
     Ok(hits)
+}
+
+fn offer_row(
+    page: &mut Page,
+    row: &Row,
+    query: &JournalQuery,
+    in_range: impl Fn((i64, i64)) -> bool,
+) {
+    if let Some(time) = row.event_time
+        && in_range((time, row.seq))
+        && row.matches(query.attribute.as_ref())
+    {
+        page.offer((time, row.seq));
+    }
+}
+
+/// Whether the event numbered `seq` has the ID `id`.
+fn has_event_id(
+    conn: &Connection,
+    log: Option<&LogShared>,
+    seq: i64,
+    id: &str,
+) -> Result<bool, StoreError> {
+    match log {
+        None => Ok(conn
+            .prepare_cached("SELECT event_id IS ?2 FROM journal WHERE seq = ?1")?
+            .query_row(params![seq, id], |r| r.get::<_, bool>(0))?),
+        Some(log) => Ok(log
+            .event(u64::try_from(seq).unwrap_or(0))?
+            .is_some_and(|event| event.event_id.as_deref() == Some(id))),
+    }
 }
 
 /// The newest `limit` (event time, seq) positions offered so far, newest first.
@@ -537,7 +657,7 @@ mod tests {
                             before,
                             limit,
                         };
-                        let hits = lookup(conn, &query).unwrap();
+                        let hits = lookup(conn, None, &query).unwrap();
                         let seqs: Vec<u64> = hits.iter().map(|h| h.entry.seq).collect();
                         assert_eq!(seqs, expected(events, &query), "{query:?}");
                         for hit in &hits {
@@ -577,11 +697,15 @@ mod tests {
         unindex(&conn);
         check_lookups(&conn, &events); // all in the tail
         for indexed in [7, 14, 21, 28, 35] {
-            assert_eq!(index_pending(&conn, 7).unwrap(), indexed);
+            assert_eq!(index_pending(&conn, None, 7).unwrap(), indexed);
             check_lookups(&conn, &events); // part indexed, part tail
         }
-        assert_eq!(index_pending(&conn, 1000).unwrap(), 40);
-        assert_eq!(index_pending(&conn, 1000).unwrap(), 40, "nothing left");
+        assert_eq!(index_pending(&conn, None, 1000).unwrap(), 40);
+        assert_eq!(
+            index_pending(&conn, None, 1000).unwrap(),
+            40,
+            "nothing left"
+        );
         check_lookups(&conn, &events); // all indexed
     }
 
@@ -604,8 +728,8 @@ mod tests {
         drop(store);
         let conn = Connection::open(&path).unwrap();
         unindex(&conn);
-        index_pending(&conn, 2).unwrap();
-        index_pending(&conn, 2).unwrap();
+        index_pending(&conn, None, 2).unwrap();
+        index_pending(&conn, None, 2).unwrap();
         let query = JournalQuery {
             account: "A".into(),
             attribute: None,
@@ -614,7 +738,7 @@ mod tests {
             before: None,
             limit: 2,
         };
-        let seqs: Vec<u64> = lookup(&conn, &query)
+        let seqs: Vec<u64> = lookup(&conn, None, &query)
             .unwrap()
             .iter()
             .map(|h| h.entry.seq)
@@ -640,7 +764,7 @@ mod tests {
         drop(store);
         let conn = Connection::open(&path).unwrap();
         unindex(&conn);
-        assert_eq!(index_pending(&conn, 1000).unwrap(), 700);
+        assert_eq!(index_pending(&conn, None, 1000).unwrap(), 700);
         for attribute in [
             None,
             Some(JournalAttribute::EventName(template.name.into())),
@@ -655,7 +779,7 @@ mod tests {
                     before,
                     limit,
                 };
-                let seqs: Vec<u64> = lookup(&conn, &query)
+                let seqs: Vec<u64> = lookup(&conn, None, &query)
                     .unwrap()
                     .iter()
                     .map(|h| h.entry.seq)
@@ -729,7 +853,7 @@ mod tests {
         // A crash between commits and indexing leaves events the index does not cover.
         let conn = Connection::open(&path).unwrap();
         unindex(&conn);
-        index_pending(&conn, 5).unwrap();
+        index_pending(&conn, None, 5).unwrap();
         drop(conn);
         let store = SqliteStore::open(&path).unwrap();
         let conn = Connection::open(&path).unwrap();
@@ -770,6 +894,7 @@ mod tests {
         ] {
             let hits = lookup(
                 &conn,
+                None,
                 &JournalQuery {
                     account: "A".into(),
                     attribute: Some(attribute),

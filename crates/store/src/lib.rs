@@ -14,6 +14,10 @@ mod checkpointer;
 mod error;
 mod journal_index;
 mod json;
+mod log;
+mod log_record;
+#[cfg(test)]
+mod log_tests;
 mod sqlite;
 mod writer;
 

@@ -11,6 +11,7 @@ use std::sync::{Arc, mpsc};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
 use crate::journal_index;
+use crate::log::{LogAppend, LogShared};
 use crate::writer::{Job, Writer};
 use crate::{
     JournalAppend, JournalEntry, JournalHit, JournalQuery, ReadTx, Store, StoreError, StoreHealth,
@@ -24,6 +25,7 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0003_journal_lookup_lighter.sql"),
     include_str!("../migrations/0004_journal_index_off_commit.sql"),
     include_str!("../migrations/0005_journal_index_rebuild.sql"),
+    include_str!("../migrations/0006_journal_log.sql"),
 ];
 
 /// The files SQLite keeps beside the database (`<db>-wal`, `<db>-shm`).
@@ -85,6 +87,11 @@ pub struct SqliteStore {
     /// Ends when the writer does (it holds the writer's end of the channel).
     checkpointer: Mutex<Option<std::thread::JoinHandle<()>>>,
     journal_seq: Arc<AtomicU64>,
+    /// The audit log, when the journal is kept there rather than in the `journal` table
+    /// (log.rs).
+    log: Option<Arc<LogShared>>,
+    /// The journal is in a log another process holds: journal operations are refused.
+    journal_elsewhere: bool,
 }
 
 impl SqliteStore {
@@ -92,7 +99,21 @@ impl SqliteStore {
     ///
     /// The database file and its `-wal` and `-shm` companions are readable by their owner
     /// only (0600): they hold every account's state and audit trail.
+    ///
+    /// The journal is the `journal` table, or the audit log in the directory beside the
+    /// database (`rampart.journal/`) when `RAMPART_JOURNAL=log` is set or the journal has
+    /// moved there already (log.rs); the first open with the log moves the table's events.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
+        let log = crate::log::asked_for().then(rampart_journal::Options::default);
+        Self::open_with(path, log.as_ref())
+    }
+
+    /// [`open`](Self::open), with the journal in the log laid out by `log` if given (or by
+    /// default options if it is there already).
+    pub(crate) fn open_with(
+        path: &Path,
+        log: Option<&rampart_journal::Options>,
+    ) -> Result<Self, StoreError> {
         make_private(path)?;
         let mut conn = Connection::open(path).map_err(|e| StoreError::Open(e.to_string()))?;
         configure(&conn)?;
@@ -101,9 +122,19 @@ impl SqliteStore {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         migrate(&mut conn)?;
-        let seq: u64 = conn.query_row("SELECT COALESCE(MAX(seq), 0) FROM journal", [], |r| {
-            r.get::<_, i64>(0).map(|v| u64::try_from(v).unwrap_or(0))
-        })?;
+        let (log_append, log, journal_elsewhere) = match crate::log::chosen(&conn, log)? {
+            Some(options) => match crate::log::open(&conn, path, &options)? {
+                Some((append, shared)) => (Some(append), Some(Arc::new(shared)), false),
+                None => (None, None, true),
+            },
+            None => (None, None, false),
+        };
+        let seq: u64 = match &log {
+            Some(log) => log.last_seq(),
+            None => conn.query_row("SELECT COALESCE(MAX(seq), 0) FROM journal", [], |r| {
+                r.get::<_, i64>(0).map(|v| u64::try_from(v).unwrap_or(0))
+            })?,
+        };
         let indexer = Connection::open(path).map_err(|e| StoreError::Open(e.to_string()))?;
         configure(&indexer)?;
         // Index commits need no fsync: the index is derived from the journal, whose commits
@@ -116,7 +147,7 @@ impl SqliteStore {
         // after the migration to it, by everything. Catch up before serving.
         let mut indexed = journal_index::indexed_seq(&indexer)?;
         while indexed < seq {
-            let next = journal_index::index_pending(&indexer, CATCH_UP_BATCH)?;
+            let next = journal_index::index_pending(&indexer, log.as_deref(), CATCH_UP_BATCH)?;
             if next == indexed {
                 break;
             }
@@ -137,6 +168,8 @@ impl SqliteStore {
             indexer,
             indexed,
             committed,
+            log: log_append.zip(log.clone()),
+            journal_elsewhere,
         };
         let writer = std::thread::Builder::new()
             .name("rampart-store-writer".into())
@@ -149,6 +182,8 @@ impl SqliteStore {
             writer: Mutex::new(Some(writer)),
             checkpointer: Mutex::new(Some(checkpointer)),
             journal_seq,
+            log,
+            journal_elsewhere,
         })
     }
 
@@ -316,7 +351,8 @@ impl LazyRead<'_> {
             self.conn = Some(conn);
         }
         match &self.conn {
-            Some(conn) => Ok(SqliteTx::new(conn)),
+            Some(conn) => Ok(SqliteTx::reading(conn, self.store.log.as_deref())
+                .journal_elsewhere(self.store.journal_elsewhere)),
             None => Err(StoreError::Internal("no read connection".into())),
         }
     }
@@ -338,7 +374,11 @@ impl ReadTx for LazyRead<'_> {
     }
 
     fn journal_after(&mut self, after: u64, limit: usize) -> Result<Vec<JournalEntry>, StoreError> {
-        self.tx()?.journal_after(after, limit)
+        // The log needs no snapshot: what is readable there is committed.
+        match self.store.log.as_deref() {
+            Some(log) => log.entries_after(after, limit),
+            None => self.tx()?.journal_after(after, limit),
+        }
     }
 
     fn journal_lookup(&mut self, query: &JournalQuery) -> Result<Vec<JournalHit>, StoreError> {
@@ -351,16 +391,57 @@ impl ReadTx for LazyRead<'_> {
 pub(crate) struct SqliteTx<'c> {
     conn: &'c Connection,
     pub(crate) last_seq: Option<u64>,
+    /// The audit log, when the journal is kept there.
+    log: Option<&'c LogShared>,
+    /// The writer's appender into it, in a write transaction.
+    append: Option<&'c mut LogAppend>,
+    /// The journal is in a log another process holds: journal operations are refused.
+    elsewhere: bool,
 }
 
 impl<'c> SqliteTx<'c> {
+    /// A transaction whose journal is the `journal` table.
     pub(crate) fn new(conn: &'c Connection) -> Self {
+        Self::reading(conn, None)
+    }
+
+    /// A read transaction, reading the log when the journal is kept there.
+    pub(crate) fn reading(conn: &'c Connection, log: Option<&'c LogShared>) -> Self {
         Self {
             conn,
             last_seq: None,
+            log,
+            append: None,
+            elsewhere: false,
+        }
+    }
+
+    /// Refuses journal operations if `elsewhere` (the log is another process's).
+    pub(crate) fn journal_elsewhere(mut self, elsewhere: bool) -> Self {
+        self.elsewhere = elsewhere;
+        self
+    }
+
+    /// The writer's transaction with the journal in the log: each append is pushed into the
+    /// log's group, flagged as depending on this transaction.
+    pub(crate) fn writing_log(
+        conn: &'c Connection,
+        log: &'c LogShared,
+        append: &'c mut LogAppend,
+    ) -> Self {
+        Self {
+            conn,
+            last_seq: None,
+            log: Some(log),
+            append: Some(append),
+            elsewhere: false,
         }
     }
 }
+
+/// The journal table's rows after a number, in order. The limit is not bound into the SQL
+/// (with `LIMIT ?` SQLite plans the statement again on every run): stepping stops at it.
+const JOURNAL_AFTER: &str = "SELECT seq, event FROM journal WHERE seq > ?1 ORDER BY seq";
 
 /// The first page of a prefix scan, and a page after a key.
 const SCAN_FIRST: &str =
@@ -423,22 +504,28 @@ impl ReadTx for SqliteTx<'_> {
     }
 
     fn journal_after(&mut self, after: u64, limit: usize) -> Result<Vec<JournalEntry>, StoreError> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT seq, event FROM journal WHERE seq > ?1 ORDER BY seq LIMIT ?2",
-        )?;
+        if self.elsewhere {
+            return Err(crate::log::held_elsewhere());
+        }
+        if let Some(log) = self.log {
+            return log.entries_after(after, limit);
+        }
+        let mut stmt = self.conn.prepare_cached(JOURNAL_AFTER)?;
         let after = i64::try_from(after).unwrap_or(i64::MAX);
-        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let rows = stmt.query_map(params![after, limit], |row| {
+        let rows = stmt.query_map([after], |row| {
             Ok(JournalEntry {
                 seq: to_u64(row.get(0)?),
                 event: row.get(1)?,
             })
         })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        Ok(rows.take(limit).collect::<Result<_, _>>()?)
     }
 
     fn journal_lookup(&mut self, query: &JournalQuery) -> Result<Vec<JournalHit>, StoreError> {
-        journal_index::lookup(self.conn, query)
+        if self.elsewhere {
+            return Err(crate::log::held_elsewhere());
+        }
+        journal_index::lookup(self.conn, self.log, query)
     }
 }
 
@@ -465,6 +552,19 @@ impl WriteTx for SqliteTx<'_> {
     }
 
     fn append_journal(&mut self, entry: &JournalAppend<'_>) -> Result<u64, StoreError> {
+        if let Some(append) = self.append.as_deref_mut() {
+            let seq = append.push(entry, true)?;
+            self.last_seq = Some(seq);
+            return Ok(seq);
+        }
+        if self.elsewhere {
+            return Err(crate::log::held_elsewhere());
+        }
+        if self.log.is_some() {
+            return Err(StoreError::Internal(
+                "an append outside the writer's transaction".into(),
+            ));
+        }
         // One row, no secondary index: the lookup index is filled after the commit
         // (journal_index.rs).
         let mut stmt = self.conn.prepare_cached(
@@ -497,9 +597,14 @@ impl WriteTx for SqliteTx<'_> {
         // recent savepoint of that name, and these nest strictly, so one fixed text per
         // statement stays prepared in the cache.
         run_cached(self.conn, "SAVEPOINT atomically")?;
+        let mark = self.append.as_deref().map(LogAppend::mark);
         let ok = work(self);
         if !ok {
             run_cached(self.conn, "ROLLBACK TO atomically")?;
+            // The work's events go with its writes; nothing of the group is written yet.
+            if let (Some(append), Some(mark)) = (self.append.as_deref_mut(), mark) {
+                append.rollback_to(mark);
+            }
         }
         run_cached(self.conn, "RELEASE atomically")?;
         Ok(ok)
@@ -582,6 +687,48 @@ mod tests {
             assert!(
                 !plan.iter().any(|step| step.contains("TEMP B-TREE")),
                 "{sql}: {plan:?}"
+            );
+        }
+    }
+
+    /// The table journal's reads with different limits keep one prepared statement each
+    /// (a bound `LIMIT ?` made SQLite plan them again on every run).
+    #[test]
+    fn journal_reads_are_never_prepared_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("rampart.db");
+        let mut conn = Connection::open(&path).unwrap();
+        configure(&conn).unwrap();
+        migrate(&mut conn).unwrap();
+        let mut tx = SqliteTx::new(&conn);
+        for n in 0..5u8 {
+            tx.append_journal(&JournalAppend {
+                event: &[n],
+                account: Some("A"),
+                ..JournalAppend::default()
+            })
+            .unwrap();
+        }
+        for (after, limit) in [(0, 2), (2, 10), (0, 1), (4, 3)] {
+            let seqs: Vec<u64> = tx
+                .journal_after(after, limit)
+                .unwrap()
+                .iter()
+                .map(|e| e.seq)
+                .collect();
+            let expected: Vec<u64> = (after + 1..=5).take(limit).collect();
+            assert_eq!(seqs, expected, "after {after}, at most {limit}");
+        }
+        for limit in [2, 1, 5] {
+            journal_index::index_pending(&conn, None, limit).unwrap();
+        }
+        assert_eq!(journal_index::indexed_seq(&conn).unwrap(), 5);
+        for sql in [JOURNAL_AFTER, journal_index::ROWS_AFTER] {
+            let stmt = conn.prepare_cached(sql).unwrap();
+            assert_eq!(
+                stmt.get_status(rusqlite::StatementStatus::RePrepare),
+                0,
+                "{sql}"
             );
         }
     }
