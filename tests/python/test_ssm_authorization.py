@@ -249,3 +249,27 @@ def test_an_scp_binds_a_member_accounts_parameter_reads(rampart):
     rampart.client("ssm").get_parameter(Name=mine)
     orgs.detach_policy(PolicyId=scp, TargetId=member)
     assert member_ssm.get_parameter(Name=name)["Parameter"]["Value"] == "m"
+
+
+def test_aws_via_aws_service_tells_a_direct_call_from_one_made_through_parameter_store(rampart, admin):
+    """aws:ViaAWSService is always in the request context: false for a direct call, true for
+    KMS called by Parameter Store on the caller's behalf. A Deny on its false value (KMS only
+    through AWS services) must stop the direct call; absent, it would stop nothing."""
+    kms = rampart.client("kms")
+    key = kms.create_key()["KeyMetadata"]["Arn"]
+    name = unique("/via")
+    admin.put_parameter(Name=name, Value="through-ssm", Type="SecureString", KeyId=key)
+    blob = kms.encrypt(KeyId=key, Plaintext=b"direct")["CiphertextBlob"]
+    only_through_services = deny("kms:Decrypt", key, Condition={"Bool": {"aws:ViaAWSService": "false"}})
+    user = User(rampart, allow("ssm:GetParameter", arn(name)), allow("kms:Decrypt", key),
+                only_through_services)
+    refused = error_of(lambda: user.kms.decrypt(CiphertextBlob=blob))
+    assert refused["Code"] == "AccessDeniedException"
+    assert "with an explicit deny in an identity-based policy" in refused["Message"]
+    assert user.ssm.get_parameter(Name=name, WithDecryption=True)["Parameter"]["Value"] == "through-ssm"
+    # The opposite Deny: KMS never through an AWS service.
+    user.allow(allow("ssm:GetParameter", arn(name)), allow("kms:Decrypt", key),
+               deny("kms:Decrypt", key, Condition={"Bool": {"aws:ViaAWSService": "true"}}))
+    assert user.kms.decrypt(CiphertextBlob=blob)["Plaintext"] == b"direct"
+    assert error_of(lambda: user.ssm.get_parameter(Name=name, WithDecryption=True))["Code"] == \
+        "AccessDeniedException"

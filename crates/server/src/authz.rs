@@ -721,6 +721,10 @@ fn request_context(
     for (key, value) in &resource.tags {
         context.insert(&format!("aws:ResourceTag/{key}"), value.as_str());
     }
+    // Always present, as AWS has it: `true` only for a call a service makes on a principal's
+    // behalf (a forward access session), which the spine sets with the call's keys below.
+    // Without it, a Deny on `"Bool": {"aws:ViaAWSService": "false"}` would never apply.
+    context.insert("aws:ViaAWSService", "false");
     // The request's keys come last: a key the request sets (CreateUser's
     // iam:PermissionsBoundary) wins over the resource's current one.
     for (key, values) in resource.condition_keys.iter().chain(request.condition_keys) {

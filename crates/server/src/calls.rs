@@ -173,10 +173,10 @@ impl CallsOf<'_> {
                     party.caller.clone(),
                     party.session.clone(),
                     Some(calling_principal.clone()),
-                    via(&format!(
+                    forwarded(via(&format!(
                         "{}.{}.amazonaws.com",
                         calling.service, calling.region
-                    )),
+                    ))),
                 )
             }
             CallPrincipal::Service {
@@ -210,10 +210,10 @@ impl CallsOf<'_> {
                     caller,
                     session,
                     Some(calling_principal.clone()),
-                    via(&format!(
+                    forwarded(via(&format!(
                         "{}.{}.amazonaws.com",
                         calling.service, calling.region
-                    )),
+                    ))),
                 )
             }
         };
@@ -312,6 +312,13 @@ impl CallsOf<'_> {
         self.keep(event, after);
         outcome
     }
+}
+
+/// The keys of a call a service makes on a principal's behalf (a forward access session):
+/// the callee's via-service keys, and `aws:ViaAWSService`.
+fn forwarded(mut keys: Vec<(String, Vec<String>)>) -> Vec<(String, Vec<String>)> {
+    keys.push(("aws:ViaAWSService".to_owned(), vec!["true".to_owned()]));
+    keys
 }
 
 /// `principal` as it is now: the root user of a served account, an IAM user, or a session
