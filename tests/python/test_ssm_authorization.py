@@ -273,3 +273,10 @@ def test_aws_via_aws_service_tells_a_direct_call_from_one_made_through_parameter
     assert user.kms.decrypt(CiphertextBlob=blob)["Plaintext"] == b"direct"
     assert error_of(lambda: user.ssm.get_parameter(Name=name, WithDecryption=True))["Code"] == \
         "AccessDeniedException"
+    # aws:CalledVia is absent: Parameter Store is not among the services AWS lists as setting it,
+    # so a Deny on its presence stops neither call.
+    user.allow(allow("ssm:GetParameter", arn(name)), allow("kms:Decrypt", key),
+               deny("kms:Decrypt", key, Condition={"Null": {"aws:CalledVia": "false"}}),
+               deny("kms:Decrypt", key, Condition={"Null": {"aws:CalledViaLast": "false"}}))
+    assert user.ssm.get_parameter(Name=name, WithDecryption=True)["Parameter"]["Value"] == "through-ssm"
+    assert user.kms.decrypt(CiphertextBlob=blob)["Plaintext"] == b"direct"

@@ -3,7 +3,7 @@
 //! Documents are keyed `<account>/<region>/…` because KMS keys, aliases and grants are
 //! regional: the same alias name may exist in two regions of one account.
 
-use rampart_store::{ReadTx, StoreError, WriteTx, get_json, put_json};
+use rampart_store::{ReadTx, StoreError, WriteTx, get_json_memo, put_json};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
@@ -280,7 +280,7 @@ pub(crate) fn load_key(
     region: &str,
     key_id: &str,
 ) -> Result<Option<KeyRecord>, StoreError> {
-    get_json(tx, KEYS, &key_doc(account, region, key_id))
+    get_json_memo(tx, KEYS, &key_doc(account, region, key_id))
 }
 
 /// Stores `key`.

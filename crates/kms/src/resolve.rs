@@ -2,7 +2,7 @@
 //! `KeyId` is accepted; and the key states each kind of operation requires.
 
 use rampart_service::Env;
-use rampart_store::{ReadTx, WriteTx, get_json};
+use rampart_store::{ReadTx, WriteTx, get_json_memo};
 use time::OffsetDateTime;
 
 use crate::error::KmsError;
@@ -103,7 +103,7 @@ pub(crate) fn find_key(
             name,
         } => {
             let alias: Option<AliasRecord> =
-                get_json(tx, ALIASES, &records::alias_doc(account, region, name))?;
+                get_json_memo(tx, ALIASES, &records::alias_doc(account, region, name))?;
             let Some(alias) = alias else {
                 return Err(KmsError::NotFound(format!(
                     "Alias {} is not found.",

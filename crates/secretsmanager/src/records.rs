@@ -9,7 +9,7 @@
 //! A value never reaches the store in clear.
 
 use rampart_service::{PrincipalIds, RunAs};
-use rampart_store::{ReadTx, StoreError, WriteTx, get_json, put_json};
+use rampart_store::{ReadTx, StoreError, WriteTx, get_json, get_json_memo, put_json};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
@@ -143,7 +143,7 @@ pub(crate) fn load(
     region: &str,
     name: &str,
 ) -> Result<Option<SecretRecord>, StoreError> {
-    get_json(tx, SECRETS, &doc_key(account, region, name))
+    get_json_memo(tx, SECRETS, &doc_key(account, region, name))
 }
 
 /// Saves a secret (not its values).

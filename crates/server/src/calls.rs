@@ -316,6 +316,11 @@ impl CallsOf<'_> {
 
 /// The keys of a call a service makes on a principal's behalf (a forward access session):
 /// the callee's via-service keys, and `aws:ViaAWSService`.
+/// The keys AWS adds to a call that one service makes with a principal's credentials.
+/// `aws:CalledVia` (and `CalledViaFirst`/`CalledViaLast`) are not among them: AWS sets those only
+/// when the calling service is one of the few that support them (Athena, CloudFormation, DynamoDB,
+/// KMS, per the IAM global condition keys page), and no service Rampart serves makes calls as
+/// one of those. Setting them for Parameter Store or Secrets Manager would deny what AWS allows.
 fn forwarded(mut keys: Vec<(String, Vec<String>)>) -> Vec<(String, Vec<String>)> {
     keys.push(("aws:ViaAWSService".to_owned(), vec!["true".to_owned()]));
     keys

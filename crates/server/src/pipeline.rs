@@ -13,7 +13,7 @@ use rampart_service::{
     Access, AfterSuccess, Authentication, AuthorizationTarget, AwsError, Caller, CompletedCall,
     Env, Federation, Handler, Inheritance, NoServiceCalls, Operation, Service, Value,
 };
-use rampart_store::{ReadTx, StoreError};
+use rampart_store::{Memoized, ReadTx, StoreError};
 use rampart_sts::Session;
 use rampart_wire::{OperationModel, Protocol, ServiceModel};
 use time::OffsetDateTime;
@@ -504,7 +504,9 @@ async fn execute(
         env.calls = &calls;
         state
             .store
-            .read_with(|tx| {
+            .read_with(|snapshot| {
+                // The authorization step and the handler resolve the same records: decode once.
+                let tx = &mut Memoized::new(snapshot);
                 Ok::<_, StoreError>(authorization_targets(operation, &env, tx, &input).and_then(
                     |targets| {
                         resources = event_resources(&targets);

@@ -18,6 +18,7 @@ mod log;
 mod log_record;
 #[cfg(test)]
 mod log_tests;
+mod memo;
 mod sqlite;
 mod writer;
 
@@ -26,6 +27,7 @@ pub mod conformance;
 
 pub use error::StoreError;
 pub use json::{get_json, put_json, scan_json};
+pub use memo::{Memo, Memoized, get_json_memo};
 pub use sqlite::SqliteStore;
 
 /// One entry of the audit journal.
@@ -140,6 +142,12 @@ pub trait ReadTx {
         Err(StoreError::Internal(
             "this store cannot look up journal events".into(),
         ))
+    }
+
+    /// The memo of decoded documents, on a snapshot wrapped in [`Memoized`]; `None` elsewhere
+    /// (a write transaction's documents change under it).
+    fn memo(&mut self) -> Option<&mut Memo> {
+        None
     }
 }
 
