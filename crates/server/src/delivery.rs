@@ -446,13 +446,7 @@ fn render(
         let Ok(head) = serde_json::from_slice::<EventHead<'_>>(&entry.event) else {
             continue;
         };
-        let time = head
-            .event_time
-            .as_deref()
-            .and_then(|t| {
-                OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).ok()
-            })
-            .map_or(0, OffsetDateTime::unix_timestamp);
+        let time = head.time().unwrap_or(0);
         if !logging_at(trail, time) || !trail.selects(&head.as_value()) {
             continue;
         }
@@ -466,6 +460,28 @@ fn render(
             .or_default()
             .push((time, entry.event.as_slice()));
     }
+    let id_base = format!("{}|", trail.arn());
+    log_files(
+        trail.s3_key_prefix.as_deref(),
+        &trail.account_id,
+        &id_base,
+        from,
+        to,
+        by_region,
+    )
+}
+
+/// One log file per region of `account`'s events of journal range (`from`, `to`], each
+/// `(time, event)`: `{"Records":[…]}` gzipped, under AWS's key. `id_base` makes the file's
+/// unique part differ between their writers (a trail, an export).
+fn log_files(
+    prefix: Option<&str>,
+    account: &str,
+    id_base: &str,
+    from: u64,
+    to: u64,
+    by_region: std::collections::BTreeMap<String, Vec<(i64, &[u8])>>,
+) -> Result<Vec<LogFile>, DeliveryError> {
     let mut files = Vec::new();
     for (region, events) in by_region {
         let oldest = events.iter().map(|(t, _)| *t).min().unwrap_or(0);
@@ -481,19 +497,13 @@ fn render(
         }
         json.extend_from_slice(b"]}");
         // AWS's 16-character unique part, derived from the range instead of drawn at random.
-        let id_source = format!("{}|{region}|{from}|{to}", trail.arn());
+        let id_source = format!("{id_base}{region}|{from}|{to}");
         let id: String = files::sha256_hex(id_source.as_bytes())
             .chars()
             .take(16)
             .collect();
         let at = OffsetDateTime::from_unix_timestamp(newest).unwrap_or(OffsetDateTime::UNIX_EPOCH);
-        let key = files::log_file_key(
-            trail.s3_key_prefix.as_deref(),
-            &trail.account_id,
-            &region,
-            at,
-            &id,
-        );
+        let key = files::log_file_key(prefix, account, &region, at, &id);
         let gz = files::gzip(&json).map_err(|source| DeliveryError::Io {
             path: key.clone(),
             source,
@@ -507,6 +517,63 @@ fn render(
         });
     }
     Ok(files)
+}
+
+/// `rampart trail export`: every account's events whose time is in `[from, to]` (seconds
+/// since the epoch), as the CloudTrail log files a trail of that account logging every event
+/// would have been delivered, passed to `write` as (key, gzip bytes); returns how many files.
+/// Events of callers never authenticated belong to no account and are left out (LookupEvents
+/// shows them to none either). Reads the journal in delivery's batches, so memory stays
+/// bounded whatever the range.
+pub fn export(
+    store: &Arc<dyn Store>,
+    from: i64,
+    to: i64,
+    mut write: impl FnMut(&str, &[u8]) -> Result<(), DeliveryError>,
+) -> Result<usize, DeliveryError> {
+    let mut position = 0;
+    let mut written = 0;
+    loop {
+        let batch = store
+            .read_with(|tx| tx.journal_after(position, BATCH))
+            .map_err(|e: StoreError| e)?;
+        let Some(last) = batch.last().map(|e| e.seq) else {
+            break;
+        };
+        type ByRegion<'e> = std::collections::BTreeMap<String, Vec<(i64, &'e [u8])>>;
+        let mut by_account: std::collections::BTreeMap<String, ByRegion<'_>> = Default::default();
+        for entry in &batch {
+            let Ok(head) = serde_json::from_slice::<EventHead<'_>>(&entry.event) else {
+                continue;
+            };
+            let (Some(account), Some(region), Some(time)) =
+                (&head.recipient_account_id, &head.aws_region, head.time())
+            else {
+                continue;
+            };
+            if time < from || time > to {
+                continue;
+            }
+            let region = region.to_string();
+            by_account
+                .entry(account.to_string())
+                .or_default()
+                .entry(region)
+                .or_default()
+                .push((time, entry.event.as_slice()));
+        }
+        for (account, by_region) in by_account {
+            for file in log_files(None, &account, "export|", position, last, by_region)? {
+                write(&file.key, &file.gz)?;
+                written += 1;
+            }
+        }
+        position = last;
+        if batch.len() < BATCH {
+            break;
+        }
+    }
+    Ok(written)
 }
 
 /// The fields of an event that decide whether and where a trail delivers it.
@@ -528,6 +595,16 @@ struct EventHead<'a> {
 }
 
 impl EventHead<'_> {
+    /// `eventTime`, in seconds since the epoch.
+    fn time(&self) -> Option<i64> {
+        self.event_time
+            .as_deref()
+            .and_then(|t| {
+                OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).ok()
+            })
+            .map(OffsetDateTime::unix_timestamp)
+    }
+
     /// The selecting fields as the JSON object [`TrailRecord::selects`] reads.
     fn as_value(&self) -> Value {
         serde_json::json!({

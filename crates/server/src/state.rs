@@ -119,7 +119,11 @@ impl AppState {
     #[cfg(test)]
     #[allow(clippy::unwrap_used, reason = "tests")]
     pub(crate) fn for_tests(dir: &tempfile::TempDir) -> Arc<Self> {
-        let store = rampart_store::SqliteStore::open(&dir.path().join("rampart.db")).unwrap();
+        let store = rampart_store::SqliteStore::open_with_options(
+            &dir.path().join("rampart.db"),
+            &rampart_store::SqliteOptions::small(),
+        )
+        .unwrap();
         Arc::new(Self::new(
             Arc::new(store),
             Arc::new(rampart_crypto::RootKey::generate()),

@@ -510,6 +510,15 @@ mod tests {
     use super::*;
     use crate::{JournalAppend, SqliteStore, Store};
 
+    /// These tests drive the table journal's index directly (`index_pending` on the table);
+    /// the log's is covered by log_tests.rs.
+    fn table() -> crate::SqliteOptions {
+        crate::SqliteOptions {
+            journal: crate::JournalMode::Table,
+            ..crate::SqliteOptions::small()
+        }
+    }
+
     /// An event as the test appends it, and the reference a lookup is checked against.
     #[derive(Clone)]
     struct Event {
@@ -676,7 +685,8 @@ mod tests {
     }
 
     fn store_with_events(path: &Path) -> Vec<Event> {
-        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(path).unwrap());
+        let store: Arc<dyn Store> =
+            Arc::new(SqliteStore::open_with_options(path, &table()).unwrap());
         let mut events = events();
         append_all(&store, &mut events);
         events
@@ -716,7 +726,8 @@ mod tests {
         // oldest kept from batch 1.
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("rampart.db");
-        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&path).unwrap());
+        let store: Arc<dyn Store> =
+            Arc::new(SqliteStore::open_with_options(&path, &table()).unwrap());
         let mut events: Vec<Event> = [20, 5, 5]
             .into_iter()
             .map(|time| Event {
@@ -750,7 +761,8 @@ mod tests {
     fn lists_longer_than_a_row_are_read_across_rows() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("rampart.db");
-        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&path).unwrap());
+        let store: Arc<dyn Store> =
+            Arc::new(SqliteStore::open_with_options(&path, &table()).unwrap());
         let template = events()[1].clone();
         let mut events: Vec<Event> = (0..700i64)
             .map(|n| Event {
@@ -801,7 +813,8 @@ mod tests {
     fn the_writer_indexes_in_the_background() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("rampart.db");
-        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&path).unwrap());
+        let store: Arc<dyn Store> =
+            Arc::new(SqliteStore::open_with_options(&path, &table()).unwrap());
         let runtime = tokio::runtime::Builder::new_current_thread()
             .build()
             .unwrap();
@@ -855,7 +868,7 @@ mod tests {
         unindex(&conn);
         index_pending(&conn, None, 5).unwrap();
         drop(conn);
-        let store = SqliteStore::open(&path).unwrap();
+        let store = SqliteStore::open_with_options(&path, &table()).unwrap();
         let conn = Connection::open(&path).unwrap();
         assert_eq!(indexed_seq(&conn).unwrap(), 40);
         check_lookups(&conn, &events);
@@ -882,7 +895,7 @@ mod tests {
         )
         .unwrap();
         drop(conn);
-        drop(SqliteStore::open(&path).unwrap());
+        drop(SqliteStore::open_with_options(&path, &table()).unwrap());
         let conn = Connection::open(&path).unwrap();
         assert_eq!(indexed_seq(&conn).unwrap(), 1);
         for attribute in [

@@ -26,7 +26,7 @@ pub mod conformance;
 
 pub use error::StoreError;
 pub use json::{get_json, put_json, scan_json};
-pub use sqlite::SqliteStore;
+pub use sqlite::{JournalMode, SEGMENT_MIB_VARIABLE, SqliteOptions, SqliteStore};
 
 /// One entry of the audit journal.
 #[derive(Debug, Clone, PartialEq, Eq)]
