@@ -179,6 +179,11 @@ impl Reader {
         })
     }
 
+    /// The first sequence numbers of the segments kept, ascending (the last is being filled).
+    pub fn segments(&self) -> Vec<u64> {
+        self.shared.segments().clone()
+    }
+
     /// Removes every segment whose records all precede `seq` (never the one being filled),
     /// oldest first; returns how many. Readers already inside a removed segment finish it.
     pub fn remove_before(&self, seq: u64) -> Result<usize, JournalError> {

@@ -346,8 +346,14 @@ pub(crate) fn lookup(
     let before = query.before.map_or((i64::MAX, i64::MAX), |(time, seq)| {
         (time, i64::try_from(seq).unwrap_or(i64::MAX))
     });
+    // Entries of events retention removed may linger in posting lists (see
+    // `SqliteStore::remove_journal_before`).
+    let first_kept = log.map_or(0, |log| i64::try_from(log.first_seq()).unwrap_or(i64::MAX));
     let in_range = |(time, seq): (i64, i64)| {
-        time >= query.start_time && time <= query.end_time && (time, seq) < before
+        time >= query.start_time
+            && time <= query.end_time
+            && (time, seq) < before
+            && seq >= first_kept
     };
     let mut page = Page {
         positions: Vec::new(),

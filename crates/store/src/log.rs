@@ -9,9 +9,9 @@
 //! recovers: a record after the last applied number that depends on its transaction belongs
 //! to one that never committed, and its number goes into `journal_void`.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use std::sync::RwLock;
+use std::sync::{Mutex, RwLock};
 
 use rampart_journal::{Appender, Journal, Options, Reader};
 use rusqlite::{Connection, OptionalExtension};
@@ -31,10 +31,13 @@ pub(crate) struct LogShared {
     void: RwLock<BTreeSet<u64>>,
     /// Held while the store is open (see [`lock`]); `None` in a process reading beside the
     /// one that holds it.
-    _lock: Option<std::fs::File>,
+    lock: Option<std::fs::File>,
     /// In a process reading beside the appender: the last applied number when it opened. A
     /// record after it that depends on its transaction may yet be voided; it is not read.
     uncommitted_after: Option<u64>,
+    /// The newest event time of each whole segment retention has looked at, by its first
+    /// number (a segment no longer changes once the next one starts).
+    newest_times: Mutex<BTreeMap<u64, i64>>,
 }
 
 impl LogShared {
@@ -113,6 +116,77 @@ impl LogShared {
     /// The last readable number.
     pub(crate) fn last_seq(&self) -> u64 {
         self.reader.last_seq()
+    }
+
+    /// The lowest number still kept (retention removes the oldest segments).
+    pub(crate) fn first_seq(&self) -> u64 {
+        self.reader.first_seq()
+    }
+
+    /// Retention: removes the oldest segments whose events are all older than `before_time`
+    /// and numbered at most `up_to` (what every reader that must see them has read), oldest
+    /// first, never the one being filled. Returns the first number kept if any went. Only the
+    /// process holding the log removes anything.
+    pub(crate) fn remove_before(
+        &self,
+        before_time: i64,
+        up_to: u64,
+    ) -> Result<Option<u64>, StoreError> {
+        if self.lock.is_none() {
+            return Ok(None);
+        }
+        let segments = self.reader.segments();
+        let mut keep_from = None;
+        for pair in segments.windows(2) {
+            let [first, next] = *pair else { break };
+            if next.saturating_sub(1) > up_to.min(self.last_seq())
+                || self.newest_time(first, next)? >= before_time
+            {
+                break;
+            }
+            keep_from = Some(next);
+        }
+        let Some(keep_from) = keep_from else {
+            return Ok(None);
+        };
+        let removed = self.reader.remove_before(keep_from)?;
+        self.newest_times
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .retain(|first, _| *first >= keep_from);
+        tracing::info!(
+            segments = removed,
+            first_kept = keep_from,
+            "audit log retention"
+        );
+        Ok(Some(keep_from))
+    }
+
+    /// The newest event time in the whole segment of numbers `[first, next)`.
+    fn newest_time(&self, first: u64, next: u64) -> Result<i64, StoreError> {
+        let known = self
+            .newest_times
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(&first)
+            .copied();
+        if let Some(time) = known {
+            return Ok(time);
+        }
+        let mut newest = i64::MIN;
+        for item in self.events_from(first) {
+            let (seq, event) = item?;
+            if seq >= next {
+                break;
+            }
+            // An event of the oldest schema without a time counts as old.
+            newest = newest.max(event.event_time.unwrap_or(i64::MIN));
+        }
+        self.newest_times
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(first, newest);
+        Ok(newest)
     }
 }
 
@@ -305,8 +379,9 @@ pub(crate) fn open(
     let shared = LogShared {
         reader,
         void: RwLock::new(BTreeSet::new()),
-        _lock: Some(lock),
+        lock: Some(lock),
         uncommitted_after: None,
+        newest_times: Mutex::default(),
     };
     recover(conn, &mut log, &shared)?;
     Ok(Opened::Appending(log, shared))
@@ -323,8 +398,9 @@ fn open_reading(
     let shared = LogShared {
         reader: Reader::open_read_only(dir, options)?,
         void: RwLock::new(BTreeSet::new()),
-        _lock: None,
+        lock: None,
         uncommitted_after: Some(applied),
+        newest_times: Mutex::default(),
     };
     shared.add_void(&void_numbers(conn)?);
     Ok(shared)

@@ -445,3 +445,78 @@ async fn events_roll_across_many_segments_and_survive_reopening() {
     );
     assert_eq!(listing(), before);
 }
+
+/// Retention removes the oldest whole segments, only those older than the cutoff and
+/// delivered (numbered at most `up_to`), never the one being filled; what remains reads as
+/// before, lookups skip the removed events, and a reopen keeps the new start.
+#[tokio::test(flavor = "multi_thread")]
+async fn retention_removes_old_delivered_segments_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("rampart.db");
+    let tiny = Options {
+        segment_bytes: 2 << 10,
+        ..Options::default()
+    };
+    let store: Arc<dyn Store> =
+        Arc::new(SqliteStore::open_with(&path, false, false, &tiny).unwrap());
+    // 200 old events (time 100), then 200 new ones (time 10,000).
+    for i in 0..400u64 {
+        let time = if i < 200 { 100 } else { 10_000 };
+        store
+            .write_single_change_with(move |tx| {
+                tx.append_journal(&JournalAppend {
+                    event_time: time,
+                    ..event("e")
+                })
+            })
+            .await
+            .map_err(|e: StoreError| e)
+            .unwrap();
+    }
+    let segments = || {
+        std::fs::read_dir(dir_for(&path))
+            .unwrap()
+            .filter(|e| {
+                e.as_ref()
+                    .unwrap()
+                    .file_name()
+                    .to_string_lossy()
+                    .ends_with(".seg")
+            })
+            .count()
+    };
+    let before = segments();
+    // Nothing is older than the cutoff: nothing goes.
+    assert_eq!(store.remove_journal_before(50, u64::MAX).unwrap(), None);
+    // Delivered up to 60 only: the segments wholly at or below 60 go, no more.
+    let first = store.remove_journal_before(5_000, 60).unwrap().unwrap();
+    assert!(first > 1 && first <= 61, "{first}");
+    assert_eq!(after(&store, 0).first().map(|e| e.seq), Some(first));
+    // Everything delivered: every segment of old events goes; the one holding both stays.
+    let first = store
+        .remove_journal_before(5_000, u64::MAX)
+        .unwrap()
+        .unwrap();
+    assert!(first <= 201, "{first}");
+    assert!(segments() < before);
+    let kept = after(&store, 0);
+    assert_eq!(kept.first().map(|e| e.seq), Some(first));
+    assert_eq!(kept.len() as u64, 400 - first + 1);
+    // Lookups find no removed event, and no error on the index's leftovers.
+    let hits = store
+        .read_with(|tx| {
+            tx.journal_lookup(&JournalQuery {
+                limit: 1000,
+                ..query(None)
+            })
+        })
+        .map_err(|e: StoreError| e)
+        .unwrap();
+    assert_eq!(hits.len() as u64, 400 - first + 1);
+    assert!(hits.iter().all(|hit| hit.entry.seq >= first));
+    drop(store);
+    let store: Arc<dyn Store> =
+        Arc::new(SqliteStore::open_with(&path, false, false, &tiny).unwrap());
+    assert_eq!(after(&store, 0).first().map(|e| e.seq), Some(first));
+    assert_eq!(append_alone(&store, "next").await, 401);
+}

@@ -433,6 +433,29 @@ impl Store for SqliteStore {
             journal_seq: self.journal_seq.load(Ordering::Acquire),
         }
     }
+
+    fn remove_journal_before(
+        &self,
+        before_time: i64,
+        up_to: u64,
+    ) -> Result<Option<u64>, StoreError> {
+        let Some(log) = &self.log else {
+            return Ok(None);
+        };
+        let Some(first_kept) = log.remove_before(before_time, up_to)? else {
+            return Ok(None);
+        };
+        // Lookups skip entries below the first number kept, so a crash before this leaves
+        // only dead rows, removed with the next segment. A posting list reaching past it
+        // stays whole until then.
+        let conn = Connection::open(&self.path).map_err(|e| StoreError::Open(e.to_string()))?;
+        configure(&conn)?;
+        conn.execute(
+            "DELETE FROM journal_lookup WHERE last_seq < ?1",
+            [i64::try_from(first_kept).unwrap_or(i64::MAX)],
+        )?;
+        Ok(Some(first_kept))
+    }
 }
 
 impl SqliteStore {
