@@ -318,7 +318,7 @@ fn applied_seq(conn: &Connection) -> Result<Option<u64>, StoreError> {
 /// The log as this process opened it.
 pub(crate) enum Opened {
     /// This process holds the log: it appends, and reads what it published.
-    Appending(LogAppend, LogShared),
+    Appending(Box<LogAppend>, LogShared),
     /// Another process holds it (a serving rampart): this one reads what was whole in it when
     /// it opened, appends nothing, and repairs nothing.
     Reading(LogShared),
@@ -384,7 +384,7 @@ pub(crate) fn open(
         newest_times: Mutex::default(),
     };
     recover(conn, &mut log, &shared)?;
-    Ok(Opened::Appending(log, shared))
+    Ok(Opened::Appending(Box::new(log), shared))
 }
 
 /// The read-only side of [`open`]. The last applied number is read before the log is

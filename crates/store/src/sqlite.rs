@@ -222,7 +222,7 @@ impl SqliteStore {
         let (log_append, log, journal_elsewhere) = match crate::log::chosen(&conn, table, log)? {
             Some(options) => match crate::log::open(&conn, path, &options, read_only)? {
                 crate::log::Opened::Appending(append, shared) => {
-                    (Some(append), Some(Arc::new(shared)), false)
+                    (Some(*append), Some(Arc::new(shared)), false)
                 }
                 // Another process appends: this one reads what is there when it opens.
                 crate::log::Opened::Reading(shared) => (None, Some(Arc::new(shared)), true),
