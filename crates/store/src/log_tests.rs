@@ -241,6 +241,14 @@ async fn an_event_whose_transaction_never_committed_is_void() {
         append_raw(&path, &[("lost-write", true), ("read", false)]),
         [2, 3]
     );
+    // A reader beside the log (or before its holder recovers it) does not read the write's
+    // event either: its transaction may still commit or be voided, and it repairs nothing.
+    {
+        let reader: Arc<dyn Store> =
+            Arc::new(SqliteStore::open_with(&path, false, true, &small()).unwrap());
+        let events: Vec<_> = after(&reader, 0).into_iter().map(|e| e.event).collect();
+        assert_eq!(events, [&b"kept"[..], b"read"]);
+    }
     for _ in 0..2 {
         let store = open_log(&path);
         let events: Vec<_> = after(&store, 0).into_iter().map(|e| e.event).collect();
