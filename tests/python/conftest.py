@@ -26,6 +26,8 @@ class Rampart:
             RAMPART_ROOT_ACCESS_KEY_ID=ACCESS_KEY_ID,
             RAMPART_ROOT_SECRET_ACCESS_KEY=SECRET_ACCESS_KEY,
             RAMPART_LOG="warn",
+            # Small audit log segments: each server preallocates two.
+            RAMPART_JOURNAL_SEGMENT_MIB="1",
             **extra_env,
         )
         self.process = subprocess.Popen(

@@ -4,8 +4,9 @@ answer weigh, which headers a signature must cover, and who may reset the server
 
 import http.client
 import json
-import sqlite3
+import struct
 import urllib.parse
+import zlib
 
 import botocore.auth
 import botocore.awsrequest
@@ -28,14 +29,35 @@ def server(tmp_path):
 
 
 def journal(rampart):
-    """(count, bytes, texts) of the journal, read from the database as another reader would
-    (WAL mode serves a consistent snapshot beside the running server)."""
-    db = sqlite3.connect(f"file:{rampart.data_dir / 'rampart.db'}?mode=ro", uri=True)
-    try:
-        rows = db.execute("SELECT event FROM journal ORDER BY seq").fetchall()
-    finally:
-        db.close()
-    texts = [bytes(row[0]).decode() for row in rows]
+    """(count, bytes, texts) of the journal, read from the audit log's segment files as another
+    reader would beside the running server: every whole record, in order, up to the first
+    that is not (docs/ARCHITECTURE.md describes the format; crates/store/src/log_record.rs the
+    payload)."""
+    texts = []
+    for segment in sorted((rampart.data_dir / "rampart.journal").glob("*.seg")):
+        data = segment.read_bytes()
+        assert data[:8] == b"RMPJRNL1"
+        offset, seq = 24, struct.unpack_from("<Q", data, 8)[0]
+        while offset + 16 <= len(data):
+            length, crc, record_seq = struct.unpack_from("<IIQ", data, offset)
+            payload = data[offset + 16:offset + 16 + length]
+            whole = len(payload) == length and record_seq == seq and crc == zlib.crc32(
+                data[offset:offset + 4] + data[offset + 8:offset + 16] + payload)
+            if not whole:
+                break
+            offset, seq = offset + 16 + length, seq + 1
+            if payload[0] & 2:  # a filler, no event
+                continue
+            at = 11  # flags, present, event time, read-only
+            for _ in range(6):  # account, event ID, name, source, user name, access key
+                (n,) = struct.unpack_from("<I", payload, at)
+                at += 4 + (0 if n == 0xFFFFFFFF else n)
+            (resources,) = struct.unpack_from("<I", payload, at)
+            at += 4
+            for _ in range(2 * resources):
+                (n,) = struct.unpack_from("<I", payload, at)
+                at += 4 + n
+            texts.append(payload[at:].decode())
     return len(texts), sum(len(t) for t in texts), texts
 
 

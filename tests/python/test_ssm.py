@@ -38,7 +38,7 @@ class LoggedRampart:
         self.log = open(log_path, "w")
         env = dict(os.environ, RAMPART_ROOT_ACCESS_KEY_ID=ACCESS_KEY_ID,
                    RAMPART_ROOT_SECRET_ACCESS_KEY=SECRET_ACCESS_KEY, RAMPART_LOG="debug",
-                   RAMPART_TRAIL_DELIVERY_SECONDS="1")
+                   RAMPART_JOURNAL_SEGMENT_MIB="1", RAMPART_TRAIL_DELIVERY_SECONDS="1")
         self.process = subprocess.Popen(
             [os.environ["RAMPART_BIN"], "serve", "--listen", "127.0.0.1:0",
              "--data-dir", str(data_dir), "--account-id", ACCOUNT_ID],

@@ -140,6 +140,50 @@ impl Reader {
         Records::new(Arc::clone(&self.shared), seq)
     }
 
+    /// Opens the journal in `dir` for reading only, beside the process that appends to it (a
+    /// `rampart trail export` beside a serving rampart): every whole, checksummed record there
+    /// now, up to the first torn or missing one, is readable. Nothing is truncated, wiped or
+    /// created: only the appender recovers. A snapshot: records appended later are not seen.
+    pub fn open_read_only(dir: &Path, options: &Options) -> Result<Self, JournalError> {
+        let segments = segment::list(dir)?;
+        // Not bounded by this process's segment size: the appender's may be larger.
+        let max_record_bytes = options.max_record_bytes.min(u64::from(u32::MAX));
+        let end = match segments.last() {
+            None => options.first_seq,
+            Some(&last) => {
+                let path = segment::path(dir, last);
+                let file =
+                    std::fs::File::open(&path).map_err(JournalError::io("cannot open", &path))?;
+                let scan = scan_segment(
+                    std::io::BufReader::with_capacity(1 << 20, file),
+                    max_record_bytes,
+                )
+                .map_err(JournalError::io("cannot read", &path))?;
+                match scan {
+                    Some(scan) if scan.first_seq == last => last + scan.records,
+                    // A segment being installed has no header yet: the ones before it are
+                    // whole, and it holds nothing.
+                    _ => last,
+                }
+            }
+        };
+        Ok(Self {
+            shared: Arc::new(Shared {
+                dir: dir.to_owned(),
+                segment_bytes: options.segment_bytes,
+                max_record_bytes,
+                readable_end: AtomicU64::new(end),
+                segments: Mutex::new(segments),
+                positions: positions::Positions::default(),
+            }),
+        })
+    }
+
+    /// The first sequence numbers of the segments kept, ascending (the last is being filled).
+    pub fn segments(&self) -> Vec<u64> {
+        self.shared.segments().clone()
+    }
+
     /// Removes every segment whose records all precede `seq` (never the one being filled),
     /// oldest first; returns how many. Readers already inside a removed segment finish it.
     pub fn remove_before(&self, seq: u64) -> Result<usize, JournalError> {

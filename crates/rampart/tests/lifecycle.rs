@@ -138,6 +138,7 @@ fn admin_creates_another_account_whose_root_key_works() {
     let first = Rampart::in_dir(dir.path());
     assert!(first.stop().success());
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_rampart"))
+        .env("RAMPART_JOURNAL_SEGMENT_MIB", "1")
         .args([
             "admin",
             "create-account",
@@ -181,6 +182,7 @@ fn admin_creates_another_account_whose_root_key_works() {
     );
     // The same ID twice is refused.
     let twice = std::process::Command::new(env!("CARGO_BIN_EXE_rampart"))
+        .env("RAMPART_JOURNAL_SEGMENT_MIB", "1")
         .args([
             "admin",
             "create-account",

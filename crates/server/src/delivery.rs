@@ -53,6 +53,8 @@ const DEFAULT_DIGEST_INTERVAL: Duration = Duration::from_secs(3600);
 /// How long a digest signing key signs before the next one replaces it (AWS states no
 /// period; it rotates its regional keys from time to time and lists each for its window).
 const DEFAULT_KEY_ROTATION: Duration = Duration::from_secs(30 * 24 * 3600);
+/// LookupEvents' window, and so the journal's.
+const DEFAULT_RETENTION: Duration = Duration::from_secs(90 * 24 * 3600);
 /// Journal entries read per batch.
 const BATCH: usize = 5000;
 
@@ -67,13 +69,17 @@ pub struct DeliveryConfig {
     pub digest_interval: Duration,
     /// How long each digest signing key signs.
     pub key_rotation: Duration,
+    /// How long the journal keeps events (LookupEvents' 90 days): older ones go once every
+    /// trail has delivered them (`Store::remove_journal_before`).
+    pub retention: Duration,
 }
 
 impl DeliveryConfig {
     /// Bucket directories under `<data-dir>/buckets` (or `RAMPART_BUCKETS_DIR`), or the
     /// buckets of the S3-compatible `s3` endpoint when given; every 5 minutes, digests hourly,
-    /// signing keys replaced every 30 days; overridden by `RAMPART_TRAIL_DELIVERY_SECONDS`,
-    /// `RAMPART_TRAIL_DIGEST_SECONDS` and `RAMPART_TRAIL_KEY_ROTATION_SECONDS`.
+    /// signing keys replaced every 30 days, events kept 90 days; overridden by
+    /// `RAMPART_TRAIL_DELIVERY_SECONDS`, `RAMPART_TRAIL_DIGEST_SECONDS`,
+    /// `RAMPART_TRAIL_KEY_ROTATION_SECONDS` and `RAMPART_JOURNAL_RETENTION_DAYS`.
     /// `RAMPART_TRAIL_TEST_HALT_AFTER_OBJECTS` stops delivery dead after that many objects, for
     /// crash tests.
     pub fn from_env(data_dir: &Path, s3: Option<S3Endpoint>) -> Self {
@@ -99,6 +105,13 @@ impl DeliveryConfig {
             interval: seconds("RAMPART_TRAIL_DELIVERY_SECONDS", DEFAULT_INTERVAL),
             digest_interval: seconds("RAMPART_TRAIL_DIGEST_SECONDS", DEFAULT_DIGEST_INTERVAL),
             key_rotation: seconds("RAMPART_TRAIL_KEY_ROTATION_SECONDS", DEFAULT_KEY_ROTATION),
+            retention: std::env::var("RAMPART_JOURNAL_RETENTION_DAYS")
+                .ok()
+                .and_then(|v| v.parse::<f64>().ok())
+                .filter(|days| *days > 0.0)
+                .map_or(DEFAULT_RETENTION, |days| {
+                    Duration::from_secs_f64(days * 24.0 * 3600.0)
+                }),
         }
     }
 }
@@ -272,7 +285,33 @@ pub async fn deliver_once(
             }
         }
     }
+    retain(store, config, now)?;
     Ok(written)
+}
+
+/// Removes the journal's events older than the retention window that every trail has
+/// delivered. A trail that never logged delivers nothing from before its start, so it holds
+/// nothing back; trails made after the snapshot below start later still.
+fn retain(
+    store: &Arc<dyn Store>,
+    config: &DeliveryConfig,
+    now: OffsetDateTime,
+) -> Result<(), DeliveryError> {
+    let window = i64::try_from(config.retention.as_secs()).unwrap_or(i64::MAX);
+    let before_time = now.unix_timestamp().saturating_sub(window);
+    let up_to = store
+        .read_with(|tx| {
+            let mut up_to = u64::MAX;
+            for trail in all_trails(tx)? {
+                if trail.start_logging_time.is_some() {
+                    up_to = up_to.min(delivery_state(tx, &trail)?.position);
+                }
+            }
+            Ok::<_, StoreError>(up_to)
+        })
+        .map_err(|e: StoreError| e)?;
+    store.remove_journal_before(before_time, up_to)?;
+    Ok(())
 }
 
 /// Notes a failed delivery attempt in the trail's status (its progress is left as it was).
@@ -446,13 +485,7 @@ fn render(
         let Ok(head) = serde_json::from_slice::<EventHead<'_>>(&entry.event) else {
             continue;
         };
-        let time = head
-            .event_time
-            .as_deref()
-            .and_then(|t| {
-                OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).ok()
-            })
-            .map_or(0, OffsetDateTime::unix_timestamp);
+        let time = head.time().unwrap_or(0);
         if !logging_at(trail, time) || !trail.selects(&head.as_value()) {
             continue;
         }
@@ -466,6 +499,28 @@ fn render(
             .or_default()
             .push((time, entry.event.as_slice()));
     }
+    let id_base = format!("{}|", trail.arn());
+    log_files(
+        trail.s3_key_prefix.as_deref(),
+        &trail.account_id,
+        &id_base,
+        from,
+        to,
+        by_region,
+    )
+}
+
+/// One log file per region of `account`'s events of journal range (`from`, `to`], each
+/// `(time, event)`: `{"Records":[…]}` gzipped, under AWS's key. `id_base` makes the file's
+/// unique part differ between their writers (a trail, an export).
+fn log_files(
+    prefix: Option<&str>,
+    account: &str,
+    id_base: &str,
+    from: u64,
+    to: u64,
+    by_region: std::collections::BTreeMap<String, Vec<(i64, &[u8])>>,
+) -> Result<Vec<LogFile>, DeliveryError> {
     let mut files = Vec::new();
     for (region, events) in by_region {
         let oldest = events.iter().map(|(t, _)| *t).min().unwrap_or(0);
@@ -481,19 +536,13 @@ fn render(
         }
         json.extend_from_slice(b"]}");
         // AWS's 16-character unique part, derived from the range instead of drawn at random.
-        let id_source = format!("{}|{region}|{from}|{to}", trail.arn());
+        let id_source = format!("{id_base}{region}|{from}|{to}");
         let id: String = files::sha256_hex(id_source.as_bytes())
             .chars()
             .take(16)
             .collect();
         let at = OffsetDateTime::from_unix_timestamp(newest).unwrap_or(OffsetDateTime::UNIX_EPOCH);
-        let key = files::log_file_key(
-            trail.s3_key_prefix.as_deref(),
-            &trail.account_id,
-            &region,
-            at,
-            &id,
-        );
+        let key = files::log_file_key(prefix, account, &region, at, &id);
         let gz = files::gzip(&json).map_err(|source| DeliveryError::Io {
             path: key.clone(),
             source,
@@ -507,6 +556,63 @@ fn render(
         });
     }
     Ok(files)
+}
+
+/// `rampart trail export`: every account's events whose time is in `[from, to]` (seconds
+/// since the epoch), as the CloudTrail log files a trail of that account logging every event
+/// would have been delivered, passed to `write` as (key, gzip bytes); returns how many files.
+/// Events of callers never authenticated belong to no account and are left out (LookupEvents
+/// shows them to none either). Reads the journal in delivery's batches, so memory stays
+/// bounded whatever the range.
+pub fn export(
+    store: &Arc<dyn Store>,
+    from: i64,
+    to: i64,
+    mut write: impl FnMut(&str, &[u8]) -> Result<(), DeliveryError>,
+) -> Result<usize, DeliveryError> {
+    let mut position = 0;
+    let mut written = 0;
+    loop {
+        let batch = store
+            .read_with(|tx| tx.journal_after(position, BATCH))
+            .map_err(|e: StoreError| e)?;
+        let Some(last) = batch.last().map(|e| e.seq) else {
+            break;
+        };
+        type ByRegion<'e> = std::collections::BTreeMap<String, Vec<(i64, &'e [u8])>>;
+        let mut by_account: std::collections::BTreeMap<String, ByRegion<'_>> = Default::default();
+        for entry in &batch {
+            let Ok(head) = serde_json::from_slice::<EventHead<'_>>(&entry.event) else {
+                continue;
+            };
+            let (Some(account), Some(region), Some(time)) =
+                (&head.recipient_account_id, &head.aws_region, head.time())
+            else {
+                continue;
+            };
+            if time < from || time > to {
+                continue;
+            }
+            let region = region.to_string();
+            by_account
+                .entry(account.to_string())
+                .or_default()
+                .entry(region)
+                .or_default()
+                .push((time, entry.event.as_slice()));
+        }
+        for (account, by_region) in by_account {
+            for file in log_files(None, &account, "export|", position, last, by_region)? {
+                write(&file.key, &file.gz)?;
+                written += 1;
+            }
+        }
+        position = last;
+        if batch.len() < BATCH {
+            break;
+        }
+    }
+    Ok(written)
 }
 
 /// The fields of an event that decide whether and where a trail delivers it.
@@ -528,6 +634,16 @@ struct EventHead<'a> {
 }
 
 impl EventHead<'_> {
+    /// `eventTime`, in seconds since the epoch.
+    fn time(&self) -> Option<i64> {
+        self.event_time
+            .as_deref()
+            .and_then(|t| {
+                OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).ok()
+            })
+            .map(OffsetDateTime::unix_timestamp)
+    }
+
     /// The selecting fields as the JSON object [`TrailRecord::selects`] reads.
     fn as_value(&self) -> Value {
         serde_json::json!({
@@ -776,6 +892,7 @@ mod tests {
             // Every round writes a digest.
             digest_interval: Duration::ZERO,
             key_rotation: Duration::from_secs(3600),
+            retention: DEFAULT_RETENTION,
         }
     }
 
@@ -1095,5 +1212,67 @@ mod tests {
         // With the old key alone, the digest the new key signed does not verify.
         let report = files::validate(&bucket, &old, None, None, &mut files::NoDataKeys).unwrap();
         assert_eq!(report.findings.len(), 1, "{:?}", report.findings);
+    }
+
+    /// Retention, on a clock the test moves: nothing goes before every trail delivered it,
+    /// nor before it is older than the window; then the old segments go, and delivery and
+    /// lookups carry on from the first event kept.
+    #[tokio::test(flavor = "multi_thread")]
+    async fn retention_waits_for_delivery_and_the_window() {
+        let dir = tempfile::tempdir().unwrap();
+        let tiny = rampart_store::SqliteOptions {
+            // A dozen events per segment.
+            segment_bytes: 4 << 10,
+            ..rampart_store::SqliteOptions::small()
+        };
+        let app = AppState::for_tests_with(&dir, &tiny);
+        let config = config(&dir);
+        make_trail(&app).await;
+        for second in 1..=100 {
+            event(&app, second).await;
+        }
+        let first_kept = |app: &Arc<AppState>| {
+            app.store
+                .read_with(|tx| tx.journal_after(0, 1))
+                .map_err(|e: StoreError| e)
+                .unwrap()[0]
+                .seq
+        };
+        let start = first_kept(&app);
+        let days = |n: i64| t0() + time::Duration::days(n);
+        // Old enough, but the trail has delivered nothing.
+        retain(&app.store, &config, days(100)).unwrap();
+        assert_eq!(first_kept(&app), start);
+        // Delivered, but younger than 90 days.
+        assert!(
+            deliver_once(&app, &config, t0() + time::Duration::minutes(5))
+                .await
+                .unwrap()
+                > 0
+        );
+        retain(&app.store, &config, days(89)).unwrap();
+        assert_eq!(first_kept(&app), start);
+        // Both: the old segments go (never the last), with a round's retention.
+        event(&app, 100 * 24 * 3600).await;
+        deliver_once(&app, &config, days(100)).await.unwrap();
+        let kept = first_kept(&app);
+        assert!(kept > start + 50, "{kept}");
+        let last = app.store.health().journal_seq;
+        let hits = app
+            .store
+            .read_with(|tx| {
+                tx.journal_lookup(&rampart_store::JournalQuery {
+                    account: ACCOUNT.into(),
+                    attribute: None,
+                    start_time: 0,
+                    end_time: i64::MAX,
+                    before: None,
+                    limit: 1000,
+                })
+            })
+            .map_err(|e: StoreError| e)
+            .unwrap();
+        assert!(hits.iter().all(|hit| hit.entry.seq >= kept));
+        assert_eq!(hits.len() as u64, last - kept + 1);
     }
 }

@@ -124,7 +124,11 @@ impl Timers for Chores {
 }
 
 fn state(path: &Path) -> Arc<AppState> {
-    let store = SqliteStore::open(&path.join("rampart.db")).unwrap();
+    let store = SqliteStore::open_with_options(
+        &path.join("rampart.db"),
+        &rampart_store::SqliteOptions::small(),
+    )
+    .unwrap();
     let mut registry = Registry::with_all_services();
     registry.add(Arc::new(Chores {
         operations: Operations::new(Vec::new()),

@@ -119,7 +119,19 @@ impl AppState {
     #[cfg(test)]
     #[allow(clippy::unwrap_used, reason = "tests")]
     pub(crate) fn for_tests(dir: &tempfile::TempDir) -> Arc<Self> {
-        let store = rampart_store::SqliteStore::open(&dir.path().join("rampart.db")).unwrap();
+        Self::for_tests_with(dir, &rampart_store::SqliteOptions::small())
+    }
+
+    /// [`for_tests`](Self::for_tests) with the store opened with `options`.
+    #[cfg(test)]
+    #[allow(clippy::unwrap_used, reason = "tests")]
+    pub(crate) fn for_tests_with(
+        dir: &tempfile::TempDir,
+        options: &rampart_store::SqliteOptions,
+    ) -> Arc<Self> {
+        let store =
+            rampart_store::SqliteStore::open_with_options(&dir.path().join("rampart.db"), options)
+                .unwrap();
         Arc::new(Self::new(
             Arc::new(store),
             Arc::new(rampart_crypto::RootKey::generate()),

@@ -248,7 +248,11 @@ mod tests {
     #[test]
     fn users_and_roles_are_bound_and_shown_as_aws_shows_them() {
         let dir = tempfile::tempdir().unwrap();
-        let store = SqliteStore::open(&dir.path().join("t.db")).unwrap();
+        let store = SqliteStore::open_with_options(
+            &dir.path().join("t.db"),
+            &rampart_store::SqliteOptions::small(),
+        )
+        .unwrap();
         let entities = Entities::default();
         entities
             .0
@@ -307,7 +311,11 @@ mod tests {
     #[test]
     fn missing_entities_and_bare_ids_are_invalid_principals() {
         let dir = tempfile::tempdir().unwrap();
-        let store = SqliteStore::open(&dir.path().join("t.db")).unwrap();
+        let store = SqliteStore::open_with_options(
+            &dir.path().join("t.db"),
+            &rampart_store::SqliteOptions::small(),
+        )
+        .unwrap();
         let entities = Entities::default();
         store
             .read(&mut |tx| {

@@ -57,7 +57,13 @@ impl TestEnv {
     /// A fresh store, called by the root user of `account`.
     pub fn in_account(account: &str) -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&dir.path().join("t.db")).unwrap());
+        let store: Arc<dyn Store> = Arc::new(
+            SqliteStore::open_with_options(
+                &dir.path().join("t.db"),
+                &rampart_store::SqliteOptions::small(),
+            )
+            .unwrap(),
+        );
         Self {
             _dir: dir,
             store,

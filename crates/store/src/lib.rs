@@ -28,7 +28,7 @@ pub mod conformance;
 pub use error::StoreError;
 pub use json::{get_json, put_json, scan_json};
 pub use memo::{Memo, Memoized, get_json_memo};
-pub use sqlite::SqliteStore;
+pub use sqlite::{JournalMode, SEGMENT_MIB_VARIABLE, SqliteOptions, SqliteStore};
 
 /// One entry of the audit journal.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -213,6 +213,20 @@ pub trait Store: Send + Sync {
 
     /// The store's state for the health endpoint.
     fn health(&self) -> StoreHealth;
+
+    /// Retention: removes the journal's events older than `before_time` (seconds since the
+    /// epoch) and numbered at most `up_to` (what every trail has delivered), in the backend's
+    /// grain (the audit log: whole segments, never the one being filled), with their entries
+    /// in the lookup index. Returns the lowest number still kept if anything went. The table
+    /// journal (`RAMPART_JOURNAL=table`, kept only to compare) keeps everything.
+    fn remove_journal_before(
+        &self,
+        before_time: i64,
+        up_to: u64,
+    ) -> Result<Option<u64>, StoreError> {
+        let _ = (before_time, up_to);
+        Ok(None)
+    }
 }
 
 impl dyn Store + '_ {

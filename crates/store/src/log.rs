@@ -3,15 +3,15 @@
 //! and its event atomic"): events first, one sequence, and each state transaction records in
 //! `journal_applied` how far the log it depends on reaches.
 //!
-//! Chosen when the store opens (`RAMPART_JOURNAL=log`), and for good once chosen: a data
+//! The default (`RAMPART_JOURNAL=table` keeps a new directory's journal in SQLite), and for good: a data
 //! directory whose journal moved to the log keeps it there (the `journal_applied` row says so).
 //! Opening migrates an old directory's `journal` rows into the log, numbers kept, then
 //! recovers: a record after the last applied number that depends on its transaction belongs
 //! to one that never committed, and its number goes into `journal_void`.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use std::sync::RwLock;
+use std::sync::{Mutex, RwLock};
 
 use rampart_journal::{Appender, Journal, Options, Reader};
 use rusqlite::{Connection, OptionalExtension};
@@ -21,10 +21,6 @@ use crate::log_record::{self, LogEvent};
 use crate::sqlite::run_cached;
 use crate::{JournalAppend, JournalEntry, StoreError};
 
-/// The environment variable that moves the journal into the log, and its value.
-pub(crate) const MODE_VARIABLE: &str = "RAMPART_JOURNAL";
-pub(crate) const MODE_LOG: &str = "log";
-
 /// Bytes of migrated records pushed per sync.
 const MIGRATION_GROUP_BYTES: usize = 4 << 20;
 
@@ -33,8 +29,15 @@ pub(crate) struct LogShared {
     pub(crate) reader: Reader,
     /// Numbers of records whose transaction never committed (a handful per crash).
     void: RwLock<BTreeSet<u64>>,
-    /// Held while the store is open (see [`lock`]).
-    _lock: std::fs::File,
+    /// Held while the store is open (see [`lock`]); `None` in a process reading beside the
+    /// one that holds it.
+    lock: Option<std::fs::File>,
+    /// In a process reading beside the appender: the last applied number when it opened. A
+    /// record after it that depends on its transaction may yet be voided; it is not read.
+    uncommitted_after: Option<u64>,
+    /// The newest event time of each whole segment retention has looked at, by its first
+    /// number (a segment no longer changes once the next one starts).
+    newest_times: Mutex<BTreeMap<u64, i64>>,
 }
 
 impl LogShared {
@@ -70,6 +73,12 @@ impl LogShared {
                 }
                 match log_record::decode(&record.payload) {
                     Some(event) if event.filler => None,
+                    Some(event)
+                        if event.depends
+                            && self.uncommitted_after.is_some_and(|w| record.seq > w) =>
+                    {
+                        None
+                    }
                     Some(event) => Some(Ok((record.seq, event))),
                     None => Some(Err(StoreError::Internal(format!(
                         "audit log record {} is not an event",
@@ -107,6 +116,77 @@ impl LogShared {
     /// The last readable number.
     pub(crate) fn last_seq(&self) -> u64 {
         self.reader.last_seq()
+    }
+
+    /// The lowest number still kept (retention removes the oldest segments).
+    pub(crate) fn first_seq(&self) -> u64 {
+        self.reader.first_seq()
+    }
+
+    /// Retention: removes the oldest segments whose events are all older than `before_time`
+    /// and numbered at most `up_to` (what every reader that must see them has read), oldest
+    /// first, never the one being filled. Returns the first number kept if any went. Only the
+    /// process holding the log removes anything.
+    pub(crate) fn remove_before(
+        &self,
+        before_time: i64,
+        up_to: u64,
+    ) -> Result<Option<u64>, StoreError> {
+        if self.lock.is_none() {
+            return Ok(None);
+        }
+        let segments = self.reader.segments();
+        let mut keep_from = None;
+        for pair in segments.windows(2) {
+            let [first, next] = *pair else { break };
+            if next.saturating_sub(1) > up_to.min(self.last_seq())
+                || self.newest_time(first, next)? >= before_time
+            {
+                break;
+            }
+            keep_from = Some(next);
+        }
+        let Some(keep_from) = keep_from else {
+            return Ok(None);
+        };
+        let removed = self.reader.remove_before(keep_from)?;
+        self.newest_times
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .retain(|first, _| *first >= keep_from);
+        tracing::info!(
+            segments = removed,
+            first_kept = keep_from,
+            "audit log retention"
+        );
+        Ok(Some(keep_from))
+    }
+
+    /// The newest event time in the whole segment of numbers `[first, next)`.
+    fn newest_time(&self, first: u64, next: u64) -> Result<i64, StoreError> {
+        let known = self
+            .newest_times
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(&first)
+            .copied();
+        if let Some(time) = known {
+            return Ok(time);
+        }
+        let mut newest = i64::MIN;
+        for item in self.events_from(first) {
+            let (seq, event) = item?;
+            if seq >= next {
+                break;
+            }
+            // An event of the oldest schema without a time counts as old.
+            newest = newest.max(event.event_time.unwrap_or(i64::MIN));
+        }
+        self.newest_times
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(first, newest);
+        Ok(newest)
     }
 }
 
@@ -176,30 +256,23 @@ fn to_u64(v: i64) -> u64 {
     u64::try_from(v).unwrap_or(0)
 }
 
-/// The error of a journal operation in a store whose log another process holds.
+/// The error of an append in a store whose log another process holds.
 pub(crate) fn held_elsewhere() -> StoreError {
     StoreError::Internal(
         "the audit log is held by another process (the serving rampart); this one changes \
-         state only"
+         state and reads the journal only"
             .into(),
     )
 }
 
-/// Whether the environment asks for the journal in the log (`RAMPART_JOURNAL=log`).
-pub(crate) fn asked_for() -> bool {
-    std::env::var(MODE_VARIABLE).is_ok_and(|mode| mode == MODE_LOG)
-}
-
-/// How the log is laid out if the store keeps its journal there: as asked, or by default if
-/// it moved there already (then for good: going back would lose every event in the log).
+/// How the log is laid out if the store keeps its journal there: always unless `table`, and
+/// even then if it moved there already (for good: going back would lose every event in it).
 pub(crate) fn chosen(
     conn: &Connection,
-    asked: Option<&Options>,
+    table: bool,
+    options: &Options,
 ) -> Result<Option<Options>, StoreError> {
-    Ok(match asked {
-        Some(options) => Some(options.clone()),
-        None => applied_seq(conn)?.is_some().then(Options::default),
-    })
+    Ok((!table || applied_seq(conn)?.is_some()).then(|| options.clone()))
 }
 
 /// The log's directory beside the database file (`rampart.db` → `rampart.journal/`).
@@ -210,8 +283,9 @@ pub(crate) fn dir_for(db: &Path) -> PathBuf {
 /// Takes the log for this process: one appender only, or two would write over each other
 /// and one's recovery would void the other's records in flight. `None` when another process
 /// holds it: SQLite lets a second process (`rampart admin`) change state beside a serving
-/// one, and it then does so without the journal (see [`open`]).
-fn lock(db: &Path) -> Result<Option<std::fs::File>, StoreError> {
+/// one, and it then reads the log without appending (see [`open`]). A store keeping its
+/// journal in the table holds it too, so that no other process moves the table from under it.
+pub(crate) fn lock(db: &Path) -> Result<Option<std::fs::File>, StoreError> {
     let path = db.with_extension("journal.lock");
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create(true).truncate(false);
@@ -241,21 +315,38 @@ fn applied_seq(conn: &Connection) -> Result<Option<u64>, StoreError> {
         .map(to_u64))
 }
 
+/// The log as this process opened it.
+pub(crate) enum Opened {
+    /// This process holds the log: it appends, and reads what it published.
+    Appending(Box<LogAppend>, LogShared),
+    /// Another process holds it (a serving rampart): this one reads what was whole in it when
+    /// it opened, appends nothing, and repairs nothing.
+    Reading(LogShared),
+    /// Another process holds it and keeps its journal in the table (`RAMPART_JOURNAL=table`):
+    /// this one uses the table too, never moving it from under the holder.
+    Table,
+}
+
 /// Opens the log beside `db`: migrates the table journal into it, then recovers (see the
-/// module's documentation). Returns the writer's side and the readers', or `None` when
-/// another process holds the log: this store then changes state only, and refuses every
-/// append and read of the journal (`rampart admin create-account` beside a serving rampart
-/// needs no more).
+/// module's documentation). When another process holds the log, or `read_only`, opens it
+/// read-only instead:
+/// this store then changes state and reads the journal, and refuses every append (`rampart
+/// admin create-account` and `rampart trail export` beside a serving rampart need no more).
 pub(crate) fn open(
     conn: &Connection,
     db: &Path,
     options: &Options,
-) -> Result<Option<(LogAppend, LogShared)>, StoreError> {
-    let Some(lock) = lock(db)? else {
-        tracing::info!("the audit log is held by another process: this one changes state only");
-        return Ok(None);
-    };
+    read_only: bool,
+) -> Result<Opened, StoreError> {
     let dir = dir_for(db);
+    let held = if read_only { None } else { lock(db)? };
+    let Some(lock) = held else {
+        tracing::info!("the audit log is held by another process: this one reads it only");
+        return Ok(match applied_seq(conn)? {
+            Some(applied) => Opened::Reading(open_reading(conn, &dir, options, applied)?),
+            None => Opened::Table,
+        });
+    };
     let applied = applied_seq(conn)?;
     let (first_row, next_row): (Option<i64>, i64) = conn.query_row(
         "SELECT MIN(seq), COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'journal'), 0) + 1 \
@@ -288,10 +379,40 @@ pub(crate) fn open(
     let shared = LogShared {
         reader,
         void: RwLock::new(BTreeSet::new()),
-        _lock: lock,
+        lock: Some(lock),
+        uncommitted_after: None,
+        newest_times: Mutex::default(),
     };
     recover(conn, &mut log, &shared)?;
-    Ok(Some((log, shared)))
+    Ok(Opened::Appending(Box::new(log), shared))
+}
+
+/// The read-only side of [`open`]. The last applied number is read before the log is
+/// scanned, so every depending record at or below it belongs to a committed transaction.
+fn open_reading(
+    conn: &Connection,
+    dir: &Path,
+    options: &Options,
+    applied: u64,
+) -> Result<LogShared, StoreError> {
+    let shared = LogShared {
+        reader: Reader::open_read_only(dir, options)?,
+        void: RwLock::new(BTreeSet::new()),
+        lock: None,
+        uncommitted_after: Some(applied),
+        newest_times: Mutex::default(),
+    };
+    shared.add_void(&void_numbers(conn)?);
+    Ok(shared)
+}
+
+fn void_numbers(conn: &Connection) -> Result<Vec<u64>, StoreError> {
+    let mut all = conn.prepare("SELECT seq FROM journal_void")?;
+    let seqs = all
+        .query_map([], |r| r.get::<_, i64>(0))?
+        .map(|seq| seq.map(to_u64))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(seqs)
 }
 
 fn has_segments(dir: &Path) -> Result<bool, StoreError> {
@@ -385,11 +506,6 @@ fn recover(conn: &Connection, log: &mut LogAppend, shared: &LogShared) -> Result
         }
     }
     log.pending_void.clear();
-    let mut all = conn.prepare("SELECT seq FROM journal_void")?;
-    let seqs = all
-        .query_map([], |r| r.get::<_, i64>(0))?
-        .map(|seq| seq.map(to_u64))
-        .collect::<Result<Vec<_>, _>>()?;
-    shared.add_void(&seqs);
+    shared.add_void(&void_numbers(conn)?);
     Ok(())
 }

@@ -30,7 +30,7 @@ pub(crate) fn small() -> Options {
 }
 
 fn open_log(path: &Path) -> Arc<dyn Store> {
-    Arc::new(SqliteStore::open_with(path, Some(&small())).unwrap())
+    Arc::new(SqliteStore::open_with(path, false, false, &small()).unwrap())
 }
 
 fn after(store: &Arc<dyn Store>, seq: u64) -> Vec<JournalEntry> {
@@ -141,7 +141,8 @@ async fn events_survive_reopening_and_numbering_continues() {
         assert_eq!(append_alone(&store, "b").await, 2);
     }
     // Opened without asking for the log: the journal stays where it moved.
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open_with(&path, None).unwrap());
+    let store: Arc<dyn Store> =
+        Arc::new(SqliteStore::open_with(&path, true, false, &small()).unwrap());
     assert_eq!(store.health().journal_seq, 2);
     assert_eq!(write_with_event(&store, "c").await, 3);
     let events: Vec<_> = after(&store, 0).into_iter().map(|e| e.event).collect();
@@ -157,7 +158,8 @@ async fn a_table_journal_moves_into_the_log_with_its_numbers() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("rampart.db");
     {
-        let store: Arc<dyn Store> = Arc::new(SqliteStore::open_with(&path, None).unwrap());
+        let store: Arc<dyn Store> =
+            Arc::new(SqliteStore::open_with(&path, true, false, &small()).unwrap());
         for key in ["t1", "t2", "t3"] {
             write_with_event(&store, key).await;
         }
@@ -209,7 +211,8 @@ async fn a_move_cut_short_is_finished_without_repeating() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("rampart.db");
     {
-        let store: Arc<dyn Store> = Arc::new(SqliteStore::open_with(&path, None).unwrap());
+        let store: Arc<dyn Store> =
+            Arc::new(SqliteStore::open_with(&path, true, false, &small()).unwrap());
         for key in ["m1", "m2", "m3", "m4"] {
             write_with_event(&store, key).await;
         }
@@ -238,6 +241,14 @@ async fn an_event_whose_transaction_never_committed_is_void() {
         append_raw(&path, &[("lost-write", true), ("read", false)]),
         [2, 3]
     );
+    // A reader beside the log (or before its holder recovers it) does not read the write's
+    // event either: its transaction may still commit or be voided, and it repairs nothing.
+    {
+        let reader: Arc<dyn Store> =
+            Arc::new(SqliteStore::open_with(&path, false, true, &small()).unwrap());
+        let events: Vec<_> = after(&reader, 0).into_iter().map(|e| e.event).collect();
+        assert_eq!(events, [&b"kept"[..], b"read"]);
+    }
     for _ in 0..2 {
         let store = open_log(&path);
         let events: Vec<_> = after(&store, 0).into_iter().map(|e| e.event).collect();
@@ -315,10 +326,10 @@ async fn a_single_change_job_cannot_change_state() {
 fn a_missing_log_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("rampart.db");
-    drop(SqliteStore::open_with(&path, Some(&small())).unwrap());
+    drop(SqliteStore::open_with(&path, false, false, &small()).unwrap());
     std::fs::remove_dir_all(dir_for(&path)).unwrap();
-    for asked in [Some(small()), None] {
-        match SqliteStore::open_with(&path, asked.as_ref()) {
+    for table in [false, true] {
+        match SqliteStore::open_with(&path, table, false, &small()) {
             Err(StoreError::Open(message)) => assert!(message.contains("missing"), "{message}"),
             Err(e) => panic!("{e}"),
             Ok(_) => panic!("opened without its log"),
@@ -326,18 +337,19 @@ fn a_missing_log_is_refused() {
     }
 }
 
-/// A second process opening the store while the first holds the log (`rampart admin` beside
-/// a serving rampart) changes state, and refuses every journal operation: two appenders would
-/// write over each other, and its recovery would void the first's records in flight.
+/// A second process opening the store while the first holds the log (`rampart admin` or
+/// `rampart trail export` beside a serving rampart) changes state and reads the journal, and
+/// refuses every append: two appenders would write over each other, and its recovery would
+/// void the first's records in flight.
 #[tokio::test(flavor = "multi_thread")]
-async fn a_second_opener_of_the_log_changes_state_only() {
+async fn a_second_opener_of_the_log_changes_state_and_reads_only() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("rampart.db");
     let first = open_log(&path);
     write_with_event(&first, "first").await;
-    for asked in [Some(small()), None] {
+    for table in [false, true] {
         let second: Arc<dyn Store> =
-            Arc::new(SqliteStore::open_with(&path, asked.as_ref()).unwrap());
+            Arc::new(SqliteStore::open_with(&path, table, false, &small()).unwrap());
         second
             .write_with(|tx| tx.put("t", "from-admin", b"v"))
             .await
@@ -351,13 +363,168 @@ async fn a_second_opener_of_the_log_changes_state_only() {
             .await;
         assert!(append.is_err(), "an append beside the log's holder");
         assert_eq!(get(&second, "with-event"), None, "its change is undone");
-        assert!(second.read_with(|tx| tx.journal_after(0, 10)).is_err());
+        // It reads the log as it was when it opened, read-only.
+        let events: Vec<_> = after(&second, 0).into_iter().map(|e| e.event).collect();
+        assert_eq!(events, [&b"first"[..]]);
         let query = query(None);
-        assert!(second.read_with(|tx| tx.journal_lookup(&query)).is_err());
+        let hits = second
+            .read_with(|tx| tx.journal_lookup(&query))
+            .map_err(|e: StoreError| e)
+            .unwrap();
+        assert_eq!(hits.len(), 1);
     }
     assert_eq!(get(&first, "from-admin").as_deref(), Some(&b"v"[..]));
     assert_eq!(write_with_event(&first, "still-first").await, 2);
     let events: Vec<_> = after(&first, 0).into_iter().map(|e| e.event).collect();
     assert_eq!(events, [&b"first"[..], b"still-first"]);
     assert_eq!(table_rows(&path), 0, "nothing went to the table");
+}
+
+/// Events spanning many small segments: the log rolls to a new segment whenever one is full,
+/// every event stays readable in order and by lookup, after a reopen (recovery scans the last
+/// segment only) and from a second opener reading beside the first.
+#[tokio::test(flavor = "multi_thread")]
+async fn events_roll_across_many_segments_and_survive_reopening() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("rampart.db");
+    // A few dozen events per segment.
+    let tiny = Options {
+        segment_bytes: 2 << 10,
+        ..Options::default()
+    };
+    let keys: Vec<&'static str> = (0..400)
+        .map(|i| &*Box::leak(format!("k{i}").into_boxed_str()))
+        .collect();
+    {
+        let store: Arc<dyn Store> =
+            Arc::new(SqliteStore::open_with(&path, false, false, &tiny).unwrap());
+        for (i, key) in keys.iter().enumerate() {
+            let seq = if i % 2 == 0 {
+                write_with_event(&store, key).await
+            } else {
+                append_alone(&store, key).await
+            };
+            assert_eq!(seq, i as u64 + 1);
+        }
+    }
+    let segments = std::fs::read_dir(dir_for(&path))
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .ends_with(".seg")
+        })
+        .count();
+    assert!(segments >= 10, "only {segments} segments");
+    let store: Arc<dyn Store> =
+        Arc::new(SqliteStore::open_with(&path, false, false, &tiny).unwrap());
+    let events: Vec<_> = after(&store, 0).into_iter().map(|e| e.event).collect();
+    let expected: Vec<Vec<u8>> = keys.iter().map(|k| k.as_bytes().to_vec()).collect();
+    assert_eq!(events, expected);
+    // The newest page, newest first, across the last segments.
+    let newest: Vec<Vec<u8>> = expected.iter().rev().take(100).cloned().collect();
+    assert_eq!(lookup(&store, None), newest);
+    assert_eq!(after(&store, 350).first().map(|e| e.seq), Some(351));
+    assert_eq!(append_alone(&store, "next").await, 401);
+    let beside: Arc<dyn Store> =
+        Arc::new(SqliteStore::open_with(&path, false, false, &tiny).unwrap());
+    assert_eq!(after(&beside, 0).len(), 401);
+    drop((store, beside));
+    // Opened read-only with no appender: it reads everything and changes nothing in the log.
+    let listing = || {
+        let mut names: Vec<_> = std::fs::read_dir(dir_for(&path))
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        names.sort();
+        names
+    };
+    let before = listing();
+    let reader: Arc<dyn Store> =
+        Arc::new(SqliteStore::open_with(&path, false, true, &tiny).unwrap());
+    assert_eq!(after(&reader, 0).len(), 401);
+    assert!(
+        reader
+            .write_single_change_with(|tx| tx.append_journal(&event("no")))
+            .await
+            .is_err()
+    );
+    assert_eq!(listing(), before);
+}
+
+/// Retention removes the oldest whole segments, only those older than the cutoff and
+/// delivered (numbered at most `up_to`), never the one being filled; what remains reads as
+/// before, lookups skip the removed events, and a reopen keeps the new start.
+#[tokio::test(flavor = "multi_thread")]
+async fn retention_removes_old_delivered_segments_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("rampart.db");
+    let tiny = Options {
+        segment_bytes: 2 << 10,
+        ..Options::default()
+    };
+    let store: Arc<dyn Store> =
+        Arc::new(SqliteStore::open_with(&path, false, false, &tiny).unwrap());
+    // 200 old events (time 100), then 200 new ones (time 10,000).
+    for i in 0..400u64 {
+        let time = if i < 200 { 100 } else { 10_000 };
+        store
+            .write_single_change_with(move |tx| {
+                tx.append_journal(&JournalAppend {
+                    event_time: time,
+                    ..event("e")
+                })
+            })
+            .await
+            .map_err(|e: StoreError| e)
+            .unwrap();
+    }
+    let segments = || {
+        std::fs::read_dir(dir_for(&path))
+            .unwrap()
+            .filter(|e| {
+                e.as_ref()
+                    .unwrap()
+                    .file_name()
+                    .to_string_lossy()
+                    .ends_with(".seg")
+            })
+            .count()
+    };
+    let before = segments();
+    // Nothing is older than the cutoff: nothing goes.
+    assert_eq!(store.remove_journal_before(50, u64::MAX).unwrap(), None);
+    // Delivered up to 60 only: the segments wholly at or below 60 go, no more.
+    let first = store.remove_journal_before(5_000, 60).unwrap().unwrap();
+    assert!(first > 1 && first <= 61, "{first}");
+    assert_eq!(after(&store, 0).first().map(|e| e.seq), Some(first));
+    // Everything delivered: every segment of old events goes; the one holding both stays.
+    let first = store
+        .remove_journal_before(5_000, u64::MAX)
+        .unwrap()
+        .unwrap();
+    assert!(first <= 201, "{first}");
+    assert!(segments() < before);
+    let kept = after(&store, 0);
+    assert_eq!(kept.first().map(|e| e.seq), Some(first));
+    assert_eq!(kept.len() as u64, 400 - first + 1);
+    // Lookups find no removed event, and no error on the index's leftovers.
+    let hits = store
+        .read_with(|tx| {
+            tx.journal_lookup(&JournalQuery {
+                limit: 1000,
+                ..query(None)
+            })
+        })
+        .map_err(|e: StoreError| e)
+        .unwrap();
+    assert_eq!(hits.len() as u64, 400 - first + 1);
+    assert!(hits.iter().all(|hit| hit.entry.seq >= first));
+    drop(store);
+    let store: Arc<dyn Store> =
+        Arc::new(SqliteStore::open_with(&path, false, false, &tiny).unwrap());
+    assert_eq!(after(&store, 0).first().map(|e| e.seq), Some(first));
+    assert_eq!(append_alone(&store, "next").await, 401);
 }

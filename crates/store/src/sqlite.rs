@@ -78,6 +78,84 @@ const CATCH_UP_BATCH: u64 = 50_000;
 /// Read connections kept for reuse; more are opened under load and closed when returned.
 const READ_POOL_SIZE: usize = 8;
 
+/// Where the SQLite store keeps its journal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JournalMode {
+    /// In the audit log beside the database (the default; log.rs).
+    Log,
+    /// In SQLite's `journal` table, one row per event committed with its change: the journal
+    /// before issue 20, kept only to compare the two (`RAMPART_JOURNAL=table`). A data
+    /// directory whose journal is in the log keeps it there whatever this says.
+    Table,
+}
+
+/// How the SQLite store keeps its journal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SqliteOptions {
+    /// Where the journal goes.
+    pub journal: JournalMode,
+    /// Bytes per audit log segment, each preallocated (and two at a time: the one being
+    /// filled and the next). Large for a server (few files, rare preallocations), small for
+    /// tests' short-lived stores.
+    pub segment_bytes: u64,
+    /// Read the log only, as a process beside its appender does, even if none runs: nothing
+    /// is recovered, repaired or appended (`rampart trail export`).
+    pub journal_read_only: bool,
+}
+
+/// The variable that selects the journal's mode (`log`, the default, or `table`).
+const MODE_VARIABLE: &str = "RAMPART_JOURNAL";
+/// The variable that sets the log's segment size, in MiB.
+pub const SEGMENT_MIB_VARIABLE: &str = "RAMPART_JOURNAL_SEGMENT_MIB";
+
+impl Default for SqliteOptions {
+    fn default() -> Self {
+        Self {
+            journal: JournalMode::Log,
+            segment_bytes: rampart_journal::Options::default().segment_bytes,
+            journal_read_only: false,
+        }
+    }
+}
+
+impl SqliteOptions {
+    /// The defaults, changed by `RAMPART_JOURNAL` (`log` or `table`) and
+    /// `RAMPART_JOURNAL_SEGMENT_MIB`.
+    pub fn from_env() -> Result<Self, StoreError> {
+        let mut options = Self::default();
+        match std::env::var(MODE_VARIABLE).as_deref() {
+            Err(_) | Ok("" | "log") => {}
+            Ok("table") => options.journal = JournalMode::Table,
+            Ok(other) => {
+                return Err(StoreError::Open(format!(
+                    "{MODE_VARIABLE}={other}: expected `log` or `table`"
+                )));
+            }
+        }
+        if let Ok(mib) = std::env::var(SEGMENT_MIB_VARIABLE) {
+            options.segment_bytes = mib
+                .parse::<u64>()
+                .ok()
+                .filter(|mib| (1..=4096).contains(mib))
+                .ok_or_else(|| {
+                    StoreError::Open(format!(
+                        "{SEGMENT_MIB_VARIABLE}={mib}: expected MiB from 1 to 4096"
+                    ))
+                })?
+                << 20;
+        }
+        Ok(options)
+    }
+
+    /// Segments of 1 MiB, for tests' stores: every store preallocates two.
+    pub fn small() -> Self {
+        Self {
+            segment_bytes: 1 << 20,
+            ..Self::default()
+        }
+    }
+}
+
 /// The SQLite backend.
 pub struct SqliteStore {
     path: PathBuf,
@@ -90,8 +168,10 @@ pub struct SqliteStore {
     /// The audit log, when the journal is kept there rather than in the `journal` table
     /// (log.rs).
     log: Option<Arc<LogShared>>,
-    /// The journal is in a log another process holds: journal operations are refused.
+    /// The journal is in a log another process holds: appends are refused.
     journal_elsewhere: bool,
+    /// Held while the journal is kept in the table (see `log::lock`).
+    _table_lock: Option<std::fs::File>,
 }
 
 impl SqliteStore {
@@ -100,19 +180,34 @@ impl SqliteStore {
     /// The database file and its `-wal` and `-shm` companions are readable by their owner
     /// only (0600): they hold every account's state and audit trail.
     ///
-    /// The journal is the `journal` table, or the audit log in the directory beside the
-    /// database (`rampart.journal/`) when `RAMPART_JOURNAL=log` is set or the journal has
-    /// moved there already (log.rs); the first open with the log moves the table's events.
+    /// The journal is the audit log in the directory beside the database
+    /// (`rampart.journal/`, log.rs); the first open of an old data directory moves the
+    /// `journal` table's events there. Laid out as [`SqliteOptions::from_env`] says.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
-        let log = crate::log::asked_for().then(rampart_journal::Options::default);
-        Self::open_with(path, log.as_ref())
+        Self::open_with_options(path, &SqliteOptions::from_env()?)
     }
 
-    /// [`open`](Self::open), with the journal in the log laid out by `log` if given (or by
-    /// default options if it is there already).
+    /// [`open`](Self::open) with the journal kept and laid out as `options` say.
+    pub fn open_with_options(path: &Path, options: &SqliteOptions) -> Result<Self, StoreError> {
+        let log = rampart_journal::Options {
+            segment_bytes: options.segment_bytes,
+            ..rampart_journal::Options::default()
+        };
+        Self::open_with(
+            path,
+            options.journal == JournalMode::Table,
+            options.journal_read_only,
+            &log,
+        )
+    }
+
+    /// [`open`](Self::open), with the journal in the log laid out by `log`, or in the table if
+    /// `table` and the journal has not moved to the log already; only read if `read_only`.
     pub(crate) fn open_with(
         path: &Path,
-        log: Option<&rampart_journal::Options>,
+        table: bool,
+        read_only: bool,
+        log: &rampart_journal::Options,
     ) -> Result<Self, StoreError> {
         make_private(path)?;
         let mut conn = Connection::open(path).map_err(|e| StoreError::Open(e.to_string()))?;
@@ -122,12 +217,22 @@ impl SqliteStore {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         migrate(&mut conn)?;
-        let (log_append, log, journal_elsewhere) = match crate::log::chosen(&conn, log)? {
-            Some(options) => match crate::log::open(&conn, path, &options)? {
-                Some((append, shared)) => (Some(append), Some(Arc::new(shared)), false),
-                None => (None, None, true),
+        // Held by a store keeping its journal in the table (see `log::lock`).
+        let mut table_lock = None;
+        let (log_append, log, journal_elsewhere) = match crate::log::chosen(&conn, table, log)? {
+            Some(options) => match crate::log::open(&conn, path, &options, read_only)? {
+                crate::log::Opened::Appending(append, shared) => {
+                    (Some(*append), Some(Arc::new(shared)), false)
+                }
+                // Another process appends: this one reads what is there when it opens.
+                crate::log::Opened::Reading(shared) => (None, Some(Arc::new(shared)), true),
+                crate::log::Opened::Table => (None, None, false),
             },
-            None => (None, None, false),
+            None if read_only => (None, None, false),
+            None => {
+                table_lock = crate::log::lock(path)?;
+                (None, None, false)
+            }
         };
         let seq: u64 = match &log {
             Some(log) => log.last_seq(),
@@ -146,14 +251,20 @@ impl SqliteStore {
         // After a crash the index may lag the journal (by at most a few thousand events);
         // after the migration to it, by everything. Catch up before serving.
         let mut indexed = journal_index::indexed_seq(&indexer)?;
-        while indexed < seq {
+        // A process beside the log's appender leaves the index to it (two indexers would
+        // race), and its writer then indexes nothing (see `journal_seq` below).
+        while indexed < seq && !journal_elsewhere {
             let next = journal_index::index_pending(&indexer, log.as_deref(), CATCH_UP_BATCH)?;
             if next == indexed {
                 break;
             }
             indexed = next;
         }
-        let journal_seq = Arc::new(AtomicU64::new(seq));
+        let journal_seq = Arc::new(AtomicU64::new(if journal_elsewhere {
+            indexed
+        } else {
+            seq
+        }));
         let checkpoints = Connection::open(path).map_err(|e| StoreError::Open(e.to_string()))?;
         configure(&checkpoints)?;
         let (committed, commits) = mpsc::sync_channel(1);
@@ -184,6 +295,7 @@ impl SqliteStore {
             journal_seq,
             log,
             journal_elsewhere,
+            _table_lock: table_lock,
         })
     }
 
@@ -320,6 +432,29 @@ impl Store for SqliteStore {
             state,
             journal_seq: self.journal_seq.load(Ordering::Acquire),
         }
+    }
+
+    fn remove_journal_before(
+        &self,
+        before_time: i64,
+        up_to: u64,
+    ) -> Result<Option<u64>, StoreError> {
+        let Some(log) = &self.log else {
+            return Ok(None);
+        };
+        let Some(first_kept) = log.remove_before(before_time, up_to)? else {
+            return Ok(None);
+        };
+        // Lookups skip entries below the first number kept, so a crash before this leaves
+        // only dead rows, removed with the next segment. A posting list reaching past it
+        // stays whole until then.
+        let conn = Connection::open(&self.path).map_err(|e| StoreError::Open(e.to_string()))?;
+        configure(&conn)?;
+        conn.execute(
+            "DELETE FROM journal_lookup WHERE last_seq < ?1",
+            [i64::try_from(first_kept).unwrap_or(i64::MAX)],
+        )?;
+        Ok(Some(first_kept))
     }
 }
 
@@ -504,11 +639,11 @@ impl ReadTx for SqliteTx<'_> {
     }
 
     fn journal_after(&mut self, after: u64, limit: usize) -> Result<Vec<JournalEntry>, StoreError> {
-        if self.elsewhere {
-            return Err(crate::log::held_elsewhere());
-        }
         if let Some(log) = self.log {
             return log.entries_after(after, limit);
+        }
+        if self.elsewhere {
+            return Err(crate::log::held_elsewhere());
         }
         let mut stmt = self.conn.prepare_cached(JOURNAL_AFTER)?;
         let after = i64::try_from(after).unwrap_or(i64::MAX);
@@ -522,7 +657,7 @@ impl ReadTx for SqliteTx<'_> {
     }
 
     fn journal_lookup(&mut self, query: &JournalQuery) -> Result<Vec<JournalHit>, StoreError> {
-        if self.elsewhere {
+        if self.elsewhere && self.log.is_none() {
             return Err(crate::log::held_elsewhere());
         }
         journal_index::lookup(self.conn, self.log, query)
@@ -618,7 +753,11 @@ mod tests {
 
     fn open() -> (tempfile::TempDir, Arc<dyn Store>) {
         let dir = tempfile::tempdir().unwrap();
-        let store = SqliteStore::open(&dir.path().join("rampart.db")).unwrap();
+        let store = SqliteStore::open_with_options(
+            &dir.path().join("rampart.db"),
+            &crate::SqliteOptions::small(),
+        )
+        .unwrap();
         (dir, Arc::new(store))
     }
 
@@ -631,7 +770,9 @@ mod tests {
         let path = dir.path().join("rampart.db");
         let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
         {
-            let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&path).unwrap());
+            let store: Arc<dyn Store> = Arc::new(
+                SqliteStore::open_with_options(&path, &crate::SqliteOptions::small()).unwrap(),
+            );
             store
                 .write_with(|tx| tx.put("ns", "k", b"v"))
                 .await
@@ -644,7 +785,9 @@ mod tests {
         }
         // A database someone left readable to all is narrowed when opened again.
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
-        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&path).unwrap());
+        let store: Arc<dyn Store> = Arc::new(
+            SqliteStore::open_with_options(&path, &crate::SqliteOptions::small()).unwrap(),
+        );
         assert_eq!(mode(&path), 0o600);
         let value = store.read_with(|tx| tx.get("ns", "k")).unwrap();
         assert_eq!(value.as_deref(), Some(&b"v"[..]), "the data is intact");
@@ -779,7 +922,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("rampart.db");
         {
-            let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&path).unwrap());
+            let store: Arc<dyn Store> = Arc::new(
+                SqliteStore::open_with_options(&path, &crate::SqliteOptions::small()).unwrap(),
+            );
             store
                 .write_with(|tx| {
                     tx.put("t", "k", b"v")?;
@@ -793,7 +938,9 @@ mod tests {
                 .map_err(|e: StoreError| e)
                 .unwrap();
         }
-        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&path).unwrap());
+        let store: Arc<dyn Store> = Arc::new(
+            SqliteStore::open_with_options(&path, &crate::SqliteOptions::small()).unwrap(),
+        );
         let got = store
             .read_with(|tx| tx.get("t", "k"))
             .map_err(|e: StoreError| e)

@@ -27,7 +27,13 @@ impl ProviderStore {
     /// An empty store.
     pub fn new() -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&dir.path().join("t.db")).unwrap());
+        let store: Arc<dyn Store> = Arc::new(
+            SqliteStore::open_with_options(
+                &dir.path().join("t.db"),
+                &rampart_store::SqliteOptions::small(),
+            )
+            .unwrap(),
+        );
         Self {
             _dir: dir,
             store,

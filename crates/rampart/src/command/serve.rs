@@ -13,7 +13,7 @@ use rampart_crypto::{RootKey, SecretBytes};
 use rampart_iam::account::{self, BootstrapRequest, Deployment};
 use rampart_secretsmanager::{RotationHandlers, SecretsManager};
 use rampart_server::{AppState, Registry, ServerConfig};
-use rampart_store::{SqliteStore, Store, StoreError};
+use rampart_store::{SqliteOptions, SqliteStore, Store, StoreError};
 
 /// Settings of `rampart serve`; each flag can also come from its `RAMPART_*` variable.
 #[derive(Debug, clap::Args)]
@@ -59,6 +59,16 @@ pub struct ServeArgs {
     /// The root key sealing secrets at rest, base64 of 32 bytes (default: `<data-dir>/root.key`).
     #[arg(long, env = "RAMPART_ROOT_KEY", hide = true, hide_env_values = true)]
     root_key: Option<String>,
+    /// Bytes of each audit log segment file, in MiB: each is preallocated, two at a time,
+    /// and retention removes whole segments. `RAMPART_JOURNAL=table` keeps a new data
+    /// directory's journal in SQLite instead, only to compare the two.
+    #[arg(
+        long,
+        env = "RAMPART_JOURNAL_SEGMENT_MIB",
+        default_value_t = 64,
+        value_parser = clap::value_parser!(u64).range(1..=4096)
+    )]
+    journal_segment_mib: u64,
     #[command(flatten)]
     trail_s3: TrailS3Args,
 }
@@ -157,8 +167,12 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let rotation_handlers = RotationHandlers::parse(&args.rotation_handlers)
         .map_err(anyhow::Error::msg)
         .context("--rotation-handler")?;
+    let store_options = SqliteOptions {
+        segment_bytes: args.journal_segment_mib << 20,
+        ..SqliteOptions::from_env()?
+    };
     let store: Arc<dyn Store> = Arc::new(
-        SqliteStore::open(&data_dir.join(DB_FILE))
+        SqliteStore::open_with_options(&data_dir.join(DB_FILE), &store_options)
             .with_context(|| format!("opening the store in {}", data_dir.display()))?,
     );
     let deployment = bootstrap_once(&store, &root_key, &args, &data_dir).await?;

@@ -4,6 +4,9 @@
 //! hash, and no unlisted file in a digested period. Reports each modified, deleted or inserted file.
 //! Log files encrypted with a KMS key are decrypted through KMS at `--endpoint`.
 //!
+//! `rampart trail export`: writes a time range of the journal as CloudTrail log files, read
+//! from a data directory beside a serving rampart or without one (the audit log read-only).
+//!
 //! `rampart trail decrypt`: copies a bucket directory with every encrypted log file decrypted
 //! (KMS Decrypt of its data key, with the reader's credentials), as S3 returns SSE-KMS objects.
 
@@ -73,6 +76,24 @@ pub enum TrailCommand {
         #[command(flatten)]
         kms: KmsArgs,
     },
+    /// Write every account's events of a time range as CloudTrail log files (gzip JSON
+    /// `{"Records":[…]}`, under `<out>/AWSLogs/<account>/CloudTrail/<region>/YYYY/MM/DD/`, as
+    /// trail delivery names them). Reads the data directory's audit log read-only, beside a
+    /// serving rampart or without one; events of never-authenticated callers are left out.
+    Export {
+        /// The data directory of the Rampart whose journal to export.
+        #[arg(long, env = "RAMPART_DATA_DIR", default_value = ".rampart")]
+        data_dir: PathBuf,
+        /// The first event time to export (RFC 3339, e.g. 2026-11-24T00:00:00Z).
+        #[arg(long)]
+        from: String,
+        /// The last event time to export (RFC 3339).
+        #[arg(long)]
+        to: String,
+        /// The directory to write the files in (created).
+        #[arg(long)]
+        out: PathBuf,
+    },
 }
 
 /// Runs a `rampart trail` subcommand.
@@ -112,6 +133,12 @@ pub fn run(command: TrailCommand) -> anyhow::Result<ExitCode> {
                 ExitCode::FAILURE
             })
         }
+        TrailCommand::Export {
+            data_dir,
+            from,
+            to,
+            out,
+        } => export(&data_dir, &from, &to, &out),
         TrailCommand::Decrypt { dir, out, kms } => {
             let mut keys = kms.data_keys()?;
             let (decrypted, failed) = decrypt_tree(&dir, &dir, &out, keys.as_mut())?;
@@ -123,6 +150,42 @@ pub fn run(command: TrailCommand) -> anyhow::Result<ExitCode> {
             })
         }
     }
+}
+
+fn export(data_dir: &Path, from: &str, to: &str, out: &Path) -> anyhow::Result<ExitCode> {
+    let time = |text: &str, flag: &str| {
+        time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+            .map(time::OffsetDateTime::unix_timestamp)
+            .with_context(|| format!("--{flag} {text}: expected an RFC 3339 time"))
+    };
+    let (from, to) = (time(from, "from")?, time(to, "to")?);
+    let db = data_dir.join(super::serve::DB_FILE);
+    anyhow::ensure!(
+        db.exists(),
+        "{} has no database: is it a Rampart data directory?",
+        data_dir.display()
+    );
+    let options = rampart_store::SqliteOptions {
+        // Only the serving rampart, or the next one to start, recovers the log.
+        journal_read_only: true,
+        ..rampart_store::SqliteOptions::from_env()?
+    };
+    let store: std::sync::Arc<dyn rampart_store::Store> = std::sync::Arc::new(
+        rampart_store::SqliteStore::open_with_options(&db, &options)?,
+    );
+    let written = rampart_server::delivery::export(&store, from, to, |key, gz| {
+        let path = out.join(key);
+        let io = |source| rampart_server::delivery::DeliveryError::Io {
+            path: path.display().to_string(),
+            source,
+        };
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(io)?;
+        }
+        std::fs::write(&path, gz).map_err(io)
+    })?;
+    println!("{written} log file(s) written under {}", out.display());
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Copies `dir` (under the bucket directory `root`) into `out`, decrypting encrypted files;

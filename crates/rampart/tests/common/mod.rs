@@ -54,6 +54,8 @@ impl Rampart {
             .env("RAMPART_ROOT_ACCESS_KEY_ID", ACCESS_KEY_ID)
             .env("RAMPART_ROOT_SECRET_ACCESS_KEY", SECRET_ACCESS_KEY)
             .env("RAMPART_LOG", "warn")
+            // Small audit log segments: each server preallocates two.
+            .env("RAMPART_JOURNAL_SEGMENT_MIB", "1")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit());
