@@ -35,6 +35,9 @@ def export(data_dir, out, start, end):
         assert parts[:3] == ("AWSLogs", parts[1], "CloudTrail"), parts
         account, region = parts[1], parts[3]
         assert path.name.startswith(f"{account}_CloudTrail_{region}_")
+        # Audit events: readable by the owner only, as in the data directory.
+        assert path.stat().st_mode & 0o077 == 0, oct(path.stat().st_mode)
+        assert not list(path.parent.glob("*.tmp")), "a temporary file left behind"
         for event in json.loads(gzip.decompress(path.read_bytes()))["Records"]:
             assert event["recipientAccountId"] == account
             assert event["awsRegion"] == region

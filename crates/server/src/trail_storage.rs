@@ -259,8 +259,9 @@ fn client(
 }
 
 /// Writes `bytes` to `path` whole: into a temporary file, synced, then renamed, so a reader
-/// never sees half a file and a crash leaves either nothing or the file.
-fn write_file(path: &Path, bytes: &[u8]) -> Result<(), StorageError> {
+/// never sees half a file and a crash leaves either nothing or the file. Owner-only, as the data
+/// directory: trail files (and exports and decrypted copies of them) hold audit events.
+pub fn write_file(path: &Path, bytes: &[u8]) -> Result<(), StorageError> {
     let io = |source| StorageError::Io {
         path: path.display().to_string(),
         source,

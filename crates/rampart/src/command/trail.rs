@@ -16,6 +16,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use rampart_cloudtrail::files::{self, DataKeyError, DataKeys, NoDataKeys};
 use rampart_cloudtrail::sse_kms;
+use rampart_server::trail_storage::write_file;
 
 use super::kms_client::KmsDataKeys;
 
@@ -174,15 +175,7 @@ fn export(data_dir: &Path, from: &str, to: &str, out: &Path) -> anyhow::Result<E
         rampart_store::SqliteStore::open_with_options(&db, &options)?,
     );
     let written = rampart_server::delivery::export(&store, from, to, |key, gz| {
-        let path = out.join(key);
-        let io = |source| rampart_server::delivery::DeliveryError::Io {
-            path: path.display().to_string(),
-            source,
-        };
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).map_err(io)?;
-        }
-        std::fs::write(&path, gz).map_err(io)
+        Ok(write_file(&out.join(key), gz)?)
     })?;
     println!("{written} log file(s) written under {}", out.display());
     Ok(ExitCode::SUCCESS)
@@ -207,12 +200,9 @@ fn decrypt_tree(
         }
         let relative = path.strip_prefix(root)?;
         let target = out.join(relative);
-        if let Some(parent) = target.parent() {
-            std::fs::create_dir_all(parent)?;
-        }
         let bytes = std::fs::read(&path)?;
         if !sse_kms::is_encrypted(&bytes) {
-            std::fs::write(&target, &bytes)?;
+            write_file(&target, &bytes)?;
             continue;
         }
         let opened = sse_kms::header(&bytes)
@@ -226,7 +216,7 @@ fn decrypt_tree(
             .and_then(|data_key| sse_kms::open(&bytes, &data_key).map_err(|e| e.to_string()));
         match opened {
             Ok(gz) => {
-                std::fs::write(&target, gz)?;
+                write_file(&target, &gz)?;
                 decrypted += 1;
             }
             Err(why) => {
