@@ -197,7 +197,8 @@ fn every_model_parses_and_services_are_found() {
             "secretsmanager",
             "cognito-idp",
             "acm",
-            "wafv2"
+            "wafv2",
+            "logs"
         ]
     );
 }

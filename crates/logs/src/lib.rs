@@ -1,0 +1,4 @@
+//! Amazon CloudWatch Logs.
+#![deny(missing_docs)]
+
+pub mod pattern;
