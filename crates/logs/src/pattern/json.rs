@@ -26,9 +26,9 @@ enum Step {
     Index(usize),
 }
 
-/// `$.a.b[0]`.
+/// `$.a.b[0]`, and its text as written.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Selector(Vec<Step>);
+pub(crate) struct Selector(Vec<Step>, String);
 
 impl Selector {
     /// A selector on its own (a metric value's `$.field`).
@@ -55,6 +55,7 @@ fn is_name_char(c: char) -> bool {
 
 fn selector(cursor: &mut Cursor) -> Result<Selector, PatternError> {
     cursor.skip_space();
+    let start = cursor.at;
     if !cursor.eat("$") {
         return Err(cursor.error("expected a selector starting with `$.`".to_owned()));
     }
@@ -94,7 +95,27 @@ fn selector(cursor: &mut Cursor) -> Result<Selector, PatternError> {
     if steps.is_empty() {
         return Err(cursor.error("a selector names a member: `$.name`".to_owned()));
     }
-    Ok(Selector(steps))
+    let text = cursor
+        .chars
+        .get(start..cursor.at)
+        .unwrap_or_default()
+        .iter()
+        .collect();
+    Ok(Selector(steps, text))
+}
+
+impl Expr {
+    /// Every selector the expression names, in order, as written.
+    pub(super) fn selectors<'a>(&'a self, out: &mut Vec<&'a str>) {
+        match self {
+            Expr::Or(items) | Expr::And(items) => items.iter().for_each(|e| e.selectors(out)),
+            Expr::Compare(s, _, _) | Expr::IsNull(s) | Expr::IsBool(s, _) | Expr::NotExists(s) => {
+                if !out.contains(&s.1.as_str()) {
+                    out.push(&s.1);
+                }
+            }
+        }
+    }
 }
 
 pub(super) fn parse(cursor: &mut Cursor) -> Result<Expr, PatternError> {

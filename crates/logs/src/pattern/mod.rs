@@ -19,7 +19,7 @@ mod json;
 mod text;
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 use std::collections::BTreeMap;
 
@@ -105,6 +105,27 @@ impl FilterPattern {
             return Err(cursor.error(format!("unexpected `{c}` after the pattern")));
         }
         Ok(Self { form })
+    }
+
+    /// The values a match shows (TestMetricFilter's `extractedValues`): each selector a JSON
+    /// pattern names that holds a value in the event, or each named field of a space-delimited
+    /// pattern, as `$name`.
+    pub fn extracted(&self, matched: &Matched) -> BTreeMap<String, String> {
+        match (&self.form, matched) {
+            (Form::Json(expr), Matched::Json(_)) => {
+                let mut selectors = Vec::new();
+                expr.selectors(&mut selectors);
+                selectors
+                    .into_iter()
+                    .filter_map(|s| Some((s.to_owned(), matched.value(s)?)))
+                    .collect()
+            }
+            (Form::Delimited(_), Matched::Delimited(fields)) => fields
+                .iter()
+                .map(|(name, value)| (format!("${name}"), value.clone()))
+                .collect(),
+            _ => BTreeMap::new(),
+        }
     }
 
     /// Whether `message` matches, and the values the match found.
