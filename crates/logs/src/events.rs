@@ -8,6 +8,7 @@
 //! when a stream's writer sends them in order, as the CloudWatch agent does.
 
 use rampart_service::Env;
+use rampart_service::paging::PageSize;
 use rampart_store::{ReadTx, WriteTx};
 use serde::{Deserialize, Serialize};
 
@@ -29,7 +30,7 @@ const TOO_OLD_MS: i64 = 14 * 86_400_000;
 /// Events more than this in the future are too new (milliseconds).
 const TOO_NEW_MS: i64 = 2 * 3_600_000;
 /// The most events (and bytes) one read answers.
-const MAX_EVENTS: usize = 10_000;
+const EVENTS_PAGE: PageSize = PageSize::new(10_000, 10_000);
 const MAX_READ_BYTES: usize = 1_048_576;
 /// The most events one read examines, and the most bytes of messages.
 const SCAN_BUDGET: u64 = 10_000;
@@ -252,12 +253,12 @@ pub(crate) fn get_log_events(
     tx: &mut dyn ReadTx,
     input: GetLogEventsInput,
 ) -> Result<GetLogEventsOutput, LogsError> {
-    let group = names::group_named(
+    let group = records::named_group(
         env,
+        tx,
         input.log_group_name.as_deref(),
         input.log_group_identifier.as_deref(),
     )?;
-    records::existing_group(env, tx, &group)?;
     let stream = records::existing_stream(env, tx, &group, &input.log_stream_name)?;
     let prefix = format!("{}:", names::stream_key(env, &group, &stream.name));
     let (forward, start) = match input.next_token.as_deref() {
@@ -265,11 +266,7 @@ pub(crate) fn get_log_events(
         None if input.start_from_head.unwrap_or(false) => (true, 0),
         None => (false, stream.events),
     };
-    let limit = input
-        .limit
-        .and_then(|l| usize::try_from(l).ok())
-        .unwrap_or(MAX_EVENTS)
-        .clamp(1, MAX_EVENTS);
+    let limit = EVENTS_PAGE.of(input.limit);
     let in_range = |e: &EventRecord| {
         input.start_time.is_none_or(|s| e.timestamp >= s)
             && input.end_time.is_none_or(|end| e.timestamp < end)
@@ -407,23 +404,19 @@ pub(crate) fn filter_log_events(
     tx: &mut dyn ReadTx,
     input: FilterLogEventsInput,
 ) -> Result<FilterLogEventsOutput, LogsError> {
-    let group = names::group_named(
+    let group = records::named_group(
         env,
+        tx,
         input.log_group_name.as_deref(),
         input.log_group_identifier.as_deref(),
     )?;
-    records::existing_group(env, tx, &group)?;
     if input.log_stream_names.is_some() && input.log_stream_name_prefix.is_some() {
         return Err(LogsError::invalid(
             "logStreamNames and logStreamNamePrefix are mutually exclusive.",
         ));
     }
     let pattern = pattern(input.filter_pattern.as_deref().unwrap_or_default())?;
-    let limit = input
-        .limit
-        .and_then(|l| usize::try_from(l).ok())
-        .unwrap_or(MAX_EVENTS)
-        .clamp(1, MAX_EVENTS);
+    let limit = EVENTS_PAGE.of(input.limit);
     let under = names::under_group(env, &group);
     let mut streams: Vec<StreamRecord> = match &input.log_stream_names {
         Some(wanted) => {

@@ -106,6 +106,18 @@ pub(crate) fn existing_group(
     group(env, tx, name)?.ok_or_else(LogsError::no_group)
 }
 
+/// The existing group a request names by `logGroupName` or `logGroupIdentifier`.
+pub(crate) fn named_group(
+    env: &Env<'_>,
+    tx: &mut (impl ReadTx + ?Sized),
+    name: Option<&str>,
+    identifier: Option<&str>,
+) -> Result<String, LogsError> {
+    let group = names::group_named(env, name, identifier)?;
+    existing_group(env, tx, &group)?;
+    Ok(group)
+}
+
 pub(crate) fn put_group(
     env: &Env<'_>,
     tx: &mut (impl WriteTx + ?Sized),

@@ -104,12 +104,12 @@ pub(crate) fn describe_log_streams(
     tx: &mut dyn ReadTx,
     input: DescribeLogStreamsInput,
 ) -> Result<DescribeLogStreamsOutput, LogsError> {
-    let group = names::group_named(
+    let group = records::named_group(
         env,
+        tx,
         input.log_group_name.as_deref(),
         input.log_group_identifier.as_deref(),
     )?;
-    records::existing_group(env, tx, &group)?;
     let by_time = match input.order_by.as_deref() {
         None | Some("LogStreamName") => false,
         Some("LastEventTime") => true,
