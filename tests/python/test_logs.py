@@ -196,3 +196,57 @@ def test_deny_by_resource_arn_and_by_tag(rampart, logs):
     # Nothing is allowed by default.
     nobody = User(rampart, {"Effect": "Allow", "Action": "sts:GetCallerIdentity", "Resource": "*"})
     assert error_of(lambda: nobody.logs.describe_log_groups())["Code"] == "AccessDeniedException"
+
+
+def operations(arn_of):
+    """Every operation on a group, in an order that works on one group from start to end."""
+    transform = [{"metricName": "m", "metricNamespace": "n", "metricValue": "1"}]
+    event = [{"timestamp": now_ms(), "message": "hello"}]
+    return [
+        ("PutRetentionPolicy", lambda c, g: c.put_retention_policy(logGroupName=g, retentionInDays=7)),
+        ("DeleteRetentionPolicy", lambda c, g: c.delete_retention_policy(logGroupName=g)),
+        ("TagResource", lambda c, g: c.tag_resource(resourceArn=arn_of(g), tags={"k": "v"})),
+        ("UntagResource", lambda c, g: c.untag_resource(resourceArn=arn_of(g), tagKeys=["k"])),
+        ("ListTagsForResource", lambda c, g: c.list_tags_for_resource(resourceArn=arn_of(g))),
+        ("TagLogGroup", lambda c, g: c.tag_log_group(logGroupName=g, tags={"k": "v"})),
+        ("UntagLogGroup", lambda c, g: c.untag_log_group(logGroupName=g, tags=["k"])),
+        ("ListTagsLogGroup", lambda c, g: c.list_tags_log_group(logGroupName=g)),
+        ("CreateLogStream", lambda c, g: c.create_log_stream(logGroupName=g, logStreamName="x")),
+        ("DescribeLogStreams", lambda c, g: c.describe_log_streams(logGroupName=g)),
+        ("PutLogEvents", lambda c, g: c.put_log_events(logGroupName=g, logStreamName="x", logEvents=event)),
+        ("GetLogEvents", lambda c, g: c.get_log_events(logGroupName=g, logStreamName="x")),
+        ("FilterLogEvents", lambda c, g: c.filter_log_events(logGroupName=g)),
+        ("DeleteLogStream", lambda c, g: c.delete_log_stream(logGroupName=g, logStreamName="x")),
+        ("PutMetricFilter", lambda c, g: c.put_metric_filter(logGroupName=g, filterName="f", filterPattern="ERROR",
+                                                             metricTransformations=transform)),
+        ("DescribeMetricFilters", lambda c, g: c.describe_metric_filters(logGroupName=g)),
+        ("DeleteMetricFilter", lambda c, g: c.delete_metric_filter(logGroupName=g, filterName="f")),
+        ("DeleteLogGroup", lambda c, g: c.delete_log_group(logGroupName=g)),
+    ]
+
+
+def test_every_group_operation_is_stopped_by_a_deny_on_the_group_tag(rampart, logs):
+    blue, red = unique("/blue"), unique("/red")
+    logs.create_log_group(logGroupName=blue, tags={"team": "blue"})
+    logs.create_log_group(logGroupName=red, tags={"team": "red"})
+    # The red group's stream and filter exist, so that a refusal is the Deny's, not a miss.
+    logs.create_log_stream(logGroupName=red, logStreamName="x")
+    logs.put_metric_filter(logGroupName=red, filterName="f", filterPattern="ERROR", metricTransformations=[
+        {"metricName": "m", "metricNamespace": "n", "metricValue": "1"}])
+    user = User(rampart,
+                {"Effect": "Allow", "Action": "logs:*", "Resource": "*"},
+                {"Effect": "Deny", "Action": "logs:*", "Resource": "*",
+                 "Condition": {"StringEquals": {"aws:ResourceTag/team": "red"}}})
+    arn_of = lambda g: f"arn:aws:logs:{REGION}:{ACCOUNT_ID}:log-group:{g}"  # noqa: E731
+    for name, call in operations(arn_of):
+        call(user.logs, blue)
+        assert error_of(lambda: call(user.logs, red))["Code"] == "AccessDeniedException", name
+    # The actions with no resource: a Deny on the action stops them.
+    no_test = User(rampart,
+                   {"Effect": "Allow", "Action": "logs:*", "Resource": "*"},
+                   {"Effect": "Deny", "Action": ["logs:TestMetricFilter", "logs:DescribeLogGroups"],
+                    "Resource": "*"})
+    assert error_of(lambda: no_test.logs.test_metric_filter(filterPattern="a", logEventMessages=["a"]))["Code"] == \
+        "AccessDeniedException"
+    assert error_of(lambda: no_test.logs.describe_log_groups())["Code"] == "AccessDeniedException"
+    assert user.logs.test_metric_filter(filterPattern="a", logEventMessages=["a"])["matches"]
