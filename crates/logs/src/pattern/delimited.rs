@@ -166,12 +166,40 @@ impl Field {
 }
 
 impl Fields {
+    /// The match of a pattern with at most one `...`: the fields before it take the first
+    /// message fields, those after it the last ones. Linear, where the general case is not.
+    fn match_with_one_gap(&self, values: &[String]) -> Option<BTreeMap<String, String>> {
+        let gap = self.0.iter().position(|f| matches!(f, Field::Any));
+        let fixed = self.0.len() - usize::from(gap.is_some());
+        if values.len() < fixed || (gap.is_none() && values.len() != fixed) {
+            return None;
+        }
+        let before = gap.unwrap_or(fixed);
+        let after_start = values.len() - (fixed - before);
+        let pairs = self.0.iter().filter(|f| !matches!(f, Field::Any)).zip(
+            values
+                .iter()
+                .take(before)
+                .chain(values.iter().skip(after_start)),
+        );
+        let mut named = BTreeMap::new();
+        for (field, value) in pairs {
+            if !field.accepts(value) {
+                return None;
+            }
+            if let Field::Named { name, .. } = field {
+                named.insert(name.clone(), value.clone());
+            }
+        }
+        Some(named)
+    }
+
     /// The named fields, when `message` matches.
     pub(super) fn matches(&self, message: &str) -> Option<BTreeMap<String, String>> {
         let values = split(message);
-        let open = self.0.iter().any(|f| matches!(f, Field::Any));
-        if !open && values.len() != self.0.len() {
-            return None;
+        let anys = self.0.iter().filter(|f| matches!(f, Field::Any)).count();
+        if anys <= 1 {
+            return self.match_with_one_gap(&values);
         }
         // Which pattern field takes each message field, by dynamic programming over
         // (pattern position, message position): `...` makes a greedy match wrong.

@@ -430,3 +430,29 @@ fn wildcards() {
     assert!(!wildcard_match("abc", "abcd"));
     assert!(wildcard_match("4*", "404"));
 }
+
+#[test]
+fn several_gaps_in_a_space_delimited_pattern() {
+    let cases: &[(&str, bool)] = &[
+        ("[..., request = \"*gif*\", ..., bytes]", true),
+        (
+            "[ip, ..., username = frank, ..., status_code = 404, ...]",
+            true,
+        ),
+        (
+            "[ip, ..., username = bob, ..., status_code = 404, ...]",
+            false,
+        ),
+        ("[..., ...]", true),
+        ("[...]", true),
+    ];
+    for (pattern, expected) in cases {
+        assert_eq!(matches(pattern, ACCESS_LOG), *expected, "`{pattern}`");
+    }
+    let found = FilterPattern::parse("[ip, ..., user = frank, ..., bytes]")
+        .unwrap()
+        .matches(ACCESS_LOG)
+        .unwrap();
+    assert_eq!(found.value("$user").as_deref(), Some("frank"));
+    assert_eq!(found.value("$bytes").as_deref(), Some("2326"));
+}
