@@ -456,3 +456,35 @@ fn several_gaps_in_a_space_delimited_pattern() {
     assert_eq!(found.value("$user").as_deref(), Some("frank"));
     assert_eq!(found.value("$bytes").as_deref(), Some("2326"));
 }
+
+/// Parsing and matching deterministic garbage built from the language's own characters never
+/// panics (the fuzz target does the same at length; this runs with every `cargo test`).
+#[test]
+fn garbage_patterns_parse_or_fail_cleanly() {
+    const PIECES: &[&str] = &[
+        "{", "}", "[", "]", "(", ")", "$.", "$", "a", "b", "0", "1.5", "-", "?", "\"", "\\", "*",
+        " ", ",", "...", "=", "!=", "<", "<=", ">", ">=", "&&", "||", "IS", "NULL", "TRUE", "NOT",
+        "EXISTS", "[0]", ".", "%",
+    ];
+    let mut state = 0x2545_f491_4f6c_dd1d_u64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let messages = [JSON_EVENT, ACCESS_LOG, "", "a b \"c d\" [e f]"];
+    for _ in 0..20_000 {
+        let len = next() % 24;
+        let pattern: String = (0..len)
+            .map(|_| PIECES[(next() % PIECES.len() as u64) as usize])
+            .collect();
+        if let Ok(parsed) = FilterPattern::parse(&pattern) {
+            for message in messages {
+                if let Some(found) = parsed.matches(message) {
+                    let _ = parsed.extracted(&found);
+                }
+            }
+        }
+    }
+}
