@@ -68,6 +68,8 @@ pub(crate) struct RejectedLogEventsInfo {
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct PutLogEventsOutput {
+    /// Still answered for clients that pass it back, though AWS now ignores it.
+    next_sequence_token: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     rejected_log_events_info: Option<RejectedLogEventsInfo>,
 }
@@ -165,9 +167,15 @@ pub(crate) fn put_log_events(
     records::put_stream(env, tx, &input.log_group_name, &stream)?;
     records::put_group(env, tx, &group)?;
     Ok(PutLogEventsOutput {
+        next_sequence_token: sequence_token(stream.events),
         rejected_log_events_info: (rejected != RejectedLogEventsInfo::default())
             .then_some(rejected),
     })
+}
+
+/// A sequence token in AWS's form (digits), from the stream's event count.
+pub(crate) fn sequence_token(events: u64) -> String {
+    format!("{events:056}")
 }
 
 /// The events of a stream at positions `from..to`, with their positions.

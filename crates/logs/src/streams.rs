@@ -84,6 +84,8 @@ pub(crate) struct LogStream {
     last_event_timestamp: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     last_ingestion_time: Option<i64>,
+    /// Deprecated by AWS, which ignores it; answered for clients that still read it.
+    upload_sequence_token: String,
     arn: String,
     stored_bytes: u64,
 }
@@ -168,6 +170,7 @@ pub(crate) fn describe_log_streams(
                 last_event_timestamp: s.last_event,
                 last_ingestion_time: s.last_ingestion,
                 stored_bytes: s.stored_bytes,
+                upload_sequence_token: crate::events::sequence_token(s.events),
                 log_stream_name: s.name,
             })
             .collect(),

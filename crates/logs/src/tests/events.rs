@@ -171,6 +171,9 @@ fn events_too_old_expired_or_too_new_are_rejected_not_failed() {
         json!([{"timestamp": NOW, "message": "fine"}]),
     );
     assert!(clean.get("rejectedLogEventsInfo").is_none());
+    // Three events kept so far: the token says so, in AWS's all-digit form.
+    let token = clean["nextSequenceToken"].as_str().unwrap();
+    assert!(token.bytes().all(|b| b.is_ascii_digit()) && token.ends_with('3'));
 }
 
 #[test]
