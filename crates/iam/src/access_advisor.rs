@@ -33,6 +33,7 @@ const SERVICES: &[(&str, &str)] = &[
     ("cognito-idp", "Amazon Cognito User Pools"),
     ("iam", "AWS Identity and Access Management"),
     ("kms", "AWS Key Management Service"),
+    ("logs", "Amazon CloudWatch Logs"),
     ("organizations", "AWS Organizations"),
     ("secretsmanager", "AWS Secrets Manager"),
     ("ssm", "AWS Systems Manager"),

@@ -23,6 +23,7 @@ impl Registry {
         registry.add(Arc::new(rampart_cloudtrail::CloudTrail::new()));
         registry.add(Arc::new(rampart_iam::Iam::new()));
         registry.add(Arc::new(rampart_kms::Kms::new()));
+        registry.add(Arc::new(rampart_logs::Logs::new()));
         registry.add(Arc::new(rampart_organizations::Organizations::new()));
         registry.add(Arc::new(rampart_secretsmanager::SecretsManager::new()));
         registry.add(Arc::new(rampart_ssm::Ssm::new()));

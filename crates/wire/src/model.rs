@@ -144,10 +144,16 @@ const VENDORED: &[(&str, &str, &[&str], &str)] = &[
         &["AWSWAF_20190729"],
         include_str!("../models/wafv2.json"),
     ),
+    (
+        "logs",
+        "logs",
+        &["Logs_20140328"],
+        include_str!("../models/logs.json"),
+    ),
 ];
 
 /// One lazily parsed model per vendored service, in `VENDORED` order.
-static PARSED: [OnceLock<Option<ServiceModel>>; 10] = [const { OnceLock::new() }; 10];
+static PARSED: [OnceLock<Option<ServiceModel>>; 11] = [const { OnceLock::new() }; 11];
 
 fn vendored(index: usize) -> Option<&'static ServiceModel> {
     let (_, _, _, text) = VENDORED.get(index)?;
