@@ -18,14 +18,22 @@ mod log;
 mod log_record;
 #[cfg(test)]
 mod log_tests;
+#[cfg(feature = "postgres")]
+mod postgres;
+#[cfg(feature = "postgres")]
+mod postgres_writer;
 mod sqlite;
 mod writer;
 
 #[cfg(any(test, feature = "conformance"))]
 pub mod conformance;
+#[cfg(all(feature = "postgres", any(test, feature = "conformance")))]
+pub mod test_database;
 
 pub use error::StoreError;
 pub use json::{get_json, put_json, scan_json};
+#[cfg(feature = "postgres")]
+pub use postgres::{DEFAULT_POOL_SIZE as POSTGRES_DEFAULT_POOL_SIZE, PostgresStore};
 pub use sqlite::SqliteStore;
 
 /// One entry of the audit journal.

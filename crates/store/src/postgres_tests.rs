@@ -1,0 +1,190 @@
+//! The PostgreSQL backend's tests; each opens a fresh database (test_database.rs).
+
+use std::sync::Arc;
+
+use super::*;
+use crate::conformance;
+use crate::test_database::TestDatabase;
+
+fn open(db: &TestDatabase) -> Arc<dyn Store> {
+    Arc::new(PostgresStore::open(&db.url, 4).unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn postgres_passes_the_conformance_suite() {
+    let db = TestDatabase::create();
+    conformance::run(open(&db)).await;
+}
+
+/// `Store::read` is called from async handlers: on a current-thread runtime too, it must
+/// neither panic nor wait on the runtime it blocks.
+#[tokio::test(flavor = "current_thread")]
+async fn reads_and_writes_work_on_a_current_thread_runtime() {
+    let db = TestDatabase::create();
+    let store = open(&db);
+    store
+        .write_with(|tx| tx.put("ns", "k", b"v"))
+        .await
+        .map_err(|e: StoreError| e)
+        .unwrap();
+    let got = store
+        .read_with(|tx| tx.get("ns", "k"))
+        .map_err(|e: StoreError| e)
+        .unwrap();
+    assert_eq!(got.as_deref(), Some(&b"v"[..]));
+    assert_eq!(store.health().state, "ok");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn committed_writes_and_the_journal_survive_reopening() {
+    let db = TestDatabase::create();
+    {
+        let store = open(&db);
+        store
+            .write_with(|tx| {
+                tx.put("t", "k", b"v")?;
+                tx.append_journal(&JournalAppend {
+                    event: b"{}",
+                    ..JournalAppend::default()
+                })
+                .map(|_| ())
+            })
+            .await
+            .map_err(|e: StoreError| e)
+            .unwrap();
+    }
+    let store = open(&db);
+    let got = store
+        .read_with(|tx| tx.get("t", "k"))
+        .map_err(|e: StoreError| e)
+        .unwrap();
+    assert_eq!(got.as_deref(), Some(&b"v"[..]));
+    assert_eq!(store.health().journal_seq, 1);
+    let seq = store
+        .write_single_change_with(|tx| {
+            tx.append_journal(&JournalAppend {
+                event: b"{}",
+                ..JournalAppend::default()
+            })
+        })
+        .await
+        .map_err(|e: StoreError| e)
+        .unwrap();
+    assert_eq!(seq, 2, "numbering continues without a gap");
+}
+
+/// A statement failing inside work that ignores the error leaves PostgreSQL's transaction
+/// refusing everything, and its COMMIT would silently roll back the whole group. The work
+/// must be undone and reported failed, and the others of its group still commit.
+#[tokio::test(flavor = "multi_thread")]
+async fn work_that_swallows_a_failed_statement_is_undone_alone() {
+    let db = TestDatabase::create();
+    let store = open(&db);
+    let swallowing = store.write_with(|tx| {
+        tx.put("s", "before", b"1")?;
+        // PostgreSQL's text cannot hold NUL: this statement fails.
+        let _ignored = tx.put("s", "nul\0key", b"1");
+        Ok::<(), StoreError>(())
+    });
+    let others: Vec<_> = (0..5)
+        .map(|n| store.write_with(move |tx| tx.put("s", &format!("other{n}"), b"1")))
+        .collect();
+    let (swallowing, others) = tokio::join!(swallowing, futures_join_all(others));
+    assert!(swallowing.is_err(), "the work's failure is reported");
+    for other in others {
+        other.unwrap();
+    }
+    let keys: Vec<String> = store
+        .read_with(|tx| tx.scan("s", "", None, 100))
+        .map_err(|e: StoreError| e)
+        .unwrap()
+        .into_iter()
+        .map(|(k, _)| k)
+        .collect();
+    assert_eq!(keys, ["other0", "other1", "other2", "other3", "other4"]);
+}
+
+async fn futures_join_all<T>(
+    futures: Vec<impl std::future::Future<Output = Result<(), T>>>,
+) -> Vec<Result<(), T>> {
+    let mut out = Vec::with_capacity(futures.len());
+    for future in futures {
+        out.push(future.await);
+    }
+    out
+}
+
+#[test]
+fn a_newer_schema_is_refused() {
+    let db = TestDatabase::create();
+    drop(PostgresStore::open(&db.url, 1).unwrap());
+    {
+        let store = PostgresStore::open(&db.url, 1).unwrap();
+        let mut conn = store.pool.take().unwrap();
+        conn.execute("INSERT INTO rampart_schema (version) VALUES (99)", &[])
+            .unwrap();
+        store.pool.give_back(Some(conn));
+    }
+    let Err(e) = PostgresStore::open(&db.url, 1) else {
+        panic!("a schema newer than this build must be refused");
+    };
+    assert!(
+        e.to_string().contains("newer than this rampart knows"),
+        "{e}"
+    );
+}
+
+/// Every shape of lookup is served by an index scan in the page's order, with no sort of
+/// the matching events (which would read them all).
+#[test]
+fn lookups_are_index_scans_without_a_sort() {
+    let db = TestDatabase::create();
+    let store = PostgresStore::open(&db.url, 1).unwrap();
+    let mut conn = store.pool.take().unwrap();
+    // The tables are empty: tell the planner to use what it would use when they are not.
+    conn.batch("SET enable_seqscan = off").unwrap();
+    let attributes = [
+        None,
+        Some(JournalAttribute::EventId(String::new())),
+        Some(JournalAttribute::EventName(String::new())),
+        Some(JournalAttribute::EventSource(String::new())),
+        Some(JournalAttribute::Username(String::new())),
+        Some(JournalAttribute::AccessKeyId(String::new())),
+        Some(JournalAttribute::ReadOnly(true)),
+        Some(JournalAttribute::ResourceType(String::new())),
+        Some(JournalAttribute::ResourceName(String::new())),
+    ];
+    for attribute in attributes {
+        let sql = lookup_sql(attribute.as_ref());
+        let value: Box<dyn ToSql + Sync> = match &attribute {
+            Some(JournalAttribute::ReadOnly(v)) => Box::new(*v),
+            _ => Box::new("x"),
+        };
+        let mut params: Vec<&(dyn ToSql + Sync)> =
+            vec![&"A", &0i64, &10i64, &i64::MAX, &i64::MAX, &50i64];
+        if attribute.is_some() {
+            params.push(value.as_ref());
+        }
+        let rows = conn.query(&format!("EXPLAIN {sql}"), &params).unwrap();
+        let plan: Vec<String> = rows.iter().map(|r| r.get::<_, String>(0)).collect();
+        let text = plan.join("\n");
+        assert!(text.contains("Index"), "{attribute:?}:\n{text}");
+        assert!(!text.contains("Seq Scan"), "{attribute:?}:\n{text}");
+        // The inner page of a resource lookup is in index order; the outer sort orders
+        // that page only.
+        let sorts = plan
+            .iter()
+            .filter(|line| {
+                line.trim_start()
+                    .trim_start_matches("-> ")
+                    .starts_with("Sort  (")
+            })
+            .count();
+        let allowed = usize::from(matches!(
+            attribute,
+            Some(JournalAttribute::ResourceType(_) | JournalAttribute::ResourceName(_))
+        ));
+        assert!(sorts <= allowed, "{attribute:?}:\n{text}");
+    }
+    store.pool.give_back(Some(conn));
+}
