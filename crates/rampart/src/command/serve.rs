@@ -13,7 +13,9 @@ use rampart_crypto::{RootKey, SecretBytes};
 use rampart_iam::account::{self, BootstrapRequest, Deployment};
 use rampart_secretsmanager::{RotationHandlers, SecretsManager};
 use rampart_server::{AppState, Registry, ServerConfig};
-use rampart_store::{SqliteStore, Store, StoreError};
+use rampart_store::{Store, StoreError};
+
+use super::store::StoreSpec;
 
 /// Settings of `rampart serve`; each flag can also come from its `RAMPART_*` variable.
 #[derive(Debug, clap::Args)]
@@ -24,6 +26,14 @@ pub struct ServeArgs {
     /// Directory holding the database, the root key and the credentials file.
     #[arg(long, env = "RAMPART_DATA_DIR", default_value = ".rampart")]
     data_dir: PathBuf,
+    /// Where state and the audit journal live: `sqlite:PATH` or
+    /// `postgres://USER@HOST:PORT/DATABASE` (default: `<data-dir>/rampart.db`). The root key
+    /// stays in the data directory (or RAMPART_ROOT_KEY), never in the database.
+    #[arg(long, env = "RAMPART_STORE", hide_env_values = true)]
+    store: Option<String>,
+    /// Read connections to PostgreSQL at most (the writer has one more of its own).
+    #[arg(long, env = "RAMPART_STORE_POOL_SIZE", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    store_pool_size: u16,
     /// The region Rampart reports for calls that name none.
     #[arg(long, env = "RAMPART_REGION", default_value = "us-east-1")]
     region: String,
@@ -157,10 +167,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let rotation_handlers = RotationHandlers::parse(&args.rotation_handlers)
         .map_err(anyhow::Error::msg)
         .context("--rotation-handler")?;
-    let store: Arc<dyn Store> = Arc::new(
-        SqliteStore::open(&data_dir.join(DB_FILE))
-            .with_context(|| format!("opening the store in {}", data_dir.display()))?,
-    );
+    let store_spec = StoreSpec::parse(args.store.as_deref(), &data_dir)?;
+    let store = store_spec.open(usize::from(args.store_pool_size))?;
     let deployment = bootstrap_once(&store, &root_key, &args, &data_dir).await?;
 
     let listener = tokio::net::TcpListener::bind(args.listen)
@@ -196,6 +204,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     tracing::info!(
         listen = %local,
         data_dir = %data_dir.display(),
+        store = %store_spec.describe(),
         account = %deployment.management_account_id,
         "rampart is serving"
     );
