@@ -41,7 +41,7 @@ pub const DEFAULT_POOL_SIZE: usize = 8;
 const POOL_WAIT: Duration = Duration::from_secs(30);
 
 /// Key of the advisory lock that serialises migrations between nodes starting together.
-const MIGRATION_LOCK: i64 = 0x7261_6d70_6172_74; // "rampart"
+const MIGRATION_LOCK: i64 = 0x0072_616d_7061_7274; // "rampart" in ASCII
 
 impl From<tokio_postgres::Error> for StoreError {
     fn from(e: tokio_postgres::Error) -> Self {
