@@ -14,6 +14,7 @@
 //! read then blocks its worker thread for its round trips, as a SQLite read blocks it for its
 //! page reads.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, mpsc};
@@ -509,6 +510,18 @@ impl<'c> PgTx<'c> {
     }
 }
 
+/// A lookup attribute as PostgreSQL's `text` can hold it: NUL replaced (U+FFFD), alike when
+/// stored and when searched for. Attributes can be the caller's (an access key ID or action
+/// name in a request that is then denied), and a NUL would otherwise fail the append of its
+/// event; the event itself is stored as bytes, untouched.
+fn storable(text: &str) -> Cow<'_, str> {
+    if text.contains('\0') {
+        Cow::Owned(text.replace('\0', "\u{fffd}"))
+    } else {
+        Cow::Borrowed(text)
+    }
+}
+
 fn to_u64(v: i64) -> u64 {
     u64::try_from(v).unwrap_or(0)
 }
@@ -659,9 +672,11 @@ impl ReadTx for PgTx<'_> {
                 | JournalAttribute::AccessKeyId(value)
                 | JournalAttribute::ResourceType(value)
                 | JournalAttribute::ResourceName(value),
-            ) => self
-                .conn
-                .query(&sql, &[range.as_slice(), &[value]].concat()),
+            ) => {
+                let value = storable(value);
+                self.conn
+                    .query(&sql, &[range.as_slice(), &[&value]].concat())
+            }
         };
         let rows = self.noted(rows)?;
         rows.iter()
@@ -704,22 +719,25 @@ impl WriteTx for PgTx<'_> {
     }
 
     fn append_journal(&mut self, entry: &JournalAppend<'_>) -> Result<u64, StoreError> {
-        let (types, names): (Vec<&str>, Vec<&str>) = entry
+        let (types, names): (Vec<Cow<'_, str>>, Vec<Cow<'_, str>>) = entry
             .resources
             .iter()
-            .map(|(kind, name)| (kind.as_str(), name.as_str()))
+            .map(|(kind, name)| (storable(kind), storable(name)))
             .unzip();
+        let account = entry.account.map(storable);
+        let username = entry.username.map(storable);
+        let access_key_id = entry.access_key_id.map(storable);
         let rows = self.conn.query(
             APPEND,
             &[
                 &entry.event,
                 &entry.event_time,
-                &entry.account,
-                &entry.event_id,
-                &entry.event_name,
-                &entry.event_source,
-                &entry.username,
-                &entry.access_key_id,
+                &account,
+                &storable(entry.event_id),
+                &storable(entry.event_name),
+                &storable(entry.event_source),
+                &username,
+                &access_key_id,
                 &entry.read_only,
                 &types,
                 &names,

@@ -188,3 +188,51 @@ fn lookups_are_index_scans_without_a_sort() {
     }
     store.pool.give_back(Some(conn));
 }
+
+/// A caller can put a NUL into attributes of its event (a denied call's access key ID or
+/// action); PostgreSQL's text cannot hold one, and the event must be kept all the same, and
+/// found by the same value.
+#[tokio::test(flavor = "multi_thread")]
+async fn events_with_nul_in_their_attributes_are_kept_and_found() {
+    let db = TestDatabase::create();
+    let store = open(&db);
+    let seq = store
+        .write_single_change_with(|tx| {
+            let resources = [("AWS::IAM::User".to_owned(), "a\0b".to_owned())];
+            tx.append_journal(&JournalAppend {
+                event: b"{\"x\":\"\\u0000\"}",
+                event_time: 10,
+                account: Some("A"),
+                event_id: "id\0",
+                event_name: "Name\0",
+                event_source: "iam.amazonaws.com",
+                username: Some("u\0"),
+                access_key_id: Some("AKIA\0"),
+                read_only: true,
+                resources: &resources,
+            })
+        })
+        .await
+        .map_err(|e: StoreError| e)
+        .unwrap();
+    for attribute in [
+        JournalAttribute::AccessKeyId("AKIA\0".into()),
+        JournalAttribute::EventName("Name\0".into()),
+        JournalAttribute::ResourceName("a\0b".into()),
+    ] {
+        let query = JournalQuery {
+            account: "A".into(),
+            attribute: Some(attribute.clone()),
+            start_time: 0,
+            end_time: 20,
+            before: None,
+            limit: 10,
+        };
+        let hits = store
+            .read_with(|tx| tx.journal_lookup(&query))
+            .map_err(|e: StoreError| e)
+            .unwrap();
+        let seqs: Vec<u64> = hits.iter().map(|h| h.entry.seq).collect();
+        assert_eq!(seqs, [seq], "{attribute:?}");
+    }
+}
