@@ -106,9 +106,7 @@ fn open(data_dir: &std::path::Path) -> anyhow::Result<(RootKey, Arc<dyn Store>)>
             RootKey::load_or_create(&path)?.0
         }
     };
-    // The store `rampart serve` uses (RAMPART_STORE), or the data directory's database.
-    let spec =
-        super::store::StoreSpec::parse(std::env::var("RAMPART_STORE").ok().as_deref(), data_dir)?;
+    let spec = super::store::StoreSpec::for_admin(data_dir)?;
     if let super::store::StoreSpec::Sqlite(db) = &spec {
         anyhow::ensure!(
             db.exists(),

@@ -169,6 +169,19 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .context("--rotation-handler")?;
     let store_spec = StoreSpec::parse(args.store.as_deref(), &data_dir)?;
     let store = store_spec.open(usize::from(args.store_pool_size))?;
+    // `rampart admin --data-dir` finds the same deployment's store through this file. The
+    // URL may hold a password: owner-only, like the root key beside it.
+    let recorded = data_dir.join(super::store::STORE_FILE);
+    match &store_spec {
+        StoreSpec::Postgres(url) => write_private_file(&recorded, url.as_bytes())?,
+        // A record of an earlier server's PostgreSQL store would send admin commands there.
+        StoreSpec::Sqlite(_) => match fs::remove_file(&recorded) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                return Err(e).with_context(|| format!("removing {}", recorded.display()));
+            }
+            _ => {}
+        },
+    }
     let deployment = bootstrap_once(&store, &root_key, &args, &data_dir).await?;
 
     let listener = tokio::net::TcpListener::bind(args.listen)
@@ -342,7 +355,7 @@ fn narrow_to_owner(path: &Path, mode: u32) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn write_private_file(path: &Path, contents: &[u8]) -> anyhow::Result<()> {
+pub(crate) fn write_private_file(path: &Path, contents: &[u8]) -> anyhow::Result<()> {
     let mut options = fs::OpenOptions::new();
     options.write(true).create(true).truncate(true);
     #[cfg(unix)]

@@ -7,6 +7,10 @@ use std::sync::Arc;
 use anyhow::{Context, bail};
 use rampart_store::{SqliteStore, Store};
 
+/// The file in the data directory naming the PostgreSQL store `rampart serve` used there, so
+/// that `rampart admin --data-dir` opens the same one.
+pub const STORE_FILE: &str = "store";
+
 /// A parsed `--store` value.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StoreSpec {
@@ -33,6 +37,24 @@ impl StoreSpec {
             return Ok(Self::Postgres(spec.to_owned()));
         }
         bail!("--store must be sqlite:PATH or postgres://USER@HOST:PORT/DATABASE")
+    }
+
+    /// The store `rampart admin` opens for `data_dir`: `RAMPART_STORE` if set, else the one
+    /// the data directory's server recorded (`STORE_FILE`), else its SQLite database.
+    pub fn for_admin(data_dir: &Path) -> anyhow::Result<Self> {
+        Self::for_admin_with(std::env::var("RAMPART_STORE").ok(), data_dir)
+    }
+
+    fn for_admin_with(variable: Option<String>, data_dir: &Path) -> anyhow::Result<Self> {
+        if let Some(spec) = variable {
+            return Self::parse(Some(&spec), data_dir);
+        }
+        let recorded = data_dir.join(STORE_FILE);
+        match std::fs::read_to_string(&recorded) {
+            Ok(spec) => Self::parse(Some(spec.trim()), data_dir),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Self::parse(None, data_dir),
+            Err(e) => Err(e).with_context(|| format!("reading {}", recorded.display())),
+        }
     }
 
     /// Opens the store; PostgreSQL with at most `pool_size` read connections.
@@ -110,6 +132,25 @@ mod tests {
         assert!(StoreSpec::parse(Some("sqlite:"), dir).is_err());
         assert!(StoreSpec::parse(Some("mysql://u@h/db"), dir).is_err());
         assert!(StoreSpec::parse(Some("/x/y.db"), dir).is_err());
+    }
+
+    #[test]
+    fn admin_finds_the_store_the_server_recorded() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(
+            StoreSpec::for_admin_with(None, dir.path()).unwrap(),
+            StoreSpec::Sqlite(dir.path().join("rampart.db"))
+        );
+        std::fs::write(dir.path().join(STORE_FILE), "postgres://u@h/db\n").unwrap();
+        assert_eq!(
+            StoreSpec::for_admin_with(None, dir.path()).unwrap(),
+            StoreSpec::Postgres("postgres://u@h/db".into())
+        );
+        // The variable wins over the file.
+        assert_eq!(
+            StoreSpec::for_admin_with(Some("sqlite:/x.db".into()), dir.path()).unwrap(),
+            StoreSpec::Sqlite(PathBuf::from("/x.db"))
+        );
     }
 
     #[test]
