@@ -446,6 +446,16 @@ impl LazyRead<'_> {
     }
 }
 
+impl Drop for LazyRead<'_> {
+    /// A connection still held here was not ended by `read` (its work panicked): its
+    /// transaction's state is unknown, so it is closed, and its place in the pool freed.
+    fn drop(&mut self) {
+        if self.conn.take().is_some() {
+            self.pool.give_back(None);
+        }
+    }
+}
+
 impl ReadTx for LazyRead<'_> {
     fn get(&mut self, ns: &str, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
         self.tx()?.get(ns, key)

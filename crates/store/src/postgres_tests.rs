@@ -236,3 +236,47 @@ async fn events_with_nul_in_their_attributes_are_kept_and_found() {
         assert_eq!(seqs, [seq], "{attribute:?}");
     }
 }
+
+/// The pool holds at most its size: a read waits for a connection while another holds the
+/// only one, and a read whose work panicked gives its place back.
+#[test]
+fn the_pool_is_bounded_and_a_panicking_read_frees_its_place() {
+    let db = TestDatabase::create();
+    let postgres = Arc::new(PostgresStore::open(&db.url, 1).unwrap());
+    let open_connections = || postgres.pool.lock().unwrap().open;
+    let store: Arc<dyn Store> = Arc::clone(&postgres) as Arc<dyn Store>;
+    let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        store.read_with(|tx| -> Result<(), StoreError> {
+            tx.get("ns", "k")?;
+            panic!("the work fails hard");
+        })
+    }));
+    assert!(panicked.is_err());
+    assert_eq!(open_connections(), 0, "the panicked read's place is free");
+    let (held_tx, held_rx) = std::sync::mpsc::channel();
+    let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
+    let holder = {
+        let store = Arc::clone(&store);
+        std::thread::spawn(move || {
+            store
+                .read_with(|tx| {
+                    tx.get("ns", "k")?;
+                    held_tx.send(()).unwrap();
+                    release_rx.recv().unwrap();
+                    Ok::<_, StoreError>(())
+                })
+                .unwrap();
+        })
+    };
+    held_rx.recv().unwrap();
+    let waiter = {
+        let store = Arc::clone(&store);
+        std::thread::spawn(move || store.read_with(|tx| tx.get("ns", "k")))
+    };
+    // Whether or not the waiter has asked yet, no second connection is opened.
+    assert_eq!(open_connections(), 1);
+    release_tx.send(()).unwrap();
+    holder.join().unwrap();
+    assert_eq!(waiter.join().unwrap().unwrap(), None);
+    assert_eq!(open_connections(), 1);
+}
