@@ -276,6 +276,7 @@ impl PostgresStore {
         let mut conn = connector.connect().map_err(open_error)?;
         migrate(&mut conn).map_err(open_error)?;
         let seq = head_seq(&mut conn).map_err(open_error)?;
+        warn_if_not_durable(&mut conn).map_err(open_error)?;
         let journal_seq = Arc::new(AtomicU64::new(seq));
         let (sender, receiver) = mpsc::channel();
         let writer = PgWriter::new(connector.clone(), conn);
@@ -335,6 +336,27 @@ impl Drop for PostgresStore {
             let _ = handle.join();
         }
     }
+}
+
+/// An acknowledged write survives a crash only if the server syncs its WAL at commit; say so
+/// loudly when it is configured not to (it is the operator's choice, so not refused).
+fn warn_if_not_durable(conn: &mut PgConn) -> Result<(), StoreError> {
+    let rows = conn.query(
+        "SELECT current_setting('synchronous_commit'), current_setting('fsync')",
+        &[],
+    )?;
+    if let Some(row) = rows.first() {
+        let (synchronous_commit, fsync): (String, String) = (row.try_get(0)?, row.try_get(1)?);
+        if synchronous_commit == "off" || fsync == "off" {
+            tracing::warn!(
+                %synchronous_commit,
+                %fsync,
+                "PostgreSQL does not sync commits: acknowledged writes and events can be lost \
+                 in a crash"
+            );
+        }
+    }
+    Ok(())
 }
 
 fn head_seq(conn: &mut PgConn) -> Result<u64, StoreError> {
