@@ -513,6 +513,11 @@ pub(crate) struct PgTx<'c> {
     failed: bool,
     /// Transaction control itself failed: the group cannot commit.
     pub(crate) broken: bool,
+    /// This transaction holds `journal_head`'s row, locked at its first append (see the
+    /// migration) and written once, at the end (`record_head`): numbering in memory rather
+    /// than updating the row per event, which made each update of a group scan every
+    /// version the group had left of that row.
+    head_locked: bool,
 }
 
 impl<'c> PgTx<'c> {
@@ -522,7 +527,19 @@ impl<'c> PgTx<'c> {
             last_seq: None,
             failed: false,
             broken: false,
+            head_locked: false,
         }
+    }
+
+    /// Writes the journal's last number back to `journal_head`, before `COMMIT`.
+    pub(crate) fn record_head(&mut self) -> Result<(), StoreError> {
+        if let (true, Some(seq)) = (self.head_locked, self.last_seq) {
+            let done = self
+                .conn
+                .execute("UPDATE journal_head SET seq = $1", &[&to_i64(seq)]);
+            self.noted(done)?;
+        }
+        Ok(())
     }
 
     /// Notes a failed statement (see `failed`).
@@ -574,13 +591,11 @@ const SCAN_FIRST: &str =
 const SCAN_AFTER: &str = "SELECT key, value FROM documents WHERE ns = $1 AND key >= $2 \
                           AND key > $3 ORDER BY key LIMIT $4";
 
-/// Appends one event in one statement (atomic by itself): takes the next number from
-/// `journal_head` (see the migration), inserts the event and the resources it names.
-const APPEND: &str = "WITH next AS (UPDATE journal_head SET seq = seq + 1 RETURNING seq), \
-     ev AS (INSERT INTO journal (seq, event, event_time, account, event_id, event_name, \
-       event_source, username, access_key_id, read_only) \
-       SELECT next.seq, $1::bytea, $2::bigint, $3::text, $4::text, $5::text, $6::text, \
-       $7::text, $8::text, $9::boolean FROM next RETURNING seq), \
+/// Appends one event, numbered `$12`, and the resources it names, in one statement (atomic
+/// by itself).
+const APPEND: &str = "WITH ev AS (INSERT INTO journal (seq, event, event_time, account, \
+       event_id, event_name, event_source, username, access_key_id, read_only) \
+       VALUES ($12, $1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING seq), \
      res AS (INSERT INTO journal_resources (seq, account, event_time, type, name) \
        SELECT DISTINCT ev.seq, $3::text, $2::bigint, r.type, r.name \
        FROM ev, unnest($10::text[], $11::text[]) AS r (type, name) WHERE $3::text IS NOT NULL) \
@@ -759,6 +774,18 @@ impl WriteTx for PgTx<'_> {
         let account = entry.account.map(storable);
         let username = entry.username.map(storable);
         let access_key_id = entry.access_key_id.map(storable);
+        if !self.head_locked {
+            let rows = self
+                .conn
+                .query("SELECT seq FROM journal_head FOR UPDATE", &[]);
+            let rows = self.noted(rows)?;
+            let Some(row) = rows.first() else {
+                return Err(StoreError::Internal("journal_head has no row".into()));
+            };
+            self.last_seq = Some(to_u64(row.try_get(0)?));
+            self.head_locked = true;
+        }
+        let seq = self.last_seq.unwrap_or(0).saturating_add(1);
         let rows = self.conn.query(
             APPEND,
             &[
@@ -773,6 +800,7 @@ impl WriteTx for PgTx<'_> {
                 &entry.read_only,
                 &types,
                 &names,
+                &to_i64(seq),
             ],
         );
         let rows = self.noted(rows)?;
@@ -793,14 +821,16 @@ impl WriteTx for PgTx<'_> {
         // savepoint of that name, and these nest strictly.
         self.control("SAVEPOINT atomically")?;
         let failed_before = std::mem::replace(&mut self.failed, false);
-        let seq_before = self.last_seq;
+        let (seq_before, head_locked_before) = (self.last_seq, self.head_locked);
         // Work that swallowed a failed statement's error is undone too: PostgreSQL would
         // refuse everything after it.
         let ok = work(self) && !self.failed;
         if !ok {
             self.control("ROLLBACK TO SAVEPOINT atomically")?;
-            // The numbers of the events undone are given back (see the migration).
+            // The numbers of the events undone are given back, and a head row locked inside
+            // the savepoint is unlocked by its rollback.
             self.last_seq = seq_before;
+            self.head_locked = head_locked_before;
         }
         self.failed = failed_before;
         self.control("RELEASE SAVEPOINT atomically")?;

@@ -72,6 +72,8 @@ impl PgWriter {
             };
             outcomes.push((job.done, outcome));
         }
+        // The journal's new end goes into `journal_head` with the group (see postgres.rs).
+        let recorded = if tx.broken { Ok(()) } else { tx.record_head() };
         let (last_seq, broken) = (tx.last_seq, tx.broken);
         // A broken transaction may have been rolled back by the server already, and its
         // COMMIT would then report success: never send it.
@@ -80,7 +82,7 @@ impl PgWriter {
                 "a savepoint of the group failed".into(),
             ))
         } else {
-            conn.batch("COMMIT")
+            recorded.and_then(|()| conn.batch("COMMIT"))
         };
         match committed {
             Ok(()) => {

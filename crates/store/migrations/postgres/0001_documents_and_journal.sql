@@ -7,9 +7,11 @@ CREATE TABLE documents (
     PRIMARY KEY (ns, key)
 );
 
--- The journal's last sequence number. Appends take the next number by updating this one row,
--- so a number is never skipped (a rolled-back append gives its number back) and, since the
--- row stays locked until COMMIT, numbers become visible in order, whichever node appends.
+-- The journal's last sequence number. A writing transaction locks this row at its first
+-- append (SELECT ... FOR UPDATE), numbers its events from it, and writes the last number back
+-- before COMMIT: a number is never skipped (a rolled-back append gives its number back) and,
+-- since the row stays locked until COMMIT, numbers become visible in order, whichever node
+-- appends.
 CREATE TABLE journal_head (
     one BOOLEAN PRIMARY KEY DEFAULT TRUE CHECK (one),
     seq BIGINT NOT NULL
