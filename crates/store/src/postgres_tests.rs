@@ -280,3 +280,49 @@ fn the_pool_is_bounded_and_a_panicking_read_frees_its_place() {
     assert_eq!(waiter.join().unwrap().unwrap(), None);
     assert_eq!(open_connections(), 1);
 }
+
+/// Two stores on one database (two nodes, each with its writer) appending at once: every
+/// number is given once, none skipped, and each node's acknowledged numbers are its events.
+#[tokio::test(flavor = "multi_thread")]
+async fn two_writers_on_one_database_number_the_journal_without_gaps() {
+    let db = TestDatabase::create();
+    let nodes = [open(&db), open(&db)];
+    let mut tasks = Vec::new();
+    for n in 0..400u32 {
+        let store = Arc::clone(&nodes[usize::try_from(n % 2).unwrap()]);
+        tasks.push(tokio::spawn(async move {
+            let event = n.to_string().into_bytes();
+            let seq = store
+                .write_single_change_with(move |tx| {
+                    tx.append_journal(&JournalAppend {
+                        event: &event,
+                        ..JournalAppend::default()
+                    })
+                })
+                .await
+                .map_err(|e: StoreError| e)
+                .unwrap();
+            (seq, n)
+        }));
+    }
+    let mut acknowledged = Vec::new();
+    for task in tasks {
+        acknowledged.push(task.await.unwrap());
+    }
+    acknowledged.sort_unstable();
+    let seqs: Vec<u64> = acknowledged.iter().map(|(seq, _)| *seq).collect();
+    assert_eq!(seqs, (1..=400).collect::<Vec<u64>>());
+    let entries = nodes[1]
+        .read_with(|tx| tx.journal_after(0, 1000))
+        .map_err(|e: StoreError| e)
+        .unwrap();
+    let stored: Vec<(u64, u32)> = entries
+        .iter()
+        .map(|e| (e.seq, String::from_utf8_lossy(&e.event).parse().unwrap()))
+        .collect();
+    assert_eq!(
+        stored, acknowledged,
+        "each number holds the event it was given to"
+    );
+    assert_eq!(nodes[0].health().journal_seq, 400);
+}
