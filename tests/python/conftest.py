@@ -1,6 +1,9 @@
 """A real rampart process for each test module, driven by boto3 and the AWS CLI.
 
-RAMPART_BIN names the binary (scripts/test builds it and sets it).
+RAMPART_BIN names the binary (scripts/test builds it and sets it). With
+RAMPART_TEST_STORE=postgres each data directory's server keeps its state in a fresh PostgreSQL
+database (created on the server RAMPART_TEST_POSTGRES_URL names, the local one by default, and
+dropped when the session ends) instead of SQLite.
 """
 
 import base64
@@ -18,6 +21,37 @@ SECRET_ACCESS_KEY = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
 ACCOUNT_ID = "444455556666"
 
 
+POSTGRES_URL = os.environ.get(
+    "RAMPART_TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/test")
+# The databases this session created, dropped when it ends.
+_databases = {}
+
+
+def _psql(sql):
+    subprocess.run(["psql", POSTGRES_URL, "-v", "ON_ERROR_STOP=1", "-qc", sql],
+                   check=True, stdin=subprocess.DEVNULL)
+
+
+def _store_for(data_dir):
+    """The --store arguments for `data_dir`'s server: none (SQLite in the data directory), or
+    one PostgreSQL database per data directory, so a restarted server finds its state."""
+    if os.environ.get("RAMPART_TEST_STORE", "sqlite") != "postgres":
+        return []
+    key = str(data_dir)
+    if key not in _databases:
+        name = "rampart_test_" + os.urandom(8).hex()
+        _psql(f"CREATE DATABASE {name}")
+        _databases[key] = name
+    base = POSTGRES_URL.split("?")[0].rsplit("/", 1)[0]
+    return ["--store", f"{base}/{_databases[key]}"]
+
+
+def pytest_sessionfinish(session, exitstatus):
+    for name in _databases.values():
+        _psql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    _databases.clear()
+
+
 class Rampart:
     def __init__(self, data_dir, **extra_env):
         self.data_dir = data_dir
@@ -32,7 +66,8 @@ class Rampart:
         )
         self.process = subprocess.Popen(
             [os.environ["RAMPART_BIN"], "serve", "--listen", "127.0.0.1:0",
-             "--data-dir", str(data_dir), "--account-id", ACCOUNT_ID],
+             "--data-dir", str(data_dir), "--account-id", ACCOUNT_ID,
+             *_store_for(data_dir)],
             stdout=subprocess.PIPE, stdin=subprocess.DEVNULL, env=env, text=True,
         )
         for line in self.process.stdout:

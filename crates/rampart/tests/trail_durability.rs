@@ -22,14 +22,20 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use common::{Rampart, Signing};
+use rampart_store::test_database::TestDatabase;
 
 const TARGET: &str = "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101";
 
-/// Starts rampart on `dir` with its journal where `journal` says (`RAMPART_JOURNAL`).
-fn start(dir: &Path, journal: &str) -> Rampart {
+/// Starts rampart on `dir` with its journal where `journal` says (`RAMPART_JOURNAL`), or
+/// with its whole store in the PostgreSQL database `postgres` when given.
+fn start(dir: &Path, journal: &str, postgres: Option<&TestDatabase>) -> Rampart {
     let buckets = dir.join("buckets");
+    let mut args = vec!["--data-dir", dir.to_str().unwrap()];
+    if let Some(database) = postgres {
+        args.extend(["--store", database.url.as_str()]);
+    }
     Rampart::start(
-        &["--data-dir", dir.to_str().unwrap()],
+        &args,
         Some(&[
             ("RAMPART_TRAIL_DELIVERY_SECONDS", "0.2"),
             ("RAMPART_BUCKETS_DIR", buckets.to_str().unwrap()),
@@ -224,6 +230,12 @@ fn kill_9_under_mixed_load_with_the_journal_in_the_log() {
     kill_9_under_mixed_load("log");
 }
 
+/// The whole store in PostgreSQL (a fresh database; see crates/store's test_database.rs).
+#[test]
+fn kill_9_under_mixed_load_with_the_store_in_postgres() {
+    kill_9_under_mixed_load("postgres");
+}
+
 /// Request IDs of acknowledged calls that change no state: reads and denied calls.
 type Acknowledged = Arc<Mutex<Vec<String>>>;
 
@@ -257,6 +269,7 @@ fn call_until(
 }
 
 fn kill_9_under_mixed_load(journal: &str) {
+    let postgres = (journal == "postgres").then(TestDatabase::create);
     let dir = tempfile::tempdir().unwrap();
     let bucket = dir.path().join("buckets").join("crash-bucket");
     let acknowledged = Arc::new(Mutex::new(Vec::<String>::new()));
@@ -264,7 +277,7 @@ fn kill_9_under_mixed_load(journal: &str) {
     let mut attempted = 0usize;
     let mut denied_keys = None;
     for round in 0..4 {
-        let rampart = start(dir.path(), journal);
+        let rampart = start(dir.path(), journal, postgres.as_ref());
         if round == 0 {
             let (status, body) = cloudtrail(
                 &rampart.endpoint,
@@ -350,7 +363,7 @@ fn kill_9_under_mixed_load(journal: &str) {
             + denied.join().unwrap()
             + between.join().unwrap();
     }
-    let rampart = start(dir.path(), journal);
+    let rampart = start(dir.path(), journal, postgres.as_ref());
     let acknowledged_in_order = Arc::clone(&acknowledged);
     let acknowledged: BTreeSet<String> = acknowledged.lock().unwrap().iter().cloned().collect();
     let others: BTreeSet<String> = others.lock().unwrap().iter().cloned().collect();

@@ -19,15 +19,23 @@ mod log_record;
 #[cfg(test)]
 mod log_tests;
 mod memo;
+#[cfg(feature = "postgres")]
+mod postgres;
+#[cfg(feature = "postgres")]
+mod postgres_writer;
 mod sqlite;
 mod writer;
 
 #[cfg(any(test, feature = "conformance"))]
 pub mod conformance;
+#[cfg(all(feature = "postgres", any(test, feature = "conformance")))]
+pub mod test_database;
 
 pub use error::StoreError;
 pub use json::{get_json, put_json, scan_json};
 pub use memo::{Memo, Memoized, get_json_memo};
+#[cfg(feature = "postgres")]
+pub use postgres::{DEFAULT_POOL_SIZE as POSTGRES_DEFAULT_POOL_SIZE, PostgresStore};
 pub use sqlite::{JournalMode, SEGMENT_MIB_VARIABLE, SqliteOptions, SqliteStore};
 
 /// One entry of the audit journal.

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use rampart_crypto::RootKey;
 use rampart_iam::account::{self, BootstrapError};
-use rampart_store::{SqliteStore, Store, StoreError};
+use rampart_store::{Store, StoreError};
 
 /// `rampart admin` subcommands.
 #[derive(Debug, clap::Subcommand)]
@@ -106,13 +106,16 @@ fn open(data_dir: &std::path::Path) -> anyhow::Result<(RootKey, Arc<dyn Store>)>
             RootKey::load_or_create(&path)?.0
         }
     };
-    let db = data_dir.join(super::serve::DB_FILE);
-    anyhow::ensure!(
-        db.exists(),
-        "{} has no database: start `rampart serve` there first",
-        data_dir.display()
-    );
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&db)?);
+    let spec = super::store::StoreSpec::for_admin(data_dir)?;
+    if let super::store::StoreSpec::Sqlite(db) = &spec {
+        anyhow::ensure!(
+            db.exists(),
+            "{} has no database: start `rampart serve` there first",
+            data_dir.display()
+        );
+    }
+    // One command's few reads need no more connections.
+    let store = spec.open(2, &rampart_store::SqliteOptions::from_env()?)?;
     Ok((root_key, store))
 }
 

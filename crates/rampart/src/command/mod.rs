@@ -4,4 +4,5 @@ pub mod admin;
 mod kms_client;
 pub mod policy;
 pub mod serve;
+pub mod store;
 pub mod trail;

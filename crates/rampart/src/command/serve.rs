@@ -13,7 +13,9 @@ use rampart_crypto::{RootKey, SecretBytes};
 use rampart_iam::account::{self, BootstrapRequest, Deployment};
 use rampart_secretsmanager::{RotationHandlers, SecretsManager};
 use rampart_server::{AppState, Registry, ServerConfig};
-use rampart_store::{SqliteOptions, SqliteStore, Store, StoreError};
+use rampart_store::{SqliteOptions, Store, StoreError};
+
+use super::store::StoreSpec;
 
 /// Settings of `rampart serve`; each flag can also come from its `RAMPART_*` variable.
 #[derive(Debug, clap::Args)]
@@ -24,6 +26,14 @@ pub struct ServeArgs {
     /// Directory holding the database, the root key and the credentials file.
     #[arg(long, env = "RAMPART_DATA_DIR", default_value = ".rampart")]
     data_dir: PathBuf,
+    /// Where state and the audit journal live: `sqlite:PATH` or
+    /// `postgres://USER@HOST:PORT/DATABASE` (default: `<data-dir>/rampart.db`). The root key
+    /// stays in the data directory (or RAMPART_ROOT_KEY), never in the database.
+    #[arg(long, env = "RAMPART_STORE", hide_env_values = true)]
+    store: Option<String>,
+    /// Read connections to PostgreSQL at most (the writer has one more of its own).
+    #[arg(long, env = "RAMPART_STORE_POOL_SIZE", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    store_pool_size: u16,
     /// The region Rampart reports for calls that name none.
     #[arg(long, env = "RAMPART_REGION", default_value = "us-east-1")]
     region: String,
@@ -167,14 +177,25 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let rotation_handlers = RotationHandlers::parse(&args.rotation_handlers)
         .map_err(anyhow::Error::msg)
         .context("--rotation-handler")?;
-    let store_options = SqliteOptions {
+    let store_spec = StoreSpec::parse(args.store.as_deref(), &data_dir)?;
+    let sqlite_options = SqliteOptions {
         segment_bytes: args.journal_segment_mib << 20,
         ..SqliteOptions::from_env()?
     };
-    let store: Arc<dyn Store> = Arc::new(
-        SqliteStore::open_with_options(&data_dir.join(DB_FILE), &store_options)
-            .with_context(|| format!("opening the store in {}", data_dir.display()))?,
-    );
+    let store = store_spec.open(usize::from(args.store_pool_size), &sqlite_options)?;
+    // `rampart admin --data-dir` finds the same deployment's store through this file. The
+    // URL may hold a password: owner-only, like the root key beside it.
+    let recorded = data_dir.join(super::store::STORE_FILE);
+    match &store_spec {
+        StoreSpec::Postgres(url) => write_private_file(&recorded, url.as_bytes())?,
+        // A record of an earlier server's PostgreSQL store would send admin commands there.
+        StoreSpec::Sqlite(_) => match fs::remove_file(&recorded) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                return Err(e).with_context(|| format!("removing {}", recorded.display()));
+            }
+            _ => {}
+        },
+    }
     let deployment = bootstrap_once(&store, &root_key, &args, &data_dir).await?;
 
     let listener = tokio::net::TcpListener::bind(args.listen)
@@ -210,6 +231,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     tracing::info!(
         listen = %local,
         data_dir = %data_dir.display(),
+        store = %store_spec.describe(),
         account = %deployment.management_account_id,
         "rampart is serving"
     );
@@ -347,7 +369,7 @@ fn narrow_to_owner(path: &Path, mode: u32) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn write_private_file(path: &Path, contents: &[u8]) -> anyhow::Result<()> {
+pub(crate) fn write_private_file(path: &Path, contents: &[u8]) -> anyhow::Result<()> {
     let mut options = fs::OpenOptions::new();
     options.write(true).create(true).truncate(true);
     #[cfg(unix)]

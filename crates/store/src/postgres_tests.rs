@@ -1,0 +1,328 @@
+//! The PostgreSQL backend's tests; each opens a fresh database (test_database.rs).
+
+use std::sync::Arc;
+
+use super::*;
+use crate::conformance;
+use crate::test_database::TestDatabase;
+
+fn open(db: &TestDatabase) -> Arc<dyn Store> {
+    Arc::new(PostgresStore::open(&db.url, 4).unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn postgres_passes_the_conformance_suite() {
+    let db = TestDatabase::create();
+    conformance::run(open(&db)).await;
+}
+
+/// `Store::read` is called from async handlers: on a current-thread runtime too, it must
+/// neither panic nor wait on the runtime it blocks.
+#[tokio::test(flavor = "current_thread")]
+async fn reads_and_writes_work_on_a_current_thread_runtime() {
+    let db = TestDatabase::create();
+    let store = open(&db);
+    store
+        .write_with(|tx| tx.put("ns", "k", b"v"))
+        .await
+        .map_err(|e: StoreError| e)
+        .unwrap();
+    let got = store
+        .read_with(|tx| tx.get("ns", "k"))
+        .map_err(|e: StoreError| e)
+        .unwrap();
+    assert_eq!(got.as_deref(), Some(&b"v"[..]));
+    assert_eq!(store.health().state, "ok");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn committed_writes_and_the_journal_survive_reopening() {
+    let db = TestDatabase::create();
+    {
+        let store = open(&db);
+        store
+            .write_with(|tx| {
+                tx.put("t", "k", b"v")?;
+                tx.append_journal(&JournalAppend {
+                    event: b"{}",
+                    ..JournalAppend::default()
+                })
+                .map(|_| ())
+            })
+            .await
+            .map_err(|e: StoreError| e)
+            .unwrap();
+    }
+    let store = open(&db);
+    let got = store
+        .read_with(|tx| tx.get("t", "k"))
+        .map_err(|e: StoreError| e)
+        .unwrap();
+    assert_eq!(got.as_deref(), Some(&b"v"[..]));
+    assert_eq!(store.health().journal_seq, 1);
+    let seq = store
+        .write_single_change_with(|tx| {
+            tx.append_journal(&JournalAppend {
+                event: b"{}",
+                ..JournalAppend::default()
+            })
+        })
+        .await
+        .map_err(|e: StoreError| e)
+        .unwrap();
+    assert_eq!(seq, 2, "numbering continues without a gap");
+}
+
+/// A statement failing inside work that ignores the error leaves PostgreSQL's transaction
+/// refusing everything, and its COMMIT would silently roll back the whole group. The work
+/// must be undone and reported failed, and the others of its group still commit.
+#[tokio::test(flavor = "multi_thread")]
+async fn work_that_swallows_a_failed_statement_is_undone_alone() {
+    let db = TestDatabase::create();
+    let store = open(&db);
+    let swallowing = store.write_with(|tx| {
+        tx.put("s", "before", b"1")?;
+        // PostgreSQL's text cannot hold NUL: this statement fails.
+        let _ignored = tx.put("s", "nul\0key", b"1");
+        Ok::<(), StoreError>(())
+    });
+    let others: Vec<_> = (0..5)
+        .map(|n| store.write_with(move |tx| tx.put("s", &format!("other{n}"), b"1")))
+        .collect();
+    let (swallowing, others) = tokio::join!(swallowing, futures_join_all(others));
+    assert!(swallowing.is_err(), "the work's failure is reported");
+    for other in others {
+        other.unwrap();
+    }
+    let keys: Vec<String> = store
+        .read_with(|tx| tx.scan("s", "", None, 100))
+        .map_err(|e: StoreError| e)
+        .unwrap()
+        .into_iter()
+        .map(|(k, _)| k)
+        .collect();
+    assert_eq!(keys, ["other0", "other1", "other2", "other3", "other4"]);
+}
+
+async fn futures_join_all<T>(
+    futures: Vec<impl std::future::Future<Output = Result<(), T>>>,
+) -> Vec<Result<(), T>> {
+    let mut out = Vec::with_capacity(futures.len());
+    for future in futures {
+        out.push(future.await);
+    }
+    out
+}
+
+#[test]
+fn a_newer_schema_is_refused() {
+    let db = TestDatabase::create();
+    drop(PostgresStore::open(&db.url, 1).unwrap());
+    {
+        let store = PostgresStore::open(&db.url, 1).unwrap();
+        let mut conn = store.pool.take().unwrap();
+        conn.execute("INSERT INTO rampart_schema (version) VALUES (99)", &[])
+            .unwrap();
+        store.pool.give_back(Some(conn));
+    }
+    let Err(e) = PostgresStore::open(&db.url, 1) else {
+        panic!("a schema newer than this build must be refused");
+    };
+    assert!(
+        e.to_string().contains("newer than this rampart knows"),
+        "{e}"
+    );
+}
+
+/// Every shape of lookup is served by an index scan in the page's order, with no sort of
+/// the matching events (which would read them all).
+#[test]
+fn lookups_are_index_scans_without_a_sort() {
+    let db = TestDatabase::create();
+    let store = PostgresStore::open(&db.url, 1).unwrap();
+    let mut conn = store.pool.take().unwrap();
+    // The tables are empty: tell the planner to use what it would use when they are not.
+    conn.batch("SET enable_seqscan = off").unwrap();
+    let attributes = [
+        None,
+        Some(JournalAttribute::EventId(String::new())),
+        Some(JournalAttribute::EventName(String::new())),
+        Some(JournalAttribute::EventSource(String::new())),
+        Some(JournalAttribute::Username(String::new())),
+        Some(JournalAttribute::AccessKeyId(String::new())),
+        Some(JournalAttribute::ReadOnly(true)),
+        Some(JournalAttribute::ResourceType(String::new())),
+        Some(JournalAttribute::ResourceName(String::new())),
+    ];
+    for attribute in attributes {
+        let sql = lookup_sql(attribute.as_ref());
+        let value: Box<dyn ToSql + Sync> = match &attribute {
+            Some(JournalAttribute::ReadOnly(v)) => Box::new(*v),
+            _ => Box::new("x"),
+        };
+        let mut params: Vec<&(dyn ToSql + Sync)> =
+            vec![&"A", &0i64, &10i64, &i64::MAX, &i64::MAX, &50i64];
+        if attribute.is_some() {
+            params.push(value.as_ref());
+        }
+        let rows = conn.query(&format!("EXPLAIN {sql}"), &params).unwrap();
+        let plan: Vec<String> = rows.iter().map(|r| r.get::<_, String>(0)).collect();
+        let text = plan.join("\n");
+        assert!(text.contains("Index"), "{attribute:?}:\n{text}");
+        assert!(!text.contains("Seq Scan"), "{attribute:?}:\n{text}");
+        // The inner page of a resource lookup is in index order; the outer sort orders
+        // that page only.
+        let sorts = plan
+            .iter()
+            .filter(|line| {
+                line.trim_start()
+                    .trim_start_matches("-> ")
+                    .starts_with("Sort  (")
+            })
+            .count();
+        let allowed = usize::from(matches!(
+            attribute,
+            Some(JournalAttribute::ResourceType(_) | JournalAttribute::ResourceName(_))
+        ));
+        assert!(sorts <= allowed, "{attribute:?}:\n{text}");
+    }
+    store.pool.give_back(Some(conn));
+}
+
+/// A caller can put a NUL into attributes of its event (a denied call's access key ID or
+/// action); PostgreSQL's text cannot hold one, and the event must be kept all the same, and
+/// found by the same value.
+#[tokio::test(flavor = "multi_thread")]
+async fn events_with_nul_in_their_attributes_are_kept_and_found() {
+    let db = TestDatabase::create();
+    let store = open(&db);
+    let seq = store
+        .write_single_change_with(|tx| {
+            let resources = [("AWS::IAM::User".to_owned(), "a\0b".to_owned())];
+            tx.append_journal(&JournalAppend {
+                event: b"{\"x\":\"\\u0000\"}",
+                event_time: 10,
+                account: Some("A"),
+                event_id: "id\0",
+                event_name: "Name\0",
+                event_source: "iam.amazonaws.com",
+                username: Some("u\0"),
+                access_key_id: Some("AKIA\0"),
+                read_only: true,
+                resources: &resources,
+            })
+        })
+        .await
+        .map_err(|e: StoreError| e)
+        .unwrap();
+    for attribute in [
+        JournalAttribute::AccessKeyId("AKIA\0".into()),
+        JournalAttribute::EventName("Name\0".into()),
+        JournalAttribute::ResourceName("a\0b".into()),
+    ] {
+        let query = JournalQuery {
+            account: "A".into(),
+            attribute: Some(attribute.clone()),
+            start_time: 0,
+            end_time: 20,
+            before: None,
+            limit: 10,
+        };
+        let hits = store
+            .read_with(|tx| tx.journal_lookup(&query))
+            .map_err(|e: StoreError| e)
+            .unwrap();
+        let seqs: Vec<u64> = hits.iter().map(|h| h.entry.seq).collect();
+        assert_eq!(seqs, [seq], "{attribute:?}");
+    }
+}
+
+/// The pool holds at most its size: a read waits for a connection while another holds the
+/// only one, and a read whose work panicked gives its place back.
+#[test]
+fn the_pool_is_bounded_and_a_panicking_read_frees_its_place() {
+    let db = TestDatabase::create();
+    let postgres = Arc::new(PostgresStore::open(&db.url, 1).unwrap());
+    let open_connections = || postgres.pool.lock().unwrap().open;
+    let store: Arc<dyn Store> = Arc::clone(&postgres) as Arc<dyn Store>;
+    let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        store.read_with(|tx| -> Result<(), StoreError> {
+            tx.get("ns", "k")?;
+            panic!("the work fails hard");
+        })
+    }));
+    assert!(panicked.is_err());
+    assert_eq!(open_connections(), 0, "the panicked read's place is free");
+    let (held_tx, held_rx) = std::sync::mpsc::channel();
+    let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
+    let holder = {
+        let store = Arc::clone(&store);
+        std::thread::spawn(move || {
+            store
+                .read_with(|tx| {
+                    tx.get("ns", "k")?;
+                    held_tx.send(()).unwrap();
+                    release_rx.recv().unwrap();
+                    Ok::<_, StoreError>(())
+                })
+                .unwrap();
+        })
+    };
+    held_rx.recv().unwrap();
+    let waiter = {
+        let store = Arc::clone(&store);
+        std::thread::spawn(move || store.read_with(|tx| tx.get("ns", "k")))
+    };
+    // Whether or not the waiter has asked yet, no second connection is opened.
+    assert_eq!(open_connections(), 1);
+    release_tx.send(()).unwrap();
+    holder.join().unwrap();
+    assert_eq!(waiter.join().unwrap().unwrap(), None);
+    assert_eq!(open_connections(), 1);
+}
+
+/// Two stores on one database (two nodes, each with its writer) appending at once: every
+/// number is given once, none skipped, and each node's acknowledged numbers are its events.
+#[tokio::test(flavor = "multi_thread")]
+async fn two_writers_on_one_database_number_the_journal_without_gaps() {
+    let db = TestDatabase::create();
+    let nodes = [open(&db), open(&db)];
+    let mut tasks = Vec::new();
+    for n in 0..400u32 {
+        let store = Arc::clone(&nodes[usize::try_from(n % 2).unwrap()]);
+        tasks.push(tokio::spawn(async move {
+            let event = n.to_string().into_bytes();
+            let seq = store
+                .write_single_change_with(move |tx| {
+                    tx.append_journal(&JournalAppend {
+                        event: &event,
+                        ..JournalAppend::default()
+                    })
+                })
+                .await
+                .map_err(|e: StoreError| e)
+                .unwrap();
+            (seq, n)
+        }));
+    }
+    let mut acknowledged = Vec::new();
+    for task in tasks {
+        acknowledged.push(task.await.unwrap());
+    }
+    acknowledged.sort_unstable();
+    let seqs: Vec<u64> = acknowledged.iter().map(|(seq, _)| *seq).collect();
+    assert_eq!(seqs, (1..=400).collect::<Vec<u64>>());
+    let entries = nodes[1]
+        .read_with(|tx| tx.journal_after(0, 1000))
+        .map_err(|e: StoreError| e)
+        .unwrap();
+    let stored: Vec<(u64, u32)> = entries
+        .iter()
+        .map(|e| (e.seq, String::from_utf8_lossy(&e.event).parse().unwrap()))
+        .collect();
+    assert_eq!(
+        stored, acknowledged,
+        "each number holds the event it was given to"
+    );
+    assert_eq!(nodes[0].health().journal_seq, 400);
+}
