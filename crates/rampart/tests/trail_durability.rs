@@ -34,14 +34,15 @@ fn start(dir: &Path, journal: &str, postgres: Option<&TestDatabase>) -> Rampart 
     if let Some(database) = postgres {
         args.extend(["--store", database.url.as_str()]);
     }
-    Rampart::start(
-        &args,
-        Some(&[
-            ("RAMPART_TRAIL_DELIVERY_SECONDS", "0.2"),
-            ("RAMPART_BUCKETS_DIR", buckets.to_str().unwrap()),
-            ("RAMPART_JOURNAL", journal),
-        ]),
-    )
+    let mut env = vec![
+        ("RAMPART_TRAIL_DELIVERY_SECONDS", "0.2"),
+        ("RAMPART_BUCKETS_DIR", buckets.to_str().unwrap()),
+    ];
+    // PostgreSQL keeps its journal in the database: RAMPART_JOURNAL is SQLite's choice.
+    if postgres.is_none() {
+        env.push(("RAMPART_JOURNAL", journal));
+    }
+    Rampart::start(&args, Some(&env))
 }
 
 /// Access key and secret of a caller.
