@@ -251,6 +251,7 @@ pub(crate) fn rotate_key_on_demand(
             key.arn
         )));
     }
+    let previous = key.materials.last().map(|m| m.id.clone());
     let secret = zeroize::Zeroizing::new(env.random(32));
     let m = material::seal(
         env,
@@ -260,6 +261,7 @@ pub(crate) fn rotate_key_on_demand(
         env.now,
         Some("ON_DEMAND"),
     );
+    crate::events::rotated(env, &key, "ON_DEMAND", previous.as_deref(), &m.id);
     key.materials.push(m);
     key.rotation.on_demand_started = Some(env.now);
     records::save_key(tx, &key)?;

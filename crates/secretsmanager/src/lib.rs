@@ -23,6 +23,7 @@ mod accessed;
 mod authorization;
 mod encryption;
 mod error;
+mod events;
 mod handlers;
 mod listing;
 mod names;

@@ -59,7 +59,7 @@ pub(crate) async fn as_caller(
                 Handler::Write(handler) => handler(&env, tx, input),
                 Handler::Read(handler) => handler(&env, tx, input),
             };
-            calls.into_recorded(None).write(tx)?;
+            calls.into_recorded(output.is_ok(), None).write(tx)?;
             Ok::<_, StoreError>(output)
         })
         .await
