@@ -65,3 +65,20 @@ pub(crate) fn rotated(
     event.details = Some(details);
     env.calls.record_event(event);
 }
+
+/// Records KMS's `DeleteKey` service event for `key`, deleted at the end of its waiting period
+/// (<https://docs.aws.amazon.com/kms/latest/developerguide/ct-delete-key.html>): invoked by
+/// `AWS Internal`, the key in `resources` and, as entries since December 2022 have it, its ARN
+/// in `responseElements.keyId`.
+pub(crate) fn deleted(env: &Env<'_>, key: &KeyRecord) {
+    let mut event = ServiceEvent::new(
+        "kms",
+        "DeleteKey",
+        key.account_id.clone(),
+        key.region.clone(),
+        ServiceEventSource::AwsInternal,
+    );
+    event.resources = vec![key.arn.clone()];
+    event.response = Some(serde_json::json!({ "keyId": key.arn }));
+    env.calls.record_event(event);
+}

@@ -109,6 +109,8 @@ pub(crate) fn materialize(env: &Env<'_>, key: &mut KeyRecord) -> Result<(), KmsE
     }
     let period = Duration::days(key.rotation.period_days.unwrap_or(DEFAULT_PERIOD_DAYS));
     for ((id, secret), date) in due.into_iter().zip(dates.iter()) {
+        let previous = key.materials.last().map(|m| m.id.clone());
+        crate::events::rotated(env, key, "AUTOMATIC", previous.as_deref(), &id);
         let m = material::seal(env, &key.arn, id, secret.expose(), *date, Some("AUTOMATIC"));
         key.materials.push(m);
     }

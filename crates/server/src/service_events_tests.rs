@@ -239,3 +239,96 @@ async fn on_demand_key_rotation_records_rotate_key() {
     assert!(refused.is_err());
     assert_eq!(events_named(&state, "RotateKey").len(), 1);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn automatic_key_rotation_records_rotate_key_at_its_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = state(dir.path());
+    let key = kms(&state, "CreateKey", json!({})).await;
+    let key_id = key["KeyMetadata"]["KeyId"].as_str().unwrap().to_owned();
+    let arn = key["KeyMetadata"]["Arn"].as_str().unwrap().to_owned();
+    kms(
+        &state,
+        "EnableKeyRotation",
+        json!({"KeyId": key_id, "RotationPeriodInDays": 90}),
+    )
+    .await;
+    run_due(&state, T0 + time::Duration::days(89))
+        .await
+        .unwrap();
+    assert!(events_named(&state, "RotateKey").is_empty());
+    let at = T0 + time::Duration::days(91);
+    run_due(&state, at).await.unwrap();
+    run_due(&state, at).await.unwrap();
+    let rotations = events_named(&state, "RotateKey");
+    assert_eq!(rotations.len(), 1, "once, however often the scheduler asks");
+    let event = &rotations[0];
+    assert_service_event(event, "kms.amazonaws.com", "AWS Internal");
+    assert_eq!(event["eventTime"], rampart_service::aws_timestamp(at));
+    assert_eq!(event["resources"][0]["ARN"], arn.as_str());
+    assert_eq!(event["serviceEventDetails"]["rotationType"], "AUTOMATIC");
+    assert_eq!(event["serviceEventDetails"]["keyId"], key_id.as_str());
+    assert!(event["serviceEventDetails"]["previousKeyMaterialId"].is_string());
+    // The rotation is in the key's record: ListKeyRotations shows it.
+    let listed = kms(&state, "ListKeyRotations", json!({"KeyId": key_id})).await;
+    assert_eq!(
+        listed["Rotations"][0]["KeyMaterialId"],
+        event["serviceEventDetails"]["currentKeyMaterialId"]
+    );
+    assert_eq!(lookup(&state, "RotateKey").await.len(), 1);
+    // Disabled: no further rotation is recorded.
+    kms(&state, "DisableKeyRotation", json!({"KeyId": key_id})).await;
+    run_due(&state, T0 + time::Duration::days(200))
+        .await
+        .unwrap();
+    assert_eq!(events_named(&state, "RotateKey").len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_key_deleted_at_the_end_of_its_window_records_delete_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = state(dir.path());
+    let key = kms(&state, "CreateKey", json!({})).await;
+    let key_id = key["KeyMetadata"]["KeyId"].as_str().unwrap().to_owned();
+    let arn = key["KeyMetadata"]["Arn"].as_str().unwrap().to_owned();
+    let kept = kms(&state, "CreateKey", json!({})).await;
+    let kept_id = kept["KeyMetadata"]["KeyId"].as_str().unwrap().to_owned();
+    let window = json!({"PendingWindowInDays": 7});
+    for id in [&key_id, &kept_id] {
+        let mut input = window.clone();
+        input["KeyId"] = json!(id);
+        kms(&state, "ScheduleKeyDeletion", input).await;
+    }
+    // The second key's deletion is cancelled: its timer finds nothing to do.
+    kms(&state, "CancelKeyDeletion", json!({"KeyId": kept_id})).await;
+    run_due(&state, T0 + time::Duration::days(6)).await.unwrap();
+    assert!(events_named(&state, "DeleteKey").is_empty());
+    let at = T0 + time::Duration::days(8);
+    run_due(&state, at).await.unwrap();
+    let deleted = events_named(&state, "DeleteKey");
+    assert_eq!(deleted.len(), 1);
+    let event = &deleted[0];
+    assert_service_event(event, "kms.amazonaws.com", "AWS Internal");
+    assert_eq!(event["eventTime"], rampart_service::aws_timestamp(at));
+    assert_eq!(
+        event["resources"],
+        json!([{"ARN": arn, "accountId": ACCOUNT, "type": "AWS::KMS::Key"}])
+    );
+    assert_eq!(event["responseElements"], json!({"keyId": arn}));
+    assert!(event.get("serviceEventDetails").is_none());
+    assert_eq!(lookup(&state, "DeleteKey").await.len(), 1);
+    // The record is gone; a later purge by CreateKey does not delete (or record) it again.
+    kms(&state, "CreateKey", json!({})).await;
+    assert_eq!(events_named(&state, "DeleteKey").len(), 1);
+    let described = test_support::as_caller(
+        &state,
+        Caller::root(ACCOUNT, "AKIAROOT"),
+        AT,
+        ("kms", "DescribeKey"),
+        json!({"KeyId": kept_id}),
+    )
+    .await
+    .unwrap();
+    // Still there, disabled, as a cancelled deletion leaves a key.
+    assert_eq!(described["KeyMetadata"]["KeyState"], "Disabled");
+}

@@ -34,19 +34,21 @@ pub(crate) async fn as_caller(
                 federation: None,
                 condition_keys: Vec::new(),
             };
+            // A request ID of its own, as every request has (KMS derives key IDs from it).
+            let request_id = pipeline::new_id();
             let calls = CallsOf::new(
                 &state,
                 Calling {
                     party: Some(&party),
                     service,
                     region,
-                    request_id: "r",
+                    request_id: &request_id,
                     now,
                     source_ip: "192.0.2.1",
                     user_agent: "test-support",
                 },
             );
-            let mut env = pipeline::env(&state, &caller, region, "r", now);
+            let mut env = pipeline::env(&state, &caller, region, &request_id, now);
             env.calls = &calls;
             let handler = &state
                 .registry
