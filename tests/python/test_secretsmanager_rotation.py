@@ -216,3 +216,36 @@ def test_rotation_is_authorized_on_the_function_it_names(rampart, sm):
     mine.rotate_secret(SecretId=name, RotationLambdaARN=BUILT_IN, RotateImmediately=False,
                        RotationRules={"AutomaticallyAfterDays": 30})
     mine.cancel_rotate_secret(SecretId=name)
+
+
+def rotation_events(rampart, name, arn):
+    """The service events named `name` that Secrets Manager recorded for the secret `arn`."""
+    found = rampart.client("cloudtrail").lookup_events(
+        LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": name}], MaxResults=50)
+    events = [json.loads(e["CloudTrailEvent"]) for e in found["Events"]]
+    return [e for e in events if e.get("additionalEventData", {}).get("SecretId") == arn]
+
+
+def test_rotations_are_recorded_as_aws_service_events(rampart, sm):
+    name = f"events/{uuid.uuid4().hex[:8]}"
+    arn = sm.create_secret(Name=name, SecretString="initial")["ARN"]
+    token = sm.rotate_secret(SecretId=name, RotationLambdaARN=function("db-rotator"),
+                             RotationRules={"AutomaticallyAfterDays": 30})["VersionId"]
+    assert wait_until(lambda: rotation_events(rampart, "RotationSucceeded", arn))
+    [succeeded] = rotation_events(rampart, "RotationSucceeded", arn)
+    assert succeeded["eventType"] == "AwsServiceEvent"
+    assert succeeded["userIdentity"] == {"accountId": ACCOUNT_ID,
+                                         "invokedBy": "secretsmanager.amazonaws.com"}
+    assert succeeded["requestID"] == f"Rotation-{arn}-{token}"
+    assert succeeded["requestParameters"] is None and "errorMessage" not in succeeded
+    assert len(rotation_events(rampart, "RotationStarted", arn)) == 1
+    # A failing function: RotationFailed, with the reason.
+    broken = f"events-broken/{uuid.uuid4().hex[:8]}"
+    broken_arn = sm.create_secret(Name=broken, SecretString="initial")["ARN"]
+    sm.rotate_secret(SecretId=broken, RotationLambdaARN=function("broken-rotator"),
+                     RotationRules={"AutomaticallyAfterDays": 30})
+    assert wait_until(lambda: rotation_events(rampart, "RotationFailed", broken_arn))
+    [failed] = rotation_events(rampart, "RotationFailed", broken_arn)
+    assert failed["errorMessage"].startswith(
+        f"Error when executing lambda {function('broken-rotator')}: testSecret")
+    assert not rotation_events(rampart, "RotationSucceeded", broken_arn)

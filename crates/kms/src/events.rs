@@ -3,7 +3,9 @@
 //! (<https://docs.aws.amazon.com/kms/latest/developerguide/ct-decrypt.html> and its siblings).
 
 use rampart_service::recorded::{EventStyle, MemberNaming, TimestampStyle};
-use rampart_service::{RecordedCall, Value};
+use rampart_service::{Env, RecordedCall, ServiceEvent, ServiceEventSource, Value};
+
+use crate::records::KeyRecord;
 
 /// KMS's events name members as Java beans do (`keyId`, but `AWSAccountId` kept) and write
 /// response timestamps as `Aug 10, 2022, 10:38:27 PM` (the CreateKey example).
@@ -30,4 +32,53 @@ pub(crate) fn shape_event(call: &mut RecordedCall) {
         }
         _ => {}
     }
+}
+
+/// Records KMS's `RotateKey` service event for a rotation of `key` (`rotation_type`
+/// `AUTOMATIC` or `ON_DEMAND`) from material `previous` to `current`, as the Developer Guide's
+/// RotateKey example shows it (<https://docs.aws.amazon.com/kms/latest/developerguide/ct-rotatekey.html>):
+/// invoked by `AWS Internal`, the key in `resources`, the rotation in `serviceEventDetails`.
+pub(crate) fn rotated(
+    env: &Env<'_>,
+    key: &KeyRecord,
+    rotation_type: &str,
+    previous: Option<&str>,
+    current: &str,
+) {
+    let mut event = ServiceEvent::new(
+        "kms",
+        "RotateKey",
+        key.account_id.clone(),
+        key.region.clone(),
+        ServiceEventSource::AwsInternal,
+    );
+    event.resources = vec![key.arn.clone()];
+    let mut details = serde_json::json!({
+        "rotationType": rotation_type,
+        "keyOrigin": "AWS_KMS",
+        "currentKeyMaterialId": current,
+        "keyId": key.key_id,
+    });
+    if let (Some(previous), Some(map)) = (previous, details.as_object_mut()) {
+        map.insert("previousKeyMaterialId".to_owned(), Value::from(previous));
+    }
+    event.details = Some(details);
+    env.calls.record_event(event);
+}
+
+/// Records KMS's `DeleteKey` service event for `key`, deleted at the end of its waiting period
+/// (<https://docs.aws.amazon.com/kms/latest/developerguide/ct-delete-key.html>): invoked by
+/// `AWS Internal`, the key in `resources` and, as entries since December 2022 have it, its ARN
+/// in `responseElements.keyId`.
+pub(crate) fn deleted(env: &Env<'_>, key: &KeyRecord) {
+    let mut event = ServiceEvent::new(
+        "kms",
+        "DeleteKey",
+        key.account_id.clone(),
+        key.region.clone(),
+        ServiceEventSource::AwsInternal,
+    );
+    event.resources = vec![key.arn.clone()];
+    event.response = Some(serde_json::json!({ "keyId": key.arn }));
+    env.calls.record_event(event);
 }

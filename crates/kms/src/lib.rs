@@ -37,6 +37,7 @@ mod quotas;
 mod records;
 mod resolve;
 mod rotation;
+mod scheduled;
 mod spec;
 mod tags;
 #[cfg(feature = "testing")]
@@ -63,6 +64,8 @@ pub struct Kms {
     operations: Operations,
     /// What services call through the spine and no client can (managed.rs).
     internal: Operations,
+    /// Automatic rotations and deletions at their time, for the scheduler (scheduled.rs).
+    timers: scheduled::KeyTimers,
 }
 
 /// An operation on one key: authorized on the key (an alias resolved to it), against its key
@@ -185,6 +188,7 @@ impl Kms {
                 on_key(Op::read("ListKeyRotations", "kms:ListKeyRotations", rotation::list_key_rotations)),
             ]),
             internal: Operations::new(managed::operations()),
+            timers: scheduled::KeyTimers,
         }
     }
 }
@@ -264,5 +268,9 @@ impl Service for Kms {
 
     fn operation_names(&self) -> Vec<&'static str> {
         self.operations.names()
+    }
+
+    fn timers(&self) -> Option<&dyn rampart_service::Timers> {
+        Some(&self.timers)
     }
 }

@@ -288,7 +288,8 @@ pub(crate) fn save_key(
     tx: &mut (impl WriteTx + ?Sized),
     key: &KeyRecord,
 ) -> Result<(), StoreError> {
-    put_json(tx, KEYS, &key.store_key(), key)
+    put_json(tx, KEYS, &key.store_key(), key)?;
+    crate::scheduled::schedule(tx, key)
 }
 
 /// A key's ARN.

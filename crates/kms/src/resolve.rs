@@ -201,26 +201,37 @@ pub(crate) fn purge_deleted(tx: &mut dyn WriteTx, env: &Env<'_>) -> Result<(), K
         after = Some(last.clone());
         gone.extend(page.into_iter().filter(|(_, k)| k.is_deleted(env.now)));
     }
-    if gone.is_empty() {
-        return Ok(());
+    for (_, key) in gone {
+        purge_key(tx, env, &key)?;
     }
+    Ok(())
+}
+
+/// Deletes `key`, whose deletion date has come, with its aliases and grants, and records
+/// KMS's `DeleteKey` service event: whichever comes first, a request's purge or the
+/// scheduler's at the date, deletes it, once.
+pub(crate) fn purge_key(
+    tx: &mut dyn WriteTx,
+    env: &Env<'_>,
+    key: &KeyRecord,
+) -> Result<(), KmsError> {
+    let doc = key.store_key();
+    tx.delete(KEYS, &doc)?;
+    tx.delete(crate::last_usage::LAST_USES, &doc)?;
+    crate::multi_region::forget(tx, key)?;
+    let prefix = format!("{}/{}/", key.account_id, key.region);
     let aliases: Vec<(String, AliasRecord)> =
         rampart_store::scan_json(tx, ALIASES, &prefix, None, usize::MAX)?;
-    for (doc, key) in gone {
-        tx.delete(KEYS, &doc)?;
-        tx.delete(crate::last_usage::LAST_USES, &doc)?;
-        crate::multi_region::forget(tx, &key)?;
-        let key_id = key.key_id;
-        for (alias_doc, alias) in &aliases {
-            if alias.target_key_id == key_id {
-                tx.delete(ALIASES, alias_doc)?;
-            }
-        }
-        let grants_prefix = records::grants_prefix(&env.caller.account_id, env.region, &key_id);
-        for (grant_doc, _) in tx.scan(GRANTS, &grants_prefix, None, usize::MAX)? {
-            tx.delete(GRANTS, &grant_doc)?;
+    for (alias_doc, alias) in &aliases {
+        if alias.target_key_id == key.key_id {
+            tx.delete(ALIASES, alias_doc)?;
         }
     }
+    let grants_prefix = records::grants_prefix(&key.account_id, &key.region, &key.key_id);
+    for (grant_doc, _) in tx.scan(GRANTS, &grants_prefix, None, usize::MAX)? {
+        tx.delete(GRANTS, &grant_doc)?;
+    }
+    crate::events::deleted(env, key);
     Ok(())
 }
 

@@ -109,6 +109,8 @@ pub(crate) fn materialize(env: &Env<'_>, key: &mut KeyRecord) -> Result<(), KmsE
     }
     let period = Duration::days(key.rotation.period_days.unwrap_or(DEFAULT_PERIOD_DAYS));
     for ((id, secret), date) in due.into_iter().zip(dates.iter()) {
+        let previous = key.materials.last().map(|m| m.id.clone());
+        crate::events::rotated(env, key, "AUTOMATIC", previous.as_deref(), &id);
         let m = material::seal(env, &key.arn, id, secret.expose(), *date, Some("AUTOMATIC"));
         key.materials.push(m);
     }
@@ -251,6 +253,7 @@ pub(crate) fn rotate_key_on_demand(
             key.arn
         )));
     }
+    let previous = key.materials.last().map(|m| m.id.clone());
     let secret = zeroize::Zeroizing::new(env.random(32));
     let m = material::seal(
         env,
@@ -260,6 +263,7 @@ pub(crate) fn rotate_key_on_demand(
         env.now,
         Some("ON_DEMAND"),
     );
+    crate::events::rotated(env, &key, "ON_DEMAND", previous.as_deref(), &m.id);
     key.materials.push(m);
     key.rotation.on_demand_started = Some(env.now);
     records::save_key(tx, &key)?;

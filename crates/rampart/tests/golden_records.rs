@@ -11,6 +11,8 @@
 //!   later as `{name}` in calls and expected values;
 //! - `credentials`: `{name: [key id, secret, token?]}`, each a capture, to sign later calls;
 //! - `also`: `{event name: event}`, events other services wrote for the call (same request);
+//! - `service_events`: `{event name: event}`, the service events (`AwsServiceEvent`) the call
+//!   led to, each the newest of its name (they carry no request ID of the call);
 //! - `event`: the event expected, every field but [`VARYING`]. In it, `"<any>"` matches any
 //!   present value, `"<date>"` a date as IAM, STS and Organizations write them (`Aug 1, 2024
 //!   1:37:41 PM`), `"<date,>"` as KMS writes them (`Aug 10, 2022, 10:38:27 PM`) and
@@ -36,7 +38,9 @@ use common::{Rampart, Signing};
 use serde_json::{Map, Value, json};
 
 /// Top-level event fields that differ on every run; the test checks they are present.
-const VARYING: [&str; 4] = ["eventID", "eventTime", "requestID", "userAgent"];
+const VARYING: &[&str] = &["eventID", "eventTime", "requestID", "userAgent"];
+/// The same for service events, which name no client and may have no request ID.
+const SERVICE_VARYING: &[&str] = &["eventID", "eventTime"];
 
 const CLOUDTRAIL_TARGET: &str = "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101";
 
@@ -73,6 +77,11 @@ fn organizations() {
 #[test]
 fn ssm_parameters() {
     run_golden("ssm_parameters.json");
+}
+
+#[test]
+fn secrets_manager_service_events() {
+    run_golden("secretsmanager_service_events.json");
 }
 
 fn golden_dir() -> PathBuf {
@@ -156,10 +165,19 @@ fn run_golden(file: &str) {
         for (name, expected) in step["also"].as_object().into_iter().flatten() {
             let event = event_of(&rampart, name, &request_id);
             if bless {
-                blessed["steps"][i]["also"][name] = blessed_event(&event, &captured);
+                blessed["steps"][i]["also"][name] = blessed_event(&event, &captured, VARYING);
                 continue;
             }
-            check_event(&at, &event, &captured.fill_value(expected));
+            check_event(&at, &event, &captured.fill_value(expected), VARYING);
+        }
+        for (name, expected) in step["service_events"].as_object().into_iter().flatten() {
+            let event = service_event_of(&rampart, name);
+            if bless {
+                blessed["steps"][i]["service_events"][name] =
+                    blessed_event(&event, &captured, SERVICE_VARYING);
+                continue;
+            }
+            check_event(&at, &event, &captured.fill_value(expected), SERVICE_VARYING);
         }
         if let Some(expected) = step.get("event") {
             let name = step["call"]["form"].as_str().map_or_else(
@@ -176,10 +194,10 @@ fn run_golden(file: &str) {
             );
             let event = event_of(&rampart, &name, &request_id);
             if bless {
-                blessed["steps"][i]["event"] = blessed_event(&event, &captured);
+                blessed["steps"][i]["event"] = blessed_event(&event, &captured, VARYING);
                 continue;
             }
-            check_event(&at, &event, &captured.fill_value(expected));
+            check_event(&at, &event, &captured.fill_value(expected), VARYING);
         }
     }
     if bless {
@@ -188,9 +206,9 @@ fn run_golden(file: &str) {
     }
 }
 
-/// `event` as a golden holds it: no [`VARYING`] field, captured values by name, dates as
+/// `event` as a golden holds it: no `varying` field, captured values by name, dates as
 /// placeholders.
-fn blessed_event(event: &Value, captured: &Captured) -> Value {
+fn blessed_event(event: &Value, captured: &Captured, varying: &[&str]) -> Value {
     fn generalize(value: &Value, captured: &Captured) -> Value {
         match value {
             Value::String(text) => {
@@ -226,24 +244,24 @@ fn blessed_event(event: &Value, captured: &Captured) -> Value {
         }
     }
     let mut event = event.as_object().unwrap().clone();
-    for field in VARYING {
-        event.remove(field);
+    for field in varying {
+        event.remove(*field);
     }
     generalize(&Value::Object(event), captured)
 }
 
-/// Fails unless `event` is `expected` field by field, but for the [`VARYING`] fields, which
+/// Fails unless `event` is `expected` field by field, but for the `varying` fields, which
 /// must be present.
-fn check_event(at: &str, event: &Value, expected: &Value) {
-    for field in VARYING {
+fn check_event(at: &str, event: &Value, expected: &Value, varying: &[&str]) {
+    for field in varying {
         assert!(
-            event.get(field).is_some_and(Value::is_string),
+            event.get(*field).is_some_and(Value::is_string),
             "{at}: {field} missing in {event}"
         );
     }
     let mut actual = event.as_object().unwrap().clone();
-    for field in VARYING {
-        actual.remove(field);
+    for field in varying {
+        actual.remove(*field);
     }
     let mut differences = Vec::new();
     compare("$", expected, &Value::Object(actual), &mut differences);
@@ -302,6 +320,15 @@ fn call(rampart: &Rampart, captured: &Captured, call: &Value) -> (u16, String, S
 
 /// The event of the call `request_id`, as LookupEvents returns it (`CloudTrailEvent`).
 fn event_of(rampart: &Rampart, event_name: &str, request_id: &str) -> Value {
+    lookup(rampart, event_name)
+        .into_iter()
+        .find(|e| e["requestID"] == request_id)
+        .unwrap_or_else(|| panic!("no {event_name} event for request {request_id}"))
+}
+
+/// The events named `event_name`, newest first, as LookupEvents returns them
+/// (`CloudTrailEvent`).
+fn lookup(rampart: &Rampart, event_name: &str) -> Vec<Value> {
     let body = json!({"LookupAttributes": [
         {"AttributeKey": "EventName", "AttributeValue": event_name}], "MaxResults": 50});
     let mut request = http::Request::post(format!("{}/", rampart.endpoint))
@@ -323,8 +350,15 @@ fn event_of(rampart: &Rampart, event_name: &str, request_id: &str) -> Value {
         .unwrap()
         .iter()
         .map(|e| serde_json::from_str::<Value>(e["CloudTrailEvent"].as_str().unwrap()).unwrap())
-        .find(|e| e["requestID"] == request_id)
-        .unwrap_or_else(|| panic!("no {event_name} event for request {request_id}: {body}"))
+        .collect()
+}
+
+/// The newest service event named `event_name`, as LookupEvents returns it.
+fn service_event_of(rampart: &Rampart, event_name: &str) -> Value {
+    lookup(rampart, event_name)
+        .into_iter()
+        .find(|e| e["eventType"] == "AwsServiceEvent")
+        .unwrap_or_else(|| panic!("no {event_name} service event"))
 }
 
 /// Every difference between `expected` (with its placeholders) and `actual`, by path.

@@ -23,6 +23,7 @@ mod accessed;
 mod authorization;
 mod encryption;
 mod error;
+mod events;
 mod handlers;
 mod listing;
 mod names;
@@ -149,7 +150,7 @@ impl SecretsManager {
                     },
                 ))
                 .condition_keys(authorization::rotate_secret_keys)
-                .partial("no managed external secrets; no RotationStarted/RotationSucceeded/RotationFailed service events; the built-in function rampart-random-password runs as the principal that configured rotation (it has no Lambda execution role)"),
+                .partial("no managed external secrets; no TestRotation or RotationAbandoned service events; the built-in function rampart-random-password runs as the principal that configured rotation (it has no Lambda execution role)"),
                 on_secret(Op::write(
                     "CancelRotateSecret",
                     "secretsmanager:CancelRotateSecret",

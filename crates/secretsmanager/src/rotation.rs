@@ -29,6 +29,7 @@ use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
 use crate::error::SecretsError;
+use crate::events;
 use crate::handlers::RotationHandlers;
 use crate::names;
 use crate::password::{self, GetRandomPasswordInput};
@@ -334,6 +335,9 @@ pub(crate) fn rotate_secret(
                 &token,
                 &CallPrincipal::OnBehalfOfCaller,
             )?;
+            // A rotation that fails here fails RotateSecret, undoing it: only a success is
+            // left to record.
+            events::rotation_ran(env, &record, &token, Ok(()));
         } else {
             // A handler's steps call back into Rampart: they run on the scheduler, now.
             scheduled::schedule_rotation_now(tx, &record, env.now, &token)?;

@@ -20,6 +20,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::error::SecretsError;
+use crate::events;
 use crate::handlers::RotationHandlers;
 use crate::records::{self, SecretRecord};
 use crate::rotation;
@@ -247,6 +248,7 @@ impl SecretTimers {
                 {
                     unschedule_rotation(tx, &record)?;
                     records::remove(tx, &record)?;
+                    events::deletion(env, "EndSecretVersionDelete", &record);
                 }
             }
             TimerKind::Rotation | TimerKind::RotationNow => {
@@ -303,12 +305,20 @@ impl SecretTimers {
                 principal: &runs_as,
                 session_name: rotation::BUILT_IN,
             };
-            if let Err(e) = rotation::rotate_built_in(env, tx, record, &token, &principal) {
-                *record = before;
-                let e = AwsError::from(e);
-                tracing::warn!(secret = %record.arn, code = %e.code, reason = %e.message,
-                    "scheduled rotation by the built-in function failed");
-            }
+            let outcome = match rotation::rotate_built_in(env, tx, record, &token, &principal) {
+                Ok(()) => Ok(()),
+                Err(e) => {
+                    *record = before;
+                    let e = AwsError::from(e);
+                    tracing::warn!(secret = %record.arn, code = %e.code, reason = %e.message,
+                        "scheduled rotation by the built-in function failed");
+                    Err(format!(
+                        "Error when executing lambda {lambda_arn} during createSecret step: {}: {}",
+                        e.code, e.message
+                    ))
+                }
+            };
+            events::rotation_ran(env, record, &token, outcome);
             return Ok(());
         }
         let Some((token, outcome)) = self.outcome(&work.key) else {
@@ -318,14 +328,23 @@ impl SecretTimers {
                 "the rotation function has not run yet",
             )));
         };
-        match outcome {
-            Ok(()) if rotation::finished(env, record, &token) => {}
+        let outcome = match outcome {
+            Ok(()) if rotation::finished(env, record, &token) => Ok(()),
             Ok(()) => {
-                tracing::warn!(secret = %record.arn, "rotation steps succeeded but finishSecret left AWSCURRENT where it was")
+                tracing::warn!(secret = %record.arn, "rotation steps succeeded but finishSecret left AWSCURRENT where it was");
+                Err(format!(
+                    "Error when executing lambda {lambda_arn} during finishSecret step: AWSCURRENT was not moved to version {token}"
+                ))
             }
             // As AWS: the failed rotation leaves AWSPENDING where its steps put it.
-            Err(reason) => tracing::warn!(secret = %record.arn, %reason, "rotation failed"),
-        }
+            Err(reason) => {
+                tracing::warn!(secret = %record.arn, %reason, "rotation failed");
+                Err(format!(
+                    "Error when executing lambda {lambda_arn}: {reason}"
+                ))
+            }
+        };
+        events::rotation_ran(env, record, &token, outcome);
         Ok(())
     }
 }

@@ -11,6 +11,7 @@ use time::Duration;
 
 use crate::encryption;
 use crate::error::SecretsError;
+use crate::events;
 use crate::names;
 use crate::records::{self, CURRENT, PREVIOUS, ReplicaRecord, SecretRecord};
 use crate::scheduled;
@@ -467,9 +468,11 @@ pub(crate) fn delete_secret(
     if record.deleted.is_some() && !force {
         return Err(SecretsError::marked_for_deletion());
     }
+    events::deletion(env, "StartSecretVersionDelete", &record);
     if force {
         scheduled::unschedule(tx, &record)?;
         records::remove(tx, &record)?;
+        events::deletion(env, "EndSecretVersionDelete", &record);
         return Ok(DeleteSecretOutput {
             arn: record.arn,
             name: record.name,
@@ -507,6 +510,7 @@ pub(crate) fn restore_secret(
         record.deletion_due = None;
         record.last_changed = env.now;
         records::save(tx, &record)?;
+        events::deletion(env, "CancelSecretVersionDelete", &record);
     }
     Ok(SecretNamed {
         arn: record.arn,

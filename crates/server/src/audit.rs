@@ -778,6 +778,116 @@ pub(crate) fn reset_event(
     .event(Ok(None))
 }
 
+/// A service event (`eventType` `AwsServiceEvent`), fields in sorted order like [`Event`]'s.
+/// It has no caller: `userIdentity` names the account and what invoked the work, and
+/// `requestParameters` is `null` (CloudTrail's "AWS service events" page).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ServiceEventJson<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    additional_event_data: Option<&'a Value>,
+    aws_region: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error_message: Option<&'a str>,
+    event_category: &'static str,
+    #[serde(rename = "eventID")]
+    event_id: &'a str,
+    event_name: &'a str,
+    event_source: &'a str,
+    event_time: String,
+    event_type: &'static str,
+    event_version: &'static str,
+    management_event: bool,
+    read_only: bool,
+    recipient_account_id: &'a str,
+    #[serde(rename = "requestID", skip_serializing_if = "Option::is_none")]
+    request_id: Option<&'a str>,
+    request_parameters: Option<&'a Value>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    resources: Vec<Resource<'a>>,
+    response_elements: Option<&'a Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    service_event_details: Option<&'a Value>,
+    #[serde(rename = "sourceIPAddress")]
+    source_ip_address: &'a str,
+    user_agent: &'a str,
+    user_identity: ServiceEventIdentity<'a>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ServiceEventIdentity<'a> {
+    account_id: &'a str,
+    invoked_by: &'a str,
+}
+
+/// The journal entry of `event`, a service's own work, recorded at `now` by the service whose
+/// `eventSource` is `event_source`; `resources` are its resources as the registry types them.
+pub(crate) fn service_event(
+    event: &rampart_service::ServiceEvent,
+    event_source: &str,
+    resources: &[RecordedResource],
+    now: OffsetDateTime,
+) -> AuditEvent {
+    let event_id = crate::pipeline::new_id();
+    let invoked_by = match event.source {
+        rampart_service::ServiceEventSource::AwsInternal => "AWS Internal",
+        rampart_service::ServiceEventSource::Service => event_source,
+    };
+    let json = ServiceEventJson {
+        additional_event_data: event.additional.as_ref(),
+        aws_region: &event.region,
+        error_message: event
+            .error_message
+            .as_deref()
+            .map(|m| prefix(m, MAX_RECORDED_TEXT_BYTES)),
+        event_category: "Management",
+        event_id: &event_id,
+        event_name: event.name,
+        event_source,
+        event_time: aws_timestamp(now),
+        event_type: "AwsServiceEvent",
+        event_version: EVENT_VERSION,
+        management_event: true,
+        read_only: false,
+        recipient_account_id: &event.account,
+        request_id: event.request_id.as_deref(),
+        request_parameters: None,
+        resources: resources
+            .iter()
+            .map(|r| Resource {
+                arn: &r.arn,
+                account_id: &r.account,
+                kind: r.kind,
+            })
+            .collect(),
+        response_elements: event.response.as_ref(),
+        service_event_details: event.details.as_ref(),
+        source_ip_address: invoked_by,
+        user_agent: invoked_by,
+        user_identity: ServiceEventIdentity {
+            account_id: &event.account,
+            invoked_by,
+        },
+    };
+    AuditEvent {
+        event: serde_json::to_vec(&json).unwrap_or_default(),
+        event_time: now.unix_timestamp(),
+        account: Some(event.account.clone()),
+        event_id,
+        event_name: event.name.to_owned(),
+        event_source: event_source.to_owned(),
+        username: None,
+        access_key_id: None,
+        read_only: false,
+        resources: resources
+            .iter()
+            .map(|r| (r.kind.to_owned(), r.name.clone()))
+            .collect(),
+        copies: Vec::new(),
+    }
+}
+
 /// CloudTrail writes `null` rather than an empty object.
 fn non_empty(value: Option<&Value>) -> Option<&Value> {
     value.filter(|v| !matches!(v, Value::Object(map) if map.is_empty()))

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 
 use rampart_service::{
     AfterSuccess, AwsError, CallPrincipal, Caller, Directory, Env, Handler, PrincipalKind,
-    PrincipalLookup, RunAs, ServiceCall, ServiceCalls, Value,
+    PrincipalLookup, RunAs, ServiceCall, ServiceCalls, ServiceEvent, Value,
 };
 use rampart_store::{ReadTx, StoreError, WriteTx};
 use rampart_sts::Session;
@@ -67,6 +67,9 @@ pub(crate) struct CallsOf<'a> {
     state: &'a AppState,
     calling: Calling<'a>,
     recorded: Mutex<Recorded>,
+    /// The service events of the work (`AwsServiceEvent`), kept apart: they are written only
+    /// if the work commits.
+    service_events: Mutex<Vec<AuditEvent>>,
 }
 
 impl<'a> CallsOf<'a> {
@@ -75,13 +78,20 @@ impl<'a> CallsOf<'a> {
             state,
             calling,
             recorded: Mutex::new(Recorded::default()),
+            service_events: Mutex::new(Vec::new()),
         }
     }
 
     /// What the calls left to record, with the calling request's own after-success work
-    /// (`after`) last.
-    pub(crate) fn into_recorded(self, after: Option<AfterSuccess>) -> Recorded {
+    /// (`after`) last, and the service events of the work if it `succeeded` (its writes are
+    /// undone otherwise, and so is what they describe).
+    pub(crate) fn into_recorded(self, succeeded: bool, after: Option<AfterSuccess>) -> Recorded {
         let mut recorded = self.recorded.into_inner().unwrap_or_default();
+        if succeeded {
+            recorded
+                .events
+                .extend(self.service_events.into_inner().unwrap_or_default());
+        }
         recorded.after.extend(after);
         recorded
     }
@@ -138,6 +148,27 @@ impl ServiceCalls for CallsOf<'_> {
 
     fn call_write(&self, tx: &mut dyn WriteTx, call: ServiceCall<'_>) -> Result<Value, AwsError> {
         self.run(CallTx::Write(tx), call)
+    }
+
+    fn record_event(&self, event: ServiceEvent) {
+        let Some(service) = self.state.registry.get(event.service) else {
+            tracing::error!(
+                service = event.service,
+                event = event.name,
+                "a service event names a service that is not registered; dropped"
+            );
+            return;
+        };
+        let resources = RecordedResource::of(&event.resources, &self.state.registry);
+        let audit = crate::audit::service_event(
+            &event,
+            service.event_source(),
+            &resources,
+            self.calling.now,
+        );
+        if let Ok(mut events) = self.service_events.lock() {
+            events.push(audit);
+        }
     }
 }
 
@@ -431,7 +462,7 @@ pub async fn call_as_service(
             tracing::error!(error = %e, "a service call's snapshot failed");
             AwsError::new("InternalFailure", 500, "the service call failed")
         })?;
-    let recorded = calls.into_recorded(None);
+    let recorded = calls.into_recorded(outcome.is_ok(), None);
     state
         .store
         .write_with(move |tx| recorded.write(tx))
@@ -664,7 +695,7 @@ mod tests {
                         )
                     })
                     .collect();
-                spine.into_recorded(None).write(tx)?;
+                spine.into_recorded(true, None).write(tx)?;
                 Ok::<_, StoreError>(outcomes)
             })
             .await

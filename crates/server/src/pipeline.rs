@@ -533,6 +533,7 @@ async fn execute(
     };
     let event = record.event(outcome.as_ref().map(|_| redacted.as_ref()));
     let recorded = calls.into_recorded(
+        outcome.is_ok(),
         outcome
             .as_ref()
             .ok()
@@ -683,6 +684,7 @@ async fn execute_write(
             usage.record(tx)?;
         }
         let recorded = calls.into_recorded(
+            outcome.is_ok(),
             outcome
                 .as_ref()
                 .ok()

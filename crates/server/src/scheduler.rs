@@ -217,8 +217,9 @@ async fn run_one(
                     ok
                 })?;
             }
-            calls.into_recorded(None).write(tx)?;
-            Ok::<_, StoreError>(outcome.unwrap_or(Ok(())))
+            let outcome = outcome.unwrap_or(Ok(()));
+            calls.into_recorded(outcome.is_ok(), None).write(tx)?;
+            Ok::<_, StoreError>(outcome)
         })
         .await?;
     if outcome.is_ok() {

@@ -591,3 +591,6 @@ fn the_interval_comes_from_the_environment_or_defaults() {
     let idle = Round::default();
     assert_eq!(wait_after(&idle, T0, DEFAULT_INTERVAL), DEFAULT_INTERVAL);
 }
+
+#[path = "service_events_tests.rs"]
+mod service_events;

@@ -34,19 +34,21 @@ pub(crate) async fn as_caller(
                 federation: None,
                 condition_keys: Vec::new(),
             };
+            // A request ID of its own, as every request has (KMS derives key IDs from it).
+            let request_id = pipeline::new_id();
             let calls = CallsOf::new(
                 &state,
                 Calling {
                     party: Some(&party),
                     service,
                     region,
-                    request_id: "r",
+                    request_id: &request_id,
                     now,
                     source_ip: "192.0.2.1",
                     user_agent: "test-support",
                 },
             );
-            let mut env = pipeline::env(&state, &caller, region, "r", now);
+            let mut env = pipeline::env(&state, &caller, region, &request_id, now);
             env.calls = &calls;
             let handler = &state
                 .registry
@@ -59,7 +61,7 @@ pub(crate) async fn as_caller(
                 Handler::Write(handler) => handler(&env, tx, input),
                 Handler::Read(handler) => handler(&env, tx, input),
             };
-            calls.into_recorded(None).write(tx)?;
+            calls.into_recorded(output.is_ok(), None).write(tx)?;
             Ok::<_, StoreError>(output)
         })
         .await

@@ -11,7 +11,7 @@ use rampart_store::{ReadTx, WriteTx};
 use rampart_wire::{AwsError, Value};
 use serde::{Deserialize, Serialize};
 
-use crate::{Caller, PrincipalKind};
+use crate::{Caller, PrincipalKind, ServiceEvent};
 
 /// One call of another service's operation.
 #[derive(Debug, Clone)]
@@ -113,6 +113,13 @@ pub trait ServiceCalls: Send + Sync {
     /// calling request's transaction, so both changes commit or neither does. The callee may
     /// also be one of its service's internal operations ([`crate::Service::internal_operation`]).
     fn call_write(&self, tx: &mut dyn WriteTx, call: ServiceCall<'_>) -> Result<Value, AwsError>;
+
+    /// Records `event` of work the service did by itself ([`ServiceEvent`]), in the calling
+    /// request's (or scheduled item's) transaction: it is written only if that work commits.
+    /// Contexts that journal nothing (unit tests of a handler) drop it.
+    fn record_event(&self, event: ServiceEvent) {
+        let _ = event;
+    }
 }
 
 /// For contexts with no spine to run calls (unit tests of a service that makes none): every

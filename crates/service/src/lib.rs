@@ -22,6 +22,7 @@ pub mod principal_ids;
 mod rate_limits;
 pub mod recorded;
 mod service;
+mod service_events;
 pub mod tagging;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -41,6 +42,7 @@ pub use rampart_wire::{AwsError, Value};
 pub use rate_limits::RateLimits;
 pub use recorded::{EventShaper, EventStyle, RecordedCall};
 pub use service::{AfterSuccess, ArnParts, CompletedCall, EventResource, Operations, Service};
+pub use service_events::{ServiceEvent, ServiceEventSource};
 pub use timers::{DueWork, Timers};
 #[cfg(feature = "reflection")]
 pub use {operation::InputFormat, serde_reflection};
