@@ -272,7 +272,7 @@ impl Journal {
             .min(u64::from(u32::MAX));
         let (file, file_first, offset, next_seq) = match segments.last() {
             None => {
-                segment::prepare_spare(dir, options.segment_bytes)?;
+                segment::prepare_sparse_spare(dir, options.segment_bytes)?;
                 let file = segment::install_spare(dir, options.first_seq)?;
                 segments.push(options.first_seq);
                 (
