@@ -432,6 +432,24 @@ impl Store for PostgresStore {
         });
     }
 
+    /// Rows are removed one by one here (PostgreSQL has no segments): every event numbered
+    /// below the first one not older than `before_time`, and at most `up_to`, so what is kept
+    /// stays one unbroken run of numbers, as in the audit log.
+    fn remove_journal_before(
+        &self,
+        before_time: i64,
+        up_to: u64,
+    ) -> Result<Option<u64>, StoreError> {
+        let mut conn = self.pool.take()?;
+        let removed = remove_journal_rows(&mut conn, before_time, up_to);
+        let clean = match &removed {
+            Ok(_) => Ok(()),
+            Err(_) => conn.batch("ROLLBACK"),
+        };
+        self.pool.give_back(clean.is_ok().then_some(conn));
+        removed
+    }
+
     fn health(&self) -> StoreHealth {
         let (state, journal_seq) = match self.check() {
             Ok(seq) => ("ok".to_owned(), seq),
@@ -443,6 +461,35 @@ impl Store for PostgresStore {
             journal_seq,
         }
     }
+}
+
+/// Retention's deletion, in one transaction of its own (beside the writer's: the rows it
+/// removes are never written again). Returns the lowest number kept when anything went.
+fn remove_journal_rows(
+    conn: &mut PgConn,
+    before_time: i64,
+    up_to: u64,
+) -> Result<Option<u64>, StoreError> {
+    conn.batch("BEGIN ISOLATION LEVEL READ COMMITTED")?;
+    // The first event young enough to keep, by number; past the head when there is none.
+    let first_young = conn.query(
+        "SELECT COALESCE((SELECT seq FROM journal WHERE event_time >= $1 ORDER BY seq LIMIT 1), \
+         (SELECT seq + 1 FROM journal_head))",
+        &[&before_time],
+    )?;
+    let first_young: i64 = first_young
+        .first()
+        .map(|row| row.try_get(0))
+        .transpose()?
+        .unwrap_or(0);
+    let last_gone = (first_young - 1).min(to_i64(up_to));
+    conn.execute(
+        "DELETE FROM journal_resources WHERE seq <= $1",
+        &[&last_gone],
+    )?;
+    let removed = conn.execute("DELETE FROM journal WHERE seq <= $1", &[&last_gone])?;
+    conn.batch("COMMIT")?;
+    Ok((removed > 0).then(|| to_u64(last_gone) + 1))
 }
 
 /// A read transaction begun on first use, so work that reads nothing takes no connection.

@@ -326,3 +326,95 @@ async fn two_writers_on_one_database_number_the_journal_without_gaps() {
     );
     assert_eq!(nodes[0].health().journal_seq, 400);
 }
+
+/// Retention removes the old events every trail delivered, with their resources, keeps the
+/// rest as one unbroken run of numbers, and leaves lookups and delivery reading from there.
+#[tokio::test(flavor = "multi_thread")]
+async fn retention_removes_old_delivered_events_only() {
+    let db = TestDatabase::create();
+    let store = open(&db);
+    // Events 1–6 at times 100..600; event 4 is out of time order (an early clock), at 150.
+    for time in [100_i64, 200, 300, 150, 500, 600] {
+        let resources = vec![("AWS::IAM::User".to_owned(), format!("u{time}"))];
+        store
+            .write_single_change_with(move |tx| {
+                tx.append_journal(&JournalAppend {
+                    event: b"{}",
+                    event_time: time,
+                    account: Some("111122223333"),
+                    event_name: "CreateUser",
+                    resources: &resources,
+                    ..JournalAppend::default()
+                })
+            })
+            .await
+            .map_err(|e: StoreError| e)
+            .unwrap();
+    }
+    let numbers = |store: &Arc<dyn Store>| -> Vec<u64> {
+        store
+            .read_with(|tx| tx.journal_after(0, 100))
+            .map_err(|e: StoreError| e)
+            .unwrap()
+            .iter()
+            .map(|e| e.seq)
+            .collect()
+    };
+    // Nothing delivered yet: nothing goes, however old.
+    assert_eq!(store.remove_journal_before(1000, 0).unwrap(), None);
+    assert_eq!(numbers(&store), [1, 2, 3, 4, 5, 6]);
+    // Delivered up to 2 only: the old events past it wait.
+    assert_eq!(store.remove_journal_before(400, 2).unwrap(), Some(3));
+    assert_eq!(numbers(&store), [3, 4, 5, 6]);
+    // Delivered up to 5, window before 400: the first event young enough is 5 (at 500), so
+    // 3 and 4 go, 4 (at 150) included.
+    assert_eq!(store.remove_journal_before(400, 5).unwrap(), Some(5));
+    assert_eq!(numbers(&store), [5, 6]);
+    // Nothing older than the window is left.
+    assert_eq!(store.remove_journal_before(400, 6).unwrap(), None);
+    assert_eq!(numbers(&store), [5, 6]);
+    let hits = store
+        .read_with(|tx| {
+            tx.journal_lookup(&JournalQuery {
+                account: "111122223333".into(),
+                attribute: None,
+                start_time: 0,
+                end_time: 10_000,
+                before: None,
+                limit: 50,
+            })
+        })
+        .map_err(|e: StoreError| e)
+        .unwrap();
+    assert_eq!(hits.iter().map(|h| h.entry.seq).collect::<Vec<_>>(), [6, 5]);
+    let by_resource = store
+        .read_with(|tx| {
+            tx.journal_lookup(&JournalQuery {
+                account: "111122223333".into(),
+                attribute: Some(JournalAttribute::ResourceName("u100".into())),
+                start_time: 0,
+                end_time: 10_000,
+                before: None,
+                limit: 50,
+            })
+        })
+        .map_err(|e: StoreError| e)
+        .unwrap();
+    assert!(
+        by_resource.is_empty(),
+        "a removed event's resources went with it"
+    );
+    // Numbering continues after the head, not after what is kept.
+    let seq = store
+        .write_single_change_with(|tx| {
+            tx.append_journal(&JournalAppend {
+                event: b"{}",
+                event_time: 700,
+                ..JournalAppend::default()
+            })
+        })
+        .await
+        .map_err(|e: StoreError| e)
+        .unwrap();
+    assert_eq!(seq, 7);
+}

@@ -160,20 +160,22 @@ fn export(data_dir: &Path, from: &str, to: &str, out: &Path) -> anyhow::Result<E
             .with_context(|| format!("--{flag} {text}: expected an RFC 3339 time"))
     };
     let (from, to) = (time(from, "from")?, time(to, "to")?);
-    let db = data_dir.join(super::serve::DB_FILE);
-    anyhow::ensure!(
-        db.exists(),
-        "{} has no database: is it a Rampart data directory?",
-        data_dir.display()
-    );
+    // The deployment's store, SQLite or PostgreSQL, found as `rampart admin` finds it.
+    let spec = super::store::StoreSpec::for_admin(data_dir)?;
+    if let super::store::StoreSpec::Sqlite(db) = &spec {
+        anyhow::ensure!(
+            db.exists(),
+            "{} has no database: is it a Rampart data directory?",
+            data_dir.display()
+        );
+    }
     let options = rampart_store::SqliteOptions {
         // Only the serving rampart, or the next one to start, recovers the log.
         journal_read_only: true,
         ..rampart_store::SqliteOptions::from_env()?
     };
-    let store: std::sync::Arc<dyn rampart_store::Store> = std::sync::Arc::new(
-        rampart_store::SqliteStore::open_with_options(&db, &options)?,
-    );
+    // One command's reads in sequence need no more connections.
+    let store = spec.open(2, &options)?;
     let written = rampart_server::delivery::export(&store, from, to, |key, gz| {
         Ok(write_file(&out.join(key), gz)?)
     })?;
