@@ -249,3 +249,32 @@ def test_rotations_are_recorded_as_aws_service_events(rampart, sm):
     assert failed["errorMessage"].startswith(
         f"Error when executing lambda {function('broken-rotator')}: testSecret")
     assert not rotation_events(rampart, "RotationSucceeded", broken_arn)
+
+
+def test_a_built_in_rotation_that_kms_refuses_fails_as_a_rotation_not_as_the_call(rampart, sm):
+    """AWS starts the function asynchronously: RotateSecret succeeds with the rotation
+    configured; the failure is the rotation's, in its RotationFailed event."""
+    name = f"builtin-refused/{uuid.uuid4().hex[:8]}"
+    arn = sm.create_secret(Name=name, SecretString="initial")["ARN"]
+    iam = rampart.client("iam")
+    user = f"r-{uuid.uuid4().hex[:8]}"
+    iam.create_user(UserName=user)
+    iam.put_user_policy(UserName=user, PolicyName="p", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "secretsmanager:*", "Resource": "*"},
+            {"Effect": "Deny", "Action": "kms:*", "Resource": "*"}]}))
+    key = iam.create_access_key(UserName=user)["AccessKey"]
+    mine = boto3.client("secretsmanager", endpoint_url=rampart.endpoint, region_name="us-east-1",
+                        aws_access_key_id=key["AccessKeyId"], aws_secret_access_key=key["SecretAccessKey"])
+    token = mine.rotate_secret(SecretId=name, RotationLambdaARN=BUILT_IN,
+                               RotationRules={"AutomaticallyAfterDays": 30})["VersionId"]
+    described = sm.describe_secret(SecretId=name)
+    assert described["RotationEnabled"] is True
+    assert token not in described["VersionIdsToStages"]
+    assert sm.get_secret_value(SecretId=name)["SecretString"] == "initial"
+    assert wait_until(lambda: rotation_events(rampart, "RotationFailed", arn))
+    [failed] = rotation_events(rampart, "RotationFailed", arn)
+    assert failed["requestID"] == f"Rotation-{arn}-{token}"
+    assert failed["errorMessage"].startswith(
+        f"Error when executing lambda {BUILT_IN} during createSecret step: AccessDenied")
+    assert not rotation_events(rampart, "RotationSucceeded", arn)

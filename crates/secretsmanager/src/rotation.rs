@@ -23,7 +23,7 @@
 //! or without access to the key by then, the rotation fails. Run by RotateSecret itself, it
 //! acts as RotateSecret's caller, session policies included.
 
-use rampart_service::{CallPrincipal, Env, RunAs};
+use rampart_service::{AwsError, CallPrincipal, Env, RunAs};
 use rampart_store::WriteTx;
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
@@ -132,6 +132,18 @@ pub(crate) fn rotate_built_in(
     finished(env, record, token);
     record.last_changed = env.now;
     Ok(())
+}
+
+/// The reason a rotation by the built-in function failed, as AWS words a rotation function's
+/// failure in its RotationFailed event.
+pub(crate) fn built_in_failure(record: &SecretRecord, lambda_arn: &str, error: SecretsError) -> String {
+    let error = AwsError::from(error);
+    tracing::warn!(secret = %record.arn, code = %error.code, reason = %error.message,
+        "rotation by the built-in function failed");
+    format!(
+        "Error when executing lambda {lambda_arn} during createSecret step: {}: {}",
+        error.code, error.message
+    )
 }
 
 /// Sets the next scheduled rotation of `record` (none when rotation is off).
@@ -328,16 +340,23 @@ pub(crate) fn rotate_secret(
             .client_request_token
             .unwrap_or_else(|| versions::new_version_id(env));
         if is_built_in(&lambda_arn) {
-            rotate_built_in(
+            // AWS starts a rotation function asynchronously: RotateSecret succeeds with the
+            // rotation configured, and a function that fails (here: KMS refusing the new
+            // version) leaves its RotationFailed event, not an error to the caller. The
+            // failed attempt wrote nothing, its first write being KMS's.
+            let configured = record.clone();
+            let outcome = rotate_built_in(
                 env,
                 tx,
                 &mut record,
                 &token,
                 &CallPrincipal::OnBehalfOfCaller,
-            )?;
-            // A rotation that fails here fails RotateSecret, undoing it: only a success is
-            // left to record.
-            events::rotation_ran(env, &record, &token, Ok(()));
+            )
+            .map_err(|e| {
+                record = configured;
+                built_in_failure(&record, &lambda_arn, e)
+            });
+            events::rotation_ran(env, &record, &token, outcome);
         } else {
             // A handler's steps call back into Rampart: they run on the scheduler, now.
             scheduled::schedule_rotation_now(tx, &record, env.now, &token)?;

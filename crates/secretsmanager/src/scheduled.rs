@@ -305,19 +305,11 @@ impl SecretTimers {
                 principal: &runs_as,
                 session_name: rotation::BUILT_IN,
             };
-            let outcome = match rotation::rotate_built_in(env, tx, record, &token, &principal) {
-                Ok(()) => Ok(()),
-                Err(e) => {
+            let outcome =
+                rotation::rotate_built_in(env, tx, record, &token, &principal).map_err(|e| {
                     *record = before;
-                    let e = AwsError::from(e);
-                    tracing::warn!(secret = %record.arn, code = %e.code, reason = %e.message,
-                        "scheduled rotation by the built-in function failed");
-                    Err(format!(
-                        "Error when executing lambda {lambda_arn} during createSecret step: {}: {}",
-                        e.code, e.message
-                    ))
-                }
-            };
+                    rotation::built_in_failure(record, lambda_arn, e)
+                });
             events::rotation_ran(env, record, &token, outcome);
             return Ok(());
         }
