@@ -519,3 +519,46 @@ fn lease_keys_are_stable_and_distinct() {
     assert_eq!(lease_key(""), i32::from_ne_bytes(0x811c_9dc5_u32.to_ne_bytes()));
     assert_ne!(lease_key("scheduler"), lease_key("trail-delivery"));
 }
+
+/// What makes a scheduled item run once even on two nodes at the same moment: both nodes'
+/// transactions find the item, but only one delete removes its row (the other waits for the
+/// first to commit, then removes nothing), and the services apply an item only when their
+/// delete removed it.
+#[tokio::test(flavor = "multi_thread")]
+async fn of_two_nodes_deleting_one_due_item_exactly_one_claims_it() {
+    let db = TestDatabase::create();
+    let (one, two) = (open(&db), open(&db));
+    for round in 0..5 {
+        let key = format!("item-{round}");
+        one.write_with({
+            let key = key.clone();
+            move |tx| tx.put("timers", &key, b"due")
+        })
+        .await
+        .map_err(|e: StoreError| e)
+        .unwrap();
+        // Both find the item before either deletes it.
+        let both_found = Arc::new(std::sync::Barrier::new(2));
+        let claim = |store: &Arc<dyn Store>| {
+            let (store, key, both_found) =
+                (Arc::clone(store), key.clone(), Arc::clone(&both_found));
+            async move {
+                store
+                    .write_with(move |tx| {
+                        let found = tx.get("timers", &key)?.is_some();
+                        both_found.wait();
+                        let claimed = tx.delete("timers", &key)?;
+                        if claimed {
+                            tx.put("applied", &key, b"once")?;
+                        }
+                        Ok::<_, StoreError>((found, claimed))
+                    })
+                    .await
+                    .unwrap()
+            }
+        };
+        let (a, b) = tokio::join!(claim(&one), claim(&two));
+        assert_eq!((a.0, b.0), (true, true), "both found it due");
+        assert!(a.1 ^ b.1, "exactly one claimed it: {a:?} {b:?}");
+    }
+}
