@@ -3,8 +3,8 @@
 access keys, revoked sessions), and scheduled work (Parameter Store's expirations) runs exactly
 once across the nodes and goes on after its lease holder is killed with kill -9.
 
-Runs against its own fresh database on RAMPART_TEST_POSTGRES_URL (the local server by default)
-whatever RAMPART_TEST_STORE says; skipped when no PostgreSQL answers there."""
+Part of the PostgreSQL slice (scripts/test): runs when RAMPART_TEST_STORE=postgres, against a
+fresh database of its own on RAMPART_TEST_POSTGRES_URL (the local server by default)."""
 
 import base64
 import datetime
@@ -96,6 +96,10 @@ class Node:
         if self.alive():
             self.process.terminate()
             self.process.wait(timeout=30)
+
+
+pytestmark = pytest.mark.skipif(os.environ.get("RAMPART_TEST_STORE") != "postgres",
+                                reason="several nodes need PostgreSQL (RAMPART_TEST_STORE=postgres)")
 
 
 @pytest.fixture(scope="module")
@@ -204,6 +208,39 @@ def test_a_session_revoked_on_node_two_stops_working_on_node_three(nodes):
             "Statement": [{"Effect": "Deny", "Action": ["*"], "Resource": ["*"],
                            "Condition": {"DateLessThan": {"aws:TokenIssueTime": cutoff}}}]}))
     assert error_code(session.list_roles) == "AccessDenied"
+
+
+def test_an_scp_attached_on_node_one_denies_on_node_three_and_its_detaching_on_node_two_allows(
+        nodes):
+    one, two, three = nodes
+    orgs = one.client("organizations")
+    orgs.create_organization(FeatureSet="ALL")
+    root = orgs.list_roots()["Roots"][0]["Id"]
+    member = orgs.create_account(Email="member@example.com", AccountName="member")[
+        "CreateAccountStatus"]["AccountId"]
+    # Into the member account through the role Organizations made there (an IAM user of the
+    # management account assumes it: root users may not).
+    key, secret = make_user(one.client("iam"), f"org-admin-{uuid.uuid4().hex[:8]}",
+                            ["sts:AssumeRole"])
+    creds = one.client("sts", key, secret).assume_role(
+        RoleArn=f"arn:aws:iam::{member}:role/OrganizationAccountAccessRole",
+        RoleSessionName="scale-out")["Credentials"]
+    member_iam = three.client("iam", creds["AccessKeyId"], creds["SecretAccessKey"],
+                              creds["SessionToken"])
+    # Node three caches the member's guardrails (none yet) and the session's policies.
+    member_iam.create_user(UserName=f"before-{uuid.uuid4().hex[:8]}")
+    orgs.enable_policy_type(RootId=root, PolicyType="SERVICE_CONTROL_POLICY")
+    deny = orgs.create_policy(
+        Name="deny-create-user", Description="deny", Type="SERVICE_CONTROL_POLICY",
+        Content=json.dumps({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Deny", "Action": "iam:CreateUser", "Resource": "*"}]}),
+    )["Policy"]["PolicySummary"]["Id"]
+    orgs.attach_policy(PolicyId=deny, TargetId=member)
+    assert error_code(lambda: member_iam.create_user(
+        UserName=f"denied-{uuid.uuid4().hex[:8]}")) == "AccessDenied"
+    member_iam.list_users()
+    two.client("organizations").detach_policy(PolicyId=deny, TargetId=member)
+    member_iam.create_user(UserName=f"after-{uuid.uuid4().hex[:8]}")
 
 
 def expiration(seconds):

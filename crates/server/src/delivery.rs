@@ -450,7 +450,8 @@ async fn encrypt(
 }
 
 /// Stores `trail`'s progress unless the trail is gone (deleted, or deleted and made again)
-/// since the round's snapshot; whether it did. A round stops delivering a trail that is gone.
+/// since the round's snapshot, or this node no longer holds the delivery lease; whether it
+/// did. A round stops delivering a trail whose progress it could not store.
 async fn save(
     store: &Arc<dyn Store>,
     trail: &TrailRecord,
@@ -469,7 +470,10 @@ async fn save(
         })
         .await?;
     if !saved {
-        tracing::debug!("trail deleted during its delivery; its progress is dropped");
+        tracing::debug!(
+            "trail deleted during its delivery, or another node took delivery over; this \
+             round's progress is dropped"
+        );
     }
     Ok(saved)
 }

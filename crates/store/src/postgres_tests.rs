@@ -447,7 +447,10 @@ async fn the_state_version_moves_with_every_node_s_document_commits_only() {
         .await
         .map_err(|e: StoreError| e)
         .unwrap();
-    assert!(version(&one) > after_put, "a delete on node two is seen by node one");
+    assert!(
+        version(&one) > after_put,
+        "a delete on node two is seen by node one"
+    );
     // Work that fails is undone; the version may move (it is only a hint to drop caches)
     // but what it guards is unchanged.
     let failed = one
@@ -473,8 +476,14 @@ async fn a_lease_is_held_by_one_node_and_taken_over_when_it_goes() {
     let two = open(&db);
     assert!(one.take_lease("scheduler").unwrap());
     assert!(one.take_lease("scheduler").unwrap(), "the holder keeps it");
-    assert!(!two.take_lease("scheduler").unwrap(), "not while node one holds it");
-    assert!(two.take_lease("trail-delivery").unwrap(), "leases are separate");
+    assert!(
+        !two.take_lease("scheduler").unwrap(),
+        "not while node one holds it"
+    );
+    assert!(
+        two.take_lease("trail-delivery").unwrap(),
+        "leases are separate"
+    );
     assert!(!one.take_lease("trail-delivery").unwrap());
     // Work guarded in its own transaction commits on the holder only.
     let guarded = |store: &Arc<dyn Store>, value: &'static [u8]| {
@@ -516,7 +525,10 @@ async fn a_lease_is_held_by_one_node_and_taken_over_when_it_goes() {
 /// for the server's lease names.
 #[test]
 fn lease_keys_are_stable_and_distinct() {
-    assert_eq!(lease_key(""), i32::from_ne_bytes(0x811c_9dc5_u32.to_ne_bytes()));
+    assert_eq!(
+        lease_key(""),
+        i32::from_ne_bytes(0x811c_9dc5_u32.to_ne_bytes())
+    );
     assert_ne!(lease_key("scheduler"), lease_key("trail-delivery"));
 }
 
