@@ -87,7 +87,12 @@ impl Timers for KeyTimers {
         let Some(doc) = get_json::<TimerRecord>(tx, DUE, &work.key).map_err(store_error)? else {
             return Ok(());
         };
-        tx.delete(DUE, &work.key).map_err(store_error)?;
+        // The delete claims the item: of two nodes' transactions that both found it, only
+        // the one whose delete removed the row (the other's waits for it, then finds none)
+        // applies it.
+        if !tx.delete(DUE, &work.key).map_err(store_error)? {
+            return Ok(());
+        }
         let Some(mut key) =
             records::load_key(tx, &work.account, &work.region, &doc.key_id).map_err(store_error)?
         else {

@@ -234,7 +234,12 @@ impl SecretTimers {
         let Some(timer) = get_json::<TimerRecord>(tx, DELETIONS, &work.key)? else {
             return Ok(());
         };
-        tx.delete(DELETIONS, &work.key)?;
+        // The delete claims the item: of two nodes' transactions that both found it, only
+        // the one whose delete removed the row (the other's waits for it, then finds none)
+        // applies it.
+        if !tx.delete(DELETIONS, &work.key)? {
+            return Ok(());
+        }
         let Some(mut record) = records::load(tx, &timer.account, &timer.region, &timer.name)?
         else {
             return Ok(());

@@ -58,6 +58,10 @@ const DEFAULT_RETENTION: Duration = Duration::from_secs(90 * 24 * 3600);
 /// Journal entries read per batch.
 const BATCH: usize = 5000;
 
+/// The lease a node holds to deliver trails and apply journal retention when several nodes
+/// share one store ([`rampart_store::Store::take_lease`]).
+pub const DELIVERY_LEASE: &str = "trail-delivery";
+
 /// Where and how often to deliver.
 #[derive(Debug, Clone)]
 pub struct DeliveryConfig {
@@ -270,6 +274,12 @@ pub async fn deliver_once(
     now: OffsetDateTime,
 ) -> Result<usize, DeliveryError> {
     let store = &app.store;
+    // One node at a time delivers (and applies retention), the one holding the lease;
+    // every other asks again each round, so it takes over within a round of the holder's death.
+    if !store.take_lease(DELIVERY_LEASE)? {
+        return Ok(0);
+    }
+    app.catch_up_with_store();
     let trails = store.read_with(all_trails).map_err(|e: StoreError| e)?;
     let mut written = 0;
     for trail in trails {
@@ -440,18 +450,30 @@ async fn encrypt(
 }
 
 /// Stores `trail`'s progress unless the trail is gone (deleted, or deleted and made again)
-/// since the round's snapshot; whether it did. A round stops delivering a trail that is gone.
+/// since the round's snapshot, or this node no longer holds the delivery lease; whether it
+/// did. A round stops delivering a trail whose progress it could not store.
 async fn save(
     store: &Arc<dyn Store>,
     trail: &TrailRecord,
     state: &DeliveryState,
 ) -> Result<bool, StoreError> {
     let (trail, state) = (trail.clone(), state.clone());
+    // The progress is stored only while this node still holds the lease (checked in the
+    // same transaction), so a node that lost it cannot move a trail's cursor; files it wrote
+    // meanwhile are named by their range, and the holder writes the same ones again.
     let saved = store
-        .write_with(move |tx| save_delivery_state(tx, &trail, &state))
+        .write_with(move |tx| {
+            if !tx.hold_lease(DELIVERY_LEASE)? {
+                return Ok(false);
+            }
+            save_delivery_state(tx, &trail, &state)
+        })
         .await?;
     if !saved {
-        tracing::debug!("trail deleted during its delivery; its progress is dropped");
+        tracing::debug!(
+            "trail deleted during its delivery, or another node took delivery over; this \
+             round's progress is dropped"
+        );
     }
     Ok(saved)
 }

@@ -194,6 +194,9 @@ fn prepare(
         Some(Authentication::Input(authenticate, addressee)) => Some((authenticate, addressee)),
         _ => None,
     };
+    // Another node's change committed before this request began is seen by it: caches of
+    // stored state (credentials, policies, guardrails) are dropped when the shared store moved.
+    state.catch_up_with_store();
     // Operations authenticated by their input need no signature; one that comes anyway must
     // verify, so a request never passes with a bad signature on it.
     let signer = match signed {

@@ -34,6 +34,10 @@ const MIN_WAIT: Duration = Duration::from_millis(100);
 /// Items read per service per round.
 const BATCH: usize = 100;
 
+/// The lease a node holds to run scheduled work when several nodes share one store
+/// ([`rampart_store::Store::take_lease`]): one node at a time runs it.
+pub const SCHEDULER_LEASE: &str = "scheduler";
+
 /// How often to look for due work.
 #[derive(Debug, Clone)]
 pub struct SchedulerConfig {
@@ -133,6 +137,12 @@ fn wait_after(round: &Round, now: OffsetDateTime, interval: Duration) -> Duratio
 /// Runs every service's work due at `now`: one round.
 pub async fn run_due(app: &Arc<AppState>, now: OffsetDateTime) -> Result<Round, StoreError> {
     let mut round = Round::default();
+    // Another node runs the work while it holds the lease; this one asks again each round
+    // (every interval at most), so it takes over within an interval of the holder's death.
+    if !app.store.take_lease(SCHEDULER_LEASE)? {
+        return Ok(round);
+    }
+    app.catch_up_with_store();
     let mut names: Vec<&'static str> = app.registry.names().collect();
     names.sort_unstable();
     for name in names {
@@ -191,6 +201,15 @@ async fn run_one(
             let Some(timers) = owner.timers() else {
                 return Ok(Ok(()));
             };
+            // Checked in the work's own transaction: work this node began before losing the
+            // lease to another node is never committed beside the other node's.
+            if !tx.hold_lease(SCHEDULER_LEASE)? {
+                return Ok(Err(AwsError::new(
+                    "LeaseLost",
+                    500,
+                    "another node runs the scheduled work now",
+                )));
+            }
             let request_id = pipeline::new_id();
             let principal = format!("{}.amazonaws.com", owner.name());
             let caller = Caller::service(&principal, &work.account);

@@ -55,6 +55,8 @@ pub struct AppState {
     /// [`rampart_service::Service::changes_guardrails`]), so the guardrails cached per account
     /// survive the writes of every other service.
     pub(crate) guardrail_generation: Arc<Generation>,
+    /// The shared store's [`Store::state_version`] when this node last looked.
+    seen_store_version: AtomicU64,
     pub(crate) credentials: CredentialCache,
     pub(crate) authorizer: Authorizer,
     pub(crate) usage: UsageThrottle,
@@ -89,6 +91,7 @@ impl AppState {
             authorizer: Authorizer::new(Arc::clone(&generation), Arc::clone(&guardrail_generation)),
             generation,
             guardrail_generation,
+            seen_store_version: AtomicU64::new(u64::MAX),
             usage: UsageThrottle::default(),
             unauthenticated_failures: FailureThrottle::default(),
             entropy: Arc::new(OsEntropy),
@@ -103,6 +106,30 @@ impl AppState {
     pub(crate) fn state_changed(&self) {
         self.generation.bump();
         self.guardrail_generation.bump();
+    }
+
+    /// Drops every cache of stored state when the store says another process changed it
+    /// since this node last looked ([`Store::state_version`]; a store only this process
+    /// writes answers without a query and nothing happens). Called at the start of every
+    /// request and scheduler round, so a change committed on any node before then is seen.
+    /// When the version cannot be read the caches are dropped too: then the request reads
+    /// the store itself and gets its answer, or its error.
+    pub(crate) fn catch_up_with_store(&self) {
+        match self.store.state_version() {
+            Ok(None) => {}
+            Ok(Some(version)) => {
+                if version != self.seen_store_version.load(Ordering::Acquire) {
+                    // Stale first, then noted as seen: a concurrent request that finds the
+                    // version already noted finds the caches already stale.
+                    self.state_changed();
+                    self.seen_store_version.store(version, Ordering::Release);
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "the store's version could not be read; caches dropped");
+                self.state_changed();
+            }
+        }
     }
 
     /// Called after a service's committed write, before its answer leaves: as

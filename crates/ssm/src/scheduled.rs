@@ -128,7 +128,11 @@ fn run(env: &Env<'_>, tx: &mut dyn WriteTx, work: &DueWork) -> Result<(), SsmErr
     let Some(timer) = get_json::<TimerRecord>(tx, TIMERS, &work.key)? else {
         return Ok(());
     };
-    tx.delete(TIMERS, &work.key)?;
+    // The delete claims the item: of two nodes' transactions that both found it, only the
+    // one whose delete removed the row (the other's waits for it, then finds none) applies it.
+    if !tx.delete(TIMERS, &work.key)? {
+        return Ok(());
+    }
     let doc_key = format!("{}:{}:{}", timer.account, timer.region, timer.key);
     let Some(mut record) = get_json::<ParameterRecord>(tx, records::PARAMETERS, &doc_key)? else {
         return Ok(());

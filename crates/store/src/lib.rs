@@ -180,6 +180,15 @@ pub trait WriteTx: ReadTx {
         &mut self,
         work: &mut dyn FnMut(&mut dyn WriteTx) -> bool,
     ) -> Result<bool, StoreError>;
+
+    /// Whether this process holds the lease `name` (scheduled work that must run on one node
+    /// at a time), taking it when it is free. Checked inside the transaction that applies the
+    /// work, so that work whose node lost the lease is never committed. A store one process
+    /// owns (SQLite) always holds every lease.
+    fn hold_lease(&mut self, name: &str) -> Result<bool, StoreError> {
+        let _ = name;
+        Ok(true)
+    }
 }
 
 /// A unit of work for the writer, run inside the next group commit.
@@ -221,6 +230,21 @@ pub trait Store: Send + Sync {
 
     /// The store's state for the health endpoint.
     fn health(&self) -> StoreHealth;
+
+    /// A counter that moves whenever any process commits a change to documents, for stores
+    /// that several processes share (PostgreSQL): a node compares it with the last it saw to
+    /// know its caches of stored state are stale. `None` for a store only this process
+    /// writes (its own writes already mark its caches stale).
+    fn state_version(&self) -> Result<Option<u64>, StoreError> {
+        Ok(None)
+    }
+
+    /// [`WriteTx::hold_lease`] in a transaction of its own: whether this process holds (or
+    /// has just taken) the lease `name`. Always `true` for a store one process owns.
+    fn take_lease(&self, name: &str) -> Result<bool, StoreError> {
+        let _ = name;
+        Ok(true)
+    }
 
     /// Retention: removes the journal's events older than `before_time` (seconds since the
     /// epoch) and numbered at most `up_to` (what every trail has delivered), in the backend's

@@ -15,7 +15,7 @@
 //! page reads.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, mpsc};
 use std::time::Duration;
@@ -31,9 +31,10 @@ use crate::{
 };
 
 /// Schema versions, applied in order; the table `rampart_schema` records those applied.
-const MIGRATIONS: &[&str] = &[include_str!(
-    "../migrations/postgres/0001_documents_and_journal.sql"
-)];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../migrations/postgres/0001_documents_and_journal.sql"),
+    include_str!("../migrations/postgres/0002_state_version.sql"),
+];
 
 /// The read pool's size when none is given.
 pub const DEFAULT_POOL_SIZE: usize = 8;
@@ -43,6 +44,23 @@ const POOL_WAIT: Duration = Duration::from_secs(30);
 
 /// Key of the advisory lock that serialises migrations between nodes starting together.
 const MIGRATION_LOCK: i64 = 0x0072_616d_7061_7274; // "rampart" in ASCII
+
+/// The first half of every lease's advisory lock key ("ramp" in ASCII); the second is the
+/// lease name's hash ([`lease_key`]). Two-key advisory locks never collide with the one-key
+/// migration lock.
+const LEASE_CLASS: i32 = 0x7261_6d70;
+
+/// The second half of the advisory lock key of the lease `name`: its 32-bit FNV-1a hash
+/// (stable across builds and platforms, unlike std's hasher). Lease names are the
+/// server's own constants, never a caller's.
+fn lease_key(name: &str) -> i32 {
+    let mut hash: u32 = 0x811c_9dc5;
+    for byte in name.bytes() {
+        hash ^= u32::from(byte);
+        hash = hash.wrapping_mul(0x0100_0193);
+    }
+    i32::from_ne_bytes(hash.to_ne_bytes())
+}
 
 impl From<tokio_postgres::Error> for StoreError {
     fn from(e: tokio_postgres::Error) -> Self {
@@ -91,6 +109,7 @@ impl Connector {
         Ok(PgConn {
             client,
             statements: HashMap::new(),
+            leases: HashSet::new(),
         })
     }
 }
@@ -100,6 +119,9 @@ impl Connector {
 pub(crate) struct PgConn {
     client: Client,
     statements: HashMap<String, Statement>,
+    /// The leases this connection's session holds (session advisory locks): they end with
+    /// the session, so a lease is never thought held on a connection that lost it.
+    leases: HashSet<String>,
 }
 
 impl PgConn {
@@ -450,6 +472,46 @@ impl Store for PostgresStore {
         removed
     }
 
+    /// One statement outside any transaction on a pooled connection (a round trip, no
+    /// transaction of its own).
+    fn state_version(&self) -> Result<Option<u64>, StoreError> {
+        let mut conn = self.pool.take()?;
+        let rows = conn.query("SELECT version FROM state_version", &[]);
+        self.pool.give_back(rows.is_ok().then_some(conn));
+        let version: i64 = rows?.first().map_or(Ok(0), |row| row.try_get(0))?;
+        Ok(Some(to_u64(version)))
+    }
+
+    /// Run by the writer, whose connection holds the leases: the work a lease guards commits
+    /// on that same connection, so it commits only while the session (and the lease) lives.
+    fn take_lease(&self, name: &str) -> Result<bool, StoreError> {
+        let (sender, receiver) = mpsc::channel();
+        let held = Arc::new(Mutex::new(false));
+        let answer = Arc::clone(&held);
+        let name = name.to_owned();
+        self.queue(Job {
+            work: Box::new(move |tx| {
+                let holds = tx.hold_lease(&name)?;
+                if let Ok(mut answer) = answer.lock() {
+                    *answer = holds;
+                }
+                Ok(())
+            }),
+            done: Box::new(move |outcome| {
+                let _ = sender.send(outcome);
+            }),
+            single_change: false,
+        });
+        receiver
+            .recv()
+            .map_err(|_| StoreError::Internal("the writer stopped".into()))??;
+        let holds = held
+            .lock()
+            .map(|held| *held)
+            .map_err(|_| StoreError::Internal("a lease's answer was poisoned".into()))?;
+        Ok(holds)
+    }
+
     fn health(&self) -> StoreHealth {
         let (state, journal_seq) = match self.check() {
             Ok(seq) => ("ok".to_owned(), seq),
@@ -560,6 +622,9 @@ pub(crate) struct PgTx<'c> {
     failed: bool,
     /// Transaction control itself failed: the group cannot commit.
     pub(crate) broken: bool,
+    /// A document was put or deleted (perhaps undone since): the group adds one to
+    /// `state_version` before its `COMMIT`, so other nodes drop their caches.
+    pub(crate) wrote_documents: bool,
     /// This transaction holds `journal_head`'s row, locked at its first append (see the
     /// migration) and written once, at the end (`record_head`): numbering in memory rather
     /// than updating the row per event, which made each update of a group scan every
@@ -574,8 +639,21 @@ impl<'c> PgTx<'c> {
             last_seq: None,
             failed: false,
             broken: false,
+            wrote_documents: false,
             head_locked: false,
         }
+    }
+
+    /// Adds one to `state_version` when the transaction changed documents, just before
+    /// `COMMIT` (after every other lock it takes, so it adds no lock-order cycle).
+    pub(crate) fn record_state_version(&mut self) -> Result<(), StoreError> {
+        if self.wrote_documents {
+            let done = self
+                .conn
+                .execute("UPDATE state_version SET version = version + 1", &[]);
+            self.noted(done)?;
+        }
+        Ok(())
     }
 
     /// Writes the journal's last number back to `journal_head`, before `COMMIT`.
@@ -789,6 +867,7 @@ impl ReadTx for PgTx<'_> {
 
 impl WriteTx for PgTx<'_> {
     fn put(&mut self, ns: &str, key: &str, value: &[u8]) -> Result<(), StoreError> {
+        self.wrote_documents = true;
         let done = self.conn.execute(
             "INSERT INTO documents (ns, key, value) VALUES ($1, $2, $3) \
              ON CONFLICT (ns, key) DO UPDATE SET value = excluded.value",
@@ -798,6 +877,7 @@ impl WriteTx for PgTx<'_> {
     }
 
     fn delete(&mut self, ns: &str, key: &str) -> Result<bool, StoreError> {
+        self.wrote_documents = true;
         let done = self.conn.execute(
             "DELETE FROM documents WHERE ns = $1 AND key = $2",
             &[&ns, &key],
@@ -808,6 +888,7 @@ impl WriteTx for PgTx<'_> {
     fn clear_documents(&mut self) -> Result<(), StoreError> {
         // DELETE rather than TRUNCATE: TRUNCATE is not MVCC-safe (an open snapshot would see
         // the table empty) and locks out every reader until the commit.
+        self.wrote_documents = true;
         let done = self.conn.execute("DELETE FROM documents", &[]);
         self.noted(done).map(|_| ())
     }
@@ -858,6 +939,28 @@ impl WriteTx for PgTx<'_> {
         let seq = to_u64(seq);
         self.last_seq = Some(seq);
         Ok(seq)
+    }
+
+    /// A session advisory lock on this connection (the writer's): held until the session
+    /// ends, so it outlives the transaction (even one rolled back) and is given up by a node
+    /// that dies, when PostgreSQL sees its connection close. Work committed through this
+    /// connection under the lease cannot commit after the lease went to another node: that
+    /// needs this session gone first.
+    fn hold_lease(&mut self, name: &str) -> Result<bool, StoreError> {
+        if self.conn.leases.contains(name) {
+            return Ok(true);
+        }
+        let rows = self.conn.query(
+            "SELECT pg_try_advisory_lock($1, $2)",
+            &[&LEASE_CLASS, &lease_key(name)],
+        );
+        let rows = self.noted(rows)?;
+        let taken: bool = rows.first().map_or(Ok(false), |row| row.try_get(0))?;
+        if taken {
+            tracing::info!(lease = name, "this node took the lease");
+            self.conn.leases.insert(name.to_owned());
+        }
+        Ok(taken)
     }
 
     fn atomically(

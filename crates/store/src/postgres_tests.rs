@@ -418,3 +418,159 @@ async fn retention_removes_old_delivered_events_only() {
         .unwrap();
     assert_eq!(seq, 7);
 }
+
+/// Several nodes on one database: a node learns from `state_version` that another node
+/// changed documents (and only then: an event alone moves nothing).
+#[tokio::test(flavor = "multi_thread")]
+async fn the_state_version_moves_with_every_node_s_document_commits_only() {
+    let db = TestDatabase::create();
+    let (one, two) = (open(&db), open(&db));
+    let version = |store: &Arc<dyn Store>| store.state_version().unwrap().unwrap();
+    let start = version(&two);
+    one.write_with(|tx| tx.put("ns", "k", b"v"))
+        .await
+        .map_err(|e: StoreError| e)
+        .unwrap();
+    let after_put = version(&two);
+    assert!(after_put > start, "a put on node one is seen by node two");
+    one.write_single_change_with(|tx| {
+        tx.append_journal(&JournalAppend {
+            event: b"{}",
+            ..JournalAppend::default()
+        })
+    })
+    .await
+    .map_err(|e: StoreError| e)
+    .unwrap();
+    assert_eq!(version(&two), after_put, "an event alone changes no state");
+    two.write_with(|tx| tx.delete("ns", "k").map(|_| ()))
+        .await
+        .map_err(|e: StoreError| e)
+        .unwrap();
+    assert!(
+        version(&one) > after_put,
+        "a delete on node two is seen by node one"
+    );
+    // Work that fails is undone; the version may move (it is only a hint to drop caches)
+    // but what it guards is unchanged.
+    let failed = one
+        .write_with(|tx| {
+            tx.put("ns", "k", b"undone")?;
+            Err::<(), _>(StoreError::Internal("undo".into()))
+        })
+        .await;
+    assert!(failed.is_err());
+    let got = two
+        .read_with(|tx| tx.get("ns", "k"))
+        .map_err(|e: StoreError| e)
+        .unwrap();
+    assert_eq!(got, None);
+}
+
+/// A lease is held by one node at a time, stays with it, and passes to another node once
+/// the holder's connection is gone (here: the store closed; a killed process closes it too).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_lease_is_held_by_one_node_and_taken_over_when_it_goes() {
+    let db = TestDatabase::create();
+    let one = open(&db);
+    let two = open(&db);
+    assert!(one.take_lease("scheduler").unwrap());
+    assert!(one.take_lease("scheduler").unwrap(), "the holder keeps it");
+    assert!(
+        !two.take_lease("scheduler").unwrap(),
+        "not while node one holds it"
+    );
+    assert!(
+        two.take_lease("trail-delivery").unwrap(),
+        "leases are separate"
+    );
+    assert!(!one.take_lease("trail-delivery").unwrap());
+    // Work guarded in its own transaction commits on the holder only.
+    let guarded = |store: &Arc<dyn Store>, value: &'static [u8]| {
+        let store = Arc::clone(store);
+        async move {
+            store
+                .write_with(move |tx| {
+                    if !tx.hold_lease("scheduler")? {
+                        return Ok(false);
+                    }
+                    tx.put("timers", "due", value)?;
+                    Ok::<_, StoreError>(true)
+                })
+                .await
+                .unwrap()
+        }
+    };
+    assert!(guarded(&one, b"one").await);
+    assert!(!guarded(&two, b"two").await);
+    drop(one);
+    // The server ends the session when its connection closes; poll with a deadline.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !two.take_lease("scheduler").unwrap() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "node two never took the lease over"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(guarded(&two, b"two").await);
+    let got = two
+        .read_with(|tx| tx.get("timers", "due"))
+        .map_err(|e: StoreError| e)
+        .unwrap();
+    assert_eq!(got.as_deref(), Some(&b"two"[..]));
+}
+
+/// Lease keys are stable (they must agree between nodes of different builds) and distinct
+/// for the server's lease names.
+#[test]
+fn lease_keys_are_stable_and_distinct() {
+    assert_eq!(
+        lease_key(""),
+        i32::from_ne_bytes(0x811c_9dc5_u32.to_ne_bytes())
+    );
+    assert_ne!(lease_key("scheduler"), lease_key("trail-delivery"));
+}
+
+/// What makes a scheduled item run once even on two nodes at the same moment: both nodes'
+/// transactions find the item, but only one delete removes its row (the other waits for the
+/// first to commit, then removes nothing), and the services apply an item only when their
+/// delete removed it.
+#[tokio::test(flavor = "multi_thread")]
+async fn of_two_nodes_deleting_one_due_item_exactly_one_claims_it() {
+    let db = TestDatabase::create();
+    let (one, two) = (open(&db), open(&db));
+    for round in 0..5 {
+        let key = format!("item-{round}");
+        one.write_with({
+            let key = key.clone();
+            move |tx| tx.put("timers", &key, b"due")
+        })
+        .await
+        .map_err(|e: StoreError| e)
+        .unwrap();
+        // Both find the item before either deletes it.
+        let both_found = Arc::new(std::sync::Barrier::new(2));
+        let claim = |store: &Arc<dyn Store>| {
+            let (store, key, both_found) =
+                (Arc::clone(store), key.clone(), Arc::clone(&both_found));
+            async move {
+                store
+                    .write_with(move |tx| {
+                        let found = tx.get("timers", &key)?.is_some();
+                        both_found.wait();
+                        let claimed = tx.delete("timers", &key)?;
+                        if claimed {
+                            tx.put("applied", &key, b"once")?;
+                        }
+                        Ok::<_, StoreError>((found, claimed))
+                    })
+                    .await
+                    .unwrap()
+            }
+        };
+        let (a, b) = tokio::join!(claim(&one), claim(&two));
+        assert_eq!((a.0, b.0), (true, true), "both found it due");
+        assert!(a.1 ^ b.1, "exactly one claimed it: {a:?} {b:?}");
+    }
+}

@@ -73,7 +73,11 @@ impl PgWriter {
             outcomes.push((job.done, outcome));
         }
         // The journal's new end goes into `journal_head` with the group (see postgres.rs).
-        let recorded = if tx.broken { Ok(()) } else { tx.record_head() };
+        let recorded = if tx.broken {
+            Ok(())
+        } else {
+            tx.record_head().and_then(|()| tx.record_state_version())
+        };
         let (last_seq, broken) = (tx.last_seq, tx.broken);
         // A broken transaction may have been rolled back by the server already, and its
         // COMMIT would then report success: never send it.

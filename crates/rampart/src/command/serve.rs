@@ -253,6 +253,17 @@ async fn bootstrap_once(
     args: &ServeArgs,
     data_dir: &Path,
 ) -> anyhow::Result<Deployment> {
+    // Nodes starting together on one PostgreSQL database: the one that takes the bootstrap
+    // lease bootstraps, the others wait for its deployment (a store one process owns always
+    // holds the lease). The lease is looked at only while there is no deployment yet.
+    loop {
+        if store.read_with(|tx| account::deployment(tx))?.is_some()
+            || store.take_lease(BOOTSTRAP_LEASE)?
+        {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
     if let Some(existing) = store.read_with(|tx| account::deployment(tx))? {
         if let Some(wanted) = &args.account_id
             && *wanted != existing.management_account_id
@@ -318,6 +329,9 @@ async fn bootstrap_once(
     );
     Ok(deployment)
 }
+
+/// The lease the node that bootstraps a shared database holds while it does.
+const BOOTSTRAP_LEASE: &str = "bootstrap";
 
 /// Carries either bootstrap's refusal or a store failure out of the write transaction.
 struct BootstrapFailure(account::BootstrapError);
