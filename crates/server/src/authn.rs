@@ -30,7 +30,7 @@ const CONTENT_TYPE: &str = "content-type";
 pub(crate) fn flavor(protocol: Protocol) -> ErrorFlavor {
     match protocol {
         Protocol::Query => ErrorFlavor::Query,
-        Protocol::Json(_) => ErrorFlavor::Json,
+        Protocol::Json(_) | Protocol::RpcV2Cbor => ErrorFlavor::Json,
     }
 }
 
@@ -176,8 +176,8 @@ pub(crate) fn authenticate(
     body: &[u8],
     signed: &SignedRequest,
     model: &ServiceModel,
+    protocol: Protocol,
 ) -> Result<Authenticated, AwsError> {
-    let protocol = model.protocol();
     let refuse = |e: SigV4Error| sigv4_error(&e, protocol);
     if signed.service() != model.signing_name() {
         return Err(refuse(SigV4Error::wrong_service(model.signing_name())));
@@ -232,6 +232,8 @@ fn require_selecting_headers_signed(
     match protocol {
         Protocol::Json(_) => signed.require_signed(parts, X_AMZ_TARGET, "X-Amz-Target"),
         Protocol::Query => signed.require_signed(parts, CONTENT_TYPE, "Content-Type"),
+        // The path names the operation, and the canonical request always covers it.
+        Protocol::RpcV2Cbor => Ok(()),
     }
 }
 
@@ -312,7 +314,7 @@ fn session_refusal(e: &SessionError, protocol: Protocol) -> AwsError {
         SessionError::Expired => {
             let (code, status) = match protocol {
                 Protocol::Query => ("ExpiredToken", 403),
-                Protocol::Json(_) => ("ExpiredTokenException", 400),
+                Protocol::Json(_) | Protocol::RpcV2Cbor => ("ExpiredTokenException", 400),
             };
             AwsError::new(code, status, e.to_string())
         }

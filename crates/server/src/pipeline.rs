@@ -31,6 +31,8 @@ pub(crate) struct Reply {
     pub(crate) content_type: &'static str,
     pub(crate) body: Vec<u8>,
     pub(crate) request_id: String,
+    /// Headers the protocol adds (`smithy-protocol`, `x-amzn-query-error`).
+    pub(crate) headers: Vec<(&'static str, String)>,
 }
 
 const XML_CONTENT_TYPE: &str = "text/xml";
@@ -101,8 +103,14 @@ pub(crate) async fn handle(
         },
     };
     match outcome {
-        Ok(output) => encode_output(route.model, route.operation, &output, request_id),
-        Err(e) => encode_error(route.model.protocol(), Some(route.model), &e, request_id),
+        Ok(output) => encode_output(
+            route.protocol,
+            route.model,
+            route.operation,
+            &output,
+            request_id,
+        ),
+        Err(e) => encode_error(route.protocol, Some(route.model), &e, request_id),
     }
 }
 
@@ -197,9 +205,16 @@ fn prepare(
     // Operations authenticated by their input need no signature; one that comes anyway must
     // verify, so a request never passes with a bad signature on it.
     let signer = match signed {
-        Ok(signed) => Some(authn::authenticate(state, parts, body, &signed, model)?),
+        Ok(signed) => Some(authn::authenticate(
+            state,
+            parts,
+            body,
+            &signed,
+            model,
+            route.protocol,
+        )?),
         Err(rampart_sigv4::SigV4Error::MissingAuthenticationToken) if by_input.is_some() => None,
-        Err(e) => return Err(authn::sigv4_error(&e, model.protocol())),
+        Err(e) => return Err(authn::sigv4_error(&e, route.protocol)),
     };
     if let Some(signer) = &signer {
         note_caller(
@@ -219,9 +234,10 @@ fn prepare(
     let recording = operation.recording();
     record.read_only = recording.read_only;
     record.records_response = recording.response;
-    let input = match model.protocol() {
+    let input = match route.protocol {
         Protocol::Query => rampart_wire::decode_query(model, route.operation, &route.params),
         Protocol::Json(_) => rampart_wire::decode_json(model, route.operation, body),
+        Protocol::RpcV2Cbor => rampart_wire::decode_cbor(model, route.operation, body),
     }?;
     record.request_parameters = Some(rampart_wire::record_input(
         route.operation,
@@ -242,7 +258,7 @@ fn prepare(
         (None, None) => {
             return Err(authn::sigv4_error(
                 &rampart_sigv4::SigV4Error::MissingAuthenticationToken,
-                model.protocol(),
+                route.protocol,
             ));
         }
     };
@@ -416,7 +432,7 @@ fn inheritance(session: &Session) -> Inheritance {
 /// services say `AccessDenied` with 403.
 fn denial_for(protocol: Protocol, error: AwsError) -> AwsError {
     match protocol {
-        Protocol::Json(_) if error.code == "AccessDenied" => {
+        Protocol::Json(_) | Protocol::RpcV2Cbor if error.code == "AccessDenied" => {
             AwsError::new("AccessDeniedException", 400, error.message)
         }
         _ => error,
@@ -467,7 +483,7 @@ async fn execute(
     mut record: CallRecord,
 ) -> Result<Value, AwsError> {
     let op_model = route.operation;
-    let protocol = route.model.protocol();
+    let protocol = route.protocol;
     let access = call
         .service
         .operation(op_model.name())
@@ -573,7 +589,7 @@ async fn execute_write(
     mut record: CallRecord,
 ) -> Result<Value, AwsError> {
     let op_model = route.operation;
-    let protocol = route.model.protocol();
+    let protocol = route.protocol;
     let ReadyCall {
         party,
         service,
@@ -747,46 +763,78 @@ fn header(parts: &Parts, name: http::header::HeaderName) -> String {
 }
 
 fn encode_output(
+    protocol: Protocol,
     model: &ServiceModel,
     operation: &OperationModel,
     output: &Value,
     request_id: String,
 ) -> Reply {
-    match model.protocol() {
+    match protocol {
         Protocol::Query => Reply {
             status: 200,
             content_type: XML_CONTENT_TYPE,
             body: rampart_wire::encode_query_response(model, operation, output, &request_id)
                 .into_bytes(),
             request_id,
+            headers: Vec::new(),
         },
         Protocol::Json(_) => Reply {
             status: 200,
-            content_type: model.json_content_type(),
+            content_type: protocol.content_type(),
             body: rampart_wire::encode_json_response(model, operation, output),
             request_id,
+            headers: Vec::new(),
+        },
+        Protocol::RpcV2Cbor => Reply {
+            status: 200,
+            content_type: rampart_wire::CBOR_CONTENT_TYPE,
+            body: rampart_wire::encode_cbor_response(model, operation, output),
+            request_id,
+            headers: vec![cbor_marker()],
         },
     }
 }
 
-fn encode_error(
+/// The header every RPC v2 CBOR response carries.
+fn cbor_marker() -> (&'static str, String) {
+    (
+        rampart_wire::SMITHY_PROTOCOL_HEADER,
+        rampart_wire::RPC_V2_CBOR.to_owned(),
+    )
+}
+
+pub(crate) fn encode_error(
     protocol: Protocol,
     model: Option<&ServiceModel>,
     error: &AwsError,
     request_id: String,
 ) -> Reply {
+    // An `awsQueryCompatible` service tells JSON and CBOR clients the Query code too.
+    let query_error = model
+        .and_then(|m| m.query_error_header(error))
+        .map(|h| ("x-amzn-query-error", h));
+    let error_type = model.map_or_else(|| error.code.to_string(), |m| m.error_type(error));
     match protocol {
         Protocol::Query => Reply {
             status: error.status,
             content_type: XML_CONTENT_TYPE,
             body: rampart_wire::encode_query_error(model, error, &request_id).into_bytes(),
             request_id,
+            headers: Vec::new(),
         },
         Protocol::Json(_) => Reply {
             status: error.status,
-            content_type: model.map_or("application/x-amz-json-1.1", |m| m.json_content_type()),
-            body: rampart_wire::encode_json_error(error),
+            content_type: protocol.content_type(),
+            body: rampart_wire::encode_json_error_as(&error_type, error),
             request_id,
+            headers: query_error.into_iter().collect(),
+        },
+        Protocol::RpcV2Cbor => Reply {
+            status: error.status,
+            content_type: rampart_wire::CBOR_CONTENT_TYPE,
+            body: rampart_wire::encode_cbor_error(&error_type, error),
+            request_id,
+            headers: std::iter::once(cbor_marker()).chain(query_error).collect(),
         },
     }
 }
