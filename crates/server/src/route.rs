@@ -291,6 +291,70 @@ mod tests {
     }
 
     #[test]
+    fn cloudwatch_routes_over_each_of_its_protocols() {
+        // Smithy RPC v2 CBOR: by the path, whatever the target header says.
+        let cbor = http::Request::post(
+            "/service/GraniteServiceVersion20100801/operation/PutMetricData",
+        )
+        .header("smithy-protocol", "rpc-v2-cbor")
+        .header(http::header::CONTENT_TYPE, "application/cbor")
+        .body(())
+        .unwrap()
+        .into_parts()
+        .0;
+        assert_eq!(protocol_of(&cbor), Protocol::RpcV2Cbor);
+        let route = resolve(&cbor, b"", Some("monitoring")).unwrap();
+        assert_eq!(
+            (route.model.endpoint_prefix(), route.operation.name()),
+            ("monitoring", "PutMetricData")
+        );
+        assert_eq!(route.protocol, Protocol::RpcV2Cbor);
+        for path in [
+            "/service/GraniteServiceVersion20100801/operation/Nope",
+            "/service/TrentService/operation/Encrypt",
+            "/service/GraniteServiceVersion20100801/PutMetricData",
+            "/",
+        ] {
+            let parts = http::Request::post(path)
+                .header("smithy-protocol", "rpc-v2-cbor")
+                .body(())
+                .unwrap()
+                .into_parts()
+                .0;
+            let error = resolve(&parts, b"", None).err().unwrap();
+            assert_eq!(error.code, "UnknownOperationException", "{path}");
+        }
+        // awsJson1.0, answered as 1.0.
+        let route = resolve(
+            &json_request("GraniteServiceVersion20100801.ListMetrics"),
+            b"{}",
+            None,
+        )
+        .unwrap();
+        assert_eq!(route.operation.name(), "ListMetrics");
+        assert_eq!(route.protocol, Protocol::Json(JsonVersion::V1_0));
+        // Query, by the signing service `monitoring`.
+        let form = http::Request::post("/")
+            .header(
+                http::header::CONTENT_TYPE,
+                "application/x-www-form-urlencoded",
+            )
+            .body(())
+            .unwrap()
+            .into_parts()
+            .0;
+        let route = resolve(
+            &form,
+            b"Action=ListMetrics&Version=2010-08-01&Namespace=App",
+            Some("monitoring"),
+        )
+        .unwrap();
+        assert_eq!(route.operation.name(), "ListMetrics");
+        assert_eq!(route.protocol, Protocol::Query);
+        assert_eq!(route.params, vec![("Namespace".into(), "App".into())]);
+    }
+
+    #[test]
     fn query_services_route_by_action_and_signing_service() {
         let parts = http::Request::post("/")
             .header(

@@ -142,7 +142,10 @@ fn read(shapes: &ShapeTable, id: ShapeId, value: &Cbor, depth: usize) -> Result<
             let mut out = Map::new();
             for (k, v) in text_entries(entries)? {
                 if !v.is_null() {
-                    out.insert(k.to_owned(), read(shapes, value_member.shape, v, depth + 1)?);
+                    out.insert(
+                        k.to_owned(),
+                        read(shapes, value_member.shape, v, depth + 1)?,
+                    );
                 }
             }
             Ok(Value::Object(out))
@@ -474,22 +477,34 @@ mod tests {
     fn type_mismatches_and_garbage_are_serialization_exceptions() {
         for body in [
             bytes(&Cbor::Array(vec![])),
-            bytes(&Cbor::Map(vec![(text("Namespace"), Cbor::Integer(1.into()))])),
+            bytes(&Cbor::Map(vec![(
+                text("Namespace"),
+                Cbor::Integer(1.into()),
+            )])),
             bytes(&Cbor::Map(vec![(Cbor::Integer(1.into()), text("x"))])),
             bytes(&Cbor::Map(vec![(
                 text("MetricData"),
-                Cbor::Array(vec![Cbor::Map(vec![(text("Value"), Cbor::Float(f64::NAN))])]),
+                Cbor::Array(vec![Cbor::Map(vec![(
+                    text("Value"),
+                    Cbor::Float(f64::NAN),
+                )])]),
             )])),
             bytes(&Cbor::Map(vec![(
                 text("MetricData"),
-                Cbor::Array(vec![Cbor::Map(vec![(text("Timestamp"), text("yesterday"))])]),
+                Cbor::Array(vec![Cbor::Map(vec![(
+                    text("Timestamp"),
+                    text("yesterday"),
+                )])]),
             )])),
             vec![0xa1, 0x61],
             vec![0xa0, 0x00],
             vec![0xff],
         ] {
             let err = decode("PutMetricData", &body).unwrap_err();
-            assert_eq!((err.code.as_ref(), err.status), ("SerializationException", 400));
+            assert_eq!(
+                (err.code.as_ref(), err.status),
+                ("SerializationException", 400)
+            );
         }
         let too_long = bytes(&Cbor::Map(vec![(
             text("MaxRecords"),

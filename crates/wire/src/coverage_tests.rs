@@ -5,12 +5,13 @@ use std::collections::HashSet;
 
 use serde_json::{Map, Value, json};
 
+use crate::cbor::{read_cbor, to_cbor_input};
 use crate::model::{OperationModel, Protocol, ServiceModel, all_services};
 use crate::shape::{ShapeId, ShapeKind, ShapeTable};
-use crate::cbor::{read_cbor, to_cbor_input};
 use crate::{
-    check_output, decode_cbor, decode_json, encode_cbor_response, decode_query, encode_json_response, encode_query_response,
-    json::read_json, query_decode::read_query, redact_input, redact_output,
+    check_output, decode_cbor, decode_json, decode_query, encode_cbor_response,
+    encode_json_response, encode_query_response, json::read_json, query_decode::read_query,
+    redact_input, redact_output,
 };
 
 /// An example value of a shape: every member present, one item per list and map, recursion

@@ -330,10 +330,13 @@ impl ServiceModel {
 
     /// This service's form of `protocol`: its own awsJson version for any awsJson request.
     pub fn served_protocol(&self, protocol: Protocol) -> Option<Protocol> {
-        self.protocols.iter().copied().find(|p| match (p, protocol) {
-            (Protocol::Json(_), Protocol::Json(_)) => true,
-            (p, q) => *p == q,
-        })
+        self.protocols
+            .iter()
+            .copied()
+            .find(|p| match (p, protocol) {
+                (Protocol::Json(_), Protocol::Json(_)) => true,
+                (p, q) => *p == q,
+            })
     }
 
     /// Whether the model is `awsQueryCompatible` (CloudWatch): see [`Self::query_error_header`].
@@ -346,7 +349,11 @@ impl ServiceModel {
     /// the code Query clients would see.
     pub fn query_error_header(&self, error: &crate::AwsError) -> Option<String> {
         self.query_compatible.then(|| {
-            let fault = if error.sender_fault { "Sender" } else { "Receiver" };
+            let fault = if error.sender_fault {
+                "Sender"
+            } else {
+                "Receiver"
+            };
             format!("{};{fault}", error.code)
         })
     }
@@ -371,7 +378,8 @@ impl ServiceModel {
     /// The XML namespace of Query responses: the model's `xmlNamespace`, else
     /// `https://<endpointPrefix>.amazonaws.com/doc/<apiVersion>/`. `None` for awsJson services.
     pub fn xml_namespace(&self) -> Option<&str> {
-        self.serves(Protocol::Query).then_some(self.xml_namespace.as_str())
+        self.serves(Protocol::Query)
+            .then_some(self.xml_namespace.as_str())
     }
 
     /// The global endpoint host, for global services (`iam.amazonaws.com`).
