@@ -53,9 +53,16 @@ pub(crate) async fn handle(
     let request_id = new_id();
     let signed = rampart_sigv4::parse(&parts);
     let signing_service = signed.as_ref().ok().map(|s| s.service());
-    let route = match route::resolve(&parts, &body, signing_service) {
+    let protocol = route::protocol_of(&parts);
+    // The signature covers `body` as sent; routing and decoding read it inflated.
+    let payload =
+        match crate::content_encoding::decoded(&parts, &body, route::max_body_bytes(protocol)) {
+            Ok(payload) => payload,
+            Err(e) => return encode_error(protocol, None, &e, request_id),
+        };
+    let route = match route::resolve(&parts, &payload, signing_service) {
         Ok(route) => route,
-        Err(e) => return encode_error(route::protocol_of(&parts), None, &e, request_id),
+        Err(e) => return encode_error(protocol, None, &e, request_id),
     };
     let service = state.registry.get(route.model.endpoint_prefix());
     let mut record = CallRecord {
@@ -89,7 +96,14 @@ pub(crate) async fn handle(
         recipient_account: None,
         invoked_by: None,
     };
-    let prepared = prepare(&state, &parts, &body, signed, &route, &mut record);
+    let prepared = prepare(
+        &state,
+        &parts,
+        (&body, &payload),
+        signed,
+        &route,
+        &mut record,
+    );
     let outcome = match prepared {
         Ok(call) => execute(&state, call, &route, record).await,
         Err(e) => match crate::failure_throttle::failure_event(&state, &record, &e) {
@@ -182,10 +196,11 @@ pub(crate) struct Party {
     pub(crate) condition_keys: Vec<(String, Vec<String>)>,
 }
 
+/// The body comes as sent (what the signature covers) and as the decoders read it.
 fn prepare(
     state: &AppState,
     parts: &Parts,
-    body: &[u8],
+    (body, payload): (&[u8], &[u8]),
     signed: Result<rampart_sigv4::SignedRequest, rampart_sigv4::SigV4Error>,
     route: &Route,
     record: &mut CallRecord,
@@ -236,8 +251,8 @@ fn prepare(
     record.records_response = recording.response;
     let input = match route.protocol {
         Protocol::Query => rampart_wire::decode_query(model, route.operation, &route.params),
-        Protocol::Json(_) => rampart_wire::decode_json(model, route.operation, body),
-        Protocol::RpcV2Cbor => rampart_wire::decode_cbor(model, route.operation, body),
+        Protocol::Json(_) => rampart_wire::decode_json(model, route.operation, payload),
+        Protocol::RpcV2Cbor => rampart_wire::decode_cbor(model, route.operation, payload),
     }?;
     record.request_parameters = Some(rampart_wire::record_input(
         route.operation,

@@ -293,15 +293,14 @@ mod tests {
     #[test]
     fn cloudwatch_routes_over_each_of_its_protocols() {
         // Smithy RPC v2 CBOR: by the path, whatever the target header says.
-        let cbor = http::Request::post(
-            "/service/GraniteServiceVersion20100801/operation/PutMetricData",
-        )
-        .header("smithy-protocol", "rpc-v2-cbor")
-        .header(http::header::CONTENT_TYPE, "application/cbor")
-        .body(())
-        .unwrap()
-        .into_parts()
-        .0;
+        let cbor =
+            http::Request::post("/service/GraniteServiceVersion20100801/operation/PutMetricData")
+                .header("smithy-protocol", "rpc-v2-cbor")
+                .header(http::header::CONTENT_TYPE, "application/cbor")
+                .body(())
+                .unwrap()
+                .into_parts()
+                .0;
         assert_eq!(protocol_of(&cbor), Protocol::RpcV2Cbor);
         let route = resolve(&cbor, b"", Some("monitoring")).unwrap();
         assert_eq!(
