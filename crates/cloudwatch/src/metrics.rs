@@ -391,7 +391,7 @@ pub(crate) fn list_metrics(
                         d.name == filter.name && filter.value.as_ref().is_none_or(|v| *v == d.value)
                     })
                 });
-            Ok(keep.then(|| Metric {
+            Ok(keep.then_some(Metric {
                 namespace: record.metric.namespace,
                 metric_name: record.metric.name,
                 dimensions: record.metric.dimensions,

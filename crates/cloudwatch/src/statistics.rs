@@ -92,7 +92,7 @@ fn grouped(n: i64) -> String {
     let digits = n.unsigned_abs().to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -284,6 +284,13 @@ pub(crate) struct GetMetricDataOutput {
     messages: Vec<serde_json::Value>,
 }
 
+/// One query's answer before paging: its datapoints (second, value) in scan order.
+struct Series {
+    id: String,
+    label: String,
+    points: Vec<(i64, f64)>,
+}
+
 /// `^[a-z][a-zA-Z0-9_]*$`, the pattern AWS holds query ids to.
 fn valid_id(id: &str) -> bool {
     let mut chars = id.chars();
@@ -320,7 +327,7 @@ pub(crate) fn get_metric_data(
         })?,
     };
     let mut seen_ids: Vec<&str> = Vec::new();
-    let mut series: Vec<(String, String, Vec<(i64, f64)>)> = Vec::new();
+    let mut series: Vec<Series> = Vec::new();
     for (i, query) in queries.iter().enumerate() {
         let path = format!("MetricDataQueries.member.{}", i + 1);
         if !valid_id(&query.id) {
@@ -408,16 +415,16 @@ pub(crate) fn get_metric_data(
             points.reverse();
         }
         if query.return_data != Some(false) {
-            series.push((
-                query.id.clone(),
-                query.label.clone().unwrap_or_else(|| name.clone()),
+            series.push(Series {
+                id: query.id.clone(),
+                label: query.label.clone().unwrap_or_else(|| name.clone()),
                 points,
-            ));
+            });
         }
     }
     // One page is `max_points` datapoints of the queries' results laid end to end; the token
     // is where the next page starts.
-    let total: usize = series.iter().map(|(_, _, points)| points.len()).sum();
+    let total: usize = series.iter().map(|s| s.points.len()).sum();
     if offset > total {
         return Err(CloudWatchError::InvalidNextToken(
             "The service couldn't process the NextToken.".to_owned(),
@@ -426,7 +433,7 @@ pub(crate) fn get_metric_data(
     let page_end = offset.saturating_add(max_points).min(total);
     let mut position = 0;
     let mut results = Vec::with_capacity(series.len());
-    for (id, label, points) in series {
+    for Series { id, label, points } in series {
         let from = offset.clamp(position, position + points.len()) - position;
         let to = page_end.clamp(position, position + points.len()) - position;
         let complete = to == points.len();
