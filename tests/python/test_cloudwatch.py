@@ -255,3 +255,36 @@ def test_a_deny_on_the_namespace_stops_that_namespace_only(rampart, tmp_path):
     assert response["Error"]["Code"] == "AccessDenied"
     assert user.list_metrics(Namespace=secret_namespace)["Metrics"] == []
     assert len(user.list_metrics(Namespace=open_namespace)["Metrics"]) == 1
+
+
+def test_a_deny_on_each_read_action_stops_it(rampart):
+    iam = rampart.client("iam")
+    name = f"cw-{uuid.uuid4().hex[:8]}"
+    iam.create_user(UserName=name)
+    iam.put_user_policy(UserName=name, PolicyName="p", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "cloudwatch:*", "Resource": "*"},
+            {"Effect": "Deny", "Resource": "*", "Action": [
+                "cloudwatch:GetMetricStatistics", "cloudwatch:GetMetricData", "cloudwatch:ListMetrics"]}]}))
+    key = iam.create_access_key(UserName=name)["AccessKey"]
+    user = rampart.client("cloudwatch", key=key["AccessKeyId"], secret=key["SecretAccessKey"])
+    namespace = unique()
+    # The Allow lets the write through; each read is stopped by its Deny.
+    user.put_metric_data(Namespace=namespace, MetricData=[{"MetricName": "M", "Value": 1.0}])
+    calls = {
+        "ListMetrics": lambda: user.list_metrics(Namespace=namespace),
+        "GetMetricStatistics": lambda: user.get_metric_statistics(
+            Namespace=namespace, MetricName="M", StartTime=minute_ago(10), EndTime=minute_ago(0),
+            Period=60, Statistics=["Sum"]),
+        "GetMetricData": lambda: user.get_metric_data(
+            MetricDataQueries=[{"Id": "m", "MetricStat": {
+                "Metric": {"Namespace": namespace, "MetricName": "M"}, "Period": 60, "Stat": "Sum"}}],
+            StartTime=minute_ago(10), EndTime=minute_ago(0)),
+    }
+    for operation, call in calls.items():
+        response = error_of(call)
+        assert response["Error"]["Code"] == "AccessDeniedException", operation
+        assert f"cloudwatch:{operation}" in response["Error"]["Message"], operation
+    # The account's root, allowed, sees the datapoint the user put.
+    root = rampart.client("cloudwatch")
+    assert len(root.list_metrics(Namespace=namespace)["Metrics"]) == 1
