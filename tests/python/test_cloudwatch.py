@@ -155,7 +155,7 @@ def test_errors_carry_the_query_codes(cloudwatch):
     # Alarms are not served yet: said by name, never faked.
     response = error_of(lambda: cloudwatch.describe_alarms())
     assert response["Error"]["Code"] == "NotImplemented"
-    assert "DescribeAlarms" in response["Error"]["Message"]
+    assert "cloudwatch:DescribeAlarms" in response["Error"]["Message"]
 
 
 def test_a_large_put_is_gzipped_by_botocore_and_read(cloudwatch):
@@ -288,3 +288,16 @@ def test_a_deny_on_each_read_action_stops_it(rampart):
     # The account's root, allowed, sees the datapoint the user put.
     root = rampart.client("cloudwatch")
     assert len(root.list_metrics(Namespace=namespace)["Metrics"]) == 1
+
+
+def test_calls_are_in_the_trail(rampart, cloudwatch):
+    namespace = unique()
+    put = cloudwatch.put_metric_data(Namespace=namespace, MetricData=[{"MetricName": "M", "Value": 2.0}])
+    request_id = put["ResponseMetadata"]["RequestId"]
+    events = rampart.client("cloudtrail").lookup_events(LookupAttributes=[
+        {"AttributeKey": "EventName", "AttributeValue": "PutMetricData"}])["Events"]
+    [event] = [json.loads(e["CloudTrailEvent"]) for e in events
+               if json.loads(e["CloudTrailEvent"])["requestID"] == request_id]
+    assert event["eventSource"] == "monitoring.amazonaws.com"
+    assert event["requestParameters"]["namespace"] == namespace
+    assert event["requestParameters"]["metricData"][0]["metricName"] == "M"

@@ -245,7 +245,7 @@ fn prepare(
     };
     let operation = service
         .operation(name)
-        .ok_or_else(|| not_implemented(model, name))?;
+        .ok_or_else(|| not_implemented_in(service.as_ref(), model, name))?;
     let recording = operation.recording();
     record.read_only = recording.read_only;
     record.records_response = recording.response;
@@ -455,13 +455,26 @@ fn denial_for(protocol: Protocol, error: AwsError) -> AwsError {
 }
 
 fn not_implemented(model: &ServiceModel, operation: &str) -> AwsError {
+    not_implemented_as(model.signing_name(), operation)
+}
+
+/// An operation a served service lacks, named by the service's IAM prefix, which its served
+/// operations' actions show (CloudWatch signs as `monitoring`, authorizes as `cloudwatch`).
+fn not_implemented_in(service: &dyn Service, model: &ServiceModel, operation: &str) -> AwsError {
+    let prefix = service
+        .operation_names()
+        .first()
+        .and_then(|name| service.operation(name))
+        .and_then(|op| op.action.split_once(':'))
+        .map_or(model.signing_name(), |(prefix, _)| prefix);
+    not_implemented_as(prefix, operation)
+}
+
+fn not_implemented_as(prefix: &str, operation: &str) -> AwsError {
     AwsError::new(
         "NotImplemented",
         501,
-        format!(
-            "Rampart does not implement {}:{operation} yet (see docs/COVERAGE.md)",
-            model.signing_name()
-        ),
+        format!("Rampart does not implement {prefix}:{operation} yet (see docs/COVERAGE.md)"),
     )
 }
 
