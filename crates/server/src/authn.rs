@@ -25,6 +25,7 @@ use crate::state::{AppState, Generation};
 
 const X_AMZ_TARGET: &str = "x-amz-target";
 const CONTENT_TYPE: &str = "content-type";
+const CONTENT_ENCODING: &str = "content-encoding";
 
 /// The flavour of authentication error codes a protocol uses.
 pub(crate) fn flavor(protocol: Protocol) -> ErrorFlavor {
@@ -229,6 +230,8 @@ fn require_selecting_headers_signed(
     signed: &SignedRequest,
     protocol: Protocol,
 ) -> Result<(), SigV4Error> {
+    // `Content-Encoding` decides whether the body is read inflated (gzip), in every protocol.
+    signed.require_signed(parts, CONTENT_ENCODING, "Content-Encoding")?;
     match protocol {
         Protocol::Json(_) => signed.require_signed(parts, X_AMZ_TARGET, "X-Amz-Target"),
         Protocol::Query => signed.require_signed(parts, CONTENT_TYPE, "Content-Type"),
@@ -391,6 +394,19 @@ mod tests {
         // A presigned Query GET sends no body and no content type: nothing to require.
         let (parts, signed) = signed_parts("host", &[]);
         assert!(require_selecting_headers_signed(&parts, &signed, Protocol::Query).is_ok());
+        // Whether the body is read inflated is the sender's, in every protocol: a relay
+        // cannot add or drop `Content-Encoding: gzip` under a valid signature.
+        let gzip = [("content-encoding", "gzip")];
+        for protocol in [json, Protocol::Query, Protocol::RpcV2Cbor] {
+            let (parts, signed) = signed_parts("host;x-amz-date", &gzip);
+            let refused = require_selecting_headers_signed(&parts, &signed, protocol);
+            assert_eq!(
+                refused,
+                Err(SigV4Error::unsigned_header("Content-Encoding"))
+            );
+        }
+        let (parts, signed) = signed_parts("content-encoding;host;x-amz-date", &gzip);
+        assert!(require_selecting_headers_signed(&parts, &signed, Protocol::RpcV2Cbor).is_ok());
     }
 
     /// Short-lived credentials, on a fixed clock: usable until their last second, then
