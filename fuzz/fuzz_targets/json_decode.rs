@@ -5,13 +5,15 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use rampart_wire::{Protocol, ServiceModel, decode_json, encode_json_response, redact_input};
+use rampart_wire::{
+    JsonVersion, Protocol, ServiceModel, decode_json, encode_json_response, redact_input,
+};
 
 fuzz_target!(|data: &[u8]| {
     let Some((&selector, rest)) = data.split_first() else { return };
     let Some((&op_selector, body)) = rest.split_first() else { return };
     let json: Vec<&ServiceModel> = rampart_wire::all_services()
-        .filter(|m| matches!(m.protocol(), Protocol::Json(_)))
+        .filter(|m| m.serves(Protocol::Json(JsonVersion::V1_1)))
         .collect();
     let Some(service) = json.get(usize::from(selector) % json.len().max(1)) else { return };
     let count = service.operations().count();

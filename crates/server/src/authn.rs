@@ -25,12 +25,13 @@ use crate::state::{AppState, Generation};
 
 const X_AMZ_TARGET: &str = "x-amz-target";
 const CONTENT_TYPE: &str = "content-type";
+const CONTENT_ENCODING: &str = "content-encoding";
 
 /// The flavour of authentication error codes a protocol uses.
 pub(crate) fn flavor(protocol: Protocol) -> ErrorFlavor {
     match protocol {
         Protocol::Query => ErrorFlavor::Query,
-        Protocol::Json(_) => ErrorFlavor::Json,
+        Protocol::Json(_) | Protocol::RpcV2Cbor => ErrorFlavor::Json,
     }
 }
 
@@ -176,8 +177,8 @@ pub(crate) fn authenticate(
     body: &[u8],
     signed: &SignedRequest,
     model: &ServiceModel,
+    protocol: Protocol,
 ) -> Result<Authenticated, AwsError> {
-    let protocol = model.protocol();
     let refuse = |e: SigV4Error| sigv4_error(&e, protocol);
     if signed.service() != model.signing_name() {
         return Err(refuse(SigV4Error::wrong_service(model.signing_name())));
@@ -229,9 +230,13 @@ fn require_selecting_headers_signed(
     signed: &SignedRequest,
     protocol: Protocol,
 ) -> Result<(), SigV4Error> {
+    // `Content-Encoding` decides whether the body is read inflated (gzip), in every protocol.
+    signed.require_signed(parts, CONTENT_ENCODING, "Content-Encoding")?;
     match protocol {
         Protocol::Json(_) => signed.require_signed(parts, X_AMZ_TARGET, "X-Amz-Target"),
         Protocol::Query => signed.require_signed(parts, CONTENT_TYPE, "Content-Type"),
+        // The path names the operation, and the canonical request always covers it.
+        Protocol::RpcV2Cbor => Ok(()),
     }
 }
 
@@ -312,7 +317,7 @@ fn session_refusal(e: &SessionError, protocol: Protocol) -> AwsError {
         SessionError::Expired => {
             let (code, status) = match protocol {
                 Protocol::Query => ("ExpiredToken", 403),
-                Protocol::Json(_) => ("ExpiredTokenException", 400),
+                Protocol::Json(_) | Protocol::RpcV2Cbor => ("ExpiredTokenException", 400),
             };
             AwsError::new(code, status, e.to_string())
         }
@@ -389,6 +394,19 @@ mod tests {
         // A presigned Query GET sends no body and no content type: nothing to require.
         let (parts, signed) = signed_parts("host", &[]);
         assert!(require_selecting_headers_signed(&parts, &signed, Protocol::Query).is_ok());
+        // Whether the body is read inflated is the sender's, in every protocol: a relay
+        // cannot add or drop `Content-Encoding: gzip` under a valid signature.
+        let gzip = [("content-encoding", "gzip")];
+        for protocol in [json, Protocol::Query, Protocol::RpcV2Cbor] {
+            let (parts, signed) = signed_parts("host;x-amz-date", &gzip);
+            let refused = require_selecting_headers_signed(&parts, &signed, protocol);
+            assert_eq!(
+                refused,
+                Err(SigV4Error::unsigned_header("Content-Encoding"))
+            );
+        }
+        let (parts, signed) = signed_parts("content-encoding;host;x-amz-date", &gzip);
+        assert!(require_selecting_headers_signed(&parts, &signed, Protocol::RpcV2Cbor).is_ok());
     }
 
     /// Short-lived credentials, on a fixed clock: usable until their last second, then

@@ -198,29 +198,16 @@ async fn aws(
 fn too_large(protocol: Protocol, limit: usize) -> Reply {
     let request_id = pipeline::new_id();
     let message = format!("Request body exceeds the maximum size of {limit} bytes");
-    match protocol {
-        Protocol::Query => Reply {
-            status: 413,
-            content_type: "text/xml",
-            body: rampart_wire::encode_query_error(
-                None,
-                &AwsError::new("RequestEntityTooLarge", 413, message),
-                &request_id,
-            )
-            .into_bytes(),
-            request_id,
-        },
-        Protocol::Json(_) => Reply {
-            status: 413,
-            content_type: "application/x-amz-json-1.1",
-            body: rampart_wire::encode_json_error(&AwsError::new(
-                "RequestEntityTooLargeException",
-                413,
-                message,
-            )),
-            request_id,
-        },
-    }
+    let code = match protocol {
+        Protocol::Query => "RequestEntityTooLarge",
+        Protocol::Json(_) | Protocol::RpcV2Cbor => "RequestEntityTooLargeException",
+    };
+    pipeline::encode_error(
+        protocol,
+        None,
+        &AwsError::new(code, 413, message),
+        request_id,
+    )
 }
 
 fn http_response(reply: Reply) -> Response {
@@ -234,6 +221,11 @@ fn http_response(reply: Reply) -> Response {
     );
     if let Ok(id) = HeaderValue::from_str(&reply.request_id) {
         headers.insert("x-amzn-requestid", id);
+    }
+    for (name, value) in reply.headers {
+        if let Ok(value) = HeaderValue::from_str(&value) {
+            headers.insert(name, value);
+        }
     }
     response
 }

@@ -14,6 +14,7 @@ mod authz;
 mod calls;
 #[cfg(test)]
 mod conformance_tests;
+mod content_encoding;
 pub mod delivery;
 mod directory;
 mod failure_throttle;

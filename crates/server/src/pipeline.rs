@@ -31,6 +31,8 @@ pub(crate) struct Reply {
     pub(crate) content_type: &'static str,
     pub(crate) body: Vec<u8>,
     pub(crate) request_id: String,
+    /// Headers the protocol adds (`smithy-protocol`, `x-amzn-query-error`).
+    pub(crate) headers: Vec<(&'static str, String)>,
 }
 
 const XML_CONTENT_TYPE: &str = "text/xml";
@@ -51,9 +53,16 @@ pub(crate) async fn handle(
     let request_id = new_id();
     let signed = rampart_sigv4::parse(&parts);
     let signing_service = signed.as_ref().ok().map(|s| s.service());
-    let route = match route::resolve(&parts, &body, signing_service) {
+    let protocol = route::protocol_of(&parts);
+    // The signature covers `body` as sent; routing and decoding read it inflated.
+    let payload =
+        match crate::content_encoding::decoded(&parts, &body, route::max_body_bytes(protocol)) {
+            Ok(payload) => payload,
+            Err(e) => return encode_error(protocol, None, &e, request_id),
+        };
+    let route = match route::resolve(&parts, &payload, signing_service) {
         Ok(route) => route,
-        Err(e) => return encode_error(route::protocol_of(&parts), None, &e, request_id),
+        Err(e) => return encode_error(protocol, None, &e, request_id),
     };
     let service = state.registry.get(route.model.endpoint_prefix());
     let mut record = CallRecord {
@@ -87,7 +96,14 @@ pub(crate) async fn handle(
         recipient_account: None,
         invoked_by: None,
     };
-    let prepared = prepare(&state, &parts, &body, signed, &route, &mut record);
+    let prepared = prepare(
+        &state,
+        &parts,
+        (&body, &payload),
+        signed,
+        &route,
+        &mut record,
+    );
     let outcome = match prepared {
         Ok(call) => execute(&state, call, &route, record).await,
         Err(e) => match crate::failure_throttle::failure_event(&state, &record, &e) {
@@ -101,8 +117,14 @@ pub(crate) async fn handle(
         },
     };
     match outcome {
-        Ok(output) => encode_output(route.model, route.operation, &output, request_id),
-        Err(e) => encode_error(route.model.protocol(), Some(route.model), &e, request_id),
+        Ok(output) => encode_output(
+            route.protocol,
+            route.model,
+            route.operation,
+            &output,
+            request_id,
+        ),
+        Err(e) => encode_error(route.protocol, Some(route.model), &e, request_id),
     }
 }
 
@@ -174,10 +196,11 @@ pub(crate) struct Party {
     pub(crate) condition_keys: Vec<(String, Vec<String>)>,
 }
 
+/// The body comes as sent (what the signature covers) and as the decoders read it.
 fn prepare(
     state: &AppState,
     parts: &Parts,
-    body: &[u8],
+    (body, payload): (&[u8], &[u8]),
     signed: Result<rampart_sigv4::SignedRequest, rampart_sigv4::SigV4Error>,
     route: &Route,
     record: &mut CallRecord,
@@ -200,9 +223,16 @@ fn prepare(
     // Operations authenticated by their input need no signature; one that comes anyway must
     // verify, so a request never passes with a bad signature on it.
     let signer = match signed {
-        Ok(signed) => Some(authn::authenticate(state, parts, body, &signed, model)?),
+        Ok(signed) => Some(authn::authenticate(
+            state,
+            parts,
+            body,
+            &signed,
+            model,
+            route.protocol,
+        )?),
         Err(rampart_sigv4::SigV4Error::MissingAuthenticationToken) if by_input.is_some() => None,
-        Err(e) => return Err(authn::sigv4_error(&e, model.protocol())),
+        Err(e) => return Err(authn::sigv4_error(&e, route.protocol)),
     };
     if let Some(signer) = &signer {
         note_caller(
@@ -218,13 +248,14 @@ fn prepare(
     };
     let operation = service
         .operation(name)
-        .ok_or_else(|| not_implemented(model, name))?;
+        .ok_or_else(|| not_implemented_in(service.as_ref(), model, name))?;
     let recording = operation.recording();
     record.read_only = recording.read_only;
     record.records_response = recording.response;
-    let input = match model.protocol() {
+    let input = match route.protocol {
         Protocol::Query => rampart_wire::decode_query(model, route.operation, &route.params),
-        Protocol::Json(_) => rampart_wire::decode_json(model, route.operation, body),
+        Protocol::Json(_) => rampart_wire::decode_json(model, route.operation, payload),
+        Protocol::RpcV2Cbor => rampart_wire::decode_cbor(model, route.operation, payload),
     }?;
     record.request_parameters = Some(rampart_wire::record_input(
         route.operation,
@@ -245,7 +276,7 @@ fn prepare(
         (None, None) => {
             return Err(authn::sigv4_error(
                 &rampart_sigv4::SigV4Error::MissingAuthenticationToken,
-                model.protocol(),
+                route.protocol,
             ));
         }
     };
@@ -419,7 +450,7 @@ fn inheritance(session: &Session) -> Inheritance {
 /// services say `AccessDenied` with 403.
 fn denial_for(protocol: Protocol, error: AwsError) -> AwsError {
     match protocol {
-        Protocol::Json(_) if error.code == "AccessDenied" => {
+        Protocol::Json(_) | Protocol::RpcV2Cbor if error.code == "AccessDenied" => {
             AwsError::new("AccessDeniedException", 400, error.message)
         }
         _ => error,
@@ -427,13 +458,26 @@ fn denial_for(protocol: Protocol, error: AwsError) -> AwsError {
 }
 
 fn not_implemented(model: &ServiceModel, operation: &str) -> AwsError {
+    not_implemented_as(model.signing_name(), operation)
+}
+
+/// An operation a served service lacks, named by the service's IAM prefix, which its served
+/// operations' actions show (CloudWatch signs as `monitoring`, authorizes as `cloudwatch`).
+fn not_implemented_in(service: &dyn Service, model: &ServiceModel, operation: &str) -> AwsError {
+    let prefix = service
+        .operation_names()
+        .first()
+        .and_then(|name| service.operation(name))
+        .and_then(|op| op.action.split_once(':'))
+        .map_or(model.signing_name(), |(prefix, _)| prefix);
+    not_implemented_as(prefix, operation)
+}
+
+fn not_implemented_as(prefix: &str, operation: &str) -> AwsError {
     AwsError::new(
         "NotImplemented",
         501,
-        format!(
-            "Rampart does not implement {}:{operation} yet (see docs/COVERAGE.md)",
-            model.signing_name()
-        ),
+        format!("Rampart does not implement {prefix}:{operation} yet (see docs/COVERAGE.md)"),
     )
 }
 
@@ -470,7 +514,7 @@ async fn execute(
     mut record: CallRecord,
 ) -> Result<Value, AwsError> {
     let op_model = route.operation;
-    let protocol = route.model.protocol();
+    let protocol = route.protocol;
     let access = call
         .service
         .operation(op_model.name())
@@ -576,7 +620,7 @@ async fn execute_write(
     mut record: CallRecord,
 ) -> Result<Value, AwsError> {
     let op_model = route.operation;
-    let protocol = route.model.protocol();
+    let protocol = route.protocol;
     let ReadyCall {
         party,
         service,
@@ -750,46 +794,78 @@ fn header(parts: &Parts, name: http::header::HeaderName) -> String {
 }
 
 fn encode_output(
+    protocol: Protocol,
     model: &ServiceModel,
     operation: &OperationModel,
     output: &Value,
     request_id: String,
 ) -> Reply {
-    match model.protocol() {
+    match protocol {
         Protocol::Query => Reply {
             status: 200,
             content_type: XML_CONTENT_TYPE,
             body: rampart_wire::encode_query_response(model, operation, output, &request_id)
                 .into_bytes(),
             request_id,
+            headers: Vec::new(),
         },
         Protocol::Json(_) => Reply {
             status: 200,
-            content_type: model.json_content_type(),
+            content_type: protocol.content_type(),
             body: rampart_wire::encode_json_response(model, operation, output),
             request_id,
+            headers: Vec::new(),
+        },
+        Protocol::RpcV2Cbor => Reply {
+            status: 200,
+            content_type: rampart_wire::CBOR_CONTENT_TYPE,
+            body: rampart_wire::encode_cbor_response(model, operation, output),
+            request_id,
+            headers: vec![cbor_marker()],
         },
     }
 }
 
-fn encode_error(
+/// The header every RPC v2 CBOR response carries.
+fn cbor_marker() -> (&'static str, String) {
+    (
+        rampart_wire::SMITHY_PROTOCOL_HEADER,
+        rampart_wire::RPC_V2_CBOR.to_owned(),
+    )
+}
+
+pub(crate) fn encode_error(
     protocol: Protocol,
     model: Option<&ServiceModel>,
     error: &AwsError,
     request_id: String,
 ) -> Reply {
+    // An `awsQueryCompatible` service tells JSON and CBOR clients the Query code too.
+    let query_error = model
+        .and_then(|m| m.query_error_header(error))
+        .map(|h| ("x-amzn-query-error", h));
+    let error_type = model.map_or_else(|| error.code.to_string(), |m| m.error_type(error));
     match protocol {
         Protocol::Query => Reply {
             status: error.status,
             content_type: XML_CONTENT_TYPE,
             body: rampart_wire::encode_query_error(model, error, &request_id).into_bytes(),
             request_id,
+            headers: Vec::new(),
         },
         Protocol::Json(_) => Reply {
             status: error.status,
-            content_type: model.map_or("application/x-amz-json-1.1", |m| m.json_content_type()),
-            body: rampart_wire::encode_json_error(error),
+            content_type: protocol.content_type(),
+            body: rampart_wire::encode_json_error_as(&error_type, error),
             request_id,
+            headers: query_error.into_iter().collect(),
+        },
+        Protocol::RpcV2Cbor => Reply {
+            status: error.status,
+            content_type: rampart_wire::CBOR_CONTENT_TYPE,
+            body: rampart_wire::encode_cbor_error(&error_type, error),
+            request_id,
+            headers: std::iter::once(cbor_marker()).chain(query_error).collect(),
         },
     }
 }

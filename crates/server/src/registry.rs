@@ -21,6 +21,7 @@ impl Registry {
     pub fn with_all_services() -> Self {
         let mut registry = Self::new();
         registry.add(Arc::new(rampart_cloudtrail::CloudTrail::new()));
+        registry.add(Arc::new(rampart_cloudwatch::CloudWatch::new()));
         registry.add(Arc::new(rampart_iam::Iam::new()));
         registry.add(Arc::new(rampart_kms::Kms::new()));
         registry.add(Arc::new(rampart_logs::Logs::new()));

@@ -1,9 +1,10 @@
-//! Route: which service and operation a request is for, from `X-Amz-Target` (JSON protocols)
-//! or `Action` plus the credential scope's service (Query protocol). No body is parsed here
-//! beyond the form parameters that carry `Action`.
+//! Route: which service and operation a request is for, from `X-Amz-Target` (JSON protocols),
+//! the path `/service/<Service>/operation/<Operation>` (Smithy RPC v2 CBOR), or `Action` plus
+//! the credential scope's service (Query protocol). No body is parsed here beyond the form
+//! parameters that carry `Action`.
 
 use http::request::Parts;
-use rampart_wire::{AwsError, OperationModel, Protocol, ServiceModel};
+use rampart_wire::{AwsError, JsonVersion, OperationModel, Protocol, ServiceModel};
 
 /// The wire names of the parameters routing and signing own; they are no operation's input.
 const ACTION: &str = "Action";
@@ -11,6 +12,7 @@ const VERSION: &str = "Version";
 const AUTH_PARAM_PREFIX: &str = "X-Amz-";
 const X_AMZ_TARGET: &str = "x-amz-target";
 const FORM_CONTENT_TYPE: &str = "application/x-www-form-urlencoded";
+const JSON_1_0_CONTENT_TYPE: &str = "application/x-amz-json-1.0";
 
 /// Query services consulted, in order, when an unsigned request names no service (the
 /// operations AWS serves without a signature, such as `AssumeRoleWithWebIdentity`, are STS's).
@@ -20,6 +22,9 @@ const UNSIGNED_QUERY_SERVICES: &[&str] = &["sts", "iam"];
 pub(crate) struct Route {
     pub(crate) model: &'static ServiceModel,
     pub(crate) operation: &'static OperationModel,
+    /// The protocol the request speaks, which its answer speaks too (a service such as
+    /// CloudWatch serves several).
+    pub(crate) protocol: Protocol,
     /// Query protocol: the operation's parameters (query string and form body together).
     pub(crate) params: Vec<(String, String)>,
 }
@@ -27,8 +32,23 @@ pub(crate) struct Route {
 /// The protocol a request speaks, before anything else is known: it decides how even a
 /// routing error is rendered.
 pub(crate) fn protocol_of(parts: &Parts) -> Protocol {
-    if parts.headers.contains_key(X_AMZ_TARGET) {
-        Protocol::Json(rampart_wire::JsonVersion::V1_1)
+    if parts
+        .headers
+        .get(rampart_wire::SMITHY_PROTOCOL_HEADER)
+        .is_some_and(|v| v.as_bytes() == rampart_wire::RPC_V2_CBOR.as_bytes())
+    {
+        Protocol::RpcV2Cbor
+    } else if parts.headers.contains_key(X_AMZ_TARGET) {
+        let json_1_0 = parts
+            .headers
+            .get(http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.to_ascii_lowercase().starts_with(JSON_1_0_CONTENT_TYPE));
+        Protocol::Json(if json_1_0 {
+            JsonVersion::V1_0
+        } else {
+            JsonVersion::V1_1
+        })
     } else {
         Protocol::Query
     }
@@ -42,13 +62,15 @@ pub(crate) fn protocol_of(parts: &Parts) -> Protocol {
 ///   (32 KB by KMS's quotas, 131,072 characters in the model, at most doubled by JSON
 ///   escaping) and a Nitro Enclaves attestation document (262,144 bytes, about 350 KB in
 ///   base64); CloudTrail's and Organizations' are smaller.
+/// - RPC v2 CBOR (CloudWatch): 1 MiB, as awsJson; PutMetricData's documented limit is 1 MB
+///   per request.
 /// - awsQuery (IAM, STS): 8 MiB. IAM's model allows a SAML metadata document of 10,000,000
 ///   characters (`CreateSAMLProvider`), so a Query body cannot be bounded much tighter
 ///   without refusing what AWS documents; STS's largest input, a SAML assertion, is 100,000
 ///   characters.
 pub(crate) fn max_body_bytes(protocol: Protocol) -> usize {
     match protocol {
-        Protocol::Json(_) => 1024 * 1024,
+        Protocol::Json(_) | Protocol::RpcV2Cbor => 1024 * 1024,
         Protocol::Query => 8 * 1024 * 1024,
     }
 }
@@ -60,20 +82,51 @@ pub(crate) fn resolve(
     body: &[u8],
     signing_service: Option<&str>,
 ) -> Result<Route, AwsError> {
-    match parts.headers.get(X_AMZ_TARGET) {
-        Some(target) => resolve_json(target.to_str().unwrap_or_default()),
-        None => resolve_query(parts, body, signing_service),
+    match protocol_of(parts) {
+        Protocol::RpcV2Cbor => resolve_cbor(parts.uri.path()),
+        json @ Protocol::Json(_) => resolve_json(
+            parts
+                .headers
+                .get(X_AMZ_TARGET)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default(),
+            json,
+        ),
+        Protocol::Query => resolve_query(parts, body, signing_service),
     }
 }
 
-fn resolve_json(target: &str) -> Result<Route, AwsError> {
+fn resolve_json(target: &str, protocol: Protocol) -> Result<Route, AwsError> {
     let unknown = || AwsError::new("UnknownOperationException", 400, "");
     let (prefix, name) = target.rsplit_once('.').ok_or_else(unknown)?;
     let model = ServiceModel::by_target_prefix(prefix).ok_or_else(unknown)?;
     let operation = model.operation(name).ok_or_else(unknown)?;
+    // The service's own awsJson version answers, whatever the request's content type said.
+    let protocol = model.served_protocol(protocol).ok_or_else(unknown)?;
     Ok(Route {
         model,
         operation,
+        protocol,
+        params: Vec::new(),
+    })
+}
+
+/// Smithy RPC v2 CBOR: `/service/<Service shape name>/operation/<Operation>`, the service
+/// named without its namespace (CloudWatch's is `GraniteServiceVersion20100801`, which is
+/// also its awsJson target prefix).
+fn resolve_cbor(path: &str) -> Result<Route, AwsError> {
+    let unknown = || AwsError::new("UnknownOperationException", 404, "");
+    let rest = path.strip_prefix("/service/").ok_or_else(unknown)?;
+    let (service, rest) = rest.split_once('/').ok_or_else(unknown)?;
+    let name = rest.strip_prefix("operation/").ok_or_else(unknown)?;
+    let model = ServiceModel::by_target_prefix(service)
+        .filter(|m| m.serves(Protocol::RpcV2Cbor))
+        .ok_or_else(unknown)?;
+    let operation = model.operation(name).ok_or_else(unknown)?;
+    Ok(Route {
+        model,
+        operation,
+        protocol: Protocol::RpcV2Cbor,
         params: Vec::new(),
     })
 }
@@ -102,7 +155,7 @@ fn resolve_query(
 
     let model = match signing_service {
         Some(service) => ServiceModel::by_signing_name(service)
-            .filter(|m| m.protocol() == Protocol::Query)
+            .filter(|m| m.serves(Protocol::Query))
             .ok_or_else(|| {
                 AwsError::new(
                     "InvalidAction",
@@ -137,6 +190,7 @@ fn resolve_query(
     Ok(Route {
         model,
         operation,
+        protocol: Protocol::Query,
         params,
     })
 }
@@ -234,6 +288,69 @@ mod tests {
         assert!(matches!(protocol_of(&parts), Protocol::Json(_)));
         let query = http::Request::post("/").body(()).unwrap().into_parts().0;
         assert_eq!(protocol_of(&query), Protocol::Query);
+    }
+
+    #[test]
+    fn cloudwatch_routes_over_each_of_its_protocols() {
+        // Smithy RPC v2 CBOR: by the path, whatever the target header says.
+        let cbor =
+            http::Request::post("/service/GraniteServiceVersion20100801/operation/PutMetricData")
+                .header("smithy-protocol", "rpc-v2-cbor")
+                .header(http::header::CONTENT_TYPE, "application/cbor")
+                .body(())
+                .unwrap()
+                .into_parts()
+                .0;
+        assert_eq!(protocol_of(&cbor), Protocol::RpcV2Cbor);
+        let route = resolve(&cbor, b"", Some("monitoring")).unwrap();
+        assert_eq!(
+            (route.model.endpoint_prefix(), route.operation.name()),
+            ("monitoring", "PutMetricData")
+        );
+        assert_eq!(route.protocol, Protocol::RpcV2Cbor);
+        for path in [
+            "/service/GraniteServiceVersion20100801/operation/Nope",
+            "/service/TrentService/operation/Encrypt",
+            "/service/GraniteServiceVersion20100801/PutMetricData",
+            "/",
+        ] {
+            let parts = http::Request::post(path)
+                .header("smithy-protocol", "rpc-v2-cbor")
+                .body(())
+                .unwrap()
+                .into_parts()
+                .0;
+            let error = resolve(&parts, b"", None).err().unwrap();
+            assert_eq!(error.code, "UnknownOperationException", "{path}");
+        }
+        // awsJson1.0, answered as 1.0.
+        let route = resolve(
+            &json_request("GraniteServiceVersion20100801.ListMetrics"),
+            b"{}",
+            None,
+        )
+        .unwrap();
+        assert_eq!(route.operation.name(), "ListMetrics");
+        assert_eq!(route.protocol, Protocol::Json(JsonVersion::V1_0));
+        // Query, by the signing service `monitoring`.
+        let form = http::Request::post("/")
+            .header(
+                http::header::CONTENT_TYPE,
+                "application/x-www-form-urlencoded",
+            )
+            .body(())
+            .unwrap()
+            .into_parts()
+            .0;
+        let route = resolve(
+            &form,
+            b"Action=ListMetrics&Version=2010-08-01&Namespace=App",
+            Some("monitoring"),
+        )
+        .unwrap();
+        assert_eq!(route.operation.name(), "ListMetrics");
+        assert_eq!(route.protocol, Protocol::Query);
+        assert_eq!(route.params, vec![("Namespace".into(), "App".into())]);
     }
 
     #[test]

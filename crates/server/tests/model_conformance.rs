@@ -139,6 +139,12 @@ fn every_operation_is_in_its_model() {
     );
 }
 
+/// Services whose IAM action prefix is not their SigV4 signing name, and the prefix.
+const IAM_PREFIXES: &[(&str, &str)] = &[
+    // CloudWatch signs as `monitoring` (its endpoint prefix) and authorizes as `cloudwatch`.
+    ("monitoring", "cloudwatch"),
+];
+
 #[test]
 fn every_action_is_the_operation_unless_declared_otherwise() {
     let registry = registry();
@@ -149,7 +155,11 @@ fn every_action_is_the_operation_unless_declared_otherwise() {
         let signing = ServiceModel::by_endpoint_prefix(service)
             .unwrap()
             .signing_name();
-        let expected = format!("{signing}:{name}");
+        let prefix = IAM_PREFIXES
+            .iter()
+            .find(|(s, _)| *s == signing)
+            .map_or(signing, |(_, prefix)| prefix);
+        let expected = format!("{prefix}:{name}");
         if operation.action == expected {
             continue;
         }

@@ -284,8 +284,14 @@ fn write_timestamp(shape: &Shape, member: Option<&Member>, value: &Value) -> Opt
 /// An awsJson error body: `{"__type":"Code","message":"…"}` (no `message` when empty, as
 /// AWS sends a bare `{"__type":"SerializationException"}` for an unreadable body).
 pub fn encode_json_error(error: &AwsError) -> Vec<u8> {
+    encode_json_error_as(&error.code, error)
+}
+
+/// An awsJson error body whose `__type` is `error_type` (an `awsQueryCompatible` service
+/// names its error shape there: see [`ServiceModel::error_type`]).
+pub fn encode_json_error_as(error_type: &str, error: &AwsError) -> Vec<u8> {
     let mut body = Map::new();
-    body.insert("__type".to_owned(), Value::String(error.code.to_string()));
+    body.insert("__type".to_owned(), Value::String(error_type.to_owned()));
     if !error.message.is_empty() {
         body.insert("message".to_owned(), Value::String(error.message.clone()));
     }

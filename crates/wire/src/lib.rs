@@ -1,4 +1,5 @@
-//! AWS wire protocols (awsQuery, awsJson) driven by AWS's published API models.
+//! AWS wire protocols (awsQuery, awsJson, Smithy RPC v2 CBOR) driven by AWS's published API
+//! models.
 //!
 //! The models are botocore's `service-2.json` files for the services Rampart serves, vendored
 //! in `models/` (see its README) and embedded in the binary. Nothing is generated from them:
@@ -11,9 +12,11 @@
 //! - blobs are standard base64 strings;
 //! - numbers are JSON numbers, booleans JSON booleans, maps JSON objects, lists arrays.
 //!
-//! Requests: [`decode_query`] and [`decode_json`] read the wire format into that tree and
-//! validate it against the model, answering AWS's own validation errors. Responses:
-//! [`encode_query_response`], [`encode_json_response`] and the error encoders. For the audit
+//! Requests: [`decode_query`], [`decode_json`] and [`decode_cbor`] read the wire format into
+//! that tree and validate it against the model, answering AWS's own validation errors.
+//! Responses: [`encode_query_response`], [`encode_json_response`], [`encode_cbor_response`]
+//! and the error encoders. A model may list several protocols (CloudWatch: RPC v2 CBOR,
+//! awsJson1.0 and Query, `awsQueryCompatible`): [`ServiceModel::serves`] says which. For the audit
 //! trail, [`record_input`] and [`record_output`] hide `sensitive` members and name members as
 //! CloudTrail writes them ([`EventStyle`]); [`redact_input`] and [`redact_output`] only hide.
 //!
@@ -25,6 +28,7 @@
 
 #![deny(missing_docs)]
 
+mod cbor;
 mod error;
 mod json;
 mod model;
@@ -45,8 +49,12 @@ mod coverage_tests;
 
 pub use serde_json::Value;
 
+pub use cbor::{
+    CBOR_CONTENT_TYPE, RPC_V2_CBOR, SMITHY_PROTOCOL_HEADER, decode_cbor, encode_cbor_error,
+    encode_cbor_response,
+};
 pub use error::{AwsError, ModelError, OutputMismatchError, SERIALIZATION_EXCEPTION};
-pub use json::{decode_json, encode_json_error, encode_json_response};
+pub use json::{decode_json, encode_json_error, encode_json_error_as, encode_json_response};
 pub use model::{JsonVersion, ModeledError, OperationModel, Protocol, ServiceModel, all_services};
 pub use model_shape::{ModelShape, ShapeType};
 pub use output_check::check_output;

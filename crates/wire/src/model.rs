@@ -23,6 +23,35 @@ pub enum Protocol {
     Query,
     /// awsJson: a JSON body named by `X-Amz-Target`, JSON out (KMS, SSM, …).
     Json(JsonVersion),
+    /// Smithy RPC v2 CBOR: `POST /service/<Service>/operation/<Operation>`, CBOR in and out
+    /// (CloudWatch).
+    RpcV2Cbor,
+}
+
+impl Protocol {
+    /// The protocol a model names (`query`, `json`, `smithy-rpc-v2-cbor`), with the model's
+    /// `jsonVersion` for awsJson.
+    fn from_model(name: &str, json_version: Option<&str>) -> Option<Self> {
+        match name {
+            "query" => Some(Protocol::Query),
+            "json" => Some(Protocol::Json(match json_version {
+                Some("1.0") => JsonVersion::V1_0,
+                _ => JsonVersion::V1_1,
+            })),
+            "smithy-rpc-v2-cbor" => Some(Protocol::RpcV2Cbor),
+            _ => None,
+        }
+    }
+
+    /// The content type of this protocol's responses.
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Protocol::Query => "text/xml",
+            Protocol::Json(JsonVersion::V1_0) => "application/x-amz-json-1.0",
+            Protocol::Json(JsonVersion::V1_1) => "application/x-amz-json-1.1",
+            Protocol::RpcV2Cbor => "application/cbor",
+        }
+    }
 }
 
 /// A modeled error: what the model says an error shape looks like on the wire.
@@ -58,6 +87,11 @@ pub struct ServiceModel {
     signing_name: String,
     api_version: String,
     protocol: Protocol,
+    /// Every protocol the model lists (`metadata.protocols`), the default one first.
+    protocols: Vec<Protocol>,
+    /// `awsQueryCompatible`: errors of the JSON and CBOR protocols carry the Query error code
+    /// in `x-amzn-query-error`, and validation answers Query's `ValidationError`.
+    query_compatible: bool,
     target_prefix: Option<String>,
     xml_namespace: String,
     global_endpoint: Option<String>,
@@ -150,10 +184,16 @@ const VENDORED: &[(&str, &str, &[&str], &str)] = &[
         &["Logs_20140328"],
         include_str!("../models/logs.json"),
     ),
+    (
+        "monitoring",
+        "monitoring",
+        &["GraniteServiceVersion20100801"],
+        include_str!("../models/cloudwatch.json"),
+    ),
 ];
 
 /// One lazily parsed model per vendored service, in `VENDORED` order.
-static PARSED: [OnceLock<Option<ServiceModel>>; 11] = [const { OnceLock::new() }; 11];
+static PARSED: [OnceLock<Option<ServiceModel>>; 12] = [const { OnceLock::new() }; 12];
 
 fn vendored(index: usize) -> Option<&'static ServiceModel> {
     let (_, _, _, text) = VENDORED.get(index)?;
@@ -202,15 +242,28 @@ impl ServiceModel {
             .ok_or_else(|| ModelError::Missing("metadata.endpointPrefix".into()))?;
         let api_version = meta_str("apiVersion")
             .ok_or_else(|| ModelError::Missing("metadata.apiVersion".into()))?;
+        let json_version = meta_str("jsonVersion");
         let protocol = match meta_str("protocol").as_deref() {
-            Some("query") => Protocol::Query,
-            Some("json") => match meta_str("jsonVersion").as_deref() {
-                Some("1.0") => Protocol::Json(JsonVersion::V1_0),
-                _ => Protocol::Json(JsonVersion::V1_1),
-            },
-            Some(other) => return Err(ModelError::UnsupportedProtocol(other.to_owned())),
+            Some(name) => Protocol::from_model(name, json_version.as_deref())
+                .ok_or_else(|| ModelError::UnsupportedProtocol(name.to_owned()))?,
             None => return Err(ModelError::Missing("metadata.protocol".into())),
         };
+        let mut protocols = vec![protocol];
+        for name in meta
+            .get("protocols")
+            .and_then(Raw::as_array)
+            .unwrap_or_default()
+            .iter()
+            .filter_map(Raw::as_str)
+        {
+            // A protocol this crate does not speak is one it does not serve, not an error.
+            if let Some(p) = Protocol::from_model(name, json_version.as_deref())
+                && !protocols.contains(&p)
+            {
+                protocols.push(p);
+            }
+        }
+        let query_compatible = meta.get("awsQueryCompatible").is_some();
         let shapes = Arc::new(ShapeTable::build(
             raw.get("shapes")
                 .and_then(Raw::as_object)
@@ -239,6 +292,8 @@ impl ServiceModel {
             endpoint_prefix,
             api_version,
             protocol,
+            protocols,
+            query_compatible,
             operations,
             by_name,
             shapes,
@@ -260,9 +315,59 @@ impl ServiceModel {
         &self.api_version
     }
 
-    /// The wire protocol.
+    /// The wire protocol (the model's default, when it lists several).
     pub fn protocol(&self) -> Protocol {
         self.protocol
+    }
+
+    /// Whether requests may speak `protocol` (any awsJson version counts as awsJson).
+    pub fn serves(&self, protocol: Protocol) -> bool {
+        self.protocols.iter().any(|p| match (p, protocol) {
+            (Protocol::Json(_), Protocol::Json(_)) => true,
+            (p, q) => *p == q,
+        })
+    }
+
+    /// This service's form of `protocol`: its own awsJson version for any awsJson request.
+    pub fn served_protocol(&self, protocol: Protocol) -> Option<Protocol> {
+        self.protocols
+            .iter()
+            .copied()
+            .find(|p| match (p, protocol) {
+                (Protocol::Json(_), Protocol::Json(_)) => true,
+                (p, q) => *p == q,
+            })
+    }
+
+    /// Whether the model is `awsQueryCompatible` (CloudWatch): see [`Self::query_error_header`].
+    pub fn is_query_compatible(&self) -> bool {
+        self.query_compatible
+    }
+
+    /// For an `awsQueryCompatible` service, the `x-amzn-query-error` header of an error
+    /// answered in JSON or CBOR: `<Query code>;Sender` (or `;Receiver`), from which SDKs take
+    /// the code Query clients would see.
+    pub fn query_error_header(&self, error: &crate::AwsError) -> Option<String> {
+        self.query_compatible.then(|| {
+            let fault = if error.sender_fault {
+                "Sender"
+            } else {
+                "Receiver"
+            };
+            format!("{};{fault}", error.code)
+        })
+    }
+
+    /// The `__type` of an error in a JSON or CBOR body: for an `awsQueryCompatible` service
+    /// the modeled error's shape name (`InvalidParameterValueException` for the Query code
+    /// `InvalidParameterValue`), otherwise the code.
+    pub fn error_type(&self, error: &crate::AwsError) -> String {
+        if self.query_compatible
+            && let Some(modeled) = self.modeled_error(&error.code)
+        {
+            return modeled.shape;
+        }
+        error.code.to_string()
     }
 
     /// The `X-Amz-Target` prefix of an awsJson service.
@@ -273,10 +378,8 @@ impl ServiceModel {
     /// The XML namespace of Query responses: the model's `xmlNamespace`, else
     /// `https://<endpointPrefix>.amazonaws.com/doc/<apiVersion>/`. `None` for awsJson services.
     pub fn xml_namespace(&self) -> Option<&str> {
-        match self.protocol {
-            Protocol::Query => Some(&self.xml_namespace),
-            Protocol::Json(_) => None,
-        }
+        self.serves(Protocol::Query)
+            .then_some(self.xml_namespace.as_str())
     }
 
     /// The global endpoint host, for global services (`iam.amazonaws.com`).
@@ -297,10 +400,9 @@ impl ServiceModel {
     /// The content type of awsJson requests and responses (`application/x-amz-json-1.1`);
     /// `text/xml` for Query services.
     pub fn json_content_type(&self) -> &'static str {
-        match self.protocol {
-            Protocol::Json(JsonVersion::V1_0) => "application/x-amz-json-1.0",
-            Protocol::Json(JsonVersion::V1_1) => "application/x-amz-json-1.1",
-            Protocol::Query => "text/xml",
+        match self.served_protocol(Protocol::Json(JsonVersion::V1_1)) {
+            Some(json) => json.content_type(),
+            None => self.protocol.content_type(),
         }
     }
 
@@ -311,6 +413,9 @@ impl ServiceModel {
     /// message format (seen in client code quoting real responses), and Organizations (see
     /// [`Self::validation_error`]).
     pub fn validation_error_code(&self) -> &'static str {
+        if self.query_compatible {
+            return "ValidationError";
+        }
         match (self.protocol, self.endpoint_prefix.as_str()) {
             (Protocol::Query, _) => "ValidationError",
             (_, "cognito-idp") => "InvalidParameterException",
