@@ -28,7 +28,7 @@ impl Context {
     /// Sets a single-valued key, replacing any previous value.
     pub fn insert(&mut self, key: &str, value: impl Into<String>) {
         self.entries.insert(
-            key.to_lowercase().into_boxed_str(),
+            lowercase(key).into_boxed_str(),
             ContextValue {
                 values: vec![value.into().into_boxed_str()],
                 multivalued: false,
@@ -43,7 +43,7 @@ impl Context {
         S: Into<String>,
     {
         self.entries.insert(
-            key.to_lowercase().into_boxed_str(),
+            lowercase(key).into_boxed_str(),
             ContextValue {
                 values: values
                     .into_iter()
@@ -72,7 +72,7 @@ impl Context {
 
     /// The values of a key (any case), if present and not empty.
     pub fn get(&self, key: &str) -> Option<&[Box<str>]> {
-        self.lookup(&key.to_lowercase()).map(|(values, _)| values)
+        self.lookup(&lowercase(key)).map(|(values, _)| values)
     }
 
     /// The keys present (lower-cased, as they are compared), in no particular order.
@@ -131,5 +131,15 @@ mod tests {
     fn empty_multivalued_key_is_absent() {
         let ctx = Context::new().with_multi("aws:TagKeys", Vec::<String>::new());
         assert!(ctx.get("aws:TagKeys").is_none());
+    }
+}
+
+/// `key` lowercased as condition keys compare: ASCII keys (nearly all) without the Unicode
+/// tables, which give the same result for them.
+fn lowercase(key: &str) -> String {
+    if key.is_ascii() {
+        key.to_ascii_lowercase()
+    } else {
+        key.to_lowercase()
     }
 }

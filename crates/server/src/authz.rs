@@ -10,7 +10,7 @@
 //! other services leave them cached.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, LazyLock, Mutex};
 
 use rampart_authorization_reference::{ActionKeys, action_keys, is_multivalued};
 use rampart_iam::authorization::{NamedDocument, PrincipalPolicies};
@@ -46,6 +46,16 @@ struct CompiledPrincipal {
     boundary: Option<PolicySet>,
     tags: Vec<Tag>,
 }
+
+/// The root user's policies: allowed everything its guardrails leave it. Compiled once.
+static ROOT: LazyLock<Arc<CompiledPrincipal>> = LazyLock::new(|| {
+    Arc::new(CompiledPrincipal {
+        generation: 0,
+        identity: compile(&[named("root", ALLOW_ALL)]),
+        boundary: None,
+        tags: Vec::new(),
+    })
+});
 
 impl CompiledPrincipal {
     /// A principal with no policies: denied everything by default.
@@ -324,12 +334,7 @@ impl Authorizer {
             PolicyHolder::Role { name, id } => self.compiled(store, id, |tx| {
                 rampart_iam::authorization::role_policies(tx, &caller.account_id, name)
             })?,
-            PolicyHolder::Root => Arc::new(CompiledPrincipal {
-                generation: 0,
-                identity: compile(&[named("root", ALLOW_ALL)]),
-                boundary: None,
-                tags: Vec::new(),
-            }),
+            PolicyHolder::Root => Arc::clone(&ROOT),
             PolicyHolder::Nobody => Arc::new(CompiledPrincipal::nobody(0)),
         };
         let principal = match request.session.and_then(|s| s.role_arn.as_deref()) {

@@ -21,10 +21,17 @@ pub fn get_json<T: DeserializeOwned>(
 ) -> Result<Option<T>, StoreError> {
     match tx.get(ns, key)? {
         None => Ok(None),
-        Some(bytes) => serde_json::from_slice(&bytes)
-            .map(Some)
-            .map_err(|e| malformed(ns, key, &e)),
+        Some(bytes) => decode(ns, key, &bytes).map(Some),
     }
+}
+
+/// `bytes`, the document at (`ns`, `key`), decoded as `T`.
+pub(crate) fn decode<T: DeserializeOwned>(
+    ns: &str,
+    key: &str,
+    bytes: &[u8],
+) -> Result<T, StoreError> {
+    serde_json::from_slice(bytes).map_err(|e| malformed(ns, key, &e))
 }
 
 /// Stores `value` as the document at (`ns`, `key`).

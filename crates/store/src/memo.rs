@@ -1,16 +1,24 @@
-//! Documents decoded once per read snapshot.
+//! Documents decoded once per read snapshot, and decodings shared across requests.
 //!
 //! One request resolves the same records more than once: its authorization step finds the
 //! secret or key it names, then the handler finds it again, and a call to another service
 //! (KMS decrypting for Secrets Manager) does the same for its key. Inside one read-only
 //! snapshot a document cannot change, so the first decoding can serve the others.
+//!
+//! Across requests, the hot records (the key every GetSecretValue decrypts with) are read
+//! again and again unchanged. Decoding is a pure function of the bytes, so a decoding kept
+//! beside the exact bytes it came from serves any later read of the same bytes: each read
+//! still fetches the document from its own snapshot and compares, so a change is seen at once
+//! and nothing needs invalidating.
 
-use std::any::Any;
-use std::sync::Arc;
+use std::any::{Any, TypeId};
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock, Mutex, PoisonError};
 
 use serde::de::DeserializeOwned;
 
-use crate::{ReadTx, StoreError, get_json};
+use crate::json::decode;
+use crate::{ReadTx, StoreError};
 
 /// Decoded documents of one read snapshot, each kept as the type it was decoded into.
 #[derive(Default)]
@@ -107,11 +115,71 @@ where
     if let Some(known) = tx.memo().and_then(|memo| memo.get::<T>(ns, key)) {
         return Ok(Option::clone(&known));
     }
-    let value = get_json::<T>(tx, ns, key)?;
+    let value = match tx.get(ns, key)? {
+        None => None,
+        Some(bytes) => Some(SHARED.decode::<T>(ns, key, bytes)?),
+    };
     if let Some(memo) = tx.memo() {
         memo.insert(ns, key, Arc::new(value.clone()));
     }
     Ok(value)
+}
+
+/// Decodings of documents, each beside the bytes it was decoded from, shared by every
+/// request of the process (see the module's documentation).
+struct SharedDecodings {
+    entries: Mutex<HashMap<(TypeId, String, String), SharedEntry>>,
+}
+
+struct SharedEntry {
+    bytes: Vec<u8>,
+    value: Arc<dyn Any + Send + Sync>,
+}
+
+/// Documents larger than this are decoded each time: the hot records are small, and a big
+/// one would cost more memory than its decoding costs time.
+const SHARED_MAX_BYTES: usize = 16 * 1024;
+/// Entries kept at most; past it the cache starts afresh (the hot records come back at once).
+const SHARED_MAX_ENTRIES: usize = 4096;
+
+static SHARED: LazyLock<SharedDecodings> = LazyLock::new(|| SharedDecodings {
+    entries: Mutex::new(HashMap::new()),
+});
+
+impl SharedDecodings {
+    /// `bytes`, the document at (`ns`, `key`), decoded as `T`: the kept decoding when it came
+    /// from the same bytes, else a fresh one, kept for the next read.
+    fn decode<T>(&self, ns: &str, key: &str, bytes: Vec<u8>) -> Result<T, StoreError>
+    where
+        T: DeserializeOwned + Clone + Send + Sync + 'static,
+    {
+        let id = (TypeId::of::<T>(), ns.to_owned(), key.to_owned());
+        if bytes.len() > SHARED_MAX_BYTES {
+            return decode(ns, key, &bytes);
+        }
+        {
+            let entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
+            if let Some(entry) = entries.get(&id)
+                && entry.bytes == bytes
+                && let Some(value) = entry.value.downcast_ref::<T>()
+            {
+                return Ok(value.clone());
+            }
+        }
+        let value: T = decode(ns, key, &bytes)?;
+        let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
+        if entries.len() >= SHARED_MAX_ENTRIES {
+            entries.clear();
+        }
+        entries.insert(
+            id,
+            SharedEntry {
+                bytes,
+                value: Arc::new(value.clone()),
+            },
+        );
+        Ok(value)
+    }
 }
 
 #[cfg(test)]
@@ -191,5 +259,55 @@ mod tests {
             );
         }
         assert_eq!(snapshot.reads, 3);
+    }
+
+    /// A snapshot holding one document whose bytes the test changes.
+    struct OneDocument(Vec<u8>);
+
+    impl ReadTx for OneDocument {
+        fn get(&mut self, _: &str, _: &str) -> Result<Option<Vec<u8>>, StoreError> {
+            Ok(Some(self.0.clone()))
+        }
+
+        fn scan(
+            &mut self,
+            _: &str,
+            _: &str,
+            _: Option<&str>,
+            _: usize,
+        ) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+            Ok(Vec::new())
+        }
+
+        fn journal_after(&mut self, _: u64, _: usize) -> Result<Vec<JournalEntry>, StoreError> {
+            Ok(Vec::new())
+        }
+    }
+
+    #[test]
+    fn a_shared_decoding_never_outlives_the_bytes_it_came_from() {
+        let key = "shared-decoding-test";
+        let mut before = OneDocument(br#"{"name":"before"}"#.to_vec());
+        let mut after = OneDocument(br#"{"name":"after"}"#.to_vec());
+        for _ in 0..2 {
+            let read = |tx: &mut OneDocument| get_json_memo::<Named>(tx, "keys", key).unwrap();
+            assert_eq!(
+                read(&mut before),
+                Some(Named {
+                    name: "before".into()
+                })
+            );
+            // The same document, changed since: decoded afresh, at once.
+            assert_eq!(
+                read(&mut after),
+                Some(Named {
+                    name: "after".into()
+                })
+            );
+        }
+        // Bytes that do not decode are refused every time, never served from an older read.
+        let mut broken = OneDocument(br#"{"name":"#.to_vec());
+        assert!(get_json_memo::<Named>(&mut broken, "keys", key).is_err());
+        assert!(get_json_memo::<Named>(&mut broken, "keys", key).is_err());
     }
 }
