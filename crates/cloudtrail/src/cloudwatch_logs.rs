@@ -66,6 +66,12 @@ pub struct LogsDeliveryState {
     /// Why the last attempt failed (the error CloudWatch Logs answered); cleared on success.
     #[serde(default)]
     pub latest_delivery_error: Option<String>,
+    /// Attempts failed in a row since the last success.
+    #[serde(default)]
+    pub failures: u32,
+    /// After a failure, no attempt before this time (Unix milliseconds).
+    #[serde(default)]
+    pub retry_after: Option<i64>,
 }
 
 /// `trail`'s CloudWatch Logs progress: the stored one if it is this trail's, else none yet.

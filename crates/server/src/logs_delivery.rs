@@ -39,6 +39,10 @@ use crate::state::AppState;
 
 /// CloudTrail sends to CloudWatch Logs within seconds; Rampart looks every five.
 const DEFAULT_INTERVAL: Duration = Duration::from_secs(5);
+/// A failing trail waits the interval doubled per failure in a row, up to 2^6 intervals (5
+/// min 20 s by default), so a role without permission is not refused (and recorded) at every
+/// round.
+const MAX_BACKOFF_DOUBLINGS: u32 = 6;
 /// Journal entries read per transaction.
 const BATCH: usize = 2000;
 /// PutLogEvents' batch rules: events per call, bytes per call (each event's message plus 26
@@ -102,7 +106,8 @@ pub fn spawn(app: Arc<AppState>, config: LogsDeliveryConfig) -> std::io::Result<
                         // Dropping the sender (or sending) stops the loop between rounds.
                         _ = &mut stopped => return,
                     }
-                    if let Err(e) = deliver_logs_once(&app, OffsetDateTime::now_utc()).await {
+                    let now = OffsetDateTime::now_utc();
+                    if let Err(e) = deliver_logs_once(&app, &config, now).await {
                         tracing::warn!(error = %e, "CloudWatch Logs delivery failed; retrying next round");
                     }
                 }
@@ -119,6 +124,7 @@ pub fn spawn(app: Arc<AppState>, config: LogsDeliveryConfig) -> std::io::Result<
 /// status; the others are delivered regardless.
 pub async fn deliver_logs_once(
     app: &Arc<AppState>,
+    config: &LogsDeliveryConfig,
     now: OffsetDateTime,
 ) -> Result<usize, StoreError> {
     let trails = app.store.read_with(all_trails)?;
@@ -130,7 +136,7 @@ pub async fn deliver_logs_once(
         if trail.start_logging_time.is_none() {
             continue;
         }
-        sent += deliver_trail(app, &trail, &target, now).await?;
+        sent += deliver_trail(app, config, &trail, &target, now).await?;
     }
     Ok(sent)
 }
@@ -144,6 +150,7 @@ enum Failure {
 
 async fn deliver_trail(
     app: &Arc<AppState>,
+    config: &LogsDeliveryConfig,
     trail: &TrailRecord,
     target: &LogsTarget,
     now: OffsetDateTime,
@@ -151,7 +158,16 @@ async fn deliver_trail(
     let mut sent = 0;
     loop {
         let state = app.store.read_with(|tx| logs_delivery_state(tx, trail))?;
+        let now_ms = i64::try_from(now.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX);
+        if state.retry_after.is_some_and(|after| now_ms < after) {
+            return Ok(sent);
+        }
         let position = state.position;
+        let backoff = config
+            .interval
+            .saturating_mul(1 << state.failures.min(MAX_BACKOFF_DOUBLINGS));
+        let retry_after =
+            now_ms.saturating_add(i64::try_from(backoff.as_millis()).unwrap_or(i64::MAX));
         let batch = app
             .store
             .read_with(|tx| tx.journal_after(position, BATCH))
@@ -185,6 +201,8 @@ async fn deliver_trail(
                         .and_then(|()| {
                             next.position = last;
                             next.latest_delivery_error = None;
+                            next.failures = 0;
+                            next.retry_after = None;
                             if !events.is_empty() {
                                 next.latest_delivery_time = Some(now.unix_timestamp());
                             }
@@ -203,6 +221,8 @@ async fn deliver_trail(
                         // is made again next round.
                         let mut failed = state.clone();
                         failed.latest_delivery_error = Some(e.code.to_string());
+                        failed.failures = failed.failures.saturating_add(1);
+                        failed.retry_after = Some(retry_after);
                         if e.code == "ResourceNotFoundException" {
                             failed.stream_made_in = None;
                         }
