@@ -270,3 +270,28 @@ def test_an_scp_denying_put_log_events_stops_a_members_delivery(server):
 
     orgs.detach_policy(PolicyId=deny, TargetId=member)
     assert len(wait_for(lambda: users_created(member_logs, member, held), timeout=30)) == 1
+
+
+def test_a_restart_neither_loses_nor_repeats_an_event(server, trail):
+    """Last in the module: it stops the module's server and serves its data again."""
+    iam = server.client("iam")
+    names = [f"restart-{uuid.uuid4().hex[:8]}" for _ in range(3)]
+    for name in names:
+        iam.create_user(UserName=name)
+    server.stop()
+    saved = dict(os.environ)
+    os.environ.update(RAMPART_TRAIL_LOGS_DELIVERY_SECONDS="0.3")
+    try:
+        again = Rampart(server.data_dir)
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    try:
+        logs = again.client("logs")
+        for name in names:
+            assert len(wait_for(lambda: users_created(logs, ACCOUNT_ID, name), timeout=30)) == 1
+        again.client("iam").create_user(UserName=f"after-{uuid.uuid4().hex[:8]}")
+        ids = [json.loads(e["message"])["eventID"] for e in records(logs, ACCOUNT_ID)]
+        assert len(ids) == len(set(ids))
+    finally:
+        again.stop()

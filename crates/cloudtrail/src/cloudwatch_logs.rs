@@ -108,7 +108,7 @@ pub fn save_logs_delivery_state(
 
 /// The group name of `arn:aws:logs:<region>:<account>:log-group:<name>:*`, when the ARN has
 /// that form in `region` and `account`.
-fn group_of<'a>(arn: &'a str, region: &str, account: &str) -> Option<&'a str> {
+pub fn group_of<'a>(arn: &'a str, region: &str, account: &str) -> Option<&'a str> {
     let rest = arn.strip_prefix("arn:aws:logs:")?;
     let (arn_region, rest) = rest.split_once(':')?;
     let (arn_account, rest) = rest.split_once(':')?;
@@ -122,7 +122,7 @@ fn group_of<'a>(arn: &'a str, region: &str, account: &str) -> Option<&'a str> {
 }
 
 /// Whether `arn` is an IAM role ARN of `account`.
-fn is_role_arn(arn: &str, account: &str) -> bool {
+pub fn is_role_arn(arn: &str, account: &str) -> bool {
     arn.strip_prefix("arn:aws:iam::")
         .and_then(|rest| rest.split_once(":role/"))
         .is_some_and(|(arn_account, name)| arn_account == account && !name.is_empty())
