@@ -99,7 +99,10 @@ def users_created(logs, account, name, group=GROUP):
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     saved = dict(os.environ)
-    os.environ.update(RAMPART_TRAIL_LOGS_DELIVERY_SECONDS="0.3")
+    # CloudTrail's session of the role ends after a second here (an hour by default), so a
+    # trust policy changed is seen at once.
+    os.environ.update(RAMPART_TRAIL_LOGS_DELIVERY_SECONDS="0.3",
+                      RAMPART_TRAIL_LOGS_SESSION_SECONDS="1")
     try:
         rampart = Rampart(tmp_path_factory.mktemp("trail-logs"))
     finally:
@@ -217,6 +220,20 @@ def test_a_permission_taken_away_fails_delivery_and_nothing_is_lost(server, trai
     found = wait_for(lambda: users_created(logs, ACCOUNT_ID, missed), timeout=30)
     assert len(found) == 1
     assert "LatestCloudWatchLogsDeliveryError" not in cloudtrail.get_trail_status(Name="to-logs")
+
+
+def test_a_trust_policy_that_drops_cloudtrail_stops_delivery_until_restored(server, trail):
+    iam, logs, cloudtrail = server.client("iam"), server.client("logs"), server.client("cloudtrail")
+    iam.update_assume_role_policy(RoleName=ROLE, PolicyDocument=doc(
+        {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}))
+    held = f"untrusted-{uuid.uuid4().hex[:8]}"
+    iam.create_user(UserName=held)
+    status = wait_for(lambda: (lambda s: s if "LatestCloudWatchLogsDeliveryError" in s else None)(
+        cloudtrail.get_trail_status(Name="to-logs")), timeout=30)
+    assert status["LatestCloudWatchLogsDeliveryError"] == "AccessDenied"
+    assert users_created(logs, ACCOUNT_ID, held) == []
+    iam.update_assume_role_policy(RoleName=ROLE, PolicyDocument=TRUST)
+    assert len(wait_for(lambda: users_created(logs, ACCOUNT_ID, held), timeout=30)) == 1
 
 
 def test_clearing_both_stops_delivery(server, trail):

@@ -72,6 +72,11 @@ pub struct LogsDeliveryState {
     /// After a failure, no attempt before this time (Unix milliseconds).
     #[serde(default)]
     pub retry_after: Option<i64>,
+    /// The role of CloudTrail's current session (as the last AssumeRole named it) and when
+    /// the session ends (Unix seconds): CloudTrail assumes the role again after that, so a
+    /// trust policy that no longer allows it stops delivery.
+    #[serde(default)]
+    pub session: Option<(RunAs, i64)>,
 }
 
 /// `trail`'s CloudWatch Logs progress: the stored one if it is this trail's, else none yet.
@@ -146,6 +151,39 @@ pub fn logs_call<'a>(
     }
 }
 
+/// CloudTrail's `sts:AssumeRole` call for `trail`'s delivery role, as its own principal (the
+/// role's trust policy decides, with `aws:SourceArn` and `aws:SourceAccount` naming the trail).
+pub fn assume_role_call<'a>(
+    trail_arn: &'a str,
+    account: &'a str,
+    role_arn: &str,
+    session_name: &str,
+) -> ServiceCall<'a> {
+    ServiceCall {
+        service: "sts",
+        operation: "AssumeRole",
+        input: json!({"RoleArn": role_arn, "RoleSessionName": session_name}),
+        principal: CallPrincipal::Service {
+            principal: SERVICE_PRINCIPAL,
+            source_arn: trail_arn,
+            source_account: account,
+            via: None,
+        },
+    }
+}
+
+/// The role an AssumeRole answer names, by unique ID, in `account`.
+pub fn assumed_role(output: &Value, account: &str) -> Option<RunAs> {
+    output
+        .pointer("/AssumedRoleUser/AssumedRoleId")
+        .and_then(Value::as_str)
+        .and_then(|id| id.split_once(':'))
+        .map(|(role_id, _)| RunAs {
+            account: account.to_owned(),
+            unique_id: role_id.to_owned(),
+        })
+}
+
 /// Whether `error` is a denial (by a policy, a guardrail, or a principal gone).
 pub fn is_denial(error: &AwsError) -> bool {
     matches!(
@@ -202,32 +240,14 @@ pub(crate) fn check(
         .calls
         .call_write(
             tx,
-            ServiceCall {
-                service: "sts",
-                operation: "AssumeRole",
-                input: json!({"RoleArn": role_arn, "RoleSessionName": session_name}),
-                principal: CallPrincipal::Service {
-                    principal: SERVICE_PRINCIPAL,
-                    source_arn: &trail_arn,
-                    source_account: account,
-                    via: None,
-                },
-            },
+            assume_role_call(&trail_arn, account, role_arn, &session_name),
         )
         .map_err(|e| {
             tracing::debug!(code = %e.code, "CloudTrail could not assume the CloudWatch Logs role");
             CloudTrailError::InvalidCloudWatchLogsRoleArn(TRUST_DENIED.to_owned())
         })?;
-    let role_id = assumed
-        .pointer("/AssumedRoleUser/AssumedRoleId")
-        .and_then(Value::as_str)
-        .and_then(|id| id.split_once(':'))
-        .map(|(role_id, _)| role_id.to_owned())
+    let role = assumed_role(&assumed, account)
         .ok_or_else(|| CloudTrailError::InvalidCloudWatchLogsRoleArn(TRUST_DENIED.to_owned()))?;
-    let role = RunAs {
-        account: account.to_owned(),
-        unique_id: role_id,
-    };
     let refused = |e: AwsError| match e.code.as_ref() {
         "ResourceNotFoundException" => CloudTrailError::InvalidCloudWatchLogsLogGroupArn(format!(
             "CloudWatch Logs log group {group} does not exist."

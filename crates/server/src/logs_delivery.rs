@@ -23,8 +23,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use rampart_cloudtrail::cloudwatch_logs::{
-    LogsDeliveryState, LogsTarget, logs_call, logs_delivery_state, save_logs_delivery_state,
-    stream_name,
+    LogsDeliveryState, LogsTarget, assume_role_call, assumed_role, logs_call, logs_delivery_state,
+    save_logs_delivery_state, stream_name,
 };
 use rampart_cloudtrail::encryption::SERVICE_PRINCIPAL;
 use rampart_cloudtrail::{TrailRecord, all_trails};
@@ -53,22 +53,33 @@ const EVENT_OVERHEAD: usize = 26;
 const MAX_EVENT_BYTES: usize = 256 * 1024;
 const MAX_SPAN_MS: i64 = 24 * 3_600_000;
 
+/// How long CloudTrail's session of the delivery role lasts (AssumeRole's default).
+const DEFAULT_SESSION: Duration = Duration::from_secs(3600);
+
 /// How often to deliver.
 #[derive(Debug, Clone)]
 pub struct LogsDeliveryConfig {
     /// Time between rounds.
     pub interval: Duration,
+    /// How long a session of the delivery role is used before CloudTrail assumes it again.
+    pub session: Duration,
 }
 
 impl LogsDeliveryConfig {
-    /// Every 5 seconds, or every `RAMPART_TRAIL_LOGS_DELIVERY_SECONDS`.
+    /// Every 5 seconds, or every `RAMPART_TRAIL_LOGS_DELIVERY_SECONDS`; the role assumed
+    /// again every hour, or every `RAMPART_TRAIL_LOGS_SESSION_SECONDS` (for tests).
     pub fn from_env() -> Self {
-        let interval = std::env::var("RAMPART_TRAIL_LOGS_DELIVERY_SECONDS")
-            .ok()
-            .and_then(|v| v.parse::<f64>().ok())
-            .filter(|v| v.is_finite() && *v > 0.0)
-            .map_or(DEFAULT_INTERVAL, Duration::from_secs_f64);
-        Self { interval }
+        let seconds = |name: &str, default: Duration| {
+            std::env::var(name)
+                .ok()
+                .and_then(|v| v.parse::<f64>().ok())
+                .filter(|v| v.is_finite() && *v > 0.0)
+                .map_or(default, Duration::from_secs_f64)
+        };
+        Self {
+            interval: seconds("RAMPART_TRAIL_LOGS_DELIVERY_SECONDS", DEFAULT_INTERVAL),
+            session: seconds("RAMPART_TRAIL_LOGS_SESSION_SECONDS", DEFAULT_SESSION),
+        }
     }
 }
 
@@ -178,6 +189,7 @@ async fn deliver_trail(
         let events = select(trail, target, batch.iter().map(|e| e.event.as_slice()));
         let count = events.len();
         let (shared, trail_now, target_now) = (Arc::clone(app), trail.clone(), target.clone());
+        let session_length = i64::try_from(config.session.as_secs()).unwrap_or(i64::MAX);
         let outcome = app
             .store
             .write_with(move |tx| {
@@ -197,17 +209,22 @@ async fn deliver_trail(
                 let mut outcome = Ok(true);
                 tx.atomically(&mut |tx| {
                     let mut next = state.clone();
-                    outcome = put_batch(&calls, tx, &trail_now, &target_now, &mut next, &events)
-                        .and_then(|()| {
-                            next.position = last;
-                            next.latest_delivery_error = None;
-                            next.failures = 0;
-                            next.retry_after = None;
-                            if !events.is_empty() {
-                                next.latest_delivery_time = Some(now.unix_timestamp());
-                            }
-                            save_logs_delivery_state(tx, &trail_now, &next).map_err(Failure::Store)
-                        });
+                    let sending = Sending {
+                        trail: &trail_now,
+                        target: &target_now,
+                        now: now.unix_timestamp(),
+                        session_length,
+                    };
+                    outcome = put_batch(&calls, tx, &sending, &mut next, &events).and_then(|()| {
+                        next.position = last;
+                        next.latest_delivery_error = None;
+                        next.failures = 0;
+                        next.retry_after = None;
+                        if !events.is_empty() {
+                            next.latest_delivery_time = Some(now.unix_timestamp());
+                        }
+                        save_logs_delivery_state(tx, &trail_now, &next).map_err(Failure::Store)
+                    });
                     matches!(outcome, Ok(true))
                 })?;
                 calls
@@ -223,6 +240,8 @@ async fn deliver_trail(
                         failed.latest_delivery_error = Some(e.code.to_string());
                         failed.failures = failed.failures.saturating_add(1);
                         failed.retry_after = Some(retry_after);
+                        // The next attempt assumes the role again (it may have been made anew).
+                        failed.session = None;
                         if e.code == "ResourceNotFoundException" {
                             failed.stream_made_in = None;
                         }
@@ -301,27 +320,61 @@ fn is_own_delivery(event: &Value) -> bool {
             == Some(SERVICE_PRINCIPAL)
 }
 
-/// Sends `events` as the role, making the stream first if this group has not got it yet,
-/// in PutLogEvents calls that keep AWS's batch rules.
+/// What one delivery sends with.
+struct Sending<'a> {
+    trail: &'a TrailRecord,
+    target: &'a LogsTarget,
+    /// Unix seconds.
+    now: i64,
+    /// Seconds a session of the role lasts.
+    session_length: i64,
+}
+
+/// Sends `events` as the role (assumed again when CloudTrail's session of it has ended),
+/// making the stream first if this group has not got it yet, in PutLogEvents calls that keep
+/// AWS's batch rules.
 fn put_batch(
     calls: &CallsOf<'_>,
     tx: &mut dyn WriteTx,
-    trail: &TrailRecord,
-    target: &LogsTarget,
+    sending: &Sending<'_>,
     state: &mut LogsDeliveryState,
     events: &[(i64, String)],
 ) -> Result<(), Failure> {
     if events.is_empty() {
         return Ok(());
     }
+    let (trail, target) = (sending.trail, sending.target);
     let stream = stream_name(trail);
+    let role = match &state.session {
+        Some((role, until)) if sending.now < *until => role.clone(),
+        _ => {
+            let role_arn = trail
+                .cloud_watch_logs_role_arn
+                .as_deref()
+                .unwrap_or_default();
+            let trail_arn = trail.arn();
+            let assumed = calls
+                .call_write(
+                    tx,
+                    assume_role_call(&trail_arn, &trail.account_id, role_arn, &stream),
+                )
+                .map_err(Failure::Refused)?;
+            let role =
+                assumed_role(&assumed, &trail.account_id).unwrap_or_else(|| target.role.clone());
+            state.session = Some((
+                role.clone(),
+                sending.now.saturating_add(sending.session_length),
+            ));
+            role
+        }
+    };
     if state.stream_made_in.as_deref() != Some(target.group.as_str()) {
         let made = calls.call_write(
             tx,
             logs_call(
                 "CreateLogStream",
                 json!({"logGroupName": target.group, "logStreamName": stream}),
-                &target.role,
+                &role,
                 &stream,
             ),
         );
@@ -344,7 +397,7 @@ fn put_batch(
                     "PutLogEvents",
                     json!({"logGroupName": target.group, "logStreamName": stream,
                            "logEvents": log_events}),
-                    &target.role,
+                    &role,
                     &stream,
                 ),
             )
