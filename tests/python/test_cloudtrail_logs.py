@@ -226,13 +226,19 @@ def test_a_trust_policy_that_drops_cloudtrail_stops_delivery_until_restored(serv
     iam, logs, cloudtrail = server.client("iam"), server.client("logs"), server.client("cloudtrail")
     iam.update_assume_role_policy(RoleName=ROLE, PolicyDocument=doc(
         {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}))
-    held = f"untrusted-{uuid.uuid4().hex[:8]}"
-    iam.create_user(UserName=held)
-    status = wait_for(lambda: (lambda s: s if "LatestCloudWatchLogsDeliveryError" in s else None)(
-        cloudtrail.get_trail_status(Name="to-logs")), timeout=30)
-    assert status["LatestCloudWatchLogsDeliveryError"] == "AccessDenied"
-    assert users_created(logs, ACCOUNT_ID, held) == []
-    iam.update_assume_role_policy(RoleName=ROLE, PolicyDocument=TRUST)
+    try:
+        # CloudTrail's current session may still deliver until it ends; then it cannot assume
+        # the role again.
+        iam.create_user(UserName=f"trigger-{uuid.uuid4().hex[:8]}")
+        status = wait_for(lambda: (lambda s: s if "LatestCloudWatchLogsDeliveryError" in s else None)(
+            cloudtrail.get_trail_status(Name="to-logs")), timeout=30)
+        assert status["LatestCloudWatchLogsDeliveryError"] == "AccessDenied"
+        held = f"untrusted-{uuid.uuid4().hex[:8]}"
+        iam.create_user(UserName=held)
+        assert users_created(logs, ACCOUNT_ID, held) == []
+        assert "LatestCloudWatchLogsDeliveryError" in cloudtrail.get_trail_status(Name="to-logs")
+    finally:
+        iam.update_assume_role_policy(RoleName=ROLE, PolicyDocument=TRUST)
     assert len(wait_for(lambda: users_created(logs, ACCOUNT_ID, held), timeout=30)) == 1
 
 
