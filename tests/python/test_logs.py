@@ -11,7 +11,7 @@ import uuid
 import botocore.exceptions
 import pytest
 
-from conftest import ACCOUNT_ID
+from conftest import ACCOUNT_ID, wait_for
 
 REGION = "us-east-1"
 ROOT_USE = ('{ $.userIdentity.type = "Root" && $.userIdentity.invokedBy NOT EXISTS '
@@ -89,6 +89,52 @@ def test_old_and_new_events_are_rejected_in_the_answer(logs):
         {"timestamp": now + 3 * 3_600_000, "message": "too new"},
     ])
     assert out["rejectedLogEventsInfo"] == {"tooNewLogEventStartIndex": 1}
+
+
+def test_reads_answer_time_order_across_batches_and_streams(logs):
+    group = unique()
+    logs.create_log_group(logGroupName=group)
+    for name in ("a", "b"):
+        logs.create_log_stream(logGroupName=group, logStreamName=name)
+    now = now_ms()
+    # Batch by batch out of order, as several writers to one stream send them.
+    logs.put_log_events(logGroupName=group, logStreamName="a", logEvents=[
+        {"timestamp": now - 10, "message": "a10"}, {"timestamp": now - 1, "message": "a1"}])
+    logs.put_log_events(logGroupName=group, logStreamName="a", logEvents=[
+        {"timestamp": now - 30, "message": "a30"}])
+    logs.put_log_events(logGroupName=group, logStreamName="b", logEvents=[
+        {"timestamp": now - 20, "message": "b20"}, {"timestamp": now - 5, "message": "b5"}])
+    head = logs.get_log_events(logGroupName=group, logStreamName="a", startFromHead=True)
+    assert [e["message"] for e in head["events"]] == ["a30", "a10", "a1"]
+    one = logs.get_log_events(logGroupName=group, logStreamName="a", limit=1)
+    assert [e["message"] for e in one["events"]] == ["a1"]
+    before = logs.get_log_events(logGroupName=group, logStreamName="a", limit=1,
+                                 nextToken=one["nextBackwardToken"])
+    assert [e["message"] for e in before["events"]] == ["a10"]
+    # One page is time-ordered across the streams searched, and so is every page after it.
+    merged = logs.filter_log_events(logGroupName=group)["events"]
+    assert [e["message"] for e in merged] == ["a30", "b20", "a10", "b5", "a1"]
+    paged = [e["message"] for page in logs.get_paginator("filter_log_events").paginate(
+        logGroupName=group, PaginationConfig={"PageSize": 2}) for e in page["events"]]
+    assert paged == ["a30", "b20", "a10", "b5", "a1"]
+
+
+def test_retention_hides_what_it_no_longer_keeps(logs):
+    group = unique()
+    logs.create_log_group(logGroupName=group)
+    logs.create_log_stream(logGroupName=group, logStreamName="s")
+    now = now_ms()
+    logs.put_log_events(logGroupName=group, logStreamName="s", logEvents=[
+        {"timestamp": now - 3 * 86_400_000, "message": "three days old"}])
+    logs.put_log_events(logGroupName=group, logStreamName="s", logEvents=[
+        {"timestamp": now, "message": "fresh"}])
+    logs.put_retention_policy(logGroupName=group, retentionInDays=1)
+    got = logs.get_log_events(logGroupName=group, logStreamName="s", startFromHead=True)["events"]
+    assert [e["message"] for e in got] == ["fresh"]
+    assert [e["message"] for e in logs.filter_log_events(logGroupName=group)["events"]] == ["fresh"]
+    # The scheduler's sweep removes it from storage too.
+    stored = lambda: logs.describe_log_groups(logGroupNamePrefix=group)["logGroups"][0]["storedBytes"]  # noqa: E731
+    assert wait_for(lambda: stored() == len("fresh"), timeout=30)
 
 
 def test_errors_for_bad_input(logs):

@@ -82,6 +82,16 @@ pub enum CloudTrailError {
     /// A change to a trail made outside its home region.
     #[error("{0}")]
     InvalidHomeRegion(String),
+    /// The CloudWatch Logs group ARN is malformed, names no group, or the role may not
+    /// deliver to it.
+    #[error("{0}")]
+    InvalidCloudWatchLogsLogGroupArn(String),
+    /// The CloudWatch Logs role ARN is malformed, or CloudTrail may not assume the role.
+    #[error("{0}")]
+    InvalidCloudWatchLogsRoleArn(String),
+    /// CloudWatch Logs could not be reached to check the delivery.
+    #[error("{0}")]
+    CloudWatchLogsDeliveryUnavailable(String),
     /// The store failed; details are logged, never returned.
     #[error("store failure")]
     Store(#[from] StoreError),
@@ -121,6 +131,15 @@ impl From<CloudTrailError> for AwsError {
             CloudTrailError::InsightNotEnabled(_) => "InsightNotEnabledException",
             CloudTrailError::InvalidInsightSelectors(_) => "InvalidInsightSelectorsException",
             CloudTrailError::InvalidHomeRegion(_) => "InvalidHomeRegionException",
+            CloudTrailError::InvalidCloudWatchLogsLogGroupArn(_) => {
+                "InvalidCloudWatchLogsLogGroupArnException"
+            }
+            CloudTrailError::InvalidCloudWatchLogsRoleArn(_) => {
+                "InvalidCloudWatchLogsRoleArnException"
+            }
+            CloudTrailError::CloudWatchLogsDeliveryUnavailable(_) => {
+                "CloudWatchLogsDeliveryUnavailableException"
+            }
             CloudTrailError::Store(store) => {
                 tracing::error!(error = %store, "CloudTrail store failure");
                 return AwsError::new(

@@ -7,6 +7,7 @@
 //! [`DeliveryState`] per trail.
 #![deny(missing_docs)]
 
+pub mod cloudwatch_logs;
 pub mod encryption;
 mod error;
 pub mod files;
@@ -46,14 +47,14 @@ impl CloudTrail {
                     trails::create_trail,
                 )
                 .resources(trail)
-                .partial("SNS and CloudWatch Logs settings are recorded, never used"),
+                .partial("SNS settings are recorded, never used"),
                 Operation::write(
                     "UpdateTrail",
                     "cloudtrail:UpdateTrail",
                     trails::update_trail,
                 )
                 .resources(trail)
-                .partial("SNS and CloudWatch Logs settings are recorded, never used"),
+                .partial("SNS settings are recorded, never used"),
                 Operation::write(
                     "DeleteTrail",
                     "cloudtrail:DeleteTrail",

@@ -44,10 +44,13 @@ pub struct TrailRecord {
     pub is_multi_region_trail: bool,
     /// Whether digest files are written.
     pub log_file_validation_enabled: bool,
-    /// CloudWatch Logs group (recorded only).
+    /// The CloudWatch Logs group events are delivered to, as given (`…:log-group:<name>:*`).
     pub cloud_watch_logs_log_group_arn: Option<String>,
-    /// CloudWatch Logs role (recorded only).
+    /// The role CloudTrail delivers to CloudWatch Logs as, as given.
     pub cloud_watch_logs_role_arn: Option<String>,
+    /// The CloudWatch Logs delivery the two above set up, as checked (cloudwatch_logs.rs).
+    #[serde(default)]
+    pub cloud_watch_logs: Option<crate::cloudwatch_logs::LogsTarget>,
     /// Whether the trail is logging.
     pub is_logging: bool,
     /// When logging last started (Unix seconds).
@@ -593,8 +596,11 @@ pub(crate) fn create_trail(
         include_global_service_events: input.include_global_service_events.unwrap_or(true),
         is_multi_region_trail: input.is_multi_region_trail.unwrap_or(false),
         log_file_validation_enabled: input.enable_log_file_validation.unwrap_or(false),
-        cloud_watch_logs_log_group_arn: input.cloud_watch_logs_log_group_arn,
-        cloud_watch_logs_role_arn: input.cloud_watch_logs_role_arn,
+        cloud_watch_logs_log_group_arn: input
+            .cloud_watch_logs_log_group_arn
+            .filter(|g| !g.is_empty()),
+        cloud_watch_logs_role_arn: input.cloud_watch_logs_role_arn.filter(|r| !r.is_empty()),
+        cloud_watch_logs: None,
         // AWS creates trails stopped; StartLogging turns them on.
         is_logging: false,
         start_logging_time: None,
@@ -613,9 +619,17 @@ pub(crate) fn create_trail(
     if let Some(key_id) = input.kms_key_id.filter(|k| !k.is_empty()) {
         trail.kms_key_id = Some(check_key(env, tx, &trail.arn(), &key_id)?);
     }
+    trail.cloud_watch_logs = crate::cloudwatch_logs::check(
+        env,
+        tx,
+        &trail,
+        trail.cloud_watch_logs_log_group_arn.as_deref(),
+        trail.cloud_watch_logs_role_arn.as_deref(),
+    )?;
     put_json(tx, TRAILS_NS, &key, &trail)?;
     // A state a deleted trail of this name left (see `save_delivery_state`) is no one's.
     tx.delete(DELIVERY_NS, &key)?;
+    tx.delete(crate::cloudwatch_logs::LOGS_DELIVERY_NS, &key)?;
     Ok(TrailOutput::of(&trail))
 }
 
@@ -650,11 +664,24 @@ pub(crate) fn update_trail(
     if let Some(validation) = input.enable_log_file_validation {
         trail.log_file_validation_enabled = validation;
     }
+    let logs_changed =
+        input.cloud_watch_logs_log_group_arn.is_some() || input.cloud_watch_logs_role_arn.is_some();
     if let Some(group) = input.cloud_watch_logs_log_group_arn {
         trail.cloud_watch_logs_log_group_arn = Some(group).filter(|g| !g.is_empty());
     }
     if let Some(role) = input.cloud_watch_logs_role_arn {
         trail.cloud_watch_logs_role_arn = Some(role).filter(|r| !r.is_empty());
+    }
+    // Checked again whenever either is given, as CloudTrail checks them; clearing both stops
+    // delivery.
+    if logs_changed {
+        trail.cloud_watch_logs = crate::cloudwatch_logs::check(
+            env,
+            tx,
+            &trail,
+            trail.cloud_watch_logs_log_group_arn.as_deref(),
+            trail.cloud_watch_logs_role_arn.as_deref(),
+        )?;
     }
     // An empty KmsKeyId turns encryption off; files already delivered stay as they are.
     if let Some(key_id) = input.kms_key_id {
@@ -687,6 +714,7 @@ pub(crate) fn delete_trail(
     let trail = load(env, tx, &input.name)?;
     tx.delete(TRAILS_NS, &trail.key())?;
     tx.delete(DELIVERY_NS, &trail.key())?;
+    tx.delete(crate::cloudwatch_logs::LOGS_DELIVERY_NS, &trail.key())?;
     Ok(Empty {})
 }
 
@@ -850,6 +878,10 @@ pub(crate) struct TrailStatusOutput {
     latest_delivery_attempt_time: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     latest_delivery_attempt_succeeded: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    latest_cloud_watch_logs_delivery_error: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    latest_cloud_watch_logs_delivery_time: Option<String>,
 }
 
 fn timestamp(seconds: Option<i64>) -> Option<String> {
@@ -866,7 +898,10 @@ pub(crate) fn get_trail_status(
 ) -> Result<TrailStatusOutput, CloudTrailError> {
     let trail = load(env, tx, &input.name)?;
     let delivery = delivery_state(tx, &trail)?;
+    let logs = crate::cloudwatch_logs::logs_delivery_state(tx, &trail)?;
     Ok(TrailStatusOutput {
+        latest_cloud_watch_logs_delivery_error: logs.latest_delivery_error,
+        latest_cloud_watch_logs_delivery_time: timestamp(logs.latest_delivery_time),
         is_logging: trail.is_logging,
         latest_delivery_time: timestamp(delivery.latest_delivery_time),
         start_logging_time: timestamp(trail.start_logging_time),

@@ -64,6 +64,7 @@ pub(crate) fn create_log_group(
         tags,
         metric_filters: 0,
         stored_bytes: 0,
+        retention_sweep: None,
     };
     records::put_group(env, tx, &record)?;
     Ok(serde_json::Map::new())
@@ -81,9 +82,10 @@ pub(crate) fn delete_log_group(
     tx: &mut dyn WriteTx,
     input: GroupNameInput,
 ) -> Result<serde_json::Map<String, serde_json::Value>, LogsError> {
-    records::existing_group(env, tx, &input.log_group_name)?;
+    let mut group = records::existing_group(env, tx, &input.log_group_name)?;
+    crate::retention::cancel(tx, &mut group)?;
     let under = names::under_group(env, &input.log_group_name);
-    for ns in [EVENTS, STREAMS, METRIC_FILTERS] {
+    for ns in [EVENTS, records::EVENTS_DESC, STREAMS, METRIC_FILTERS] {
         records::delete_all(tx, ns, &under)?;
     }
     tx.delete(GROUPS, &names::group_key(env, &input.log_group_name))?;
@@ -198,6 +200,8 @@ pub(crate) fn put_retention_policy(
     }
     let mut record = records::existing_group(env, tx, &input.log_group_name)?;
     record.retention_days = Some(input.retention_in_days);
+    // The first sweep runs at once: what is past the new retention goes now.
+    crate::retention::schedule(env, tx, &mut record, env.now)?;
     records::put_group(env, tx, &record)?;
     Ok(serde_json::Map::new())
 }
@@ -209,6 +213,7 @@ pub(crate) fn delete_retention_policy(
 ) -> Result<serde_json::Map<String, serde_json::Value>, LogsError> {
     let mut record = records::existing_group(env, tx, &input.log_group_name)?;
     record.retention_days = None;
+    crate::retention::cancel(tx, &mut record)?;
     records::put_group(env, tx, &record)?;
     Ok(serde_json::Map::new())
 }

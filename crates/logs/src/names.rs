@@ -39,11 +39,6 @@ pub(crate) fn stream_key(env: &Env<'_>, group: &str, stream: &str) -> String {
     format!("{}{stream}", under_group(env, group))
 }
 
-/// The key of the event at `position` in `stream` (zero-padded, so key order is put order).
-pub(crate) fn event_key(env: &Env<'_>, group: &str, stream: &str, position: u64) -> String {
-    format!("{}:{position:016}", stream_key(env, group, stream))
-}
-
 /// The group a request names: `logGroupName`, or `logGroupIdentifier` (a name, or the ARN of
 /// a group in the caller's account and region, with or without AWS's trailing `:*`). An ARN
 /// of another account or region names no group of the caller's.

@@ -2,9 +2,11 @@
 //!
 //! - `logs/groups`, `<account>:<region>:<group>` → [`GroupRecord`];
 //! - `logs/streams`, `<account>:<region>:<group>:<stream>` → [`StreamRecord`];
-//! - `logs/events`, `<account>:<region>:<group>:<stream>:<position>` → [`EventRecord`], the
-//!   stream's events in the order they were put (position 0, 1, …), so that a page at any
-//!   position is one bounded scan;
+//! - `logs/events`, `<account>:<region>:<group>:<stream>:<timestamp>:<seq>` → [`EventRecord`],
+//!   the stream's events in time order, then the order they were put (`seq`, 0, 1, …), so a
+//!   page from any place is one bounded scan, and the oldest events (retention) come first;
+//! - `logs/events-desc`, the same keys with both parts inverted → nothing: the stream newest
+//!   first, for GetLogEvents' backward reads (the store scans forward only);
 //! - `logs/metric-filters`, `<account>:<region>:<group>:<filter>` → [`MetricFilterRecord`].
 
 use std::collections::BTreeMap;
@@ -19,6 +21,7 @@ use crate::names;
 pub(crate) const GROUPS: &str = "logs/groups";
 pub(crate) const STREAMS: &str = "logs/streams";
 pub(crate) const EVENTS: &str = "logs/events";
+pub(crate) const EVENTS_DESC: &str = "logs/events-desc";
 pub(crate) const METRIC_FILTERS: &str = "logs/metric-filters";
 
 /// A log group.
@@ -33,6 +36,10 @@ pub(crate) struct GroupRecord {
     pub(crate) metric_filters: usize,
     /// The bytes of every event kept (each message's UTF-8 length).
     pub(crate) stored_bytes: u64,
+    /// The key of the group's retention sweep in `logs/retention-sweeps`, while it has a
+    /// retention (retention.rs).
+    #[serde(default)]
+    pub(crate) retention_sweep: Option<String>,
 }
 
 /// A log stream.
@@ -195,10 +202,76 @@ pub(crate) fn decode<T: serde::de::DeserializeOwned>(
         .map_err(|e| StoreError::Internal(format!("{ns}/{key}: malformed record: {e}")))
 }
 
+/// The largest timestamp kept in a key (milliseconds; the year 33658). Later ones are kept
+/// as this: PutLogEvents refuses events more than two hours ahead anyway.
+pub(crate) const MAX_TS: i64 = 999_999_999_999_999;
+
+/// The key of the event put `seq`-th at `ts` in the stream under `stream_key`: timestamp
+/// first, so a stream reads in time order, then the put order.
+pub(crate) fn event_key_of(stream_key: &str, ts: i64, seq: u64) -> String {
+    format!("{stream_key}:{:015}:{seq:020}", ts.clamp(0, MAX_TS))
+}
+
+/// The same event's key in the descending index: both parts inverted, so a forward scan
+/// reads the stream newest first.
+pub(crate) fn desc_key_of(stream_key: &str, ts: i64, seq: u64) -> String {
+    format!(
+        "{stream_key}:{:015}:{:020}",
+        MAX_TS - ts.clamp(0, MAX_TS),
+        u64::MAX - seq
+    )
+}
+
+fn malformed(ns: &str, key: &str) -> StoreError {
+    StoreError::Internal(format!("{ns}/{key}: malformed key"))
+}
+
+fn parse_parts(ns: &str, key: &str, prefix: &str) -> Result<(i64, u64), StoreError> {
+    key.strip_prefix(prefix)
+        .and_then(|rest| rest.split_once(':'))
+        .and_then(|(ts, seq)| Some((ts.parse::<i64>().ok()?, seq.parse::<u64>().ok()?)))
+        .ok_or_else(|| malformed(ns, key))
+}
+
+/// The (timestamp, seq) of an event key under `prefix` (the stream's key and `:`).
+pub(crate) fn parse_event_key(key: &str, prefix: &str) -> Result<(i64, u64), StoreError> {
+    parse_parts(EVENTS, key, prefix)
+}
+
+/// The (timestamp, seq) of a descending index key under `prefix`.
+pub(crate) fn parse_desc_key(key: &str, prefix: &str) -> Result<(i64, u64), StoreError> {
+    let (ts, seq) = parse_parts(EVENTS_DESC, key, prefix)?;
+    Ok((MAX_TS - ts, u64::MAX - seq))
+}
+
+/// Keeps `event`, the stream's `seq`-th, in both orders.
 pub(crate) fn put_event(
     tx: &mut (impl WriteTx + ?Sized),
-    key: &str,
+    stream_key: &str,
+    seq: u64,
     event: &EventRecord,
 ) -> Result<(), StoreError> {
-    put_json(tx, EVENTS, key, event)
+    put_json(
+        tx,
+        EVENTS,
+        &event_key_of(stream_key, event.timestamp, seq),
+        event,
+    )?;
+    tx.put(
+        EVENTS_DESC,
+        &desc_key_of(stream_key, event.timestamp, seq),
+        b"",
+    )
+}
+
+/// Removes the event at (`ts`, `seq`) of the stream under `stream_key` from both orders.
+pub(crate) fn delete_event(
+    tx: &mut (impl WriteTx + ?Sized),
+    stream_key: &str,
+    ts: i64,
+    seq: u64,
+) -> Result<(), StoreError> {
+    tx.delete(EVENTS, &event_key_of(stream_key, ts, seq))?;
+    tx.delete(EVENTS_DESC, &desc_key_of(stream_key, ts, seq))?;
+    Ok(())
 }

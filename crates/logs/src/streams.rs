@@ -54,6 +54,7 @@ pub(crate) fn delete_log_stream(
     let stream = records::existing_stream(env, tx, &input.log_group_name, &input.log_stream_name)?;
     let key = names::stream_key(env, &input.log_group_name, &input.log_stream_name);
     records::delete_all(tx, EVENTS, &format!("{key}:"))?;
+    records::delete_all(tx, records::EVENTS_DESC, &format!("{key}:"))?;
     tx.delete(STREAMS, &key)?;
     group.stored_bytes = group.stored_bytes.saturating_sub(stream.stored_bytes);
     records::put_group(env, tx, &group)?;

@@ -680,7 +680,7 @@ impl EventHead<'_> {
 
 /// Whether the trail was logging at `time`: after its last start, and before its stop if it
 /// is stopped (StopLogging's own event comes before the stop time, so it is delivered).
-fn logging_at(trail: &TrailRecord, time: i64) -> bool {
+pub(crate) fn logging_at(trail: &TrailRecord, time: i64) -> bool {
     let started = trail.start_logging_time.is_some_and(|s| time >= s);
     let not_stopped = trail.is_logging || trail.stop_logging_time.is_some_and(|s| time <= s);
     started && not_stopped

@@ -19,6 +19,7 @@ pub mod delivery;
 mod directory;
 mod failure_throttle;
 mod http;
+pub mod logs_delivery;
 mod pipeline;
 mod registry;
 mod route;

@@ -340,3 +340,211 @@ fn filter_log_events_across_streams() {
         "InvalidParameterException",
     );
 }
+
+#[test]
+fn get_log_events_answers_timestamp_order_whatever_the_put_order() {
+    let (env, logs) = setup();
+    put(
+        &env,
+        &logs,
+        "s",
+        json!([{"timestamp": NOW - 10, "message": "late-1"}, {"timestamp": NOW - 5, "message": "late-2"}]),
+    );
+    // An older batch after a newer one, and a tie with the first batch.
+    put(
+        &env,
+        &logs,
+        "s",
+        json!([{"timestamp": NOW - 30, "message": "early"}, {"timestamp": NOW - 10, "message": "tie"}]),
+    );
+    let get = |extra: Value| {
+        let mut input = json!({"logGroupName": "g", "logStreamName": "s"});
+        input
+            .as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        ok(&env, &logs, "GetLogEvents", input)
+    };
+    let all = ["early", "late-1", "tie", "late-2"];
+    assert_eq!(messages(&get(json!({"startFromHead": true}))), all);
+    assert_eq!(messages(&get(json!({}))), all);
+    // Paged one at a time, forward then backward, the same order.
+    let mut forward = Vec::new();
+    let mut page = get(json!({"startFromHead": true, "limit": 1}));
+    while !messages(&page).is_empty() {
+        forward.extend(messages(&page));
+        page = get(json!({"limit": 1, "nextToken": page["nextForwardToken"]}));
+    }
+    assert_eq!(forward, all);
+    let mut backward = Vec::new();
+    let mut page = get(json!({"limit": 1}));
+    while !messages(&page).is_empty() {
+        backward.splice(0..0, messages(&page));
+        page = get(json!({"limit": 1, "nextToken": page["nextBackwardToken"]}));
+    }
+    assert_eq!(backward, all);
+    // An empty stream's default read gives a forward token that finds what comes later.
+    ok(
+        &env,
+        &logs,
+        "CreateLogStream",
+        json!({"logGroupName": "g", "logStreamName": "empty"}),
+    );
+    let empty = ok(
+        &env,
+        &logs,
+        "GetLogEvents",
+        json!({"logGroupName": "g", "logStreamName": "empty"}),
+    );
+    assert!(messages(&empty).is_empty());
+    put(
+        &env,
+        &logs,
+        "empty",
+        json!([{"timestamp": NOW - 1, "message": "arrived"}]),
+    );
+    let later = ok(
+        &env,
+        &logs,
+        "GetLogEvents",
+        json!({"logGroupName": "g", "logStreamName": "empty", "nextToken": empty["nextForwardToken"]}),
+    );
+    assert_eq!(messages(&later), ["arrived"]);
+}
+
+#[test]
+fn filter_log_events_interleaves_streams_by_time_across_pages() {
+    let (env, logs) = setup();
+    for name in ["a", "b"] {
+        ok(
+            &env,
+            &logs,
+            "CreateLogStream",
+            json!({"logGroupName": "g", "logStreamName": name}),
+        );
+    }
+    put(
+        &env,
+        &logs,
+        "a",
+        json!([{"timestamp": NOW - 9, "message": "a9"}, {"timestamp": NOW - 5, "message": "a5"},
+               {"timestamp": NOW - 1, "message": "a1"}]),
+    );
+    put(
+        &env,
+        &logs,
+        "b",
+        json!([{"timestamp": NOW - 7, "message": "b7"}, {"timestamp": NOW - 5, "message": "b5"},
+               {"timestamp": NOW - 2, "message": "b2"}]),
+    );
+    let expected = ["a9", "b7", "a5", "b5", "b2", "a1"];
+    let whole = ok(&env, &logs, "FilterLogEvents", json!({"logGroupName": "g"}));
+    assert_eq!(messages(&whole), expected);
+    let mut seen = Vec::new();
+    let mut token: Option<Value> = None;
+    loop {
+        let mut input = json!({"logGroupName": "g", "limit": 2});
+        if let Some(t) = &token {
+            input["nextToken"] = t.clone();
+        }
+        let page = ok(&env, &logs, "FilterLogEvents", input);
+        seen.extend(messages(&page));
+        match page.get("nextToken") {
+            Some(t) => token = Some(t.clone()),
+            None => break,
+        }
+        assert!(seen.len() <= 6, "paging does not end");
+    }
+    assert_eq!(seen, expected);
+}
+
+#[test]
+fn retention_hides_old_events_at_once_and_the_sweep_removes_them() {
+    let (mut env, logs) = setup();
+    put(
+        &env,
+        &logs,
+        "s",
+        json!([{"timestamp": NOW - 3 * DAY, "message": "old"}]),
+    );
+    put(
+        &env,
+        &logs,
+        "s",
+        json!([{"timestamp": NOW - HOUR, "message": "new"}]),
+    );
+    ok(
+        &env,
+        &logs,
+        "PutRetentionPolicy",
+        json!({"logGroupName": "g", "retentionInDays": 1}),
+    );
+    let read = |env: &TestEnv| {
+        let got = ok(
+            env,
+            &logs,
+            "GetLogEvents",
+            json!({"logGroupName": "g", "logStreamName": "s", "startFromHead": true}),
+        );
+        let filtered = ok(env, &logs, "FilterLogEvents", json!({"logGroupName": "g"}));
+        (messages(&got), messages(&filtered))
+    };
+    assert_eq!(read(&env), (vec!["new".to_owned()], vec!["new".to_owned()]));
+    let stored = |env: &TestEnv| {
+        env.read_infallible(|_, tx| {
+            (
+                tx.scan(crate::records::EVENTS, "", None, 100)
+                    .unwrap()
+                    .len(),
+                tx.scan(crate::records::EVENTS_DESC, "", None, 100)
+                    .unwrap()
+                    .len(),
+            )
+        })
+    };
+    assert_eq!(stored(&env), (2, 2));
+    let sweep = |env: &TestEnv| {
+        env.write(|e, tx| {
+            let service = crate::Logs::new();
+            let timers = rampart_service::Service::timers(&service).unwrap();
+            let due = timers.due(tx, e.now, 10)?;
+            let ran = due.len();
+            for work in due {
+                timers.run(e, tx, &work).unwrap();
+            }
+            Ok::<_, rampart_store::StoreError>(ran)
+        })
+        .unwrap()
+    };
+    assert_eq!(sweep(&env), 1);
+    assert_eq!(stored(&env), (1, 1));
+    let group = ok(
+        &env,
+        &logs,
+        "DescribeLogGroups",
+        json!({"logGroupNamePrefix": "g"}),
+    );
+    assert_eq!(group["logGroups"][0]["storedBytes"], 3);
+    // The next sweep is an hour away; then the remaining event has aged out too.
+    assert_eq!(sweep(&env), 0);
+    env.now += time::Duration::hours(24);
+    assert_eq!(read(&env), (Vec::<String>::new(), Vec::<String>::new()));
+    assert_eq!(sweep(&env), 1);
+    assert_eq!(stored(&env), (0, 0));
+    // No retention, no sweep left behind.
+    ok(
+        &env,
+        &logs,
+        "DeleteRetentionPolicy",
+        json!({"logGroupName": "g"}),
+    );
+    env.now += time::Duration::hours(2);
+    assert_eq!(sweep(&env), 0);
+    env.read_infallible(|_, tx| {
+        assert!(
+            tx.scan(crate::retention::SWEEPS, "", None, 10)
+                .unwrap()
+                .is_empty()
+        );
+    });
+}

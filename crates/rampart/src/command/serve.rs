@@ -222,6 +222,12 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         rampart_server::delivery::DeliveryConfig::from_env(&data_dir, trail_s3),
     )
     .context("cannot start the trail deliverer")?;
+    // Trails with a CloudWatch Logs group get their events there within seconds.
+    let logs_deliverer = rampart_server::logs_delivery::spawn(
+        Arc::clone(&state),
+        rampart_server::logs_delivery::LogsDeliveryConfig::from_env(),
+    )
+    .context("cannot start the CloudWatch Logs deliverer")?;
     // The scheduler runs the work services schedule for themselves (parameter policies).
     let scheduler = rampart_server::scheduler::spawn(
         Arc::clone(&state),
@@ -241,6 +247,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     rampart_server::serve(listener, state, shutdown).await?;
     tracing::info!("stopped serving; in-flight requests drained");
     scheduler.stop();
+    logs_deliverer.stop();
     deliverer.stop();
     drop(store);
     drop(ephemeral_dir);
