@@ -80,6 +80,12 @@ pub trait Service: Send + Sync {
         Vec::new()
     }
 
+    /// The error code the service answers a denial with, where it is not the protocol's
+    /// usual one (SNS names it `AuthorizationError`); `None` for the usual one.
+    fn denial_code(&self) -> Option<&'static str> {
+        None
+    }
+
     /// Work to do after a successful call, in the transaction that records its event (KMS's
     /// key last-use).
     fn after_success(&self, call: &CompletedCall<'_>) -> Option<AfterSuccess> {

@@ -150,10 +150,11 @@ const VENDORED: &[(&str, &str, &[&str], &str)] = &[
         &["Logs_20140328"],
         include_str!("../models/logs.json"),
     ),
+    ("sns", "sns", &[], include_str!("../models/sns.json")),
 ];
 
 /// One lazily parsed model per vendored service, in `VENDORED` order.
-static PARSED: [OnceLock<Option<ServiceModel>>; 11] = [const { OnceLock::new() }; 11];
+static PARSED: [OnceLock<Option<ServiceModel>>; 12] = [const { OnceLock::new() }; 12];
 
 fn vendored(index: usize) -> Option<&'static ServiceModel> {
     let (_, _, _, text) = VENDORED.get(index)?;
