@@ -222,6 +222,12 @@ impl CallsOf<'_> {
                         "aws:SourceAccount".to_owned(),
                         vec![(*source_account).to_owned()],
                     ),
+                    // The older key SNS's default topic policy conditions on; AWS sets it to
+                    // the source resource's account for a service's call.
+                    (
+                        "aws:SourceOwner".to_owned(),
+                        vec![(*source_account).to_owned()],
+                    ),
                 ];
                 keys.extend(through.map(via).unwrap_or_default());
                 (

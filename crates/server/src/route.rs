@@ -13,8 +13,9 @@ const X_AMZ_TARGET: &str = "x-amz-target";
 const FORM_CONTENT_TYPE: &str = "application/x-www-form-urlencoded";
 
 /// Query services consulted, in order, when an unsigned request names no service (the
-/// operations AWS serves without a signature, such as `AssumeRoleWithWebIdentity`, are STS's).
-const UNSIGNED_QUERY_SERVICES: &[&str] = &["sts", "iam"];
+/// operations AWS serves without a signature: STS's `AssumeRoleWithWebIdentity`, SNS's
+/// `ConfirmSubscription` at a message's SubscribeURL).
+const UNSIGNED_QUERY_SERVICES: &[&str] = &["sts", "iam", "sns"];
 
 /// Where a request goes.
 pub(crate) struct Route {

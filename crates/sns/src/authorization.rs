@@ -82,6 +82,18 @@ pub(crate) fn on_topic(
     Ok(vec![topic_target(env, tx, &topic)?])
 }
 
+/// Publish: on the topic in `TopicArn`, or in `TargetArn`.
+pub(crate) fn on_publish(
+    env: &Env<'_>,
+    tx: &mut dyn ReadTx,
+    input: &Value,
+) -> Result<Vec<AuthorizationTarget>, AwsError> {
+    let given = string(input, "TopicArn")
+        .or_else(|| string(input, "TargetArn"))
+        .unwrap_or_default();
+    Ok(vec![topic_target(env, tx, &named_topic(env, given))?])
+}
+
 /// A tagging operation on the topic in `ResourceArn`.
 pub(crate) fn on_resource_arn(
     env: &Env<'_>,

@@ -28,6 +28,9 @@ pub enum SnsError {
     /// The account has as many topics as AWS allows.
     #[error("{0}")]
     TopicLimitExceeded(String),
+    /// A batch is refused as a whole: the code AWS names (`TooManyEntriesInBatchRequest`, …).
+    #[error("{1}")]
+    Batch(&'static str, String),
     /// Something AWS does that Rampart does not.
     #[error("{0}")]
     NotImplemented(String),
@@ -56,6 +59,7 @@ impl From<SnsError> for AwsError {
             SnsError::TagLimitExceeded(_) => ("TagLimitExceeded", 400),
             SnsError::TopicLimitExceeded(_) => ("TopicLimitExceeded", 403),
             SnsError::NotImplemented(_) => ("NotImplemented", 501),
+            SnsError::Batch(code, _) => (*code, 400),
             SnsError::Store(error) => {
                 tracing::error!(error = %error, "sns: store failure");
                 return AwsError::new("InternalError", 500, "Internal Error");
