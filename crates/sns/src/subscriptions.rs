@@ -187,19 +187,35 @@ fn token_digest(token: &str) -> String {
 
 /// A new identifier in UUID form (random, version 4).
 pub(crate) fn new_id(env: &Env<'_>) -> String {
-    let mut b = env.random(16);
-    if let (Some(version), Some(variant)) = (b.get(6).copied(), b.get(8).copied()) {
-        b[6] = (version & 0x0f) | 0x40;
-        b[8] = (variant & 0x3f) | 0x80;
-    }
-    let h = hex(&b);
+    let mut bytes = [0u8; 16];
+    env.entropy.fill(&mut bytes);
+    let [
+        b0,
+        b1,
+        b2,
+        b3,
+        b4,
+        b5,
+        b6,
+        b7,
+        b8,
+        b9,
+        b10,
+        b11,
+        b12,
+        b13,
+        b14,
+        b15,
+    ] = bytes;
+    // Version 4 and the RFC 4122 variant.
+    let (b6, b8) = ((b6 & 0x0f) | 0x40, (b8 & 0x3f) | 0x80);
     format!(
         "{}-{}-{}-{}-{}",
-        &h[0..8],
-        &h[8..12],
-        &h[12..16],
-        &h[16..20],
-        &h[20..32]
+        hex(&[b0, b1, b2, b3]),
+        hex(&[b4, b5]),
+        hex(&[b6, b7]),
+        hex(&[b8, b9]),
+        hex(&[b10, b11, b12, b13, b14, b15])
     )
 }
 
