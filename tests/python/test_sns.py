@@ -175,6 +175,14 @@ def test_an_http_subscriber_confirms_receives_and_verifies(server, sns):
         assert "<SubscriptionArn>" in answer
         [subscription] = sns.list_subscriptions_by_topic(TopicArn=arn)["Subscriptions"]
         assert subscription["SubscriptionArn"].startswith(arn + ":")
+        # The token is a secret: the trail records the call without it.
+        events = server.client("cloudtrail").lookup_events(LookupAttributes=[
+            {"AttributeKey": "EventName", "AttributeValue": "ConfirmSubscription"}])["Events"]
+        assert events
+        for event in events:
+            assert query["Token"][0] not in event["CloudTrailEvent"]
+            assert json.loads(event["CloudTrailEvent"])["requestParameters"]["token"] == \
+                "HIDDEN_DUE_TO_SECURITY_REASONS"
         assert sns.get_topic_attributes(TopicArn=arn)["Attributes"]["SubscriptionsConfirmed"] == "1"
 
         message_id = sns.publish(TopicArn=arn, Subject="ALARM: root usage", Message="root signed in",

@@ -16,6 +16,9 @@ pub enum SnsError {
     /// A parameter's value is not valid (code `ParameterValueInvalid`).
     #[error("{0}")]
     InvalidParameterValue(String),
+    /// The caller may not act on the resource (a subscription of another account's).
+    #[error("{0}")]
+    Authorization(String),
     /// No such topic or subscription.
     #[error("{0}")]
     NotFound(String),
@@ -54,6 +57,7 @@ impl From<SnsError> for AwsError {
         let (code, status) = match &e {
             SnsError::InvalidParameter(_) => ("InvalidParameter", 400),
             SnsError::InvalidParameterValue(_) => ("ParameterValueInvalid", 400),
+            SnsError::Authorization(_) => ("AuthorizationError", 403),
             SnsError::NotFound(_) => ("NotFound", 404),
             SnsError::ResourceNotFound(_) => ("ResourceNotFound", 404),
             SnsError::TagLimitExceeded(_) => ("TagLimitExceeded", 400),

@@ -177,6 +177,21 @@ fn existing(tx: &mut (impl ReadTx + ?Sized), arn: &str) -> Result<SubscriptionRe
         .ok_or_else(|| SnsError::NotFound("Subscription does not exist".to_owned()))
 }
 
+/// Refuses a caller outside both the subscription's account and its topic's: the actions on
+/// subscriptions name no resource an IAM policy could limit (the reference lists none), so
+/// AWS lets only those two accounts act on one.
+fn check_owner(env: &Env<'_>, record: &SubscriptionRecord, action: &str) -> Result<(), SnsError> {
+    let account = &env.caller.account_id;
+    if *account == record.owner || *account == record.account {
+        return Ok(());
+    }
+    Err(SnsError::Authorization(format!(
+        "User: {} is not authorized to perform: SNS:{action} on resource: {}",
+        env.caller.arn,
+        record.arn()
+    )))
+}
+
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
@@ -511,11 +526,12 @@ pub(crate) struct SubscriptionArnInput {
 }
 
 pub(crate) fn unsubscribe(
-    _env: &Env<'_>,
+    env: &Env<'_>,
     tx: &mut dyn WriteTx,
     input: SubscriptionArnInput,
 ) -> Result<serde_json::Map<String, serde_json::Value>, SnsError> {
     let record = existing(tx, &input.subscription_arn)?;
+    check_owner(env, &record, "Unsubscribe")?;
     tx.delete(SUBSCRIPTIONS, &record.key())?;
     if let Some(mut topic) = records::topic(tx, &record.topic_name())? {
         topic.subscriptions_deleted = topic.subscriptions_deleted.saturating_add(1);
@@ -616,11 +632,12 @@ pub(crate) struct AttributesOutput {
 }
 
 pub(crate) fn get_subscription_attributes(
-    _env: &Env<'_>,
+    env: &Env<'_>,
     tx: &mut dyn ReadTx,
     input: SubscriptionArnInput,
 ) -> Result<AttributesOutput, SnsError> {
     let record = existing(tx, &input.subscription_arn)?;
+    check_owner(env, &record, "GetSubscriptionAttributes")?;
     let topic = records::existing_topic(tx, &record.topic_name())?;
     let mut attributes = BTreeMap::new();
     let mut set = |name: &str, value: String| {
@@ -669,7 +686,7 @@ pub(crate) struct SetSubscriptionAttributesInput {
 }
 
 pub(crate) fn set_subscription_attributes(
-    _env: &Env<'_>,
+    env: &Env<'_>,
     tx: &mut dyn WriteTx,
     input: SetSubscriptionAttributesInput,
 ) -> Result<serde_json::Map<String, serde_json::Value>, SnsError> {
@@ -682,6 +699,7 @@ pub(crate) fn set_subscription_attributes(
         return Err(SnsError::invalid("Invalid parameter: AttributeName"));
     }
     let mut record = existing(tx, &input.subscription_arn)?;
+    check_owner(env, &record, "SetSubscriptionAttributes")?;
     apply(&mut record, &input.attribute_name, value);
     put_json(tx, SUBSCRIPTIONS, &record.key(), &record)?;
     Ok(serde_json::Map::new())

@@ -7,6 +7,8 @@
     reason = "tests"
 )]
 
+mod publish;
+mod subscriptions;
 mod tags;
 mod topics;
 
