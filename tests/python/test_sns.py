@@ -229,6 +229,9 @@ def test_an_http_subscriber_confirms_receives_and_verifies(server, sns):
         assert [(f["Id"], f["Code"]) for f in batch["Failed"]] == [("b", "InvalidParameter")]
         sns.unsubscribe(SubscriptionArn=subscription["SubscriptionArn"])
         assert sns.list_subscriptions_by_topic(TopicArn=arn)["Subscriptions"] == []
+        [goodbye] = subscriber.wait("UnsubscribeConfirmation")
+        assert goodbye["headers"]["x-amz-sns-subscription-arn"] == subscription["SubscriptionArn"]
+        verify(json.loads(goodbye["body"]), server.endpoint)
     finally:
         subscriber.stop()
 

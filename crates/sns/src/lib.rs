@@ -110,7 +110,8 @@ impl Sns {
         use Operation as Op;
         use authorization as authz;
         let settings = Arc::new(settings);
-        let (s1, s2, s3) = (
+        let (s1, s2, s3, s4) = (
+            Arc::clone(&settings),
             Arc::clone(&settings),
             Arc::clone(&settings),
             Arc::clone(&settings),
@@ -154,7 +155,9 @@ impl Sns {
                     .authenticated_by_input(subscriptions::authenticate_confirmation, subscriptions::confirmation_addressee)
                     .always_allowed()
                     .partial("authorized by its token alone, signed or not; Rampart records the call (AWS records unsigned confirmations nowhere)"),
-                Op::write("Unsubscribe", "sns:Unsubscribe", subscriptions::unsubscribe)
+                Op::write("Unsubscribe", "sns:Unsubscribe", move |env, tx, input| {
+                    subscriptions::unsubscribe(&s4, env, tx, input)
+                })
                     .partial("signed calls only: the UnsubscribeURL in messages needs a signature here"),
                 Op::read("ListSubscriptions", "sns:ListSubscriptions", subscriptions::list_subscriptions)
                     .partial("the subscriptions of the caller's own topics"),

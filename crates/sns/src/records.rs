@@ -48,9 +48,6 @@ pub(crate) struct TopicRecord {
     pub(crate) signature_version: Option<String>,
     pub(crate) tracing_config: Option<String>,
     pub(crate) tags: Vec<TopicTag>,
-    /// How many subscriptions were deleted (GetTopicAttributes' `SubscriptionsDeleted`).
-    #[serde(default)]
-    pub(crate) subscriptions_deleted: usize,
     /// Seconds since the epoch.
     pub(crate) created: i64,
 }

@@ -38,6 +38,10 @@ const PENDING: &str = "pending confirmation";
 pub(crate) enum Status {
     PendingConfirmation,
     Confirmed,
+    /// Unsubscribed: neither listed nor delivered to, and restored by the token of its
+    /// UnsubscribeConfirmation while that is valid (AWS's "to cancel this operation and
+    /// restore the subscription, visit the SubscribeURL").
+    Deleted,
 }
 
 /// A subscription.
@@ -84,7 +88,7 @@ impl SubscriptionRecord {
     fn shown_arn(&self) -> String {
         match self.status {
             Status::Confirmed => self.arn(),
-            Status::PendingConfirmation => "PendingConfirmation".to_owned(),
+            Status::PendingConfirmation | Status::Deleted => "PendingConfirmation".to_owned(),
         }
     }
 }
@@ -130,19 +134,19 @@ pub(crate) fn of_topic(
 }
 
 /// Counts `topic`'s subscriptions.
+/// Counts `topic`'s subscriptions at `now`: the deleted ones while they can be restored.
 pub(crate) fn counts(
     tx: &mut (impl ReadTx + ?Sized),
     topic: &TopicName,
-    deleted: usize,
+    now: time::OffsetDateTime,
 ) -> Result<Counts, StoreError> {
-    let mut counts = Counts {
-        deleted,
-        ..Counts::default()
-    };
+    let mut counts = Counts::default();
     for record in of_topic(tx, topic)? {
         match record.status {
             Status::Confirmed => counts.confirmed += 1,
             Status::PendingConfirmation => counts.pending += 1,
+            Status::Deleted if record.token_expires >= now.unix_timestamp() => counts.deleted += 1,
+            Status::Deleted => {}
         }
     }
     Ok(counts)
@@ -173,7 +177,8 @@ fn parse_subscription_arn(arn: &str) -> Result<(TopicName, String), SnsError> {
 
 fn existing(tx: &mut (impl ReadTx + ?Sized), arn: &str) -> Result<SubscriptionRecord, SnsError> {
     let (topic, id) = parse_subscription_arn(arn)?;
-    get_json(tx, SUBSCRIPTIONS, &format!("{}:{id}", topic.key()))?
+    get_json::<SubscriptionRecord>(tx, SUBSCRIPTIONS, &format!("{}:{id}", topic.key()))?
+        .filter(|record| record.status != Status::Deleted)
         .ok_or_else(|| SnsError::NotFound("Subscription does not exist".to_owned()))
 }
 
@@ -370,10 +375,9 @@ pub(crate) fn subscribe(
         },
     };
     // The same endpoint on the same topic is the same subscription (AWS answers it again).
-    let mut record = match of_topic(tx, &topic)?
-        .into_iter()
-        .find(|s| s.protocol == input.protocol && s.endpoint == endpoint)
-    {
+    let mut record = match of_topic(tx, &topic)?.into_iter().find(|s| {
+        s.status != Status::Deleted && s.protocol == input.protocol && s.endpoint == endpoint
+    }) {
         Some(found) if found.status == Status::Confirmed => return Ok(answer(&found)),
         Some(found) => found,
         None => SubscriptionRecord {
@@ -525,17 +529,59 @@ pub(crate) struct SubscriptionArnInput {
     subscription_arn: String,
 }
 
+/// Ends a subscription. An HTTP or email-json endpoint gets AWS's UnsubscribeConfirmation,
+/// whose SubscribeURL restores the subscription for 3 days.
 pub(crate) fn unsubscribe(
+    settings: &SnsSettings,
     env: &Env<'_>,
     tx: &mut dyn WriteTx,
     input: SubscriptionArnInput,
 ) -> Result<serde_json::Map<String, serde_json::Value>, SnsError> {
-    let record = existing(tx, &input.subscription_arn)?;
+    let mut record = existing(tx, &input.subscription_arn)?;
     check_owner(env, &record, "Unsubscribe")?;
-    tx.delete(SUBSCRIPTIONS, &record.key())?;
-    if let Some(mut topic) = records::topic(tx, &record.topic_name())? {
-        topic.subscriptions_deleted = topic.subscriptions_deleted.saturating_add(1);
-        records::put_topic(tx, &topic)?;
+    let was_confirmed = record.status == Status::Confirmed;
+    let token = hex(&env.random(64));
+    record.status = Status::Deleted;
+    record.token_digest = token_digest(&token);
+    record.token_expires = (env.now + TOKEN_LIFETIME).unix_timestamp();
+    put_json(tx, SUBSCRIPTIONS, &record.key(), &record)?;
+    let Some(topic) = records::topic(tx, &record.topic_name())? else {
+        return Ok(serde_json::Map::new());
+    };
+    if was_confirmed && (record.protocol == "http" || record.protocol == "email-json") {
+        let key = signing::signing_key(env, tx)?;
+        let links = Links {
+            base_url: &settings.public_url,
+            key: &key,
+            signature_version: topic.signature_version.as_deref().unwrap_or("1"),
+        };
+        let message_id = new_id(env);
+        let topic_arn = topic.arn();
+        let body = messages::confirmation(
+            &links,
+            "UnsubscribeConfirmation",
+            &message_id,
+            &topic_arn,
+            &token,
+            env.now,
+        )?;
+        let delivery = DeliveryRecord {
+            id: message_id.clone(),
+            protocol: record.protocol.clone(),
+            endpoint: record.endpoint.clone(),
+            headers: messages::headers(
+                "UnsubscribeConfirmation",
+                &message_id,
+                &topic_arn,
+                Some(&record.arn()),
+                false,
+            ),
+            body: serde_json::to_string_pretty(&body).unwrap_or_default(),
+            subject: None,
+            attempts: 0,
+            retry: retry_policy(&topic, &record),
+        };
+        delivery::enqueue(env, tx, &topic.account, &topic.region, &delivery)?;
     }
     Ok(serde_json::Map::new())
 }
@@ -599,7 +645,7 @@ fn page(
         PAGE.of(None),
         |_, key, bytes| -> Result<Option<Subscription>, SnsError> {
             let record: SubscriptionRecord = records::decode(SUBSCRIPTIONS, key, bytes)?;
-            Ok(Some(Subscription::from(&record)))
+            Ok((record.status != Status::Deleted).then(|| Subscription::from(&record)))
         },
     )?;
     Ok(ListSubscriptionsOutput {

@@ -201,7 +201,6 @@ pub(crate) fn create_topic(
         signature_version: None,
         tracing_config: None,
         tags: given_tags,
-        subscriptions_deleted: 0,
         created: env.now.unix_timestamp(),
     };
     for (name, value) in settable {
@@ -289,13 +288,13 @@ pub(crate) struct AttributesOutput {
 /// The topic's attributes, with the ones AWS computes: its owner, its subscriptions by state,
 /// the delivery policy in effect.
 pub(crate) fn get_topic_attributes(
-    _env: &Env<'_>,
+    env: &Env<'_>,
     tx: &mut dyn ReadTx,
     input: TopicArnInput,
 ) -> Result<AttributesOutput, SnsError> {
     let topic = names::topic_of(&input.topic_arn)?;
     let record = records::existing_topic(tx, &topic)?;
-    let counts = subscriptions::counts(tx, &topic, record.subscriptions_deleted)?;
+    let counts = subscriptions::counts(tx, &topic, env.now)?;
     let mut attributes = BTreeMap::new();
     let mut set = |name: &str, value: String| {
         attributes.insert(name.to_owned(), value);
