@@ -51,7 +51,7 @@ class Subscriber:
     """An HTTP endpoint on loopback that keeps every POST; answers 500 to the first
     `failures` Notifications."""
 
-    def __init__(self, failures=0):
+    def __init__(self, failures=0, port=0):
         received = self.received = []
         self.failures = failures
         subscriber = self
@@ -74,7 +74,7 @@ class Subscriber:
             def log_message(self, *args):
                 pass
 
-        self.httpd = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd = http.server.HTTPServer(("127.0.0.1", port), Handler)
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/hook"
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
 
@@ -251,6 +251,35 @@ def test_deliveries_are_retried_with_the_topic_delivery_policy(server, sns):
         assert subscriber.failures == 0
     finally:
         subscriber.stop()
+
+
+def test_a_delivery_survives_a_restart(tmp_path):
+    first = Rampart(tmp_path, RAMPART_SCHEDULER_SECONDS="1")
+    subscriber = Subscriber()
+    port = subscriber.httpd.server_address[1]
+    try:
+        sns = first.client("sns")
+        arn = sns.create_topic(Name="durable", Attributes={
+            "DeliveryPolicy": json.dumps({"http": {"defaultHealthyRetryPolicy": {
+                "minDelayTarget": 1, "maxDelayTarget": 1, "numRetries": 100}}})})["TopicArn"]
+        sns.subscribe(TopicArn=arn, Protocol="http", Endpoint=subscriber.url)
+        confirmation = json.loads(subscriber.wait("SubscriptionConfirmation")[0]["body"])
+        sns.confirm_subscription(TopicArn=arn, Token=confirmation["Token"])
+        # The endpoint goes away; the message is committed, its delivery retried, then the
+        # server stops.
+        subscriber.stop()
+        subscriber.httpd.server_close()
+        sns.publish(TopicArn=arn, Message="after the restart")
+    finally:
+        first.stop()
+    second = Rampart(tmp_path, RAMPART_SCHEDULER_SECONDS="1")
+    back = Subscriber(port=port)
+    try:
+        [delivered] = back.wait("Notification")
+        assert json.loads(delivered["body"])["Message"] == "after the restart"
+    finally:
+        back.stop()
+        second.stop()
 
 
 def test_email_goes_to_the_outbox(server, sns):
