@@ -83,6 +83,8 @@ pub(crate) struct ServiceFacts {
     pub(crate) style: EventStyle,
     /// What AWS records differently in its events, per operation.
     pub(crate) shaper: Option<EventShaper>,
+    /// The code its denials answer, where not the protocol's usual one.
+    pub(crate) denial_code: Option<&'static str>,
 }
 
 impl ServiceFacts {
@@ -93,6 +95,7 @@ impl ServiceFacts {
             guarded_by_rcps: service.guarded_by_resource_control_policies(),
             style: service.event_style(),
             shaper: service.event_shaper(),
+            denial_code: service.denial_code(),
         }
     }
 }

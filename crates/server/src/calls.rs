@@ -222,6 +222,12 @@ impl CallsOf<'_> {
                         "aws:SourceAccount".to_owned(),
                         vec![(*source_account).to_owned()],
                     ),
+                    // The older key SNS's default topic policy conditions on; AWS sets it to
+                    // the source resource's account for a service's call.
+                    (
+                        "aws:SourceOwner".to_owned(),
+                        vec![(*source_account).to_owned()],
+                    ),
                 ];
                 keys.extend(through.map(via).unwrap_or_default());
                 (
@@ -596,6 +602,92 @@ mod tests {
         .await;
         let denied = data_key(&state, &key, TRAIL, None).await.unwrap_err();
         assert_eq!(denied.code, "AccessDeniedException");
+    }
+
+    /// CloudWatch publishing an alarm's notification, as its service principal, for the alarm
+    /// of `source_account`, in one write transaction with its event.
+    async fn publish_as_cloudwatch(
+        state: &Arc<AppState>,
+        topic: String,
+        source_account: &'static str,
+    ) -> Result<Value, AwsError> {
+        let state = Arc::clone(state);
+        state
+            .store
+            .clone()
+            .write_with(move |tx| {
+                let request_id = pipeline::new_id();
+                let alarm =
+                    format!("arn:aws:cloudwatch:us-east-1:{source_account}:alarm:root-usage");
+                let spine = CallsOf::new(
+                    &state,
+                    Calling {
+                        party: None,
+                        service: "cloudwatch",
+                        region: "us-east-1",
+                        request_id: &request_id,
+                        now: OffsetDateTime::now_utc(),
+                        source_ip: "",
+                        user_agent: "",
+                    },
+                );
+                let outcome = spine.call_write(
+                    tx,
+                    ServiceCall {
+                        service: "sns",
+                        operation: "Publish",
+                        input: json!({"TopicArn": topic, "Message": "ALARM"}),
+                        principal: CallPrincipal::Service {
+                            principal: "cloudwatch.amazonaws.com",
+                            source_arn: &alarm,
+                            source_account,
+                            via: None,
+                        },
+                    },
+                );
+                spine.into_recorded(outcome.is_ok(), None).write(tx)?;
+                Ok::<_, StoreError>(outcome)
+            })
+            .await
+            .unwrap()
+    }
+
+    /// The default topic policy allows any principal whose call's `AWS:SourceOwner` is the
+    /// topic's account: CloudWatch publishing for an alarm of that account is allowed, for an
+    /// alarm of another account refused, as in AWS.
+    #[tokio::test(flavor = "multi_thread")]
+    async fn cloudwatch_publishes_to_its_alarms_account_by_the_default_topic_policy() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = AppState::for_tests(&dir);
+        let topic =
+            as_root(&state, "sns", "CreateTopic", json!({"Name": "alarms"})).await["TopicArn"]
+                .as_str()
+                .unwrap()
+                .to_owned();
+        let published = publish_as_cloudwatch(&state, topic.clone(), ACCOUNT)
+            .await
+            .unwrap();
+        assert!(published["MessageId"].as_str().is_some());
+        let refused = publish_as_cloudwatch(&state, topic.clone(), "111122223333")
+            .await
+            .unwrap_err();
+        assert_eq!(refused.code, "AuthorizationError");
+        // A topic policy without the default statement refuses the service too.
+        let owner_only = json!({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Principal": {"AWS": format!("arn:aws:iam::{ACCOUNT}:root")},
+             "Action": "sns:*", "Resource": topic}]});
+        as_root(
+            &state,
+            "sns",
+            "SetTopicAttributes",
+            json!({"TopicArn": topic, "AttributeName": "Policy",
+                   "AttributeValue": owner_only.to_string()}),
+        )
+        .await;
+        let refused = publish_as_cloudwatch(&state, topic, ACCOUNT)
+            .await
+            .unwrap_err();
+        assert_eq!(refused.code, "AuthorizationError");
     }
 
     #[tokio::test(flavor = "multi_thread")]

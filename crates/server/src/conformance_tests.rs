@@ -255,6 +255,7 @@ impl Fixture {
         fixture.organizations();
         fixture.ssm();
         fixture.secretsmanager();
+        fixture.sns();
         // The fixture's root made everything; an IAM user makes the requests looked up.
         fixture.env.caller = Caller {
             account_id: ACCOUNT.to_owned(),
@@ -599,6 +600,22 @@ impl Fixture {
         // CreateSecret's name: nothing is there yet.
         self.name("secretsmanager", "Name", json!("team/new"));
         self.name("secretsmanager", "VersionStage", json!("AWSCURRENT"));
+    }
+
+    fn sns(&mut self) {
+        let created = self.call(
+            "sns",
+            "CreateTopic",
+            json!({"Name": "alarms", "Tags": tags()}),
+        );
+        let arn = created["TopicArn"].as_str().unwrap().to_owned();
+        self.arns.push(arn.clone());
+        self.name("sns", "TopicArn", json!(arn));
+        self.name("sns", "ResourceArn", json!(arn));
+        // CreateTopic's name: nothing is there yet.
+        self.name("sns", "Name", json!("new-topic"));
+        self.name("sns", "Protocol", json!("http"));
+        self.name("sns", "Endpoint", json!("http://127.0.0.1:9/hook"));
     }
 
     /// The value a member takes in `service`'s requests.

@@ -28,6 +28,7 @@ pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/_rampart/health", get(health))
         .route("/_rampart/reset", post(reset))
+        .route("/_rampart/{service}/{name}", get(public_document))
         .fallback(aws)
         .with_state(state)
 }
@@ -147,6 +148,30 @@ async fn reset(
                 axum::Json(json!({"error": "reset failed"})),
             )
                 .into_response()
+        }
+    }
+}
+
+/// A document a service serves unsigned (SNS's signing certificate at a message's
+/// `SigningCertURL`), or 404.
+async fn public_document(
+    State(state): State<Arc<AppState>>,
+    axum::extract::Path((service, name)): axum::extract::Path<(String, String)>,
+) -> Response {
+    let Some(service) = state.registry.get(&service).cloned() else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let found = state
+        .store
+        .read_with(|tx| Ok::<_, rampart_store::StoreError>(service.public_document(tx, &name)));
+    match found {
+        Ok(Some((content_type, body))) => {
+            ([(axum::http::header::CONTENT_TYPE, content_type)], body).into_response()
+        }
+        Ok(None) => StatusCode::NOT_FOUND.into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "a public document could not be read");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
         }
     }
 }

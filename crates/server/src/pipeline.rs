@@ -404,7 +404,7 @@ pub(crate) fn authorize(
             )
             .map_err(|e| match &target.denial {
                 Some(denial) => denial.clone(),
-                None => denial_for(protocol, e),
+                None => denial_for(protocol, record.facts.denial_code, e),
             })?;
     }
     Ok(())
@@ -447,8 +447,14 @@ fn inheritance(session: &Session) -> Inheritance {
 }
 
 /// AWS's JSON services name a denial `AccessDeniedException` and answer 400; its Query
-/// services say `AccessDenied` with 403.
-fn denial_for(protocol: Protocol, error: AwsError) -> AwsError {
+/// services say `AccessDenied` with 403, unless the service names it otherwise (SNS's
+/// `AuthorizationError`).
+fn denial_for(protocol: Protocol, code: Option<&'static str>, error: AwsError) -> AwsError {
+    if let Some(code) = code
+        && error.code == "AccessDenied"
+    {
+        return AwsError::new(code, error.status, error.message);
+    }
     match protocol {
         Protocol::Json(_) | Protocol::RpcV2Cbor if error.code == "AccessDenied" => {
             AwsError::new("AccessDeniedException", 400, error.message)

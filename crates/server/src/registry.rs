@@ -27,6 +27,7 @@ impl Registry {
         registry.add(Arc::new(rampart_logs::Logs::new()));
         registry.add(Arc::new(rampart_organizations::Organizations::new()));
         registry.add(Arc::new(rampart_secretsmanager::SecretsManager::new()));
+        registry.add(Arc::new(rampart_sns::Sns::new()));
         registry.add(Arc::new(rampart_ssm::Ssm::new()));
         registry.add(Arc::new(rampart_sts::Sts::new()));
         registry

@@ -15,8 +15,9 @@ const FORM_CONTENT_TYPE: &str = "application/x-www-form-urlencoded";
 const JSON_1_0_CONTENT_TYPE: &str = "application/x-amz-json-1.0";
 
 /// Query services consulted, in order, when an unsigned request names no service (the
-/// operations AWS serves without a signature, such as `AssumeRoleWithWebIdentity`, are STS's).
-const UNSIGNED_QUERY_SERVICES: &[&str] = &["sts", "iam"];
+/// operations AWS serves without a signature: STS's `AssumeRoleWithWebIdentity`, SNS's
+/// `ConfirmSubscription` at a message's SubscribeURL).
+const UNSIGNED_QUERY_SERVICES: &[&str] = &["sts", "iam", "sns"];
 
 /// Where a request goes.
 pub(crate) struct Route {

@@ -122,18 +122,22 @@ async fn rotations_record_when_they_start_succeed_and_fail() {
     assert_eq!(events_named(&state, "RotationStarted").len(), 3);
     assert_eq!(events_named(&state, "RotationSucceeded").len(), 2);
 
-    // A RotateSecret refused (its rotation fails with it) is undone: no rotation event.
-    let refused = as_caller(
+    // RotateSecret starts the function as AWS does, asynchronously: the call succeeds and the
+    // function's failure is the rotation's, in its own RotationFailed event.
+    let rotated = as_caller(
         &state,
         ops,
         "secretsmanager",
         "RotateSecret",
         json!({"SecretId": "db"}),
     )
-    .await;
-    assert!(refused.is_err());
-    assert_eq!(events_named(&state, "RotationStarted").len(), 3);
-    assert_eq!(events_named(&state, "RotationFailed").len(), 1);
+    .await
+    .unwrap();
+    let token = rotated["VersionId"].as_str().unwrap();
+    assert_eq!(events_named(&state, "RotationStarted").len(), 4);
+    let failed = events_named(&state, "RotationFailed");
+    assert_eq!(failed.len(), 2);
+    assert_eq!(failed[1]["requestID"], format!("Rotation-{arn}-{token}"));
 }
 
 #[tokio::test(flavor = "multi_thread")]

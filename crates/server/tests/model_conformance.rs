@@ -35,12 +35,19 @@ use rampart_server::Registry;
 use rampart_wire::{OperationModel, ServiceModel, Value, check_output};
 
 /// Operations authorized for another action than `<prefix>:<Operation>`, and why.
-const OTHER_ACTIONS: &[(&str, &str, &str)] = &[(
-    "ReEncrypt",
-    "kms:ReEncryptFrom",
-    "AWS has no kms:ReEncrypt action: ReEncrypt needs kms:ReEncryptFrom on the source key and \
-     kms:ReEncryptTo on the destination key (its authorization targets)",
-)];
+const OTHER_ACTIONS: &[(&str, &str, &str)] = &[
+    (
+        "ReEncrypt",
+        "kms:ReEncryptFrom",
+        "AWS has no kms:ReEncrypt action: ReEncrypt needs kms:ReEncryptFrom on the source key \
+         and kms:ReEncryptTo on the destination key (its authorization targets)",
+    ),
+    (
+        "PublishBatch",
+        "sns:Publish",
+        "AWS has no sns:PublishBatch action: a batch is authorized as sns:Publish on its topic",
+    ),
+];
 
 /// Inputs serde-reflection cannot trace, and why each is still read under the model's names.
 const UNTRACED_INPUTS: &[(&str, &str, &str)] = &[

@@ -49,6 +49,18 @@ impl RecordedCall {
         }
     }
 
+    /// Writes CloudTrail's `HIDDEN_DUE_TO_SECURITY_REASONS` in place of the request member at
+    /// `path`, for a secret the model does not mark sensitive (SNS's confirmation token).
+    pub fn hide_request_member(&mut self, path: &[&str]) {
+        if let Some(value) = self
+            .request_parameters
+            .as_mut()
+            .and_then(|v| path.iter().try_fold(v, |v, name| v.get_mut(*name)))
+        {
+            *value = Value::String(rampart_wire::REDACTED.to_owned());
+        }
+    }
+
     /// The value of the response member at `path`, if any.
     pub fn response_member(&self, path: &[&str]) -> Option<&Value> {
         path.iter()

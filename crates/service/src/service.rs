@@ -80,6 +80,23 @@ pub trait Service: Send + Sync {
         Vec::new()
     }
 
+    /// The error code the service answers a denial with, where it is not the protocol's
+    /// usual one (SNS names it `AuthorizationError`); `None` for the usual one.
+    fn denial_code(&self) -> Option<&'static str> {
+        None
+    }
+
+    /// A document the service serves unsigned on Rampart's endpoint at
+    /// `/_rampart/<service>/<name>` (SNS's signing certificate), with its content type.
+    fn public_document(
+        &self,
+        tx: &mut dyn rampart_store::ReadTx,
+        name: &str,
+    ) -> Option<(&'static str, Vec<u8>)> {
+        let _ = (tx, name);
+        None
+    }
+
     /// Work to do after a successful call, in the transaction that records its event (KMS's
     /// key last-use).
     fn after_success(&self, call: &CompletedCall<'_>) -> Option<AfterSuccess> {

@@ -190,10 +190,11 @@ const VENDORED: &[(&str, &str, &[&str], &str)] = &[
         &["GraniteServiceVersion20100801"],
         include_str!("../models/cloudwatch.json"),
     ),
+    ("sns", "sns", &[], include_str!("../models/sns.json")),
 ];
 
 /// One lazily parsed model per vendored service, in `VENDORED` order.
-static PARSED: [OnceLock<Option<ServiceModel>>; 12] = [const { OnceLock::new() }; 12];
+static PARSED: [OnceLock<Option<ServiceModel>>; 13] = [const { OnceLock::new() }; 13];
 
 fn vendored(index: usize) -> Option<&'static ServiceModel> {
     let (_, _, _, text) = VENDORED.get(index)?;

@@ -79,6 +79,10 @@ pub struct ServeArgs {
         value_parser = clap::value_parser!(u64).range(1..=4096)
     )]
     journal_segment_mib: u64,
+    /// The HTTP endpoints SNS subscriptions may deliver to: `loopback` (127.0.0.0/8, ::1,
+    /// localhost) or `any` host.
+    #[arg(long, env = "RAMPART_SNS_ENDPOINTS", default_value = "loopback")]
+    sns_endpoints: rampart_sns::EndpointScope,
     #[command(flatten)]
     trail_s3: TrailS3Args,
 }
@@ -203,6 +207,15 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     let local = listener.local_addr()?;
     let mut registry = Registry::with_all_services();
+    // SNS delivers to the endpoints the operator allows and writes email to the outbox; its
+    // messages link back to this listener.
+    registry.add(Arc::new(rampart_sns::Sns::with_settings(
+        rampart_sns::SnsSettings {
+            endpoints: args.sns_endpoints,
+            outbox: Some(data_dir.join("outbox").join("sns")),
+            public_url: format!("http://{local}"),
+        },
+    )));
     // Rotation functions are the server's configuration, given to Secrets Manager.
     registry.add(Arc::new(SecretsManager::with_rotation_handlers(
         rotation_handlers,
