@@ -3,7 +3,8 @@
 //!
 //! Operations are declared in [`CloudWatch::new`]; each lives in the file of its family:
 //! `metrics.rs` (PutMetricData, ListMetrics), `statistics.rs` (GetMetricStatistics,
-//! GetMetricData). `records.rs` is how datapoints are kept (aggregated per metric per minute,
+//! GetMetricData), `internal.rs` (PutMetricDataInternal, which CloudWatch Logs' metric filters
+//! call through the spine; no client can). `records.rs` is how datapoints are kept (aggregated per metric per minute,
 //! or per second for high resolution), `authorization.rs` what the authorize step needs.
 //!
 //! Alarms, dashboards, metric streams, anomaly detectors and insight rules are not served
@@ -13,6 +14,7 @@
 
 mod authorization;
 mod error;
+mod internal;
 mod metrics;
 mod records;
 mod statistics;
@@ -27,6 +29,8 @@ use rampart_service::{Operation, Operations, Service};
 /// CloudWatch, for the registry.
 pub struct CloudWatch {
     operations: Operations,
+    /// Work CloudWatch does for other services (metric filters' datapoints).
+    internal: Operations,
 }
 
 impl CloudWatch {
@@ -45,6 +49,7 @@ impl CloudWatch {
                 Op::read("GetMetricData", "cloudwatch:GetMetricData", statistics::get_metric_data)
                     .partial("MetricStat queries only: Expression (metric math, Metrics Insights) answers NotImplemented; no LabelOptions; statistics SampleCount, Average, Sum, Minimum, Maximum and pNN"),
             ]),
+            internal: Operations::new(internal::operations()),
         }
     }
 }
@@ -70,5 +75,9 @@ impl Service for CloudWatch {
 
     fn operation_names(&self) -> Vec<&'static str> {
         self.operations.names()
+    }
+
+    fn internal_operation(&self, name: &str) -> Option<&Operation> {
+        self.internal.get(name)
     }
 }
