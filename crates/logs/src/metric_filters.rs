@@ -388,8 +388,15 @@ impl MetricEmission {
 
     /// Matches one stored event against every filter.
     pub(crate) fn observe(&mut self, timestamp_ms: i64, message: &str) {
+        // One JSON parse per event, however many JSON filters read it.
+        let parsed: Option<serde_json::Value> = self
+            .filters
+            .iter()
+            .any(|(pattern, _)| pattern.is_json())
+            .then(|| serde_json::from_str(message).ok())
+            .flatten();
         for (pattern, transformations) in &self.filters {
-            let matched = pattern.matches(message);
+            let matched = pattern.matches_parsed(message, parsed.as_ref());
             for transformation in transformations {
                 if let Some(key) = datum(transformation, matched.as_ref(), timestamp_ms) {
                     *self.datums.entry(key).or_insert(0.0) += 1.0;
