@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
 use rampart_service::testing::TestEnv;
-use rampart_service::{AwsError, CallPrincipal, ServiceCall, ServiceCalls, Value};
-use rampart_store::{ReadTx, WriteTx};
+use rampart_service::{AwsError, CallPrincipal, Handler, ServiceCall, ServiceCalls, Value};
+use rampart_store::{ReadTx, StoreError, WriteTx};
 use serde_json::json;
 
 use super::{logs, ok};
@@ -237,4 +237,80 @@ fn put_log_events_emits_for_stored_events_under_filters_put_before_them() {
     );
     put(&["ERROR late"]);
     assert_eq!(recorded.0.lock().unwrap().len(), 1);
+}
+
+/// A handler's failure, or the store's.
+#[derive(Debug)]
+enum Failed {
+    Call(AwsError),
+    #[expect(dead_code, reason = "only its presence is tested")]
+    Store(StoreError),
+}
+
+impl From<StoreError> for Failed {
+    fn from(e: StoreError) -> Self {
+        Failed::Store(e)
+    }
+}
+
+/// A CloudWatch whose store fails.
+struct FailingCalls;
+
+impl ServiceCalls for FailingCalls {
+    fn call(&self, _: &mut dyn ReadTx, call: ServiceCall<'_>) -> Result<Value, AwsError> {
+        panic!("{} is not a read", call.operation)
+    }
+
+    fn call_write(&self, _: &mut dyn WriteTx, _: ServiceCall<'_>) -> Result<Value, AwsError> {
+        Err(AwsError::new("InternalFailure", 500, "store failure"))
+    }
+}
+
+#[test]
+fn events_are_not_stored_when_their_datapoints_cannot_be() {
+    let mut env = TestEnv::new();
+    env.calls = Arc::new(FailingCalls);
+    let logs = logs();
+    ok(&env, &logs, "CreateLogGroup", json!({"logGroupName": "g"}));
+    ok(
+        &env,
+        &logs,
+        "CreateLogStream",
+        json!({"logGroupName": "g", "logStreamName": "s"}),
+    );
+    let events = json!({"logGroupName": "g", "logStreamName": "s",
+        "logEvents": [{"timestamp": NOW, "message": "ERROR one"}]});
+    // Without a filter CloudWatch is not called: the events are stored.
+    ok(&env, &logs, "PutLogEvents", events.clone());
+    ok(
+        &env,
+        &logs,
+        "PutMetricFilter",
+        json!({"logGroupName": "g", "filterName": "errors", "filterPattern": "ERROR",
+            "metricTransformations": [{"metricName": "Errors", "metricNamespace": "App",
+                "metricValue": "1"}]}),
+    );
+    // As the spine runs a handler: its writes are undone when it fails.
+    let service = Arc::clone(&logs);
+    let failed = env
+        .write(move |env, tx| {
+            let Some(Handler::Write(handler)) =
+                service.operation("PutLogEvents").map(|o| &o.handler)
+            else {
+                panic!("PutLogEvents writes");
+            };
+            handler(env, tx, events).map_err(Failed::Call)
+        })
+        .unwrap_err();
+    let Failed::Call(e) = failed else {
+        panic!("the store failed")
+    };
+    assert_eq!(e.code, "ServiceUnavailableException");
+    let stored = ok(
+        &env,
+        &logs,
+        "GetLogEvents",
+        json!({"logGroupName": "g", "logStreamName": "s", "startFromHead": true}),
+    );
+    assert_eq!(stored["events"].as_array().unwrap().len(), 1, "{stored}");
 }
