@@ -4,8 +4,9 @@
 //! Operations are declared in [`CloudWatch::new`]; each lives in the file of its family:
 //! `metrics.rs` (PutMetricData, ListMetrics), `statistics.rs` (GetMetricStatistics,
 //! GetMetricData), `internal.rs` (PutMetricDataInternal, which CloudWatch Logs' metric filters
-//! call through the spine; no client can). `records.rs` is how datapoints are kept (aggregated per metric per minute,
-//! or per second for high resolution), `authorization.rs` what the authorize step needs.
+//! call through the spine; no client can). `records.rs` is how datapoints are kept (aggregated
+//! per metric per minute, or per second for high resolution), `authorization.rs` what the
+//! authorize step needs.
 //!
 //! Alarms, dashboards, metric streams, anomaly detectors and insight rules are not served
 //! yet: the spine answers their operations `NotImplemented` by name. An alarm evaluator will
