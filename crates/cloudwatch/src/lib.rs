@@ -3,8 +3,10 @@
 //!
 //! Operations are declared in [`CloudWatch::new`]; each lives in the file of its family:
 //! `metrics.rs` (PutMetricData, ListMetrics), `statistics.rs` (GetMetricStatistics,
-//! GetMetricData). `records.rs` is how datapoints are kept (aggregated per metric per minute,
-//! or per second for high resolution), `authorization.rs` what the authorize step needs.
+//! GetMetricData), `internal.rs` (PutMetricDataInternal, which CloudWatch Logs' metric filters
+//! call through the spine; no client can). `records.rs` is how datapoints are kept (aggregated
+//! per metric per minute, or per second for high resolution), `authorization.rs` what the
+//! authorize step needs.
 //!
 //! Alarms, dashboards, metric streams, anomaly detectors and insight rules are not served
 //! yet: the spine answers their operations `NotImplemented` by name. An alarm evaluator will
@@ -13,6 +15,7 @@
 
 mod authorization;
 mod error;
+mod internal;
 mod metrics;
 mod records;
 mod statistics;
@@ -27,6 +30,8 @@ use rampart_service::{Operation, Operations, Service};
 /// CloudWatch, for the registry.
 pub struct CloudWatch {
     operations: Operations,
+    /// Work CloudWatch does for other services (metric filters' datapoints).
+    internal: Operations,
 }
 
 impl CloudWatch {
@@ -45,6 +50,7 @@ impl CloudWatch {
                 Op::read("GetMetricData", "cloudwatch:GetMetricData", statistics::get_metric_data)
                     .partial("MetricStat queries only: Expression (metric math, Metrics Insights) answers NotImplemented; no LabelOptions; statistics SampleCount, Average, Sum, Minimum, Maximum and pNN"),
             ]),
+            internal: Operations::new(internal::operations()),
         }
     }
 }
@@ -70,5 +76,9 @@ impl Service for CloudWatch {
 
     fn operation_names(&self) -> Vec<&'static str> {
         self.operations.names()
+    }
+
+    fn internal_operation(&self, name: &str) -> Option<&Operation> {
+        self.internal.get(name)
     }
 }

@@ -65,14 +65,15 @@ pub(crate) struct PutMetricDataInput {
 }
 
 /// What one datum adds, checked.
-struct Checked {
-    metric: MetricIdentity,
-    second: i64,
-    unit: String,
-    add: Addition,
+pub(crate) struct Checked {
+    pub(crate) metric: MetricIdentity,
+    /// The start of its bucket (epoch seconds).
+    pub(crate) second: i64,
+    pub(crate) unit: String,
+    pub(crate) add: Addition,
 }
 
-enum Addition {
+pub(crate) enum Addition {
     Values(Vec<(f64, f64)>),
     Set(f64, f64, f64, f64),
 }
@@ -139,6 +140,19 @@ pub(crate) fn put_metric_data(
             _ => CloudWatchError::invalid(message),
         });
     }
+    store(env, tx, checked)?;
+    Ok(serde_json::Map::new())
+}
+
+/// Adds checked datums to their buckets and notes their metrics as put now: what
+/// PutMetricData stores, and what CloudWatch Logs' metric filters store through
+/// `PutMetricDataInternal`.
+pub(crate) fn store(
+    env: &Env<'_>,
+    tx: &mut (impl WriteTx + ?Sized),
+    checked: Vec<Checked>,
+) -> Result<(), CloudWatchError> {
+    let now = env.now.unix_timestamp();
     // One write per bucket touched, however many datums fall in it.
     let mut buckets: BTreeMap<(String, i64), Bucket> = BTreeMap::new();
     let mut metrics: BTreeMap<String, MetricIdentity> = BTreeMap::new();
@@ -170,10 +184,10 @@ pub(crate) fn put_metric_data(
     for (id, metric) in &metrics {
         records::touch_metric(env, tx, metric, id, now)?;
     }
-    Ok(serde_json::Map::new())
+    Ok(())
 }
 
-fn finite_value(path: &str, member: &str, value: f64) -> Result<f64, CloudWatchError> {
+pub(crate) fn finite_value(path: &str, member: &str, value: f64) -> Result<f64, CloudWatchError> {
     let magnitude = value.abs();
     if !value.is_finite()
         || magnitude > MAX_MAGNITUDE

@@ -30,6 +30,10 @@ pub enum LogsError {
     /// The store failed; details are logged, never returned.
     #[error("store failure")]
     Store(#[from] StoreError),
+    /// CloudWatch could not store a metric filter's datapoints (its store failed); the
+    /// events are not stored either. Details are logged, never returned.
+    #[error("metric filter datapoints could not be stored")]
+    MetricEmission(AwsError),
 }
 
 impl LogsError {
@@ -55,6 +59,14 @@ impl From<LogsError> for AwsError {
             LogsError::LimitExceeded(_) => "LimitExceededException",
             LogsError::NotImplemented(message) => {
                 return AwsError::new("NotImplemented", 501, message.clone());
+            }
+            LogsError::MetricEmission(error) => {
+                tracing::error!(code = %error.code, error = %error.message, "logs: metric filter datapoints not stored");
+                return AwsError::new(
+                    "ServiceUnavailableException",
+                    500,
+                    "The service cannot complete the request.",
+                );
             }
             LogsError::Store(error) => {
                 tracing::error!(error = %error, "logs: store failure");

@@ -125,6 +125,7 @@ pub(crate) fn put_log_events(
         .retention_days
         .map(|days| now - i64::from(days) * 86_400_000);
     let mut rejected = RejectedLogEventsInfo::default();
+    let mut metrics = crate::metric_filters::MetricEmission::of_group(env, tx, &group)?;
     for (index, event) in input.log_events.into_iter().enumerate() {
         // Events are in order: the too old and expired ones come first, the too new last.
         if event.timestamp < too_old {
@@ -139,6 +140,7 @@ pub(crate) fn put_log_events(
             rejected.too_new_log_event_start_index.get_or_insert(index);
             continue;
         }
+        metrics.observe(event.timestamp, &event.message);
         let bytes = event.message.len() as u64;
         let stream_key = names::stream_key(env, &input.log_group_name, &stream.name);
         records::put_event(
@@ -168,6 +170,7 @@ pub(crate) fn put_log_events(
     }
     records::put_stream(env, tx, &input.log_group_name, &stream)?;
     records::put_group(env, tx, &group)?;
+    metrics.emit(env, tx)?;
     Ok(PutLogEventsOutput {
         next_sequence_token: sequence_token(stream.events),
         rejected_log_events_info: (rejected != RejectedLogEventsInfo::default())

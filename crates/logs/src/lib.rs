@@ -91,7 +91,7 @@ impl Logs {
                     .resources(authz::on_group),
                 Op::write("PutLogEvents", "logs:PutLogEvents", events::put_log_events)
                     .resources(authz::on_stream)
-                    .partial("metric filters do not emit datapoints yet (Rampart serves no CloudWatch metrics); no entity, no subscription filters"),
+                    .partial("no entity, no subscription filters"),
                 Op::read("GetLogEvents", "logs:GetLogEvents", events::get_log_events)
                     .resources(authz::on_stream)
                     .partial("no unmask"),
@@ -100,7 +100,7 @@ impl Logs {
                     .partial("no %regex% terms; no unmask"),
                 Op::write("PutMetricFilter", "logs:PutMetricFilter", metric_filters::put_metric_filter)
                     .resources(authz::on_group)
-                    .partial("the transformation is recorded; datapoints are emitted when Rampart serves CloudWatch metrics; no applyOnTransformedLogs, fieldSelectionCriteria, emitSystemFieldDimensions"),
+                    .partial("datapoints are emitted for events put after it (no back-fill); no applyOnTransformedLogs, fieldSelectionCriteria, emitSystemFieldDimensions"),
                 Op::read("DescribeMetricFilters", "logs:DescribeMetricFilters", metric_filters::describe_metric_filters)
                     .resources(authz::describe_metric_filters),
                 Op::write("DeleteMetricFilter", "logs:DeleteMetricFilter", metric_filters::delete_metric_filter)

@@ -1,18 +1,30 @@
 //! Metric filters: PutMetricFilter, DescribeMetricFilters, DeleteMetricFilter and
-//! TestMetricFilter. A filter's transformation is recorded as given; the datapoints it would
-//! emit to CloudWatch metrics come when Rampart serves CloudWatch metrics.
+//! TestMetricFilter, and the datapoints filters emit to CloudWatch metrics for the events
+//! PutLogEvents stores ([`MetricEmission`]).
+//!
+//! As AWS's: every event stored in a group is matched against the group's filters as they are
+//! when it is put (a new filter does not reach back to events already stored); a match emits
+//! each transformation's value (a number, or a field of the match: `$.a.b` of a JSON
+//! pattern, `$name` of a space-delimited one) with its dimensions (fields of the match) and
+//! unit, at the event's timestamp; an event that does not match emits the transformation's
+//! `defaultValue` when it has one. A value field that holds no number, or a dimension field
+//! the event lacks, emits nothing for that event. The datapoints go to CloudWatch through
+//! its internal operation `PutMetricDataInternal` in PutLogEvents' transaction: the events
+//! and their datapoints commit together, with no CloudTrail event and no policy evaluated
+//! for the put, as AWS publishes a filter's metrics.
 
 use std::collections::BTreeMap;
 
-use rampart_service::Env;
 use rampart_service::paging::{self, PageSize};
+use rampart_service::{CallPrincipal, Env, ServiceCall};
 use rampart_store::{ReadTx, WriteTx, get_json, put_json};
 use serde::{Deserialize, Serialize};
 
 use crate::error::LogsError;
 use crate::events;
 use crate::names;
-use crate::records::{self, METRIC_FILTERS, MetricFilterRecord, Transformation};
+use crate::pattern::{FilterPattern, Matched};
+use crate::records::{self, GroupRecord, METRIC_FILTERS, MetricFilterRecord, Transformation};
 
 /// AWS's quota of metric filters per log group.
 pub(crate) const MAX_PER_GROUP: usize = 100;
@@ -254,4 +266,182 @@ pub(crate) fn test_metric_filter(
         })
         .collect();
     Ok(TestMetricFilterOutput { matches })
+}
+
+/// The principal CloudWatch Logs publishes its metric filters' datapoints as.
+const LOGS_PRINCIPAL: &str = "logs.amazonaws.com";
+/// CloudWatch's longest dimension value.
+const MAX_DIMENSION_VALUE: usize = 1024;
+
+/// A dimension of a datapoint, as CloudWatch names its members.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct DatumDimension {
+    pub(crate) name: String,
+    pub(crate) value: String,
+}
+
+/// What identifies the datapoints that aggregate together: equal ones (the same metric,
+/// unit, second and value) travel as one with a count.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct DatumKey {
+    pub(crate) namespace: String,
+    pub(crate) metric_name: String,
+    pub(crate) dimensions: Vec<DatumDimension>,
+    pub(crate) unit: Option<String>,
+    /// Epoch seconds.
+    pub(crate) timestamp: i64,
+    /// The value's bits (`f64` is not `Ord`).
+    pub(crate) value_bits: u64,
+}
+
+/// The datapoint `transformation` emits for an event at `timestamp_ms` (epoch milliseconds):
+/// its value when the event `matched`, its default value when it did not; `None` when it
+/// emits nothing (no match and no default value, a value field that holds no number, a
+/// dimension field the event lacks).
+pub(crate) fn datum(
+    transformation: &Transformation,
+    matched: Option<&Matched>,
+    timestamp_ms: i64,
+) -> Option<DatumKey> {
+    let dimensions_given = transformation.dimensions.as_ref();
+    let (value, dimensions) = match matched {
+        Some(found) => {
+            let value = field_or_literal(found, &transformation.metric_value)?;
+            let mut dimensions = Vec::new();
+            for (name, reference) in dimensions_given.into_iter().flatten() {
+                let value = found.value(reference)?;
+                if value.is_empty() || value.chars().count() > MAX_DIMENSION_VALUE {
+                    return None;
+                }
+                dimensions.push(DatumDimension {
+                    name: name.clone(),
+                    value,
+                });
+            }
+            (value, dimensions)
+        }
+        // AWS refuses a default value beside dimensions: an unmatched event has no fields.
+        None if dimensions_given.is_none_or(BTreeMap::is_empty) => {
+            (transformation.default_value?, Vec::new())
+        }
+        None => return None,
+    };
+    Some(DatumKey {
+        namespace: transformation.metric_namespace.clone(),
+        metric_name: transformation.metric_name.clone(),
+        dimensions,
+        unit: transformation.unit.clone(),
+        timestamp: timestamp_ms.div_euclid(1000),
+        value_bits: value.to_bits(),
+    })
+}
+
+/// The number `reference` names: a literal, or a field of the match that holds a number.
+fn field_or_literal(matched: &Matched, reference: &str) -> Option<f64> {
+    let text = if reference.starts_with('$') {
+        matched.value(reference)?
+    } else {
+        reference.to_owned()
+    };
+    text.trim().parse::<f64>().ok().filter(|v| v.is_finite())
+}
+
+/// The metric filters of one group, applied to the events one PutLogEvents stores.
+pub(crate) struct MetricEmission {
+    /// The group's ARN, for the principal's `aws:SourceArn`.
+    group_arn: String,
+    filters: Vec<(FilterPattern, Vec<Transformation>)>,
+    datums: BTreeMap<DatumKey, f64>,
+}
+
+impl MetricEmission {
+    /// The filters of `group` as they are now.
+    pub(crate) fn of_group(
+        env: &Env<'_>,
+        tx: &mut (impl ReadTx + ?Sized),
+        group: &GroupRecord,
+    ) -> Result<Self, LogsError> {
+        let mut filters = Vec::new();
+        // INVARIANT: `metric_filters` counts the group's filters (Put and Delete keep it), so
+        // a group without filters costs no scan.
+        if group.metric_filters > 0 {
+            let prefix = names::under_group(env, &group.name);
+            for (key, bytes) in records::scan_all(tx, METRIC_FILTERS, &prefix)? {
+                let record: MetricFilterRecord = records::decode(METRIC_FILTERS, &key, &bytes)?;
+                match FilterPattern::parse(&record.pattern) {
+                    Ok(pattern) => filters.push((pattern, record.transformations)),
+                    // Stored patterns were parsed when put; one that no longer parses (a
+                    // grammar change) emits nothing rather than refusing the events.
+                    Err(e) => {
+                        tracing::warn!(filter = %key, error = %e, "metric filter pattern no longer parses")
+                    }
+                }
+            }
+        }
+        Ok(Self {
+            group_arn: names::group_arn(env.region, &env.caller.account_id, &group.name),
+            filters,
+            datums: BTreeMap::new(),
+        })
+    }
+
+    /// Matches one stored event against every filter.
+    pub(crate) fn observe(&mut self, timestamp_ms: i64, message: &str) {
+        // One JSON parse per event, however many JSON filters read it.
+        let parsed: Option<serde_json::Value> = self
+            .filters
+            .iter()
+            .any(|(pattern, _)| pattern.is_json())
+            .then(|| serde_json::from_str(message).ok())
+            .flatten();
+        for (pattern, transformations) in &self.filters {
+            let matched = pattern.matches_parsed(message, parsed.as_ref());
+            for transformation in transformations {
+                if let Some(key) = datum(transformation, matched.as_ref(), timestamp_ms) {
+                    *self.datums.entry(key).or_insert(0.0) += 1.0;
+                }
+            }
+        }
+    }
+
+    /// Puts the datapoints observed into CloudWatch, in `tx`.
+    pub(crate) fn emit(self, env: &Env<'_>, tx: &mut dyn WriteTx) -> Result<(), LogsError> {
+        if self.datums.is_empty() {
+            return Ok(());
+        }
+        let metric_data: Vec<serde_json::Value> = self
+            .datums
+            .into_iter()
+            .map(|(key, count)| {
+                let mut datum = serde_json::json!({
+                    "Namespace": key.namespace,
+                    "MetricName": key.metric_name,
+                    "Dimensions": key.dimensions,
+                    "Timestamp": key.timestamp,
+                    "Value": f64::from_bits(key.value_bits),
+                    "Count": count,
+                });
+                if let (Some(unit), Some(fields)) = (key.unit, datum.as_object_mut()) {
+                    fields.insert("Unit".to_owned(), unit.into());
+                }
+                datum
+            })
+            .collect();
+        let call = ServiceCall {
+            service: "monitoring",
+            operation: "PutMetricDataInternal",
+            input: serde_json::json!({ "MetricData": metric_data }),
+            principal: CallPrincipal::Service {
+                principal: LOGS_PRINCIPAL,
+                source_arn: &self.group_arn,
+                source_account: &env.caller.account_id,
+                via: None,
+            },
+        };
+        env.calls
+            .call_write(tx, call)
+            .map(|_| ())
+            .map_err(LogsError::MetricEmission)
+    }
 }

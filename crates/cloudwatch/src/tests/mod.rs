@@ -7,6 +7,7 @@
     reason = "tests"
 )]
 
+mod internal;
 mod metrics;
 mod statistics;
 

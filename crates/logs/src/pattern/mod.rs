@@ -128,6 +128,27 @@ impl FilterPattern {
         }
     }
 
+    /// Whether this is a JSON pattern (it reads the message parsed as JSON).
+    pub fn is_json(&self) -> bool {
+        matches!(self.form, Form::Json(_))
+    }
+
+    /// [`FilterPattern::matches`] with the message already parsed as JSON (`None` when it is
+    /// not JSON), so that many patterns applied to one event share one parse.
+    pub fn matches_parsed(
+        &self,
+        message: &str,
+        parsed: Option<&serde_json::Value>,
+    ) -> Option<Matched> {
+        match &self.form {
+            Form::Json(expr) => {
+                let event = parsed?;
+                json::eval(expr, event).then(|| Matched::Json(event.clone()))
+            }
+            _ => self.matches(message),
+        }
+    }
+
     /// Whether `message` matches, and the values the match found.
     pub fn matches(&self, message: &str) -> Option<Matched> {
         match &self.form {

@@ -21,11 +21,18 @@ const JSON_EVENT: &str = r#"{
   "coordinates": [[0, 1], [2, 3]]
 }"#;
 
+/// Whether `pattern` matches `message`, by both ways of matching (which must agree).
 fn matches(pattern: &str, message: &str) -> bool {
-    FilterPattern::parse(pattern)
-        .unwrap_or_else(|e| panic!("`{pattern}` does not parse: {e}"))
-        .matches(message)
-        .is_some()
+    let parsed =
+        FilterPattern::parse(pattern).unwrap_or_else(|e| panic!("`{pattern}` does not parse: {e}"));
+    let found = parsed.matches(message);
+    let json: Option<serde_json::Value> = serde_json::from_str(message).ok();
+    assert_eq!(
+        parsed.matches_parsed(message, json.as_ref()),
+        found,
+        "`{pattern}` on `{message}`"
+    );
+    found.is_some()
 }
 
 #[test]

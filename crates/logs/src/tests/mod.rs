@@ -9,6 +9,7 @@
 
 mod events;
 mod groups;
+mod metric_filters;
 
 use std::sync::Arc;
 
