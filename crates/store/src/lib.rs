@@ -23,6 +23,8 @@ mod memo;
 mod postgres;
 #[cfg(feature = "postgres")]
 mod postgres_import;
+#[cfg(all(test, feature = "postgres"))]
+mod postgres_import_tests;
 #[cfg(feature = "postgres")]
 mod postgres_writer;
 mod sqlite;

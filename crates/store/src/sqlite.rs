@@ -14,8 +14,8 @@ use crate::journal_index;
 use crate::log::{LogAppend, LogShared};
 use crate::writer::{Job, Writer};
 use crate::{
-    Document, JournalAppend, JournalEntry, JournalHit, JournalRecord, JournalQuery, ReadTx, Store, StoreError, StoreHealth,
-    WriteDone, WriteTx, WriteWork,
+    Document, JournalAppend, JournalEntry, JournalHit, JournalQuery, JournalRecord, ReadTx, Store,
+    StoreError, StoreHealth, WriteDone, WriteTx, WriteWork,
 };
 
 /// Schema versions, applied in order; `PRAGMA user_version` records the last one applied.

@@ -251,9 +251,8 @@ fn summarize(store: &dyn Store) -> Result<Summary, StoreError> {
     let mut hash = Sha256::new();
     let (mut count, mut first, mut last_seq) = (0_u64, 0_u64, 0_u64);
     loop {
-        let page = store.read_with(|tx: &mut dyn ReadTx| {
-            tx.journal_records_after(last_seq, JOURNAL_PAGE)
-        })?;
+        let page = store
+            .read_with(|tx: &mut dyn ReadTx| tx.journal_records_after(last_seq, JOURNAL_PAGE))?;
         let Some(last) = page.last() else { break };
         last_seq = last.seq;
         if first == 0 {
@@ -294,7 +293,9 @@ fn report(from: &Summary, to: &Summary) -> bool {
         );
     }
     let journal = |j: &Option<(Tally, u64, u64)>| match j {
-        Some((t, first, last)) => format!("{} events, numbers {first}..{last}, {}", t.count, t.digest),
+        Some((t, first, last)) => {
+            format!("{} events, numbers {first}..{last}, {}", t.count, t.digest)
+        }
         None => "-".to_owned(),
     };
     let same = from.journal == to.journal;
