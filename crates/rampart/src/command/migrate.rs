@@ -12,7 +12,6 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::ExitCode;
-use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use rampart_store::{Document, JournalRecord, ReadTx, SqliteStore, Store, StoreError};
@@ -24,8 +23,6 @@ use super::store::StoreSpec;
 const DOCUMENT_PAGE: usize = 256;
 /// Journal events per page.
 const JOURNAL_PAGE: usize = 512;
-/// How often progress is reported.
-const PROGRESS_EVERY: Duration = Duration::from_secs(2);
 
 /// `rampart admin migrate`'s arguments.
 #[derive(Debug, clap::Args)]
@@ -105,6 +102,9 @@ pub fn run(args: &MigrateArgs) -> anyhow::Result<ExitCode> {
 #[cfg(feature = "postgres")]
 fn copy(sqlite: &SqliteStore, url: &str) -> anyhow::Result<()> {
     use rampart_store::PostgresImport;
+    use std::time::{Duration, Instant};
+    /// How often progress is reported.
+    const PROGRESS_EVERY: Duration = Duration::from_secs(2);
     let store: &dyn Store = sqlite;
     let mut import = PostgresImport::begin(url)?;
     let started = Instant::now();
@@ -276,7 +276,9 @@ fn report(from: &Summary, to: &Summary) -> bool {
         "{:<40} {:>9} {:>9}  {:<16} {:<16}",
         "namespace", "sqlite", "postgres", "sqlite sha256", "postgres sha256"
     );
-    let short = |t: Option<&Tally>| t.map_or_else(|| "-".to_owned(), |t| t.digest[..16].to_owned());
+    let short = |t: Option<&Tally>| {
+        t.map_or_else(|| "-".to_owned(), |t| t.digest.chars().take(16).collect())
+    };
     let count = |t: Option<&Tally>| t.map_or(0, |t| t.count);
     for name in names {
         let (a, b) = (from.namespaces.get(name), to.namespaces.get(name));
