@@ -22,6 +22,10 @@ mod memo;
 #[cfg(feature = "postgres")]
 mod postgres;
 #[cfg(feature = "postgres")]
+mod postgres_import;
+#[cfg(all(test, feature = "postgres"))]
+mod postgres_import_tests;
+#[cfg(feature = "postgres")]
 mod postgres_writer;
 mod sqlite;
 mod writer;
@@ -36,6 +40,8 @@ pub use json::{get_json, put_json, scan_json};
 pub use memo::{Memo, Memoized, get_json_memo};
 #[cfg(feature = "postgres")]
 pub use postgres::{DEFAULT_POOL_SIZE as POSTGRES_DEFAULT_POOL_SIZE, PostgresStore};
+#[cfg(feature = "postgres")]
+pub use postgres_import::{ImportError, PostgresImport};
 pub use sqlite::{JournalMode, SEGMENT_MIB_VARIABLE, SqliteOptions, SqliteStore};
 
 /// One entry of the audit journal.
@@ -72,6 +78,82 @@ pub struct JournalAppend<'a> {
     pub read_only: bool,
     /// The resources the event names, as (type, name) pairs, e.g. (`AWS::IAM::User`, `bob`).
     pub resources: &'a [(String, String)],
+}
+
+/// One document, with its place: what a whole-store copy reads ([`ReadTx::documents_after`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Document {
+    /// Its namespace.
+    pub ns: String,
+    /// Its key within the namespace.
+    pub key: String,
+    /// Its bytes, as the service stored them (sealed secrets stay sealed).
+    pub value: Vec<u8>,
+}
+
+/// One journal entry with the attributes lookups search by, as a whole-store copy reads it
+/// ([`ReadTx::journal_records_after`]) and writes it back with its number unchanged.
+///
+/// Normalized as PostgreSQL keeps it, so that the same journal read from either backend
+/// compares equal: no NUL in attributes (see [`JournalAppend`]), resources sorted without
+/// duplicates and only on events of an account (no other event is ever looked up), an event
+/// time of 0 and `read_only` false where a very old row had none.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct JournalRecord {
+    /// Position in the journal.
+    pub seq: u64,
+    /// The event.
+    pub event: Vec<u8>,
+    /// `eventTime`, epoch seconds.
+    pub event_time: i64,
+    /// The account the event belongs to.
+    pub account: Option<String>,
+    /// `eventID`.
+    pub event_id: Option<String>,
+    /// `eventName`.
+    pub event_name: Option<String>,
+    /// `eventSource`.
+    pub event_source: Option<String>,
+    /// The user name lookups match.
+    pub username: Option<String>,
+    /// The access key that signed the call.
+    pub access_key_id: Option<String>,
+    /// Whether the call only read.
+    pub read_only: bool,
+    /// (type, name) pairs.
+    pub resources: Vec<(String, String)>,
+}
+
+impl JournalRecord {
+    /// `self` in the normal form described on the type.
+    #[must_use]
+    pub fn normalized(mut self) -> Self {
+        fn clean(text: &mut Option<String>) {
+            if let Some(t) = text.as_mut().filter(|t| t.contains('\0')) {
+                *t = t.replace('\0', "\u{fffd}");
+            }
+        }
+        for text in [
+            &mut self.account,
+            &mut self.event_id,
+            &mut self.event_name,
+            &mut self.event_source,
+            &mut self.username,
+            &mut self.access_key_id,
+        ] {
+            clean(text);
+        }
+        if self.account.is_none() {
+            self.resources.clear();
+        }
+        for (kind, name) in &mut self.resources {
+            *kind = kind.replace('\0', "\u{fffd}");
+            *name = name.replace('\0', "\u{fffd}");
+        }
+        self.resources.sort();
+        self.resources.dedup();
+        self
+    }
 }
 
 /// The one attribute a journal lookup may narrow by (CloudTrail allows one at a time).
@@ -149,6 +231,37 @@ pub trait ReadTx {
         let _ = query;
         Err(StoreError::Internal(
             "this store cannot look up journal events".into(),
+        ))
+    }
+
+    /// Up to `limit` documents of every namespace after the place `after` (exclusive), in
+    /// (namespace, key) order (bytewise): for copying or comparing a whole store, in pages.
+    ///
+    /// The default refuses, so a read-only stand-in (in tests) need not implement it.
+    fn documents_after(
+        &mut self,
+        after: Option<(&str, &str)>,
+        limit: usize,
+    ) -> Result<Vec<Document>, StoreError> {
+        let _ = (after, limit);
+        Err(StoreError::Internal(
+            "this store cannot list its documents".into(),
+        ))
+    }
+
+    /// Up to `limit` journal entries numbered after `after`, in order, with their lookup
+    /// attributes, normalized ([`JournalRecord::normalized`]): for copying or comparing a
+    /// whole journal, in pages.
+    ///
+    /// The default refuses, so a read-only stand-in (in tests) need not implement it.
+    fn journal_records_after(
+        &mut self,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<JournalRecord>, StoreError> {
+        let _ = (after, limit);
+        Err(StoreError::Internal(
+            "this store cannot copy its journal".into(),
         ))
     }
 

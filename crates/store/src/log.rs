@@ -105,6 +105,18 @@ impl LogShared {
             .collect()
     }
 
+    /// Up to `limit` events after `after`, in order, with their lookup attributes.
+    pub(crate) fn records_after(
+        &self,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<crate::JournalRecord>, StoreError> {
+        self.events_from(after.saturating_add(1))
+            .take(limit)
+            .map(|item| item.map(|(seq, event)| event.into_record(seq)))
+            .collect()
+    }
+
     /// The event numbered `seq`, if it is readable and not void.
     pub(crate) fn event(&self, seq: u64) -> Result<Option<LogEvent>, StoreError> {
         match self.events_from(seq).next().transpose()? {

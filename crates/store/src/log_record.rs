@@ -46,6 +46,26 @@ pub(crate) struct LogEvent {
     pub(crate) event: Vec<u8>,
 }
 
+impl LogEvent {
+    /// The event numbered `seq` as a whole-store copy reads it.
+    pub(crate) fn into_record(self, seq: u64) -> crate::JournalRecord {
+        crate::JournalRecord {
+            seq,
+            event: self.event,
+            event_time: self.event_time.unwrap_or(0),
+            account: self.account,
+            event_id: self.event_id,
+            event_name: self.event_name,
+            event_source: self.event_source,
+            username: self.username,
+            access_key_id: self.access_key_id,
+            read_only: self.read_only.unwrap_or(false),
+            resources: self.resources,
+        }
+        .normalized()
+    }
+}
+
 /// Encodes a fresh append into `out` (cleared first).
 pub(crate) fn encode_append(out: &mut Vec<u8>, entry: &JournalAppend<'_>, depends: bool) {
     encode(

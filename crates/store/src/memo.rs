@@ -97,6 +97,22 @@ impl ReadTx for Memoized<'_> {
         self.inner.journal_lookup(query)
     }
 
+    fn documents_after(
+        &mut self,
+        after: Option<(&str, &str)>,
+        limit: usize,
+    ) -> Result<Vec<crate::Document>, StoreError> {
+        self.inner.documents_after(after, limit)
+    }
+
+    fn journal_records_after(
+        &mut self,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<crate::JournalRecord>, StoreError> {
+        self.inner.journal_records_after(after, limit)
+    }
+
     fn memo(&mut self) -> Option<&mut Memo> {
         Some(&mut self.memo)
     }

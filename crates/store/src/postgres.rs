@@ -26,8 +26,8 @@ use tokio_postgres::{Client, NoTls, Row, Statement};
 use crate::postgres_writer::PgWriter;
 use crate::writer::Job;
 use crate::{
-    JournalAppend, JournalAttribute, JournalEntry, JournalHit, JournalQuery, ReadTx, Store,
-    StoreError, StoreHealth, WriteDone, WriteTx, WriteWork,
+    Document, JournalAppend, JournalAttribute, JournalEntry, JournalHit, JournalQuery,
+    JournalRecord, ReadTx, Store, StoreError, StoreHealth, WriteDone, WriteTx, WriteWork,
 };
 
 /// Schema versions, applied in order; the table `rampart_schema` records those applied.
@@ -77,11 +77,37 @@ pub(crate) fn wait<F: std::future::Future>(future: F) -> F::Output {
     futures_executor::block_on(future)
 }
 
+/// The thread that drives connections (see the module's documentation): its handle, what
+/// stops it when sent or dropped, and the thread to join.
+#[allow(clippy::type_complexity, reason = "three parts, once")]
+pub(crate) fn start_io() -> Result<
+    (
+        tokio::runtime::Handle,
+        tokio::sync::oneshot::Sender<()>,
+        std::thread::JoinHandle<()>,
+    ),
+    StoreError,
+> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| StoreError::Open(format!("cannot start the PostgreSQL I/O: {e}")))?;
+    let io = runtime.handle().clone();
+    let (stop_io, stopped) = tokio::sync::oneshot::channel::<()>();
+    let io_thread = std::thread::Builder::new()
+        .name("rampart-store-pg-io".into())
+        .spawn(move || {
+            let _ = runtime.block_on(stopped);
+        })
+        .map_err(|e| StoreError::Open(format!("cannot start the PostgreSQL I/O: {e}")))?;
+    Ok((io, stop_io, io_thread))
+}
+
 /// Opens connections: the parsed URL and the I/O thread that drives them.
 #[derive(Clone)]
 pub(crate) struct Connector {
-    config: tokio_postgres::Config,
-    io: tokio::runtime::Handle,
+    pub(crate) config: tokio_postgres::Config,
+    pub(crate) io: tokio::runtime::Handle,
 }
 
 impl Connector {
@@ -250,18 +276,7 @@ impl PostgresStore {
         let config: tokio_postgres::Config = url
             .parse()
             .map_err(|e: tokio_postgres::Error| StoreError::Open(format!("the URL: {e}")))?;
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| StoreError::Open(format!("cannot start the PostgreSQL I/O: {e}")))?;
-        let io = runtime.handle().clone();
-        let (stop_io, stopped) = tokio::sync::oneshot::channel::<()>();
-        let io_thread = std::thread::Builder::new()
-            .name("rampart-store-pg-io".into())
-            .spawn(move || {
-                let _ = runtime.block_on(stopped);
-            })
-            .map_err(|e| StoreError::Open(format!("cannot start the PostgreSQL I/O: {e}")))?;
+        let (io, stop_io, io_thread) = start_io()?;
         let connector = Connector { config, io };
         let opened = Self::start(connector, pool_size.max(1));
         match opened {
@@ -389,7 +404,7 @@ fn head_seq(conn: &mut PgConn) -> Result<u64, StoreError> {
 
 /// Applies pending migrations in one transaction, under an advisory lock so that nodes
 /// starting together apply each once.
-fn migrate(conn: &mut PgConn) -> Result<(), StoreError> {
+pub(crate) fn migrate(conn: &mut PgConn) -> Result<(), StoreError> {
     conn.batch("BEGIN")?;
     let migrated = apply_migrations(conn);
     match migrated {
@@ -609,6 +624,22 @@ impl ReadTx for LazyRead<'_> {
     fn journal_lookup(&mut self, query: &JournalQuery) -> Result<Vec<JournalHit>, StoreError> {
         self.tx()?.journal_lookup(query)
     }
+
+    fn documents_after(
+        &mut self,
+        after: Option<(&str, &str)>,
+        limit: usize,
+    ) -> Result<Vec<Document>, StoreError> {
+        self.tx()?.documents_after(after, limit)
+    }
+
+    fn journal_records_after(
+        &mut self,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<JournalRecord>, StoreError> {
+        self.tx()?.journal_records_after(after, limit)
+    }
 }
 
 /// A transaction on one connection; the writer and the readers share this code (a reader's
@@ -700,7 +731,7 @@ fn to_u64(v: i64) -> u64 {
     u64::try_from(v).unwrap_or(0)
 }
 
-fn to_i64(v: u64) -> i64 {
+pub(crate) fn to_i64(v: u64) -> i64 {
     i64::try_from(v).unwrap_or(i64::MAX)
 }
 
@@ -816,6 +847,61 @@ impl ReadTx for PgTx<'_> {
             .collect()
     }
 
+    fn documents_after(
+        &mut self,
+        after: Option<(&str, &str)>,
+        limit: usize,
+    ) -> Result<Vec<Document>, StoreError> {
+        let rows = match after {
+            None => self.conn.query(DOCUMENTS_FIRST, &[&limit_of(limit)]),
+            Some((ns, key)) => self
+                .conn
+                .query(DOCUMENTS_AFTER, &[&ns, &key, &limit_of(limit)]),
+        };
+        let rows = self.noted(rows)?;
+        rows.iter()
+            .map(|row| {
+                Ok(Document {
+                    ns: row.try_get(0)?,
+                    key: row.try_get(1)?,
+                    value: row.try_get(2)?,
+                })
+            })
+            .collect()
+    }
+
+    fn journal_records_after(
+        &mut self,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<JournalRecord>, StoreError> {
+        let rows = self
+            .conn
+            .query(RECORDS_AFTER, &[&to_i64(after), &limit_of(limit)]);
+        let rows = self.noted(rows)?;
+        rows.iter()
+            .map(|row| {
+                // Both arrays are in (type, name) order, so they pair up.
+                let types: Vec<String> = row.try_get(10)?;
+                let names: Vec<String> = row.try_get(11)?;
+                Ok(JournalRecord {
+                    seq: to_u64(row.try_get(0)?),
+                    event: row.try_get(1)?,
+                    event_time: row.try_get(2)?,
+                    account: row.try_get(3)?,
+                    event_id: row.try_get(4)?,
+                    event_name: row.try_get(5)?,
+                    event_source: row.try_get(6)?,
+                    username: row.try_get(7)?,
+                    access_key_id: row.try_get(8)?,
+                    read_only: row.try_get(9)?,
+                    resources: types.into_iter().zip(names).collect(),
+                }
+                .normalized())
+            })
+            .collect()
+    }
+
     fn journal_lookup(&mut self, query: &JournalQuery) -> Result<Vec<JournalHit>, StoreError> {
         // No cursor is a cursor after every position.
         let (before_time, before_seq) = query
@@ -864,6 +950,19 @@ impl ReadTx for PgTx<'_> {
             .collect()
     }
 }
+
+/// Every document in (namespace, key) order, a page from the first and a page after a place.
+const DOCUMENTS_FIRST: &str = "SELECT ns, key, value FROM documents ORDER BY ns, key LIMIT $1";
+const DOCUMENTS_AFTER: &str = "SELECT ns, key, value FROM documents WHERE (ns, key) > ($1, $2) \
+                               ORDER BY ns, key LIMIT $3";
+
+/// Journal rows after a number with their attributes and resources (`journal_resources`
+/// keeps no order: [`JournalRecord::normalized`] sorts them).
+const RECORDS_AFTER: &str = "SELECT j.seq, j.event, j.event_time, j.account, j.event_id, \
+       j.event_name, j.event_source, j.username, j.access_key_id, j.read_only, \
+       COALESCE((SELECT array_agg(r.type ORDER BY r.type, r.name) FROM journal_resources r WHERE r.seq = j.seq), '{}'), \
+       COALESCE((SELECT array_agg(r.name ORDER BY r.type, r.name) FROM journal_resources r WHERE r.seq = j.seq), '{}') \
+     FROM journal j WHERE j.seq > $1 ORDER BY j.seq LIMIT $2";
 
 impl WriteTx for PgTx<'_> {
     fn put(&mut self, ns: &str, key: &str, value: &[u8]) -> Result<(), StoreError> {

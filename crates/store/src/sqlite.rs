@@ -14,8 +14,8 @@ use crate::journal_index;
 use crate::log::{LogAppend, LogShared};
 use crate::writer::{Job, Writer};
 use crate::{
-    JournalAppend, JournalEntry, JournalHit, JournalQuery, ReadTx, Store, StoreError, StoreHealth,
-    WriteDone, WriteTx, WriteWork,
+    Document, JournalAppend, JournalEntry, JournalHit, JournalQuery, JournalRecord, ReadTx, Store,
+    StoreError, StoreHealth, WriteDone, WriteTx, WriteWork,
 };
 
 /// Schema versions, applied in order; `PRAGMA user_version` records the last one applied.
@@ -170,11 +170,20 @@ pub struct SqliteStore {
     log: Option<Arc<LogShared>>,
     /// The journal is in a log another process holds: appends are refused.
     journal_elsewhere: bool,
+    /// This process holds the journal's lock (`rampart.journal.lock`): no other process
+    /// (a serving rampart) has the database open for writing.
+    exclusive: bool,
     /// Held while the journal is kept in the table (see `log::lock`).
     _table_lock: Option<std::fs::File>,
 }
 
 impl SqliteStore {
+    /// Whether another process (a serving rampart) holds the database's journal lock, so
+    /// that this one reads beside it rather than alone.
+    pub fn held_by_another_process(&self) -> bool {
+        !self.exclusive
+    }
+
     /// Opens (creating if needed) the database at `path` and applies pending migrations.
     ///
     /// The database file and its `-wal` and `-shm` companions are readable by their owner
@@ -219,9 +228,12 @@ impl SqliteStore {
         migrate(&mut conn)?;
         // Held by a store keeping its journal in the table (see `log::lock`).
         let mut table_lock = None;
+        // Whether this process holds the journal's lock, so that no server runs on the file.
+        let mut exclusive = false;
         let (log_append, log, journal_elsewhere) = match crate::log::chosen(&conn, table, log)? {
             Some(options) => match crate::log::open(&conn, path, &options, read_only)? {
                 crate::log::Opened::Appending(append, shared) => {
+                    exclusive = true;
                     (Some(*append), Some(Arc::new(shared)), false)
                 }
                 // Another process appends: this one reads what is there when it opens.
@@ -231,6 +243,7 @@ impl SqliteStore {
             None if read_only => (None, None, false),
             None => {
                 table_lock = crate::log::lock(path)?;
+                exclusive = table_lock.is_some();
                 (None, None, false)
             }
         };
@@ -295,6 +308,7 @@ impl SqliteStore {
             journal_seq,
             log,
             journal_elsewhere,
+            exclusive,
             _table_lock: table_lock,
         })
     }
@@ -519,6 +533,25 @@ impl ReadTx for LazyRead<'_> {
     fn journal_lookup(&mut self, query: &JournalQuery) -> Result<Vec<JournalHit>, StoreError> {
         self.tx()?.journal_lookup(query)
     }
+
+    fn documents_after(
+        &mut self,
+        after: Option<(&str, &str)>,
+        limit: usize,
+    ) -> Result<Vec<Document>, StoreError> {
+        self.tx()?.documents_after(after, limit)
+    }
+
+    fn journal_records_after(
+        &mut self,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<JournalRecord>, StoreError> {
+        match self.store.log.as_deref() {
+            Some(log) => log.records_after(after, limit),
+            None => self.tx()?.journal_records_after(after, limit),
+        }
+    }
 }
 
 /// A transaction on one connection; the writer and the readers share this code, and the
@@ -662,7 +695,69 @@ impl ReadTx for SqliteTx<'_> {
         }
         journal_index::lookup(self.conn, self.log, query)
     }
+
+    fn documents_after(
+        &mut self,
+        after: Option<(&str, &str)>,
+        limit: usize,
+    ) -> Result<Vec<Document>, StoreError> {
+        let read = |row: &rusqlite::Row<'_>| {
+            Ok(Document {
+                ns: row.get(0)?,
+                key: row.get(1)?,
+                value: row.get(2)?,
+            })
+        };
+        let out = match after {
+            None => self
+                .conn
+                .prepare_cached(DOCUMENTS_FIRST)?
+                .query_map([], read)?
+                .take(limit)
+                .collect::<Result<_, _>>()?,
+            Some((ns, key)) => self
+                .conn
+                .prepare_cached(DOCUMENTS_AFTER)?
+                .query_map([ns, key], read)?
+                .take(limit)
+                .collect::<Result<_, _>>()?,
+        };
+        Ok(out)
+    }
+
+    fn journal_records_after(
+        &mut self,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<JournalRecord>, StoreError> {
+        if let Some(log) = self.log {
+            return log.records_after(after, limit);
+        }
+        if self.elsewhere {
+            return Err(crate::log::held_elsewhere());
+        }
+        let sql = format!(
+            "SELECT {}, account, event FROM journal WHERE seq > ?1 ORDER BY seq",
+            journal_index::ROW_COLUMNS
+        );
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let after = i64::try_from(after).unwrap_or(i64::MAX);
+        let rows = stmt.query_map([after], |row| {
+            let seq = to_u64(row.get(0)?);
+            let columns = journal_index::Row::read(row)?;
+            Ok(columns
+                .into_log_event(row.get(9)?, row.get(10)?)
+                .into_record(seq))
+        })?;
+        Ok(rows.take(limit).collect::<Result<_, _>>()?)
+    }
 }
+
+/// Every document in (namespace, key) order, from the first, and after a place. Stepping
+/// stops at the page's size (see [`JOURNAL_AFTER`]).
+const DOCUMENTS_FIRST: &str = "SELECT ns, key, value FROM documents ORDER BY ns, key";
+const DOCUMENTS_AFTER: &str =
+    "SELECT ns, key, value FROM documents WHERE (ns, key) > (?1, ?2) ORDER BY ns, key";
 
 impl WriteTx for SqliteTx<'_> {
     fn put(&mut self, ns: &str, key: &str, value: &[u8]) -> Result<(), StoreError> {

@@ -43,6 +43,11 @@ pub enum AdminCommand {
         #[arg(long)]
         region: Vec<String>,
     },
+    /// Copy a whole deployment from SQLite into an empty PostgreSQL database (state, sealed
+    /// secrets as they are, the audit journal with its numbers), then verify the copy:
+    /// counts and a SHA-256 per namespace and of the journal on both sides; exits non-zero
+    /// on a mismatch. Stop the server first. Needs no root key.
+    Migrate(super::migrate::MigrateArgs),
 }
 
 /// Carries bootstrap's refusal or a store failure out of the write transaction.
@@ -70,6 +75,8 @@ pub fn run(command: AdminCommand) -> anyhow::Result<ExitCode> {
         AdminCommand::RotateTrailKeys { data_dir, region } => {
             runtime.block_on(rotate_trail_keys(data_dir, region))
         }
+        // Synchronous: the stores' own threads do the work.
+        AdminCommand::Migrate(args) => super::migrate::run(&args),
     }
 }
 

@@ -2,6 +2,7 @@
 
 pub mod admin;
 mod kms_client;
+pub mod migrate;
 pub mod policy;
 pub mod serve;
 pub mod store;
