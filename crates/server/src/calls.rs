@@ -222,13 +222,16 @@ impl CallsOf<'_> {
                         "aws:SourceAccount".to_owned(),
                         vec![(*source_account).to_owned()],
                     ),
-                    // The older key SNS's default topic policy conditions on; AWS sets it to
-                    // the source resource's account for a service's call.
-                    (
+                ];
+                // The older key SNS's default topic policy conditions on: AWS sets it to the
+                // source resource's account for a service publishing to a topic. Only there:
+                // a key present where AWS leaves it absent can turn a Deny off.
+                if call.service == "sns" {
+                    keys.push((
                         "aws:SourceOwner".to_owned(),
                         vec![(*source_account).to_owned()],
-                    ),
-                ];
+                    ));
+                }
                 keys.extend(through.map(via).unwrap_or_default());
                 (
                     Caller::service(principal, source_account),
