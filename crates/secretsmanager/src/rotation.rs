@@ -136,7 +136,11 @@ pub(crate) fn rotate_built_in(
 
 /// The reason a rotation by the built-in function failed, as AWS words a rotation function's
 /// failure in its RotationFailed event.
-pub(crate) fn built_in_failure(record: &SecretRecord, lambda_arn: &str, error: SecretsError) -> String {
+pub(crate) fn built_in_failure(
+    record: &SecretRecord,
+    lambda_arn: &str,
+    error: SecretsError,
+) -> String {
     let error = AwsError::from(error);
     tracing::warn!(secret = %record.arn, code = %error.code, reason = %error.message,
         "rotation by the built-in function failed");
