@@ -30,7 +30,7 @@ mod tests;
 
 pub use error::CloudWatchError;
 
-use rampart_service::{Operation, Operations, Service};
+use rampart_service::{EventResource, Operation, Operations, Service};
 
 /// CloudWatch, for the registry.
 pub struct CloudWatch {
@@ -110,6 +110,16 @@ impl Service for CloudWatch {
 
     fn operation_names(&self) -> Vec<&'static str> {
         self.operations.names()
+    }
+
+    fn event_resource<'a>(&self, arn: &'a str) -> Option<EventResource<'a>> {
+        let parts = EventResource::parts(arn)?;
+        let name = parts.resource.strip_prefix("alarm:")?;
+        (parts.service == "cloudwatch" && !name.is_empty()).then_some(EventResource {
+            kind: "AWS::CloudWatch::Alarm",
+            name: arn,
+            account: parts.account,
+        })
     }
 
     fn timers(&self) -> Option<&dyn rampart_service::Timers> {
