@@ -238,3 +238,39 @@ def test_alarm_calls_are_in_the_trail(rampart, cloudwatch):
     matching = [e for e in events if json.loads(e["CloudTrailEvent"])
                 .get("requestParameters", {}).get("alarmName") == name]
     assert len(matching) == 1
+
+
+def test_a_deny_on_each_other_alarm_action_stops_it(rampart, cloudwatch, account):
+    iam = rampart.client("iam")
+    user_name, name, namespace = unique("cw-user"), unique(), unique("App")
+    make_alarm(cloudwatch, name, namespace, Period=60)
+    arn = f"arn:aws:cloudwatch:us-east-1:{account}:alarm:{name}"
+    iam.create_user(UserName=user_name)
+    iam.put_user_policy(UserName=user_name, PolicyName="p", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "cloudwatch:*", "Resource": "*"},
+            {"Effect": "Deny", "Resource": arn, "Action": [
+                "cloudwatch:DescribeAlarms", "cloudwatch:EnableAlarmActions",
+                "cloudwatch:DisableAlarmActions", "cloudwatch:ListTagsForResource"]},
+            {"Effect": "Deny", "Resource": "*", "Action": "cloudwatch:DescribeAlarmsForMetric"}]}))
+    key = iam.create_access_key(UserName=user_name)["AccessKey"]
+    user = rampart.client("cloudwatch", key=key["AccessKeyId"], secret=key["SecretAccessKey"])
+    calls = {
+        "DescribeAlarms": lambda: user.describe_alarms(AlarmNames=[name]),
+        "EnableAlarmActions": lambda: user.enable_alarm_actions(AlarmNames=[name]),
+        "DisableAlarmActions": lambda: user.disable_alarm_actions(AlarmNames=[name]),
+        "ListTagsForResource": lambda: user.list_tags_for_resource(ResourceARN=arn),
+        "DescribeAlarmsForMetric": lambda: user.describe_alarms_for_metric(
+            MetricName="Errors", Namespace=namespace),
+    }
+    for operation, call in calls.items():
+        response = error_of(call)
+        assert response["Error"]["Code"] == "AccessDeniedException", operation
+        assert f"cloudwatch:{operation}" in response["Error"]["Message"], operation
+    # Another alarm, which no Deny names, is served.
+    other = unique()
+    make_alarm(cloudwatch, other, namespace, Period=60)
+    assert [a["AlarmName"] for a in user.describe_alarms(AlarmNames=[other])["MetricAlarms"]] == [other]
+    user.disable_alarm_actions(AlarmNames=[other])
+    assert state(cloudwatch, name)["ActionsEnabled"] is True
+    assert state(cloudwatch, other)["ActionsEnabled"] is False

@@ -56,7 +56,7 @@ impl CloudWatch {
                 Op::write("PutMetricAlarm", "cloudwatch:PutMetricAlarm", alarms::put_metric_alarm)
                     .resources(authorization::on_alarm)
                     .condition_keys(authorization::put_metric_alarm_keys)
-                    .partial("alarms on one metric only: Metrics (metric math), anomaly detection (ThresholdMetricId) and PromQL alarms answer NotImplemented; only SNS actions run, other action kinds are recorded as not executed"),
+                    .partial("alarms on one metric only: Metrics (metric math), anomaly detection (ThresholdMetricId) and PromQL alarms answer NotImplemented; only SNS actions run, other action kinds are recorded as not executed; the evaluator reads the last EvaluationPeriods periods only (not AWS's wider evaluation range when some datapoints are missing), and EvaluateLowSampleCountPercentile=ignore keeps the state while any percentile rests on too few samples"),
                 Op::read("DescribeAlarms", "cloudwatch:DescribeAlarms", alarms::describe_alarms)
                     .resources(authorization::on_alarms)
                     .partial("metric alarms only: no composite alarms (ChildrenOfAlarmName, ParentsOfAlarmName answer NotImplemented)"),
