@@ -178,11 +178,32 @@ pub(crate) struct PutMetricAlarmInput {
     comparison_operator: String,
     treat_missing_data: Option<String>,
     evaluate_low_sample_count_percentile: Option<String>,
-    metrics: Option<Vec<Value>>,
+    metrics: Option<Vec<MetricDataQuery>>,
     tags: Option<Vec<Tag>>,
     threshold_metric_id: Option<String>,
-    evaluation_criteria: Option<Value>,
+    evaluation_criteria: Option<EvaluationCriteria>,
     evaluation_interval: Option<i64>,
+}
+
+/// A metric math query of `Metrics`: only its presence is read (metric math alarms are not
+/// served).
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct MetricDataQuery {
+    id: String,
+}
+
+/// PromQL alarm criteria: only their presence is read (not served).
+#[derive(Debug, Deserialize)]
+pub(crate) struct EvaluationCriteria {
+    #[serde(rename = "PromQLCriteria")]
+    prom_ql_criteria: Option<PromQlCriteria>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct PromQlCriteria {
+    query: String,
 }
 
 fn check_actions(member: &str, actions: &[String]) -> Result<(), CloudWatchError> {
@@ -256,16 +277,23 @@ pub(crate) fn put_metric_alarm(
     tx: &mut dyn WriteTx,
     input: PutMetricAlarmInput,
 ) -> Result<serde_json::Map<String, serde_json::Value>, CloudWatchError> {
-    if input.metrics.is_some() {
-        return Err(CloudWatchError::NotImplemented(
-            "Rampart does not serve metric math alarms yet: PutMetricAlarm's Metrics is not supported (give MetricName, Namespace and Statistic)".to_owned(),
-        ));
+    if let Some(queries) = &input.metrics {
+        let ids: Vec<&str> = queries.iter().map(|q| q.id.as_str()).collect();
+        return Err(CloudWatchError::NotImplemented(format!(
+            "Rampart does not serve metric math alarms yet: PutMetricAlarm's Metrics ({}) is not supported (give MetricName, Namespace and Statistic)",
+            ids.join(", ")
+        )));
     }
+    let promql = input
+        .evaluation_criteria
+        .as_ref()
+        .and_then(|c| c.prom_ql_criteria.as_ref())
+        .map(|c| c.query.as_str());
     if input.evaluation_criteria.is_some() || input.evaluation_interval.is_some() {
-        return Err(CloudWatchError::NotImplemented(
-            "Rampart does not serve PromQL alarms (EvaluationCriteria, EvaluationInterval) yet"
-                .to_owned(),
-        ));
+        return Err(CloudWatchError::NotImplemented(format!(
+            "Rampart does not serve PromQL alarms (EvaluationCriteria, EvaluationInterval) yet{}",
+            promql.map(|q| format!(": query {q:?}")).unwrap_or_default()
+        )));
     }
     let name = input.alarm_name;
     if name.is_empty() || name.chars().count() > 255 {
