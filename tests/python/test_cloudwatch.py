@@ -128,7 +128,8 @@ def test_the_cbor_protocol(rampart, tmp_path):
         Namespace="AWS/EC2", MetricData=[{"MetricName": "CPU", "Value": 1.0}]))
     assert response["Error"]["Code"] == "InvalidParameterValue"
     assert response["Error"]["Message"] == "The value AWS/EC2 for parameter Namespace is invalid."
-    response = error_of(lambda: client.describe_alarms())
+    assert client.describe_alarms(AlarmNamePrefix="none-")["MetricAlarms"] == []
+    response = error_of(lambda: client.list_dashboards())
     assert response["Error"]["Code"] == "NotImplemented"
 
 
@@ -152,10 +153,10 @@ def test_errors_carry_the_query_codes(cloudwatch):
         MetricDataQueries=[{"Id": "e1", "Expression": "SUM(METRICS())"}],
         StartTime=minute_ago(60), EndTime=minute_ago(0)))
     assert response["Error"]["Code"] == "NotImplemented"
-    # Alarms are not served yet: said by name, never faked.
-    response = error_of(lambda: cloudwatch.describe_alarms())
+    # Dashboards are not served yet: said by name, never faked.
+    response = error_of(lambda: cloudwatch.list_dashboards())
     assert response["Error"]["Code"] == "NotImplemented"
-    assert "cloudwatch:DescribeAlarms" in response["Error"]["Message"]
+    assert "cloudwatch:ListDashboards" in response["Error"]["Message"]
 
 
 def test_a_large_put_is_gzipped_by_botocore_and_read(cloudwatch):

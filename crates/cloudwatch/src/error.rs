@@ -25,6 +25,22 @@ pub enum CloudWatchError {
     /// GetMetricData's `NextToken` is not one it handed out (`InvalidNextToken`).
     #[error("{0}")]
     InvalidNextToken(String),
+    /// The alarm named does not exist (`ResourceNotFound`).
+    #[error("{0}")]
+    ResourceNotFound(String),
+    /// The resource an ARN names does not exist (`ResourceNotFoundException`, the tagging
+    /// operations' code).
+    #[error("{0}")]
+    ResourceNotFoundException(String),
+    /// A tagging operation's parameter is not valid (`InvalidParameterValueException`).
+    #[error("{0}")]
+    InvalidParameterValueException(String),
+    /// SetAlarmState's `StateReasonData` is not JSON (`InvalidFormat`).
+    #[error("{0}")]
+    InvalidFormat(String),
+    /// A quota is reached (`LimitExceeded`).
+    #[error("{0}")]
+    LimitExceeded(String),
     /// Something AWS does that Rampart does not.
     #[error("{0}")]
     NotImplemented(String),
@@ -51,6 +67,15 @@ impl From<CloudWatchError> for AwsError {
             CloudWatchError::MissingParameter(_) => "MissingParameter",
             CloudWatchError::InvalidNextToken(_) => "InvalidNextToken",
             CloudWatchError::Validation(_) => "ValidationError",
+            CloudWatchError::InvalidParameterValueException(_) => "InvalidParameterValueException",
+            CloudWatchError::InvalidFormat(_) => "InvalidFormat",
+            CloudWatchError::LimitExceeded(_) => "LimitExceeded",
+            CloudWatchError::ResourceNotFound(message) => {
+                return AwsError::new("ResourceNotFound", 404, message.clone());
+            }
+            CloudWatchError::ResourceNotFoundException(message) => {
+                return AwsError::new("ResourceNotFoundException", 404, message.clone());
+            }
             CloudWatchError::NotImplemented(message) => {
                 return AwsError::new("NotImplemented", 501, message.clone());
             }

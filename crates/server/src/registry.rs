@@ -11,6 +11,10 @@ pub struct Registry {
     services: HashMap<&'static str, Arc<dyn Service>>,
 }
 
+/// The services whose ARNs name them otherwise than their endpoint prefix: (ARN service,
+/// endpoint prefix).
+const ARN_SERVICES: &[(&str, &str)] = &[("cloudwatch", "monitoring")];
+
 impl Registry {
     /// An empty registry.
     pub fn new() -> Self {
@@ -46,7 +50,11 @@ impl Registry {
     /// The CloudTrail resource an ARN names, typed by the service whose ARN it is.
     pub fn event_resource<'a>(&self, arn: &'a str) -> Option<EventResource<'a>> {
         let parts = EventResource::parts(arn)?;
-        self.get(parts.service)?.event_resource(arn)
+        let name = ARN_SERVICES
+            .iter()
+            .find(|(arn_service, _)| *arn_service == parts.service)
+            .map_or(parts.service, |(_, name)| *name);
+        self.get(name)?.event_resource(arn)
     }
 
     /// The service whose API model is `name`.

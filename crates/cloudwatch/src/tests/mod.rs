@@ -7,6 +7,7 @@
     reason = "tests"
 )]
 
+mod alarms;
 mod internal;
 mod metrics;
 mod statistics;
