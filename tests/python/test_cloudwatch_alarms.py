@@ -2,16 +2,19 @@
 0.2 s evaluates 10-second alarms on high-resolution metrics, so an alarm trips within seconds
 of the PutMetricData that breaches it. State changes, M out of N, TreatMissingData, history
 items as AWS writes them, SetAlarmState, disabled actions, and Denies on the alarm's ARN, its
-tags and `cloudwatch:AlarmActions`. SNS is not served yet: an SNS action is attempted and its
-failure is recorded in history as AWS records a failed action."""
+tags and `cloudwatch:AlarmActions`. An SNS action on a topic that does not exist fails and is
+recorded in history as AWS records a failed action; one on a real topic reaches its HTTP
+subscriber as a signed notification naming the alarm."""
 
 import json
+import urllib.request
 import uuid
 
 import botocore.exceptions
 import pytest
 
 from conftest import Rampart, wait_for
+from test_sns import Subscriber, verify
 
 TOPIC_SUFFIX = "ops-alerts"
 
@@ -107,7 +110,7 @@ def test_a_breach_trips_the_alarm_then_ok_then_insufficient_data(cloudwatch, acc
     assert data["oldState"]["stateValue"] == "INSUFFICIENT_DATA"
     assert data["newState"]["stateValue"] == "ALARM"
     assert data["newState"]["stateReasonData"]["threshold"] == 3.0
-    # The SNS action ran on the ALARM transition; SNS is not served yet, so it failed, and
+    # The SNS action ran on the ALARM transition; its topic does not exist, so it failed, and
     # the history says so as AWS words a failed action.
     [action] = history(cloudwatch, name, "Action")
     assert action["HistorySummary"].startswith(f"Failed to execute action {topic}.")
@@ -274,3 +277,46 @@ def test_a_deny_on_each_other_alarm_action_stops_it(rampart, cloudwatch, account
     user.disable_alarm_actions(AlarmNames=[other])
     assert state(cloudwatch, name)["ActionsEnabled"] is True
     assert state(cloudwatch, other)["ActionsEnabled"] is False
+
+
+def test_an_alarm_notifies_an_http_subscriber_through_sns_with_a_signed_message(rampart, cloudwatch, account):
+    sns = rampart.client("sns")
+    subscriber = Subscriber()
+    try:
+        topic = sns.create_topic(Name=unique("alerts"))["TopicArn"]
+        sns.subscribe(TopicArn=topic, Protocol="http", Endpoint=subscriber.url)
+        [confirmation] = subscriber.wait("SubscriptionConfirmation")
+        urllib.request.urlopen(json.loads(confirmation["body"])["SubscribeURL"]).read()
+        name, namespace = unique(), unique("App")
+        make_alarm(cloudwatch, name, namespace, AlarmActions=[topic])
+        put(cloudwatch, namespace, 10)
+        [delivered] = subscriber.wait("Notification")
+        message = json.loads(delivered["body"])
+        verify(message, rampart.endpoint)
+        assert message["TopicArn"] == topic
+        assert message["Subject"] == f'ALARM: "{name}" in US East (N. Virginia)'
+        alarm = json.loads(message["Message"])
+        assert alarm["AlarmName"] == name
+        assert alarm["NewStateValue"] == "ALARM" and alarm["OldStateValue"] == "INSUFFICIENT_DATA"
+        assert alarm["AWSAccountId"] == account
+        assert alarm["Trigger"]["MetricName"] == "Errors"
+        assert alarm["Trigger"]["Namespace"] == namespace
+        [action] = history(cloudwatch, name, "Action")
+        assert json.loads(action["HistoryData"])["actionState"] == "Succeeded"
+    finally:
+        subscriber.stop()
+
+
+def test_a_topic_policy_deny_on_cloudwatch_stops_the_notification(rampart, cloudwatch):
+    sns = rampart.client("sns")
+    topic = sns.create_topic(Name=unique("denied"))["TopicArn"]
+    policy = json.loads(sns.get_topic_attributes(TopicArn=topic)["Attributes"]["Policy"])
+    policy["Statement"].append({"Effect": "Deny", "Principal": {"Service": "cloudwatch.amazonaws.com"},
+                                "Action": "SNS:Publish", "Resource": topic})
+    sns.set_topic_attributes(TopicArn=topic, AttributeName="Policy", AttributeValue=json.dumps(policy))
+    name, namespace = unique(), unique("App")
+    make_alarm(cloudwatch, name, namespace, AlarmActions=[topic])
+    put(cloudwatch, namespace, 10)
+    assert wait_for(lambda: history(cloudwatch, name, "Action"))
+    [action] = history(cloudwatch, name, "Action")
+    assert json.loads(action["HistoryData"])["actionState"] == "Failed"
