@@ -103,6 +103,27 @@ fn build() -> HashMap<String, ActionKeys> {
 /// Whether AWS defines `key` as multivalued (an `ArrayOf…` type), which decides whether a
 /// policy variable can be substituted from it.
 pub fn is_multivalued(key: &str) -> bool {
+    // Asked for each key of each request: the answer per key as written is kept, so that a
+    // request's keys are looked up without lowercasing copies.
+    thread_local! {
+        static KNOWN: std::cell::RefCell<HashMap<String, bool>> = std::cell::RefCell::new(HashMap::new());
+    }
+    if let Some(known) = KNOWN.with(|k| k.borrow().get(key).copied()) {
+        return known;
+    }
+    let answer = multivalued_by_reference(key);
+    KNOWN.with(|k| {
+        let mut known = k.borrow_mut();
+        // Keys with caller-chosen parts (tag keys) could grow it without end.
+        if known.len() >= 4096 {
+            known.clear();
+        }
+        known.insert(key.to_owned(), answer);
+    });
+    answer
+}
+
+fn multivalued_by_reference(key: &str) -> bool {
     static MULTIVALUED: OnceLock<ActionKeys> = OnceLock::new();
     let multivalued = MULTIVALUED.get_or_init(|| {
         let reference = reference();

@@ -25,6 +25,14 @@ impl Context {
         Self::default()
     }
 
+    /// An empty context with room for `keys` keys: a request's context holds a few dozen,
+    /// and growing the map to them rehashes it several times.
+    pub fn with_capacity(keys: usize) -> Self {
+        Self {
+            entries: KeyMap::with_capacity_and_hasher(keys, Default::default()),
+        }
+    }
+
     /// Sets a single-valued key, replacing any previous value.
     pub fn insert(&mut self, key: &str, value: impl Into<String>) {
         self.entries.insert(

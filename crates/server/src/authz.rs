@@ -672,7 +672,7 @@ fn request_context(
     action_keys: Option<&ActionKeys>,
 ) -> Context {
     let caller = request.caller;
-    let mut context = Context::new();
+    let mut context = Context::with_capacity(48);
     let session = request.session;
     // A role session's aws:PrincipalArn is its role's ARN, as AWS documents.
     let principal_arn = session
