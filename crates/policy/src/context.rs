@@ -115,6 +115,16 @@ impl Context {
     }
 }
 
+/// `key` lowercased as condition keys compare: ASCII keys (nearly all) without the Unicode
+/// tables, which give the same result for them.
+fn lowercase(key: &str) -> String {
+    if key.is_ascii() {
+        key.to_ascii_lowercase()
+    } else {
+        key.to_lowercase()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -139,15 +149,5 @@ mod tests {
     fn empty_multivalued_key_is_absent() {
         let ctx = Context::new().with_multi("aws:TagKeys", Vec::<String>::new());
         assert!(ctx.get("aws:TagKeys").is_none());
-    }
-}
-
-/// `key` lowercased as condition keys compare: ASCII keys (nearly all) without the Unicode
-/// tables, which give the same result for them.
-fn lowercase(key: &str) -> String {
-    if key.is_ascii() {
-        key.to_ascii_lowercase()
-    } else {
-        key.to_lowercase()
     }
 }
