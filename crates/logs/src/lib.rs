@@ -140,6 +140,18 @@ impl Service for Logs {
         Some(&self.sweeps)
     }
 
+    /// Events stored by session 9's Rampart, in put order, move to the time-ordered keys.
+    fn upgrade_stored(
+        &self,
+        tx: &mut dyn rampart_store::WriteTx,
+    ) -> Result<(), rampart_store::StoreError> {
+        let moved = records::upgrade_event_keys(tx)?;
+        if moved > 0 {
+            tracing::info!(moved, "log events moved to time-ordered keys");
+        }
+        Ok(())
+    }
+
     fn event_resource<'a>(&self, arn: &'a str) -> Option<EventResource<'a>> {
         let parts = EventResource::parts(arn)?;
         let rest = parts.resource.strip_prefix("log-group:")?;

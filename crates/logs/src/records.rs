@@ -275,3 +275,44 @@ pub(crate) fn delete_event(
     tx.delete(EVENTS_DESC, &desc_key_of(stream_key, ts, seq))?;
     Ok(())
 }
+
+/// Where finished upgrades of the stored events are noted.
+const UPGRADES: &str = "logs/upgrades";
+/// Events moved from session 9's keys (`<stream key>:<position>`, in put order) to the
+/// time-ordered keys and the descending index.
+const TIME_ORDERED_KEYS: &str = "time-ordered-event-keys";
+
+/// Moves every event still under its put-order key (`<account>:<region>:<group>:<stream>:
+/// <position>`: names hold no `:`) to its time-ordered keys, its position becoming its `seq`
+/// (the stream's `events` count went on from there). Noted when done, so later starts skip it.
+pub(crate) fn upgrade_event_keys(tx: &mut dyn WriteTx) -> Result<u64, StoreError> {
+    if tx.get(UPGRADES, TIME_ORDERED_KEYS)?.is_some() {
+        return Ok(0);
+    }
+    let mut moved = 0;
+    let mut after: Option<String> = None;
+    loop {
+        let page = tx.scan(EVENTS, "", after.as_deref(), 1_000)?;
+        let Some((last, _)) = page.last() else {
+            break;
+        };
+        after = Some(last.clone());
+        for (key, bytes) in page {
+            if key.matches(':').count() != 4 {
+                continue;
+            }
+            let Some((stream_key, position)) = key.rsplit_once(':') else {
+                continue;
+            };
+            let Ok(seq) = position.parse::<u64>() else {
+                continue;
+            };
+            let event: EventRecord = decode(EVENTS, &key, &bytes)?;
+            tx.delete(EVENTS, &key)?;
+            put_event(tx, stream_key, seq, &event)?;
+            moved += 1;
+        }
+    }
+    tx.put(UPGRADES, TIME_ORDERED_KEYS, b"{}")?;
+    Ok(moved)
+}

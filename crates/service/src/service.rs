@@ -110,6 +110,14 @@ pub trait Service: Send + Sync {
     fn timers(&self) -> Option<&dyn Timers> {
         None
     }
+
+    /// Rewrites what an earlier Rampart stored in a form this one no longer reads. The server
+    /// runs it once at each start, in a transaction of its own, before serving: it must find
+    /// quickly that there is nothing left to do, and be safe to run again.
+    fn upgrade_stored(&self, tx: &mut dyn WriteTx) -> Result<(), StoreError> {
+        let _ = tx;
+        Ok(())
+    }
 }
 
 /// A resource as a CloudTrail event names it.

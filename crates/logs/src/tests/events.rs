@@ -548,3 +548,55 @@ fn retention_hides_old_events_at_once_and_the_sweep_removes_them() {
         );
     });
 }
+
+#[test]
+fn events_stored_in_put_order_by_an_earlier_rampart_are_moved_and_read_in_time_order() {
+    let (env, logs) = setup();
+    // Session 9's layout: `<stream key>:<position>`, position in put order, 16 digits.
+    let stream_key = env.read_infallible(|env, _| crate::names::stream_key(env, "g", "s"));
+    let old = [(NOW - 5, "second"), (NOW - 10, "first"), (NOW, "third")];
+    env.write(move |_, tx| {
+        for (position, (timestamp, message)) in old.iter().enumerate() {
+            let event = crate::records::EventRecord {
+                timestamp: *timestamp,
+                ingestion: NOW,
+                message: (*message).to_owned(),
+            };
+            let bytes = serde_json::to_vec(&event).unwrap();
+            tx.put(
+                crate::records::EVENTS,
+                &format!("{stream_key}:{position:016}"),
+                &bytes,
+            )?;
+        }
+        let mut stream: crate::records::StreamRecord =
+            rampart_store::get_json(tx, crate::records::STREAMS, &stream_key)?.unwrap();
+        stream.events = 3;
+        rampart_store::put_json(tx, crate::records::STREAMS, &stream_key, &stream)
+    })
+    .unwrap();
+    let upgrade = |env: &TestEnv| {
+        let logs = std::sync::Arc::clone(&logs);
+        env.write(move |_, tx| logs.upgrade_stored(tx)).unwrap();
+    };
+    upgrade(&env);
+    let read = |env: &TestEnv| {
+        let got = ok(
+            env,
+            &logs,
+            "GetLogEvents",
+            json!({"logGroupName": "g", "logStreamName": "s", "startFromHead": true}),
+        );
+        messages(&got)
+    };
+    assert_eq!(read(&env), ["first", "second", "third"]);
+    // Run again (every start runs it): nothing moves twice, nothing is lost.
+    upgrade(&env);
+    put(
+        &env,
+        &logs,
+        "s",
+        json!([{"timestamp": NOW + 1, "message": "fourth"}]),
+    );
+    assert_eq!(read(&env), ["first", "second", "third", "fourth"]);
+}

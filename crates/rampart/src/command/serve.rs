@@ -220,6 +220,16 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     registry.add(Arc::new(SecretsManager::with_rotation_handlers(
         rotation_handlers,
     )));
+    // What an earlier Rampart stored in a form this one no longer reads is rewritten first.
+    for name in registry.names().collect::<Vec<_>>() {
+        let Some(service) = registry.get(name).cloned() else {
+            continue;
+        };
+        store
+            .write_with(move |tx| service.upgrade_stored(tx))
+            .await
+            .with_context(|| format!("upgrading what {name} stored"))?;
+    }
     let state = Arc::new(AppState::new(
         Arc::clone(&store),
         root_key,
